@@ -1,0 +1,99 @@
+-- The activity store: people, events and what each import did.
+-- Times are Unix seconds; calendar dates are YYYY-MM-DD text.
+
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE people (
+    id INTEGER PRIMARY KEY,
+    user_id TEXT NOT NULL UNIQUE,
+    name TEXT,
+    email TEXT,
+    department TEXT,
+    title TEXT,
+    location TEXT,
+    start_date TEXT,
+    -- Directory columns beyond the known ones, as a JSON object of strings.
+    attributes TEXT NOT NULL DEFAULT '{}',
+    in_directory INTEGER NOT NULL DEFAULT 0,
+    -- The earliest imported event, kept so onboarding needs no scan.
+    first_event_ts INTEGER,
+    created_at INTEGER NOT NULL
+);
+
+CREATE INDEX people_department ON people (department);
+
+-- Ids below 1000 are the kinds the activity model names (src/domain/kind.rs).
+CREATE TABLE event_kinds (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
+INSERT INTO event_kinds (id, name) VALUES
+    (1, 'message_sent'),
+    (2, 'reaction'),
+    (3, 'voice_call'),
+    (4, 'video_call'),
+    (5, 'meeting'),
+    (6, 'screen_share'),
+    (7, 'file_shared'),
+    (8, 'doc_edit'),
+    (9, 'login'),
+    (10, 'logout'),
+    (11, 'message_read'),
+    (12, 'notification_read'),
+    (13, 'check_in'),
+    (14, 'conversation_started'),
+    (15, 'conversation_closed'),
+    (16, 'conversation_resolved'),
+    (17, 'post_created'),
+    (18, 'class_scheduled'),
+    (19, 'class_attended'),
+    (20, 'assignment_assigned'),
+    (21, 'assignment_submitted');
+
+CREATE TABLE channels (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE imports (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    rows_read INTEGER NOT NULL DEFAULT 0,
+    events_added INTEGER NOT NULL DEFAULT 0,
+    duplicates_skipped INTEGER NOT NULL DEFAULT 0,
+    people_created INTEGER NOT NULL DEFAULT 0,
+    people_updated INTEGER NOT NULL DEFAULT 0,
+    first_ts INTEGER,
+    last_ts INTEGER,
+    -- Kinds outside the model, with counts, as a JSON object.
+    unknown_kinds TEXT NOT NULL DEFAULT '{}'
+);
+
+-- One row per distinct event. channel_id 0 means no channel; channel_type
+-- 0 unknown, 1 direct, 2 group, 3 broadcast. No message content, ever.
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES people (id),
+    ts INTEGER NOT NULL,
+    kind_id INTEGER NOT NULL,
+    channel_id INTEGER NOT NULL DEFAULT 0,
+    channel_type INTEGER NOT NULL DEFAULT 0,
+    duration_seconds INTEGER,
+    event_id TEXT,
+    import_id INTEGER NOT NULL
+);
+
+CREATE UNIQUE INDEX events_event_id ON events (event_id) WHERE event_id IS NOT NULL;
+-- De-duplication by (person, time, kind, channel), and per-person reads.
+CREATE INDEX events_identity ON events (person_id, ts, kind_id, channel_id);
+-- Window reads: covering, so a window is one range scan.
+CREATE INDEX events_window ON events (ts, person_id, kind_id, channel_id, channel_type);

@@ -1,0 +1,56 @@
+//! Evaluating the activity model over stored data for an as-of date.
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+use crate::domain::calendar::{Window, local_day};
+use crate::domain::evaluation::{Evaluation, evaluate};
+use crate::domain::metrics::Dataset;
+use crate::domain::profile::Profile;
+use crate::domain::settings::OrgSettings;
+use crate::storage::{Db, dataset};
+
+/// An evaluation with the data it was computed from.
+pub struct Computed {
+    pub data: Dataset,
+    /// Database ids of `data.people`, index for index.
+    pub person_ids: Vec<i64>,
+    pub profile: Profile,
+    pub evaluation: Evaluation,
+}
+
+/// The latest day with data, in the organisation's zone; today without data.
+pub async fn latest_data_day(db: &Db, settings: &OrgSettings) -> Result<NaiveDate> {
+    Ok(match dataset::last_event_ts(db).await? {
+        Some(ts) => local_day(settings.timezone, ts),
+        None => chrono::Utc::now().with_timezone(&settings.timezone).date_naive(),
+    })
+}
+
+/// Evaluates every person as of a date (default: the latest data day), over
+/// `window_days` (default: the profile's window).
+pub async fn compute(
+    db: &Db,
+    settings: &OrgSettings,
+    as_of: Option<NaiveDate>,
+    window_days: Option<u32>,
+) -> Result<Computed> {
+    let as_of = match as_of {
+        Some(d) => d,
+        None => latest_data_day(db, settings).await?,
+    };
+    let mut profile = settings.profile.clone();
+    if let Some(days) = window_days {
+        anyhow::ensure!((1..=366).contains(&days), "the window must be 1 to 366 days, not {days}");
+        profile.window_days = days;
+    }
+    if !profile.kinds.custom_mappings().is_empty() {
+        let names = dataset::kind_names(db).await?;
+        profile.kinds.resolve(|name| names.get(name).map(|id| crate::storage::events::kind_of(*id)));
+    }
+    let window = Window::new(as_of, profile.window_days, settings.timezone);
+    let (from, to) = Dataset::needed_span(&window);
+    let (data, person_ids) = dataset::load(db, from, to).await?;
+    let evaluation = evaluate(&data, &window, &profile);
+    Ok(Computed { data, person_ids, profile, evaluation })
+}

@@ -1,0 +1,184 @@
+//! The export contract (spec section 7): one row per listed person, sorted
+//! by user id, the model's columns first, then department and the profile's
+//! key indicators. Also the headline summary as text or JSON.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde_json::{Map, Value, json};
+
+use super::evaluate::Computed;
+use crate::domain::decimal::Ratio;
+use crate::domain::evaluation::Summary;
+use crate::domain::tier::Tier;
+
+pub const LEADING_COLUMNS: [&str; 10] = [
+    "user_id",
+    "tier",
+    "active_days",
+    "interactive_days",
+    "sessions",
+    "engaged_sessions",
+    "login_depth",
+    "messages_sent",
+    "feature_breadth",
+    "median_reply_minutes",
+];
+
+/// Column names, then one row of shown values per listed person.
+pub fn table(c: &Computed) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut header: Vec<String> = LEADING_COLUMNS.iter().map(|s| s.to_string()).collect();
+    header.push("department".into());
+    header.extend(c.profile.indicator_keys().iter().map(|s| s.to_string()));
+    let rows = c
+        .evaluation
+        .results
+        .iter()
+        .map(|r| {
+            let person = &c.data.people[r.person];
+            let m = &r.counters;
+            let mut row = vec![
+                person.user_id.clone(),
+                r.tier.to_string(),
+                m.active_days.to_string(),
+                m.interactive_days.to_string(),
+                m.sessions.to_string(),
+                m.engaged_sessions.to_string(),
+                m.login_depth().map(|d| d.display(3)).unwrap_or_default(),
+                m.messages_sent.to_string(),
+                m.feature_breadth().to_string(),
+                m.median_reply_minutes().map(|d| d.display(1)).unwrap_or_default(),
+                person.department.clone().unwrap_or_default(),
+            ];
+            row.extend(c.evaluation.indicators(r, &c.profile));
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
+pub fn write_csv(c: &Computed, out: impl Write) -> Result<()> {
+    let (header, rows) = table(c);
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&header)?;
+    for row in rows {
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// A shown value as JSON: empty is null, numbers are numbers.
+fn json_value(column: &str, value: String) -> Value {
+    if value.is_empty() {
+        return Value::Null;
+    }
+    if matches!(column, "user_id" | "tier" | "department") {
+        return Value::String(value);
+    }
+    if let Ok(n) = value.parse::<i64>() {
+        return json!(n);
+    }
+    value.parse::<f64>().map(|f| json!(f)).unwrap_or(Value::String(value))
+}
+
+pub fn write_json(c: &Computed, mut out: impl Write) -> Result<()> {
+    let (header, rows) = table(c);
+    let people: Vec<Value> = rows
+        .into_iter()
+        .map(|row| {
+            let map: Map<String, Value> = header.iter().zip(row).map(|(h, v)| (h.clone(), json_value(h, v))).collect();
+            Value::Object(map)
+        })
+        .collect();
+    let doc = json!({
+        "as_of": c.evaluation.window.as_of.to_string(),
+        "window_days": c.evaluation.window.days,
+        "timezone": c.evaluation.window.tz.name(),
+        "profile": c.profile.id.as_str(),
+        "people": people,
+    });
+    serde_json::to_writer_pretty(&mut out, &doc)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn percent(r: Option<Ratio>) -> String {
+    r.map(|r| format!("{}%", Ratio { num: r.num * 100, den: r.den }.display(1))).unwrap_or_else(|| "-".into())
+}
+
+pub fn summary_json(label: &str, s: &Summary) -> Value {
+    let tiers: Map<String, Value> = s.tier_counts.iter().map(|(t, n)| (t.to_string(), json!(n))).collect();
+    let indicators: Map<String, Value> =
+        s.indicators.iter().map(|i| (i.key.to_string(), json_value(i.key, i.value.clone()))).collect();
+    json!({
+        "group": label,
+        "people": s.listed,
+        "base": s.base,
+        "login_rate": s.login_rate().map(|r| r.to_f64()),
+        "deep_rate": s.deep_rate().map(|r| r.to_f64()),
+        "gap_points": s.gap_points(),
+        "tiers": tiers,
+        "indicators": indicators,
+    })
+}
+
+/// Overall and per-department summaries, labelled.
+pub fn summaries(c: &Computed) -> Vec<(String, Summary)> {
+    let mut out = vec![("all".to_string(), c.evaluation.summary(&c.profile))];
+    for (dept, s) in c.evaluation.by_department(&c.data, &c.profile) {
+        out.push((dept.unwrap_or("(no department)").to_string(), s));
+    }
+    out
+}
+
+pub fn write_summary_text(c: &Computed, mut out: impl Write) -> Result<()> {
+    let w = &c.evaluation.window;
+    writeln!(out, "As of {} ({} days, {}), profile {}", w.as_of, w.days, w.tz.name(), c.profile.id)?;
+    let all = summaries(c);
+    let overall = &all[0].1;
+    writeln!(out)?;
+    writeln!(out, "Login rate  {:>7}   people with at least one active day", percent(overall.login_rate()))?;
+    writeln!(out, "Deep rate   {:>7}   people in tier deep", percent(overall.deep_rate()))?;
+    if let Some(gap) = overall.gap_points() {
+        writeln!(out, "Gap         {:>6.1} points between looking active and being active", gap)?;
+    }
+    writeln!(out, "(rates over {} listed people who are past the grace period)", overall.base)?;
+    writeln!(out)?;
+    for i in &overall.indicators {
+        writeln!(out, "{:<28} {}", i.key, if i.value.is_empty() { "-" } else { &i.value })?;
+    }
+    writeln!(out)?;
+    let tiers: Vec<String> = Tier::ALL.iter().map(|t| format!("{:>8}", t.as_str())).collect();
+    writeln!(out, "{:<24} {:>7} {} {:>7} {:>7}", "department", "people", tiers.join(""), "login", "deep")?;
+    for (label, s) in &all {
+        let counts: Vec<String> =
+            Tier::ALL.iter().map(|t| format!("{:>8}", s.tier_counts.get(t).copied().unwrap_or(0))).collect();
+        writeln!(
+            out,
+            "{:<24} {:>7} {} {:>7} {:>7}",
+            label,
+            s.listed,
+            counts.join(""),
+            percent(s.login_rate()),
+            percent(s.deep_rate())
+        )?;
+    }
+    Ok(())
+}
+
+pub fn write_summary_json(c: &Computed, mut out: impl Write) -> Result<()> {
+    let all = summaries(c);
+    let w = &c.evaluation.window;
+    let doc = json!({
+        "as_of": w.as_of.to_string(),
+        "window_days": w.days,
+        "timezone": w.tz.name(),
+        "profile": c.profile.id.as_str(),
+        "overall": summary_json("all", &all[0].1),
+        "departments": all[1..].iter().map(|(l, s)| summary_json(l, s)).collect::<Vec<_>>(),
+    });
+    serde_json::to_writer_pretty(&mut out, &doc)?;
+    writeln!(out)?;
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! Importing directory and event files: all-or-nothing per file (one
+//! transaction), idempotent (duplicates are skipped by the model's rule),
+//! streamed in batches so memory does not grow with the file.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono_tz::Tz;
+
+use crate::domain::kind::Kind;
+use crate::ingest::InputError;
+use crate::ingest::events::{EventReader, RawEvent};
+use crate::ingest::people::{DirectoryReader, DirectoryRow};
+use crate::ingest::source::Input;
+use crate::on_tx;
+use crate::storage::events::{self as event_store, NewEvent};
+use crate::storage::imports::{self, ImportSummary};
+use crate::storage::people::{self as people_store, DIRECTORY_COLUMNS, DirectoryShape};
+use crate::storage::{Db, Tx, now};
+
+use super::settings::DATA_VERSION_KEY;
+
+/// Events read per database round.
+const BATCH: usize = 8_000;
+/// Directory rows per database round.
+const PEOPLE_BATCH: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file is wrong: nothing of it was stored.
+    #[error("{0}")]
+    Input(#[from] InputError),
+    /// The database failed: nothing of the file was stored.
+    #[error("storing {file} failed: {source:#}")]
+    Storage { file: String, source: anyhow::Error },
+}
+
+/// Runs `work` in a transaction; on any error rolls back and records the
+/// failure in the import history.
+async fn transactional<F>(db: &Db, source: &str, file: &str, work: F) -> Result<ImportSummary, ImportError>
+where
+    F: AsyncFnOnce(&mut Tx, i64) -> Result<ImportSummary, ImportError>,
+{
+    let started_at = now();
+    let storage = |e: anyhow::Error| ImportError::Storage { file: file.to_string(), source: e };
+    let result = async {
+        let mut tx = db.begin().await.map_err(storage)?;
+        if tx.is_postgres() {
+            // Imports run one at a time, so de-duplication sees every row.
+            on_tx!(&mut tx, conn => sqlx::query("SELECT pg_advisory_xact_lock(727274)").execute(conn).await.map(drop))
+                .map_err(|e| storage(e.into()))?;
+        }
+        let id = imports::start(&mut tx, source, file, started_at).await.map_err(storage)?;
+        match work(&mut tx, id).await {
+            Ok(summary) => {
+                imports::finish(&mut tx, id, &summary).await.map_err(storage)?;
+                bump_data_version(&mut tx).await.map_err(storage)?;
+                tx.commit().await.map_err(storage)?;
+                Ok(summary)
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+    .await;
+    if let Err(e) = &result {
+        // Best effort: the failure is already reported to the caller.
+        let _ = imports::record_failure(db, source, file, started_at, &e.to_string()).await;
+    }
+    result
+}
+
+/// Marks the data as changed, for caches keyed by data version.
+async fn bump_data_version(tx: &mut Tx) -> anyhow::Result<()> {
+    let sql =
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+    let version = format!("{}-{}", now(), std::process::id());
+    on_tx!(tx, conn => sqlx::query(sql).bind(DATA_VERSION_KEY).bind(version).execute(conn).await.map(drop))?;
+    Ok(())
+}
+
+/// Imports one events file (CSV or NDJSON, maybe gzipped).
+pub async fn import_events(db: &Db, tz: Tz, input: Input) -> Result<ImportSummary, ImportError> {
+    let file = input.name.clone();
+    let mut reader = match EventReader::new(input, tz) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = imports::record_failure(db, "events", &file, now(), &e.to_string()).await;
+            return Err(e.into());
+        }
+    };
+    let file_name = file.clone();
+    transactional(db, "events", &file, async move |tx: &mut Tx, import_id: i64| {
+        let storage = |e: anyhow::Error| ImportError::Storage { file: file_name.clone(), source: e };
+        let mut state = EventImport::new(tx).await.map_err(storage)?;
+        let mut batch: Vec<RawEvent> = Vec::with_capacity(BATCH);
+        loop {
+            batch.clear();
+            for item in reader.by_ref().take(BATCH) {
+                batch.push(item?);
+            }
+            if batch.is_empty() {
+                break;
+            }
+            state.store(tx, import_id, &batch).await.map_err(storage)?;
+        }
+        people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
+        state.summary.file_name = file_name.clone();
+        state.summary.source = "events".into();
+        Ok(state.summary)
+    })
+    .await
+}
+
+/// What an events import keeps between batches: name-to-id caches (bounded
+/// by the distinct people, channels and kinds in the file) and the summary.
+struct EventImport {
+    people: HashMap<String, i64>,
+    channels: HashMap<String, i64>,
+    kinds: HashMap<String, i64>,
+    first_event: HashMap<i64, i64>,
+    summary: ImportSummary,
+}
+
+impl EventImport {
+    async fn new(tx: &mut Tx) -> anyhow::Result<EventImport> {
+        Ok(EventImport {
+            people: HashMap::new(),
+            channels: HashMap::new(),
+            kinds: event_store::kinds(tx).await?,
+            first_event: HashMap::new(),
+            summary: ImportSummary::default(),
+        })
+    }
+
+    async fn store(&mut self, tx: &mut Tx, import_id: i64, batch: &[RawEvent]) -> anyhow::Result<()> {
+        let new_people: HashSet<&str> =
+            batch.iter().map(|e| e.user_id.as_str()).filter(|u| !self.people.contains_key(*u)).collect();
+        if !new_people.is_empty() {
+            let (ids, created) = people_store::ensure(tx, &new_people).await?;
+            self.summary.people_created += created;
+            self.people.extend(ids);
+        }
+        let new_channels: HashSet<&str> =
+            batch.iter().filter_map(|e| e.channel.as_deref()).filter(|c| !self.channels.contains_key(*c)).collect();
+        if !new_channels.is_empty() {
+            let ids = event_store::ensure_channels(tx, &new_channels).await?;
+            self.channels.extend(ids);
+        }
+        for e in batch {
+            if !self.kinds.contains_key(&e.kind) {
+                let id = event_store::add_kind(tx, &e.kind).await?;
+                self.kinds.insert(e.kind.clone(), id);
+            }
+        }
+
+        let mut rows = Vec::with_capacity(batch.len());
+        for e in batch {
+            let person_id = self.people[&e.user_id];
+            let kind_id = self.kinds[&e.kind];
+            if Kind::known(&e.kind).is_none() {
+                *self.summary.unknown_kinds.entry(e.kind.clone()).or_default() += 1;
+            }
+            self.summary.first_ts = Some(self.summary.first_ts.map_or(e.ts, |t| t.min(e.ts)));
+            self.summary.last_ts = Some(self.summary.last_ts.map_or(e.ts, |t| t.max(e.ts)));
+            let first = self.first_event.entry(person_id).or_insert(e.ts);
+            *first = (*first).min(e.ts);
+            rows.push(NewEvent {
+                person_id,
+                ts: e.ts,
+                kind_id,
+                channel_id: e.channel.as_ref().map_or(0, |c| self.channels[c]),
+                channel_type: i64::from(e.channel_type.code()),
+                duration_seconds: e.duration_seconds,
+                event_id: e.event_id.clone(),
+            });
+        }
+        self.summary.rows_read += rows.len() as u64;
+        let within = event_store::dedup_within(&mut rows) as u64;
+        let added = event_store::insert_batch(tx, import_id, &rows).await?;
+        self.summary.events_added += added;
+        self.summary.duplicates_skipped += within + (rows.len() as u64 - added);
+        Ok(())
+    }
+}
+
+/// Imports one directory file. People already known are updated in place;
+/// only the columns the file carries are changed.
+pub async fn import_people(db: &Db, input: Input) -> Result<ImportSummary, ImportError> {
+    let file = input.name.clone();
+    let mut reader = match DirectoryReader::new(input) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = imports::record_failure(db, "people", &file, now(), &e.to_string()).await;
+            return Err(e.into());
+        }
+    };
+    let file_name = file.clone();
+    transactional(db, "people", &file, async move |tx: &mut Tx, _import_id: i64| {
+        let storage = |e: anyhow::Error| ImportError::Storage { file: file_name.clone(), source: e };
+        let shape = DirectoryShape {
+            columns: DIRECTORY_COLUMNS.iter().copied().filter(|c| reader_has(&reader, c)).collect(),
+            attribute_columns: reader.attribute_columns().iter().map(|s| s.to_string()).collect(),
+        };
+        let mut summary = ImportSummary { source: "people".into(), file_name: file_name.clone(), ..Default::default() };
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut batch: Vec<DirectoryRow> = Vec::with_capacity(PEOPLE_BATCH);
+        loop {
+            batch.clear();
+            for item in reader.by_ref().take(PEOPLE_BATCH) {
+                let row = item?;
+                summary.rows_read += 1;
+                // A later row for the same person wins.
+                if !seen.insert(row.user_id.clone()) {
+                    batch.retain(|r| r.user_id != row.user_id);
+                }
+                batch.push(row);
+            }
+            if batch.is_empty() {
+                break;
+            }
+            let (created, updated) = people_store::upsert_directory(tx, &shape, &batch).await.map_err(storage)?;
+            summary.people_created += created;
+            summary.people_updated += updated;
+        }
+        Ok(summary)
+    })
+    .await
+}
+
+fn reader_has(reader: &DirectoryReader, column: &str) -> bool {
+    reader.has_column(column)
+}

@@ -1,0 +1,58 @@
+//! `undercurrent demo generate`: writes the synthetic organisation of
+//! `domain::demo` as a directory CSV and an events CSV.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate};
+
+use crate::domain::demo::{DemoParams, events, people};
+
+pub const DEFAULT_END: &str = "2026-05-29";
+
+pub fn generate(n_people: u32, days: u32, seed: u64, out: &Path, end: Option<NaiveDate>) -> Result<()> {
+    anyhow::ensure!(n_people >= 1 && days >= 1, "--people and --days must be at least 1");
+    let end = end.unwrap_or_else(|| DEFAULT_END.parse().unwrap_or_default());
+    let params = DemoParams { people: n_people, days, seed, end, tz: chrono_tz::Asia::Shanghai };
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let roster = people(&params);
+
+    let path = out.join("people.csv");
+    let mut w = csv::Writer::from_writer(BufWriter::new(
+        File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+    ));
+    w.write_record(["user_id", "name", "email", "department", "title", "location", "start_date"])?;
+    for p in &roster {
+        let start = p.start_date.map(|d| d.to_string()).unwrap_or_default();
+        w.write_record([&p.user_id, &p.name, &p.email, &p.department, &p.title, &p.location, &start])?;
+    }
+    w.flush()?;
+
+    let path = out.join("events.csv");
+    let mut w = csv::Writer::from_writer(BufWriter::with_capacity(
+        1 << 20,
+        File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+    ));
+    w.write_record(["user_id", "timestamp", "event", "channel", "channel_type", "duration_seconds"])?;
+    let mut count: u64 = 0;
+    for e in events(&params, &roster) {
+        let ts =
+            DateTime::from_timestamp(e.ts, 0).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default();
+        let duration = e.duration_seconds.map(|d| d.to_string()).unwrap_or_default();
+        w.write_record([
+            roster[e.user_id_index as usize].user_id.as_str(),
+            &ts,
+            e.kind,
+            e.channel.as_deref().unwrap_or(""),
+            e.channel_type.unwrap_or(""),
+            &duration,
+        ])?;
+        count += 1;
+    }
+    w.flush()?;
+    println!("Wrote {} people and {count} events ({} days to {end}) to {}", roster.len(), days, out.display());
+    println!("Organisation time zone of the demo: Asia/Shanghai (`undercurrent settings set timezone Asia/Shanghai`).");
+    Ok(())
+}

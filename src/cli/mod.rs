@@ -1,0 +1,152 @@
+//! The command line: parses arguments and calls the application services.
+//! Each subcommand has its own file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::storage::{DEFAULT_DATABASE_URL, Db};
+
+mod demo;
+mod import;
+mod metrics;
+mod settings;
+
+#[derive(Parser, Debug)]
+#[command(name = "undercurrent", version, about = "Finds the real activity under a messaging tool's login rate")]
+pub struct Cli {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Overrides DATABASE_URL.
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Apply database migrations (they also run on every start).
+    Migrate,
+    /// Import a directory or event files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Read and change organisation settings.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Per-person metrics and headline figures.
+    #[command(subcommand)]
+    Metrics(MetricsCommand),
+    /// Synthetic demo data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Import a directory CSV (user_id required; name, email, department, title, location, start_date; other columns kept as attributes).
+    People { file: PathBuf },
+    /// Import event files: CSV or NDJSON, optionally gzipped. Each file is all-or-nothing.
+    Events {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettingsCommand {
+    /// Set a setting (see `settings list`).
+    Set { key: String, value: String },
+    /// Print a setting's value in force.
+    Get { key: String },
+    /// Return a setting to its default.
+    Unset { key: String },
+    /// Every setting with its value in force.
+    List,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum SummaryFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MetricsCommand {
+    /// One row per listed person (spec section 7 columns, then department and the profile's indicators).
+    Export {
+        /// As-of date YYYY-MM-DD (default: the latest day with data).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// Window in days (default: the profile's).
+        #[arg(long)]
+        window: Option<u32>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Headline figures (login rate, deep rate, gap) and tier counts, overall and by department.
+    Summary {
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        #[arg(long)]
+        window: Option<u32>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: SummaryFormat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DemoCommand {
+    /// Write a synthetic organisation (people.csv, events.csv) to a folder.
+    Generate {
+        #[arg(long, default_value_t = 1500)]
+        people: u32,
+        #[arg(long, default_value_t = 120)]
+        days: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Last day of data (default: 2026-05-29).
+        #[arg(long)]
+        end: Option<NaiveDate>,
+    },
+}
+
+/// The database URL: the flag, else DATABASE_URL, else the embedded default.
+pub fn database_url(flag: Option<&str>) -> String {
+    flag.map(str::to_string)
+        .or_else(|| std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string())
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Demo(DemoCommand::Generate { people, days, seed, out, end }) = &cli.command {
+        demo::generate(*people, *days, *seed, out, *end)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let db = Db::connect(&database_url(cli.database_url.as_deref())).await?;
+    let code = match cli.command {
+        Command::Migrate => {
+            println!("Database is up to date ({}).", db.backend());
+            ExitCode::SUCCESS
+        }
+        Command::Import(cmd) => import::run(&db, cmd).await?,
+        Command::Settings(cmd) => settings::run(&db, cmd).await?,
+        Command::Metrics(cmd) => metrics::run(&db, cmd).await?,
+        Command::Demo(_) => ExitCode::SUCCESS,
+    };
+    db.close().await;
+    Ok(code)
+}

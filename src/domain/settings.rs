@@ -1,0 +1,176 @@
+//! Organisation settings: their names, defaults and validation. Stored as
+//! text (see `storage::settings`); parsed here into typed values.
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+
+use super::decimal::Ratio;
+use super::kind::Class;
+use super::profile::{Profile, ProfileId};
+
+/// A setting an administrator can change.
+pub struct SettingDef {
+    pub key: &'static str,
+    pub help: &'static str,
+}
+
+pub const SETTINGS: &[SettingDef] = &[
+    SettingDef { key: "timezone", help: "IANA time zone that defines calendar days and reads naive timestamps" },
+    SettingDef {
+        key: "profile",
+        help: "scenario profile: internal_collaboration, customer_service, social, online_education",
+    },
+    SettingDef { key: "window_days", help: "days in the metrics window (1-366); default: the profile's" },
+    SettingDef { key: "grace_days", help: "grace period after onboarding, in days (0-365); default: the profile's" },
+    SettingDef { key: "deep.min_interactive_days", help: "deep rule: at least this many interactive days" },
+    SettingDef { key: "deep.min_feature_breadth", help: "deep rule: at least this many feature families (0-5)" },
+    SettingDef { key: "deep.min_login_depth", help: "deep rule: login depth at least this (0-1, e.g. 0.5)" },
+    SettingDef { key: "privacy_floor", help: "smallest group an aggregate may show to a manager (1-1000)" },
+];
+
+/// Prefix of per-kind mappings: `kind.presence_ping = passive`.
+pub const KIND_PREFIX: &str = "kind.";
+
+pub const DEFAULT_PRIVACY_FLOOR: u32 = 5;
+
+/// The settings in force.
+#[derive(Clone, Debug)]
+pub struct OrgSettings {
+    pub timezone: Tz,
+    pub profile: Profile,
+    pub privacy_floor: u32,
+}
+
+fn number(value: &str, min: u32, max: u32) -> Result<u32, String> {
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| format!("`{value}` is not a whole number from {min} to {max}"))
+}
+
+/// Checks a value for a key; returns the value as it will be stored.
+pub fn validate(key: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    match key {
+        "timezone" => value
+            .parse::<Tz>()
+            .map(|tz| tz.name().to_string())
+            .map_err(|_| format!("`{value}` is not an IANA time zone name (for example Asia/Shanghai or Europe/Berlin)")),
+        "profile" => ProfileId::parse(value).map(|p| p.as_str().to_string()).ok_or_else(|| {
+            format!("`{value}` is not a profile; expected internal_collaboration, customer_service, social or online_education")
+        }),
+        "window_days" => number(value, 1, 366).map(|n| n.to_string()),
+        "grace_days" => number(value, 0, 365).map(|n| n.to_string()),
+        "deep.min_interactive_days" => number(value, 0, 366).map(|n| n.to_string()),
+        "deep.min_feature_breadth" => number(value, 0, 5).map(|n| n.to_string()),
+        "deep.min_login_depth" => match Ratio::parse_decimal(value) {
+            Some(r) if r.num <= r.den => Ok(value.to_string()),
+            _ => Err(format!("`{value}` is not a decimal from 0 to 1 (for example 0.5)")),
+        },
+        "privacy_floor" => number(value, 1, 1000).map(|n| n.to_string()),
+        k if k.starts_with(KIND_PREFIX) && k.len() > KIND_PREFIX.len() => Class::parse(value)
+            .map(|c| c.to_string())
+            .ok_or_else(|| format!("`{value}` is not a class; expected passive, interactive or interactive:FAMILY (text, voice, video, files, docs)")),
+        _ => Err(format!(
+            "unknown setting `{key}`; known: {}, and kind.NAME",
+            SETTINGS.iter().map(|s| s.key).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+impl OrgSettings {
+    /// Builds the settings in force from stored values; anything unset takes
+    /// its default. Stored values were validated when set, but a hand-edited
+    /// database is reported rather than silently ignored.
+    pub fn from_map(map: &BTreeMap<String, String>) -> Result<OrgSettings, String> {
+        let get = |key: &str| -> Result<Option<String>, String> {
+            map.get(key).map(|v| validate(key, v).map_err(|e| format!("setting {key}: {e}"))).transpose()
+        };
+        let timezone = get("timezone")?.map(|v| v.parse::<Tz>().unwrap_or(chrono_tz::UTC)).unwrap_or(chrono_tz::UTC);
+        let id = get("profile")?.and_then(|v| ProfileId::parse(&v)).unwrap_or(ProfileId::InternalCollaboration);
+        let mut profile = Profile::builtin(id);
+        let as_u32 = |v: String| v.parse::<u32>().unwrap_or(0);
+        if let Some(v) = get("window_days")? {
+            profile.window_days = as_u32(v);
+        }
+        if let Some(v) = get("grace_days")? {
+            profile.grace_days = as_u32(v);
+        }
+        if let Some(v) = get("deep.min_interactive_days")? {
+            profile.deep.min_interactive_days = as_u32(v);
+        }
+        if let Some(v) = get("deep.min_feature_breadth")? {
+            profile.deep.min_feature_breadth = as_u32(v);
+        }
+        if let Some(v) = get("deep.min_login_depth")? {
+            profile.deep.min_login_depth = Ratio::parse_decimal(&v).unwrap_or(profile.deep.min_login_depth);
+        }
+        for (key, value) in map.range(KIND_PREFIX.to_string()..) {
+            let Some(kind) = key.strip_prefix(KIND_PREFIX) else { break };
+            let class = Class::parse(value).ok_or_else(|| format!("setting {key}: `{value}` is not a class"))?;
+            profile.kinds.set_by_name(kind, class);
+        }
+        let privacy_floor = get("privacy_floor")?.map(as_u32).unwrap_or(DEFAULT_PRIVACY_FLOOR);
+        Ok(OrgSettings { timezone, profile, privacy_floor })
+    }
+
+    /// Every setting with its value in force and whether it was set.
+    pub fn effective(&self, map: &BTreeMap<String, String>) -> Vec<(String, String, bool)> {
+        let p = &self.profile;
+        let mut out: Vec<(String, String, bool)> = [
+            ("timezone", self.timezone.name().to_string()),
+            ("profile", p.id.as_str().to_string()),
+            ("window_days", p.window_days.to_string()),
+            ("grace_days", p.grace_days.to_string()),
+            ("deep.min_interactive_days", p.deep.min_interactive_days.to_string()),
+            ("deep.min_feature_breadth", p.deep.min_feature_breadth.to_string()),
+            ("deep.min_login_depth", p.deep.min_login_depth.display(9)),
+            ("privacy_floor", self.privacy_floor.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v, map.contains_key(k)))
+        .collect();
+        for (key, value) in map.range(KIND_PREFIX.to_string()..).take_while(|(k, _)| k.starts_with(KIND_PREFIX)) {
+            out.push((key.clone(), value.clone(), true));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_time_zones_and_values_are_rejected() {
+        assert_eq!(validate("timezone", "Asia/Shanghai"), Ok("Asia/Shanghai".into()));
+        assert!(validate("timezone", "Mars/Olympus").unwrap_err().contains("IANA"));
+        assert!(validate("profile", "gaming").is_err());
+        assert!(validate("window_days", "0").is_err());
+        assert!(validate("deep.min_login_depth", "1.5").is_err());
+        assert!(validate("colour", "blue").unwrap_err().contains("unknown setting"));
+        assert_eq!(validate("kind.presence_ping", "interactive:text"), Ok("interactive:text".into()));
+    }
+
+    #[test]
+    fn settings_override_the_profile_defaults() {
+        let map: BTreeMap<String, String> = [
+            ("profile", "customer_service"),
+            ("window_days", "14"),
+            ("deep.min_login_depth", "0.25"),
+            ("timezone", "Asia/Shanghai"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let s = OrgSettings::from_map(&map).unwrap();
+        assert_eq!(s.profile.id, ProfileId::CustomerService);
+        assert_eq!(s.profile.window_days, 14);
+        assert_eq!(s.profile.grace_days, 14);
+        assert_eq!(s.profile.deep.min_login_depth, Ratio { num: 25, den: 100 });
+        assert_eq!(s.timezone.name(), "Asia/Shanghai");
+    }
+}

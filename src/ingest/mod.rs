@@ -1,0 +1,11 @@
+//! Reading outside input: directory CSV and event CSV / NDJSON files, plain or
+//! gzipped, streamed record by record. Parsing only: nothing here touches the
+//! database, so every error can name the file, line and column.
+
+pub mod error;
+pub mod events;
+pub mod people;
+pub mod source;
+pub mod timestamp;
+
+pub use error::InputError;

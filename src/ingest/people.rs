@@ -1,0 +1,146 @@
+//! Directory files (spec section 1): CSV with `user_id` required, the known
+//! optional columns, and any other column kept as a free-form attribute.
+
+use std::collections::BTreeMap;
+use std::io::{BufReader, Read};
+
+use chrono::NaiveDate;
+use csv::ByteRecord;
+
+use super::InputError;
+use super::events::{csv_error, csv_header, normalise_user_id};
+use super::source::Input;
+use super::timestamp::parse_date;
+
+/// One directory row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryRow {
+    pub line: u64,
+    pub user_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub department: Option<String>,
+    pub title: Option<String>,
+    pub location: Option<String>,
+    pub start_date: Option<NaiveDate>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+const KNOWN: [&str; 7] = ["user_id", "name", "email", "department", "title", "location", "start_date"];
+
+/// Streams directory rows.
+pub struct DirectoryReader {
+    file: String,
+    gzipped: bool,
+    reader: csv::Reader<BufReader<Box<dyn Read + Send>>>,
+    headers: Vec<String>,
+    record: ByteRecord,
+}
+
+impl DirectoryReader {
+    pub fn new(input: Input) -> Result<DirectoryReader, InputError> {
+        let Input { name, gzipped, reader } = input;
+        let mut reader =
+            csv::ReaderBuilder::new().has_headers(true).from_reader(BufReader::with_capacity(256 * 1024, reader));
+        let headers = csv_header(&name, gzipped, &mut reader)?;
+        if !headers.iter().any(|h| h == "user_id") {
+            return Err(InputError::new(
+                &name,
+                1,
+                format!("missing column `user_id`; a directory needs it (the header has: {})", headers.join(", ")),
+            ));
+        }
+        for (i, h) in headers.iter().enumerate() {
+            if h.is_empty() {
+                return Err(InputError::new(
+                    &name,
+                    1,
+                    format!("header field {} is empty; every column needs a name", i + 1),
+                ));
+            }
+            if headers[..i].contains(h) {
+                return Err(InputError::new(&name, 1, format!("column `{h}` appears twice")));
+            }
+        }
+        Ok(DirectoryReader { file: name, gzipped, reader, headers, record: ByteRecord::new() })
+    }
+
+    pub fn has_column(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h == name)
+    }
+
+    /// Attribute columns: everything but the known ones.
+    pub fn attribute_columns(&self) -> Vec<&str> {
+        self.headers.iter().map(String::as_str).filter(|h| !KNOWN.contains(h)).collect()
+    }
+
+    fn read_row(&mut self) -> Option<Result<DirectoryRow, InputError>> {
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => return None,
+            Ok(true) => {}
+            Err(e) => return Some(Err(csv_error(&self.file, self.gzipped, e))),
+        }
+        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+        let mut row = DirectoryRow {
+            line,
+            user_id: String::new(),
+            name: None,
+            email: None,
+            department: None,
+            title: None,
+            location: None,
+            start_date: None,
+            attributes: BTreeMap::new(),
+        };
+        for (header, raw) in self.headers.iter().zip(self.record.iter()) {
+            let Ok(text) = std::str::from_utf8(raw) else {
+                return Some(Err(InputError::in_column(
+                    &self.file,
+                    line,
+                    header,
+                    "not valid UTF-8; save the file as UTF-8",
+                )));
+            };
+            let value = text.trim();
+            let opt = (!value.is_empty()).then(|| value.to_string());
+            match header.as_str() {
+                "user_id" => row.user_id = normalise_user_id(value),
+                "name" => row.name = opt,
+                "email" => row.email = opt,
+                "department" => row.department = opt,
+                "title" => row.title = opt,
+                "location" => row.location = opt,
+                "start_date" => {
+                    if !value.is_empty() {
+                        match parse_date(value) {
+                            Ok(d) => row.start_date = Some(d),
+                            Err(m) => return Some(Err(InputError::in_column(&self.file, line, "start_date", m))),
+                        }
+                    }
+                }
+                other => {
+                    if let Some(v) = opt {
+                        row.attributes.insert(other.to_string(), v);
+                    }
+                }
+            }
+        }
+        if row.user_id.is_empty() {
+            return Some(Err(InputError::in_column(
+                &self.file,
+                line,
+                "user_id",
+                "empty user id; every person needs one",
+            )));
+        }
+        Some(Ok(row))
+    }
+}
+
+impl Iterator for DirectoryReader {
+    type Item = Result<DirectoryRow, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.read_row()
+    }
+}

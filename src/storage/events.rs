@@ -1,0 +1,177 @@
+//! Events: the de-duplicating batch insert, and the lookup tables for event
+//! kinds and channels.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Result;
+use sqlx::Row;
+
+use super::{Tx, placeholders};
+use crate::domain::kind::{FIRST_CUSTOM_KIND_ID, Kind};
+use crate::on_tx;
+
+/// An event ready to store: every name already resolved to an id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    pub person_id: i64,
+    pub ts: i64,
+    pub kind_id: i64,
+    pub channel_id: i64,
+    pub channel_type: i64,
+    pub duration_seconds: Option<i64>,
+    pub event_id: Option<String>,
+}
+
+/// Every event kind by name.
+pub async fn kinds(tx: &mut Tx) -> Result<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = on_tx!(tx, conn => {
+        sqlx::query("SELECT name, id FROM event_kinds").fetch_all(conn).await?.into_iter()
+            .map(|r| Ok((r.try_get("name")?, r.try_get("id")?))).collect::<Result<Vec<_>>>()?
+    });
+    Ok(rows.into_iter().collect())
+}
+
+/// Adds a custom event kind; returns its id.
+pub async fn add_kind(tx: &mut Tx, name: &str) -> Result<i64> {
+    let next: i64 = on_tx!(tx, conn => {
+        sqlx::query("SELECT COALESCE(MAX(id), 0) AS max FROM event_kinds").fetch_one(conn).await?.try_get("max")?
+    });
+    let id = next.max(i64::from(FIRST_CUSTOM_KIND_ID) - 1) + 1;
+    anyhow::ensure!(id <= i64::from(u16::MAX), "too many distinct event kinds");
+    on_tx!(tx, conn => sqlx::query("INSERT INTO event_kinds (id, name) VALUES ($1, $2)").bind(id).bind(name).execute(conn).await.map(drop)?);
+    Ok(id)
+}
+
+/// Finds or creates channels by name.
+pub async fn ensure_channels(tx: &mut Tx, names: &HashSet<&str>) -> Result<HashMap<String, i64>> {
+    let names: Vec<&str> = names.iter().copied().collect();
+    let mut out = HashMap::with_capacity(names.len());
+    for chunk in names.chunks(1000) {
+        let insert = format!(
+            "INSERT INTO channels (name) VALUES {} ON CONFLICT (name) DO NOTHING",
+            (1..=chunk.len()).map(|i| format!("(${i})")).collect::<Vec<_>>().join(", ")
+        );
+        let select = format!("SELECT id, name FROM channels WHERE name IN ({})", placeholders(1, chunk.len()));
+        let rows: Vec<(i64, String)> = on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert.as_str()));
+            for n in chunk {
+                q = q.bind(*n);
+            }
+            q.execute(&mut *conn).await.map(drop)?;
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(select.as_str()));
+            for n in chunk {
+                q = q.bind(*n);
+            }
+            q.fetch_all(&mut *conn).await?.into_iter()
+                .map(|r| Ok((r.try_get("id")?, r.try_get("name")?))).collect::<Result<Vec<_>>>()?
+        });
+        out.extend(rows.into_iter().map(|(id, name)| (name, id)));
+    }
+    Ok(out)
+}
+
+const COLUMNS_PER_ROW: usize = 8;
+
+/// Rows per INSERT statement (SQLite allows 32,766 parameters).
+pub const BATCH_ROWS: usize = 2000;
+
+/// Stores a batch of events, skipping duplicates (spec section 1): the same
+/// `event_id` as a stored event, or, where either has no `event_id`, the same
+/// person, time, kind and channel. The batch must already be free of
+/// duplicates among itself. Returns how many rows were added.
+pub async fn insert_batch(tx: &mut Tx, import_id: i64, batch: &[NewEvent]) -> Result<u64> {
+    let mut added = 0;
+    for chunk in batch.chunks(BATCH_ROWS) {
+        let values = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(i * COLUMNS_PER_ROW + 1, COLUMNS_PER_ROW)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // VALUES columns are named column1..column8 on both databases.
+        let sql = format!(
+            "INSERT INTO events (person_id, ts, kind_id, channel_id, channel_type, duration_seconds, event_id, import_id) \
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 \
+             FROM (VALUES {values}) AS v \
+             WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.person_id = v.column1 AND e.ts = v.column2 \
+               AND e.kind_id = v.column3 AND e.channel_id = v.column4 AND (v.column7 IS NULL OR e.event_id IS NULL)) \
+             ON CONFLICT DO NOTHING"
+        );
+        added += on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for e in chunk {
+                q = q
+                    .bind(e.person_id)
+                    .bind(e.ts)
+                    .bind(e.kind_id)
+                    .bind(e.channel_id)
+                    .bind(e.channel_type)
+                    .bind(e.duration_seconds)
+                    .bind(e.event_id.as_deref())
+                    .bind(import_id);
+            }
+            q.execute(conn).await?.rows_affected()
+        });
+    }
+    Ok(added)
+}
+
+/// Removes the duplicates within a batch, by the same rule as
+/// `insert_batch`, keeping the first of each. Returns how many were removed.
+pub fn dedup_within(batch: &mut Vec<NewEvent>) -> usize {
+    let before = batch.len();
+    let mut with_id: HashSet<(i64, i64, i64, i64)> = HashSet::new();
+    let mut without_id: HashSet<(i64, i64, i64, i64)> = HashSet::new();
+    let mut ids: HashSet<String> = HashSet::new();
+    batch.retain(|e| {
+        let identity = (e.person_id, e.ts, e.kind_id, e.channel_id);
+        match &e.event_id {
+            Some(id) => {
+                if without_id.contains(&identity) || !ids.insert(id.clone()) {
+                    return false;
+                }
+                with_id.insert(identity);
+                true
+            }
+            None => {
+                if with_id.contains(&identity) || !without_id.insert(identity) {
+                    return false;
+                }
+                true
+            }
+        }
+    });
+    before - batch.len()
+}
+
+pub fn kind_of(id: i64) -> Kind {
+    Kind(u16::try_from(id).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts: i64, id: Option<&str>) -> NewEvent {
+        NewEvent {
+            person_id: 1,
+            ts,
+            kind_id: 1,
+            channel_id: 0,
+            channel_type: 0,
+            duration_seconds: None,
+            event_id: id.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn duplicates_within_a_batch_follow_the_spec() {
+        // Same id: duplicate. No id and same identity as anything: duplicate.
+        // Two different ids with the same identity: both kept.
+        let mut batch =
+            vec![ev(1, Some("a")), ev(2, Some("a")), ev(1, None), ev(1, Some("b")), ev(3, None), ev(3, None)];
+        assert_eq!(dedup_within(&mut batch), 3);
+        assert_eq!(batch, vec![ev(1, Some("a")), ev(1, Some("b")), ev(3, None)]);
+        // An identified event after an unidentified one with its identity.
+        let mut batch = vec![ev(5, None), ev(5, Some("c"))];
+        assert_eq!(dedup_within(&mut batch), 1);
+    }
+}

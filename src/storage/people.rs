@@ -1,0 +1,130 @@
+//! People: directory rows and people first seen in events.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anyhow::Result;
+use sqlx::Row;
+
+use super::{Tx, now, placeholders};
+use crate::ingest::people::DirectoryRow;
+use crate::on_tx;
+
+/// Known directory columns, as stored.
+pub const DIRECTORY_COLUMNS: [&str; 6] = ["name", "email", "department", "title", "location", "start_date"];
+
+/// Which columns a directory file carries: only those are overwritten when
+/// a person is already known (a blank value clears it).
+#[derive(Clone, Debug, Default)]
+pub struct DirectoryShape {
+    pub columns: Vec<&'static str>,
+    pub attribute_columns: Vec<String>,
+}
+
+fn column_value(row: &DirectoryRow, column: &str) -> Option<String> {
+    match column {
+        "name" => row.name.clone(),
+        "email" => row.email.clone(),
+        "department" => row.department.clone(),
+        "title" => row.title.clone(),
+        "location" => row.location.clone(),
+        "start_date" => row.start_date.map(|d| d.to_string()),
+        _ => None,
+    }
+}
+
+/// Existing attributes of some people, by user id.
+async fn existing_attributes(tx: &mut Tx, user_ids: &[&str]) -> Result<HashMap<String, String>> {
+    let sql = format!("SELECT user_id, attributes FROM people WHERE user_id IN ({})", placeholders(1, user_ids.len()));
+    let rows: Vec<(String, String)> = on_tx!(tx, conn => {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+        for id in user_ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(conn).await?.into_iter()
+            .map(|r| Ok((r.try_get("user_id")?, r.try_get("attributes")?)))
+            .collect::<Result<Vec<_>>>()?
+    });
+    Ok(rows.into_iter().collect())
+}
+
+/// Creates or updates a batch of directory rows (unique user ids). Returns
+/// (created, updated).
+pub async fn upsert_directory(tx: &mut Tx, shape: &DirectoryShape, rows: &[DirectoryRow]) -> Result<(u64, u64)> {
+    if rows.is_empty() {
+        return Ok((0, 0));
+    }
+    let ids: Vec<&str> = rows.iter().map(|r| r.user_id.as_str()).collect();
+    let existing = existing_attributes(tx, &ids).await?;
+    let created_at = now();
+    let mut created = 0;
+    for row in rows {
+        let mut attributes: BTreeMap<String, String> =
+            existing.get(&row.user_id).and_then(|json| serde_json::from_str(json).ok()).unwrap_or_default();
+        for column in &shape.attribute_columns {
+            match row.attributes.get(column) {
+                Some(v) => attributes.insert(column.clone(), v.clone()),
+                None => attributes.remove(column),
+            };
+        }
+        let attributes = serde_json::to_string(&attributes)?;
+        let mut columns = vec!["user_id", "attributes", "in_directory", "created_at"];
+        columns.extend(shape.columns.iter().copied());
+        let updates: Vec<String> =
+            columns[1..3].iter().chain(shape.columns.iter()).map(|c| format!("{c} = excluded.{c}")).collect();
+        let sql = format!(
+            "INSERT INTO people ({}) VALUES ({}) ON CONFLICT (user_id) DO UPDATE SET {}",
+            columns.join(", "),
+            placeholders(1, columns.len()),
+            updates.join(", ")
+        );
+        on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(&row.user_id).bind(&attributes).bind(1i64).bind(created_at);
+            for column in &shape.columns {
+                q = q.bind(column_value(row, column));
+            }
+            q.execute(conn).await.map(drop)?;
+        });
+        created += u64::from(!existing.contains_key(&row.user_id));
+    }
+    Ok((created, rows.len() as u64 - created))
+}
+
+/// Finds or creates people by user id; returns their ids and how many were
+/// created.
+pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>) -> Result<(HashMap<String, i64>, u64)> {
+    let ids: Vec<&str> = user_ids.iter().copied().collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    let mut created = 0;
+    for chunk in ids.chunks(1000) {
+        let values = (0..chunk.len()).map(|i| format!("(${}, $1)", i + 2)).collect::<Vec<_>>().join(", ");
+        let insert =
+            format!("INSERT INTO people (user_id, created_at) VALUES {values} ON CONFLICT (user_id) DO NOTHING");
+        let select = format!("SELECT id, user_id FROM people WHERE user_id IN ({})", placeholders(1, chunk.len()));
+        let ts = now();
+        let rows: Vec<(i64, String)> = on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert.as_str())).bind(ts);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            created += q.execute(&mut *conn).await?.rows_affected();
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(select.as_str()));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(&mut *conn).await?.into_iter()
+                .map(|r| Ok((r.try_get("id")?, r.try_get("user_id")?)))
+                .collect::<Result<Vec<_>>>()?
+        });
+        out.extend(rows.into_iter().map(|(id, user)| (user, id)));
+    }
+    Ok((out, created))
+}
+
+/// Lowers people's first-event instants where new events are earlier.
+pub async fn note_first_events(tx: &mut Tx, first: &HashMap<i64, i64>) -> Result<()> {
+    let sql = "UPDATE people SET first_event_ts = $1 WHERE id = $2 AND (first_event_ts IS NULL OR first_event_ts > $1)";
+    for (person, ts) in first {
+        on_tx!(tx, conn => sqlx::query(sql).bind(*ts).bind(*person).execute(conn).await.map(drop)?);
+    }
+    Ok(())
+}

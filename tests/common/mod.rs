@@ -1,0 +1,86 @@
+//! Test support: a fresh database per test, SQLite by default or PostgreSQL
+//! when TEST_DATABASE_URL names a server (postgres://user@host:port/db); each
+//! test then gets its own database on that server.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use undercurrent::storage::Db;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_admin: Option<(String, String)>,
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+pub fn postgres_server() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        match postgres_server() {
+            Some(server) => {
+                let name = format!(
+                    "uc_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    chrono::Utc::now().timestamp_micros() % 1_000_000
+                );
+                let admin = sqlx::PgPool::connect(&server).await.expect("connecting to TEST_DATABASE_URL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&admin)
+                    .await
+                    .expect("creating a test database");
+                admin.close().await;
+                let (base, _) = server.rsplit_once('/').expect("TEST_DATABASE_URL needs a database name");
+                let url = format!("{base}/{name}");
+                let db = Db::connect(&url).await.expect("connecting to the test database");
+                TestDb { db, url, _dir: None, pg_admin: Some((server, name)) }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                let db = Db::connect(&url).await.expect("opening SQLite");
+                TestDb { db, url, _dir: Some(dir), pg_admin: None }
+            }
+        }
+    }
+
+    /// Drops a PostgreSQL test database (SQLite files go with the temp dir).
+    pub async fn finish(self) {
+        self.db.close().await;
+        if let Some((server, name)) = self.pg_admin {
+            if let Ok(admin) = sqlx::PgPool::connect(&server).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&admin)
+                    .await;
+                admin.close().await;
+            }
+        }
+    }
+}
+
+/// Runs the real binary against a database; returns (status, stdout, stderr).
+pub fn cli(url: &str, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_undercurrent"))
+        .args(["--database-url", url])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("running the binary");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

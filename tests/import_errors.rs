@@ -1,0 +1,105 @@
+//! Bad input stops with `FILE:LINE: what is wrong`, exit status 1, and
+//! nothing of that file stored.
+
+mod common;
+
+use std::io::Write;
+
+use common::{TestDb, cli};
+use undercurrent::storage::dataset::{Totals, totals};
+
+const GOOD: &str = "user_id,timestamp,event,channel\nu1,2026-05-01T10:00:00Z,message_sent,c1\nu2,2026-05-01T10:01:00Z,message_sent,c1\n";
+
+fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// Imports a file that must fail; checks the message and that the database
+/// is exactly as before.
+async fn assert_rejected(t: &TestDb, file: &str, expected: &[&str]) {
+    let before = totals(&t.db).await.unwrap();
+    let (code, out, err) = cli(&t.url, &["import", "events", file]);
+    assert_eq!(code, 1, "exit status for {file}: stdout {out} stderr {err}");
+    for e in expected {
+        assert!(err.contains(e), "error for {file} should contain {e:?}, got:\n{err}");
+    }
+    assert_eq!(totals(&t.db).await.unwrap(), before, "nothing of {file} may be stored");
+}
+
+#[tokio::test]
+async fn every_bad_input_is_refused_with_its_place_and_stores_nothing() {
+    let t = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A good file first, so "nothing stored" is checked against real data.
+    let good = write(d, "good.csv", GOOD.as_bytes());
+    assert_eq!(cli(&t.url, &["import", "events", &good]).0, 0);
+    let stored = totals(&t.db).await.unwrap();
+    assert_eq!((stored.people, stored.events), (2, 2));
+
+    // Every bad file has good rows before the bad one: they must not stay.
+    let prefix = "user_id,timestamp,event\nu3,2026-05-01T10:00:00Z,login\nu4,2026-05-01T10:00:00Z,login\n";
+
+    let f = write(d, "missing.csv", b"user_id,event\nu3,login\n");
+    assert_rejected(&t, &f, &["missing.csv:1:", "missing column `timestamp`"]).await;
+
+    let f = write(d, "badtime.csv", format!("{prefix}u5,31/02/2026 10:00,login\n").as_bytes());
+    assert_rejected(&t, &f, &["badtime.csv:4:", "column `timestamp`", "expected RFC 3339"]).await;
+
+    let f = write(d, "noid.csv", format!("{prefix}  ,2026-05-01T10:00:00Z,login\n").as_bytes());
+    assert_rejected(&t, &f, &["noid.csv:4:", "column `user_id`", "empty user id"]).await;
+
+    let mut bytes = prefix.as_bytes().to_vec();
+    bytes.extend_from_slice(b"u\xff\xfe6,2026-05-01T10:00:00Z,login\n");
+    let f = write(d, "latin1.csv", &bytes);
+    assert_rejected(&t, &f, &["latin1.csv:4:", "UTF-8"]).await;
+
+    let mut bytes = b"{\"user_id\":\"u3\",\"timestamp\":1777629600,\"event\":\"login\"}\n".to_vec();
+    bytes.extend_from_slice(b"{\"user_id\":\"u\xff\",\"timestamp\":1777629600,\"event\":\"login\"}\n");
+    let f = write(d, "latin1.ndjson", &bytes);
+    assert_rejected(&t, &f, &["latin1.ndjson:2:", "UTF-8"]).await;
+
+    let f = write(
+        d,
+        "broken.ndjson",
+        b"{\"user_id\":\"u3\",\"timestamp\":1777629600,\"event\":\"login\"}\n{\"user_id\": \"u4\",\n",
+    );
+    assert_rejected(&t, &f, &["broken.ndjson:2:", "JSON"]).await;
+
+    let big: String = (0..20_000).map(|i| format!("u{i},2026-05-01T10:00:00Z,login\n")).collect();
+    let zipped = gzip(format!("user_id,timestamp,event\n{big}").as_bytes());
+    let f = write(d, "cut.csv.gz", &zipped[..zipped.len() / 2]);
+    assert_rejected(&t, &f, &["cut.csv.gz:", "gzip data is truncated or corrupt"]).await;
+
+    // A 2 GB line: a sparse file, so the test costs no disk.
+    let path = d.join("huge.csv");
+    {
+        let mut file = std::fs::File::create(&path).unwrap();
+        file.write_all(prefix.as_bytes()).unwrap();
+        file.set_len(prefix.len() as u64 + (2u64 << 30)).unwrap();
+    }
+    let f = path.display().to_string();
+    assert_rejected(&t, &f, &["huge.csv:4:", "line longer than"]).await;
+
+    let f = write(d, "fields.csv", format!("{prefix}u5,2026-05-01T10:00:00Z\n").as_bytes());
+    assert_rejected(&t, &f, &["fields.csv:4:", "expected 3 fields"]).await;
+
+    let f = write(d, "people.csv", b"user_id,start_date\nu9,2026-01-01\nu10,01/02/2026\n");
+    let before = totals(&t.db).await.unwrap();
+    let (code, _, err) = cli(&t.url, &["import", "people", &f]);
+    assert_eq!(code, 1);
+    assert!(err.contains("people.csv:3: column `start_date`"), "{err}");
+    assert_eq!(totals(&t.db).await.unwrap(), before);
+
+    // The database still has exactly the good file.
+    assert_eq!(totals(&t.db).await.unwrap(), Totals { channels: 1, ..stored });
+    t.finish().await;
+}
