@@ -100,9 +100,9 @@ proptest! {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let whole = TestDb::new().await;
-            import_parts(&whole, &[rows.clone()]).await;
+            import_parts(&whole, std::slice::from_ref(&rows)).await;
             let once = export(&whole).await;
-            import_parts(&whole, &[rows.clone()]).await;
+            import_parts(&whole, std::slice::from_ref(&rows)).await;
             assert_eq!(export(&whole).await, once, "importing twice");
             whole.finish().await;
 

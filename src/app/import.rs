@@ -64,6 +64,12 @@ where
         }
     }
     .await;
+    if result.is_ok()
+        && let Db::Postgres(pool) = db
+    {
+        // Fresh statistics keep window reads on the index after a big import.
+        let _ = sqlx::query("ANALYZE events").execute(pool).await;
+    }
     if let Err(e) = &result {
         // Best effort: the failure is already reported to the caller.
         let _ = imports::record_failure(db, source, file, started_at, &e.to_string()).await;
@@ -94,17 +100,30 @@ pub async fn import_events(db: &Db, tz: Tz, input: Input) -> Result<ImportSummar
     transactional(db, "events", &file, async move |tx: &mut Tx, import_id: i64| {
         let storage = |e: anyhow::Error| ImportError::Storage { file: file_name.clone(), source: e };
         let mut state = EventImport::new(tx).await.map_err(storage)?;
-        let mut batch: Vec<RawEvent> = Vec::with_capacity(BATCH);
-        loop {
-            batch.clear();
-            for item in reader.by_ref().take(BATCH) {
-                batch.push(item?);
+        // Parsing runs on its own thread, a batch or two ahead of the
+        // database, so the two overlap.
+        let (sender, mut batches) = tokio::sync::mpsc::channel::<Result<Vec<RawEvent>, InputError>>(2);
+        let parser = tokio::task::spawn_blocking(move || {
+            loop {
+                let mut batch = Vec::with_capacity(BATCH);
+                for item in reader.by_ref().take(BATCH) {
+                    match item {
+                        Ok(e) => batch.push(e),
+                        Err(e) => {
+                            let _ = sender.blocking_send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                if batch.is_empty() || sender.blocking_send(Ok(batch)).is_err() {
+                    return;
+                }
             }
-            if batch.is_empty() {
-                break;
-            }
-            state.store(tx, import_id, &batch).await.map_err(storage)?;
+        });
+        while let Some(batch) = batches.recv().await {
+            state.store(tx, import_id, &batch?).await.map_err(storage)?;
         }
+        parser.await.map_err(|e| storage(e.into()))?;
         people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
         state.summary.file_name = file_name.clone();
         state.summary.source = "events".into();

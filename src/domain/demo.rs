@@ -3,13 +3,13 @@
 //! something to find: many people log in, far fewer actually collaborate.
 //!
 //! Pure: no I/O and no clock. Every day draws from its own RNG derived from
-//! the seed and the day index, so the stream can be produced one day at a
-//! time in constant memory and any day is reproducible on its own. Every
-//! person likewise draws from their own RNG, so growing `people` keeps the
-//! earlier people unchanged.
+//! the seed and the day index, so the stream is produced one day at a time in
+//! constant memory. Every person also draws from their own RNG, so asking for
+//! more people leaves the first ones unchanged.
 
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Weekday};
 use chrono_tz::Tz;
+use rand::distr::uniform::{SampleRange, SampleUniform};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -57,10 +57,9 @@ pub struct DemoEvent {
     pub duration_seconds: Option<u32>,
 }
 
-/// (name, channel slug, head-count weight, titles). The order is the rollout
-/// order: a pilot department first, the rest following over the first 40% of
-/// the period, which is what real rollouts look like and what makes the
-/// "new" tier and per-department comparisons non-trivial.
+/// (name, channel slug, head-count weight, titles), in rollout order: a pilot
+/// department first, the others following over the first 40% of the period,
+/// as real rollouts do; that is what gives the "new" tier something to show.
 const DEPTS: [(&str, &str, u32, [&str; 3]); 8] = [
     ("Engineering", "engineering", 25, ["Software Engineer", "Senior Software Engineer", "Engineering Manager"]),
     ("Customer Support", "support", 15, ["Support Agent", "Support Specialist", "Support Team Lead"]),
@@ -71,17 +70,15 @@ const DEPTS: [(&str, &str, u32, [&str; 3]); 8] = [
     ("HR", "hr", 6, ["HR Generalist", "Recruiter", "HR Business Partner"]),
     ("Legal", "legal", 6, ["Legal Counsel", "Paralegal", "Compliance Officer"]),
 ];
-const HR: usize = 6;
-const MARKETING: usize = 4;
+/// Who posts to the broadcast channel, by preference (HR, Marketing).
+const ANNOUNCERS: [usize; 2] = [6, 4];
 
-const ARCHETYPES: [(Archetype, u32); 6] = [
-    (Archetype::Collaborator, 30),
-    (Archetype::PunchInReader, 25),
-    (Archetype::Lurker, 15),
-    (Archetype::Occasional, 15),
-    (Archetype::Dormant, 8),
-    (Archetype::Newcomer, 7),
-];
+/// Roughly 30% collaborators, 25% punch-in readers, 15% lurkers, 15%
+/// occasional, 8% dormant, 7% newcomers.
+const ARCHETYPES: [(Archetype, u32); 6] = {
+    use Archetype::*;
+    [(Collaborator, 30), (PunchInReader, 25), (Lurker, 15), (Occasional, 15), (Dormant, 8), (Newcomer, 7)]
+};
 
 const FIRST_NAMES: [&str; 24] = [
     "Wei", "Fang", "Jing", "Lei", "Min", "Yan", "Hao", "Xin", "Tao", "Li", "Jun", "Ying", "Emma", "Liam", "Olivia",
@@ -91,16 +88,13 @@ const LAST_NAMES: [&str; 20] = [
     "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu", "Smith",
     "Brown", "Taylor", "Wilson", "Clark", "Walker",
 ];
-const LOCATIONS: [&str; 6] = ["Shanghai", "Beijing", "Shenzhen", "Hangzhou", "Singapore", "London"];
+const LOCATIONS: [(&str, u32); 6] =
+    [("Shanghai", 30), ("Beijing", 20), ("Shenzhen", 15), ("Hangzhou", 10), ("Singapore", 5), ("London", 5)];
 
-const DIRECT: &str = "direct";
-const GROUP: &str = "group";
-const BROADCAST: &str = "broadcast";
 const ANNOUNCEMENTS: &str = "b-announcements";
 const TEAM_SIZE: usize = 10;
 const H: i64 = 3600;
-const DAY: i64 = 86_400;
-/// The Newcomer start dates fall in the last this-many days.
+/// Newcomers start within this many last days of the period.
 const NEWCOMER_SPAN: u32 = 20;
 /// Dormant people are quiet for at least the default metrics window.
 const QUIET_DAYS: u32 = 28;
@@ -110,26 +104,27 @@ const PEOPLE_STREAM: u64 = 1 << 40;
 pub fn people(p: &DemoParams) -> Vec<DemoPerson> {
     (0..p.people)
         .map(|i| {
-            let d = draws(p, i);
-            let n = i + 1;
-            let id = format!("p{n:05}@demo.example");
-            let start = (!d.hide_start).then(|| day_date(p, d.start_day));
+            let (d, hide_start, mut rng) = draws(p, i);
+            let id = format!("p{:05}@demo.example", i + 1);
+            let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
+            let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
+            let title = DEPTS[d.dept].3[weighted(&mut rng, [6, 3, 1].into_iter())];
             DemoPerson {
                 user_id: id.clone(),
-                name: format!("{} {}", FIRST_NAMES[d.first], LAST_NAMES[d.last]),
+                name: format!("{first} {last}"),
                 email: id,
                 department: DEPTS[d.dept].0.to_string(),
-                title: DEPTS[d.dept].3[d.title].to_string(),
-                location: LOCATIONS[d.location].to_string(),
-                start_date: start,
+                title: title.to_string(),
+                location: LOCATIONS[weighted(&mut rng, LOCATIONS.iter().map(|l| l.1))].0.to_string(),
+                start_date: (!hide_start).then(|| day_date(p, d.start)),
                 archetype: d.arch,
             }
         })
         .collect()
 }
 
-/// The departments with their rollout dates (the first day anyone in them
-/// can have events), in rollout order.
+/// The departments with their rollout dates (no one in a department has
+/// events before it), in rollout order.
 pub fn rollout_dates(p: &DemoParams) -> Vec<(&'static str, NaiveDate)> {
     (0..DEPTS.len()).map(|k| (DEPTS[k].0, day_date(p, rollout_day(k, p.days)))).collect()
 }
@@ -137,7 +132,22 @@ pub fn rollout_dates(p: &DemoParams) -> Vec<(&'static str, NaiveDate)> {
 /// Events day by day, in time order within each day, for all people;
 /// streaming: memory must not grow with `days` (generate one day at a time internally).
 pub fn events<'a>(p: &'a DemoParams, people: &'a [DemoPerson]) -> impl Iterator<Item = DemoEvent> + 'a {
-    DayStream { p, org: Org::new(p, people), day: 0, buf: Vec::new(), out: Vec::new() }
+    let (mut org, mut day) = (Org::new(p, people), 0);
+    let (mut buf, mut out) = (Vec::new(), Vec::new());
+    std::iter::from_fn(move || {
+        loop {
+            // `out` holds the current day latest first: popping yields time
+            // order and keeps the vector's capacity for the next day.
+            if let Some(e) = out.pop() {
+                return Some(e);
+            }
+            if day >= p.days {
+                return None;
+            }
+            org.day(day, &mut buf, &mut out);
+            day += 1;
+        }
+    })
 }
 
 fn splitmix(mut x: u64) -> u64 {
@@ -174,45 +184,24 @@ fn weighted<R: Rng>(rng: &mut R, weights: impl Iterator<Item = u32> + Clone) -> 
     0
 }
 
-struct Draws {
-    dept: usize,
-    arch: Archetype,
-    start_day: u32,
-    hide_start: bool,
-    early: bool,
-    first: usize,
-    last: usize,
-    title: usize,
-    location: usize,
-}
-
-/// Everything random about one person. `events` calls it again for people
-/// whose start date is hidden from the directory, so both agree on when
-/// they really started.
-fn draws(p: &DemoParams, i: u32) -> Draws {
+/// What `events` needs to know about a person (team aside) and whether the
+/// directory hides their start date, drawn first from their own RNG, which is
+/// returned so `people` can go on drawing names from it. `events` calls it
+/// again for people whose start date is hidden, so both agree on it.
+fn draws(p: &DemoParams, i: u32) -> (Member, bool, ChaCha8Rng) {
     let mut rng = stream_rng(p.seed, PEOPLE_STREAM ^ i as u64);
     let dept = weighted(&mut rng, DEPTS.iter().map(|d| d.2));
     let arch = ARCHETYPES[weighted(&mut rng, ARCHETYPES.iter().map(|a| a.1))].0;
-    let rollout = rollout_day(dept, p.days);
-    let last_day = p.days.saturating_sub(1);
+    let (rollout, last_day) = (rollout_day(dept, p.days), p.days.saturating_sub(1));
     let start_day = match arch {
-        Archetype::Newcomer => rollout.max(last_day.saturating_sub(rng.random_range(0..NEWCOMER_SPAN))),
+        Archetype::Newcomer => last_day.saturating_sub(rng.random_range(0..NEWCOMER_SPAN)),
         _ => rollout + rng.random_range(0..3),
-    }
-    .min(last_day.max(rollout));
-    Draws {
-        dept,
-        arch,
-        start_day,
-        // Some newcomers are missing from HR's sheet: onboarding then falls
-        // back to their first event (spec section 5).
-        hide_start: arch == Archetype::Newcomer && rng.random_bool(0.35),
-        early: rng.random_bool(0.6),
-        first: rng.random_range(0..FIRST_NAMES.len()),
-        last: rng.random_range(0..LAST_NAMES.len()),
-        title: weighted(&mut rng, [6u32, 3, 1].into_iter()),
-        location: weighted(&mut rng, [30u32, 20, 15, 10, 5, 5].into_iter()),
-    }
+    };
+    // Some newcomers are missing from HR's sheet: onboarding then falls back
+    // to their first event (spec section 5).
+    let hide_start = arch == Archetype::Newcomer && rng.random_bool(0.35);
+    let start = start_day.min(last_day).max(rollout);
+    (Member { dept, team: 0, arch, start, early: rng.random_bool(0.6) }, hide_start, rng)
 }
 
 #[derive(Clone, Copy)]
@@ -221,12 +210,12 @@ struct Member {
     team: usize,
     arch: Archetype,
     start: u32,
+    /// A dormant person who tried the tool right after rollout.
     early: bool,
 }
 
-/// The organisation as the generator needs it, plus per-day lists that are
-/// cleared and refilled each day (their capacity is kept, so memory does not
-/// grow with the number of days).
+/// The organisation as the generator sees it, plus per-day lists that are
+/// cleared and refilled each day (keeping their capacity).
 struct Org {
     seed: u64,
     days: u32,
@@ -234,9 +223,10 @@ struct Org {
     first: NaiveDate,
     m: Vec<Member>,
     team_names: Vec<String>,
-    /// Present today, by team (anyone can read a team channel).
+    /// Present today, by team: anyone present may read a team channel.
     team_all: Vec<Vec<u32>>,
-    /// Present and collaborating today: the people who answer and meet.
+    /// Collaborators present today, by team and by department: the people who
+    /// answer, meet and call.
     team_rep: Vec<Vec<u32>>,
     dept_rep: Vec<Vec<u32>>,
     /// 0 absent, 1 present, 2 present and interacting today.
@@ -248,26 +238,23 @@ impl Org {
         let mut team_names = Vec::new();
         let mut dept_teams: Vec<Vec<usize>> = vec![Vec::new(); DEPTS.len()];
         let mut dept_count = [0usize; DEPTS.len()];
-        let m: Vec<Member> = people
-            .iter()
-            .enumerate()
-            .map(|(i, person)| {
-                let hidden = || draws(p, i as u32);
-                let dept = DEPTS.iter().position(|d| d.0 == person.department).unwrap_or_else(|| hidden().dept);
-                let local = dept_count[dept] / TEAM_SIZE;
-                dept_count[dept] += 1;
-                if local == dept_teams[dept].len() {
-                    dept_teams[dept].push(team_names.len());
-                    team_names.push(format!("g-{}-{}", DEPTS[dept].1, local + 1));
-                }
-                let start = match person.start_date {
-                    Some(s) => (s - first_day(p)).num_days().clamp(0, u32::MAX as i64) as u32,
-                    None => hidden().start_day,
-                };
-                let start = start.max(rollout_day(dept, p.days));
-                Member { dept, team: dept_teams[dept][local], arch: person.archetype, start, early: hidden().early }
-            })
-            .collect();
+        let mut m = Vec::with_capacity(people.len());
+        for (i, person) in people.iter().enumerate() {
+            let hidden = draws(p, i as u32).0;
+            let dept = DEPTS.iter().position(|d| d.0 == person.department).unwrap_or(hidden.dept);
+            let local = dept_count[dept] / TEAM_SIZE;
+            dept_count[dept] += 1;
+            if local == dept_teams[dept].len() {
+                dept_teams[dept].push(team_names.len());
+                team_names.push(format!("g-{}-{}", DEPTS[dept].1, local + 1));
+            }
+            let start = match person.start_date {
+                Some(s) => (s - first_day(p)).num_days().clamp(0, u32::MAX as i64) as u32,
+                None => hidden.start,
+            };
+            let start = start.max(rollout_day(dept, p.days));
+            m.push(Member { dept, team: dept_teams[dept][local], arch: person.archetype, start, early: hidden.early });
+        }
         Org {
             seed: p.seed,
             days: p.days,
@@ -282,31 +269,24 @@ impl Org {
         }
     }
 
-    /// Decides who shows up on day `d` and who collaborates.
+    /// Decides who shows up on day `d` and who interacts.
     fn roll_call(&mut self, d: u32, weekend: bool, rng: &mut ChaCha8Rng) {
-        for l in self.team_all.iter_mut().chain(&mut self.team_rep).chain(&mut self.dept_rep) {
-            l.clear();
-        }
+        self.team_all.iter_mut().chain(&mut self.team_rep).chain(&mut self.dept_rep).for_each(Vec::clear);
         for (i, m) in self.m.iter().enumerate() {
+            // (present on a weekday, on a weekend day, interacts when present)
             let (weekday, weekend_p, interact) = match m.arch {
                 _ if d < m.start => (0.0, 0.0, 0.0),
                 Archetype::Collaborator => (0.93, 0.12, 1.0),
                 Archetype::Newcomer => (0.9, 0.08, 1.0),
                 Archetype::PunchInReader => (0.97, 0.03, 0.0),
+                // About one interactive day a week: enough to be shallow, never deep.
                 Archetype::Lurker => (0.85, 0.05, 0.2),
                 Archetype::Occasional => (0.8, 0.05, 0.2),
-                // Tried the tool right after rollout, then stopped for good.
                 Archetype::Dormant if m.early && d < m.start + 10 && d + QUIET_DAYS < self.days => (0.6, 0.0, 0.2),
                 Archetype::Dormant => (0.0, 0.0, 0.0),
             };
             let present = rng.random_bool(if weekend { weekend_p } else { weekday });
-            let state = if !present {
-                0
-            } else if rng.random_bool(interact) {
-                2
-            } else {
-                1
-            };
+            let state = if !present { 0 } else { 1 + rng.random_bool(interact) as u8 };
             self.today[i] = state;
             if state > 0 {
                 self.team_all[m.team].push(i as u32);
@@ -318,103 +298,101 @@ impl Org {
         }
     }
 
+    /// Day `d` into `out`, latest first; `buf` is scratch space.
     fn day(&mut self, d: u32, buf: &mut Vec<DemoEvent>, out: &mut Vec<DemoEvent>) {
         let date = self.first.checked_add_days(Days::new(d as u64)).unwrap_or(self.first);
         let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
         let mut rng = stream_rng(self.seed, d as u64);
         self.roll_call(d, weekend, &mut rng);
-        Gen { org: self, buf }.run(d, weekend, &mut rng);
+        Gen { org: self, buf, rng: &mut rng }.run(d, weekend);
         sessions(buf, out, &mut rng);
         let base = local_base(self.tz, date);
         for e in out.iter_mut() {
-            e.ts = base + e.ts.clamp(0, DAY - 1);
+            e.ts = base + e.ts.clamp(0, 24 * H - 1);
         }
-        // Descending, so that popping from the end yields time order.
-        out.sort_by(|a, b| (b.ts, b.user_id_index).cmp(&(a.ts, a.user_id_index)));
+        out.sort_by_key(|e| std::cmp::Reverse((e.ts, e.user_id_index)));
     }
 }
 
-/// The Unix instant of local 00:00 as seen from local noon. Using noon's
-/// offset keeps working hours exact on daylight-saving days (transitions
-/// happen at night, and nothing here is generated before ~08:30).
+/// The Unix instant of local 00:00 as seen from local noon. Noon's offset
+/// keeps working hours exact on daylight-saving days (transitions happen at
+/// night, and nothing here is generated before about 08:30).
 fn local_base(tz: Tz, date: NaiveDate) -> i64 {
     let noon = date.and_hms_opt(12, 0, 0).unwrap_or_default();
-    match tz.from_local_datetime(&noon).earliest() {
-        Some(t) => t.timestamp() - 12 * H,
-        None => noon.and_utc().timestamp() - 12 * H,
-    }
+    tz.from_local_datetime(&noon).earliest().map_or(noon.and_utc().timestamp(), |t| t.timestamp()) - 12 * H
 }
 
-/// A time of day (seconds) with office rhythm: mornings and afternoons,
-/// a lunch dip and a thin evening tail.
-fn work_secs<R: Rng>(rng: &mut R) -> i64 {
-    let r: f64 = rng.random();
-    if r < 0.46 {
-        rng.random_range(9 * H..12 * H)
-    } else if r < 0.52 {
-        rng.random_range(12 * H..13 * H + 1800)
-    } else if r < 0.96 {
-        rng.random_range(13 * H + 1800..18 * H)
-    } else {
-        rng.random_range(18 * H..21 * H)
-    }
-}
+/// Channel and channel type of an event.
+type Ch = (Option<String>, Option<&'static str>);
+const NO_CH: Ch = (None, None);
 
-fn arrival<R: Rng>(rng: &mut R, weekend: bool) -> i64 {
-    if weekend { rng.random_range(10 * H..20 * H) } else { rng.random_range(8 * H + 1800..9 * H + 2700) }
-}
-
-/// Most replies come within minutes, a few after a meeting or so.
-fn reply_gap<R: Rng>(rng: &mut R) -> i64 {
-    let r: f64 = rng.random();
-    if r < 0.25 {
-        rng.random_range(20..90)
-    } else if r < 0.85 {
-        rng.random_range(90..600)
-    } else {
-        rng.random_range(600..2400)
-    }
-}
-
-fn direct_channel(a: u32, b: u32) -> String {
+fn direct(a: u32, b: u32) -> Ch {
     let (x, y) = if a < b { (a + 1, b + 1) } else { (b + 1, a + 1) };
-    format!("d-{x}-{y}")
+    (Some(format!("d-{x}-{y}")), Some("direct"))
 }
 
-fn pick<R: Rng>(rng: &mut R, list: &[u32]) -> u32 {
-    list[rng.random_range(0..list.len())]
+fn announcements() -> Ch {
+    (Some(ANNOUNCEMENTS.to_string()), Some("broadcast"))
 }
 
 /// One day's raw events, in local seconds of the day, in no particular order.
 struct Gen<'o> {
     org: &'o Org,
     buf: &'o mut Vec<DemoEvent>,
+    rng: &'o mut ChaCha8Rng,
 }
 
 impl Gen<'_> {
-    fn push(
-        &mut self,
-        who: u32,
-        t: i64,
-        kind: &'static str,
-        channel: Option<String>,
-        ct: Option<&'static str>,
-        dur: Option<u32>,
-    ) {
-        self.buf.push(DemoEvent { user_id_index: who, ts: t, kind, channel, channel_type: ct, duration_seconds: dur });
+    fn push(&mut self, who: u32, ts: i64, kind: &'static str, (channel, channel_type): Ch, dur: Option<u32>) {
+        self.buf.push(DemoEvent { user_id_index: who, ts, kind, channel, channel_type, duration_seconds: dur });
     }
 
-    fn team(&self, i: u32) -> Option<String> {
-        Some(self.org.team_names[self.org.m[i as usize].team].clone())
+    fn team(&self, i: u32) -> Ch {
+        (Some(self.org.team_names[self.org.m[i as usize].team].clone()), Some("group"))
+    }
+
+    fn pick(&mut self, list: &[u32]) -> u32 {
+        list[self.rng.random_range(0..list.len())]
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.rng.random_bool(p)
+    }
+
+    fn range<T: SampleUniform, S: SampleRange<T>>(&mut self, r: S) -> T {
+        self.rng.random_range(r)
+    }
+
+    /// A time of day with office rhythm: mornings and afternoons, a lunch
+    /// dip and a thin evening tail; weekends are loose.
+    fn when(&mut self, weekend: bool) -> i64 {
+        let r: f64 = self.rng.random();
+        match r {
+            _ if weekend => self.range(10 * H..21 * H),
+            ..0.46 => self.range(9 * H..12 * H),
+            ..0.52 => self.range(12 * H..13 * H + 1800),
+            ..0.96 => self.range(13 * H + 1800..18 * H),
+            _ => self.range(18 * H..21 * H),
+        }
+    }
+
+    /// Most replies come within minutes, a few after a meeting or so.
+    fn reply_gap(&mut self) -> i64 {
+        let r: f64 = self.rng.random();
+        match r {
+            ..0.25 => self.range(20..90),
+            ..0.85 => self.range(90..600),
+            _ => self.range(600..2400),
+        }
     }
 
     /// A collaborating colleague other than `i`: from the team if possible.
-    fn partner<R: Rng>(&self, i: u32, rng: &mut R) -> Option<u32> {
-        let m = self.org.m[i as usize];
-        for list in [&self.org.team_rep[m.team], &self.org.dept_rep[m.dept]] {
+    fn partner(&mut self, i: u32) -> Option<u32> {
+        let (org, m) = (self.org, self.org.m[i as usize]);
+        for list in [&org.team_rep[m.team], &org.dept_rep[m.dept]] {
             if list.iter().any(|&j| j != i) {
                 for _ in 0..4 {
-                    let j = pick(rng, list);
+                    let j = self.pick(list);
                     if j != i {
                         return Some(j);
                     }
@@ -424,305 +402,222 @@ impl Gen<'_> {
         None
     }
 
-    fn run<R: Rng>(&mut self, d: u32, weekend: bool, rng: &mut R) {
-        if !weekend && rng.random_bool(0.4) {
-            let org = self.org;
-            let from = [HR, MARKETING].into_iter().chain(0..DEPTS.len()).find(|&k| !org.dept_rep[k].is_empty());
+    fn run(&mut self, d: u32, weekend: bool) {
+        let org = self.org;
+        if !weekend && self.chance(0.4) {
+            let from = ANNOUNCERS.into_iter().chain(0..DEPTS.len()).find(|&k| !org.dept_rep[k].is_empty());
             if let Some(k) = from {
-                let who = pick(rng, &org.dept_rep[k]);
-                let t = rng.random_range(10 * H..11 * H + 1800);
-                self.push(who, t, "message_sent", Some(ANNOUNCEMENTS.into()), Some(BROADCAST), None);
+                let (who, t) = (self.pick(&org.dept_rep[k]), self.range(10 * H..11 * H + 1800));
+                self.push(who, t, "message_sent", announcements(), None);
             }
         }
-        for i in 0..self.org.m.len() as u32 {
-            let state = self.org.today[i as usize];
+        for i in 0..org.m.len() as u32 {
+            let (state, m) = (org.today[i as usize], org.m[i as usize]);
             if state == 0 {
                 continue;
             }
-            let interacting = state == 2;
-            let m = self.org.m[i as usize];
-            let a = arrival(rng, weekend);
+            let a = if weekend { self.range(10 * H..20 * H) } else { self.range(8 * H + 1800..9 * H + 2700) };
+            if m.arch == Archetype::PunchInReader && !weekend {
+                self.push(i, a, "check_in", NO_CH, None);
+            }
+            let a = a + self.range(0..300);
+            self.push(i, a, "notification_read", NO_CH, None);
             match m.arch {
-                Archetype::Collaborator => self.collaborate(i, a, weekend, 3, rng),
-                Archetype::Newcomer if d < m.start + 3 => {
-                    self.push(i, a, "notification_read", None, None, None);
-                    self.reads(i, 2, weekend, rng);
-                    if rng.random_bool(0.5) {
-                        let t = self.when(weekend, rng);
-                        self.conversation(i, t, rng);
+                Archetype::Collaborator => self.collaborate(i, weekend, 2),
+                Archetype::Newcomer if d >= m.start + 3 => self.collaborate(i, weekend, 1),
+                Archetype::Newcomer => {
+                    self.reads(i, 2, weekend);
+                    if self.chance(0.5) {
+                        let t = self.when(weekend);
+                        self.conversation(i, t);
                     }
                 }
-                Archetype::Newcomer => self.collaborate(i, a, weekend, 2, rng),
-                Archetype::PunchInReader => {
-                    if !weekend {
-                        self.push(i, a, "check_in", None, None, None);
-                    }
-                    self.push(i, a + rng.random_range(30..300), "notification_read", None, None, None);
-                    let n = rng.random_range(1..=3);
-                    self.reads(i, n, weekend, rng);
+                _ => {
+                    let n = self.range(0..=2);
+                    self.reads(i, n, weekend);
                 }
-                Archetype::Lurker | Archetype::Occasional | Archetype::Dormant => {
-                    self.push(i, a, "notification_read", None, None, None);
-                    let n = rng.random_range(1..=3);
-                    self.reads(i, n, weekend, rng);
-                    if interacting && m.arch == Archetype::Lurker {
-                        // One reaction now and then: the only interaction a lurker has.
-                        let t = self.when(weekend, rng);
-                        let (ch, ct) = if rng.random_bool(0.6) {
-                            (self.team(i), GROUP)
-                        } else {
-                            (Some(ANNOUNCEMENTS.into()), BROADCAST)
-                        };
-                        self.push(i, t - rng.random_range(10..120), "message_read", ch.clone(), Some(ct), None);
-                        self.push(i, t, "reaction", ch, Some(ct), None);
-                    } else if interacting {
-                        // Text only: one feature family keeps them shallow.
-                        for _ in 0..rng.random_range(1..=2) {
-                            let t = self.when(weekend, rng);
-                            self.conversation(i, t, rng);
-                        }
-                    }
+            }
+            if state == 2 && m.arch == Archetype::Lurker {
+                // A reaction now and then: the only interaction a lurker has.
+                let t = self.when(weekend);
+                let ch = if self.chance(0.6) { self.team(i) } else { announcements() };
+                let before = t - self.range(10..120);
+                self.push(i, before, "message_read", ch.clone(), None);
+                self.push(i, t, "reaction", ch, None);
+            } else if state == 2 && matches!(m.arch, Archetype::Occasional | Archetype::Dormant) {
+                // Text only: a single feature family keeps them shallow.
+                for _ in 0..self.range(1..=2) {
+                    let t = self.when(weekend);
+                    self.conversation(i, t);
                 }
             }
         }
     }
 
-    fn when<R: Rng>(&self, weekend: bool, rng: &mut R) -> i64 {
-        if weekend { rng.random_range(10 * H..21 * H) } else { work_secs(rng) }
-    }
-
-    fn collaborate<R: Rng>(&mut self, i: u32, a: i64, weekend: bool, max_conv: u32, rng: &mut R) {
-        self.push(i, a, "notification_read", None, None, None);
+    fn collaborate(&mut self, i: u32, weekend: bool, max_conversations: u32) {
         if weekend {
-            let t = self.when(true, rng);
-            self.conversation(i, t, rng);
-            return;
+            let t = self.when(true);
+            return self.conversation(i, t);
         }
-        let n = rng.random_range(0..=2);
-        self.reads(i, n, false, rng);
-        for _ in 0..rng.random_range(1..=max_conv) {
-            let t = work_secs(rng);
-            self.conversation(i, t, rng);
+        let n = self.range(0..=1);
+        self.reads(i, n, false);
+        for _ in 0..self.range(1..=max_conversations) {
+            let t = self.when(false);
+            self.conversation(i, t);
         }
-        if rng.random_bool(0.3) {
-            self.meeting(i, rng);
+        if self.chance(0.25) {
+            self.meeting(i);
         }
-        if rng.random_bool(0.2) {
-            self.call(i, rng);
+        if self.chance(0.2) {
+            self.call(i);
         }
-        if rng.random_bool(0.25) {
-            self.file(i, rng);
+        if self.chance(0.25) {
+            self.file(i);
         }
-        if rng.random_bool(0.35) {
-            let mut t = work_secs(rng);
-            for _ in 0..rng.random_range(1..=3) {
-                self.push(i, t, "doc_edit", None, None, None);
-                t += rng.random_range(120..900);
+        if self.chance(0.3) {
+            let mut t = self.when(false);
+            for _ in 0..self.range(1..=2) {
+                self.push(i, t, "doc_edit", NO_CH, None);
+                t += self.range(120..900);
             }
         }
     }
 
     /// Passive reading spread over the day.
-    fn reads<R: Rng>(&mut self, i: u32, n: u32, weekend: bool, rng: &mut R) {
+    fn reads(&mut self, i: u32, n: u32, weekend: bool) {
         for _ in 0..n {
-            let t = self.when(weekend, rng);
-            let r: f64 = rng.random();
-            if r < 0.55 {
-                let ch = self.team(i);
-                self.push(i, t, "message_read", ch, Some(GROUP), None);
-            } else if r < 0.8 {
-                self.push(i, t, "message_read", Some(ANNOUNCEMENTS.into()), Some(BROADCAST), None);
-            } else {
-                self.push(i, t, "notification_read", None, None, None);
+            let (t, r): (i64, f64) = (self.when(weekend), self.rng.random());
+            match r {
+                ..0.55 => self.push(i, t, "message_read", self.team(i), None),
+                ..0.8 => self.push(i, t, "message_read", announcements(), None),
+                _ => self.push(i, t, "notification_read", NO_CH, None),
             }
         }
     }
 
     /// `i` starts a text exchange: a direct back-and-forth with a colleague,
-    /// or a post in the team channel that teammates answer, react to, read.
-    /// `i` itself only ever sends, reads and reacts (text family).
-    fn conversation<R: Rng>(&mut self, i: u32, t0: i64, rng: &mut R) {
-        if rng.random_bool(0.6) {
-            if let Some(j) = self.partner(i, rng) {
-                let ch = direct_channel(i, j);
-                let who = [i, j];
-                let n = rng.random_range(2..=6);
-                let mut t = t0;
-                for k in 0..n {
-                    let s = who[k % 2];
-                    if k > 0 {
-                        t += reply_gap(rng);
-                        if rng.random_bool(0.5) {
-                            self.push(
-                                s,
-                                t - rng.random_range(5..40),
-                                "message_read",
-                                Some(ch.clone()),
-                                Some(DIRECT),
-                                None,
-                            );
-                        }
+    /// or a post in the team channel that teammates answer, react to and read.
+    /// `i` itself only sends, reads and reacts (the text family).
+    fn conversation(&mut self, i: u32, t0: i64) {
+        if let Some(j) = self.partner(i).filter(|_| self.chance(0.6)) {
+            let (ch, who, n) = (direct(i, j), [i, j], self.range(2..=4) as usize);
+            let mut t = t0;
+            for k in 0..n {
+                if k > 0 {
+                    t += self.reply_gap();
+                    if self.chance(0.3) {
+                        let read = t - self.range(5..40);
+                        self.push(who[k % 2], read, "message_read", ch.clone(), None);
                     }
-                    self.push(s, t, "message_sent", Some(ch.clone()), Some(DIRECT), None);
                 }
-                if rng.random_bool(0.3) {
-                    self.push(who[n % 2], t + rng.random_range(20..300), "reaction", Some(ch), Some(DIRECT), None);
-                }
-                return;
+                self.push(who[k % 2], t, "message_sent", ch.clone(), None);
             }
+            if self.chance(0.3) {
+                let t = t + self.range(20..300);
+                self.push(who[n % 2], t, "reaction", ch, None);
+            }
+            return;
         }
-        let org = self.org;
-        let m = org.m[i as usize];
-        let ch = self.team(i);
-        self.push(i, t0, "message_sent", ch.clone(), Some(GROUP), None);
-        let reps = &org.team_rep[m.team];
+        let (org, ch) = (self.org, self.team(i));
+        let team = org.m[i as usize].team;
+        self.push(i, t0, "message_sent", ch.clone(), None);
+        let reps = &org.team_rep[team];
         if reps.iter().any(|&j| j != i) {
             let mut t = t0;
-            for _ in 0..rng.random_range(0..=3) {
-                let j = pick(rng, reps);
+            for _ in 0..self.range(0..=2) {
+                let j = self.pick(reps);
                 if j != i {
-                    t += reply_gap(rng);
-                    self.push(j, t, "message_sent", ch.clone(), Some(GROUP), None);
+                    t += self.reply_gap();
+                    self.push(j, t, "message_sent", ch.clone(), None);
                 }
             }
-            for _ in 0..rng.random_range(0..=2) {
-                let j = pick(rng, reps);
+            for _ in 0..self.range(0..=2) {
+                let (j, t) = (self.pick(reps), t0 + self.range(30..1800));
                 if j != i {
-                    self.push(j, t0 + rng.random_range(30..1800), "reaction", ch.clone(), Some(GROUP), None);
+                    self.push(j, t, "reaction", ch.clone(), None);
                 }
             }
         }
-        let all = &org.team_all[m.team];
-        for _ in 0..rng.random_range(0..=2) {
-            let j = pick(rng, all);
+        if self.chance(0.5) {
+            let (j, t) = (self.pick(&org.team_all[team]), t0 + self.range(30..1200));
             if j != i {
-                self.push(j, t0 + rng.random_range(30..3600), "message_read", ch.clone(), Some(GROUP), None);
+                self.push(j, t, "message_read", ch, None);
             }
         }
     }
 
-    fn meeting<R: Rng>(&mut self, i: u32, rng: &mut R) {
+    fn meeting(&mut self, i: u32) {
         let org = self.org;
         let reps = &org.team_rep[org.m[i as usize].team];
-        let t = work_secs(rng).min(17 * H) / 1800 * 1800;
-        let dur = 300 * rng.random_range(3..=12);
-        let ch = self.team(i);
+        let t = self.when(false).min(17 * H) / 1800 * 1800;
+        let (dur, ch) = (300 * self.range(3..=12), self.team(i));
         let mut who = vec![i];
-        for _ in 0..rng.random_range(1..=4) {
-            let j = pick(rng, reps);
+        for _ in 0..self.range(1..=4) {
+            let j = self.pick(reps);
             if !who.contains(&j) {
                 who.push(j);
             }
         }
-        for &j in &who {
-            self.push(j, t + rng.random_range(0..120), "meeting", ch.clone(), Some(GROUP), Some(dur));
+        for j in who {
+            let join = t + self.range(0..120);
+            self.push(j, join, "meeting", ch.clone(), Some(dur));
         }
-        if rng.random_bool(0.5) {
-            self.push(
-                i,
-                t + rng.random_range(120..600),
-                "screen_share",
-                ch,
-                Some(GROUP),
-                Some(rng.random_range(300..1200)),
-            );
+        if self.chance(0.5) {
+            let (start, len) = (t + self.range(120..600), self.range(300..=1200));
+            self.push(i, start, "screen_share", ch, Some(len));
         }
     }
 
-    fn call<R: Rng>(&mut self, i: u32, rng: &mut R) {
-        if let Some(j) = self.partner(i, rng) {
-            let kind = if rng.random_bool(0.5) { "voice_call" } else { "video_call" };
-            let (t, dur) = (work_secs(rng), rng.random_range(60..1800));
-            let ch = direct_channel(i, j);
-            self.push(i, t, kind, Some(ch.clone()), Some(DIRECT), Some(dur));
-            self.push(j, t, kind, Some(ch), Some(DIRECT), Some(dur));
+    fn call(&mut self, i: u32) {
+        if let Some(j) = self.partner(i) {
+            let kind = if self.chance(0.5) { "voice_call" } else { "video_call" };
+            let (t, dur) = (self.when(false), self.range(60..=1800));
+            self.push(i, t, kind, direct(i, j), Some(dur));
+            self.push(j, t, kind, direct(i, j), Some(dur));
         }
     }
 
-    fn file<R: Rng>(&mut self, i: u32, rng: &mut R) {
-        let t = work_secs(rng);
-        match self.partner(i, rng).filter(|_| rng.random_bool(0.5)) {
+    fn file(&mut self, i: u32) {
+        let t = self.when(false);
+        match self.partner(i).filter(|_| self.chance(0.5)) {
             Some(j) => {
-                let ch = direct_channel(i, j);
-                self.push(i, t, "file_shared", Some(ch.clone()), Some(DIRECT), None);
-                self.push(j, t + reply_gap(rng), "message_read", Some(ch), Some(DIRECT), None);
+                self.push(i, t, "file_shared", direct(i, j), None);
+                let read = t + self.reply_gap();
+                self.push(j, read, "message_read", direct(i, j), None);
             }
-            None => {
-                let ch = self.team(i);
-                self.push(i, t, "file_shared", ch, Some(GROUP), None);
-            }
+            None => self.push(i, t, "file_shared", self.team(i), None),
         }
     }
 }
 
 /// Adds the session boundaries the activity model looks for: a `login`
-/// before each burst of activity (a gap of more than 30 minutes) and,
-/// sometimes, a `logout` after one. Reads `buf` (emptied) into `out`.
+/// before each burst of activity (after a gap of more than 30 minutes) and,
+/// sometimes, a `logout` after one. Moves `buf` into `out`.
 fn sessions(buf: &mut Vec<DemoEvent>, out: &mut Vec<DemoEvent>, rng: &mut ChaCha8Rng) {
-    buf.sort_by_key(|e| (e.user_id_index, e.ts));
-    let mut prev: Option<(u32, i64)> = None;
-    let logout = |out: &mut Vec<DemoEvent>, who: u32, t: i64, rng: &mut ChaCha8Rng| {
-        if rng.random_bool(0.35) {
-            out.push(DemoEvent {
-                user_id_index: who,
-                ts: t + rng.random_range(5..300),
-                kind: "logout",
-                channel: None,
-                channel_type: None,
-                duration_seconds: None,
-            });
+    let bare = |who, ts, kind| DemoEvent {
+        user_id_index: who,
+        ts,
+        kind,
+        channel: None,
+        channel_type: None,
+        duration_seconds: None,
+    };
+    let logout = |out: &mut Vec<DemoEvent>, prev: Option<(u32, i64)>, rng: &mut ChaCha8Rng| {
+        if let Some((who, t)) = prev.filter(|_| rng.random_bool(0.25)) {
+            out.push(bare(who, t + rng.random_range(5..300), "logout"));
         }
     };
+    buf.sort_by_key(|e| (e.user_id_index, e.ts));
+    let mut prev: Option<(u32, i64)> = None;
     for e in buf.drain(..) {
-        let new_session = match prev {
-            Some((who, t)) if who == e.user_id_index => e.ts - t > 30 * 60,
-            _ => true,
-        };
-        if new_session {
-            if let Some((who, t)) = prev {
-                logout(out, who, t, rng);
-            }
-            let t = (e.ts - rng.random_range(3..90)).max(0);
-            out.push(DemoEvent {
-                user_id_index: e.user_id_index,
-                ts: t,
-                kind: "login",
-                channel: None,
-                channel_type: None,
-                duration_seconds: None,
-            });
+        if prev.is_none_or(|(who, t)| who != e.user_id_index || e.ts - t > 30 * 60) {
+            logout(out, prev, rng);
+            out.push(bare(e.user_id_index, (e.ts - rng.random_range(3..90)).max(0), "login"));
         }
         prev = Some((e.user_id_index, e.ts));
         out.push(e);
     }
-    if let Some((who, t)) = prev {
-        logout(out, who, t, rng);
-    }
-}
-
-struct DayStream<'a> {
-    p: &'a DemoParams,
-    org: Org,
-    day: u32,
-    buf: Vec<DemoEvent>,
-    out: Vec<DemoEvent>,
-}
-
-impl Iterator for DayStream<'_> {
-    type Item = DemoEvent;
-
-    fn next(&mut self) -> Option<DemoEvent> {
-        loop {
-            if let Some(e) = self.out.pop() {
-                return Some(e);
-            }
-            if self.day >= self.p.days {
-                return None;
-            }
-            self.org.day(self.day, &mut self.buf, &mut self.out);
-            self.day += 1;
-        }
-    }
+    logout(out, prev, rng);
 }
 
 #[cfg(test)]
@@ -732,14 +627,12 @@ mod tests {
     const INTERACTIVE: [&str; 8] =
         ["message_sent", "reaction", "voice_call", "video_call", "meeting", "screen_share", "file_shared", "doc_edit"];
 
-    fn params(people: u32, days: u32, seed: u64) -> DemoParams {
-        DemoParams {
-            people,
-            days,
-            seed,
-            end: NaiveDate::from_ymd_opt(2026, 5, 29).unwrap(),
-            tz: chrono_tz::Asia::Shanghai,
-        }
+    fn generate(people_n: u32, days: u32, seed: u64) -> (DemoParams, Vec<DemoPerson>, Vec<DemoEvent>) {
+        let end = NaiveDate::from_ymd_opt(2026, 5, 29).unwrap();
+        let p = DemoParams { people: people_n, days, seed, end, tz: chrono_tz::Asia::Shanghai };
+        let ps = people(&p);
+        let es = events(&p, &ps).collect();
+        (p, ps, es)
     }
 
     fn local_day(p: &DemoParams, ts: i64) -> NaiveDate {
@@ -748,202 +641,120 @@ mod tests {
 
     #[test]
     fn same_seed_same_output_other_seed_differs() {
-        let a = params(60, 20, 7);
-        let pa = people(&a);
-        let ea: Vec<_> = events(&a, &pa).collect();
-        assert_eq!(pa, people(&a));
-        assert_eq!(ea, events(&a, &pa).collect::<Vec<_>>());
-        let b = params(60, 20, 8);
-        let pb = people(&b);
-        assert_ne!(ea, events(&b, &pb).collect::<Vec<_>>());
-        // Each person draws from their own stream: more people keep the first ones.
-        assert_eq!(&people(&params(90, 20, 7))[..60], &pa[..]);
+        let a = generate(60, 20, 7);
+        assert_eq!(a.1, generate(60, 20, 7).1);
+        assert_eq!(a.2, generate(60, 20, 7).2);
+        assert_ne!(a.2, generate(60, 20, 8).2);
+        // People draw from their own streams: more people keep the first ones.
+        assert_eq!(generate(90, 20, 7).1[..60], a.1[..]);
     }
 
     #[test]
     fn directory_shape() {
-        let p = params(500, 120, 1);
-        let ps = people(&p);
-        assert_eq!(ps[41].user_id, "p00042@demo.example");
-        assert_eq!(ps[41].email, ps[41].user_id);
-        let rollouts = rollout_dates(&p);
+        let p = DemoParams { people: 500, days: 120, seed: 1, end: NaiveDate::MAX, tz: Tz::UTC };
+        let (ps, rollouts) = (people(&p), rollout_dates(&p));
+        assert_eq!((ps[41].user_id.as_str(), ps[41].email.as_str()), ("p00042@demo.example", "p00042@demo.example"));
         let mut dates: Vec<_> = rollouts.iter().map(|r| r.1).collect();
         dates.dedup();
-        assert_eq!(dates.len(), 8, "distinct rollout dates");
-        assert!(dates[7] <= day_date(&p, 48));
-        for person in &ps {
-            let rollout = rollouts.iter().find(|r| r.0 == person.department).unwrap().1;
-            if let Some(s) = person.start_date {
-                assert!(s >= rollout);
-                if person.archetype == Archetype::Newcomer {
-                    assert!(s > p.end - chrono::Duration::days(NEWCOMER_SPAN as i64));
-                }
+        assert!(dates.len() == 8 && dates[7] <= day_date(&p, 48), "{dates:?}");
+        for x in &ps {
+            let rollout = rollouts.iter().find(|r| r.0 == x.department).unwrap().1;
+            assert!(x.start_date.is_none_or(|s| s >= rollout));
+            if x.archetype == Archetype::Newcomer {
+                assert!(x.start_date.is_none_or(|s| s > p.end - chrono::Duration::days(NEWCOMER_SPAN as i64)));
             }
         }
         assert!(ps.iter().any(|x| x.archetype == Archetype::Newcomer && x.start_date.is_none()));
-        let collab = ps.iter().filter(|x| x.archetype == Archetype::Collaborator).count();
-        assert!((110..=190).contains(&collab), "{collab}");
+        let collaborators = ps.iter().filter(|x| x.archetype == Archetype::Collaborator).count();
+        assert!((110..=190).contains(&collaborators), "{collaborators}");
     }
 
     #[test]
-    fn nothing_before_rollout_or_start_and_sorted_within_days() {
-        let p = params(300, 40, 3);
-        let ps = people(&p);
+    fn nothing_before_rollout_or_start_and_time_ordered() {
+        let (p, ps, es) = generate(300, 40, 3);
         let rollouts = rollout_dates(&p);
-        let mut last = (NaiveDate::MIN, i64::MIN);
-        for e in events(&p, &ps) {
-            let person = &ps[e.user_id_index as usize];
-            let day = local_day(&p, e.ts);
+        assert!(es.windows(2).all(|w| w[0].ts <= w[1].ts));
+        for e in &es {
+            let (x, day) = (&ps[e.user_id_index as usize], local_day(&p, e.ts));
             assert!(day >= first_day(&p) && day <= p.end);
-            assert!(day >= rollouts.iter().find(|r| r.0 == person.department).unwrap().1);
-            if let Some(s) = person.start_date {
-                assert!(day >= s, "{e:?} before start {s}");
-            }
-            assert!(day > last.0 || (day == last.0 && e.ts >= last.1), "out of order");
-            last = (day, e.ts);
+            assert!(day >= rollouts.iter().find(|r| r.0 == x.department).unwrap().1);
+            assert!(x.start_date.is_none_or(|s| day >= s), "{e:?} before {x:?}");
         }
     }
 
     #[test]
     fn punch_in_readers_never_interact() {
-        let p = params(300, 30, 4);
-        let ps = people(&p);
-        let mut seen = 0;
-        for e in events(&p, &ps).filter(|e| ps[e.user_id_index as usize].archetype == Archetype::PunchInReader) {
-            assert!(!INTERACTIVE.contains(&e.kind), "{e:?}");
-            seen += 1;
-        }
-        assert!(seen > 0);
+        let (_, ps, es) = generate(300, 30, 4);
+        let readers: Vec<_> =
+            es.iter().filter(|e| ps[e.user_id_index as usize].archetype == Archetype::PunchInReader).collect();
+        assert!(!readers.is_empty() && readers.iter().all(|e| !INTERACTIVE.contains(&e.kind)));
     }
 
     #[test]
     fn volume_and_weekly_rhythm() {
-        let p = params(200, 30, 5);
-        let ps = people(&p);
-        let (mut total, mut weekday, mut weekend) = (0usize, vec![0usize; 30], 0);
-        let mut per_day = vec![0usize; 30];
-        for e in events(&p, &ps) {
-            total += 1;
-            per_day[(local_day(&p, e.ts) - first_day(&p)).num_days() as usize] += 1;
-        }
-        let (mut wd_days, mut we_days) = (0, 0);
-        for (d, n) in per_day.iter().enumerate().skip(12) {
-            if matches!(day_date(&p, d as u32).weekday(), Weekday::Sat | Weekday::Sun) {
-                weekend += n;
-                we_days += 1;
-            } else {
-                weekday[d] = *n;
-                wd_days += 1;
-            }
-        }
-        let rate = total as f64 / (200.0 * 30.0);
+        let (p, _, es) = generate(200, 30, 5);
+        let rate = es.len() as f64 / (200.0 * 30.0);
         assert!((2.0..=8.0).contains(&rate), "{rate} events/person/day");
-        let (wd, we) = (weekday.iter().sum::<usize>() as f64 / wd_days as f64, weekend as f64 / we_days as f64);
-        assert!(we * 3.0 < wd, "weekend {we} vs weekday {wd}");
+        // After the last rollout (day 12), weekends are much quieter.
+        let (mut weekday, mut weekend) = ([0.0, 0.0], [0.0, 0.0]);
+        for d in 12..30 {
+            let date = day_date(&p, d);
+            let n = es.iter().filter(|e| local_day(&p, e.ts) == date).count() as f64;
+            let slot = if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) { &mut weekend } else { &mut weekday };
+            *slot = [slot[0] + n, slot[1] + 1.0];
+        }
+        assert!(weekend[0] / weekend[1] * 3.0 < weekday[0] / weekday[1], "{weekend:?} vs {weekday:?}");
     }
 
-    /// The archetypes land in the tiers they are meant to illustrate,
-    /// computed with the spec's rules over the last 28 days.
+    /// Each archetype lands in the tier it is meant to show, by the spec's
+    /// rules over the last 28 days.
     #[test]
     fn archetypes_reach_their_tiers() {
-        let p = params(400, 70, 6);
-        let ps = people(&p);
-        let from = p.end - chrono::Duration::days(27);
+        let (p, ps, es) = generate(400, 70, 6);
         #[derive(Default, Clone)]
         struct Acc {
-            last: Option<i64>,
+            last: i64,
             open: bool,
             engaged_now: bool,
             sessions: u32,
             engaged: u32,
             days: Vec<NaiveDate>,
             families: u8,
-            any: bool,
         }
         let close = |a: &mut Acc| {
-            if a.open {
-                a.sessions += 1;
-                a.engaged += a.engaged_now as u32;
-            }
+            (a.sessions, a.engaged) = (a.sessions + a.open as u32, a.engaged + (a.open && a.engaged_now) as u32);
             a.open = false;
         };
         let mut acc = vec![Acc::default(); ps.len()];
-        for e in events(&p, &ps) {
-            let day = local_day(&p, e.ts);
+        for e in es.iter().filter(|e| local_day(&p, e.ts) > p.end - chrono::Duration::days(28)) {
             let a = &mut acc[e.user_id_index as usize];
-            if day < from {
-                continue;
-            }
-            a.any = true;
-            if a.last.is_some_and(|t| e.ts - t > 1800) {
+            if a.open && e.ts - a.last > 30 * 60 {
                 close(a);
             }
-            if !a.open {
-                (a.open, a.engaged_now) = (true, false);
-            }
-            a.last = Some(e.ts);
+            (a.engaged_now, a.open, a.last) = (a.engaged_now && a.open, true, e.ts);
             if let Some(k) = INTERACTIVE.iter().position(|k| *k == e.kind) {
                 a.engaged_now = true;
                 a.families |= 1 << [0, 0, 1, 2, 2, 2, 3, 4][k];
-                if a.days.last() != Some(&day) {
-                    a.days.push(day);
-                }
+                a.days.push(local_day(&p, e.ts));
+                a.days.dedup();
             }
             if e.kind == "logout" {
                 close(a);
             }
         }
-        for a in acc.iter_mut() {
-            close(a);
-        }
+        acc.iter_mut().for_each(close);
         let share = |arch: Archetype, f: &dyn Fn(&Acc) -> bool| {
             let xs: Vec<_> = ps.iter().zip(&acc).filter(|(x, _)| x.archetype == arch).map(|(_, a)| a).collect();
             xs.iter().filter(|a| f(a)).count() as f64 / xs.len() as f64
         };
         let deep = |a: &Acc| a.days.len() >= 8 && a.families.count_ones() >= 2 && 2 * a.engaged >= a.sessions;
-        assert!(share(Archetype::Collaborator, &deep) > 0.8, "collaborators deep");
-        assert_eq!(share(Archetype::PunchInReader, &|a| a.any && a.days.is_empty()), 1.0, "readers silent");
-        assert_eq!(share(Archetype::Lurker, &deep), 0.0, "lurkers never deep");
-        assert!(share(Archetype::Lurker, &|a| !a.days.is_empty()) > 0.5, "lurkers mostly shallow");
-        assert_eq!(share(Archetype::Occasional, &deep), 0.0, "occasionals never deep");
-        assert_eq!(share(Archetype::Dormant, &|a| a.any), 0.0, "dormant people quiet");
-    }
-}
-#[cfg(test)]
-mod tmp_bench {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn bench() {
-        let p = DemoParams {
-            people: 10_000,
-            days: 120,
-            seed: 42,
-            end: NaiveDate::from_ymd_opt(2026, 5, 29).unwrap(),
-            tz: chrono_tz::Asia::Shanghai,
-        };
-        let ps = people(&p);
-        let t = std::time::Instant::now();
-        let mut n = 0u64;
-        let mut kinds = std::collections::BTreeMap::new();
-        let mut arch = std::collections::HashMap::new();
-        for e in events(&p, &ps) {
-            n += 1;
-            *kinds.entry(e.kind).or_insert(0u64) += 1;
-            *arch.entry(format!("{:?}", ps[e.user_id_index as usize].archetype)).or_insert(0u64) += 1;
+        let silent = |a: &Acc| a.sessions > 0 && a.days.is_empty();
+        assert!(share(Archetype::Collaborator, &deep) > 0.8);
+        assert_eq!(share(Archetype::PunchInReader, &silent), 1.0);
+        for arch in [Archetype::Lurker, Archetype::Occasional] {
+            assert_eq!(share(arch, &deep), 0.0, "{arch:?}");
+            assert!(share(arch, &|a| !a.days.is_empty()) > 0.5, "{arch:?} mostly shallow");
         }
-        let el = t.elapsed().as_secs_f64();
-        println!("{n} events in {el:.2}s = {:.0}/s, {:.2} per person per day", n as f64 / el, n as f64 / 1.2e6);
-        println!("{kinds:?}");
-        let mut cnt = std::collections::HashMap::new();
-        for x in &ps {
-            *cnt.entry(format!("{:?}", x.archetype)).or_insert(0u64) += 1;
-        }
-        for (k, v) in &arch {
-            println!("{k}: {} people, {:.2}/person/day", cnt[k], *v as f64 / cnt[k] as f64 / 120.0);
-        }
-        let t = std::time::Instant::now();
-        let m = events(&p, &ps).count();
-        println!("count only: {m} in {:.2}s", t.elapsed().as_secs_f64());
+        assert_eq!(share(Archetype::Dormant, &|a| a.sessions > 0), 0.0);
     }
 }

@@ -234,10 +234,10 @@ fn person_counters(events: &mut [Event], window: &Window, kinds: &KindMap, c: &m
             }
             None => Some((e.ts, e.ts, is_interactive)),
         };
-        if e.kind == Kind::LOGOUT {
-            if let Some(s) = open.take() {
-                close(s, c);
-            }
+        if e.kind == Kind::LOGOUT
+            && let Some(s) = open.take()
+        {
+            close(s, c);
         }
     }
     if let Some(s) = open {

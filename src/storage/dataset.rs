@@ -2,15 +2,25 @@
 
 use std::collections::HashMap;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::NaiveDate;
-use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use super::Db;
 use super::events::kind_of;
 use crate::domain::metrics::{ChannelType, Dataset, Event, Person};
 use crate::on_db;
+
+/// An engine event from stored columns.
+pub fn event(person: u32, ts: i64, kind_id: i64, channel_id: i64, channel_type: i64) -> Event {
+    Event {
+        person,
+        ts,
+        kind: kind_of(kind_id),
+        channel: u32::try_from(channel_id).unwrap_or(0),
+        channel_type: ChannelType::from_code(channel_type),
+    }
+}
 
 /// A person's directory details beyond what the engine needs.
 #[derive(Clone, Debug, Default)]
@@ -46,22 +56,16 @@ pub async fn load(db: &Db, from: i64, to: i64) -> Result<(Dataset, Vec<i64>)> {
         people.push(person);
     }
 
-    let events_sql = "SELECT person_id, ts, kind_id, channel_id, channel_type FROM events WHERE ts >= $1 AND ts < $2";
-    let mut events = Vec::new();
-    on_db!(db, pool => {
-        let mut stream = sqlx::query(events_sql).bind(from).bind(to).fetch(pool);
-        while let Some(r) = stream.try_next().await.context("reading events")? {
-            let person: i64 = r.try_get(0)?;
-            let Some(&person) = index.get(&person) else { continue };
-            events.push(Event {
-                person,
-                ts: r.try_get(1)?,
-                kind: kind_of(r.try_get(2)?),
-                channel: u32::try_from(r.try_get::<i64, _>(3)?).unwrap_or(0),
-                channel_type: ChannelType::from_code(r.try_get(4)?),
-            });
+    let events = match db {
+        Db::Sqlite(pool) => {
+            let mut conn = pool.acquire().await?;
+            super::sqlite_fast::window_events(&mut conn, from, to, &index).await?
         }
-    });
+        Db::Postgres(pool) => {
+            let mut conn = pool.acquire().await?;
+            super::postgres_fast::window_events(&mut conn, from, to, &index).await?
+        }
+    };
     Ok((Dataset { people, events }, ids))
 }
 

@@ -16,7 +16,9 @@ pub mod dataset;
 pub mod events;
 pub mod imports;
 pub mod people;
+mod postgres_fast;
 pub mod settings;
+mod sqlite_fast;
 
 /// The default database: a SQLite file under `data/`, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/undercurrent.db";
@@ -123,15 +125,6 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passwords_are_hidden_in_urls() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
-    }
-}
-
 /// A transaction on either backend.
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
@@ -186,7 +179,22 @@ impl Tx {
     }
 }
 
-/// `$start, $start+1, ...` for `n` parameters, comma-separated.
-pub fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+/// `n` parameters, comma-separated, numbered from `start`: `$1, $2` on
+/// PostgreSQL; `?, ?` on SQLite, where numbered parameters make binding
+/// quadratic in their count (SQLite looks each name up in a list).
+pub fn placeholders(postgres: bool, start: usize, n: usize) -> String {
+    if postgres {
+        (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    } else {
+        vec!["?"; n].join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_hidden_in_urls() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
 }

@@ -34,7 +34,10 @@ fn column_value(row: &DirectoryRow, column: &str) -> Option<String> {
 
 /// Existing attributes of some people, by user id.
 async fn existing_attributes(tx: &mut Tx, user_ids: &[&str]) -> Result<HashMap<String, String>> {
-    let sql = format!("SELECT user_id, attributes FROM people WHERE user_id IN ({})", placeholders(1, user_ids.len()));
+    let sql = format!(
+        "SELECT user_id, attributes FROM people WHERE user_id IN ({})",
+        placeholders(tx.is_postgres(), 1, user_ids.len())
+    );
     let rows: Vec<(String, String)> = on_tx!(tx, conn => {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
         for id in user_ids {
@@ -74,7 +77,7 @@ pub async fn upsert_directory(tx: &mut Tx, shape: &DirectoryShape, rows: &[Direc
         let sql = format!(
             "INSERT INTO people ({}) VALUES ({}) ON CONFLICT (user_id) DO UPDATE SET {}",
             columns.join(", "),
-            placeholders(1, columns.len()),
+            placeholders(tx.is_postgres(), 1, columns.len()),
             updates.join(", ")
         );
         on_tx!(tx, conn => {
@@ -94,17 +97,19 @@ pub async fn upsert_directory(tx: &mut Tx, shape: &DirectoryShape, rows: &[Direc
 pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>) -> Result<(HashMap<String, i64>, u64)> {
     let ids: Vec<&str> = user_ids.iter().copied().collect();
     let mut out = HashMap::with_capacity(ids.len());
+    let pg = tx.is_postgres();
     let mut created = 0;
     for chunk in ids.chunks(1000) {
-        let values = (0..chunk.len()).map(|i| format!("(${}, $1)", i + 2)).collect::<Vec<_>>().join(", ");
+        let values =
+            (0..chunk.len()).map(|i| format!("({})", placeholders(pg, 2 * i + 1, 2))).collect::<Vec<_>>().join(", ");
         let insert =
             format!("INSERT INTO people (user_id, created_at) VALUES {values} ON CONFLICT (user_id) DO NOTHING");
-        let select = format!("SELECT id, user_id FROM people WHERE user_id IN ({})", placeholders(1, chunk.len()));
+        let select = format!("SELECT id, user_id FROM people WHERE user_id IN ({})", placeholders(pg, 1, chunk.len()));
         let ts = now();
         let rows: Vec<(i64, String)> = on_tx!(tx, conn => {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert.as_str())).bind(ts);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert.as_str()));
             for id in chunk {
-                q = q.bind(*id);
+                q = q.bind(*id).bind(ts);
             }
             created += q.execute(&mut *conn).await?.rows_affected();
             let mut q = sqlx::query(sqlx::AssertSqlSafe(select.as_str()));

@@ -59,13 +59,13 @@ impl TestDb {
     /// Drops a PostgreSQL test database (SQLite files go with the temp dir).
     pub async fn finish(self) {
         self.db.close().await;
-        if let Some((server, name)) = self.pg_admin {
-            if let Ok(admin) = sqlx::PgPool::connect(&server).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&admin)
-                    .await;
-                admin.close().await;
-            }
+        if let Some((server, name)) = self.pg_admin
+            && let Ok(admin) = sqlx::PgPool::connect(&server).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&admin)
+                .await;
+            admin.close().await;
         }
     }
 }
