@@ -80,8 +80,9 @@ CREATE TABLE imports (
 
 -- One row per distinct event. channel_id 0 means no channel; channel_type
 -- 0 unknown, 1 direct, 2 group, 3 broadcast. No message content, ever.
+-- No surrogate key either: nothing refers to a single event, and a key
+-- index would cost every import.
 CREATE TABLE events (
-    id BIGSERIAL PRIMARY KEY,
     -- No foreign key: imports resolve people first, and a per-row check
     -- would halve import speed.
     person_id BIGINT NOT NULL,
