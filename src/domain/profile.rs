@@ -201,3 +201,64 @@ pub fn org_indicators<'a>(id: ProfileId, people: impl Iterator<Item = &'a Counte
         ],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counters(kinds: &[(Kind, u32)]) -> Counters {
+        let mut c = Counters { kind_counts: vec![0; 32], ..Counters::default() };
+        for (k, n) in kinds {
+            c.kind_counts[k.0 as usize] = *n;
+        }
+        c
+    }
+
+    #[test]
+    fn each_profile_shows_its_key_indicators() {
+        let mut c = counters(&[(Kind::MESSAGE_READ, 3), (Kind::DOC_EDIT, 2)]);
+        c.messages_received = 8;
+        assert_eq!(person_indicators(ProfileId::InternalCollaboration, &c), ["0.375", "8", "2"]);
+
+        let mut c = counters(&[]);
+        c.conversations_started = 4;
+        c.conversations_closed = 3;
+        c.conversations_resolved = 1;
+        c.first_responses = vec![60, 150];
+        assert_eq!(person_indicators(ProfileId::CustomerService, &c), ["4", "0.75", "0.25", "1.8"]);
+
+        let mut c = counters(&[(Kind::FILE_SHARED, 1), (Kind::POST_CREATED, 2)]);
+        c.session_seconds = 5430;
+        c.interactive_events = 9;
+        c.active_days = 4;
+        c.messages_sent = 5;
+        assert_eq!(person_indicators(ProfileId::Social, &c), ["90.5", "2.3", "8"]);
+
+        let mut c = counters(&[
+            (Kind::CLASS_SCHEDULED, 10),
+            (Kind::CLASS_ATTENDED, 7),
+            (Kind::ASSIGNMENT_ASSIGNED, 4),
+            (Kind::ASSIGNMENT_SUBMITTED, 4),
+        ]);
+        c.direct_interactions = 12;
+        assert_eq!(person_indicators(ProfileId::OnlineEducation, &c), ["0.7", "12", "1"]);
+    }
+
+    #[test]
+    fn indicators_without_a_denominator_are_empty_not_zero() {
+        let c = counters(&[]);
+        assert_eq!(person_indicators(ProfileId::InternalCollaboration, &c)[0], "");
+        assert_eq!(person_indicators(ProfileId::CustomerService, &c)[1..], ["", "", ""]);
+        assert_eq!(person_indicators(ProfileId::Social, &c)[1], "");
+        let org = org_indicators(ProfileId::InternalCollaboration, std::iter::empty());
+        assert!(org.iter().all(|i| i.value.is_empty()), "{org:?}");
+    }
+
+    #[test]
+    fn profiles_map_their_extra_kinds() {
+        assert!(Profile::builtin(ProfileId::Social).kinds.class(Kind::POST_CREATED).is_interactive());
+        assert!(!Profile::builtin(ProfileId::InternalCollaboration).kinds.class(Kind::POST_CREATED).is_interactive());
+        assert!(Profile::builtin(ProfileId::OnlineEducation).kinds.class(Kind::CLASS_ATTENDED).is_interactive());
+        assert!(!Profile::builtin(ProfileId::OnlineEducation).kinds.class(Kind::CLASS_SCHEDULED).is_interactive());
+    }
+}
