@@ -6,3 +6,4 @@ pub mod cli;
 pub mod domain;
 pub mod ingest;
 pub mod storage;
+pub mod web;

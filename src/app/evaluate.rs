@@ -35,6 +35,18 @@ pub async fn compute(
     as_of: Option<NaiveDate>,
     window_days: Option<u32>,
 ) -> Result<Computed> {
+    compute_with_history(db, settings, as_of, window_days, 0).await
+}
+
+/// Like `compute`, with the dataset reaching `history_days` further back, for
+/// evaluations as of earlier dates (week-by-week series).
+pub async fn compute_with_history(
+    db: &Db,
+    settings: &OrgSettings,
+    as_of: Option<NaiveDate>,
+    window_days: Option<u32>,
+    history_days: u32,
+) -> Result<Computed> {
     let as_of = match as_of {
         Some(d) => d,
         None => latest_data_day(db, settings).await?,
@@ -50,6 +62,7 @@ pub async fn compute(
     }
     let window = Window::new(as_of, profile.window_days, settings.timezone);
     let (from, to) = Dataset::needed_span(&window);
+    let from = from - i64::from(history_days) * 86_400 - 3 * 3600;
     let (data, person_ids) = dataset::load(db, from, to).await?;
     let evaluation = evaluate(&data, &window, &profile);
     Ok(Computed { data, person_ids, profile, evaluation })

@@ -10,9 +10,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::storage::{DEFAULT_DATABASE_URL, Db};
 
-mod demo;
+pub mod demo;
 mod import;
 mod metrics;
+mod serve;
 mod settings;
 
 #[derive(Parser, Debug)]
@@ -42,6 +43,35 @@ pub enum Command {
     /// Synthetic demo data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Run the web application.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Start with a generated demo organisation and a demo administrator (on an empty database).
+        #[arg(long)]
+        demo: bool,
+        /// Mark cookies Secure (default: on unless listening on a loopback address; set it when TLS ends at a proxy).
+        #[arg(long)]
+        secure_cookies: Option<bool>,
+    },
+    /// Accounts that sign in to the web application.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an account. The password is read from UNDERCURRENT_PASSWORD, or generated and printed.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, researcher, analyst or manager.
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -146,6 +176,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Settings(cmd) => settings::run(&db, cmd).await?,
         Command::Metrics(cmd) => metrics::run(&db, cmd).await?,
         Command::Demo(_) => ExitCode::SUCCESS,
+        Command::Serve { bind, demo, secure_cookies } => return serve::serve(db, &bind, demo, secure_cookies).await,
+        Command::User(UserCommand::Add { email, role, name }) => serve::add_user(&db, &email, &name, &role).await?,
     };
     db.close().await;
     Ok(code)

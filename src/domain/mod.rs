@@ -1,12 +1,15 @@
 //! The pure domain core: the activity model and its rules. Plain types and
 //! functions; no I/O, no database, no clock.
 
+pub mod account;
+pub mod activity_series;
 pub mod calendar;
 pub mod decimal;
 pub mod demo;
 pub mod evaluation;
 pub mod kind;
 pub mod metrics;
+pub mod privacy;
 pub mod profile;
 pub mod settings;
 pub mod tier;

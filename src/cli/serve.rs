@@ -1,0 +1,105 @@
+//! `undercurrent serve` and `undercurrent user add`.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use crate::app::accounts::{CreateError, create};
+use crate::app::import::{import_events, import_people};
+use crate::app::settings;
+use crate::domain::account::Role;
+use crate::ingest::source::open;
+use crate::storage::{Db, accounts, dataset};
+use crate::web::{AppState, session::random_token, start};
+
+pub const DEMO_ADMIN: &str = "admin@demo.example";
+
+/// Fills an empty database with the demo organisation and a demo admin;
+/// returns the admin's password when one was created.
+async fn prepare_demo(db: &Db) -> Result<Option<String>> {
+    if dataset::totals(db).await?.people == 0 {
+        let dir = Path::new("data/demo");
+        println!("Generating the demo organisation (1,500 people, 8 departments, 120 days)...");
+        super::demo::generate(1500, 120, 1, dir, None)?;
+        settings::set(db, "timezone", "Asia/Shanghai").await.map_err(anyhow::Error::msg)?;
+        let tz = settings::load(db).await?.timezone;
+        let people = dir.join("people.csv");
+        let input = open(&people.display().to_string(), std::fs::File::open(&people)?)?;
+        import_people(db, input).await?;
+        let events = dir.join("events.csv");
+        let input = open(&events.display().to_string(), std::fs::File::open(&events)?)?;
+        let summary = import_events(db, tz, input).await?;
+        println!("Imported {} events.", summary.events_added);
+    }
+    if accounts::find_for_login(db, DEMO_ADMIN).await?.is_some() {
+        return Ok(None);
+    }
+    // Long enough and mixed enough for the password policy.
+    let password = format!("Demo-{}", &random_token()[..16]);
+    match create(db, DEMO_ADMIN, "Demo administrator", Role::Admin, &password, None).await? {
+        Ok(_) => Ok(Some(password)),
+        Err(e) => anyhow::bail!("creating the demo administrator: {e:?}"),
+    }
+}
+
+pub async fn serve(db: Db, bind: &str, demo: bool, secure_cookies: Option<bool>) -> Result<ExitCode> {
+    let demo_password = if demo { prepare_demo(&db).await? } else { None };
+    let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
+    let addr: SocketAddr = listener.local_addr()?;
+    let secure = secure_cookies.unwrap_or(!addr.ip().is_loopback());
+    let first_run = accounts::count(&db).await? == 0;
+    let server = start(AppState::new(db, secure), listener)?;
+    let url =
+        if addr.ip().is_unspecified() { format!("http://127.0.0.1:{}", addr.port()) } else { format!("http://{addr}") };
+    println!("Undercurrent is running at {url}/");
+    if demo {
+        match demo_password {
+            Some(p) => println!("Demo sign-in: {DEMO_ADMIN} / {p}"),
+            None => println!(
+                "Demo sign-in: {DEMO_ADMIN} (password as printed on the first demo start; reset with `undercurrent user add --email {DEMO_ADMIN} --role admin`)"
+            ),
+        }
+    } else if first_run {
+        println!("No account yet: open {url}/setup to create the first administrator.");
+    }
+    server.await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Creates an account from the shell; the password comes from the
+/// UNDERCURRENT_PASSWORD variable or is generated and printed.
+pub async fn add_user(db: &Db, email: &str, name: &str, role: &str) -> Result<ExitCode> {
+    let Some(role) = Role::parse(role) else {
+        eprintln!("error: unknown role `{role}`; expected admin, researcher, analyst or manager");
+        return Ok(ExitCode::FAILURE);
+    };
+    let (password, generated) = match std::env::var("UNDERCURRENT_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (format!("Uc-{}", &random_token()[..18]), true),
+    };
+    match create(db, email, name, role, &password, None).await? {
+        Ok(_) => {
+            println!("Created {role} account {}.", email.trim().to_lowercase());
+            if generated {
+                println!("Password: {password}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CreateError::Email(m)) => {
+            eprintln!("error: {m}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(CreateError::Password(key)) => {
+            eprintln!(
+                "error: the password does not meet the policy ({key}): at least 10 characters, two kinds of characters"
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Err(CreateError::Taken) => {
+            eprintln!("error: an account with this e-mail already exists");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

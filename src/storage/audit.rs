@@ -1,0 +1,47 @@
+//! The audit log: who exported, imported, changed settings or roles, or
+//! viewed a person. Targets are ids, never personal details.
+
+use anyhow::Result;
+use sqlx::Row;
+
+use super::{Db, now};
+use crate::on_db;
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: i64,
+    pub account_email: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+}
+
+pub async fn record(
+    db: &Db,
+    account: Option<(i64, &str)>,
+    action: &str,
+    target: Option<&str>,
+    detail: Option<&str>,
+) -> Result<()> {
+    let sql =
+        "INSERT INTO audit_log (at, account_id, account_email, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)";
+    on_db!(db, pool => sqlx::query(sql)
+        .bind(now()).bind(account.map(|a| a.0)).bind(account.map(|a| a.1)).bind(action).bind(target).bind(detail)
+        .execute(pool).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn recent(db: &Db, limit: i64, offset: i64) -> Result<Vec<AuditEntry>> {
+    let sql = "SELECT id, at, account_email, action, target, detail FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2";
+    on_db!(db, pool => {
+        sqlx::query(sql).bind(limit).bind(offset).fetch_all(pool).await?.into_iter().map(|r| Ok(AuditEntry {
+            id: r.try_get("id")?,
+            at: r.try_get("at")?,
+            account_email: r.try_get("account_email")?,
+            action: r.try_get("action")?,
+            target: r.try_get("target")?,
+            detail: r.try_get("detail")?,
+        })).collect()
+    })
+}

@@ -1,0 +1,94 @@
+//! The web layer's one error type, mapped once to a response. Internal
+//! errors are logged and shown as a generic page.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("sign in required")]
+    SignIn { next: String },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("invalid or missing CSRF token")]
+    Csrf,
+    #[error("too many attempts")]
+    TooMany,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> Self {
+        WebError::Internal(e.into())
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn simple_page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body class=\"error-page\">\
+         <main><h1>{title}</h1><p>{body}</p><p><a href=\"/\">Undercurrent</a></p></main></body></html>"
+    );
+    HttpResponse::build(status).content_type(ContentType::html()).body(html)
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::SignIn { .. } => StatusCode::SEE_OTHER,
+            WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            WebError::SignIn { next } => HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, format!("/login?next={}", percent_encode(next))))
+                .finish(),
+            WebError::Forbidden => simple_page(
+                self.status_code(),
+                "Forbidden · 无权访问",
+                "Your role cannot open this page. · 您的角色无权打开此页面。",
+            ),
+            WebError::Csrf => simple_page(
+                self.status_code(),
+                "Form expired · 表单已过期",
+                "Reload the page and try again. · 请刷新页面后重试。",
+            ),
+            WebError::NotFound => {
+                simple_page(self.status_code(), "Not found · 未找到", "There is nothing here. · 此处没有内容。")
+            }
+            WebError::BadRequest(m) => {
+                simple_page(self.status_code(), "Bad request · 请求有误", &super::charts::escape(m))
+            }
+            WebError::TooMany => simple_page(
+                self.status_code(),
+                "Too many attempts · 尝试次数过多",
+                "Wait a few minutes, then try again. · 请稍候几分钟再试。",
+            ),
+            WebError::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "request failed");
+                simple_page(self.status_code(), "Something went wrong · 出错了", "The error was logged. · 错误已记录。")
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Accounts (admins): list, create, change a role, disable; and every
+//! account's own password change.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{html, see_other};
+use crate::app::accounts::{self as account_service, CreateError, hash_password, verify_password};
+use crate::domain::account::{Permission, Role, check_password};
+use crate::storage::accounts::{self, Account};
+use crate::storage::audit;
+use crate::web::error::WebError;
+use crate::web::page::Page;
+use crate::web::session::Viewer;
+use crate::web::state::AppState;
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+struct AccountsPage {
+    page: Page,
+    accounts: Vec<Account>,
+    roles: Vec<&'static str>,
+    error: Option<String>,
+    created: bool,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    page: Page,
+    error: Option<String>,
+    changed: bool,
+}
+
+#[derive(Deserialize)]
+pub struct Flags {
+    #[serde(default)]
+    created: Option<String>,
+    #[serde(default)]
+    changed: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NewAccount {
+    email: String,
+    #[serde(default)]
+    name: String,
+    role: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    role: String,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+}
+
+async fn render_list(
+    viewer: &Viewer,
+    state: &AppState,
+    error: Option<String>,
+    created: bool,
+) -> Result<HttpResponse, WebError> {
+    let page = AccountsPage {
+        page: Page::new(viewer, "accounts", "accounts.title"),
+        accounts: accounts::list(&state.db).await?,
+        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        error,
+        created,
+    };
+    html(&page)
+}
+
+pub async fn list(viewer: Viewer, state: web::Data<AppState>, q: web::Query<Flags>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ManageAccounts)?;
+    render_list(&viewer, &state, None, q.created.is_some()).await
+}
+
+pub async fn create(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<NewAccount>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ManageAccounts)?;
+    let t = viewer.lang.catalog();
+    let role = Role::parse(&form.role).ok_or_else(|| WebError::BadRequest("unknown role".into()))?;
+    let error =
+        match account_service::create(&state.db, &form.email, &form.name, role, &form.password, viewer.audit_actor())
+            .await?
+        {
+            Ok(_) => return Ok(see_other("/accounts?created=1")),
+            Err(CreateError::Email(_)) => t.get("account.bad_email"),
+            Err(CreateError::Password(key)) => t.get(key),
+            Err(CreateError::Taken) => t.get("account.taken"),
+        };
+    render_list(&viewer, &state, Some(error.to_string()), false).await
+}
+
+pub async fn set_role(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<RoleForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ManageAccounts)?;
+    let role = Role::parse(&form.role).ok_or_else(|| WebError::BadRequest("unknown role".into()))?;
+    let target = accounts::get(&state.db, *id).await?.ok_or(WebError::NotFound)?;
+    if target.id == viewer.account.id && role != Role::Admin {
+        return render_list(
+            &viewer,
+            &state,
+            Some(viewer.lang.catalog().get("accounts.self_demote").to_string()),
+            false,
+        )
+        .await;
+    }
+    accounts::set_role(&state.db, target.id, role).await?;
+    // A role change ends the account's sessions: it signs in again.
+    accounts::delete_sessions_of(&state.db, target.id).await?;
+    audit::record(
+        &state.db,
+        viewer.audit_actor(),
+        "account.role",
+        Some(&format!("account:{}", target.id)),
+        Some(role.as_str()),
+    )
+    .await?;
+    Ok(see_other("/accounts"))
+}
+
+pub async fn disable(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ManageAccounts)?;
+    let target = accounts::get(&state.db, *id).await?.ok_or(WebError::NotFound)?;
+    if target.id == viewer.account.id {
+        return render_list(
+            &viewer,
+            &state,
+            Some(viewer.lang.catalog().get("accounts.self_disable").to_string()),
+            false,
+        )
+        .await;
+    }
+    accounts::set_disabled(&state.db, target.id, !target.disabled).await?;
+    accounts::delete_sessions_of(&state.db, target.id).await?;
+    let action = if target.disabled { "account.enable" } else { "account.disable" };
+    audit::record(&state.db, viewer.audit_actor(), action, Some(&format!("account:{}", target.id)), None).await?;
+    Ok(see_other("/accounts"))
+}
+
+pub async fn password_form(viewer: Viewer, q: web::Query<Flags>) -> Result<HttpResponse, WebError> {
+    html(&PasswordPage { page: Page::new(&viewer, "", "password.title"), error: None, changed: q.changed.is_some() })
+}
+
+pub async fn change_password(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, WebError> {
+    let t = viewer.lang.catalog();
+    let (_, hash) = accounts::find_for_login(&state.db, &viewer.account.email).await?.ok_or(WebError::NotFound)?;
+    let error = if !verify_password(&form.current, &hash) {
+        Some(t.get("password.wrong_current").to_string())
+    } else if let Err(key) = check_password(&form.new) {
+        Some(t.get(key).to_string())
+    } else {
+        None
+    };
+    if let Some(error) = error {
+        return html(&PasswordPage {
+            page: Page::new(&viewer, "", "password.title"),
+            error: Some(error),
+            changed: false,
+        });
+    }
+    accounts::set_password(&state.db, viewer.account.id, &hash_password(&form.new)?).await?;
+    audit::record(
+        &state.db,
+        viewer.audit_actor(),
+        "account.password",
+        Some(&format!("account:{}", viewer.account.id)),
+        None,
+    )
+    .await?;
+    Ok(see_other("/account/password?changed=1"))
+}

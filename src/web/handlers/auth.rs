@@ -1,0 +1,185 @@
+//! Signing in and out, and the first-run set-up of an administrator.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{client_ip, html, see_other};
+use crate::app::accounts::{self as account_service, CreateError, verify_password};
+use crate::domain::account::Role;
+use crate::storage::{accounts, audit, now};
+use crate::web::error::WebError;
+use crate::web::page::Page;
+use crate::web::session::{ANON_COOKIE, Anonymous, SESSION_COOKIE, Viewer, cookie, random_token, removal, token_hash};
+use crate::web::state::AppState;
+
+/// Failed sign-ins allowed per e-mail or address in `THROTTLE_SECONDS`.
+pub const MAX_FAILURES: i64 = 5;
+pub const THROTTLE_SECONDS: i64 = 15 * 60;
+
+/// A hash to verify against when the e-mail is unknown, so that both cases
+/// take the same time.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| account_service::hash_password("no such account").unwrap_or_default())
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    page: Page,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    page: Page,
+    email: String,
+    name: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    email: String,
+    #[serde(default)]
+    name: String,
+    password: String,
+}
+
+/// Only local paths: no open redirect.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_string() } else { "/".into() }
+}
+
+fn with_anon_cookie(mut response: HttpResponse, anon: &Anonymous, state: &AppState) -> Result<HttpResponse, WebError> {
+    if let Some(c) = anon.cookie(state.secure_cookies) {
+        response.add_cookie(&c).map_err(|e| WebError::Internal(e.into()))?;
+    }
+    Ok(response)
+}
+
+pub async fn login_form(
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, WebError> {
+    if accounts::count(&state.db).await? == 0 {
+        return Ok(see_other("/setup"));
+    }
+    let page = LoginPage {
+        page: Page::anonymous(&anon, "login.title"),
+        email: String::new(),
+        next: safe_next(&q.next),
+        error: None,
+    };
+    with_anon_cookie(html(&page)?, &anon, &state)
+}
+
+/// Starts a new session (a new token on every sign-in) and redirects.
+async fn sign_in(state: &AppState, account_id: i64, next: &str) -> Result<HttpResponse, WebError> {
+    let token = random_token();
+    accounts::create_session(&state.db, &token_hash(&token), account_id, &random_token()).await?;
+    let mut response = see_other(&safe_next(next));
+    let add = |r: &mut HttpResponse, c| r.add_cookie(&c).map_err(|e| WebError::Internal(e.into()));
+    add(&mut response, cookie(SESSION_COOKIE, token, state.secure_cookies, true))?;
+    add(&mut response, removal(ANON_COOKIE))?;
+    Ok(response)
+}
+
+pub async fn login(
+    req: HttpRequest,
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, WebError> {
+    let email = form.email.trim().to_lowercase();
+    let ip = client_ip(&req);
+    let t = anon.lang.catalog();
+    let retry = |error: String| LoginPage {
+        page: Page::anonymous(&anon, "login.title"),
+        email: email.clone(),
+        next: safe_next(&form.next),
+        error: Some(error),
+    };
+    if accounts::recent_login_failures(&state.db, &email, &ip, now() - THROTTLE_SECONDS).await? >= MAX_FAILURES {
+        let body = retry(t.get("login.throttled").to_string()).render()?;
+        return Ok(HttpResponse::TooManyRequests().content_type("text/html; charset=utf-8").body(body));
+    }
+    let found = accounts::find_for_login(&state.db, &email).await?;
+    let hash = found.as_ref().map(|(_, h)| h.as_str()).unwrap_or(dummy_hash());
+    let password_ok = verify_password(&form.password, hash);
+    match found {
+        Some((account, _)) if password_ok && !account.disabled => {
+            accounts::clear_login_failures(&state.db, &email).await?;
+            audit::record(&state.db, Some((account.id, &account.email)), "sign_in", None, None).await?;
+            sign_in(&state, account.id, &form.next).await
+        }
+        _ => {
+            accounts::record_login_failure(&state.db, &email, &ip).await?;
+            html(&retry(t.get("login.failed").to_string()))
+        }
+    }
+}
+
+pub async fn logout(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    accounts::delete_session(&state.db, &viewer.token_hash).await?;
+    audit::record(&state.db, viewer.audit_actor(), "sign_out", None, None).await?;
+    let mut response = see_other("/login");
+    response.add_cookie(&removal(SESSION_COOKIE)).map_err(|e| WebError::Internal(e.into()))?;
+    Ok(response)
+}
+
+pub async fn setup_form(anon: Anonymous, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    if accounts::count(&state.db).await? > 0 {
+        return Ok(see_other("/login"));
+    }
+    let page = SetupPage {
+        page: Page::anonymous(&anon, "setup.title"),
+        email: String::new(),
+        name: String::new(),
+        error: None,
+    };
+    with_anon_cookie(html(&page)?, &anon, &state)
+}
+
+pub async fn setup(
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    form: web::Form<SetupForm>,
+) -> Result<HttpResponse, WebError> {
+    if accounts::count(&state.db).await? > 0 {
+        return Ok(see_other("/login"));
+    }
+    let t = anon.lang.catalog();
+    let error =
+        match account_service::create(&state.db, &form.email, &form.name, Role::Admin, &form.password, None).await? {
+            Ok(id) => return sign_in(&state, id, "/").await,
+            Err(CreateError::Email(_)) => t.get("account.bad_email").to_string(),
+            Err(CreateError::Password(key)) => t.get(key).to_string(),
+            Err(CreateError::Taken) => t.get("account.taken").to_string(),
+        };
+    html(&SetupPage {
+        page: Page::anonymous(&anon, "setup.title"),
+        email: form.email.clone(),
+        name: form.name.clone(),
+        error: Some(error),
+    })
+}

@@ -1,0 +1,301 @@
+//! The overview: the gap between login rate and deep rate, stated first,
+//! then the tier distribution, the tier mix week by week, daily activity,
+//! feature breadth, the profile's key indicators, and departments.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::html;
+use crate::domain::account::Permission;
+use crate::domain::activity_series::{active_in_last, breadth_distribution, daily_active};
+use crate::domain::evaluation::Summary;
+use crate::domain::privacy::{Group, apply_floor};
+use crate::domain::tier::Tier;
+use crate::web::charts::{self, ChartText, Series};
+use crate::web::error::WebError;
+use crate::web::i18n;
+use crate::web::page::Page;
+use crate::web::session::Viewer;
+use crate::web::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct AsOfQuery {
+    pub as_of: Option<NaiveDate>,
+    pub window: Option<u32>,
+}
+
+/// A row of a table: a label and shown values.
+pub struct Row {
+    pub label: String,
+    pub cells: Vec<String>,
+}
+
+/// A chart with its data table for screen readers and keyboard users.
+pub struct Chart {
+    pub svg: String,
+    pub legend: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+pub struct Headline {
+    pub login_rate: String,
+    pub deep_rate: String,
+    pub gap: String,
+    pub sentence: String,
+    pub base: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    page: Page,
+    as_of: NaiveDate,
+    window: u32,
+    profile: String,
+    headline: Option<Headline>,
+    tiers: Chart,
+    weekly: Chart,
+    daily: Chart,
+    breadth: Chart,
+    dau: String,
+    wau: String,
+    mau: String,
+    stickiness: String,
+    indicators: Vec<Row>,
+    departments: Vec<Row>,
+    department_columns: Vec<String>,
+    hidden_groups: usize,
+    privacy_floor: u32,
+}
+
+/// A department's summary as a privacy-floor group.
+struct DeptGroup(String, Summary);
+
+impl Group for DeptGroup {
+    fn size(&self) -> u32 {
+        self.1.listed
+    }
+
+    fn absorb(&mut self, other: Self) {
+        let (a, b) = (&mut self.1, other.1);
+        a.listed += b.listed;
+        a.base += b.base;
+        a.logged_in += b.logged_in;
+        a.deep += b.deep;
+        for (tier, n) in b.tier_counts {
+            *a.tier_counts.entry(tier).or_default() += n;
+        }
+        a.indicators.clear();
+    }
+}
+
+fn share(r: Option<crate::domain::decimal::Ratio>) -> String {
+    r.map(|r| i18n::percent(r.to_f64())).unwrap_or_else(|| "–".into())
+}
+
+fn tier_classes() -> Vec<String> {
+    Tier::ALL.iter().map(|t| format!("tier-{}", t.as_str())).collect()
+}
+
+fn department_row(page: &Page, label: String, s: &Summary) -> Row {
+    let mut cells = vec![i18n::integer(i64::from(s.listed))];
+    cells.extend(Tier::ALL.iter().map(|t| i18n::integer(i64::from(s.tier_counts.get(t).copied().unwrap_or(0)))));
+    cells.push(share(s.login_rate()));
+    cells.push(share(s.deep_rate()));
+    let _ = page;
+    Row { label, cells }
+}
+
+pub async fn show(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    q: web::Query<AsOfQuery>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewAggregates)?;
+    let snapshot = state.cache.get(&state.db, q.as_of, q.window).await?;
+    let page = Page::new(&viewer, "dashboard", "dashboard.title");
+    let c = &snapshot.computed;
+    let window = &c.evaluation.window;
+    let summary = c.evaluation.summary(&c.profile);
+    let floor = snapshot.settings.privacy_floor;
+    let private = viewer.role().applies_privacy_floor();
+    let visible = !private || summary.listed >= floor;
+    let tier_names: Vec<String> = Tier::ALL.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))).collect();
+
+    let headline = (visible && summary.base > 0).then(|| {
+        let login = share(summary.login_rate());
+        let deep = share(summary.deep_rate());
+        let gap = summary.gap_points().map(|g| crate::domain::decimal::display_f64(g, 1)).unwrap_or_default();
+        let sentence = page.tf(
+            "dashboard.headline",
+            &[("login", &login), ("deep", &deep), ("gap", &gap), ("days", &window.days.to_string())],
+        );
+        Headline { login_rate: login, deep_rate: deep, gap, sentence, base: i18n::integer(i64::from(summary.base)) }
+    });
+
+    // Tier distribution.
+    let counts: Vec<f64> =
+        Tier::ALL.iter().map(|t| if visible { f64::from(summary.tier_counts[t]) } else { 0.0 }).collect();
+    let text = ChartText {
+        title: page.t("chart.tiers.title"),
+        desc: page.t("chart.tiers.desc"),
+        x_label: page.t("chart.tier"),
+        y_label: page.t("chart.people"),
+    };
+    let tiers = Chart {
+        svg: charts::bar_chart(&text, &tier_names, &counts, &tier_classes(), &|v| i18n::integer(v.round() as i64)),
+        legend: String::new(),
+        columns: vec![page.t("chart.tier"), page.t("chart.people")],
+        rows: tier_names
+            .iter()
+            .zip(&counts)
+            .map(|(n, v)| Row { label: n.clone(), cells: vec![i18n::integer(*v as i64)] })
+            .collect(),
+    };
+
+    // Tier mix week by week (shares of listed people).
+    let weeks: Vec<String> = snapshot.weekly.iter().map(|(d, _)| d.format("%m-%d").to_string()).collect();
+    let series: Vec<Series> = Tier::ALL
+        .iter()
+        .zip(&tier_names)
+        .map(|(t, name)| Series {
+            name: name.clone(),
+            class: format!("tier-{}", t.as_str()),
+            values: snapshot
+                .weekly
+                .iter()
+                .map(|(_, s)| if visible { f64::from(s.tier_counts[t]) } else { 0.0 })
+                .collect(),
+        })
+        .collect();
+    let text = ChartText {
+        title: page.t("chart.weekly.title"),
+        desc: page.t("chart.weekly.desc"),
+        x_label: page.t("chart.week_ending"),
+        y_label: page.t("chart.share"),
+    };
+    let weekly = Chart {
+        svg: charts::stacked_bars(&text, &weeks, &series, true),
+        legend: charts::legend(&series.iter().map(|s| (s.name.clone(), s.class.clone())).collect::<Vec<_>>()),
+        columns: std::iter::once(page.t("chart.week_ending")).chain(tier_names.iter().cloned()).collect(),
+        rows: snapshot
+            .weekly
+            .iter()
+            .map(|(d, s)| Row {
+                label: page.date(d),
+                cells: Tier::ALL
+                    .iter()
+                    .map(|t| if visible { i18n::integer(i64::from(s.tier_counts[t])) } else { "–".into() })
+                    .collect(),
+            })
+            .collect(),
+    };
+
+    // Daily active people, DAU / WAU / MAU.
+    let daily_counts = daily_active(&c.data, window);
+    let days: Vec<String> = (0..window.days)
+        .map(|i| (window.first_day() + chrono::Days::new(u64::from(i))).format("%m-%d").to_string())
+        .collect();
+    let text = ChartText {
+        title: page.t("chart.daily.title"),
+        desc: page.t("chart.daily.desc"),
+        x_label: page.t("chart.day"),
+        y_label: page.t("chart.people"),
+    };
+    let values: Vec<f64> = daily_counts.iter().map(|&n| if visible { f64::from(n) } else { 0.0 }).collect();
+    let daily_series = [Series { name: page.t("chart.active_people"), class: "s0".into(), values: values.clone() }];
+    let daily = Chart {
+        svg: charts::line_chart(&text, &days, &daily_series, false, None),
+        legend: String::new(),
+        columns: vec![page.t("chart.day"), page.t("chart.active_people")],
+        rows: days
+            .iter()
+            .zip(&values)
+            .map(|(d, v)| Row { label: d.clone(), cells: vec![i18n::integer(*v as i64)] })
+            .collect(),
+    };
+    let dau = *daily_counts.last().unwrap_or(&0);
+    let wau = active_in_last(&c.data, window, 7);
+    let mau = active_in_last(&c.data, window, 30.min(window.days));
+    let hide = |n: u32| if visible { i18n::integer(i64::from(n)) } else { "–".into() };
+    let stickiness = if visible && mau > 0 { i18n::percent(f64::from(dau) / f64::from(mau)) } else { "–".into() };
+
+    // Feature breadth.
+    let breadth_counts = breadth_distribution(c.evaluation.results.iter());
+    let labels: Vec<String> = (0..=5).map(|n| n.to_string()).collect();
+    let values: Vec<f64> = breadth_counts.iter().map(|&n| if visible { f64::from(n) } else { 0.0 }).collect();
+    let text = ChartText {
+        title: page.t("chart.breadth.title"),
+        desc: page.t("chart.breadth.desc"),
+        x_label: page.t("chart.families"),
+        y_label: page.t("chart.people"),
+    };
+    let breadth = Chart {
+        svg: charts::bar_chart(&text, &labels, &values, &vec!["s0".to_string(); 6], &|v| {
+            i18n::integer(v.round() as i64)
+        }),
+        legend: String::new(),
+        columns: vec![page.t("chart.families"), page.t("chart.people")],
+        rows: labels
+            .iter()
+            .zip(&values)
+            .map(|(l, v)| Row { label: l.clone(), cells: vec![i18n::integer(*v as i64)] })
+            .collect(),
+    };
+
+    let indicators = if visible {
+        summary
+            .indicators
+            .iter()
+            .map(|i| Row {
+                label: page.t(&format!("indicator.{}", i.key)),
+                cells: vec![if i.value.is_empty() { "–".into() } else { i.value.clone() }],
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    // Departments, with the privacy floor for managers.
+    let groups: Vec<DeptGroup> = c
+        .evaluation
+        .by_department(&c.data, &c.profile)
+        .into_iter()
+        .map(|(d, s)| (d.map(str::to_string).unwrap_or_else(|| page.t("dashboard.no_department")), s))
+        .map(|(d, s)| DeptGroup(d, s))
+        .collect();
+    let (kept, other, hidden_groups) = if private { apply_floor(groups, floor) } else { (groups, None, 0) };
+    let mut departments: Vec<Row> = kept.iter().map(|g| department_row(&page, g.0.clone(), &g.1)).collect();
+    if let Some(o) = other {
+        departments.push(department_row(&page, page.t("dashboard.other_groups"), &o.1));
+    }
+    let mut department_columns = vec![page.t("dashboard.department"), page.t("chart.people")];
+    department_columns.extend(tier_names.iter().cloned());
+    department_columns.push(page.t("dashboard.login_rate"));
+    department_columns.push(page.t("dashboard.deep_rate"));
+
+    let template = DashboardPage {
+        as_of: window.as_of,
+        window: window.days,
+        profile: page.t(&format!("profile.{}", c.profile.id.as_str())),
+        headline,
+        tiers,
+        weekly,
+        daily,
+        breadth,
+        dau: hide(dau),
+        wau: hide(wau),
+        mau: hide(mau),
+        stickiness,
+        indicators,
+        departments,
+        department_columns,
+        hidden_groups,
+        privacy_floor: floor,
+        page,
+    };
+    html(&template)
+}

@@ -1,0 +1,31 @@
+//! One file per page or action. Every handler has the same shape: who is
+//! asking, may they, parse, do, render or redirect.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod cache;
+pub mod dashboard;
+pub mod language;
+pub mod static_files;
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use askama::Template;
+
+use super::error::WebError;
+
+/// Renders a template as an HTML page.
+pub fn html(template: &impl Template) -> Result<HttpResponse, WebError> {
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(template.render()?))
+}
+
+/// Redirects after a successful post.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
+}
+
+/// The peer address for throttling and the audit log.
+pub fn client_ip(req: &actix_web::HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+}

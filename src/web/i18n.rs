@@ -1,0 +1,180 @@
+//! Languages: English and Simplified Chinese. Every user-facing string comes
+//! from a catalog (`templates/i18n/*.json`, flat keys like `nav.people`);
+//! numbers and dates are formatted per language.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::{Datelike, NaiveDate};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    ZhCn,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::ZhCn];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhCn => "zh-CN",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        let c = code.trim().to_ascii_lowercase();
+        if c == "en" || c.starts_with("en-") {
+            Some(Lang::En)
+        } else if c == "zh" || c.starts_with("zh-") {
+            Some(Lang::ZhCn)
+        } else {
+            None
+        }
+    }
+
+    /// The first supported language of an Accept-Language header, by weight.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut choices: Vec<(f32, Lang)> = header
+            .split(',')
+            .filter_map(|part| {
+                let mut bits = part.split(';');
+                let lang = Lang::parse(bits.next()?)?;
+                let q =
+                    bits.find_map(|b| b.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
+                Some((q, lang))
+            })
+            .collect();
+        choices.sort_by(|a, b| b.0.total_cmp(&a.0));
+        choices.first().map(|c| c.1)
+    }
+
+    pub fn catalog(self) -> &'static Catalog {
+        static EN: OnceLock<Catalog> = OnceLock::new();
+        static ZH: OnceLock<Catalog> = OnceLock::new();
+        match self {
+            Lang::En => EN.get_or_init(|| Catalog::parse(include_str!("../../templates/i18n/en.json"))),
+            Lang::ZhCn => ZH.get_or_init(|| Catalog::parse(include_str!("../../templates/i18n/zh-CN.json"))),
+        }
+    }
+}
+
+/// Message key to text.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    messages: HashMap<String, String>,
+}
+
+impl Catalog {
+    pub fn parse(json: &str) -> Catalog {
+        let messages: HashMap<String, String> = serde_json::from_str(json).unwrap_or_default();
+        Catalog { messages }
+    }
+
+    /// The text for a key; the key itself when missing (a test checks that
+    /// none is).
+    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+        self.messages.get(key).map(String::as_str).unwrap_or(key)
+    }
+
+    /// The text with `{name}` placeholders filled.
+    pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut text = self.get(key).to_string();
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.messages.keys().map(String::as_str)
+    }
+}
+
+/// A whole number with thousands separators (both languages group by
+/// three with commas).
+pub fn integer(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// A share (0..1) as a percentage with one decimal.
+pub fn percent(share: f64) -> String {
+    if !share.is_finite() {
+        return "–".into();
+    }
+    format!("{}%", crate::domain::decimal::display_f64(share * 100.0, 1))
+}
+
+pub fn date(lang: Lang, d: NaiveDate) -> String {
+    match lang {
+        Lang::En => d.format("%-d %b %Y").to_string(),
+        Lang::ZhCn => format!("{}年{}月{}日", d.year(), d.month(), d.day()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_supported() {
+        assert_eq!(Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Some(Lang::ZhCn));
+        assert_eq!(Lang::from_accept_language("fr-FR, en;q=0.5, zh;q=0.4"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("de"), None);
+    }
+
+    #[test]
+    fn numbers_and_dates_per_language() {
+        assert_eq!(integer(1234567), "1,234,567");
+        assert_eq!(integer(-999), "-999");
+        assert_eq!(percent(0.8512), "85.1%");
+        let d = NaiveDate::from_ymd_opt(2026, 5, 29).unwrap();
+        assert_eq!(date(Lang::En, d), "29 May 2026");
+        assert_eq!(date(Lang::ZhCn, d), "2026年5月29日");
+    }
+
+    #[test]
+    fn both_catalogs_have_the_same_keys() {
+        let en: std::collections::BTreeSet<&str> = Lang::En.catalog().keys().collect();
+        let zh: std::collections::BTreeSet<&str> = Lang::ZhCn.catalog().keys().collect();
+        assert!(!en.is_empty());
+        let missing_zh: Vec<_> = en.difference(&zh).collect();
+        let missing_en: Vec<_> = zh.difference(&en).collect();
+        assert!(missing_zh.is_empty() && missing_en.is_empty(), "zh-CN lacks {missing_zh:?}; en lacks {missing_en:?}");
+    }
+
+    #[test]
+    fn every_key_used_in_templates_and_code_is_in_the_catalogs() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut used = Vec::new();
+        let mut files = Vec::new();
+        for dir in ["templates", "src/web/handlers"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                files.push(entry.unwrap().path());
+            }
+        }
+        for path in files.iter().filter(|p| p.is_file()) {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            for pattern in ["t(\"", "tf(\"", ".get(\""] {
+                for (i, _) in text.match_indices(pattern) {
+                    let rest = &text[i + pattern.len()..];
+                    if let Some(end) = rest.find('"') {
+                        used.push((path.display().to_string(), rest[..end].to_string()));
+                    }
+                }
+            }
+        }
+        assert!(!used.is_empty());
+        let missing: Vec<_> = used.iter().filter(|(_, k)| !Lang::En.catalog().messages.contains_key(k)).collect();
+        assert!(missing.is_empty(), "keys missing from the catalogs: {missing:?}");
+    }
+}
