@@ -164,7 +164,7 @@ mod tests {
         }
         for path in files.iter().filter(|p| p.is_file()) {
             let text = std::fs::read_to_string(path).unwrap_or_default();
-            for pattern in ["t(\"", "tf(\"", ".get(\""] {
+            for pattern in ["page.t(\"", "page.tf(\"", "t.get(\"", "t.fill(\""] {
                 for (i, _) in text.match_indices(pattern) {
                     let rest = &text[i + pattern.len()..];
                     if let Some(end) = rest.find('"') {
