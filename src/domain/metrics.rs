@@ -183,6 +183,59 @@ pub fn compute_counters(data: &Dataset, window: &Window, kinds: &KindMap) -> Vec
     out
 }
 
+/// One session (spec section 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub start: i64,
+    pub end: i64,
+    pub engaged: bool,
+    pub events: u32,
+}
+
+/// Splits one person's events, fed in session order, into sessions: a
+/// session ends after a `logout` or before a gap of more than 30 minutes.
+#[derive(Default)]
+struct SessionSplitter {
+    open: Option<Session>,
+}
+
+impl SessionSplitter {
+    /// Feeds an event; returns the sessions it closed (at most two: the one
+    /// a gap ended, and a one-event session ended by this logout).
+    fn push(&mut self, e: &Event, interactive: bool) -> impl Iterator<Item = Session> {
+        let mut closed = [None, None];
+        self.open = match self.open {
+            Some(s) if e.ts - s.end <= SESSION_GAP_SECONDS => {
+                Some(Session { end: e.ts, engaged: s.engaged || interactive, events: s.events + 1, ..s })
+            }
+            previous => {
+                closed[0] = previous;
+                Some(Session { start: e.ts, end: e.ts, engaged: interactive, events: 1 })
+            }
+        };
+        if e.kind == Kind::LOGOUT {
+            closed[1] = self.open.take();
+        }
+        closed.into_iter().flatten()
+    }
+
+    fn finish(&mut self) -> Option<Session> {
+        self.open.take()
+    }
+}
+
+/// A person's sessions in time order, from their events in any order.
+pub fn sessions_of(events: &mut [Event], kinds: &KindMap) -> Vec<Session> {
+    events.sort_unstable_by_key(session_order);
+    let mut splitter = SessionSplitter::default();
+    let mut out = Vec::new();
+    for e in events.iter() {
+        out.extend(splitter.push(e, kinds.class(e.kind).is_interactive()));
+    }
+    out.extend(splitter.finish());
+    out
+}
+
 /// Order of a person's events: by time, and a `logout` after anything else at
 /// the same second, so that the session it closes includes them.
 fn session_order(e: &Event) -> (i64, bool, u16, u32) {
@@ -194,12 +247,11 @@ fn person_counters(events: &mut [Event], window: &Window, kinds: &KindMap, c: &m
     let mut active = vec![false; window.days as usize];
     let mut interactive = vec![false; window.days as usize];
 
-    // The open session: (first ts, last ts, engaged). `None` after a logout.
-    let mut open: Option<(i64, i64, bool)> = None;
-    let close = |session: (i64, i64, bool), c: &mut Counters| {
+    let mut sessions = SessionSplitter::default();
+    let close = |session: Session, c: &mut Counters| {
         c.sessions += 1;
-        c.engaged_sessions += u32::from(session.2);
-        c.session_seconds += session.1 - session.0;
+        c.engaged_sessions += u32::from(session.engaged);
+        c.session_seconds += session.end - session.start;
     };
 
     for e in events.iter() {
@@ -225,22 +277,11 @@ fn person_counters(events: &mut [Event], window: &Window, kinds: &KindMap, c: &m
                 c.direct_interactions += 1;
             }
         }
-
-        open = match open {
-            Some(s) if e.ts - s.1 <= SESSION_GAP_SECONDS => Some((s.0, e.ts, s.2 || is_interactive)),
-            Some(s) => {
-                close(s, c);
-                Some((e.ts, e.ts, is_interactive))
-            }
-            None => Some((e.ts, e.ts, is_interactive)),
-        };
-        if e.kind == Kind::LOGOUT
-            && let Some(s) = open.take()
-        {
-            close(s, c);
+        for closed in sessions.push(e, is_interactive) {
+            close(closed, c);
         }
     }
-    if let Some(s) = open {
+    if let Some(s) = sessions.finish() {
         close(s, c);
     }
     c.active_days = active.iter().filter(|&&d| d).count() as u32;

@@ -167,3 +167,17 @@ fn messages_received_and_conversations() {
     assert_eq!((c[0].conversations_started, c[0].conversations_closed, c[0].conversations_resolved), (1, 0, 1));
     assert_eq!(c[0].first_responses, vec![70]);
 }
+
+#[test]
+fn sessions_are_listed_with_their_span_and_engagement() {
+    let mut events = vec![
+        ev(0, NOON + 4000, Kind::MESSAGE_SENT, 0),
+        ev(0, NOON, Kind::LOGIN, 0),
+        ev(0, NOON + 60, Kind::LOGOUT, 0),
+        ev(0, NOON + 3000, Kind::NOTIFICATION_READ, 0),
+    ];
+    let s = super::metrics::sessions_of(&mut events, &KindMap::default());
+    assert_eq!(s.len(), 2);
+    assert_eq!((s[0].start, s[0].end, s[0].engaged, s[0].events), (NOON, NOON + 60, false, 2));
+    assert_eq!((s[1].start, s[1].end, s[1].engaged, s[1].events), (NOON + 3000, NOON + 4000, true, 2));
+}

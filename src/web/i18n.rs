@@ -53,9 +53,26 @@ impl Lang {
     pub fn catalog(self) -> &'static Catalog {
         static EN: OnceLock<Catalog> = OnceLock::new();
         static ZH: OnceLock<Catalog> = OnceLock::new();
+        // One catalog file per area, so that each area's strings sit together.
         match self {
-            Lang::En => EN.get_or_init(|| Catalog::parse(include_str!("../../templates/i18n/en.json"))),
-            Lang::ZhCn => ZH.get_or_init(|| Catalog::parse(include_str!("../../templates/i18n/zh-CN.json"))),
+            Lang::En => EN.get_or_init(|| {
+                Catalog::parse_all(&[
+                    include_str!("../../templates/i18n/en.json"),
+                    include_str!("../../templates/i18n/en.people.json"),
+                    include_str!("../../templates/i18n/en.imports.json"),
+                    include_str!("../../templates/i18n/en.settings.json"),
+                    include_str!("../../templates/i18n/en.adoption.json"),
+                ])
+            }),
+            Lang::ZhCn => ZH.get_or_init(|| {
+                Catalog::parse_all(&[
+                    include_str!("../../templates/i18n/zh-CN.json"),
+                    include_str!("../../templates/i18n/zh-CN.people.json"),
+                    include_str!("../../templates/i18n/zh-CN.imports.json"),
+                    include_str!("../../templates/i18n/zh-CN.settings.json"),
+                    include_str!("../../templates/i18n/zh-CN.adoption.json"),
+                ])
+            }),
         }
     }
 }
@@ -68,7 +85,16 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn parse(json: &str) -> Catalog {
-        let messages: HashMap<String, String> = serde_json::from_str(json).unwrap_or_default();
+        Catalog::parse_all(&[json])
+    }
+
+    /// Merges catalog files; a test checks that each parses.
+    pub fn parse_all(files: &[&str]) -> Catalog {
+        let mut messages = HashMap::new();
+        for json in files {
+            let part: HashMap<String, String> = serde_json::from_str(json).unwrap_or_default();
+            messages.extend(part);
+        }
         Catalog { messages }
     }
 
@@ -140,6 +166,17 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 5, 29).unwrap();
         assert_eq!(date(Lang::En, d), "29 May 2026");
         assert_eq!(date(Lang::ZhCn, d), "2026年5月29日");
+    }
+
+    #[test]
+    fn every_catalog_file_is_a_flat_json_object_of_strings() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/i18n");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let parsed: Result<HashMap<String, String>, _> = serde_json::from_str(&text);
+            assert!(parsed.is_ok(), "{}: {:?}", path.display(), parsed.err());
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use super::handlers::{accounts, audit, auth, dashboard, language, static_files};
+use super::handlers::{accounts, adoption, audit, auth, dashboard, imports, language, people, settings, static_files};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Assets and health.
@@ -19,8 +19,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
     // Reading the numbers.
     cfg.route("/", web::get().to(dashboard::show));
+    cfg.route("/adoption", web::get().to(adoption::show));
+    cfg.route("/adoption.csv", web::get().to(adoption::download));
+    cfg.route("/adoption/rollout", web::post().to(adoption::set_rollout));
+
+    // People: per-person data, for the roles that need it.
+    cfg.route("/people", web::get().to(people::list));
+    cfg.route("/people.csv", web::get().to(people::download));
+    cfg.route("/people/{user_id}", web::get().to(people::show));
+
+    // Bringing data in.
+    cfg.route("/imports", web::get().to(imports::page));
+    cfg.route("/imports/people", web::post().to(imports::upload_people));
+    cfg.route("/imports/events", web::post().to(imports::upload_events));
 
     // Administration.
+    cfg.route("/settings", web::get().to(settings::page));
+    cfg.route("/settings", web::post().to(settings::save));
     cfg.route("/accounts", web::get().to(accounts::list));
     cfg.route("/accounts", web::post().to(accounts::create));
     cfg.route("/accounts/{id}/role", web::post().to(accounts::set_role));

@@ -2,11 +2,15 @@
 //! asking, may they, parse, do, render or redirect.
 
 pub mod accounts;
+pub mod adoption;
 pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod dashboard;
+pub mod imports;
 pub mod language;
+pub mod people;
+pub mod settings;
 pub mod static_files;
 
 use actix_web::HttpResponse;
