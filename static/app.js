@@ -31,8 +31,9 @@ document.addEventListener("DOMContentLoaded", () => {
       progress.hidden = false;
       for (const b of form.querySelectorAll("button")) b.disabled = true;
       xhr.addEventListener("load", () => {
+        // The page stays at its own address: the post's URL carries the
+        // form token and has no page of its own.
         document.open(); document.write(xhr.responseText); document.close();
-        window.history.replaceState(null, "", xhr.responseURL || form.action.split("?")[0]);
       });
       xhr.send(new FormData(form));
     });

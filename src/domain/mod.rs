@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod activity_series;
+pub mod adoption;
 pub mod calendar;
 pub mod decimal;
 pub mod demo;

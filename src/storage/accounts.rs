@@ -164,14 +164,13 @@ pub async fn record_login_failure(db: &Db, email: &str, ip: &str) -> Result<()> 
     Ok(())
 }
 
-/// Failures since `since` for this e-mail or from this address, whichever is more.
-pub async fn recent_login_failures(db: &Db, email: &str, ip: &str, since: i64) -> Result<i64> {
+/// Failures since `since` for this e-mail, and from this address.
+pub async fn recent_login_failures(db: &Db, email: &str, ip: &str, since: i64) -> Result<(i64, i64)> {
     let sql = "SELECT (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $3) AS by_email, \
                       (SELECT COUNT(*) FROM login_failures WHERE ip = $2 AND at >= $3) AS by_ip";
     on_db!(db, pool => {
         let r = sqlx::query(sql).bind(email).bind(ip).bind(since).fetch_one(pool).await?;
-        let (a, b): (i64, i64) = (r.try_get("by_email")?, r.try_get("by_ip")?);
-        Ok(a.max(b))
+        Ok((r.try_get("by_email")?, r.try_get("by_ip")?))
     })
 }
 

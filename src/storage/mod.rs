@@ -15,10 +15,12 @@ use sqlx::{PgPool, SqlitePool};
 pub mod accounts;
 pub mod audit;
 pub mod dataset;
+pub mod directory;
 pub mod events;
 pub mod imports;
 pub mod people;
 mod postgres_fast;
+pub mod rollouts;
 pub mod settings;
 mod sqlite_fast;
 

@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use undercurrent::storage::Db;
 
+pub mod browser;
+pub mod web;
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 pub struct TestDb {

@@ -33,29 +33,38 @@ struct PasswordPage {
     changed: bool,
 }
 
-#[derive(Deserialize)]
+/// Every field defaults, so that an empty or partial form reaches the
+/// handler (and its role check) rather than failing to parse.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct Flags {
-    #[serde(default)]
     created: Option<String>,
-    #[serde(default)]
     changed: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// Every field defaults, so that an empty or partial form reaches the
+/// handler (and its role check) rather than failing to parse.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct NewAccount {
     email: String,
-    #[serde(default)]
     name: String,
     role: String,
     password: String,
 }
 
-#[derive(Deserialize)]
+/// Every field defaults, so that an empty or partial form reaches the
+/// handler (and its role check) rather than failing to parse.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct RoleForm {
     role: String,
 }
 
-#[derive(Deserialize)]
+/// Every field defaults, so that an empty or partial form reaches the
+/// handler (and its role check) rather than failing to parse.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct PasswordForm {
     current: String,
     new: String,

@@ -1,18 +1,260 @@
-//! Adoption by department since each department's rollout.
+//! Adoption by department (HR and IT): login rate and deep rate by weeks
+//! since each department's rollout, day 0 aligned, the grace period shaded;
+//! a comparison table; a CSV download; rollout dates set by hand.
 
-use actix_web::HttpResponse;
+use std::collections::BTreeMap;
 
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::cache::Snapshot;
+use super::dashboard::AsOfQuery;
+use super::{html, see_other};
+use crate::domain::account::Permission;
+use crate::domain::adoption::{CurvePoint, curve, default_rollouts, grace_weeks};
+use crate::domain::evaluation::Summary;
+use crate::storage::{audit, rollouts};
+use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
+use crate::web::i18n;
+use crate::web::page::Page;
 use crate::web::session::Viewer;
+use crate::web::state::AppState;
 
-pub async fn show(_viewer: Viewer) -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
+/// The longest history shown, in weeks.
+const MAX_WEEKS: u32 = 52;
+
+struct DepartmentCurve {
+    name: String,
+    rollout: NaiveDate,
+    rollout_is_default: bool,
+    people: u32,
+    login_rate: String,
+    deep_rate: String,
+    gap: String,
+    weeks_since: i64,
+    svg: String,
+    rows: Vec<(String, String, String, String)>,
 }
 
-pub async fn download(_viewer: Viewer) -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
+#[derive(Template)]
+#[template(path = "adoption.html")]
+struct AdoptionPage {
+    page: Page,
+    as_of: NaiveDate,
+    window: u32,
+    departments: Vec<DepartmentCurve>,
+    hidden: usize,
+    privacy_floor: u32,
+    can_set_rollout: bool,
+    legend: String,
 }
 
-pub async fn set_rollout(_viewer: Viewer) -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
+fn rate(r: Option<crate::domain::decimal::Ratio>) -> Option<f64> {
+    r.map(|r| r.to_f64())
+}
+
+/// The snapshot with enough weeks to reach back to the earliest rollout,
+/// and each department's rollout date (set by hand, else from the data).
+async fn load(
+    state: &AppState,
+    q: &AsOfQuery,
+) -> Result<(std::sync::Arc<Snapshot>, BTreeMap<String, (NaiveDate, bool)>), WebError> {
+    let first = state.cache.get(&state.db, q.as_of, q.window).await?;
+    let tz = first.settings.timezone;
+    let mut dates: BTreeMap<String, (NaiveDate, bool)> =
+        default_rollouts(&first.computed.data.people, tz).into_iter().map(|(d, date)| (d, (date, true))).collect();
+    for (dept, date) in rollouts::all(&state.db).await? {
+        dates.insert(dept, (date, false));
+    }
+    let as_of = first.computed.evaluation.window.as_of;
+    let earliest = dates.values().map(|(d, _)| *d).min().unwrap_or(as_of);
+    let weeks = (((as_of - earliest).num_days().max(0) / 7) as u32 + 1).min(MAX_WEEKS);
+    let snapshot = state.cache.get_weeks(&state.db, Some(as_of), q.window, weeks).await?;
+    Ok((snapshot, dates))
+}
+
+fn department_points(snapshot: &Snapshot, dept: &str, rollout: NaiveDate) -> Vec<CurvePoint> {
+    let weekly: Vec<(NaiveDate, Summary)> = snapshot
+        .weekly
+        .iter()
+        .filter_map(|w| w.departments.get(&Some(dept.to_string())).map(|s| (w.as_of, s.clone())))
+        .collect();
+    curve(rollout, &weekly)
+}
+
+pub async fn show(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    q: web::Query<AsOfQuery>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewAdoption)?;
+    let (snapshot, dates) = load(&state, &q).await?;
+    let page = Page::new(&viewer, "adoption", "adoption.title");
+    let floor = snapshot.settings.privacy_floor;
+    let private = viewer.role().applies_privacy_floor();
+    let grace = grace_weeks(snapshot.computed.profile.grace_days);
+    let latest = snapshot.weekly.last();
+    let mut hidden = 0;
+    let mut departments = Vec::new();
+    for (name, (rollout, is_default)) in &dates {
+        let now = latest.and_then(|w| w.departments.get(&Some(name.clone())));
+        let people = now.map(|s| s.listed).unwrap_or(0);
+        if private && people < floor {
+            hidden += 1;
+            continue;
+        }
+        let points = department_points(&snapshot, name, *rollout);
+        let max_week = points.last().map(|p| p.week).unwrap_or(0).max(0) as usize;
+        let labels: Vec<String> = (0..=max_week).map(|w| w.to_string()).collect();
+        // One value per week since rollout; a week without a point repeats
+        // nothing and shows as zero-height only if missing data.
+        let mut login = vec![0.0; max_week + 1];
+        let mut deep = vec![0.0; max_week + 1];
+        for p in &points {
+            if let Ok(i) = usize::try_from(p.week) {
+                login[i] = rate(p.summary.login_rate()).unwrap_or(0.0);
+                deep[i] = rate(p.summary.deep_rate()).unwrap_or(0.0);
+            }
+        }
+        let series = [
+            Series { name: page.t("dashboard.login_rate"), class: "s1".into(), values: login },
+            Series { name: page.t("dashboard.deep_rate"), class: "tier-deep".into(), values: deep },
+        ];
+        let text = ChartText {
+            title: page.tf("adoption.chart_title", &[("department", name)]),
+            desc: page.t("adoption.chart_desc"),
+            x_label: page.t("adoption.weeks_since"),
+            y_label: page.t("chart.share"),
+        };
+        let shade = (grace > 0).then(|| (0, grace.min(labels.len()), page.t("adoption.grace")));
+        let svg = charts::line_chart(&text, &labels, &series, true, shade);
+        let rows = points
+            .iter()
+            .map(|p| {
+                (
+                    p.week.to_string(),
+                    page.date(&p.as_of),
+                    rate(p.summary.login_rate()).map(i18n::percent).unwrap_or_else(|| "–".into()),
+                    rate(p.summary.deep_rate()).map(i18n::percent).unwrap_or_else(|| "–".into()),
+                )
+            })
+            .collect();
+        let (login_rate, deep_rate, gap) = match now {
+            Some(s) => (
+                rate(s.login_rate()).map(i18n::percent).unwrap_or_else(|| "–".into()),
+                rate(s.deep_rate()).map(i18n::percent).unwrap_or_else(|| "–".into()),
+                s.gap_points().map(|g| crate::domain::decimal::display_f64(g, 1)).unwrap_or_else(|| "–".into()),
+            ),
+            None => ("–".into(), "–".into(), "–".into()),
+        };
+        let as_of = snapshot.computed.evaluation.window.as_of;
+        departments.push(DepartmentCurve {
+            name: name.clone(),
+            rollout: *rollout,
+            rollout_is_default: *is_default,
+            people,
+            login_rate,
+            deep_rate,
+            gap,
+            weeks_since: (as_of - *rollout).num_days().max(0) / 7,
+            svg,
+            rows,
+        });
+    }
+    let legend = charts::legend(&[
+        (page.t("dashboard.login_rate"), "s1".to_string()),
+        (page.t("dashboard.deep_rate"), "tier-deep".to_string()),
+    ]);
+    let window = &snapshot.computed.evaluation.window;
+    let template = AdoptionPage {
+        as_of: window.as_of,
+        window: window.days,
+        departments,
+        hidden,
+        privacy_floor: floor,
+        can_set_rollout: viewer.role().may(Permission::SetRollout),
+        legend,
+        page,
+    };
+    html(&template)
+}
+
+pub async fn download(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    q: web::Query<AsOfQuery>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewAdoption)?;
+    let (snapshot, dates) = load(&state, &q).await?;
+    let floor = snapshot.settings.privacy_floor;
+    let private = viewer.role().applies_privacy_floor();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| WebError::Internal(e.into());
+    w.write_record(["department", "rollout_date", "week_since_rollout", "as_of", "people", "login_rate", "deep_rate"])
+        .map_err(fail)?;
+    for (name, (rollout, _)) in &dates {
+        for p in department_points(&snapshot, name, *rollout) {
+            if private && p.summary.listed < floor {
+                continue;
+            }
+            let fmt = |r: Option<f64>| r.map(|r| format!("{r:.4}")).unwrap_or_default();
+            w.write_record([
+                name.clone(),
+                rollout.to_string(),
+                p.week.to_string(),
+                p.as_of.to_string(),
+                p.summary.listed.to_string(),
+                fmt(rate(p.summary.login_rate())),
+                fmt(rate(p.summary.deep_rate())),
+            ])
+            .map_err(fail)?;
+        }
+    }
+    let body = w.into_inner().map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
+    audit::record(&state.db, viewer.audit_actor(), "adoption.export", None, None).await?;
+    let as_of = snapshot.computed.evaluation.window.as_of;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"adoption-{as_of}.csv\"")))
+        .body(body))
+}
+
+/// Every field defaults, so that an empty or partial form reaches the
+/// handler (and its role check) rather than failing to parse.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RolloutForm {
+    department: String,
+    /// Empty: back to the date derived from the data.
+    date: String,
+}
+
+pub async fn set_rollout(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<RolloutForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::SetRollout)?;
+    let department = form.department.trim();
+    if department.is_empty() {
+        return Err(WebError::BadRequest("department".into()));
+    }
+    let date = match form.date.trim() {
+        "" => None,
+        d => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| WebError::BadRequest("date".into()))?),
+    };
+    rollouts::set(&state.db, department, date).await?;
+    let detail = date.map(|d| d.to_string()).unwrap_or_else(|| "default".into());
+    audit::record(
+        &state.db,
+        viewer.audit_actor(),
+        "rollout.set",
+        Some(&format!("department:{department}")),
+        Some(&detail),
+    )
+    .await?;
+    Ok(see_other("/adoption"))
 }

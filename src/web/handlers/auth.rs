@@ -13,8 +13,10 @@ use crate::web::page::Page;
 use crate::web::session::{ANON_COOKIE, Anonymous, SESSION_COOKIE, Viewer, cookie, random_token, removal, token_hash};
 use crate::web::state::AppState;
 
-/// Failed sign-ins allowed per e-mail or address in `THROTTLE_SECONDS`.
+/// Failed sign-ins allowed per e-mail in `THROTTLE_SECONDS`...
 pub const MAX_FAILURES: i64 = 5;
+/// ...and from one address (a shared proxy or office NAT sends many people's).
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 30;
 pub const THROTTLE_SECONDS: i64 = 15 * 60;
 
 /// A hash to verify against when the e-mail is unknown, so that both cases
@@ -42,24 +44,30 @@ struct SetupPage {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// Every field defaults, so that an empty or partial form reaches the
+/// handler (and its role check) rather than failing to parse.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct NextQuery {
-    #[serde(default)]
     next: String,
 }
 
-#[derive(Deserialize)]
+/// Every field defaults, so that an empty or partial form reaches the
+/// handler (and its role check) rather than failing to parse.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct LoginForm {
     email: String,
     password: String,
-    #[serde(default)]
     next: String,
 }
 
-#[derive(Deserialize)]
+/// Every field defaults, so that an empty or partial form reaches the
+/// handler (and its role check) rather than failing to parse.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct SetupForm {
     email: String,
-    #[serde(default)]
     name: String,
     password: String,
 }
@@ -119,7 +127,9 @@ pub async fn login(
         next: safe_next(&form.next),
         error: Some(error),
     };
-    if accounts::recent_login_failures(&state.db, &email, &ip, now() - THROTTLE_SECONDS).await? >= MAX_FAILURES {
+    let (by_email, by_address) =
+        accounts::recent_login_failures(&state.db, &email, &ip, now() - THROTTLE_SECONDS).await?;
+    if by_email >= MAX_FAILURES || by_address >= MAX_FAILURES_PER_ADDRESS {
         let body = retry(t.get("login.throttled").to_string()).render()?;
         return Ok(HttpResponse::TooManyRequests().content_type("text/html; charset=utf-8").body(body));
     }

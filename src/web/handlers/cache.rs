@@ -3,7 +3,7 @@
 //! and a version made of the data version and the settings. An import or a
 //! settings change makes a new version, so stale entries are never served.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 
 use crate::app::evaluate::{Computed, compute_with_history, latest_data_day};
 use crate::app::settings::DATA_VERSION_KEY;
-use crate::domain::activity_series::weekly_evaluations;
+use crate::domain::activity_series::{active_in_last, daily_active, weekly_evaluations};
 use crate::domain::calendar::Window;
 use crate::domain::evaluation::Summary;
 use crate::domain::settings::OrgSettings;
@@ -20,15 +20,28 @@ use crate::storage::{Db, settings as store};
 /// Weeks shown in week-by-week series.
 pub const WEEKS: u32 = 12;
 
-/// An evaluation with the week-by-week tier mix leading up to it.
+/// An evaluation with the weeks leading up to it.
 pub struct Snapshot {
     pub computed: Computed,
     pub settings: OrgSettings,
-    /// (as-of date, summary) for each of the last `WEEKS` weeks, oldest first.
-    pub weekly: Vec<(NaiveDate, Summary)>,
+    /// One entry per week, oldest first, the last as of the snapshot's date.
+    pub weekly: Vec<WeekPoint>,
+    /// People active on each day of the window.
+    pub daily_active: Vec<u32>,
+    /// People active in the last 7 days, and in the last 30 (or the window).
+    pub weekly_active: u32,
+    pub monthly_active: u32,
 }
 
-type Key = (NaiveDate, u32, String);
+/// Summaries as of the end of one week.
+pub struct WeekPoint {
+    pub as_of: NaiveDate,
+    pub overall: Summary,
+    /// By department (people without one under `None`).
+    pub departments: BTreeMap<Option<String>, Summary>,
+}
+
+type Key = (NaiveDate, u32, u32, String);
 
 #[derive(Default)]
 pub struct EvaluationCache {
@@ -43,6 +56,18 @@ impl EvaluationCache {
     /// The snapshot for a date (default: latest data day) and window
     /// (default: the profile's), computed once per data and settings version.
     pub async fn get(&self, db: &Db, as_of: Option<NaiveDate>, window: Option<u32>) -> Result<Arc<Snapshot>> {
+        self.get_weeks(db, as_of, window, WEEKS).await
+    }
+
+    /// A snapshot with `weeks` weekly points (at least 1, at most 104).
+    pub async fn get_weeks(
+        &self,
+        db: &Db,
+        as_of: Option<NaiveDate>,
+        window: Option<u32>,
+        weeks: u32,
+    ) -> Result<Arc<Snapshot>> {
+        let weeks = weeks.clamp(1, 104);
         let stored = store::all(db).await?;
         let version = stored.iter().map(|(k, v)| format!("{k}={v};")).collect::<String>();
         let settings = OrgSettings::from_map(
@@ -58,7 +83,7 @@ impl EvaluationCache {
             None => latest_data_day(db, &settings).await?,
         };
         let window = window.unwrap_or(settings.profile.window_days).clamp(1, 366);
-        let key = (as_of, window, version);
+        let key = (as_of, window, weeks, version);
         if let Some(hit) = self.lookup(&key) {
             return Ok(hit);
         }
@@ -66,13 +91,25 @@ impl EvaluationCache {
         if let Some(hit) = self.lookup(&key) {
             return Ok(hit);
         }
-        let computed = compute_with_history(db, &settings, Some(as_of), Some(window), 7 * (WEEKS - 1)).await?;
+        let computed = compute_with_history(db, &settings, Some(as_of), Some(window), 7 * (weeks - 1)).await?;
         let latest = Window::new(as_of, window, settings.timezone);
-        let weekly = weekly_evaluations(&computed.data, &latest, &computed.profile, WEEKS)
+        let weekly = weekly_evaluations(&computed.data, &latest, &computed.profile, weeks)
             .into_iter()
-            .map(|e| (e.window.as_of, e.summary(&computed.profile)))
+            .map(|e| WeekPoint {
+                as_of: e.window.as_of,
+                overall: e.summary(&computed.profile),
+                departments: e
+                    .by_department(&computed.data, &computed.profile)
+                    .into_iter()
+                    .map(|(d, s)| (d.map(str::to_string), s))
+                    .collect(),
+            })
             .collect();
-        let snapshot = Arc::new(Snapshot { computed, settings, weekly });
+        let window = &computed.evaluation.window;
+        let daily_active = daily_active(&computed.data, window);
+        let weekly_active = active_in_last(&computed.data, window, 7);
+        let monthly_active = active_in_last(&computed.data, window, 30.min(window.days));
+        let snapshot = Arc::new(Snapshot { computed, settings, weekly, daily_active, weekly_active, monthly_active });
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CAPACITY {
             entries.clear();

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::html;
 use crate::domain::account::Permission;
-use crate::domain::activity_series::{active_in_last, breadth_distribution, daily_active};
+use crate::domain::activity_series::breadth_distribution;
 use crate::domain::evaluation::Summary;
 use crate::domain::privacy::{Group, apply_floor};
 use crate::domain::tier::Tier;
@@ -157,7 +157,7 @@ pub async fn show(
     };
 
     // Tier mix week by week (shares of listed people).
-    let weeks: Vec<String> = snapshot.weekly.iter().map(|(d, _)| d.format("%m-%d").to_string()).collect();
+    let weeks: Vec<String> = snapshot.weekly.iter().map(|w| w.as_of.format("%m-%d").to_string()).collect();
     let series: Vec<Series> = Tier::ALL
         .iter()
         .zip(&tier_names)
@@ -167,7 +167,7 @@ pub async fn show(
             values: snapshot
                 .weekly
                 .iter()
-                .map(|(_, s)| if visible { f64::from(s.tier_counts[t]) } else { 0.0 })
+                .map(|w| if visible { f64::from(w.overall.tier_counts[t]) } else { 0.0 })
                 .collect(),
         })
         .collect();
@@ -184,18 +184,18 @@ pub async fn show(
         rows: snapshot
             .weekly
             .iter()
-            .map(|(d, s)| Row {
-                label: page.date(d),
+            .map(|w| Row {
+                label: page.date(&w.as_of),
                 cells: Tier::ALL
                     .iter()
-                    .map(|t| if visible { i18n::integer(i64::from(s.tier_counts[t])) } else { "–".into() })
+                    .map(|t| if visible { i18n::integer(i64::from(w.overall.tier_counts[t])) } else { "–".into() })
                     .collect(),
             })
             .collect(),
     };
 
     // Daily active people, DAU / WAU / MAU.
-    let daily_counts = daily_active(&c.data, window);
+    let daily_counts = &snapshot.daily_active;
     let days: Vec<String> = (0..window.days)
         .map(|i| (window.first_day() + chrono::Days::new(u64::from(i))).format("%m-%d").to_string())
         .collect();
@@ -218,8 +218,7 @@ pub async fn show(
             .collect(),
     };
     let dau = *daily_counts.last().unwrap_or(&0);
-    let wau = active_in_last(&c.data, window, 7);
-    let mau = active_in_last(&c.data, window, 30.min(window.days));
+    let (wau, mau) = (snapshot.weekly_active, snapshot.monthly_active);
     let hide = |n: u32| if visible { i18n::integer(i64::from(n)) } else { "–".into() };
     let stickiness = if visible && mau > 0 { i18n::percent(f64::from(dau) / f64::from(mau)) } else { "–".into() };
 

@@ -1,18 +1,547 @@
 //! Importing files in the browser, and the import history.
+//!
+//! Each uploaded file is streamed, chunk by chunk, to a private temporary
+//! file (never held in memory), then imported from there exactly as the
+//! command line imports a file: all-or-nothing, duplicates skipped. Files of
+//! one upload are independent: one failing does not undo the others.
 
-use actix_web::HttpResponse;
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
 
+use actix_multipart::Multipart;
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::DateTime;
+use chrono_tz::Tz;
+use futures_util::{Stream, StreamExt};
+use tokio::io::AsyncWriteExt;
+
+use super::html;
+use crate::app::import::{ImportError, import_events, import_people};
+use crate::app::settings;
+use crate::domain::account::Permission;
+use crate::ingest::source::open;
+use crate::storage::imports::{self, ImportRecord, ImportSummary};
+use crate::storage::{audit, now};
 use crate::web::error::WebError;
-use crate::web::session::Viewer;
+use crate::web::i18n::{self, Catalog};
+use crate::web::page::Page;
+use crate::web::session::{Viewer, random_token};
+use crate::web::state::AppState;
 
-pub async fn page(_viewer: Viewer) -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
+/// The largest file accepted: 2 GiB.
+pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// The limit in words ("2 GiB").
+fn size_limit() -> String {
+    format!("{} GiB", MAX_FILE_BYTES >> 30)
+}
+/// Rows of history shown.
+const HISTORY_ROWS: i64 = 50;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    People,
+    Events,
 }
 
-pub async fn upload_people(_viewer: Viewer) -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::People => "people",
+            Source::Events => "events",
+        }
+    }
 }
 
-pub async fn upload_events(_viewer: Viewer) -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
+/// A label and a shown value.
+pub struct Stat {
+    pub label: String,
+    pub value: String,
+}
+
+/// What happened to one uploaded file, shown at the top of the page.
+pub struct Outcome {
+    pub file: String,
+    /// One sentence: imported, or not imported and nothing stored.
+    pub headline: String,
+    pub stats: Vec<Stat>,
+    /// Unknown event kinds with counts.
+    pub unknown_kinds: Vec<(String, String)>,
+    /// The error text (`FILE:LINE: column ...: message`) for a failed file.
+    pub error: Option<String>,
+    /// What to do about the failure.
+    pub advice: Option<String>,
+}
+
+/// A row of the import history, ready to show.
+pub struct HistoryRow {
+    /// Date and time of day the import started.
+    pub when: (String, String),
+    pub source: String,
+    pub file: String,
+    pub failed: bool,
+    pub status: String,
+    pub rows_read: String,
+    pub events_added: String,
+    pub duplicates_skipped: String,
+    pub people_created: String,
+    pub people_updated: String,
+    /// First and last event, in the organisation's zone.
+    pub time_range: Option<(String, String)>,
+    pub unknown_kinds: Vec<(String, String)>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "imports.html")]
+struct ImportsPage {
+    page: Page,
+    outcomes: Vec<Outcome>,
+    /// A problem with the upload as a whole (no file chosen).
+    form_error: Option<String>,
+    history: Vec<HistoryRow>,
+    timezone: String,
+    max_size: String,
+    can_change_settings: bool,
+}
+
+impl ImportsPage {
+    fn imported(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.error.is_none()).count()
+    }
+
+    fn failed(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.error.is_some()).count()
+    }
+}
+
+const DASH: &str = "–";
+
+/// A Unix time in the organisation's zone.
+fn local_time(tz: Tz, ts: i64) -> String {
+    DateTime::from_timestamp(ts, 0)
+        .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| DASH.into())
+}
+
+/// A Unix time in the organisation's zone as (date, time of day).
+fn local_date_time(tz: Tz, ts: i64) -> (String, String) {
+    match DateTime::from_timestamp(ts, 0) {
+        Some(d) => {
+            let d = d.with_timezone(&tz);
+            (d.format("%Y-%m-%d").to_string(), d.format("%H:%M").to_string())
+        }
+        None => (DASH.into(), String::new()),
+    }
+}
+
+fn span(tz: Tz, first: Option<i64>, last: Option<i64>) -> Option<(String, String)> {
+    Some((local_time(tz, first?), local_time(tz, last?)))
+}
+
+fn time_range(tz: Tz, first: Option<i64>, last: Option<i64>) -> String {
+    span(tz, first, last).map(|(a, b)| format!("{a} – {b}")).unwrap_or_else(|| DASH.into())
+}
+
+fn count(n: u64) -> String {
+    i18n::integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn unknown_kinds(s: &ImportSummary) -> Vec<(String, String)> {
+    s.unknown_kinds.iter().map(|(k, n)| (k.clone(), count(*n))).collect()
+}
+
+fn source_label(t: &Catalog, source: &str) -> String {
+    match source {
+        "people" => t.get("imports.source.people"),
+        "events" => t.get("imports.source.events"),
+        other => other,
+    }
+    .to_string()
+}
+
+fn status_label(t: &Catalog, status: &str) -> String {
+    match status {
+        "done" => t.get("imports.status.done"),
+        "failed" => t.get("imports.status.failed"),
+        "running" => t.get("imports.status.running"),
+        other => other,
+    }
+    .to_string()
+}
+
+fn history_row(t: &Catalog, tz: Tz, r: ImportRecord) -> HistoryRow {
+    let s = &r.summary;
+    let failed = r.status == "failed";
+    let events = s.source == "events";
+    let shown = |applies: bool, n: u64| if applies && !failed { count(n) } else { DASH.to_string() };
+    HistoryRow {
+        when: local_date_time(tz, r.started_at),
+        source: source_label(t, &s.source),
+        file: s.file_name.clone(),
+        failed,
+        status: status_label(t, &r.status),
+        rows_read: shown(true, s.rows_read),
+        events_added: shown(events, s.events_added),
+        duplicates_skipped: shown(events, s.duplicates_skipped),
+        people_created: shown(true, s.people_created),
+        people_updated: shown(!events, s.people_updated),
+        time_range: if failed { None } else { span(tz, s.first_ts, s.last_ts) },
+        unknown_kinds: if failed { Vec::new() } else { unknown_kinds(s) },
+        error: r.error.clone(),
+    }
+}
+
+fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
+    let stat = |key: &str, value: String| Stat { label: t.get(key).to_string(), value };
+    let mut stats = vec![stat("imports.rows_read", count(s.rows_read))];
+    if s.source == "events" {
+        stats.push(stat("imports.events_added", count(s.events_added)));
+        stats.push(stat("imports.duplicates_skipped", count(s.duplicates_skipped)));
+        stats.push(stat("imports.people_created", count(s.people_created)));
+        stats.push(stat("imports.time_range", time_range(tz, s.first_ts, s.last_ts)));
+    } else {
+        stats.push(stat("imports.people_created", count(s.people_created)));
+        stats.push(stat("imports.people_updated", count(s.people_updated)));
+    }
+    Outcome {
+        file: s.file_name.clone(),
+        headline: t.fill("imports.result.done", &[("file", &s.file_name)]),
+        stats,
+        unknown_kinds: unknown_kinds(s),
+        error: None,
+        advice: None,
+    }
+}
+
+fn failed(t: &Catalog, file: &str, failure: Failure) -> Outcome {
+    let (headline, error, advice) = match failure {
+        Failure::TooLarge => (
+            t.fill("imports.result.too_large", &[("file", file)]),
+            too_large_message(file),
+            t.fill("imports.too_large_hint", &[("size", &size_limit())]),
+        ),
+        Failure::Input(e) => {
+            (t.fill("imports.result.failed", &[("file", file)]), e, t.get("imports.fix_hint").to_string())
+        }
+        Failure::Storage(e) => {
+            (t.fill("imports.result.failed", &[("file", file)]), e, t.get("imports.storage_hint").to_string())
+        }
+    };
+    Outcome {
+        file: file.to_string(),
+        headline,
+        stats: Vec::new(),
+        unknown_kinds: Vec::new(),
+        error: Some(error),
+        advice: Some(advice),
+    }
+}
+
+fn too_large_message(file: &str) -> String {
+    format!("{file}: the file is larger than {}; compress it with gzip or split it into smaller files", size_limit())
+}
+
+async fn render(
+    viewer: &Viewer,
+    state: &AppState,
+    tz: Tz,
+    outcomes: Vec<Outcome>,
+    form_error: Option<String>,
+) -> Result<HttpResponse, WebError> {
+    let t = viewer.lang.catalog();
+    let history = imports::recent(&state.db, HISTORY_ROWS).await?.into_iter().map(|r| history_row(t, tz, r)).collect();
+    let page = Page::new(viewer, "imports", "imports.title");
+    let can_change_settings = page.can(Permission::ChangeSettings);
+    html(&ImportsPage {
+        page,
+        outcomes,
+        form_error,
+        history,
+        timezone: tz.name().to_string(),
+        max_size: size_limit(),
+        can_change_settings,
+    })
+}
+
+pub async fn page(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::Import)?;
+    let tz = settings::load(&state.db).await?.timezone;
+    render(&viewer, &state, tz, Vec::new(), None).await
+}
+
+pub async fn upload_people(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    payload: Multipart,
+) -> Result<HttpResponse, WebError> {
+    receive(viewer, state, payload, Source::People).await
+}
+
+pub async fn upload_events(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    payload: Multipart,
+) -> Result<HttpResponse, WebError> {
+    receive(viewer, state, payload, Source::Events).await
+}
+
+/// The file name a browser sent, without any folder part (some browsers
+/// send a full path) and without control characters.
+pub fn display_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    base.chars().filter(|c| !c.is_control()).collect::<String>().trim().chars().take(255).collect()
+}
+
+/// A temporary file that is removed when dropped, whatever happens.
+struct TempUpload(PathBuf);
+
+impl TempUpload {
+    fn new() -> TempUpload {
+        TempUpload(std::env::temp_dir().join(format!("undercurrent-upload-{}", random_token())))
+    }
+}
+
+impl Drop for TempUpload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[derive(Debug)]
+pub enum SpoolError {
+    /// The file is larger than the limit; the rest of it was read and dropped.
+    TooLarge,
+    /// The upload itself broke off.
+    Upload(String),
+    /// Writing the temporary file failed.
+    Io(std::io::Error),
+}
+
+impl Display for SpoolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SpoolError::TooLarge => write!(f, "the file is larger than {}", size_limit()),
+            SpoolError::Upload(e) => write!(f, "the upload broke off: {e}"),
+            SpoolError::Io(e) => write!(f, "writing the temporary file failed: {e}"),
+        }
+    }
+}
+
+impl From<std::io::Error> for SpoolError {
+    fn from(e: std::io::Error) -> Self {
+        SpoolError::Io(e)
+    }
+}
+
+/// Reads and drops the rest of a stream, so that the next part of the
+/// upload and the response still get through.
+async fn drain<S, E>(stream: &mut S) -> Result<(), SpoolError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: Display,
+{
+    while let Some(chunk) = stream.next().await {
+        chunk.map_err(|e| SpoolError::Upload(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Writes a stream of chunks to a new file at `path` (readable by this user
+/// only), at most `limit` bytes; returns the bytes written.
+pub async fn spool<S, E>(stream: &mut S, path: &Path, limit: u64) -> Result<u64, SpoolError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: Display,
+{
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
+    let mut written: u64 = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| SpoolError::Upload(e.to_string()))?;
+        written += chunk.len() as u64;
+        if written > limit {
+            drop(file);
+            drain(stream).await?;
+            return Err(SpoolError::TooLarge);
+        }
+        file.write_all(&chunk).await?;
+    }
+    file.flush().await?;
+    Ok(written)
+}
+
+/// Receives an upload form, importing each file as soon as it has arrived.
+async fn receive(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    mut payload: Multipart,
+    source: Source,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::Import)?;
+    let tz = settings::load(&state.db).await?.timezone;
+    let t = viewer.lang.catalog();
+    let broken = |e: String| WebError::BadRequest(format!("the upload broke off: {e}"));
+    let drained = |e: SpoolError| WebError::BadRequest(e.to_string());
+    let mut outcomes = Vec::new();
+    while let Some(part) = payload.next().await {
+        let mut part = part.map_err(|e| broken(e.to_string()))?;
+        let file_name = part.content_disposition().and_then(|cd| cd.get_filename()).map(display_name);
+        let file_name = match file_name {
+            Some(name) if !name.is_empty() => name,
+            // Not a file, or a file input left empty.
+            _ => {
+                drain(&mut part).await.map_err(drained)?;
+                continue;
+            }
+        };
+        let outcome = match import_part(&state, tz, source, &file_name, &mut part).await? {
+            Ok(summary) => {
+                let detail = audit_detail(&summary);
+                audit::record(&state.db, viewer.audit_actor(), "import", Some(&target(source)), Some(&detail)).await?;
+                succeeded(t, tz, &summary)
+            }
+            Err(failure) => {
+                let message = match &failure {
+                    Failure::TooLarge => {
+                        let message = too_large_message(&file_name);
+                        let _ = imports::record_failure(&state.db, source.as_str(), &file_name, now(), &message).await;
+                        message
+                    }
+                    Failure::Input(m) | Failure::Storage(m) => m.clone(),
+                };
+                audit_failure(&state, &viewer, source, &file_name, &message).await?;
+                failed(t, &file_name, failure)
+            }
+        };
+        outcomes.push(outcome);
+    }
+    let form_error = outcomes.is_empty().then(|| t.get("imports.no_file").to_string());
+    render(&viewer, &state, tz, outcomes, form_error).await
+}
+
+enum Failure {
+    TooLarge,
+    /// The file is wrong; the text names the file and line.
+    Input(String),
+    /// The database failed.
+    Storage(String),
+}
+
+fn target(source: Source) -> String {
+    format!("import:{}", source.as_str())
+}
+
+fn audit_detail(s: &ImportSummary) -> String {
+    if s.source == "events" {
+        format!(
+            "{}: {} rows read, {} events added, {} duplicates skipped, {} people created",
+            s.file_name, s.rows_read, s.events_added, s.duplicates_skipped, s.people_created
+        )
+    } else {
+        format!(
+            "{}: {} rows read, {} people created, {} people updated",
+            s.file_name, s.rows_read, s.people_created, s.people_updated
+        )
+    }
+}
+
+async fn audit_failure(
+    state: &AppState,
+    viewer: &Viewer,
+    source: Source,
+    file_name: &str,
+    message: &str,
+) -> Result<(), WebError> {
+    let detail = format!("{file_name}: failed: {message}");
+    audit::record(&state.db, viewer.audit_actor(), "import", Some(&target(source)), Some(&detail)).await?;
+    Ok(())
+}
+
+/// Stores one uploaded file in a temporary file, then imports it.
+async fn import_part(
+    state: &AppState,
+    tz: Tz,
+    source: Source,
+    file_name: &str,
+    part: &mut actix_multipart::Field,
+) -> Result<Result<ImportSummary, Failure>, WebError> {
+    let temp = TempUpload::new();
+    match spool(part, &temp.0, MAX_FILE_BYTES).await {
+        Ok(_) => {}
+        Err(SpoolError::TooLarge) => return Ok(Err(Failure::TooLarge)),
+        Err(SpoolError::Upload(e)) => return Err(WebError::BadRequest(format!("the upload broke off: {e}"))),
+        Err(SpoolError::Io(e)) => {
+            return Err(anyhow::Error::new(e).context("storing an upload in a temporary file").into());
+        }
+    }
+    let file = std::fs::File::open(&temp.0).map_err(|e| anyhow::Error::new(e).context("reopening an upload"))?;
+    let input = match open(file_name, file) {
+        Ok(input) => input,
+        Err(e) => {
+            let message = e.to_string();
+            let _ = imports::record_failure(&state.db, source.as_str(), file_name, now(), &message).await;
+            return Ok(Err(Failure::Input(message)));
+        }
+    };
+    let result = match source {
+        Source::People => import_people(&state.db, input).await,
+        Source::Events => import_events(&state.db, tz, input).await,
+    };
+    drop(temp);
+    Ok(result.map_err(|e| match e {
+        ImportError::Input(_) => Failure::Input(e.to_string()),
+        ImportError::Storage { .. } => Failure::Storage(e.to_string()),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Unpin {
+        futures_util::stream::iter(parts.iter().map(|p| Ok(Bytes::from_static(p))).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn file_names_lose_their_folders() {
+        assert_eq!(display_name("C:\\Users\\me\\events.csv"), "events.csv");
+        assert_eq!(display_name("../../etc/people.csv"), "people.csv");
+        assert_eq!(display_name("jan\u{0}.ndjson.gz"), "jan.ndjson.gz");
+        assert_eq!(display_name(""), "");
+    }
+
+    #[test]
+    fn a_file_too_large_is_explained_in_both_languages() {
+        for lang in crate::web::i18n::Lang::ALL {
+            let o = failed(lang.catalog(), "big.csv", Failure::TooLarge);
+            assert!(o.headline.contains("big.csv") && !o.headline.contains("imports."), "{}", o.headline);
+            assert!(o.advice.is_some_and(|a| a.contains("2 GiB")));
+            assert!(o.error.is_some_and(|e| e.starts_with("big.csv: ")));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stream_is_written_whole_within_the_limit() {
+        let temp = TempUpload::new();
+        let n = spool(&mut chunks(&[b"user_id\n", b"u1\n"]), &temp.0, 100).await.unwrap();
+        assert_eq!(n, 11);
+        assert_eq!(std::fs::read(&temp.0).unwrap(), b"user_id\nu1\n");
+        let path = temp.0.clone();
+        drop(temp);
+        assert!(!path.exists(), "the temporary file is removed");
+    }
+
+    #[tokio::test]
+    async fn a_stream_past_the_limit_is_refused_and_read_to_its_end() {
+        let temp = TempUpload::new();
+        let mut stream = chunks(&[b"12345", b"67890", b"abc"]);
+        assert!(matches!(spool(&mut stream, &temp.0, 8).await, Err(SpoolError::TooLarge)));
+        assert!(stream.next().await.is_none());
+    }
 }

@@ -1,18 +1,1171 @@
 //! The people list (filter, sort, paginate, CSV) and the person page.
+//!
+//! Everything measured comes from the shared cached snapshot. Directory
+//! details (name, e-mail, title, location, free-form attributes) are read in
+//! one query and kept until the data version changes (every import changes
+//! it); filtering, sorting and paging then happen in memory, so a request
+//! costs no query per row even with tens of thousands of people.
 
-use actix_web::HttpResponse;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, Weak};
 
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{Days, NaiveDate};
+use serde::Deserialize;
+
+use super::cache::{EvaluationCache, Snapshot, WEEKS};
+use super::html;
+use crate::app::export::LEADING_COLUMNS;
+use crate::app::settings::DATA_VERSION_KEY;
+use crate::domain::account::Permission;
+use crate::domain::calendar::{DAY_SECONDS, Window};
+use crate::domain::decimal::{Ratio, display_f64};
+use crate::domain::evaluation::PersonResult;
+use crate::domain::kind::{Family, KindMap};
+use crate::domain::metrics::{Event, Person, sessions_of};
+use crate::domain::profile::Profile;
+use crate::domain::tier::Tier;
+use crate::storage::directory::{self, Directory, DirectoryEntry};
+use crate::storage::{audit, settings as setting_store};
+use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
+use crate::web::i18n;
+use crate::web::page::Page;
 use crate::web::session::Viewer;
+use crate::web::state::AppState;
 
-pub async fn list(_viewer: Viewer) -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
+/// Rows per page of the list.
+pub const PAGE_SIZE: usize = 50;
+/// Sessions listed on a person page.
+pub const RECENT_SESSIONS: usize = 30;
+
+// ---------------------------------------------------------------------------
+// Directory details, cached by data version.
+
+/// A directory read, for one application (its evaluation cache identifies
+/// it: held weakly, the address cannot be reused while the entry lives) and
+/// one data version.
+struct CachedDirectory {
+    owner: Weak<EvaluationCache>,
+    version: String,
+    directory: Arc<Directory>,
 }
 
-pub async fn download(_viewer: Viewer) -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
+static DIRECTORIES: Mutex<Vec<CachedDirectory>> = Mutex::new(Vec::new());
+const DIRECTORY_SLOTS: usize = 4;
+
+/// Everyone's directory details as of the current data version.
+async fn directory_of(state: &AppState) -> Result<Arc<Directory>, WebError> {
+    let version = setting_store::all(&state.db).await?.remove(DATA_VERSION_KEY).unwrap_or_default();
+    let owner = Arc::downgrade(&state.cache);
+    {
+        let mut cached = DIRECTORIES.lock().unwrap_or_else(|e| e.into_inner());
+        cached.retain(|c| c.owner.strong_count() > 0);
+        if let Some(hit) = cached.iter().find(|c| c.owner.ptr_eq(&owner) && c.version == version) {
+            return Ok(hit.directory.clone());
+        }
+    }
+    let directory = Arc::new(directory::load(&state.db).await?);
+    if !version.is_empty() {
+        let mut cached = DIRECTORIES.lock().unwrap_or_else(|e| e.into_inner());
+        cached.retain(|c| !c.owner.ptr_eq(&owner));
+        if cached.len() >= DIRECTORY_SLOTS {
+            cached.remove(0);
+        }
+        cached.push(CachedDirectory { owner, version, directory: directory.clone() });
+    }
+    Ok(directory)
 }
 
-pub async fn show(_viewer: Viewer) -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
+// ---------------------------------------------------------------------------
+// Query parameters.
+
+/// The list's query, as sent: every field text, so that an empty form field
+/// means "not set" rather than a bad request.
+#[derive(Deserialize, Default, Clone)]
+pub struct ListQuery {
+    as_of: Option<String>,
+    window: Option<String>,
+    q: Option<String>,
+    tier: Option<String>,
+    department: Option<String>,
+    attr: Option<String>,
+    value: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<String>,
+}
+
+/// The as-of date and window of a person page.
+#[derive(Deserialize, Default)]
+pub struct WindowQuery {
+    as_of: Option<String>,
+    window: Option<String>,
+}
+
+fn set(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parse_as_of(v: &Option<String>) -> Result<Option<NaiveDate>, WebError> {
+    set(v)
+        .map(|s| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| WebError::BadRequest(format!("`{s}` is not a date")))
+        })
+        .transpose()
+}
+
+fn parse_window(v: &Option<String>) -> Result<Option<u32>, WebError> {
+    set(v)
+        .map(|s| {
+            s.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=366).contains(n))
+                .ok_or_else(|| WebError::BadRequest(format!("`{s}` is not a window of 1 to 366 days")))
+        })
+        .transpose()
+}
+
+/// A column of the list, which is also a sort key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    UserId,
+    Name,
+    Department,
+    Tier,
+    ActiveDays,
+    InteractiveDays,
+    Sessions,
+    LoginDepth,
+    MessagesSent,
+    FeatureBreadth,
+    MedianReply,
+}
+
+impl Column {
+    const ALL: [Column; 11] = [
+        Column::UserId,
+        Column::Name,
+        Column::Department,
+        Column::Tier,
+        Column::ActiveDays,
+        Column::InteractiveDays,
+        Column::Sessions,
+        Column::LoginDepth,
+        Column::MessagesSent,
+        Column::FeatureBreadth,
+        Column::MedianReply,
+    ];
+
+    fn key(self) -> &'static str {
+        match self {
+            Column::UserId => "user_id",
+            Column::Name => "name",
+            Column::Department => "department",
+            Column::Tier => "tier",
+            Column::ActiveDays => "active_days",
+            Column::InteractiveDays => "interactive_days",
+            Column::Sessions => "sessions",
+            Column::LoginDepth => "login_depth",
+            Column::MessagesSent => "messages_sent",
+            Column::FeatureBreadth => "feature_breadth",
+            Column::MedianReply => "median_reply_minutes",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Column> {
+        Column::ALL.into_iter().find(|c| c.key() == s)
+    }
+
+    fn numeric(self) -> bool {
+        !matches!(self, Column::UserId | Column::Name | Column::Department | Column::Tier)
+    }
+
+    fn label_key(self) -> String {
+        format!("people.col.{}", self.key())
+    }
+}
+
+/// The list's filters, sort and page, checked.
+#[derive(Clone, Debug, Default)]
+struct Filters {
+    as_of: Option<NaiveDate>,
+    window: Option<u32>,
+    q: String,
+    tier: Option<Tier>,
+    department: String,
+    attr: String,
+    value: String,
+    sort: Option<Column>,
+    desc: bool,
+    page: usize,
+}
+
+impl Filters {
+    fn parse(q: &ListQuery) -> Result<Filters, WebError> {
+        let text = |v: &Option<String>| set(v).unwrap_or_default().to_string();
+        Ok(Filters {
+            as_of: parse_as_of(&q.as_of)?,
+            window: parse_window(&q.window)?,
+            q: text(&q.q),
+            tier: set(&q.tier).and_then(Tier::parse),
+            department: text(&q.department),
+            attr: text(&q.attr),
+            value: text(&q.value),
+            sort: set(&q.sort).and_then(Column::parse).filter(|c| *c != Column::UserId),
+            desc: set(&q.dir) == Some("desc"),
+            page: set(&q.page).and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1),
+        })
+    }
+
+    fn sort_column(&self) -> Column {
+        self.sort.unwrap_or(Column::UserId)
+    }
+
+    /// Whether any filter narrows the list (the date and window do not).
+    fn narrows(&self) -> bool {
+        !self.q.is_empty()
+            || self.tier.is_some()
+            || !self.department.is_empty()
+            || (!self.attr.is_empty() && !self.value.is_empty())
+    }
+
+    /// The date and window, as query parameters.
+    fn window_params(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(d) = self.as_of {
+            out.push(("as_of", d.to_string()));
+        }
+        if let Some(w) = self.window {
+            out.push(("window", w.to_string()));
+        }
+        out
+    }
+
+    /// The filters (not sort or page), as query parameters.
+    fn filter_params(&self) -> Vec<(&'static str, String)> {
+        let mut out = self.window_params();
+        if !self.q.is_empty() {
+            out.push(("q", self.q.clone()));
+        }
+        if let Some(t) = self.tier {
+            out.push(("tier", t.as_str().to_string()));
+        }
+        if !self.department.is_empty() {
+            out.push(("department", self.department.clone()));
+        }
+        if !self.attr.is_empty() && !self.value.is_empty() {
+            out.push(("attr", self.attr.clone()));
+            out.push(("value", self.value.clone()));
+        }
+        out
+    }
+
+    fn sort_params(&self, column: Column, desc: bool) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if column != Column::UserId {
+            out.push(("sort", column.key().to_string()));
+        }
+        if desc {
+            out.push(("dir", "desc".to_string()));
+        }
+        out
+    }
+
+    /// A link to the list with these filters, a sort and a page.
+    fn href(&self, path: &str, column: Column, desc: bool, page: usize) -> String {
+        let mut params = self.filter_params();
+        params.extend(self.sort_params(column, desc));
+        if page > 1 {
+            params.push(("page", page.to_string()));
+        }
+        with_query(path, &params)
+    }
+}
+
+/// Percent-encodes a path segment or query value: everything but the
+/// unreserved characters of RFC 3986.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn with_query(path: &str, params: &[(&str, String)]) -> String {
+    if params.is_empty() {
+        return path.to_string();
+    }
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    format!("{path}?{}", query.join("&"))
+}
+
+/// The person page of a user id, keeping an explicit date and window.
+fn person_href(user_id: &str, window_params: &[(&'static str, String)]) -> String {
+    with_query(&format!("/people/{}", encode(user_id)), window_params)
+}
+
+// ---------------------------------------------------------------------------
+// Selecting and ordering people.
+
+/// A listed person with what the list shows about them.
+struct Item<'a> {
+    /// Position in the evaluation (user id order).
+    pos: usize,
+    result: &'a PersonResult,
+    person: &'a Person,
+    entry: Option<&'a DirectoryEntry>,
+}
+
+impl Item<'_> {
+    fn name(&self) -> Option<&str> {
+        self.entry.and_then(|e| e.name.as_deref()).filter(|s| !s.trim().is_empty())
+    }
+
+    fn email(&self) -> Option<&str> {
+        self.entry.and_then(|e| e.email.as_deref()).filter(|s| !s.trim().is_empty())
+    }
+
+    fn department(&self) -> Option<&str> {
+        self.person.department.as_deref().filter(|s| !s.trim().is_empty())
+    }
+}
+
+/// A sort value; `None` (no value) always sorts last.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SortValue {
+    Text(String),
+    Number(u64),
+    Exact(Ratio),
+}
+
+fn sort_value(item: &Item<'_>, column: Column) -> Option<SortValue> {
+    let c = &item.result.counters;
+    let n = |v: u32| Some(SortValue::Number(u64::from(v)));
+    match column {
+        Column::UserId => Some(SortValue::Number(item.pos as u64)),
+        Column::Name => item.name().map(|s| SortValue::Text(s.to_lowercase())),
+        Column::Department => item.department().map(|s| SortValue::Text(s.to_lowercase())),
+        Column::Tier => {
+            Some(SortValue::Number(Tier::ALL.iter().position(|t| *t == item.result.tier).unwrap_or(0) as u64))
+        }
+        Column::ActiveDays => n(c.active_days),
+        Column::InteractiveDays => n(c.interactive_days),
+        Column::Sessions => n(c.sessions),
+        Column::LoginDepth => c.login_depth().map(SortValue::Exact),
+        Column::MessagesSent => n(c.messages_sent),
+        Column::FeatureBreadth => n(c.feature_breadth()),
+        Column::MedianReply => c.median_reply_minutes().map(SortValue::Exact),
+    }
+}
+
+/// The people matching the filters, in the requested order, with the tier
+/// counts of those matching every filter but the tier.
+struct Selection<'a> {
+    items: Vec<Item<'a>>,
+    tier_counts: BTreeMap<Tier, usize>,
+    listed: usize,
+}
+
+fn select<'a>(snapshot: &'a Snapshot, directory: &'a Directory, f: &Filters) -> Selection<'a> {
+    let c = &snapshot.computed;
+    let q = f.q.to_lowercase();
+    let value = f.value.to_lowercase();
+    let attr_filter = !f.attr.is_empty() && !value.is_empty();
+    let mut tier_counts: BTreeMap<Tier, usize> = Tier::ALL.iter().map(|t| (*t, 0)).collect();
+    let mut items = Vec::new();
+    for (pos, result) in c.evaluation.results.iter().enumerate() {
+        let person = &c.data.people[result.person];
+        let entry = c.person_ids.get(result.person).and_then(|id| directory.get(*id));
+        let item = Item { pos, result, person, entry };
+        if !f.department.is_empty() && person.department.as_deref() != Some(f.department.as_str()) {
+            continue;
+        }
+        if !q.is_empty() {
+            let hit = person.user_id.to_lowercase().contains(&q)
+                || item.name().is_some_and(|n| n.to_lowercase().contains(&q))
+                || item.email().is_some_and(|e| e.to_lowercase().contains(&q));
+            if !hit {
+                continue;
+            }
+        }
+        if attr_filter {
+            let hit = entry.and_then(|e| e.attribute(&f.attr)).is_some_and(|v| v.trim().to_lowercase() == value);
+            if !hit {
+                continue;
+            }
+        }
+        *tier_counts.entry(result.tier).or_default() += 1;
+        if f.tier.is_some_and(|t| t != result.tier) {
+            continue;
+        }
+        items.push(item);
+    }
+    let column = f.sort_column();
+    if column != Column::UserId || f.desc {
+        let mut keyed: Vec<(Option<SortValue>, Item<'a>)> =
+            items.into_iter().map(|item| (sort_value(&item, column), item)).collect();
+        keyed.sort_by(|(a, x), (b, y)| {
+            match (a, b) {
+                (Some(a), Some(b)) => {
+                    let o = a.cmp(b);
+                    if f.desc { o.reverse() } else { o }
+                }
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            }
+            .then(x.pos.cmp(&y.pos))
+        });
+        items = keyed.into_iter().map(|(_, item)| item).collect();
+    }
+    Selection { items, tier_counts, listed: c.evaluation.results.len() }
+}
+
+fn or_dash(s: String) -> String {
+    if s.is_empty() { "–".to_string() } else { s }
+}
+
+fn depth_shown(r: Option<Ratio>) -> String {
+    r.map(|d| d.display(3)).unwrap_or_default()
+}
+
+fn reply_shown(r: Option<Ratio>) -> String {
+    r.map(|d| d.display(1)).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------
+// The list.
+
+/// A choice of a select.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// A column heading with its sort link.
+pub struct Head {
+    pub label: String,
+    pub href: String,
+    /// `ascending`, `descending` or empty.
+    pub aria_sort: &'static str,
+    pub arrow: &'static str,
+    /// What following the link does, for screen readers.
+    pub hint: String,
+    pub numeric: bool,
+}
+
+/// A tier with how many matching people are in it, as a quick filter.
+pub struct TierChip {
+    pub tier: &'static str,
+    pub label: String,
+    pub count: String,
+    pub href: String,
+    pub current: bool,
+}
+
+pub struct ListRow {
+    pub user_id: String,
+    pub href: String,
+    pub name: String,
+    pub department: String,
+    pub tier: &'static str,
+    pub tier_label: String,
+    pub numbers: Vec<String>,
+}
+
+/// A page link; `number` 0 is a gap.
+pub struct PageLink {
+    pub number: usize,
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+struct PeoplePage {
+    page: Page,
+    as_of: NaiveDate,
+    window: u32,
+    context: String,
+    q: String,
+    value: String,
+    sort: String,
+    dir: String,
+    tiers: Vec<Choice>,
+    departments: Vec<Choice>,
+    attributes: Vec<Choice>,
+    chips: Vec<TierChip>,
+    all_tiers_href: String,
+    all_tiers_current: bool,
+    heads: Vec<Head>,
+    rows: Vec<ListRow>,
+    showing: String,
+    pages: Vec<PageLink>,
+    prev: Option<String>,
+    next: Option<String>,
+    csv_href: String,
+    csv_label: String,
+    clear_href: Option<String>,
+    listed: usize,
+    can_import: bool,
+}
+
+/// Page numbers to show: the first, the last, and two either side of the
+/// current one; 0 marks a gap.
+fn page_numbers(current: usize, pages: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    for n in 1..=pages {
+        if n == 1 || n == pages || n.abs_diff(current) <= 2 {
+            out.push(n);
+        } else if out.last() != Some(&0) {
+            out.push(0);
+        }
+    }
+    out
+}
+
+fn choices(values: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Choice> {
+    values.into_iter().map(|(value, label)| Choice { selected: value == current, value, label }).collect()
+}
+
+pub async fn list(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewPeople)?;
+    let f = Filters::parse(&q)?;
+    let snapshot = state.cache.get(&state.db, f.as_of, f.window).await?;
+    let directory = directory_of(&state).await?;
+    let page = Page::new(&viewer, "people", "people.title");
+    let c = &snapshot.computed;
+    let window = &c.evaluation.window;
+    let selection = select(&snapshot, &directory, &f);
+    let total = selection.items.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let current = f.page.min(pages);
+    let column = f.sort_column();
+    let window_params = f.window_params();
+
+    let rows: Vec<ListRow> = selection
+        .items
+        .iter()
+        .skip((current - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|item| {
+            let m = &item.result.counters;
+            let int = |v: u32| i18n::integer(i64::from(v));
+            ListRow {
+                user_id: item.person.user_id.clone(),
+                href: person_href(&item.person.user_id, &window_params),
+                name: item.name().unwrap_or_default().to_string(),
+                department: item.department().unwrap_or_default().to_string(),
+                tier: item.result.tier.as_str(),
+                tier_label: page.t(&format!("tier.{}", item.result.tier.as_str())),
+                numbers: vec![
+                    int(m.active_days),
+                    int(m.interactive_days),
+                    int(m.sessions),
+                    or_dash(depth_shown(m.login_depth())),
+                    int(m.messages_sent),
+                    int(m.feature_breadth()),
+                    or_dash(reply_shown(m.median_reply_minutes())),
+                ],
+            }
+        })
+        .collect();
+
+    let heads = Column::ALL
+        .iter()
+        .map(|&col| {
+            let sorted = col == column;
+            // A first click sorts numbers from the largest, text from A.
+            let next_desc = if sorted { !f.desc } else { col.numeric() };
+            Head {
+                label: page.t(&col.label_key()),
+                href: f.href("/people", col, next_desc, 1),
+                aria_sort: match (sorted, f.desc) {
+                    (false, _) => "",
+                    (true, false) => "ascending",
+                    (true, true) => "descending",
+                },
+                arrow: match (sorted, f.desc) {
+                    (false, _) => "",
+                    (true, false) => "▲",
+                    (true, true) => "▼",
+                },
+                hint: page.t(if next_desc { "people.sort.desc" } else { "people.sort.asc" }),
+                numeric: col.numeric(),
+            }
+        })
+        .collect();
+
+    let without_tier = Filters { tier: None, ..f.clone() };
+    let chips = Tier::ALL
+        .iter()
+        .map(|t| TierChip {
+            tier: t.as_str(),
+            label: page.t(&format!("tier.{}", t.as_str())),
+            count: i18n::integer(selection.tier_counts.get(t).copied().unwrap_or(0) as i64),
+            href: Filters { tier: Some(*t), ..f.clone() }.href("/people", column, f.desc, 1),
+            current: f.tier == Some(*t),
+        })
+        .collect();
+
+    let tiers = choices(
+        std::iter::once((String::new(), page.t("people.filter.all_tiers")))
+            .chain(Tier::ALL.iter().map(|t| (t.as_str().to_string(), page.t(&format!("tier.{}", t.as_str()))))),
+        f.tier.map(|t| t.as_str()).unwrap_or_default(),
+    );
+    let department_names: BTreeSet<&str> = c
+        .evaluation
+        .results
+        .iter()
+        .filter_map(|r| c.data.people[r.person].department.as_deref())
+        .filter(|d| !d.trim().is_empty())
+        .collect();
+    let departments = choices(
+        std::iter::once((String::new(), page.t("people.filter.all_departments")))
+            .chain(department_names.iter().map(|d| (d.to_string(), d.to_string()))),
+        &f.department,
+    );
+    let mut attribute_names: Vec<(String, String)> = vec![
+        (String::new(), page.t("people.filter.choose_attribute")),
+        ("title".to_string(), page.t("people.field.title")),
+        ("location".to_string(), page.t("people.field.location")),
+    ];
+    attribute_names.extend(
+        directory
+            .attribute_names
+            .iter()
+            .filter(|n| !matches!(n.as_str(), "title" | "location"))
+            .map(|n| (n.clone(), n.clone())),
+    );
+    let attributes = choices(attribute_names, &f.attr);
+
+    let showing = if total == 0 {
+        String::new()
+    } else {
+        let first = (current - 1) * PAGE_SIZE + 1;
+        let last = (current * PAGE_SIZE).min(total);
+        page.tf(
+            "people.showing",
+            &[
+                ("first", &i18n::integer(first as i64)),
+                ("last", &i18n::integer(last as i64)),
+                ("total", &i18n::integer(total as i64)),
+            ],
+        )
+    };
+    let page_links = if pages > 1 {
+        page_numbers(current, pages)
+            .into_iter()
+            .map(|n| PageLink {
+                number: n,
+                label: if n == 0 { String::new() } else { page.tf("people.page_n", &[("n", &n.to_string())]) },
+                href: if n == 0 { String::new() } else { f.href("/people", column, f.desc, n) },
+                current: n == current,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let prev = (current > 1).then(|| f.href("/people", column, f.desc, current - 1));
+    let next = (current < pages).then(|| f.href("/people", column, f.desc, current + 1));
+    let csv_href = f.href("/people.csv", column, f.desc, 1);
+    let csv_label = page.tf("people.download", &[("n", &i18n::integer(total as i64))]);
+    let clear_href = f.narrows().then(|| with_query("/people", &window_params));
+    let all_tiers_href = without_tier.href("/people", column, f.desc, 1);
+
+    let template = PeoplePage {
+        as_of: window.as_of,
+        window: window.days,
+        context: page.tf(
+            "people.context",
+            &[
+                ("date", &page.date(&window.as_of)),
+                ("days", &window.days.to_string()),
+                ("profile", &page.t(&format!("profile.{}", c.profile.id.as_str()))),
+            ],
+        ),
+        q: f.q.clone(),
+        value: f.value.clone(),
+        sort: if column == Column::UserId { String::new() } else { column.key().to_string() },
+        dir: if f.desc { "desc".to_string() } else { String::new() },
+        tiers,
+        departments,
+        attributes,
+        chips,
+        all_tiers_href,
+        all_tiers_current: f.tier.is_none(),
+        heads,
+        rows,
+        showing,
+        pages: page_links,
+        prev,
+        next,
+        csv_href,
+        csv_label,
+        clear_href,
+        listed: selection.listed,
+        can_import: viewer.role().may(Permission::Import),
+        page,
+    };
+    html(&template)
+}
+
+// ---------------------------------------------------------------------------
+// The CSV download.
+
+/// Spreadsheets run cells that start like a formula; directory text is
+/// outside data, so such cells get a leading apostrophe.
+fn spreadsheet_safe(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
+}
+
+fn leading_value(column: &str, item: &Item<'_>) -> String {
+    let m = &item.result.counters;
+    match column {
+        "user_id" => item.person.user_id.clone(),
+        "tier" => item.result.tier.to_string(),
+        "active_days" => m.active_days.to_string(),
+        "interactive_days" => m.interactive_days.to_string(),
+        "sessions" => m.sessions.to_string(),
+        "engaged_sessions" => m.engaged_sessions.to_string(),
+        "login_depth" => depth_shown(m.login_depth()),
+        "messages_sent" => m.messages_sent.to_string(),
+        "feature_breadth" => m.feature_breadth().to_string(),
+        "median_reply_minutes" => reply_shown(m.median_reply_minutes()),
+        _ => String::new(),
+    }
+}
+
+pub async fn download(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewPeople)?;
+    let f = Filters::parse(&q)?;
+    let snapshot = state.cache.get(&state.db, f.as_of, f.window).await?;
+    let directory = directory_of(&state).await?;
+    let selection = select(&snapshot, &directory, &f);
+    let as_of = snapshot.computed.evaluation.window.as_of;
+
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = LEADING_COLUMNS.to_vec();
+    header.extend(["department", "name", "email", "title", "location"]);
+    w.write_record(&header).map_err(anyhow::Error::from)?;
+    for item in &selection.items {
+        let mut row: Vec<String> = LEADING_COLUMNS.iter().map(|col| leading_value(col, item)).collect();
+        let text = |v: Option<&str>| spreadsheet_safe(v.unwrap_or_default());
+        row.push(text(item.department()));
+        row.push(text(item.name()));
+        row.push(text(item.email()));
+        row.push(text(item.entry.and_then(|e| e.title.as_deref())));
+        row.push(text(item.entry.and_then(|e| e.location.as_deref())));
+        w.write_record(&row).map_err(anyhow::Error::from)?;
+    }
+    let body = w.into_inner().map_err(|e| anyhow::anyhow!("writing the CSV failed: {e}"))?;
+    let n = selection.items.len();
+    audit::record(&state.db, viewer.audit_actor(), "people.export", None, Some(&format!("{n} rows"))).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"people-{as_of}.csv\"")))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+// ---------------------------------------------------------------------------
+// The person page.
+
+/// A term and its description.
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+}
+
+/// A chart with its data table (the fields `_chart.html` reads).
+pub struct Chart {
+    pub svg: String,
+    pub legend: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<ChartRow>,
+}
+
+pub struct ChartRow {
+    pub label: String,
+    pub cells: Vec<String>,
+}
+
+pub struct FamilyUse {
+    pub label: String,
+    pub used: bool,
+}
+
+pub struct SessionRow {
+    /// Machine-readable start, RFC 3339 in the organisation's zone.
+    pub iso: String,
+    pub start: String,
+    pub minutes: String,
+    pub engaged: bool,
+    pub events: String,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    page: Page,
+    user_id: String,
+    name: Option<String>,
+    context: String,
+    back_href: String,
+    details: Vec<Fact>,
+    attributes: Vec<Fact>,
+    tier: &'static str,
+    tier_label: String,
+    reason: String,
+    metrics: Vec<Fact>,
+    indicators: Vec<Fact>,
+    interactive_chart: Chart,
+    sessions_chart: Chart,
+    families: Vec<FamilyUse>,
+    families_summary: String,
+    sessions: Vec<SessionRow>,
+    sessions_note: String,
+    timezone: String,
+}
+
+/// "half" for 1/2, else a percentage.
+fn share_words(page: &Page, r: Ratio) -> String {
+    if r.num * 2 == r.den { page.t("people.reason.half") } else { i18n::percent(r.to_f64()) }
+}
+
+/// Why a person is in their tier, in plain words, with the profile's
+/// thresholds (spec section 5).
+fn tier_reason(page: &Page, r: &PersonResult, profile: &Profile) -> String {
+    let c = &r.counters;
+    let rule = &profile.deep;
+    match r.tier {
+        Tier::New => page.tf(
+            "people.reason.new",
+            &[
+                ("date", &r.onboarding.map(|d| page.date(&d)).unwrap_or_default()),
+                ("grace", &profile.grace_days.to_string()),
+            ],
+        ),
+        Tier::Dormant => page.t("people.reason.dormant"),
+        Tier::Silent => page.t("people.reason.silent"),
+        Tier::Deep => page.tf(
+            "people.reason.deep",
+            &[
+                ("days", &rule.min_interactive_days.to_string()),
+                ("families", &rule.min_feature_breadth.to_string()),
+                ("depth", &share_words(page, rule.min_login_depth)),
+            ],
+        ),
+        Tier::Shallow => {
+            let mut missing = Vec::new();
+            if c.interactive_days < rule.min_interactive_days {
+                missing.push(page.tf(
+                    "people.reason.short_days",
+                    &[("n", &c.interactive_days.to_string()), ("min", &rule.min_interactive_days.to_string())],
+                ));
+            }
+            if c.feature_breadth() < rule.min_feature_breadth {
+                missing.push(page.tf(
+                    "people.reason.short_families",
+                    &[("n", &c.feature_breadth().to_string()), ("min", &rule.min_feature_breadth.to_string())],
+                ));
+            }
+            if c.login_depth().is_none_or(|d| d < rule.min_login_depth) {
+                let share = c.login_depth().map(|d| i18n::percent(d.to_f64())).unwrap_or_else(|| "–".into());
+                missing.push(page.tf(
+                    "people.reason.short_depth",
+                    &[("share", &share), ("min", &share_words(page, rule.min_login_depth))],
+                ));
+            }
+            page.tf("people.reason.shallow", &[("missing", &missing.join(&page.t("people.reason.separator")))])
+        }
+    }
+}
+
+/// The person's events that lie in a window, with their sessions.
+fn in_window(events: &[Event], w: &Window) -> Vec<Event> {
+    events.iter().filter(|e| w.contains(e.ts)).copied().collect()
+}
+
+/// Interactive days and sessions in each of the last weeks, oldest first,
+/// for the weeks the snapshot's data covers.
+fn weekly(events: &[Event], window: &Window, kinds: &KindMap) -> Vec<(NaiveDate, u32, u32)> {
+    // The snapshot's data reaches this far back (see `cache`): weeks
+    // starting earlier would count missing data as no activity.
+    let covered_from = window.start() - i64::from(7 * (WEEKS - 1)) * DAY_SECONDS;
+    (0..WEEKS)
+        .rev()
+        .filter_map(|k| {
+            let end = window.as_of.checked_sub_days(Days::new(u64::from(7 * k)))?;
+            let week = Window::new(end, 7, window.tz);
+            if week.start() < covered_from {
+                return None;
+            }
+            let mut evs = in_window(events, &week);
+            let mut days = [false; 7];
+            for e in &evs {
+                if kinds.class(e.kind).is_interactive()
+                    && let Some(d) = week.day_index(e.ts)
+                {
+                    days[d] = true;
+                }
+            }
+            let interactive_days = days.iter().filter(|d| **d).count() as u32;
+            let sessions = sessions_of(&mut evs, kinds).len() as u32;
+            Some((end, interactive_days, sessions))
+        })
+        .collect()
+}
+
+fn week_chart(page: &Page, weeks: &[(NaiveDate, u32, u32)], which: usize) -> Chart {
+    let (title, desc, name, class) = if which == 0 {
+        ("people.chart.interactive.title", "people.chart.interactive.desc", "people.col.interactive_days", "s0")
+    } else {
+        ("people.chart.sessions.title", "people.chart.sessions.desc", "people.col.sessions", "s1")
+    };
+    let value = |w: &(NaiveDate, u32, u32)| if which == 0 { w.1 } else { w.2 };
+    let categories: Vec<String> = weeks.iter().map(|w| w.0.format("%m-%d").to_string()).collect();
+    let series = [Series {
+        name: page.t(name),
+        class: class.into(),
+        values: weeks.iter().map(|w| f64::from(value(w))).collect(),
+    }];
+    let text = ChartText {
+        title: page.t(title),
+        desc: page.t(desc),
+        x_label: page.t("people.chart.week_ending"),
+        y_label: page.t(name),
+    };
+    Chart {
+        svg: charts::line_chart(&text, &categories, &series, false, None),
+        legend: String::new(),
+        columns: vec![page.t("people.chart.week_ending"), page.t(name)],
+        rows: weeks
+            .iter()
+            .map(|w| ChartRow { label: page.date(&w.0), cells: vec![i18n::integer(i64::from(value(w)))] })
+            .collect(),
+    }
+}
+
+pub async fn show(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    user_id: web::Path<String>,
+    q: web::Query<WindowQuery>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewPeople)?;
+    let as_of = parse_as_of(&q.as_of)?;
+    let window_days = parse_window(&q.window)?;
+    let snapshot = state.cache.get(&state.db, as_of, window_days).await?;
+    let c = &snapshot.computed;
+    // User ids are compared trimmed and lower-cased (spec section 1).
+    let wanted = user_id.trim().to_lowercase();
+    let index = c.data.people.iter().position(|p| p.user_id == wanted).ok_or(WebError::NotFound)?;
+    let result = c
+        .evaluation
+        .results
+        .binary_search_by_key(&index, |r| r.person)
+        .ok()
+        .map(|i| &c.evaluation.results[i])
+        .ok_or(WebError::NotFound)?;
+    let person = &c.data.people[index];
+    let db_id = *c.person_ids.get(index).ok_or(WebError::NotFound)?;
+    let entry = directory::get(&state.db, db_id).await?.unwrap_or_default();
+    audit::record(&state.db, viewer.audit_actor(), "person.view", Some(&format!("person:{db_id}")), None).await?;
+
+    let mut page = Page::new(&viewer, "people", "people.person_title");
+    let name = entry.name.clone().filter(|n| !n.trim().is_empty());
+    page.title = name.clone().unwrap_or_else(|| person.user_id.clone());
+    let window = &c.evaluation.window;
+    let tz = snapshot.settings.timezone;
+    let m = &result.counters;
+    let int = |v: u32| i18n::integer(i64::from(v));
+    let explicit: Vec<(&'static str, String)> = as_of
+        .map(|d| ("as_of", d.to_string()))
+        .into_iter()
+        .chain(window_days.map(|w| ("window", w.to_string())))
+        .collect();
+
+    let none = || page.t("people.none");
+    let text = |v: Option<&str>| v.filter(|s| !s.trim().is_empty()).map(str::to_string).unwrap_or_else(none);
+    let details = vec![
+        Fact { label: page.t("people.col.user_id"), value: person.user_id.clone() },
+        Fact { label: page.t("people.field.email"), value: text(entry.email.as_deref()) },
+        Fact { label: page.t("people.col.department"), value: text(person.department.as_deref()) },
+        Fact { label: page.t("people.field.title"), value: text(entry.title.as_deref()) },
+        Fact { label: page.t("people.field.location"), value: text(entry.location.as_deref()) },
+        Fact {
+            label: page.t("people.field.start_date"),
+            value: entry.start_date.or(person.start_date).map(|d| page.date(&d)).unwrap_or_else(none),
+        },
+        Fact {
+            label: page.t("people.field.onboarding"),
+            value: result.onboarding.map(|d| page.date(&d)).unwrap_or_else(none),
+        },
+    ];
+    let attributes =
+        entry.attributes.iter().map(|(k, v)| Fact { label: k.clone(), value: or_dash(v.clone()) }).collect();
+
+    let metrics = vec![
+        Fact { label: page.t("people.col.active_days"), value: int(m.active_days) },
+        Fact { label: page.t("people.col.interactive_days"), value: int(m.interactive_days) },
+        Fact { label: page.t("people.col.sessions"), value: int(m.sessions) },
+        Fact { label: page.t("people.metric.engaged_sessions"), value: int(m.engaged_sessions) },
+        Fact { label: page.t("people.col.login_depth"), value: or_dash(depth_shown(m.login_depth())) },
+        Fact { label: page.t("people.col.messages_sent"), value: int(m.messages_sent) },
+        Fact {
+            label: page.t("people.col.feature_breadth"),
+            value: page.tf("people.metric.of_five", &[("n", &m.feature_breadth().to_string())]),
+        },
+        Fact {
+            label: page.t("people.col.median_reply_minutes"),
+            value: or_dash(reply_shown(m.median_reply_minutes())),
+        },
+    ];
+    let indicators = c
+        .profile
+        .indicator_keys()
+        .iter()
+        .zip(c.evaluation.indicators(result, &c.profile))
+        .map(|(key, value)| Fact { label: page.t(&format!("people.indicator.{key}")), value: or_dash(value) })
+        .collect();
+
+    let families: Vec<FamilyUse> = Family::ALL
+        .iter()
+        .map(|f| FamilyUse { label: page.t(&format!("people.family.{}", f.name())), used: m.families & f.bit() != 0 })
+        .collect();
+    let families_summary = page.tf("people.families.summary", &[("n", &m.feature_breadth().to_string())]);
+
+    // This person's events, for the weekly series and the sessions.
+    let person_no = index as u32;
+    let events: Vec<Event> = c.data.events.iter().filter(|e| e.person == person_no).copied().collect();
+    let weeks = weekly(&events, window, &c.profile.kinds);
+    let mut window_events = in_window(&events, window);
+    let all_sessions = sessions_of(&mut window_events, &c.profile.kinds);
+    let sessions: Vec<SessionRow> = all_sessions
+        .iter()
+        .rev()
+        .take(RECENT_SESSIONS)
+        .map(|s| {
+            let start = chrono::DateTime::from_timestamp(s.start, 0).map(|d| d.with_timezone(&tz));
+            SessionRow {
+                iso: start.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                start: start
+                    .map(|d| format!("{} {}", page.date(&d.date_naive()), d.format("%H:%M")))
+                    .unwrap_or_default(),
+                minutes: display_f64((s.end - s.start) as f64 / 60.0, 1),
+                engaged: s.engaged,
+                events: int(s.events),
+            }
+        })
+        .collect();
+    let sessions_note = if all_sessions.len() > RECENT_SESSIONS {
+        page.tf(
+            "people.sessions.some",
+            &[("n", &RECENT_SESSIONS.to_string()), ("total", &i18n::integer(all_sessions.len() as i64))],
+        )
+    } else {
+        page.tf("people.sessions.all", &[("total", &i18n::integer(all_sessions.len() as i64))])
+    };
+
+    let template = PersonPage {
+        user_id: person.user_id.clone(),
+        context: page.tf(
+            "people.context",
+            &[
+                ("date", &page.date(&window.as_of)),
+                ("days", &window.days.to_string()),
+                ("profile", &page.t(&format!("profile.{}", c.profile.id.as_str()))),
+            ],
+        ),
+        back_href: with_query("/people", &explicit),
+        details,
+        attributes,
+        tier: result.tier.as_str(),
+        tier_label: page.t(&format!("tier.{}", result.tier.as_str())),
+        reason: tier_reason(&page, result, &c.profile),
+        metrics,
+        indicators,
+        interactive_chart: week_chart(&page, &weeks, 0),
+        sessions_chart: week_chart(&page, &weeks, 1),
+        families,
+        families_summary,
+        sessions,
+        sessions_note,
+        timezone: tz.name().to_string(),
+        name,
+        page,
+    };
+    html(&template)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_keeps_only_unreserved_characters() {
+        assert_eq!(encode("u0001@corp.example"), "u0001%40corp.example");
+        assert_eq!(encode("a b/c?d#e%f&g+h"), "a%20b%2Fc%3Fd%23e%25f%26g%2Bh");
+        assert_eq!(encode("张"), "%E5%BC%A0");
+    }
+
+    #[test]
+    fn page_numbers_show_ends_and_neighbours() {
+        assert_eq!(page_numbers(1, 1), vec![1]);
+        assert_eq!(page_numbers(1, 3), vec![1, 2, 3]);
+        assert_eq!(page_numbers(6, 20), vec![1, 0, 4, 5, 6, 7, 8, 0, 20]);
+        assert_eq!(page_numbers(1, 20), vec![1, 2, 3, 0, 20]);
+        assert_eq!(page_numbers(20, 20), vec![1, 0, 18, 19, 20]);
+    }
+
+    #[test]
+    fn formula_like_cells_are_neutralised() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("Sales"), "Sales");
+        assert_eq!(spreadsheet_safe(""), "");
+    }
+
+    #[test]
+    fn filters_ignore_empty_fields_and_build_links() {
+        let q = ListQuery {
+            as_of: Some(String::new()),
+            q: Some("  ".into()),
+            tier: Some("deep".into()),
+            department: Some("R&D".into()),
+            sort: Some("messages_sent".into()),
+            dir: Some("desc".into()),
+            page: Some("0".into()),
+            ..ListQuery::default()
+        };
+        let f = Filters::parse(&q).unwrap();
+        assert_eq!(f.as_of, None);
+        assert_eq!(f.page, 1);
+        assert!(f.narrows());
+        assert_eq!(
+            f.href("/people", Column::MessagesSent, true, 2),
+            "/people?tier=deep&department=R%26D&sort=messages_sent&dir=desc&page=2"
+        );
+        assert!(Filters::parse(&ListQuery { as_of: Some("yesterday".into()), ..ListQuery::default() }).is_err());
+        assert!(Filters::parse(&ListQuery { window: Some("0".into()), ..ListQuery::default() }).is_err());
+    }
 }

@@ -1,0 +1,214 @@
+//! The Imports page: uploading directory and event files in the browser,
+//! the per-file summary or error, the history, and who may do it.
+
+mod common;
+
+use std::io::Write;
+
+use common::fixture;
+use common::web::*;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use undercurrent::domain::account::Role;
+use undercurrent::storage::{audit, dataset};
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture("activity-small").join(name)).unwrap()
+}
+
+fn file(name: &str, bytes: Vec<u8>) -> Part {
+    Part::bytes(bytes).file_name(name.to_string()).mime_str("application/octet-stream").unwrap()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// The text of the element with `id`, up to its closing `</table>`.
+fn table<'a>(body: &'a str, id: &str) -> &'a str {
+    let start = body.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id} in:\n{body}"));
+    let end = body[start..].find("</table>").map_or(body.len(), |e| start + e);
+    &body[start..end]
+}
+
+/// The part of the page above the upload forms: this upload's results.
+fn results(body: &str) -> &str {
+    let end = body.find("class=\"grid import-forms\"").expect("the upload forms");
+    &body[..end]
+}
+
+const BAD_EVENTS: &str = "user_id,timestamp,event\n\
+                          u0001@corp.example,2026-05-01T09:00:00Z,login\n\
+                          u0001@corp.example,yesterday at noon,message_sent\n\
+                          u0002@corp.example,2026-05-01T10:00:00Z,login\n";
+
+#[tokio::test]
+async fn directory_then_events_show_summaries_and_history() {
+    let app = TestApp::with_accounts().await;
+    let mut admin = app.signed_in(Role::Admin).await;
+
+    let (status, body) = admin.get("/imports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.matches("enctype=\"multipart/form-data\"").count(), 2);
+    assert_eq!(body.matches("data-upload").count(), 2);
+    assert_eq!(body.matches("<progress hidden").count(), 2);
+    assert!(body.contains("name=\"files\" multiple"), "several event files at once");
+    assert!(body.contains("Nothing has been imported yet."));
+
+    let form = Form::new().part("file", file("people.csv", fixture_bytes("people.csv")));
+    let (status, body) = admin.post_multipart("/imports/people", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let top = results(&body);
+    assert!(top.contains("people.csv was imported."), "{top}");
+    assert!(top.contains("Rows read</dt><dd>101</dd>"), "{top}");
+    assert!(top.contains("People created</dt><dd>101</dd>"), "{top}");
+    assert!(!top.contains("role=\"alert\""));
+
+    let form = Form::new().part("files", file("events_a.csv", fixture_bytes("events_a.csv")));
+    let (status, body) = admin.post_multipart("/imports/events", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let totals = dataset::totals(&app.t.db).await.unwrap();
+    assert!(totals.events > 7000, "{totals:?}");
+    let top = results(&body);
+    assert!(top.contains("events_a.csv was imported."), "{top}");
+    assert!(top.contains("Rows read</dt><dd>7,474</dd>"), "{top}");
+    let added = undercurrent::web::i18n::integer(totals.events);
+    assert!(top.contains(&format!("Events added</dt><dd>{added}</dd>")), "{top}");
+    assert!(top.contains("Duplicates skipped</dt>") && top.contains("Time range</dt><dd>2026-"), "{top}");
+
+    // The history lists both, newest first.
+    let (_, body) = admin.get("/imports").await;
+    let history = table(&body, "import-history");
+    let (events_at, people_at) = (history.find("events_a.csv").unwrap(), history.find("people.csv").unwrap());
+    assert!(events_at < people_at, "newest first:\n{history}");
+    assert_eq!(history.matches("Imported").count(), 2, "{history}");
+    assert!(history.contains(">7,474<") && history.contains(">101<"), "{history}");
+
+    // Importing the same file again adds nothing.
+    let form = Form::new().part("files", file("events_a.csv", fixture_bytes("events_a.csv")));
+    let (_, body) = admin.post_multipart("/imports/events", form).await;
+    assert!(results(&body).contains("Events added</dt><dd>0</dd>"), "{}", results(&body));
+    assert_eq!(dataset::totals(&app.t.db).await.unwrap().events, totals.events);
+
+    let log = audit::recent(&app.t.db, 20, 0).await.unwrap();
+    let imports: Vec<_> = log.iter().filter(|e| e.action == "import").collect();
+    assert_eq!(imports.len(), 3);
+    assert!(imports.iter().any(|e| e.target.as_deref() == Some("import:people")
+        && e.detail.as_deref().is_some_and(|d| d.starts_with("people.csv: 101 rows read"))));
+    assert!(imports.iter().all(|e| e.account_email.as_deref() == Some("admin@test.example")));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_bad_line_stops_the_file_and_stores_nothing_of_it() {
+    let app = TestApp::with_accounts().await;
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    admin_page_loads(&mut analyst).await;
+
+    let form = Form::new().part("files", file("bad.csv", BAD_EVENTS.as_bytes().to_vec()));
+    let (status, body) = analyst.post_multipart("/imports/events", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let top = results(&body);
+    assert!(top.contains("role=\"alert\""), "{top}");
+    assert!(top.contains("bad.csv:3:"), "{top}");
+    assert!(top.contains("column `timestamp`"), "{top}");
+    assert!(top.contains("bad.csv was not imported: nothing of it was stored."), "{top}");
+    let totals = dataset::totals(&app.t.db).await.unwrap();
+    assert_eq!((totals.events, totals.people), (0, 0), "nothing of the file is stored");
+
+    let history = table(&body, "import-history").to_string();
+    assert!(history.contains("Failed") && history.contains("bad.csv:3:"), "{history}");
+    let log = audit::recent(&app.t.db, 5, 0).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "import"
+        && e.target.as_deref() == Some("import:events")
+        && e.detail.as_deref().is_some_and(|d| d.contains("failed") && d.contains("bad.csv:3:"))));
+    app.finish().await;
+}
+
+async fn admin_page_loads(client: &mut Client) {
+    let (status, _) = client.get("/imports").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn several_files_are_each_all_or_nothing_and_gzip_works() {
+    let app = TestApp::with_accounts().await;
+    let mut admin = app.signed_in(Role::Admin).await;
+    let form = Form::new()
+        .part("files", file("events_b.ndjson.gz", gzip(&fixture_bytes("events_b.ndjson"))))
+        .part("files", file("bad.csv", BAD_EVENTS.as_bytes().to_vec()));
+    let (status, body) = admin.post_multipart("/imports/events", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let top = results(&body);
+    assert!(top.contains("1 imported, 1 not imported."), "{top}");
+    assert!(top.contains("events_b.ndjson.gz was imported."), "{top}");
+    assert!(top.contains("bad.csv:3:"), "{top}");
+    // The unknown kind of the fixture is listed with its count.
+    assert!(top.contains("<code>presence_ping</code> <span class=\"count\">97</span>"), "{top}");
+    let totals = dataset::totals(&app.t.db).await.unwrap();
+    assert!(totals.events > 7000, "the good file stays imported: {totals:?}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn folders_are_stripped_from_file_names_and_an_empty_choice_is_explained() {
+    let app = TestApp::with_accounts().await;
+    let mut admin = app.signed_in(Role::Admin).await;
+    let form = Form::new().part("file", file("C:\\fakepath\\people.csv", fixture_bytes("people.csv")));
+    let (_, body) = admin.post_multipart("/imports/people", form).await;
+    assert!(results(&body).contains("people.csv was imported."), "{body}");
+    assert!(!body.contains("fakepath"));
+
+    let form = Form::new().part("file", file("", Vec::new()));
+    let (status, body) = admin.post_multipart("/imports/people", form).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<p class=\"error\" role=\"alert\">Choose a file to upload first.</p>"), "{body}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_page_speaks_chinese() {
+    let app = TestApp::with_accounts().await;
+    let mut admin = app.signed_in(Role::Admin).await;
+    admin.post("/language", &[("lang", "zh-CN"), ("back", "/imports")]).await;
+    let (status, body) = admin.get("/imports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("导入记录") && body.contains("导入名录"), "{body}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn only_admins_and_analysts_may_import() {
+    let app = TestApp::with_accounts().await;
+    for role in [Role::Manager, Role::Researcher] {
+        let mut c = app.signed_in(role).await;
+        assert_eq!(c.get("/imports").await.0, StatusCode::FORBIDDEN, "{role}");
+        let form = Form::new().part("file", file("people.csv", fixture_bytes("people.csv")));
+        assert_eq!(c.post_multipart("/imports/people", form).await.0, StatusCode::FORBIDDEN, "{role}");
+        let form = Form::new().part("files", file("events_a.csv", fixture_bytes("events_a.csv")));
+        assert_eq!(c.post_multipart("/imports/events", form).await.0, StatusCode::FORBIDDEN, "{role}");
+    }
+    assert_eq!(dataset::totals(&app.t.db).await.unwrap().people, 0);
+
+    // Not signed in: to the sign-in page.
+    let (status, _, location) = app.client().get_full("/imports").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/login?next=/imports"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn an_upload_without_the_csrf_token_is_refused() {
+    let app = TestApp::with_accounts().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let form = Form::new().part("file", file("people.csv", fixture_bytes("people.csv")));
+    let r = admin.http.post(format!("{}/imports/people", admin.base)).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let form = Form::new().part("file", file("people.csv", fixture_bytes("people.csv")));
+    let r = admin.http.post(format!("{}/imports/people?csrf={}", admin.base, "0".repeat(64))).multipart(form).send();
+    assert_eq!(r.await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(dataset::totals(&app.t.db).await.unwrap().people, 0);
+    app.finish().await;
+}
