@@ -85,6 +85,11 @@ pub fn indicator_keys(id: ProfileId) -> &'static [&'static str] {
     }
 }
 
+/// Whether an indicator is a share (0 to 1), better shown as a percentage.
+pub fn is_share(key: &str) -> bool {
+    key.ends_with("_rate") || matches!(key, "doc_collaboration" | "class_participation")
+}
+
 fn ratio(num: u32, den: u32) -> String {
     Ratio::new(u64::from(num), u64::from(den)).map(|r| r.display(3)).unwrap_or_default()
 }

@@ -2,7 +2,9 @@
 
 use actix_web::web;
 
-use super::handlers::{accounts, adoption, audit, auth, dashboard, imports, language, people, settings, static_files};
+use super::handlers::{
+    accounts, adoption, audit, auth, dashboard, imports, language, people, person, settings, static_files,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Assets and health.
@@ -26,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // People: per-person data, for the roles that need it.
     cfg.route("/people", web::get().to(people::list));
     cfg.route("/people.csv", web::get().to(people::download));
-    cfg.route("/people/{user_id}", web::get().to(people::show));
+    cfg.route("/people/{user_id}", web::get().to(person::show));
 
     // Bringing data in.
     cfg.route("/imports", web::get().to(imports::page));

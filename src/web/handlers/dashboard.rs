@@ -12,6 +12,7 @@ use crate::domain::account::Permission;
 use crate::domain::activity_series::breadth_distribution;
 use crate::domain::evaluation::Summary;
 use crate::domain::privacy::{Group, apply_floor};
+use crate::domain::profile::is_share;
 use crate::domain::tier::Tier;
 use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
@@ -249,9 +250,13 @@ pub async fn show(
         summary
             .indicators
             .iter()
-            .map(|i| Row {
-                label: page.t(&format!("indicator.{}", i.key)),
-                cells: vec![if i.value.is_empty() { "–".into() } else { i.value.clone() }],
+            .map(|i| {
+                let shown = match i.value.parse::<f64>() {
+                    _ if i.value.is_empty() => "–".to_string(),
+                    Ok(share) if is_share(i.key) => i18n::percent(share),
+                    _ => i.value.clone(),
+                };
+                Row { label: page.t(&format!("indicator.{}", i.key)), cells: vec![shown] }
             })
             .collect()
     } else {

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod imports;
 pub mod language;
 pub mod people;
+pub mod person;
 pub mod settings;
 pub mod static_files;
 

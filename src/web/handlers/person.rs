@@ -1,0 +1,363 @@
+//! The person page: one person's metrics for the window, twelve weeks of
+//! activity, feature families used and recent sessions. Viewing is audited.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{Days, NaiveDate};
+use serde::Deserialize;
+
+use super::cache::WEEKS;
+use super::html;
+use crate::domain::account::Permission;
+use crate::domain::calendar::{DAY_SECONDS, Window};
+use crate::domain::decimal::{Ratio, display_f64};
+use crate::domain::evaluation::PersonResult;
+use crate::domain::kind::{Family, KindMap};
+use crate::domain::metrics::{Event, sessions_of};
+use crate::domain::profile::Profile;
+use crate::domain::tier::Tier;
+use crate::storage::audit;
+use crate::storage::directory::{self};
+use crate::web::charts::{self, ChartText, Series};
+use crate::web::error::WebError;
+use crate::web::i18n;
+use crate::web::page::Page;
+use crate::web::session::Viewer;
+use crate::web::state::AppState;
+
+use super::people::*;
+
+/// The as-of date and window of a person page.
+#[derive(Deserialize, Default)]
+pub struct WindowQuery {
+    as_of: Option<String>,
+    window: Option<String>,
+}
+
+/// A term and its description.
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+}
+
+/// A chart with its data table (the fields `_chart.html` reads).
+pub struct Chart {
+    pub svg: String,
+    pub legend: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<ChartRow>,
+}
+
+pub struct ChartRow {
+    pub label: String,
+    pub cells: Vec<String>,
+}
+
+pub struct FamilyUse {
+    pub label: String,
+    pub used: bool,
+}
+
+pub struct SessionRow {
+    /// Machine-readable start, RFC 3339 in the organisation's zone.
+    pub iso: String,
+    pub start: String,
+    pub minutes: String,
+    pub engaged: bool,
+    pub events: String,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    page: Page,
+    user_id: String,
+    name: Option<String>,
+    context: String,
+    back_href: String,
+    details: Vec<Fact>,
+    attributes: Vec<Fact>,
+    tier: &'static str,
+    tier_label: String,
+    reason: String,
+    metrics: Vec<Fact>,
+    indicators: Vec<Fact>,
+    interactive_chart: Chart,
+    sessions_chart: Chart,
+    families: Vec<FamilyUse>,
+    families_summary: String,
+    sessions: Vec<SessionRow>,
+    sessions_note: String,
+    timezone: String,
+}
+
+/// "half" for 1/2, else a percentage.
+fn share_words(page: &Page, r: Ratio) -> String {
+    if r.num * 2 == r.den { page.t("people.reason.half") } else { i18n::percent(r.to_f64()) }
+}
+
+/// Why a person is in their tier, in plain words, with the profile's
+/// thresholds (spec section 5).
+fn tier_reason(page: &Page, r: &PersonResult, profile: &Profile) -> String {
+    let c = &r.counters;
+    let rule = &profile.deep;
+    match r.tier {
+        Tier::New => page.tf(
+            "people.reason.new",
+            &[
+                ("date", &r.onboarding.map(|d| page.date(&d)).unwrap_or_default()),
+                ("grace", &profile.grace_days.to_string()),
+            ],
+        ),
+        Tier::Dormant => page.t("people.reason.dormant"),
+        Tier::Silent => page.t("people.reason.silent"),
+        Tier::Deep => page.tf(
+            "people.reason.deep",
+            &[
+                ("days", &rule.min_interactive_days.to_string()),
+                ("families", &rule.min_feature_breadth.to_string()),
+                ("depth", &share_words(page, rule.min_login_depth)),
+            ],
+        ),
+        Tier::Shallow => {
+            let mut missing = Vec::new();
+            if c.interactive_days < rule.min_interactive_days {
+                missing.push(page.tf(
+                    "people.reason.short_days",
+                    &[("n", &c.interactive_days.to_string()), ("min", &rule.min_interactive_days.to_string())],
+                ));
+            }
+            if c.feature_breadth() < rule.min_feature_breadth {
+                missing.push(page.tf(
+                    "people.reason.short_families",
+                    &[("n", &c.feature_breadth().to_string()), ("min", &rule.min_feature_breadth.to_string())],
+                ));
+            }
+            if c.login_depth().is_none_or(|d| d < rule.min_login_depth) {
+                let share = c.login_depth().map(|d| i18n::percent(d.to_f64())).unwrap_or_else(|| "–".into());
+                missing.push(page.tf(
+                    "people.reason.short_depth",
+                    &[("share", &share), ("min", &share_words(page, rule.min_login_depth))],
+                ));
+            }
+            page.tf("people.reason.shallow", &[("missing", &missing.join(&page.t("people.reason.separator")))])
+        }
+    }
+}
+
+/// The person's events that lie in a window, with their sessions.
+fn in_window(events: &[Event], w: &Window) -> Vec<Event> {
+    events.iter().filter(|e| w.contains(e.ts)).copied().collect()
+}
+
+/// Interactive days and sessions in each of the last weeks, oldest first,
+/// for the weeks the snapshot's data covers.
+fn weekly(events: &[Event], window: &Window, kinds: &KindMap) -> Vec<(NaiveDate, u32, u32)> {
+    // The snapshot's data reaches this far back (see `cache`): weeks
+    // starting earlier would count missing data as no activity.
+    let covered_from = window.start() - i64::from(7 * (WEEKS - 1)) * DAY_SECONDS;
+    (0..WEEKS)
+        .rev()
+        .filter_map(|k| {
+            let end = window.as_of.checked_sub_days(Days::new(u64::from(7 * k)))?;
+            let week = Window::new(end, 7, window.tz);
+            if week.start() < covered_from {
+                return None;
+            }
+            let mut evs = in_window(events, &week);
+            let mut days = [false; 7];
+            for e in &evs {
+                if kinds.class(e.kind).is_interactive()
+                    && let Some(d) = week.day_index(e.ts)
+                {
+                    days[d] = true;
+                }
+            }
+            let interactive_days = days.iter().filter(|d| **d).count() as u32;
+            let sessions = sessions_of(&mut evs, kinds).len() as u32;
+            Some((end, interactive_days, sessions))
+        })
+        .collect()
+}
+
+fn week_chart(page: &Page, weeks: &[(NaiveDate, u32, u32)], which: usize) -> Chart {
+    let (title, desc, name, class) = if which == 0 {
+        ("people.chart.interactive.title", "people.chart.interactive.desc", "people.col.interactive_days", "s0")
+    } else {
+        ("people.chart.sessions.title", "people.chart.sessions.desc", "people.col.sessions", "s1")
+    };
+    let value = |w: &(NaiveDate, u32, u32)| if which == 0 { w.1 } else { w.2 };
+    let categories: Vec<String> = weeks.iter().map(|w| w.0.format("%m-%d").to_string()).collect();
+    let series = [Series {
+        name: page.t(name),
+        class: class.into(),
+        values: weeks.iter().map(|w| f64::from(value(w))).collect(),
+    }];
+    let text = ChartText {
+        title: page.t(title),
+        desc: page.t(desc),
+        x_label: page.t("people.chart.week_ending"),
+        y_label: page.t(name),
+    };
+    Chart {
+        svg: charts::line_chart(&text, &categories, &series, false, None),
+        legend: String::new(),
+        columns: vec![page.t("people.chart.week_ending"), page.t(name)],
+        rows: weeks
+            .iter()
+            .map(|w| ChartRow { label: page.date(&w.0), cells: vec![i18n::integer(i64::from(value(w)))] })
+            .collect(),
+    }
+}
+
+pub async fn show(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    user_id: web::Path<String>,
+    q: web::Query<WindowQuery>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewPeople)?;
+    let as_of = parse_as_of(&q.as_of)?;
+    let window_days = parse_window(&q.window)?;
+    let snapshot = state.cache.get(&state.db, as_of, window_days).await?;
+    let c = &snapshot.computed;
+    // User ids are compared trimmed and lower-cased (spec section 1).
+    let wanted = user_id.trim().to_lowercase();
+    let index = c.data.people.iter().position(|p| p.user_id == wanted).ok_or(WebError::NotFound)?;
+    let result = c
+        .evaluation
+        .results
+        .binary_search_by_key(&index, |r| r.person)
+        .ok()
+        .map(|i| &c.evaluation.results[i])
+        .ok_or(WebError::NotFound)?;
+    let person = &c.data.people[index];
+    let db_id = *c.person_ids.get(index).ok_or(WebError::NotFound)?;
+    let entry = directory::get(&state.db, db_id).await?.unwrap_or_default();
+    audit::record(&state.db, viewer.audit_actor(), "person.view", Some(&format!("person:{db_id}")), None).await?;
+
+    let mut page = Page::new(&viewer, "people", "people.person_title");
+    let name = entry.name.clone().filter(|n| !n.trim().is_empty());
+    page.title = name.clone().unwrap_or_else(|| person.user_id.clone());
+    let window = &c.evaluation.window;
+    let tz = snapshot.settings.timezone;
+    let m = &result.counters;
+    let int = |v: u32| i18n::integer(i64::from(v));
+    let explicit: Vec<(&'static str, String)> = as_of
+        .map(|d| ("as_of", d.to_string()))
+        .into_iter()
+        .chain(window_days.map(|w| ("window", w.to_string())))
+        .collect();
+
+    let none = || page.t("people.none");
+    let text = |v: Option<&str>| v.filter(|s| !s.trim().is_empty()).map(str::to_string).unwrap_or_else(none);
+    let details = vec![
+        Fact { label: page.t("people.col.user_id"), value: person.user_id.clone() },
+        Fact { label: page.t("people.field.email"), value: text(entry.email.as_deref()) },
+        Fact { label: page.t("people.col.department"), value: text(person.department.as_deref()) },
+        Fact { label: page.t("people.field.title"), value: text(entry.title.as_deref()) },
+        Fact { label: page.t("people.field.location"), value: text(entry.location.as_deref()) },
+        Fact {
+            label: page.t("people.field.start_date"),
+            value: entry.start_date.or(person.start_date).map(|d| page.date(&d)).unwrap_or_else(none),
+        },
+        Fact {
+            label: page.t("people.field.onboarding"),
+            value: result.onboarding.map(|d| page.date(&d)).unwrap_or_else(none),
+        },
+    ];
+    let attributes =
+        entry.attributes.iter().map(|(k, v)| Fact { label: k.clone(), value: or_dash(v.clone()) }).collect();
+
+    let metrics = vec![
+        Fact { label: page.t("people.col.active_days"), value: int(m.active_days) },
+        Fact { label: page.t("people.col.interactive_days"), value: int(m.interactive_days) },
+        Fact { label: page.t("people.col.sessions"), value: int(m.sessions) },
+        Fact { label: page.t("people.metric.engaged_sessions"), value: int(m.engaged_sessions) },
+        Fact { label: page.t("people.col.login_depth"), value: or_dash(depth_shown(m.login_depth())) },
+        Fact { label: page.t("people.col.messages_sent"), value: int(m.messages_sent) },
+        Fact {
+            label: page.t("people.col.feature_breadth"),
+            value: page.tf("people.metric.of_five", &[("n", &m.feature_breadth().to_string())]),
+        },
+        Fact {
+            label: page.t("people.col.median_reply_minutes"),
+            value: or_dash(reply_shown(m.median_reply_minutes())),
+        },
+    ];
+    let indicators = c
+        .profile
+        .indicator_keys()
+        .iter()
+        .zip(c.evaluation.indicators(result, &c.profile))
+        .map(|(key, value)| Fact { label: page.t(&format!("people.indicator.{key}")), value: or_dash(value) })
+        .collect();
+
+    let families: Vec<FamilyUse> = Family::ALL
+        .iter()
+        .map(|f| FamilyUse { label: page.t(&format!("people.family.{}", f.name())), used: m.families & f.bit() != 0 })
+        .collect();
+    let families_summary = page.tf("people.families.summary", &[("n", &m.feature_breadth().to_string())]);
+
+    // This person's events, for the weekly series and the sessions.
+    let person_no = index as u32;
+    let events: Vec<Event> = c.data.events.iter().filter(|e| e.person == person_no).copied().collect();
+    let weeks = weekly(&events, window, &c.profile.kinds);
+    let mut window_events = in_window(&events, window);
+    let all_sessions = sessions_of(&mut window_events, &c.profile.kinds);
+    let sessions: Vec<SessionRow> = all_sessions
+        .iter()
+        .rev()
+        .take(RECENT_SESSIONS)
+        .map(|s| {
+            let start = chrono::DateTime::from_timestamp(s.start, 0).map(|d| d.with_timezone(&tz));
+            SessionRow {
+                iso: start.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                start: start
+                    .map(|d| format!("{} {}", page.date(&d.date_naive()), d.format("%H:%M")))
+                    .unwrap_or_default(),
+                minutes: display_f64((s.end - s.start) as f64 / 60.0, 1),
+                engaged: s.engaged,
+                events: int(s.events),
+            }
+        })
+        .collect();
+    let sessions_note = if all_sessions.len() > RECENT_SESSIONS {
+        page.tf(
+            "people.sessions.some",
+            &[("n", &RECENT_SESSIONS.to_string()), ("total", &i18n::integer(all_sessions.len() as i64))],
+        )
+    } else {
+        page.tf("people.sessions.all", &[("total", &i18n::integer(all_sessions.len() as i64))])
+    };
+
+    let template = PersonPage {
+        user_id: person.user_id.clone(),
+        context: page.tf(
+            "people.context",
+            &[
+                ("date", &page.date(&window.as_of)),
+                ("days", &window.days.to_string()),
+                ("profile", &page.t(&format!("profile.{}", c.profile.id.as_str()))),
+            ],
+        ),
+        back_href: with_query("/people", &explicit),
+        details,
+        attributes,
+        tier: result.tier.as_str(),
+        tier_label: page.t(&format!("tier.{}", result.tier.as_str())),
+        reason: tier_reason(&page, result, &c.profile),
+        metrics,
+        indicators,
+        interactive_chart: week_chart(&page, &weeks, 0),
+        sessions_chart: week_chart(&page, &weeks, 1),
+        families,
+        families_summary,
+        sessions,
+        sessions_note,
+        timezone: tz.name().to_string(),
+        name,
+        page,
+    };
+    html(&template)
+}
