@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod decimal;
 pub mod demo;
 pub mod evaluation;
+pub mod facts;
 pub mod kind;
 pub mod metrics;
 pub mod privacy;

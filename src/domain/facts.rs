@@ -1,0 +1,85 @@
+//! Per-person facts from aggregated sources (platform admin exports: Teams,
+//! Slack, Feishu, Google Chat). They carry totals for a period or a day,
+//! not events: no sessions (so no login depth) and no channels (so no reply
+//! speed). What they give is kept; what they do not give stays `None` and is
+//! shown as "not available from this source", never as zero.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+
+/// Where a fact came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FactSource {
+    /// Microsoft Teams user activity user detail (CSV, a 7/30/90/180-day period).
+    Teams,
+    /// Slack member analytics dashboard export (CSV, a period from the file name).
+    SlackDashboard,
+    /// Slack `admin.analytics.getFile` member data (NDJSON, one row per person per day).
+    SlackApi,
+    /// Feishu / Lark `admin_user_stats` (JSON rows, per person per day).
+    Feishu,
+    /// Google Workspace user usage report, chat parameters (rolling 28 days per date).
+    GoogleChat,
+}
+
+impl FactSource {
+    pub const ALL: [FactSource; 5] =
+        [FactSource::Teams, FactSource::SlackDashboard, FactSource::SlackApi, FactSource::Feishu, FactSource::GoogleChat];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactSource::Teams => "teams",
+            FactSource::SlackDashboard => "slack_dashboard",
+            FactSource::SlackApi => "slack_api",
+            FactSource::Feishu => "feishu",
+            FactSource::GoogleChat => "google_chat",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FactSource> {
+        FactSource::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+impl fmt::Display for FactSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One person's totals over `start..=end` (one day for daily sources).
+/// Counts are `None` where the source does not report them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeriodFact {
+    /// Line (or record) in the file, for error messages.
+    pub line: u64,
+    /// Lower-cased UPN / e-mail / user id.
+    pub user_id: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// Days with any activity in the period, where the source says.
+    pub active_days: Option<u32>,
+    /// Messages sent or posted (chat, channel posts, replies).
+    pub messages: Option<u32>,
+    pub reactions: Option<u32>,
+    /// Voice calls (and huddles).
+    pub calls: Option<u32>,
+    /// Meetings, video calls, screen sharing.
+    pub meetings: Option<u32>,
+    pub files: Option<u32>,
+    /// Documents created or edited.
+    pub docs: Option<u32>,
+    /// Conversations or messages read.
+    pub reads: Option<u32>,
+    /// Present without interaction (Teams "Has Other Action" with nothing
+    /// else, Slack or Feishu "active" with zero counts).
+    pub passive: bool,
+    pub last_active: Option<NaiveDate>,
+    /// The source hid the person's identity (e.g. Teams concealed names).
+    pub anonymised: bool,
+    pub deleted: bool,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub department: Option<String>,
+}
