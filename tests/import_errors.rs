@@ -54,6 +54,10 @@ async fn every_bad_input_is_refused_with_its_place_and_stores_nothing() {
     let f = write(d, "badtime.csv", format!("{prefix}u5,31/02/2026 10:00,login\n").as_bytes());
     assert_rejected(&t, &f, &["badtime.csv:4:", "column `timestamp`", "expected RFC 3339"]).await;
 
+    // Windows line endings count lines the same way.
+    let f = write(d, "crlf.csv", format!("{prefix}u5,31/02/2026 10:00,login\n").replace('\n', "\r\n").as_bytes());
+    assert_rejected(&t, &f, &["crlf.csv:4:", "column `timestamp`"]).await;
+
     let f = write(d, "noid.csv", format!("{prefix}  ,2026-05-01T10:00:00Z,login\n").as_bytes());
     assert_rejected(&t, &f, &["noid.csv:4:", "column `user_id`", "empty user id"]).await;
 

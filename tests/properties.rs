@@ -37,7 +37,7 @@ proptest! {
         let people: Vec<Person> = (0..4).map(|i| Person { user_id: format!("p{i}"), ..Person::default() }).collect();
         let window = Window::new(NaiveDate::from_ymd_opt(2026, 6, 5).unwrap(), 28, chrono_tz::Asia::Shanghai);
         let kinds = KindMap::default();
-        let a = compute_counters(&Dataset { people: people.clone(), events: events.clone() }, &window, &kinds);
+        let a = compute_counters(&Dataset { people: people.clone(), events: events.clone(), facts: vec![] }, &window, &kinds);
         let mut shuffled = events;
         // A deterministic shuffle driven by the generated seed.
         let mut state = seed | 1;
@@ -45,7 +45,7 @@ proptest! {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17;
             shuffled.swap(i, (state % (i as u64 + 1)) as usize);
         }
-        let b = compute_counters(&Dataset { people, events: shuffled }, &window, &kinds);
+        let b = compute_counters(&Dataset { people, events: shuffled, facts: vec![] }, &window, &kinds);
         prop_assert_eq!(a, b);
     }
 }

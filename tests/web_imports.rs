@@ -51,9 +51,10 @@ async fn directory_then_events_show_summaries_and_history() {
 
     let (status, body) = admin.get("/imports").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body.matches("enctype=\"multipart/form-data\"").count(), 2);
-    assert_eq!(body.matches("data-upload").count(), 2);
-    assert_eq!(body.matches("<progress hidden").count(), 2);
+    // Directory, events, platform exports.
+    assert_eq!(body.matches("enctype=\"multipart/form-data\"").count(), 3);
+    assert_eq!(body.matches("data-upload").count(), 3);
+    assert_eq!(body.matches("<progress hidden").count(), 3);
     assert!(body.contains("name=\"files\" multiple"), "several event files at once");
     assert!(body.contains("Nothing has been imported yet."));
 

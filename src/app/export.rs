@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::evaluate::Computed;
 use crate::domain::decimal::Ratio;
-use crate::domain::evaluation::Summary;
+use crate::domain::evaluation::{PersonResult, Summary};
 use crate::domain::tier::Tier;
 
 pub const LEADING_COLUMNS: [&str; 10] = [
@@ -25,36 +25,70 @@ pub const LEADING_COLUMNS: [&str; 10] = [
     "median_reply_minutes",
 ];
 
+/// The model's metrics of one result as shown (spec section 7 order, from
+/// `active_days` to `median_reply_minutes`); `None` where the person's
+/// source does not give the metric (aggregated sources: no sessions, no
+/// reply speed), which is never shown as zero.
+pub fn shown_metrics(r: &PersonResult) -> [Option<String>; 8] {
+    let m = &r.counters;
+    match &r.aggregated {
+        Some(a) => [
+            a.active_days.map(|n| n.to_string()),
+            a.interactive_days.map(|n| n.to_string()),
+            None,
+            None,
+            None,
+            Some(a.messages.to_string()),
+            Some(a.feature_breadth().to_string()),
+            None,
+        ],
+        None => [
+            Some(m.active_days.to_string()),
+            Some(m.interactive_days.to_string()),
+            Some(m.sessions.to_string()),
+            Some(m.engaged_sessions.to_string()),
+            Some(m.login_depth().map(|d| d.display(3)).unwrap_or_default()),
+            Some(m.messages_sent.to_string()),
+            Some(m.feature_breadth().to_string()),
+            Some(m.median_reply_minutes().map(|d| d.display(1)).unwrap_or_default()),
+        ],
+    }
+}
+
 /// Column names, then one row of shown values per listed person.
 pub fn table(c: &Computed) -> (Vec<String>, Vec<Vec<String>>) {
     let mut header: Vec<String> = LEADING_COLUMNS.iter().map(|s| s.to_string()).collect();
     header.push("department".into());
     header.extend(c.profile.indicator_keys().iter().map(|s| s.to_string()));
+    header.push("source".into());
     let rows = c
         .evaluation
         .results
         .iter()
         .map(|r| {
             let person = &c.data.people[r.person];
-            let m = &r.counters;
-            let mut row = vec![
-                person.user_id.clone(),
-                r.tier.to_string(),
-                m.active_days.to_string(),
-                m.interactive_days.to_string(),
-                m.sessions.to_string(),
-                m.engaged_sessions.to_string(),
-                m.login_depth().map(|d| d.display(3)).unwrap_or_default(),
-                m.messages_sent.to_string(),
-                m.feature_breadth().to_string(),
-                m.median_reply_minutes().map(|d| d.display(1)).unwrap_or_default(),
-                person.department.clone().unwrap_or_default(),
-            ];
-            row.extend(c.evaluation.indicators(r, &c.profile));
+            let mut row = vec![person.user_id.clone(), r.tier.to_string()];
+            row.extend(shown_metrics(r).into_iter().map(Option::unwrap_or_default));
+            row.push(person.department.clone().unwrap_or_default());
+            if r.aggregated.is_some() {
+                row.extend(c.profile.indicator_keys().iter().map(|_| String::new()));
+            } else {
+                row.extend(c.evaluation.indicators(r, &c.profile));
+            }
+            row.push(source_label(r));
             row
         })
         .collect();
     (header, rows)
+}
+
+/// Where a row's metrics come from: `events`, or the aggregated sources
+/// joined with `+`.
+pub fn source_label(r: &PersonResult) -> String {
+    match &r.aggregated {
+        Some(a) => a.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("+"),
+        None => "events".to_string(),
+    }
 }
 
 pub fn write_csv(c: &Computed, out: impl Write) -> Result<()> {
@@ -73,7 +107,7 @@ fn json_value(column: &str, value: String) -> Value {
     if value.is_empty() {
         return Value::Null;
     }
-    if matches!(column, "user_id" | "tier" | "department") {
+    if matches!(column, "user_id" | "tier" | "department" | "source") {
         return Value::String(value);
     }
     if let Ok(n) = value.parse::<i64>() {

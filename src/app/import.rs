@@ -19,6 +19,9 @@ use crate::storage::{Db, Tx, now};
 
 use super::settings::DATA_VERSION_KEY;
 
+/// A PostgreSQL import adding this many rows refreshes the table statistics.
+const ANALYZE_AFTER_ROWS: u64 = 100_000;
+
 /// Events read per database round.
 const BATCH: usize = 8_000;
 /// Directory rows per database round.
@@ -36,7 +39,7 @@ pub enum ImportError {
 
 /// Runs `work` in a transaction; on any error rolls back and records the
 /// failure in the import history.
-async fn transactional<F>(db: &Db, source: &str, file: &str, work: F) -> Result<ImportSummary, ImportError>
+pub(super) async fn transactional<F>(db: &Db, source: &str, file: &str, work: F) -> Result<ImportSummary, ImportError>
 where
     F: AsyncFnOnce(&mut Tx, i64) -> Result<ImportSummary, ImportError>,
 {
@@ -64,7 +67,7 @@ where
         }
     }
     .await;
-    if result.is_ok()
+    if result.as_ref().is_ok_and(|s| s.events_added >= ANALYZE_AFTER_ROWS)
         && let Db::Postgres(pool) = db
     {
         // Fresh statistics keep window reads on the index after a big import.
@@ -89,47 +92,14 @@ async fn bump_data_version(tx: &mut Tx) -> anyhow::Result<()> {
 /// Imports one events file (CSV or NDJSON, maybe gzipped).
 pub async fn import_events(db: &Db, tz: Tz, input: Input) -> Result<ImportSummary, ImportError> {
     let file = input.name.clone();
-    let mut reader = match EventReader::new(input, tz) {
+    let reader = match EventReader::new(input, tz) {
         Ok(r) => r,
         Err(e) => {
             let _ = imports::record_failure(db, "events", &file, now(), &e.to_string()).await;
             return Err(e.into());
         }
     };
-    let file_name = file.clone();
-    transactional(db, "events", &file, async move |tx: &mut Tx, import_id: i64| {
-        let storage = |e: anyhow::Error| ImportError::Storage { file: file_name.clone(), source: e };
-        let mut state = EventImport::new(tx).await.map_err(storage)?;
-        // Parsing runs on its own thread, a batch or two ahead of the
-        // database, so the two overlap.
-        let (sender, mut batches) = tokio::sync::mpsc::channel::<Result<Vec<RawEvent>, InputError>>(2);
-        let parser = tokio::task::spawn_blocking(move || {
-            loop {
-                let mut batch = Vec::with_capacity(BATCH);
-                for item in reader.by_ref().take(BATCH) {
-                    match item {
-                        Ok(e) => batch.push(e),
-                        Err(e) => {
-                            let _ = sender.blocking_send(Err(e));
-                            return;
-                        }
-                    }
-                }
-                if batch.is_empty() || sender.blocking_send(Ok(batch)).is_err() {
-                    return;
-                }
-            }
-        });
-        while let Some(batch) = batches.recv().await {
-            state.store(tx, import_id, &batch?).await.map_err(storage)?;
-        }
-        parser.await.map_err(|e| storage(e.into()))?;
-        people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
-        state.summary.file_name = file_name.clone();
-        state.summary.source = "events".into();
-        Ok(state.summary)
-    })
-    .await
+    import_event_records(db, &file, reader).await
 }
 
 /// What an events import keeps between batches: name-to-id caches (bounded
@@ -208,26 +178,114 @@ impl EventImport {
 /// only the columns the file carries are changed.
 pub async fn import_people(db: &Db, input: Input) -> Result<ImportSummary, ImportError> {
     let file = input.name.clone();
-    let mut reader = match DirectoryReader::new(input) {
+    let reader = match DirectoryReader::new(input) {
         Ok(r) => r,
         Err(e) => {
             let _ = imports::record_failure(db, "people", &file, now(), &e.to_string()).await;
             return Err(e.into());
         }
     };
-    let file_name = file.clone();
-    transactional(db, "people", &file, async move |tx: &mut Tx, _import_id: i64| {
+    let shape = DirectoryShape {
+        columns: DIRECTORY_COLUMNS.iter().copied().filter(|c| reader_has(&reader, c)).collect(),
+        attribute_columns: reader.attribute_columns().iter().map(|s| s.to_string()).collect(),
+    };
+    import_directory_records(db, &file, shape, reader).await
+}
+
+fn reader_has(reader: &DirectoryReader, column: &str) -> bool {
+    reader.has_column(column)
+}
+
+/// Imports events already parsed (the push API's valid lines) in one
+/// transaction, recorded in the history under `source` and `name`.
+/// De-duplication is the files' rule, so storing the same batch twice
+/// changes nothing the second time.
+pub async fn import_event_batch(
+    db: &Db,
+    source: &str,
+    name: &str,
+    events: &[RawEvent],
+) -> Result<ImportSummary, ImportError> {
+    let (source_name, file_name) = (source.to_string(), name.to_string());
+    transactional(db, source, name, async move |tx: &mut Tx, import_id: i64| {
         let storage = |e: anyhow::Error| ImportError::Storage { file: file_name.clone(), source: e };
-        let shape = DirectoryShape {
-            columns: DIRECTORY_COLUMNS.iter().copied().filter(|c| reader_has(&reader, c)).collect(),
-            attribute_columns: reader.attribute_columns().iter().map(|s| s.to_string()).collect(),
-        };
-        let mut summary = ImportSummary { source: "people".into(), file_name: file_name.clone(), ..Default::default() };
+        let mut state = EventImport::new(tx).await.map_err(storage)?;
+        for batch in events.chunks(BATCH) {
+            state.store(tx, import_id, batch).await.map_err(storage)?;
+        }
+        people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
+        state.summary.file_name = file_name.clone();
+        state.summary.source = source_name;
+        Ok(state.summary)
+    })
+    .await
+}
+
+/// Imports event records from any reader (a standard file, a mapped one) as
+/// one file: one transaction, recorded in the history as `events` under
+/// `file_name`. The records are read on a blocking thread, a batch or two
+/// ahead of the database, so the two overlap.
+pub async fn import_event_records<I>(db: &Db, file_name: &str, records: I) -> Result<ImportSummary, ImportError>
+where
+    I: Iterator<Item = Result<RawEvent, InputError>> + Send + 'static,
+{
+    let mut records = records;
+    let name = file_name.to_string();
+    transactional(db, "events", file_name, async move |tx: &mut Tx, import_id: i64| {
+        let storage = |e: anyhow::Error| ImportError::Storage { file: name.clone(), source: e };
+        let mut state = EventImport::new(tx).await.map_err(storage)?;
+        let (sender, mut batches) = tokio::sync::mpsc::channel::<Result<Vec<RawEvent>, InputError>>(2);
+        let parser = tokio::task::spawn_blocking(move || {
+            loop {
+                let mut batch = Vec::with_capacity(BATCH);
+                for item in records.by_ref().take(BATCH) {
+                    match item {
+                        Ok(e) => batch.push(e),
+                        Err(e) => {
+                            let _ = sender.blocking_send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                if batch.is_empty() || sender.blocking_send(Ok(batch)).is_err() {
+                    return;
+                }
+            }
+        });
+        while let Some(batch) = batches.recv().await {
+            state.store(tx, import_id, &batch?).await.map_err(storage)?;
+        }
+        parser.await.map_err(|e| storage(e.into()))?;
+        people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
+        state.summary.file_name = name.clone();
+        state.summary.source = "events".into();
+        Ok(state.summary)
+    })
+    .await
+}
+
+/// Imports directory rows from any reader as one file, recorded in the
+/// history as `people` under `file_name`. `shape` names the columns the
+/// file carries: only those are changed for people already known.
+pub async fn import_directory_records<I>(
+    db: &Db,
+    file_name: &str,
+    shape: DirectoryShape,
+    records: I,
+) -> Result<ImportSummary, ImportError>
+where
+    I: Iterator<Item = Result<DirectoryRow, InputError>> + Send,
+{
+    let mut records = records;
+    let name = file_name.to_string();
+    transactional(db, "people", file_name, async move |tx: &mut Tx, _import_id: i64| {
+        let storage = |e: anyhow::Error| ImportError::Storage { file: name.clone(), source: e };
+        let mut summary = ImportSummary { source: "people".into(), file_name: name.clone(), ..Default::default() };
         let mut seen: HashSet<String> = HashSet::new();
         let mut batch: Vec<DirectoryRow> = Vec::with_capacity(PEOPLE_BATCH);
         loop {
             batch.clear();
-            for item in reader.by_ref().take(PEOPLE_BATCH) {
+            for item in records.by_ref().take(PEOPLE_BATCH) {
                 let row = item?;
                 summary.rows_read += 1;
                 // A later row for the same person wins.
@@ -248,6 +306,41 @@ pub async fn import_people(db: &Db, input: Input) -> Result<ImportSummary, Impor
     .await
 }
 
-fn reader_has(reader: &DirectoryReader, column: &str) -> bool {
-    reader.has_column(column)
+/// Imports one CSV file (maybe gzipped) through a column mapping, as an
+/// events or a directory file by the mapping's target. `tz` reads naive
+/// times when the mapping names no zone. All-or-nothing, like any file.
+pub async fn import_mapped(
+    db: &Db,
+    tz: Tz,
+    input: Input,
+    mapping: &crate::domain::mapping::Mapping,
+) -> Result<ImportSummary, ImportError> {
+    use crate::domain::mapping::Target;
+    use crate::ingest::mapped::{MappedEvents, MappedPeople};
+    let file = input.name.clone();
+    let failed = async |e: InputError| {
+        let _ = imports::record_failure(db, mapping.target.as_str(), &file, now(), &e.to_string()).await;
+        Err(ImportError::Input(e))
+    };
+    match mapping.target {
+        Target::Events => match MappedEvents::new(input, mapping, tz) {
+            Ok(records) => import_event_records(db, &file, records).await,
+            Err(e) => failed(e).await,
+        },
+        Target::People => match MappedPeople::new(input, mapping, tz) {
+            Ok(records) => {
+                let fields = records.fields();
+                let shape = DirectoryShape {
+                    columns: DIRECTORY_COLUMNS
+                        .iter()
+                        .copied()
+                        .filter(|c| fields.iter().any(|f| f.as_str() == *c))
+                        .collect(),
+                    attribute_columns: records.attribute_columns(),
+                };
+                import_directory_records(db, &file, shape, records).await
+            }
+            Err(e) => failed(e).await,
+        },
+    }
 }

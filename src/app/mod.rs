@@ -5,4 +5,5 @@ pub mod accounts;
 pub mod evaluate;
 pub mod export;
 pub mod import;
+pub mod import_facts;
 pub mod settings;

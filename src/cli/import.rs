@@ -9,12 +9,16 @@ use chrono::DateTime;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::ImportCommand;
-use crate::app::import::{ImportError, import_events, import_people};
+use crate::app::import::{ImportError, import_events, import_mapped, import_people};
+use crate::app::import_facts::import_facts;
 use crate::app::settings;
+use crate::domain::mapping::{Mapping, Target, describe};
 use crate::ingest::InputError;
 use crate::ingest::source::open;
-use crate::storage::Db;
+use crate::ingest::vendor::{VendorFormat, VendorOptions};
 use crate::storage::imports::ImportSummary;
+use crate::storage::{Db, mappings};
+use chrono::NaiveDate;
 
 /// A progress bar over the file's bytes, drawn only on a terminal.
 fn progress(path: &Path) -> ProgressBar {
@@ -54,25 +58,95 @@ fn print_summary(s: &ImportSummary) {
                 println!("    {kind}: {n}");
             }
         }
-    } else {
+    } else if s.source == "people" {
         println!("  people created      {}", s.people_created);
         println!("  people updated      {}", s.people_updated);
+    } else {
+        println!("  source              {}", s.source);
+        println!("  facts added         {}", s.events_added);
+        println!("  facts already known {}", s.duplicates_skipped);
+        println!("  people created      {}", s.people_created);
+        println!("  period covered      {} .. {}", time(s.first_ts), time(s.last_ts));
+        println!("  sessions, login depth and reply speed are not available from this source");
     }
 }
 
-pub async fn run(db: &Db, cmd: ImportCommand) -> Result<ExitCode> {
-    let files = match &cmd {
-        ImportCommand::People { file } => vec![file.clone()],
-        ImportCommand::Events { files } => files.clone(),
+/// What a command imports.
+#[derive(Clone, Copy)]
+enum Kind<'a> {
+    People,
+    Events,
+    /// A CSV file in any layout, through a column mapping preset.
+    Mapped(&'a Mapping),
+    Slack,
+    /// A platform export, of this format or detected.
+    Vendor(Option<VendorFormat>),
+}
+
+/// `FROM..TO` as two dates.
+fn parse_period(s: &str) -> Result<(NaiveDate, NaiveDate), String> {
+    let (a, b) = s.split_once("..").ok_or_else(|| format!("`{s}` is not a period; expected YYYY-MM-DD..YYYY-MM-DD"))?;
+    let date = |d: &str| {
+        NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| format!("`{d}` is not a date (YYYY-MM-DD)"))
     };
+    let (from, to) = (date(a)?, date(b)?);
+    if from > to {
+        return Err(format!("the period {s} ends before it starts"));
+    }
+    Ok((from, to))
+}
+
+pub async fn run(db: &Db, cmd: ImportCommand) -> Result<ExitCode> {
+    let (files, kind, period) = match &cmd {
+        ImportCommand::People { file, .. } => (vec![file.clone()], Kind::People, None),
+        ImportCommand::Events { files, .. } => (files.clone(), Kind::Events, None),
+        ImportCommand::Teams { files } => (files.clone(), Kind::Vendor(Some(VendorFormat::Teams)), None),
+        ImportCommand::Slack { files, period } => (files.clone(), Kind::Slack, period.clone()),
+        ImportCommand::Feishu { files } => (files.clone(), Kind::Vendor(Some(VendorFormat::Feishu)), None),
+        ImportCommand::GoogleChat { files } => (files.clone(), Kind::Vendor(Some(VendorFormat::GoogleChat)), None),
+        ImportCommand::Auto { files, period } => (files.clone(), Kind::Vendor(None), period.clone()),
+    };
+    let period = match period.as_deref().map(parse_period).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: --period: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let options = VendorOptions { period };
     let tz = settings::load(db).await?.timezone;
+    let mapping = match &cmd {
+        ImportCommand::People { mapping: Some(name), .. } => Some(load_mapping(db, name, Target::People).await?),
+        ImportCommand::Events { mapping: Some(name), .. } => Some(load_mapping(db, name, Target::Events).await?),
+        _ => None,
+    };
+    let mapping = match mapping {
+        Some(Err(e)) => {
+            eprintln!("error: --mapping: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Some(Ok(m)) => Some(m),
+        None => None,
+    };
+    let kind = mapping.as_ref().map_or(kind, Kind::Mapped);
     for path in files {
         let result = match open_file(&path) {
             Err(e) => Err(ImportError::Input(e)),
             Ok((input, bar)) => {
-                let r = match cmd {
-                    ImportCommand::People { .. } => import_people(db, input).await,
-                    ImportCommand::Events { .. } => import_events(db, tz, input).await,
+                let r = match kind {
+                    Kind::People => import_people(db, input).await,
+                    Kind::Events => import_events(db, tz, input).await,
+                    Kind::Mapped(mapping) => import_mapped(db, tz, input, mapping).await,
+                    Kind::Slack => {
+                        // Either Slack format: the dashboard CSV or the API rows.
+                        let format = if path.to_string_lossy().to_lowercase().contains(".csv") {
+                            VendorFormat::SlackDashboard
+                        } else {
+                            VendorFormat::SlackApi
+                        };
+                        import_facts(db, input, Some(format), &options).await
+                    }
+                    Kind::Vendor(format) => import_facts(db, input, format, &options).await,
                 };
                 bar.finish_and_clear();
                 r
@@ -88,4 +162,28 @@ pub async fn run(db: &Db, cmd: ImportCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The mapping preset `name`, checked to be valid and to map files of
+/// `target`; the reason it cannot be used otherwise.
+async fn load_mapping(db: &Db, name: &str, target: Target) -> Result<Result<Mapping, String>> {
+    let Some(preset) = mappings::find(db, name).await? else {
+        let names: Vec<String> = mappings::list(db).await?.into_iter().map(|p| format!("`{}`", p.name)).collect();
+        let known = if names.is_empty() {
+            "none is saved yet; save one in the browser (Imports, Map the columns of another file)".to_string()
+        } else {
+            format!("the saved presets are {}", names.join(", "))
+        };
+        return Ok(Err(format!("no column mapping preset is named `{name}`; {known}")));
+    };
+    if preset.target != target {
+        return Ok(Err(format!(
+            "the column mapping preset `{name}` maps {} files, not {target}; use `undercurrent import {} --mapping {name}`",
+            preset.target, preset.target
+        )));
+    }
+    if let Err(problems) = preset.mapping.validate() {
+        return Ok(Err(format!("the column mapping preset `{name}` is not valid: {}", describe(&problems))));
+    }
+    Ok(Ok(preset.mapping))
 }

@@ -77,11 +77,50 @@ pub enum UserCommand {
 #[derive(Subcommand, Debug)]
 pub enum ImportCommand {
     /// Import a directory CSV (user_id required; name, email, department, title, location, start_date; other columns kept as attributes).
-    People { file: PathBuf },
+    People {
+        file: PathBuf,
+        /// Read the file through the saved column mapping preset NAME (any CSV layout).
+        #[arg(long, value_name = "NAME")]
+        mapping: Option<String>,
+    },
     /// Import event files: CSV or NDJSON, optionally gzipped. Each file is all-or-nothing.
     Events {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Read the files (CSV) through the saved column mapping preset NAME, e.g. a DingTalk or WeCom export.
+        #[arg(long, value_name = "NAME")]
+        mapping: Option<String>,
+    },
+    /// Import Microsoft Teams user activity user detail exports (CSV).
+    Teams {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Import Slack member analytics: the dashboard CSV or admin.analytics.getFile NDJSON(.gz).
+    Slack {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The dashboard export's period, YYYY-MM-DD..YYYY-MM-DD, when the file name does not carry it.
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// Import Feishu / Lark admin_user_stats rows (NDJSON or a JSON array).
+    Feishu {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Import Google Workspace user usage reports (chat parameters).
+    GoogleChat {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Import platform exports, recognising Teams, Slack, Feishu or Google Chat from the header.
+    Auto {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// A Slack dashboard export's period, YYYY-MM-DD..YYYY-MM-DD, when the file name does not carry it.
+        #[arg(long)]
+        period: Option<String>,
     },
 }
 

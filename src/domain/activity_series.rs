@@ -53,7 +53,8 @@ pub fn active_in_last(data: &Dataset, window: &Window, days: u32) -> u32 {
 pub fn breadth_distribution<'a>(results: impl Iterator<Item = &'a PersonResult>) -> [u32; 6] {
     let mut out = [0u32; 6];
     for r in results.filter(|r| r.tier != Tier::New) {
-        out[(r.counters.feature_breadth() as usize).min(5)] += 1;
+        let breadth = r.aggregated.as_ref().map_or(r.counters.feature_breadth(), |a| a.feature_breadth());
+        out[(breadth as usize).min(5)] += 1;
     }
     out
 }
@@ -89,6 +90,7 @@ mod tests {
         let data = Dataset {
             people: vec![Person::default(), Person::default(), Person::default()],
             events: vec![day(0, 0), day(0, 0), day(0, 1), day(6, 1), day(6, 2), day(3, 2)],
+            facts: vec![],
         };
         assert_eq!(daily_active(&data, &window), vec![2, 0, 0, 1, 0, 0, 2]);
         assert_eq!(active_in_last(&data, &window, 1), 2);

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use super::aggregated::{Aggregated, FactRow, aggregate, classify as classify_aggregated};
 use super::calendar::{Window, local_day};
 use super::decimal::Ratio;
 use super::metrics::{Counters, Dataset, compute_counters};
@@ -19,6 +20,19 @@ pub struct PersonResult {
     pub tier: Tier,
     pub onboarding: Option<NaiveDate>,
     pub counters: Counters,
+    /// Set when the person has no event in the window but facts from
+    /// aggregated sources: the metrics come from those.
+    pub aggregated: Option<Aggregated>,
+}
+
+impl PersonResult {
+    /// Seen at all in the window: what a login rate counts.
+    pub fn is_active(&self) -> bool {
+        match &self.aggregated {
+            Some(a) => a.present,
+            None => self.counters.active_days >= 1,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -31,6 +45,12 @@ pub struct Evaluation {
 /// Evaluates everyone in `data` as of the window's date under a profile.
 pub fn evaluate(data: &Dataset, window: &Window, profile: &Profile) -> Evaluation {
     let counters = compute_counters(data, window, &profile.kinds);
+    let mut facts: Vec<Vec<&FactRow>> = vec![Vec::new(); data.people.len()];
+    for f in &data.facts {
+        if let Some(list) = facts.get_mut(f.person as usize) {
+            list.push(f);
+        }
+    }
     let results = counters
         .into_iter()
         .enumerate()
@@ -41,8 +61,15 @@ pub fn evaluate(data: &Dataset, window: &Window, profile: &Profile) -> Evaluatio
             if !is_listed(onboarding, window.as_of) {
                 return None;
             }
-            let tier = classify(&counters, onboarding, window.as_of, profile.grace_days, &profile.deep);
-            Some(PersonResult { person: i, tier, onboarding, counters })
+            let aggregated = if counters.events == 0 { aggregate(&facts[i], window) } else { None };
+            let tier = match &aggregated {
+                Some(a) => match classify(&counters, onboarding, window.as_of, profile.grace_days, &profile.deep) {
+                    Tier::New => Tier::New,
+                    _ => classify_aggregated(a, &profile.aggregated),
+                },
+                None => classify(&counters, onboarding, window.as_of, profile.grace_days, &profile.deep),
+            };
+            Some(PersonResult { person: i, tier, onboarding, counters, aggregated })
         })
         .collect();
     Evaluation { window: window.clone(), results }
@@ -71,7 +98,7 @@ impl Summary {
             *tier_counts.entry(r.tier).or_default() += 1;
             if r.tier != Tier::New {
                 base += 1;
-                logged_in += u32::from(r.counters.active_days >= 1);
+                logged_in += u32::from(r.is_active());
                 deep += u32::from(r.tier == Tier::Deep);
             }
         }

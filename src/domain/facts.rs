@@ -24,8 +24,13 @@ pub enum FactSource {
 }
 
 impl FactSource {
-    pub const ALL: [FactSource; 5] =
-        [FactSource::Teams, FactSource::SlackDashboard, FactSource::SlackApi, FactSource::Feishu, FactSource::GoogleChat];
+    pub const ALL: [FactSource; 5] = [
+        FactSource::Teams,
+        FactSource::SlackDashboard,
+        FactSource::SlackApi,
+        FactSource::Feishu,
+        FactSource::GoogleChat,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -75,6 +75,8 @@ pub struct Person {
 pub struct Dataset {
     pub people: Vec<Person>,
     pub events: Vec<Event>,
+    /// Facts from aggregated sources ending inside the window.
+    pub facts: Vec<super::aggregated::FactRow>,
 }
 
 impl Dataset {

@@ -27,7 +27,7 @@ fn people(n: usize) -> Vec<Person> {
 }
 
 fn counters(events: Vec<Event>, n: usize, window: &Window) -> Vec<Counters> {
-    compute_counters(&Dataset { people: people(n), events }, window, &KindMap::default())
+    compute_counters(&Dataset { people: people(n), events, facts: vec![] }, window, &KindMap::default())
 }
 
 #[test]

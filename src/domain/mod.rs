@@ -4,12 +4,14 @@
 pub mod account;
 pub mod activity_series;
 pub mod adoption;
+pub mod aggregated;
 pub mod calendar;
 pub mod decimal;
 pub mod demo;
 pub mod evaluation;
 pub mod facts;
 pub mod kind;
+pub mod mapping;
 pub mod metrics;
 pub mod privacy;
 pub mod profile;

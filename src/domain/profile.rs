@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use super::aggregated::AggregatedRule;
 use super::decimal::{Ratio, display_f64};
 use super::kind::{Class, Family, Kind, KindMap};
 use super::metrics::Counters;
@@ -48,6 +49,8 @@ pub struct Profile {
     pub window_days: u32,
     pub grace_days: u32,
     pub deep: DeepRule,
+    /// The tier rule for people known only from aggregated sources.
+    pub aggregated: AggregatedRule,
     pub kinds: KindMap,
 }
 
@@ -63,7 +66,14 @@ impl Profile {
                 kinds.set(Kind::ASSIGNMENT_SUBMITTED, Class::Interactive(Some(Family::Docs)));
             }
         }
-        Profile { id, window_days: 28, grace_days: 14, deep: DeepRule::default(), kinds }
+        Profile {
+            id,
+            window_days: 28,
+            grace_days: 14,
+            deep: DeepRule::default(),
+            aggregated: AggregatedRule::default(),
+            kinds,
+        }
     }
 
     /// The key indicators' column names, in export order.

@@ -26,6 +26,14 @@ pub const SETTINGS: &[SettingDef] = &[
     SettingDef { key: "deep.min_interactive_days", help: "deep rule: at least this many interactive days" },
     SettingDef { key: "deep.min_feature_breadth", help: "deep rule: at least this many feature families (0-5)" },
     SettingDef { key: "deep.min_login_depth", help: "deep rule: login depth at least this (0-1, e.g. 0.5)" },
+    SettingDef {
+        key: "aggregated.min_active_days",
+        help: "aggregated sources: deep needs at least this many (interactive) days",
+    },
+    SettingDef {
+        key: "aggregated.min_feature_breadth",
+        help: "aggregated sources: deep needs at least this many feature families",
+    },
     SettingDef { key: "privacy_floor", help: "smallest group an aggregate may show to a manager (1-1000)" },
 ];
 
@@ -71,6 +79,8 @@ pub fn validate(key: &str, value: &str) -> Result<String, String> {
             _ => Err(format!("`{value}` is not a decimal from 0 to 1 (for example 0.5)")),
         },
         "privacy_floor" => number(value, 1, 1000).map(|n| n.to_string()),
+        "aggregated.min_active_days" => number(value, 0, 366).map(|n| n.to_string()),
+        "aggregated.min_feature_breadth" => number(value, 0, 5).map(|n| n.to_string()),
         k if k.starts_with(KIND_PREFIX) && k.len() > KIND_PREFIX.len() => Class::parse(value)
             .map(|c| c.to_string())
             .ok_or_else(|| format!("`{value}` is not a class; expected passive, interactive or interactive:FAMILY (text, voice, video, files, docs)")),
@@ -113,6 +123,12 @@ impl OrgSettings {
             let class = Class::parse(value).ok_or_else(|| format!("setting {key}: `{value}` is not a class"))?;
             profile.kinds.set_by_name(kind, class);
         }
+        if let Some(v) = get("aggregated.min_active_days")? {
+            profile.aggregated.min_active_days = as_u32(v);
+        }
+        if let Some(v) = get("aggregated.min_feature_breadth")? {
+            profile.aggregated.min_feature_breadth = as_u32(v);
+        }
         let privacy_floor = get("privacy_floor")?.map(as_u32).unwrap_or(DEFAULT_PRIVACY_FLOOR);
         Ok(OrgSettings { timezone, profile, privacy_floor })
     }
@@ -128,6 +144,8 @@ impl OrgSettings {
             ("deep.min_interactive_days", p.deep.min_interactive_days.to_string()),
             ("deep.min_feature_breadth", p.deep.min_feature_breadth.to_string()),
             ("deep.min_login_depth", p.deep.min_login_depth.display(9)),
+            ("aggregated.min_active_days", p.aggregated.min_active_days.to_string()),
+            ("aggregated.min_feature_breadth", p.aggregated.min_feature_breadth.to_string()),
             ("privacy_floor", self.privacy_floor.to_string()),
         ]
         .into_iter()

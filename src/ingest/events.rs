@@ -170,7 +170,10 @@ impl EventReader {
         let inner = match detect_format(&name, head) {
             Format::Ndjson => Inner::Ndjson { reader: buffered, line: 0, buf: Vec::with_capacity(512) },
             Format::Csv => {
-                let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(buffered);
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(true)
+                    .terminator(csv::Terminator::Any(b'\n'))
+                    .from_reader(buffered);
                 let columns = csv_columns(&name, gzipped, &mut reader)?;
                 Inner::Csv { reader, columns, record: ByteRecord::new() }
             }

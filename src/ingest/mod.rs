@@ -4,8 +4,10 @@
 
 pub mod error;
 pub mod events;
+pub mod mapped;
 pub mod people;
 pub mod source;
 pub mod timestamp;
+pub mod vendor;
 
 pub use error::InputError;

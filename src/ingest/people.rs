@@ -40,8 +40,10 @@ pub struct DirectoryReader {
 impl DirectoryReader {
     pub fn new(input: Input) -> Result<DirectoryReader, InputError> {
         let Input { name, gzipped, reader } = input;
-        let mut reader =
-            csv::ReaderBuilder::new().has_headers(true).from_reader(BufReader::with_capacity(256 * 1024, reader));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(BufReader::with_capacity(256 * 1024, reader));
         let headers = csv_header(&name, gzipped, &mut reader)?;
         if !headers.iter().any(|h| h == "user_id") {
             return Err(InputError::new(

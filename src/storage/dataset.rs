@@ -66,7 +66,14 @@ pub async fn load(db: &Db, from: i64, to: i64) -> Result<(Dataset, Vec<i64>)> {
             super::postgres_fast::window_events(&mut conn, from, to, &index).await?
         }
     };
-    Ok((Dataset { people, events }, ids))
+    // Facts: a little wider than the span (dates are local); the engine
+    // picks those ending inside each window.
+    let first =
+        chrono::DateTime::from_timestamp(from, 0).map(|d| d.date_naive()).unwrap_or_default() - chrono::Days::new(2);
+    let last =
+        chrono::DateTime::from_timestamp(to, 0).map(|d| d.date_naive()).unwrap_or_default() + chrono::Days::new(2);
+    let facts = super::facts::ending_between(db, first, last, &index).await?;
+    Ok((Dataset { people, events, facts }, ids))
 }
 
 /// The latest event instant, if any.

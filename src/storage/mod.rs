@@ -13,11 +13,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod dataset;
 pub mod directory;
 pub mod events;
+pub mod facts;
 pub mod imports;
+pub mod mappings;
 pub mod people;
 mod postgres_fast;
 pub mod rollouts;

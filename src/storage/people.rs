@@ -95,23 +95,37 @@ pub async fn upsert_directory(tx: &mut Tx, shape: &DirectoryShape, rows: &[Direc
 /// Finds or creates people by user id; returns their ids and how many were
 /// created.
 pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>) -> Result<(HashMap<String, i64>, u64)> {
-    let ids: Vec<&str> = user_ids.iter().copied().collect();
-    let mut out = HashMap::with_capacity(ids.len());
     let pg = tx.is_postgres();
+    // Most are usually known: look them up first, insert only the rest.
+    let wanted: Vec<&str> = user_ids.iter().copied().collect();
+    let mut out = lookup(tx, &wanted).await?;
+    let missing: Vec<&str> = wanted.into_iter().filter(|u| !out.contains_key(*u)).collect();
     let mut created = 0;
-    for chunk in ids.chunks(1000) {
+    for chunk in missing.chunks(1000) {
         let values =
             (0..chunk.len()).map(|i| format!("({})", placeholders(pg, 2 * i + 1, 2))).collect::<Vec<_>>().join(", ");
         let insert =
             format!("INSERT INTO people (user_id, created_at) VALUES {values} ON CONFLICT (user_id) DO NOTHING");
-        let select = format!("SELECT id, user_id FROM people WHERE user_id IN ({})", placeholders(pg, 1, chunk.len()));
         let ts = now();
-        let rows: Vec<(i64, String)> = on_tx!(tx, conn => {
+        on_tx!(tx, conn => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(insert.as_str()));
             for id in chunk {
                 q = q.bind(*id).bind(ts);
             }
             created += q.execute(&mut *conn).await?.rows_affected();
+        });
+    }
+    out.extend(lookup(tx, &missing).await?);
+    Ok((out, created))
+}
+
+/// Ids of known people by user id.
+async fn lookup(tx: &mut Tx, user_ids: &[&str]) -> Result<HashMap<String, i64>> {
+    let pg = tx.is_postgres();
+    let mut out = HashMap::with_capacity(user_ids.len());
+    for chunk in user_ids.chunks(1000) {
+        let select = format!("SELECT id, user_id FROM people WHERE user_id IN ({})", placeholders(pg, 1, chunk.len()));
+        let rows: Vec<(i64, String)> = on_tx!(tx, conn => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(select.as_str()));
             for id in chunk {
                 q = q.bind(*id);
@@ -122,14 +136,28 @@ pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>) -> Result<(HashMap<St
         });
         out.extend(rows.into_iter().map(|(id, user)| (user, id)));
     }
-    Ok((out, created))
+    Ok(out)
 }
 
-/// Lowers people's first-event instants where new events are earlier.
+/// Lowers people's first-event instants where new events are earlier, a
+/// thousand people a statement.
 pub async fn note_first_events(tx: &mut Tx, first: &HashMap<i64, i64>) -> Result<()> {
-    let sql = "UPDATE people SET first_event_ts = $1 WHERE id = $2 AND (first_event_ts IS NULL OR first_event_ts > $1)";
-    for (person, ts) in first {
-        on_tx!(tx, conn => sqlx::query(sql).bind(*ts).bind(*person).execute(conn).await.map(drop)?);
+    let pg = tx.is_postgres();
+    let pairs: Vec<(i64, i64)> = first.iter().map(|(p, t)| (*p, *t)).collect();
+    for chunk in pairs.chunks(1000) {
+        let values =
+            (0..chunk.len()).map(|i| format!("({})", placeholders(pg, 2 * i + 1, 2))).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "WITH v (id, ts) AS (VALUES {values}) UPDATE people SET first_event_ts = v.ts FROM v \
+             WHERE people.id = v.id AND (people.first_event_ts IS NULL OR people.first_event_ts > v.ts)"
+        );
+        on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for (person, ts) in chunk {
+                q = q.bind(*person).bind(*ts);
+            }
+            q.execute(conn).await.map(drop)?;
+        });
     }
     Ok(())
 }

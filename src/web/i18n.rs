@@ -60,8 +60,10 @@ impl Lang {
                     include_str!("../../templates/i18n/en.json"),
                     include_str!("../../templates/i18n/en.people.json"),
                     include_str!("../../templates/i18n/en.imports.json"),
+                    include_str!("../../templates/i18n/en.mapping.json"),
                     include_str!("../../templates/i18n/en.settings.json"),
                     include_str!("../../templates/i18n/en.adoption.json"),
+                    include_str!("../../templates/i18n/en.tokens.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -69,8 +71,10 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.json"),
                     include_str!("../../templates/i18n/zh-CN.people.json"),
                     include_str!("../../templates/i18n/zh-CN.imports.json"),
+                    include_str!("../../templates/i18n/zh-CN.mapping.json"),
                     include_str!("../../templates/i18n/zh-CN.settings.json"),
                     include_str!("../../templates/i18n/zh-CN.adoption.json"),
+                    include_str!("../../templates/i18n/zh-CN.tokens.json"),
                 ])
             }),
         }

@@ -2,6 +2,7 @@
 //! command line. `routes.rs` lists every route; each handler file serves one
 //! page or action; templates live in `templates/`.
 
+pub mod api;
 pub mod charts;
 pub mod error;
 pub mod handlers;

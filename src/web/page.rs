@@ -92,13 +92,14 @@ impl Page {
 
     pub fn nav(&self) -> Vec<NavItem> {
         let Some(account) = &self.account else { return Vec::new() };
-        let items: [(&str, &str, Permission); 7] = [
+        let items: [(&str, &str, Permission); 8] = [
             ("dashboard", "/", Permission::ViewAggregates),
             ("adoption", "/adoption", Permission::ViewAdoption),
             ("people", "/people", Permission::ViewPeople),
             ("imports", "/imports", Permission::Import),
             ("settings", "/settings", Permission::ChangeSettings),
             ("accounts", "/accounts", Permission::ManageAccounts),
+            ("tokens", "/tokens", Permission::ManageAccounts),
             ("audit", "/audit", Permission::ReadAuditLog),
         ];
         items

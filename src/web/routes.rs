@@ -2,8 +2,10 @@
 
 use actix_web::web;
 
+use super::api;
 use super::handlers::{
-    accounts, adoption, audit, auth, dashboard, imports, language, people, person, settings, static_files,
+    accounts, adoption, audit, auth, dashboard, imports, language, mapping, people, person, settings, static_files,
+    tokens,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -34,6 +36,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/imports", web::get().to(imports::page));
     cfg.route("/imports/people", web::post().to(imports::upload_people));
     cfg.route("/imports/events", web::post().to(imports::upload_events));
+    cfg.route("/imports/exports", web::post().to(imports::upload_exports));
+
+    // Column mapping.
+    cfg.route("/imports/mapping", web::get().to(mapping::page));
+    cfg.route("/imports/mapping/upload", web::post().to(mapping::upload));
+    cfg.route("/imports/mapping/apply", web::post().to(mapping::apply));
+    cfg.route("/imports/mapping/preview", web::post().to(mapping::preview));
+    cfg.route("/imports/mapping/import", web::post().to(mapping::import));
+    cfg.route("/imports/mapping/presets", web::post().to(mapping::save_preset));
+    cfg.route("/imports/mapping/presets/{id}/delete", web::post().to(mapping::delete_preset));
+    cfg.route("/imports/mapping/{tail:.*}", web::get().to(mapping::back));
 
     // Administration.
     cfg.route("/settings", web::get().to(settings::page));
@@ -45,4 +58,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/account/password", web::get().to(accounts::password_form));
     cfg.route("/account/password", web::post().to(accounts::change_password));
     cfg.route("/audit", web::get().to(audit::list));
+    cfg.route("/tokens", web::get().to(tokens::list));
+    cfg.route("/tokens", web::post().to(tokens::create));
+    cfg.route("/tokens/{id}/revoke", web::post().to(tokens::revoke));
+
+    // The push API. Bearer tokens, JSON answers; described by its OpenAPI
+    // document (a test checks that it lists every route here).
+    cfg.route("/api/v1/events", web::post().to(api::events::push));
+    cfg.route("/api/v1/people/{user_id}/metrics", web::get().to(api::read::person_metrics));
+    cfg.route("/api/v1/summary", web::get().to(api::read::summary));
+    cfg.route("/api/v1/openapi.json", web::get().to(api::openapi::document));
+    cfg.route("/api/{tail:.*}", web::route().to(api::not_found));
 }

@@ -12,16 +12,19 @@ use actix_multipart::Multipart;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
 use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
 use super::html;
 use crate::app::import::{ImportError, import_events, import_people};
+use crate::app::import_facts::import_facts;
 use crate::app::settings;
 use crate::domain::account::Permission;
+use crate::domain::facts::FactSource;
 use crate::ingest::source::open;
+use crate::ingest::vendor::VendorOptions;
 use crate::storage::imports::{self, ImportRecord, ImportSummary};
 use crate::storage::{audit, now};
 use crate::web::error::WebError;
@@ -44,6 +47,8 @@ const HISTORY_ROWS: i64 = 50;
 enum Source {
     People,
     Events,
+    /// Platform exports: Teams, Slack, Feishu, Google Chat.
+    Exports,
 }
 
 impl Source {
@@ -51,8 +56,15 @@ impl Source {
         match self {
             Source::People => "people",
             Source::Events => "events",
+            Source::Exports => "exports",
         }
     }
+}
+
+/// How a stored import counts: events (files and the push API), facts
+/// from platform exports, or directory rows.
+fn counts_events(source: &str) -> bool {
+    matches!(source, "events" | "api") || FactSource::parse(source).is_some()
 }
 
 /// A label and a shown value.
@@ -157,6 +169,11 @@ fn source_label(t: &Catalog, source: &str) -> String {
     match source {
         "people" => t.get("imports.source.people"),
         "events" => t.get("imports.source.events"),
+        "api" => t.get("imports.source.api"),
+        "teams" => t.get("imports.source.teams"),
+        "slack_dashboard" | "slack_api" => t.get("imports.source.slack"),
+        "feishu" => t.get("imports.source.feishu"),
+        "google_chat" => t.get("imports.source.google_chat"),
         other => other,
     }
     .to_string()
@@ -175,7 +192,7 @@ fn status_label(t: &Catalog, status: &str) -> String {
 fn history_row(t: &Catalog, tz: Tz, r: ImportRecord) -> HistoryRow {
     let s = &r.summary;
     let failed = r.status == "failed";
-    let events = s.source == "events";
+    let events = counts_events(&s.source);
     let shown = |applies: bool, n: u64| if applies && !failed { count(n) } else { DASH.to_string() };
     HistoryRow {
         when: local_date_time(tz, r.started_at),
@@ -197,7 +214,14 @@ fn history_row(t: &Catalog, tz: Tz, r: ImportRecord) -> HistoryRow {
 fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
     let stat = |key: &str, value: String| Stat { label: t.get(key).to_string(), value };
     let mut stats = vec![stat("imports.rows_read", count(s.rows_read))];
-    if s.source == "events" {
+    if FactSource::parse(&s.source).is_some() {
+        stats.push(stat("imports.facts_added", count(s.events_added)));
+        stats.push(stat("imports.facts_known", count(s.duplicates_skipped)));
+        stats.push(stat("imports.people_created", count(s.people_created)));
+        stats.push(stat("imports.time_range", time_range(tz, s.first_ts, s.last_ts)));
+        stats.push(stat("imports.source_label", source_label(t, &s.source)));
+        stats.push(stat("imports.not_available", t.get("imports.not_available_value").to_string()));
+    } else if s.source == "events" {
         stats.push(stat("imports.events_added", count(s.events_added)));
         stats.push(stat("imports.duplicates_skipped", count(s.duplicates_skipped)));
         stats.push(stat("imports.people_created", count(s.people_created)));
@@ -286,6 +310,14 @@ pub async fn upload_events(
     payload: Multipart,
 ) -> Result<HttpResponse, WebError> {
     receive(viewer, state, payload, Source::Events).await
+}
+
+pub async fn upload_exports(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    payload: Multipart,
+) -> Result<HttpResponse, WebError> {
+    receive(viewer, state, payload, Source::Exports).await
 }
 
 /// The file name a browser sent, without any folder part (some browsers
@@ -389,6 +421,9 @@ async fn receive(
     let broken = |e: String| WebError::BadRequest(format!("the upload broke off: {e}"));
     let drained = |e: SpoolError| WebError::BadRequest(e.to_string());
     let mut outcomes = Vec::new();
+    // A Slack dashboard export's period, when its file name lacks it; the
+    // form sends these fields before the files.
+    let (mut period_from, mut period_to) = (None, None);
     while let Some(part) = payload.next().await {
         let mut part = part.map_err(|e| broken(e.to_string()))?;
         let file_name = part.content_disposition().and_then(|cd| cd.get_filename()).map(display_name);
@@ -396,11 +431,19 @@ async fn receive(
             Some(name) if !name.is_empty() => name,
             // Not a file, or a file input left empty.
             _ => {
-                drain(&mut part).await.map_err(drained)?;
+                let field = part.content_disposition().and_then(|cd| cd.get_name()).unwrap_or_default().to_string();
+                if field == "period_from" || field == "period_to" {
+                    let value = small_text(&mut part).await.map_err(drained)?;
+                    let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok();
+                    if field == "period_from" { period_from = date } else { period_to = date }
+                } else {
+                    drain(&mut part).await.map_err(drained)?;
+                }
                 continue;
             }
         };
-        let outcome = match import_part(&state, tz, source, &file_name, &mut part).await? {
+        let options = VendorOptions { period: period_from.zip(period_to).filter(|(a, b)| a <= b) };
+        let outcome = match import_part(&state, tz, source, &file_name, &mut part, &options).await? {
             Ok(summary) => {
                 let detail = audit_detail(&summary);
                 audit::record(&state.db, viewer.audit_actor(), "import", Some(&target(source)), Some(&detail)).await?;
@@ -438,7 +481,7 @@ fn target(source: Source) -> String {
 }
 
 fn audit_detail(s: &ImportSummary) -> String {
-    if s.source == "events" {
+    if counts_events(&s.source) {
         format!(
             "{}: {} rows read, {} events added, {} duplicates skipped, {} people created",
             s.file_name, s.rows_read, s.events_added, s.duplicates_skipped, s.people_created
@@ -463,6 +506,18 @@ async fn audit_failure(
     Ok(())
 }
 
+/// Reads a short text field of a form (at most 64 bytes kept).
+async fn small_text(part: &mut actix_multipart::Field) -> Result<String, SpoolError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = part.next().await {
+        let chunk = chunk.map_err(|e| SpoolError::Upload(e.to_string()))?;
+        if bytes.len() < 64 {
+            bytes.extend_from_slice(&chunk[..chunk.len().min(64 - bytes.len())]);
+        }
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Stores one uploaded file in a temporary file, then imports it.
 async fn import_part(
     state: &AppState,
@@ -470,6 +525,7 @@ async fn import_part(
     source: Source,
     file_name: &str,
     part: &mut actix_multipart::Field,
+    options: &VendorOptions,
 ) -> Result<Result<ImportSummary, Failure>, WebError> {
     let temp = TempUpload::new();
     match spool(part, &temp.0, MAX_FILE_BYTES).await {
@@ -492,6 +548,7 @@ async fn import_part(
     let result = match source {
         Source::People => import_people(&state.db, input).await,
         Source::Events => import_events(&state.db, tz, input).await,
+        Source::Exports => import_facts(&state.db, input, None, options).await,
     };
     drop(temp);
     Ok(result.map_err(|e| match e {

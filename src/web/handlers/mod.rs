@@ -9,10 +9,12 @@ pub mod cache;
 pub mod dashboard;
 pub mod imports;
 pub mod language;
+pub mod mapping;
 pub mod people;
 pub mod person;
 pub mod settings;
 pub mod static_files;
+pub mod tokens;
 
 use actix_web::HttpResponse;
 use actix_web::http::header;

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::cache::{EvaluationCache, Snapshot};
 use super::html;
-use crate::app::export::LEADING_COLUMNS;
+use crate::app::export::{LEADING_COLUMNS, shown_metrics};
 use crate::app::settings::DATA_VERSION_KEY;
 use crate::domain::account::Permission;
 use crate::domain::decimal::Ratio;
@@ -423,14 +423,6 @@ pub(super) fn or_dash(s: String) -> String {
     if s.is_empty() { "–".to_string() } else { s }
 }
 
-pub(super) fn depth_shown(r: Option<Ratio>) -> String {
-    r.map(|d| d.display(3)).unwrap_or_default()
-}
-
-pub(super) fn reply_shown(r: Option<Ratio>) -> String {
-    r.map(|d| d.display(1)).unwrap_or_default()
-}
-
 // ---------------------------------------------------------------------------
 // The list.
 
@@ -553,8 +545,12 @@ pub async fn list(
         .skip((current - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
         .map(|item| {
-            let m = &item.result.counters;
-            let int = |v: u32| i18n::integer(i64::from(v));
+            let shown = shown_metrics(item.result);
+            // Whole numbers get separators; what a source lacks shows as a dash.
+            let cell = |i: usize| match &shown[i] {
+                Some(v) => v.parse::<i64>().map(i18n::integer).unwrap_or_else(|_| or_dash(v.clone())),
+                None => "–".to_string(),
+            };
             ListRow {
                 user_id: item.person.user_id.clone(),
                 href: person_href(&item.person.user_id, &window_params),
@@ -562,15 +558,7 @@ pub async fn list(
                 department: item.department().unwrap_or_default().to_string(),
                 tier: item.result.tier.as_str(),
                 tier_label: page.t(&format!("tier.{}", item.result.tier.as_str())),
-                numbers: vec![
-                    int(m.active_days),
-                    int(m.interactive_days),
-                    int(m.sessions),
-                    or_dash(depth_shown(m.login_depth())),
-                    int(m.messages_sent),
-                    int(m.feature_breadth()),
-                    or_dash(reply_shown(m.median_reply_minutes())),
-                ],
+                numbers: vec![cell(0), cell(1), cell(2), cell(4), cell(5), cell(6), cell(7)],
             }
         })
         .collect();
@@ -724,19 +712,14 @@ fn spreadsheet_safe(s: &str) -> String {
 }
 
 fn leading_value(column: &str, item: &Item<'_>) -> String {
-    let m = &item.result.counters;
     match column {
         "user_id" => item.person.user_id.clone(),
         "tier" => item.result.tier.to_string(),
-        "active_days" => m.active_days.to_string(),
-        "interactive_days" => m.interactive_days.to_string(),
-        "sessions" => m.sessions.to_string(),
-        "engaged_sessions" => m.engaged_sessions.to_string(),
-        "login_depth" => depth_shown(m.login_depth()),
-        "messages_sent" => m.messages_sent.to_string(),
-        "feature_breadth" => m.feature_breadth().to_string(),
-        "median_reply_minutes" => reply_shown(m.median_reply_minutes()),
-        _ => String::new(),
+        other => LEADING_COLUMNS[2..]
+            .iter()
+            .position(|c| *c == other)
+            .and_then(|i| shown_metrics(item.result)[i].clone())
+            .unwrap_or_default(),
     }
 }
 

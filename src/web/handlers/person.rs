@@ -26,6 +26,7 @@ use crate::web::session::Viewer;
 use crate::web::state::AppState;
 
 use super::people::*;
+use crate::app::export::shown_metrics;
 
 /// The as-of date and window of a person page.
 #[derive(Deserialize, Default)]
@@ -269,22 +270,30 @@ pub async fn show(
     let attributes =
         entry.attributes.iter().map(|(k, v)| Fact { label: k.clone(), value: or_dash(v.clone()) }).collect();
 
-    let metrics = vec![
-        Fact { label: page.t("people.col.active_days"), value: int(m.active_days) },
-        Fact { label: page.t("people.col.interactive_days"), value: int(m.interactive_days) },
-        Fact { label: page.t("people.col.sessions"), value: int(m.sessions) },
-        Fact { label: page.t("people.metric.engaged_sessions"), value: int(m.engaged_sessions) },
-        Fact { label: page.t("people.col.login_depth"), value: or_dash(depth_shown(m.login_depth())) },
-        Fact { label: page.t("people.col.messages_sent"), value: int(m.messages_sent) },
-        Fact {
-            label: page.t("people.col.feature_breadth"),
-            value: page.tf("people.metric.of_five", &[("n", &m.feature_breadth().to_string())]),
-        },
-        Fact {
-            label: page.t("people.col.median_reply_minutes"),
-            value: or_dash(reply_shown(m.median_reply_minutes())),
-        },
+    let shown = shown_metrics(result);
+    let labels = [
+        "people.col.active_days",
+        "people.col.interactive_days",
+        "people.col.sessions",
+        "people.metric.engaged_sessions",
+        "people.col.login_depth",
+        "people.col.messages_sent",
+        "people.col.feature_breadth",
+        "people.col.median_reply_minutes",
     ];
+    let metrics = labels
+        .iter()
+        .zip(&shown)
+        .enumerate()
+        .map(|(i, (label, value))| {
+            let value = match value {
+                None => page.t("people.not_available"),
+                Some(v) if i == 6 => page.tf("people.metric.of_five", &[("n", v)]),
+                Some(v) => v.parse::<i64>().map(i18n::integer).unwrap_or_else(|_| or_dash(v.clone())),
+            };
+            Fact { label: page.t(label), value }
+        })
+        .collect::<Vec<_>>();
     let indicators = c
         .profile
         .indicator_keys()

@@ -1,0 +1,66 @@
+//! Importing aggregated exports (Teams, Slack, Feishu, Google Chat): each
+//! file is all-or-nothing, its facts replace the same person's, source's and
+//! period's facts, so the same file twice changes nothing.
+
+use std::collections::HashSet;
+
+use super::import::{ImportError, transactional};
+use crate::domain::facts::PeriodFact;
+use crate::ingest::source::Input;
+use crate::ingest::vendor::{VendorFormat, VendorOptions, VendorReader};
+use crate::storage::imports::{self, ImportSummary};
+use crate::storage::{Db, Tx, facts as fact_store, now, people};
+
+const BATCH: usize = 2_000;
+
+/// Imports one vendor export; `format` None detects it from the content.
+pub async fn import_facts(
+    db: &Db,
+    input: Input,
+    format: Option<VendorFormat>,
+    options: &VendorOptions,
+) -> Result<ImportSummary, ImportError> {
+    let file = input.name.clone();
+    let mut reader = match VendorReader::new(input, format, options) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = imports::record_failure(db, "vendor", &file, now(), &e.to_string()).await;
+            return Err(e.into());
+        }
+    };
+    let source = reader.format().source();
+    let label = source.as_str();
+    let file_name = file.clone();
+    transactional(db, label, &file, async move |tx: &mut Tx, import_id: i64| {
+        let storage = |e: anyhow::Error| ImportError::Storage { file: file_name.clone(), source: e };
+        let mut summary =
+            ImportSummary { source: label.to_string(), file_name: file_name.clone(), ..Default::default() };
+        loop {
+            let mut batch: Vec<PeriodFact> = Vec::with_capacity(BATCH);
+            for item in reader.by_ref().take(BATCH) {
+                batch.push(item?);
+            }
+            if batch.is_empty() {
+                break;
+            }
+            summary.rows_read += batch.len() as u64;
+            let ids: HashSet<&str> = batch.iter().map(|f| f.user_id.as_str()).collect();
+            let (known, created) = people::ensure(tx, &ids).await.map_err(storage)?;
+            summary.people_created += created;
+            for f in &batch {
+                let first = f.start.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp());
+                summary.first_ts = first.map(|t| summary.first_ts.map_or(t, |s| s.min(t)));
+                let last = f.end.and_hms_opt(23, 59, 59).map(|t| t.and_utc().timestamp());
+                summary.last_ts = last.map(|t| summary.last_ts.map_or(t, |s| s.max(t)));
+            }
+            let rows: Vec<(i64, PeriodFact)> =
+                batch.into_iter().filter_map(|f| known.get(&f.user_id).map(|id| (*id, f))).collect();
+            let added = fact_store::upsert(tx, import_id, source, &rows).await.map_err(storage)?;
+            // Facts are counted as "events added" and "duplicates" in the summary.
+            summary.events_added += added;
+            summary.duplicates_skipped += rows.len() as u64 - added;
+        }
+        Ok(summary)
+    })
+    .await
+}

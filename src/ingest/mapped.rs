@@ -1,0 +1,279 @@
+//! CSV files in any layout, read through a column mapping
+//! (`domain::mapping`): streamed one record at a time, plain or gzipped
+//! (`source::open`), with the delimiter (comma, semicolon, tab or bar)
+//! recognised from the header line. Columns the mapping does not use (such
+//! as message content) are never decoded.
+
+use std::io::{BufRead, BufReader, Read};
+
+use chrono_tz::Tz;
+use csv::ByteRecord;
+
+use super::InputError;
+use super::events::{RawEvent, csv_error};
+use super::people::DirectoryRow;
+use super::source::{Input, read_error};
+use crate::domain::mapping::{Bound, Field, Mapping, Record, Target, describe};
+
+impl Record for ByteRecord {
+    fn field(&self, i: usize) -> Option<&[u8]> {
+        self.get(i)
+    }
+}
+
+type CsvReader = csv::Reader<BufReader<Box<dyn Read + Send>>>;
+
+/// The most common of `,`, `;`, tab and `|` in the first line (outside
+/// quotes); a comma when there is none.
+pub fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
+    let mut quoted = false;
+    for b in line {
+        if *b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(c) = counts.iter_mut().find(|(d, _)| d == b) {
+            c.1 += 1;
+        }
+    }
+    counts.iter().fold((b',', 0), |best, c| if c.1 > best.1 { *c } else { best }).0
+}
+
+/// Opens a CSV input and reads its header, as written (BOM and surrounding
+/// spaces removed).
+/// A `flexible` reader accepts rows of any length (for samples).
+fn open_csv(input: Input, flexible: bool) -> Result<(String, bool, CsvReader, Vec<String>), InputError> {
+    let Input { name, gzipped, reader } = input;
+    let mut buffered = BufReader::with_capacity(256 * 1024, reader);
+    let head = buffered.fill_buf().map_err(|e| read_error(&name, 1, gzipped, &e))?;
+    let delimiter = sniff_delimiter(head);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(true).flexible(flexible).delimiter(delimiter).from_reader(buffered);
+    let raw = reader.byte_headers().map_err(|e| csv_error(&name, gzipped, e))?.clone();
+    if raw.is_empty() || (raw.len() == 1 && raw[0].is_empty()) {
+        return Err(InputError::new(&name, 1, "empty file; expected a header row"));
+    }
+    let mut header = Vec::with_capacity(raw.len());
+    for (i, h) in raw.iter().enumerate() {
+        let text = std::str::from_utf8(h).map_err(|_| {
+            InputError::new(&name, 1, format!("header field {} is not valid UTF-8; save the file as UTF-8", i + 1))
+        })?;
+        header.push(text.trim_start_matches('\u{feff}').trim().to_string());
+    }
+    Ok((name, gzipped, reader, header))
+}
+
+/// The header and first rows of a file, to show before mapping it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sample {
+    pub header: Vec<String>,
+    /// Up to the requested number of rows, each with the header's length.
+    pub rows: Vec<Vec<String>>,
+    /// Whether the file has more rows than shown.
+    pub more: bool,
+}
+
+/// Reads the header and the first `n` rows (invalid UTF-8 shown replaced).
+pub fn sample(input: Input, n: usize) -> Result<Sample, InputError> {
+    let (name, gzipped, mut reader, header) = open_csv(input, true)?;
+    let mut rows = Vec::new();
+    let mut record = ByteRecord::new();
+    let mut more = false;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) if rows.len() == n => {
+                more = true;
+                break;
+            }
+            Ok(true) => {
+                let mut row: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+                row.resize(header.len(), String::new());
+                rows.push(row);
+            }
+            Err(e) => return Err(csv_error(&name, gzipped, e)),
+        }
+    }
+    Ok(Sample { header, rows, more })
+}
+
+/// Streams the records of a file through a mapping.
+pub struct MappedReader {
+    file: String,
+    gzipped: bool,
+    reader: CsvReader,
+    header: Vec<String>,
+    record: ByteRecord,
+    bound: Bound,
+}
+
+impl MappedReader {
+    /// Opens the file and binds the mapping to its header; `org_tz` reads
+    /// naive times when the mapping names no zone.
+    pub fn new(input: Input, mapping: &Mapping, org_tz: Tz) -> Result<MappedReader, InputError> {
+        let (file, gzipped, reader, header) = open_csv(input, false)?;
+        let bound = mapping.bind(&header, org_tz).map_err(|problems| {
+            InputError::new(&file, 1, format!("the column mapping does not fit this file: {}", describe(&problems)))
+        })?;
+        Ok(MappedReader { file, gzipped, reader, header, record: ByteRecord::new(), bound })
+    }
+
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    pub fn bound(&self) -> &Bound {
+        &self.bound
+    }
+
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Reads the next record; its line number, or `None` at the end.
+    fn advance(&mut self) -> Option<Result<u64, InputError>> {
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => Some(Ok(self.record.position().map(|p| p.line()).unwrap_or(0))),
+            Err(e) => Some(Err(csv_error(&self.file, self.gzipped, e))),
+        }
+    }
+}
+
+fn for_target(input: Input, mapping: &Mapping, org_tz: Tz, want: Target) -> Result<MappedReader, InputError> {
+    if mapping.target != want {
+        return Err(InputError::new(
+            &input.name,
+            1,
+            format!("the column mapping is for {} files, not {want}", mapping.target),
+        ));
+    }
+    MappedReader::new(input, mapping, org_tz)
+}
+
+/// Events from a mapped file.
+pub struct MappedEvents(MappedReader);
+
+impl MappedEvents {
+    pub fn new(input: Input, mapping: &Mapping, org_tz: Tz) -> Result<MappedEvents, InputError> {
+        for_target(input, mapping, org_tz, Target::Events).map(MappedEvents)
+    }
+
+    pub fn reader(&self) -> &MappedReader {
+        &self.0
+    }
+}
+
+impl Iterator for MappedEvents {
+    type Item = Result<RawEvent, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let r = &mut self.0;
+        Some(r.advance()?.and_then(|line| r.bound.event(&r.file, line, &r.record)))
+    }
+}
+
+/// Directory rows from a mapped file.
+pub struct MappedPeople(MappedReader);
+
+impl MappedPeople {
+    pub fn new(input: Input, mapping: &Mapping, org_tz: Tz) -> Result<MappedPeople, InputError> {
+        for_target(input, mapping, org_tz, Target::People).map(MappedPeople)
+    }
+
+    pub fn reader(&self) -> &MappedReader {
+        &self.0
+    }
+
+    /// The directory fields the file fills (not `user_id`).
+    pub fn fields(&self) -> Vec<Field> {
+        self.0.bound.fields().into_iter().filter(|f| *f != Field::UserId).collect()
+    }
+
+    /// Columns kept as attributes.
+    pub fn attribute_columns(&self) -> Vec<String> {
+        self.0.bound.attribute_columns()
+    }
+}
+
+impl Iterator for MappedPeople {
+    type Item = Result<DirectoryRow, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let r = &mut self.0;
+        Some(r.advance()?.and_then(|line| r.bound.person(&r.file, line, &r.record)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::mapping::TimeFormat;
+    use crate::ingest::source::open;
+
+    fn input(name: &str, text: &str) -> Input {
+        open(name, std::io::Cursor::new(text.as_bytes().to_vec())).unwrap()
+    }
+
+    #[test]
+    fn delimiters_are_recognised_from_the_header() {
+        assert_eq!(sniff_delimiter(b"a,b,c\n1;2"), b',');
+        assert_eq!(sniff_delimiter(b"a;b;c\n"), b';');
+        assert_eq!(sniff_delimiter(b"a\tb\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"\"x;y\",b\n"), b',');
+        assert_eq!(sniff_delimiter(b"single\n"), b',');
+    }
+
+    #[test]
+    fn a_sample_shows_the_header_and_first_rows() {
+        let s = sample(input("x.csv", "\u{feff} 用户ID ;时间\nu1;2026/03/02 09:15\nu2\nu3;x\n"), 2).unwrap();
+        assert_eq!(s.header, vec!["用户ID", "时间"]);
+        assert_eq!(s.rows, vec![vec!["u1", "2026/03/02 09:15"], vec!["u2", ""]]);
+        assert!(s.more);
+        let e = sample(input("empty.csv", ""), 20).unwrap_err();
+        assert_eq!(e.to_string(), "empty.csv:1: empty file; expected a header row");
+    }
+
+    #[test]
+    fn events_stream_through_a_mapping_with_line_numbers() {
+        let text = "用户ID,时间,行为,内容\n\
+                    U1,2026/03/02 09:15,发送消息,\"hello, world\"\n\
+                    u2,2026/3/2 9:16,签到,\n\
+                    u3,bad,签到,\n";
+        let mut m = Mapping::suggest(Target::Events, &["用户ID".into(), "时间".into(), "行为".into()], &[]);
+        m.timestamp_format = TimeFormat::Pattern("%Y/%m/%d %H:%M".into());
+        m.event_values.insert("发送消息".into(), "message_sent".into());
+        m.event_values.insert("签到".into(), "check_in".into());
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let items: Vec<_> = MappedEvents::new(input("d.csv", text), &m, tz).unwrap().collect();
+        assert_eq!(items.len(), 3);
+        let first = items[0].as_ref().unwrap();
+        assert_eq!((first.line, first.user_id.as_str(), first.kind.as_str()), (2, "u1", "message_sent"));
+        assert_eq!(first.ts, 1_772_414_100);
+        assert_eq!(items[1].as_ref().unwrap().kind, "check_in");
+        let e = items[2].as_ref().unwrap_err();
+        assert_eq!((e.line, e.column.as_deref()), (4, Some("时间")));
+
+        let e = MappedPeople::new(input("d.csv", text), &m, tz).err().unwrap();
+        assert!(e.to_string().contains("is for events files, not people"), "{e}");
+        m.columns.insert(Field::Channel, "群".into());
+        let e = MappedEvents::new(input("d.csv", text), &m, tz).err().unwrap();
+        assert!(e.to_string().starts_with("d.csv:1: the column mapping does not fit this file: column `群`"), "{e}");
+    }
+
+    #[test]
+    fn gzip_and_unused_bad_bytes_are_fine() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"uid,when,note\nu1,1772414100,\xff\xfe\n").unwrap();
+        let bytes = gz.finish().unwrap();
+        let mut m = Mapping::new(Target::Events);
+        m.columns.insert(Field::UserId, "uid".into());
+        m.columns.insert(Field::Timestamp, "when".into());
+        m.event_constant = Some("login".into());
+        let input = open("x.csv.gz", std::io::Cursor::new(bytes)).unwrap();
+        let items: Vec<_> = MappedEvents::new(input, &m, chrono_tz::UTC).unwrap().collect();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].as_ref().unwrap().kind, "login");
+    }
+}
