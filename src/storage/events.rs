@@ -45,7 +45,19 @@ pub async fn add_kind(tx: &mut Tx, name: &str) -> Result<i64> {
 /// Finds or creates channels by name.
 pub async fn ensure_channels(tx: &mut Tx, names: &HashSet<&str>) -> Result<HashMap<String, i64>> {
     let names: Vec<&str> = names.iter().copied().collect();
-    let pg = tx.is_postgres();
+    if let Tx::Postgres(t) = tx {
+        // One array-bound statement each: long parameter lists cost
+        // PostgreSQL more to parse and plan than the work itself.
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        sqlx::query("INSERT INTO channels (name) SELECT n FROM UNNEST($1::TEXT[]) AS n ON CONFLICT (name) DO NOTHING")
+            .bind(&names)
+            .execute(&mut **t)
+            .await?;
+        let rows =
+            sqlx::query("SELECT id, name FROM channels WHERE name = ANY($1)").bind(&names).fetch_all(&mut **t).await?;
+        return rows.into_iter().map(|r| Ok((r.try_get("name")?, r.try_get("id")?))).collect();
+    }
+    let pg = false;
     let mut out = HashMap::with_capacity(names.len());
     for chunk in names.chunks(1000) {
         let insert = format!(

@@ -121,7 +121,15 @@ pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>) -> Result<(HashMap<St
 
 /// Ids of known people by user id.
 async fn lookup(tx: &mut Tx, user_ids: &[&str]) -> Result<HashMap<String, i64>> {
-    let pg = tx.is_postgres();
+    if let Tx::Postgres(t) = tx {
+        let ids: Vec<String> = user_ids.iter().map(|s| s.to_string()).collect();
+        let rows = sqlx::query("SELECT id, user_id FROM people WHERE user_id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(&mut **t)
+            .await?;
+        return rows.into_iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("id")?))).collect();
+    }
+    let pg = false;
     let mut out = HashMap::with_capacity(user_ids.len());
     for chunk in user_ids.chunks(1000) {
         let select = format!("SELECT id, user_id FROM people WHERE user_id IN ({})", placeholders(pg, 1, chunk.len()));
@@ -142,7 +150,14 @@ async fn lookup(tx: &mut Tx, user_ids: &[&str]) -> Result<HashMap<String, i64>> 
 /// Lowers people's first-event instants where new events are earlier, a
 /// thousand people a statement.
 pub async fn note_first_events(tx: &mut Tx, first: &HashMap<i64, i64>) -> Result<()> {
-    let pg = tx.is_postgres();
+    if let Tx::Postgres(t) = tx {
+        let (ids, times): (Vec<i64>, Vec<i64>) = first.iter().map(|(p, ts)| (*p, *ts)).unzip();
+        let sql = "UPDATE people SET first_event_ts = v.ts FROM UNNEST($1::BIGINT[], $2::BIGINT[]) AS v (id, ts) \
+                   WHERE people.id = v.id AND (people.first_event_ts IS NULL OR people.first_event_ts > v.ts)";
+        sqlx::query(sql).bind(&ids).bind(&times).execute(&mut **t).await?;
+        return Ok(());
+    }
+    let pg = false;
     let pairs: Vec<(i64, i64)> = first.iter().map(|(p, t)| (*p, *t)).collect();
     for chunk in pairs.chunks(1000) {
         let values =
