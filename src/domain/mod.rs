@@ -15,6 +15,7 @@ pub mod mapping;
 pub mod metrics;
 pub mod privacy;
 pub mod profile;
+pub mod sampling;
 pub mod settings;
 pub mod tier;
 
