@@ -286,3 +286,22 @@ async fn the_language_follows_the_browser_and_the_choice_is_remembered() {
     assert!(page.contains("修改密码"), "remembered choice");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn absurd_dates_and_foreign_redirects_are_harmless() {
+    let app = TestApp::with_accounts().await;
+    import_fixture(&app.t.db).await;
+    let mut manager = app.signed_in(Role::Manager).await;
+    for path in ["/?as_of=%2B262142-12-31", "/adoption?as_of=-262143-01-01", "/?as_of=2026-05-29&window=4000000000"] {
+        let (status, _) = manager.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let mut visitor = app.client();
+    let (_, page) = visitor.get("/login?next=%2F%09%2Fevil.example").await;
+    visitor.csrf = common::web::csrf_of(&page).unwrap();
+    let (status, _, location) = visitor
+        .post("/login", &[("email", "manager@test.example"), ("password", PASSWORD), ("next", "/\t/evil.example")])
+        .await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/")));
+    app.finish().await;
+}

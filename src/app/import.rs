@@ -22,6 +22,9 @@ use super::settings::DATA_VERSION_KEY;
 /// A PostgreSQL import adding this many rows refreshes the table statistics.
 const ANALYZE_AFTER_ROWS: u64 = 100_000;
 
+/// New event kinds one import may add.
+const MAX_NEW_KINDS: usize = 200;
+
 /// Events read per database round.
 const BATCH: usize = 8_000;
 /// Directory rows per database round.
@@ -109,6 +112,8 @@ struct EventImport {
     channels: HashMap<String, i64>,
     kinds: HashMap<String, i64>,
     first_event: HashMap<i64, i64>,
+    /// Kinds this import added: bounded, since kind ids are a small space.
+    new_kinds: usize,
     summary: ImportSummary,
 }
 
@@ -119,6 +124,7 @@ impl EventImport {
             channels: HashMap::new(),
             kinds: event_store::kinds(tx).await?,
             first_event: HashMap::new(),
+            new_kinds: 0,
             summary: ImportSummary::default(),
         })
     }
@@ -139,6 +145,11 @@ impl EventImport {
         }
         for e in batch {
             if !self.kinds.contains_key(&e.kind) {
+                self.new_kinds += 1;
+                anyhow::ensure!(
+                    self.new_kinds <= MAX_NEW_KINDS,
+                    "more than {MAX_NEW_KINDS} new event kinds in one import; is the `event` column the right one?"
+                );
                 let id = event_store::add_kind(tx, &e.kind).await?;
                 self.kinds.insert(e.kind.clone(), id);
             }

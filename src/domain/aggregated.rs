@@ -38,7 +38,10 @@ pub struct FactRow {
 
 impl FactRow {
     fn interactions(&self) -> u32 {
-        [self.messages, self.reactions, self.calls, self.meetings, self.files, self.docs].iter().flatten().sum()
+        [self.messages, self.reactions, self.calls, self.meetings, self.files, self.docs]
+            .iter()
+            .flatten()
+            .fold(0u32, |acc, n| acc.saturating_add(*n))
     }
 
     fn families(&self) -> u8 {
@@ -126,8 +129,8 @@ pub fn aggregate(facts: &[&FactRow], window: &Window) -> Option<Aggregated> {
     for (_, (source, rows)) in by_tool {
         a.sources.push(source);
         for r in &rows {
-            a.messages += r.messages.unwrap_or(0);
-            a.interactions += r.interactions();
+            a.messages = a.messages.saturating_add(r.messages.unwrap_or(0));
+            a.interactions = a.interactions.saturating_add(r.interactions());
             a.families |= r.families();
             a.present |= r.passive || r.interactions() > 0 || r.active_days.unwrap_or(0) > 0;
         }
@@ -137,7 +140,7 @@ pub fn aggregate(facts: &[&FactRow], window: &Window) -> Option<Aggregated> {
             interactive += rows.iter().filter(|r| r.interactions() > 0).count() as u32;
         } else {
             match rows.first().and_then(|r| r.active_days) {
-                Some(d) => active += d,
+                Some(d) => active = active.saturating_add(d),
                 None => active_known = false,
             }
             interactive_known = false;

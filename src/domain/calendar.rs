@@ -31,6 +31,10 @@ pub fn local_day(tz: Tz, ts: i64) -> NaiveDate {
     }
 }
 
+/// The range of as-of dates the model accepts.
+pub const EARLIEST_AS_OF: NaiveDate = NaiveDate::from_ymd_opt(1971, 1, 1).expect("a valid date");
+pub const LATEST_AS_OF: NaiveDate = NaiveDate::from_ymd_opt(2199, 12, 31).expect("a valid date");
+
 /// `W` days ending with the as-of date `D`, in a time zone.
 #[derive(Clone, Debug)]
 pub struct Window {
@@ -42,9 +46,11 @@ pub struct Window {
 }
 
 impl Window {
-    /// `days` must be at least 1.
+    /// `days` is clamped to 1..=366 and `as_of` to 1971..2199, so that no
+    /// date arithmetic can overflow whatever a request asks for.
     pub fn new(as_of: NaiveDate, days: u32, tz: Tz) -> Window {
-        let days = days.max(1);
+        let days = days.clamp(1, 366);
+        let as_of = as_of.clamp(EARLIEST_AS_OF, LATEST_AS_OF);
         let first = as_of - Days::new(u64::from(days - 1));
         let bounds = (0..=days).map(|i| day_start(tz, first + Days::new(u64::from(i)))).collect();
         Window { as_of, days, tz, bounds }
@@ -85,6 +91,15 @@ mod tests {
 
     fn date(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn absurd_dates_are_clamped_not_a_panic() {
+        let far = NaiveDate::MAX;
+        let w = Window::new(far, 28, chrono_tz::UTC);
+        assert_eq!(w.as_of, LATEST_AS_OF);
+        let w = Window::new(NaiveDate::MIN, u32::MAX, chrono_tz::UTC);
+        assert_eq!((w.as_of, w.days), (EARLIEST_AS_OF, 366));
     }
 
     #[test]

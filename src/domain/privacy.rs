@@ -11,6 +11,10 @@ pub trait Group {
 
 /// Groups at or above the floor, then the merged small ones as `other`
 /// (None when nothing was merged), and how many groups were merged away.
+///
+/// A lone small group must not be hidden while the others and the total are
+/// shown (the total minus the shown groups would give it away): the smallest
+/// shown groups join "other" until it reaches the floor.
 pub fn apply_floor<G: Group>(groups: Vec<G>, floor: u32) -> (Vec<G>, Option<G>, usize) {
     let mut kept = Vec::new();
     let mut other: Option<G> = None;
@@ -24,6 +28,13 @@ pub fn apply_floor<G: Group>(groups: Vec<G>, floor: u32) -> (Vec<G>, Option<G>, 
                 Some(o) => o.absorb(g),
                 None => other = Some(g),
             }
+        }
+    }
+    if let Some(o) = &mut other {
+        while o.size() < floor && !kept.is_empty() {
+            let smallest = (0..kept.len()).min_by_key(|&i| kept[i].size()).unwrap_or(0);
+            o.absorb(kept.remove(smallest));
+            merged += 1;
         }
     }
     let other = other.filter(|o| o.size() >= floor);
@@ -52,7 +63,14 @@ mod tests {
         assert_eq!(kept, vec![G("a", 10), G("d", 5)]);
         assert_eq!(other, Some(G("other", 5)));
         assert_eq!(merged, 2);
-        let (kept, other, merged) = apply_floor(vec![G("a", 10), G("b", 3)], 5);
-        assert_eq!((kept.len(), other, merged), (1, None, 1));
+        // A lone small group takes the smallest shown one with it, so that
+        // the total minus the shown groups reveals nothing.
+        let (kept, other, merged) = apply_floor(vec![G("a", 10), G("b", 3), G("c", 6)], 5);
+        assert_eq!(kept, vec![G("a", 10)]);
+        assert_eq!(other, Some(G("other", 9)));
+        assert_eq!(merged, 2);
+        // With nothing left to fold in, the small group stays hidden.
+        let (kept, other, merged) = apply_floor(vec![G("b", 3)], 5);
+        assert_eq!((kept.len(), other, merged), (0, None, 1));
     }
 }

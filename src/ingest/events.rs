@@ -82,9 +82,27 @@ fn non_empty(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// Longest identifiers accepted: far above real ids, far below what would
+/// bloat the database.
+const MAX_ID_CHARS: usize = 512;
+/// Longest event kind name.
+const MAX_KIND_CHARS: usize = 64;
+
 impl Fields<'_> {
     fn validate(self, file: &str, line: u64, tz: Tz) -> Result<RawEvent, InputError> {
         let err = |column: &str, msg: String| InputError::in_column(file, line, column, msg);
+        for (column, value, max) in [
+            ("user_id", self.user_id, MAX_ID_CHARS),
+            ("event", self.event, MAX_KIND_CHARS),
+            ("channel", self.channel, MAX_ID_CHARS),
+            ("event_id", self.event_id, MAX_ID_CHARS),
+        ] {
+            if let Some(v) = value
+                && v.chars().count() > max
+            {
+                return Err(err(column, format!("longer than {max} characters; is this the right column?")));
+            }
+        }
         let user_id =
             non_empty(self.user_id).ok_or_else(|| err("user_id", "empty user id; every event needs one".into()))?;
         let ts = match self.timestamp {

@@ -159,6 +159,13 @@ pub async fn delete_sessions_of(db: &Db, account_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Ends every session of an account but one (after a password change).
+pub async fn delete_other_sessions(db: &Db, account_id: i64, keep_token_hash: &str) -> Result<()> {
+    let sql = "DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2";
+    on_db!(db, pool => sqlx::query(sql).bind(account_id).bind(keep_token_hash).execute(pool).await.map(drop)?);
+    Ok(())
+}
+
 pub async fn record_login_failure(db: &Db, email: &str, ip: &str) -> Result<()> {
     on_db!(db, pool => sqlx::query("INSERT INTO login_failures (email, ip, at) VALUES ($1, $2, $3)").bind(email).bind(ip).bind(now()).execute(pool).await.map(drop)?);
     Ok(())

@@ -47,6 +47,10 @@ pub async fn load(db: &Db, from: i64, to: i64) -> Result<(Dataset, Vec<i64>)> {
             }))
         }).collect::<Result<Vec<_>>>()?
     });
+    // Byte order, the same on both databases (PostgreSQL's ORDER BY follows
+    // its collation).
+    let mut rows = rows;
+    rows.sort_by(|a, b| a.1.user_id.cmp(&b.1.user_id));
     let mut index: HashMap<i64, u32> = HashMap::with_capacity(rows.len());
     let mut ids = Vec::with_capacity(rows.len());
     let mut people = Vec::with_capacity(rows.len());

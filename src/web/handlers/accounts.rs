@@ -188,6 +188,7 @@ pub async fn change_password(
         });
     }
     accounts::set_password(&state.db, viewer.account.id, &hash_password(&form.new)?).await?;
+    accounts::delete_other_sessions(&state.db, viewer.account.id, &viewer.token_hash).await?;
     audit::record(
         &state.db,
         viewer.audit_actor(),

@@ -106,7 +106,10 @@ pub async fn show(
             hidden += 1;
             continue;
         }
-        let points = department_points(&snapshot, name, *rollout);
+        let mut points = department_points(&snapshot, name, *rollout);
+        if private {
+            points.retain(|p| p.summary.listed >= floor);
+        }
         let max_week = points.last().map(|p| p.week).unwrap_or(0).max(0) as usize;
         let labels: Vec<String> = (0..=max_week).map(|w| w.to_string()).collect();
         // One value per week since rollout; a week without a point repeats
@@ -201,8 +204,10 @@ pub async fn download(
                 continue;
             }
             let fmt = |r: Option<f64>| r.map(|r| format!("{r:.4}")).unwrap_or_default();
+            // A department name starting like a formula must not run in a spreadsheet.
+            let name = if name.starts_with(['=', '+', '-', '@']) { format!("'{name}") } else { name.clone() };
             w.write_record([
-                name.clone(),
+                name,
                 rollout.to_string(),
                 p.week.to_string(),
                 p.as_of.to_string(),

@@ -34,7 +34,7 @@ pub async fn list(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ReadAuditLog)?;
-    let page_no = q.page.max(0);
+    let page_no = q.page.clamp(0, 1_000_000);
     let entries = audit::recent(&state.db, PAGE_SIZE + 1, page_no * PAGE_SIZE).await?;
     let more = entries.len() as i64 > PAGE_SIZE;
     let entries = entries

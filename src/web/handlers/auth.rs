@@ -26,6 +26,17 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| account_service::hash_password("no such account").unwrap_or_default())
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_plain_local_paths_are_followed() {
+        assert_eq!(super::safe_next("/people?tier=deep"), "/people?tier=deep");
+        for bad in ["//evil.example", "/\t/evil.example", "/\\evil.example", "https://evil.example", "/a b", ""] {
+            assert_eq!(super::safe_next(bad), "/", "{bad:?}");
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
@@ -72,9 +83,13 @@ pub struct SetupForm {
     password: String,
 }
 
-/// Only local paths: no open redirect.
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_string() } else { "/".into() }
+/// Only local paths: no open redirect. Browsers drop tabs and newlines from
+/// URLs (`/\t/evil` becomes `//evil`), so any control character, space or
+/// backslash disqualifies a path.
+pub fn safe_next(next: &str) -> String {
+    let local =
+        next.starts_with('/') && !next.starts_with("//") && !next.bytes().any(|b| b <= 0x20 || b == 0x7f || b == b'\\');
+    if local { next.to_string() } else { "/".into() }
 }
 
 fn with_anon_cookie(mut response: HttpResponse, anon: &Anonymous, state: &AppState) -> Result<HttpResponse, WebError> {

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use crate::app::evaluate::{Computed, compute_with_history, latest_data_day};
 use crate::app::settings::DATA_VERSION_KEY;
 use crate::domain::activity_series::{active_in_last, daily_active, weekly_evaluations};
-use crate::domain::calendar::Window;
+use crate::domain::calendar::{EARLIEST_AS_OF, LATEST_AS_OF, Window};
 use crate::domain::evaluation::Summary;
 use crate::domain::settings::OrgSettings;
 use crate::storage::{Db, settings as store};
@@ -83,6 +83,7 @@ impl EvaluationCache {
             None => latest_data_day(db, &settings).await?,
         };
         let window = window.unwrap_or(settings.profile.window_days).clamp(1, 366);
+        let as_of = as_of.clamp(EARLIEST_AS_OF, LATEST_AS_OF);
         let key = (as_of, window, weeks, version);
         if let Some(hit) = self.lookup(&key) {
             return Ok(hit);

@@ -32,8 +32,8 @@ pub async fn switch(
         return Err(WebError::Csrf);
     }
     let lang = Lang::parse(&form.lang).ok_or_else(|| WebError::BadRequest("unknown language".into()))?;
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") { form.back.as_str() } else { "/" };
-    let mut response = see_other(back);
+    let back = super::auth::safe_next(&form.back);
+    let mut response = see_other(&back);
     let mut c = cookie(LANG_COOKIE, lang.code().to_string(), state.secure_cookies, false);
     c.set_max_age(actix_web::cookie::time::Duration::days(365));
     response.add_cookie(&c).map_err(|e| WebError::Internal(e.into()))?;
