@@ -133,6 +133,25 @@ async fn tokens_are_required_and_scopes_are_enforced() {
     assert_eq!(api_tokens::find_by_hash(&app.t.db, &token_hash(&ingest)).await.unwrap().unwrap().id, used.id);
     assert!(api_tokens::find_by_hash(&app.t.db, &ingest).await.unwrap().is_none());
 
+    // A token made by an administrator who is later disabled is refused.
+    let admin_id = undercurrent::app::accounts::create(
+        &app.t.db,
+        "creator@test.example",
+        "",
+        undercurrent::domain::account::Role::Admin,
+        "Creator-Password-1",
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let (_, made_by_admin) =
+        undercurrent::web::api::issue(&app.t.db, "by admin", &[Scope::Ingest], Some(admin_id)).await.unwrap();
+    assert_eq!(push(&app, Some(&made_by_admin), NDJSON, body.clone()).await.status, StatusCode::OK);
+    undercurrent::storage::accounts::set_disabled(&app.t.db, admin_id, true).await.unwrap();
+    assert_eq!(push(&app, Some(&made_by_admin), NDJSON, body.clone()).await.status, StatusCode::UNAUTHORIZED);
+    undercurrent::storage::accounts::set_disabled(&app.t.db, admin_id, false).await.unwrap();
+
     // A revoked token is refused.
     assert!(api_tokens::revoke(&app.t.db, used.id).await.unwrap());
     let a = push(&app, Some(&ingest), NDJSON, body).await;

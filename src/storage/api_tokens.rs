@@ -128,6 +128,31 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<ApiToken>> {
 
 /// The token with this hash, revoked or not. The hash is the key: the
 /// lookup is an index search, so nothing compares the secret byte by byte.
+/// Whether the account that created a token may still hand out access: it
+/// exists, is enabled and is an administrator. Tokens created outside the
+/// web app (no creator) are not tied to an account.
+pub async fn creator_still_admin(db: &Db, token_id: i64) -> Result<bool> {
+    let sql = "SELECT a.disabled, a.role FROM api_tokens t JOIN accounts a ON a.id = t.created_by WHERE t.id = $1";
+    let creator_sql = "SELECT created_by FROM api_tokens WHERE id = $1";
+    on_db!(db, pool => {
+        let created_by: Option<i64> = match sqlx::query(creator_sql).bind(token_id).fetch_optional(pool).await? {
+            Some(r) => r.try_get("created_by")?,
+            None => return Ok(false),
+        };
+        if created_by.is_none() {
+            return Ok(true);
+        }
+        match sqlx::query(sql).bind(token_id).fetch_optional(pool).await? {
+            Some(r) => {
+                let disabled: i64 = r.try_get("disabled")?;
+                let role: String = r.try_get("role")?;
+                Ok(disabled == 0 && role == "admin")
+            }
+            None => Ok(false),
+        }
+    })
+}
+
 pub async fn find_by_hash(db: &Db, token_hash: &str) -> Result<Option<ApiToken>> {
     let sql = format!("SELECT {COLUMNS} WHERE t.token_hash = $1");
     on_db!(db, pool => {

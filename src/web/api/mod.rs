@@ -155,7 +155,8 @@ pub async fn authenticate(req: &HttpRequest, state: &AppState, scope: Scope) -> 
         return Err(invalid());
     }
     let found = api_tokens::find_by_hash(&state.db, &token_hash(token)).await?.ok_or_else(invalid)?;
-    if found.revoked() {
+    // A token is worth no more than the administrator who created it.
+    if found.revoked() || !api_tokens::creator_still_admin(&state.db, found.id).await? {
         return Err(invalid());
     }
     if found.last_used_at.is_none_or(|t| now() - t >= 60) {
