@@ -93,6 +93,15 @@ async fn every_bad_input_is_refused_with_its_place_and_stores_nothing() {
     let f = path.display().to_string();
     assert_rejected(&t, &f, &["huge.csv:4:", "line longer than"]).await;
 
+    // A quote left open makes one record of everything after it: refused
+    // at its start, before it can grow without bound.
+    let mut bytes = format!("{prefix}u5,\"2026-05-01T10:00:00Z,login\n").into_bytes();
+    for i in 0..400_000 {
+        bytes.extend_from_slice(format!("u{i},x,y\n").as_bytes());
+    }
+    let f = write(d, "open-quote.csv", &bytes);
+    assert_rejected(&t, &f, &["open-quote.csv:4:", "quote"]).await;
+
     let f = write(d, "fields.csv", format!("{prefix}u5,2026-05-01T10:00:00Z\n").as_bytes());
     assert_rejected(&t, &f, &["fields.csv:4:", "expected 3 fields"]).await;
 

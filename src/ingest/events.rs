@@ -9,7 +9,7 @@ use csv::ByteRecord;
 use serde::Deserialize;
 
 use super::InputError;
-use super::source::{Input, normalise_header, read_error};
+use super::source::{Input, RecordGuard, normalise_header, read_error};
 use super::timestamp::{self, EXPECTED, shorten};
 use crate::domain::metrics::ChannelType;
 
@@ -176,7 +176,7 @@ pub struct EventReader {
 }
 
 enum Inner {
-    Csv { reader: csv::Reader<BufReader<Box<dyn Read + Send>>>, columns: Columns, record: ByteRecord },
+    Csv { reader: csv::Reader<RecordGuard<BufReader<Box<dyn Read + Send>>>>, columns: Columns, record: ByteRecord },
     Ndjson { reader: BufReader<Box<dyn Read + Send>>, line: u64, buf: Vec<u8> },
 }
 
@@ -191,7 +191,7 @@ impl EventReader {
                 let mut reader = csv::ReaderBuilder::new()
                     .has_headers(true)
                     .terminator(csv::Terminator::Any(b'\n'))
-                    .from_reader(buffered);
+                    .from_reader(RecordGuard::new(buffered));
                 let columns = csv_columns(&name, gzipped, &mut reader)?;
                 Inner::Csv { reader, columns, record: ByteRecord::new() }
             }
@@ -293,7 +293,7 @@ fn next_csv(
     file: &str,
     gzipped: bool,
     tz: Tz,
-    reader: &mut csv::Reader<BufReader<Box<dyn Read + Send>>>,
+    reader: &mut csv::Reader<RecordGuard<BufReader<Box<dyn Read + Send>>>>,
     columns: &Columns,
     record: &mut ByteRecord,
 ) -> Option<Result<RawEvent, InputError>> {

@@ -9,7 +9,7 @@ use csv::ByteRecord;
 
 use super::InputError;
 use super::events::{csv_error, csv_header, normalise_user_id};
-use super::source::Input;
+use super::source::{Input, RecordGuard};
 use super::timestamp::parse_date;
 
 /// One directory row.
@@ -32,7 +32,7 @@ const KNOWN: [&str; 7] = ["user_id", "name", "email", "department", "title", "lo
 pub struct DirectoryReader {
     file: String,
     gzipped: bool,
-    reader: csv::Reader<BufReader<Box<dyn Read + Send>>>,
+    reader: csv::Reader<RecordGuard<BufReader<Box<dyn Read + Send>>>>,
     headers: Vec<String>,
     record: ByteRecord,
 }
@@ -43,7 +43,7 @@ impl DirectoryReader {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(BufReader::with_capacity(256 * 1024, reader));
+            .from_reader(RecordGuard::new(BufReader::with_capacity(256 * 1024, reader)));
         let headers = csv_header(&name, gzipped, &mut reader)?;
         if !headers.iter().any(|h| h == "user_id") {
             return Err(InputError::new(

@@ -57,6 +57,65 @@ impl<R: Read> Read for LineGuard<R> {
     }
 }
 
+/// The longest CSV record accepted: a quoted field may span lines, so the
+/// line guard alone does not bound a record left open by a stray quote.
+pub const MAX_RECORD_BYTES: usize = 4 * MAX_LINE_BYTES;
+
+/// Raised when a CSV record grows past `MAX_RECORD_BYTES`.
+#[derive(Debug)]
+pub struct RecordTooLong {
+    /// The line the record started on.
+    pub line: u64,
+}
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a record starting on line {} is longer than {} bytes", self.line, MAX_RECORD_BYTES)
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+/// Counts CSV records (newlines outside double quotes) and fails once one
+/// grows past `MAX_RECORD_BYTES`, e.g. after an unmatched quote.
+pub struct RecordGuard<R> {
+    inner: R,
+    quoted: bool,
+    line: u64,
+    record_start: u64,
+    record_len: usize,
+}
+
+impl<R: Read> RecordGuard<R> {
+    pub fn new(inner: R) -> RecordGuard<R> {
+        RecordGuard { inner, quoted: false, line: 1, record_start: 1, record_len: 0 }
+    }
+}
+
+impl<R: Read> Read for RecordGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            self.record_len += 1;
+            match b {
+                b'"' => self.quoted = !self.quoted,
+                b'\n' => {
+                    self.line += 1;
+                    if !self.quoted {
+                        self.record_start = self.line;
+                        self.record_len = 0;
+                    }
+                }
+                _ => {}
+            }
+            if self.record_len > MAX_RECORD_BYTES {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, RecordTooLong { line: self.record_start }));
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// A readable input with its display name, gzip already undone.
 pub struct Input {
     pub name: String,
@@ -80,6 +139,13 @@ pub fn open(name: &str, raw: impl Read + Send + 'static) -> Result<Input, InputE
 
 /// Turns an I/O error met while reading into an input error at `line`.
 pub fn read_error(file: &str, line: u64, gzipped: bool, err: &io::Error) -> InputError {
+    if let Some(record) = err.get_ref().and_then(|e| e.downcast_ref::<RecordTooLong>()) {
+        return InputError::new(
+            file,
+            record.line,
+            format!("a record longer than {MAX_RECORD_BYTES} bytes starts here; is a quote (\") left open?"),
+        );
+    }
     if let Some(too_long) = err.get_ref().and_then(|e| e.downcast_ref::<LineTooLong>()) {
         return InputError::new(
             file,
