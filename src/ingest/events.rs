@@ -175,8 +175,12 @@ pub struct EventReader {
     inner: Inner,
 }
 
+/// A CSV reader over a decompressed input, records bounded.
+type CsvReader = csv::Reader<RecordGuard<BufReader<Box<dyn Read + Send>>>>;
+
 enum Inner {
-    Csv { reader: csv::Reader<RecordGuard<BufReader<Box<dyn Read + Send>>>>, columns: Columns, record: ByteRecord },
+    // Boxed: the CSV reader's buffers dwarf the NDJSON variant.
+    Csv { reader: Box<CsvReader>, columns: Columns, record: ByteRecord },
     Ndjson { reader: BufReader<Box<dyn Read + Send>>, line: u64, buf: Vec<u8> },
 }
 
@@ -193,7 +197,7 @@ impl EventReader {
                     .terminator(csv::Terminator::Any(b'\n'))
                     .from_reader(RecordGuard::new(buffered));
                 let columns = csv_columns(&name, gzipped, &mut reader)?;
-                Inner::Csv { reader, columns, record: ByteRecord::new() }
+                Inner::Csv { reader: Box::new(reader), columns, record: ByteRecord::new() }
             }
         };
         Ok(EventReader { file: name, gzipped, tz, inner })
@@ -293,7 +297,7 @@ fn next_csv(
     file: &str,
     gzipped: bool,
     tz: Tz,
-    reader: &mut csv::Reader<RecordGuard<BufReader<Box<dyn Read + Send>>>>,
+    reader: &mut CsvReader,
     columns: &Columns,
     record: &mut ByteRecord,
 ) -> Option<Result<RawEvent, InputError>> {
