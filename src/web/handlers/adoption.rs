@@ -205,7 +205,7 @@ pub async fn download(
             }
             let fmt = |r: Option<f64>| r.map(|r| format!("{r:.4}")).unwrap_or_default();
             // A department name starting like a formula must not run in a spreadsheet.
-            let name = if name.starts_with(['=', '+', '-', '@']) { format!("'{name}") } else { name.clone() };
+            let name = super::people::spreadsheet_safe(name);
             w.write_record([
                 name,
                 rollout.to_string(),

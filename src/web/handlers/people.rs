@@ -707,7 +707,7 @@ pub async fn list(
 
 /// Spreadsheets run cells that start like a formula; directory text is
 /// outside data, so such cells get a leading apostrophe.
-fn spreadsheet_safe(s: &str) -> String {
+pub(super) fn spreadsheet_safe(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
 }
 
