@@ -101,12 +101,11 @@ fn tier_classes() -> Vec<String> {
     Tier::ALL.iter().map(|t| format!("tier-{}", t.as_str())).collect()
 }
 
-fn department_row(page: &Page, label: String, s: &Summary) -> Row {
+fn department_row(label: String, s: &Summary) -> Row {
     let mut cells = vec![i18n::integer(i64::from(s.listed))];
     cells.extend(Tier::ALL.iter().map(|t| i18n::integer(i64::from(s.tier_counts.get(t).copied().unwrap_or(0)))));
     cells.push(share(s.login_rate()));
     cells.push(share(s.deep_rate()));
-    let _ = page;
     Row { label, cells }
 }
 
@@ -272,9 +271,9 @@ pub async fn show(
         .map(|(d, s)| DeptGroup(d, s))
         .collect();
     let (kept, other, hidden_groups) = if private { apply_floor(groups, floor) } else { (groups, None, 0) };
-    let mut departments: Vec<Row> = kept.iter().map(|g| department_row(&page, g.0.clone(), &g.1)).collect();
+    let mut departments: Vec<Row> = kept.iter().map(|g| department_row(g.0.clone(), &g.1)).collect();
     if let Some(o) = other {
-        departments.push(department_row(&page, page.t("dashboard.other_groups"), &o.1));
+        departments.push(department_row(page.t("dashboard.other_groups"), &o.1));
     }
     let mut department_columns = vec![page.t("dashboard.department"), page.t("chart.people")];
     department_columns.extend(tier_names.iter().cloned());
