@@ -5,5 +5,6 @@ pub mod app;
 pub mod cli;
 pub mod domain;
 pub mod ingest;
+pub mod mail;
 pub mod storage;
 pub mod web;

@@ -29,3 +29,22 @@ pub async fn set(db: &Db, key: &str, value: &str) -> Result<String, String> {
     store::set(db, key, &value).await.map_err(|e| format!("storing the setting failed: {e:#}"))?;
     Ok(value)
 }
+
+/// The outreach configuration in force: links' base address (the
+/// `public_url` setting, else `UNDERCURRENT_PUBLIC_URL`, else `fallback`),
+/// sender and reminders; and the SMTP URL (`SMTP_URL` in the environment
+/// wins over the `mail.smtp_url` setting; none: the outbox folder).
+pub async fn outreach(db: &Db, fallback_base: &str) -> Result<(super::participant::Outreach, Option<String>)> {
+    let map = stored(db).await?;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let base =
+        map.get("public_url").cloned().or_else(|| env("UNDERCURRENT_PUBLIC_URL")).unwrap_or(fallback_base.into());
+    let from = map.get("mail.from").cloned().unwrap_or_else(|| "Undercurrent <undercurrent@localhost>".into());
+    let reminders = crate::domain::settings::parse_reminders(
+        map.get("mail.reminders").map(String::as_str).unwrap_or(crate::domain::settings::DEFAULT_REMINDERS),
+    )
+    .unwrap_or_default();
+    let smtp = env("SMTP_URL").or_else(|| map.get("mail.smtp_url").cloned());
+    let outreach = super::participant::Outreach { links: super::studies::Links { base }, from, reminders };
+    Ok((outreach, smtp))
+}

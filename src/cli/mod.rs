@@ -54,6 +54,12 @@ pub enum Command {
         /// Mark cookies Secure (default: on unless listening on a loopback address; set it when TLS ends at a proxy).
         #[arg(long)]
         secure_cookies: Option<bool>,
+        /// Serve pages only: no outbox worker and no recurring rounds here (another instance runs them).
+        #[arg(long)]
+        no_worker: bool,
+        /// Where e-mail is written as .eml files when no SMTP server is configured.
+        #[arg(long, default_value = "data/outbox")]
+        outbox_dir: std::path::PathBuf,
     },
     /// Accounts that sign in to the web application.
     #[command(subcommand)]
@@ -215,7 +221,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Settings(cmd) => settings::run(&db, cmd).await?,
         Command::Metrics(cmd) => metrics::run(&db, cmd).await?,
         Command::Demo(_) => ExitCode::SUCCESS,
-        Command::Serve { bind, demo, secure_cookies } => return serve::serve(db, &bind, demo, secure_cookies).await,
+        Command::Serve { bind, demo, secure_cookies, no_worker, outbox_dir } => {
+            let options = serve::ServeOptions { bind, demo, secure_cookies, worker: !no_worker, outbox_dir };
+            return serve::serve(db, options).await;
+        }
         Command::User(UserCommand::Add { email, role, name }) => serve::add_user(&db, &email, &name, &role).await?,
     };
     db.close().await;

@@ -1,16 +1,20 @@
 //! `undercurrent serve` and `undercurrent user add`.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 use crate::app::accounts::{CreateError, create};
 use crate::app::import::{import_events, import_people};
+use crate::app::outbox::Worker;
 use crate::app::settings;
 use crate::domain::account::Role;
 use crate::ingest::source::open;
+use crate::mail::transport::Mailer;
 use crate::storage::{Db, accounts, dataset};
 use crate::web::{AppState, session::random_token, start};
 
@@ -44,16 +48,42 @@ async fn prepare_demo(db: &Db) -> Result<Option<String>> {
     }
 }
 
-pub async fn serve(db: Db, bind: &str, demo: bool, secure_cookies: Option<bool>) -> Result<ExitCode> {
+pub struct ServeOptions {
+    pub bind: String,
+    pub demo: bool,
+    pub secure_cookies: Option<bool>,
+    /// Run the outbox worker and recurring rounds in this process.
+    pub worker: bool,
+    pub outbox_dir: PathBuf,
+}
+
+pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
+    let ServeOptions { bind, demo, secure_cookies, worker, outbox_dir } = options;
     let demo_password = if demo { prepare_demo(&db).await? } else { None };
-    let listener = TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
+    let listener = TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
     let addr: SocketAddr = listener.local_addr()?;
     let secure = secure_cookies.unwrap_or(!addr.ip().is_loopback());
     let first_run = accounts::count(&db).await? == 0;
-    let server = start(AppState::new(db, secure), listener)?;
     let url =
         if addr.ip().is_unspecified() { format!("http://127.0.0.1:{}", addr.port()) } else { format!("http://{addr}") };
+    let (outreach, smtp) = settings::outreach(&db, &url).await?;
+    let mailer = Arc::new(Mailer::new(smtp.as_deref(), &outbox_dir)?);
+    let mut state = AppState::new(db.clone(), secure);
+    state.mail_description = Arc::from(mailer.describe());
+    state.mail_to_folder = mailer.is_folder();
+    let wake = state.outbox.clone();
+    let server = start(state, listener)?;
+    if worker {
+        let worker = Worker {
+            db,
+            mailer: mailer.clone(),
+            name: format!("{}-{}", std::process::id(), &random_token()[..8]),
+            from: outreach.from.clone(),
+        };
+        tokio::spawn(worker.run(outreach, Duration::from_secs(5), wake));
+    }
     println!("Undercurrent is running at {url}/");
+    println!("E-mail: {}{}", mailer.describe(), if worker { "" } else { " (no worker in this process)" });
     if demo {
         match demo_password {
             Some(p) => println!("Demo sign-in: {DEMO_ADMIN} / {p}"),

@@ -27,6 +27,8 @@ pub enum Permission {
     ChangeSettings,
     ManageAccounts,
     ReadAuditLog,
+    /// Studies, draws, invitations, availability and interviews.
+    RunStudies,
 }
 
 impl Role {
@@ -50,7 +52,7 @@ impl Role {
         match self {
             Role::Admin => true,
             Role::Analyst => matches!(p, ViewAggregates | ViewPeople | ViewAdoption | SetRollout | Import),
-            Role::Researcher => matches!(p, ViewAggregates | ViewPeople),
+            Role::Researcher => matches!(p, ViewAggregates | ViewPeople | RunStudies),
             Role::Manager => matches!(p, ViewAggregates | ViewAdoption),
         }
     }

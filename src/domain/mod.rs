@@ -16,7 +16,9 @@ pub mod metrics;
 pub mod privacy;
 pub mod profile;
 pub mod sampling;
+pub mod scheduling;
 pub mod settings;
+pub mod study;
 pub mod tier;
 
 #[cfg(test)]

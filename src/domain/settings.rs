@@ -37,6 +37,62 @@ pub const SETTINGS: &[SettingDef] = &[
     SettingDef { key: "privacy_floor", help: "smallest group an aggregate may show to a manager (1-1000)" },
 ];
 
+/// Outreach settings: how research e-mail goes out. Kept apart from the
+/// activity settings above (they change no number).
+pub const MAIL_SETTINGS: &[SettingDef] = &[
+    SettingDef {
+        key: "mail.smtp_url",
+        help: "SMTP server, e.g. smtp://user:password@host:587?tls=required or smtps://host:465; \
+               unset: messages are written to the outbox folder as .eml files (SMTP_URL in the environment wins)",
+    },
+    SettingDef { key: "mail.from", help: "sender of research e-mail, e.g. Research <research@example.com>" },
+    SettingDef { key: "mail.reminders", help: "reminders before an interview, e.g. 24h,1h (none: an empty value)" },
+    SettingDef { key: "public_url", help: "address participants' links use, e.g. https://undercurrent.example.com" },
+];
+
+/// Default reminders: a day and an hour before.
+pub const DEFAULT_REMINDERS: &str = "24h,1h";
+
+/// Reads reminder offsets such as `24h,1h,30m` (a day at most... a week).
+pub fn parse_reminders(value: &str) -> Result<Vec<chrono::TimeDelta>, String> {
+    let mut out = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (n, unit) = part.split_at(part.len() - part.chars().last().map_or(0, char::len_utf8));
+        let n: i64 = n.trim().parse().map_err(|_| format!("`{part}` is not a duration such as 24h or 30m"))?;
+        let d = match unit {
+            "h" => chrono::TimeDelta::hours(n),
+            "m" => chrono::TimeDelta::minutes(n),
+            _ => return Err(format!("`{part}` is not a duration such as 24h or 30m")),
+        };
+        if d <= chrono::TimeDelta::zero() || d > chrono::TimeDelta::days(7) {
+            return Err(format!("`{part}` must be more than nothing and at most a week"));
+        }
+        out.push(d);
+    }
+    out.sort();
+    out.dedup();
+    out.reverse();
+    Ok(out)
+}
+
+fn validate_mail(key: &str, value: &str) -> Option<Result<String, String>> {
+    Some(match key {
+        "mail.smtp_url" if value.starts_with("smtp://") || value.starts_with("smtps://") => Ok(value.to_string()),
+        "mail.smtp_url" => Err(format!("`{value}` is not an SMTP URL (smtp://host:port or smtps://host:port)")),
+        "mail.from" if value.contains('@') && !value.contains(['\r', '\n']) => Ok(value.to_string()),
+        "mail.from" => Err(format!("`{value}` is not an e-mail address")),
+        "mail.reminders" => parse_reminders(value).map(|_| value.to_string()),
+        "public_url"
+            if (value.starts_with("http://") || value.starts_with("https://"))
+                && !value.contains(char::is_whitespace) =>
+        {
+            Ok(value.trim_end_matches('/').to_string())
+        }
+        "public_url" => Err(format!("`{value}` is not an http:// or https:// address")),
+        _ => return None,
+    })
+}
+
 /// Prefix of per-kind mappings: `kind.presence_ping = passive`.
 pub const KIND_PREFIX: &str = "kind.";
 
@@ -62,6 +118,9 @@ fn number(value: &str, min: u32, max: u32) -> Result<u32, String> {
 /// Checks a value for a key; returns the value as it will be stored.
 pub fn validate(key: &str, value: &str) -> Result<String, String> {
     let value = value.trim();
+    if let Some(result) = validate_mail(key, value) {
+        return result;
+    }
     match key {
         "timezone" => value
             .parse::<Tz>()

@@ -15,17 +15,22 @@ use sqlx::{PgPool, SqlitePool};
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
+pub mod availability;
+pub mod bookings;
 pub mod dataset;
 pub mod directory;
 pub mod events;
 pub mod facts;
 pub mod imports;
+pub mod invitations;
 pub mod mappings;
+pub mod outbox;
 pub mod people;
 mod postgres_fast;
 pub mod rollouts;
 pub mod settings;
 mod sqlite_fast;
+pub mod studies;
 
 /// The default database: a SQLite file under `data/`, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/undercurrent.db";

@@ -64,6 +64,8 @@ impl Lang {
                     include_str!("../../templates/i18n/en.settings.json"),
                     include_str!("../../templates/i18n/en.adoption.json"),
                     include_str!("../../templates/i18n/en.tokens.json"),
+                    include_str!("../../templates/i18n/en.studies.json"),
+                    include_str!("../../templates/i18n/en.participant.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -75,6 +77,8 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.settings.json"),
                     include_str!("../../templates/i18n/zh-CN.adoption.json"),
                     include_str!("../../templates/i18n/zh-CN.tokens.json"),
+                    include_str!("../../templates/i18n/zh-CN.studies.json"),
+                    include_str!("../../templates/i18n/zh-CN.participant.json"),
                 ])
             }),
         }

@@ -92,10 +92,12 @@ impl Page {
 
     pub fn nav(&self) -> Vec<NavItem> {
         let Some(account) = &self.account else { return Vec::new() };
-        let items: [(&str, &str, Permission); 8] = [
+        let items: [(&str, &str, Permission); 10] = [
             ("dashboard", "/", Permission::ViewAggregates),
             ("adoption", "/adoption", Permission::ViewAdoption),
             ("people", "/people", Permission::ViewPeople),
+            ("studies", "/studies", Permission::RunStudies),
+            ("calendar", "/calendar", Permission::RunStudies),
             ("imports", "/imports", Permission::Import),
             ("settings", "/settings", Permission::ChangeSettings),
             ("accounts", "/accounts", Permission::ManageAccounts),

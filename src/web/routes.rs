@@ -4,8 +4,8 @@ use actix_web::web;
 
 use super::api;
 use super::handlers::{
-    accounts, adoption, audit, auth, dashboard, imports, language, mapping, people, person, settings, static_files,
-    tokens,
+    accounts, adoption, audit, auth, calendar, dashboard, imports, language, mapping, participant, people, person,
+    rounds, settings, static_files, studies, tokens,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -47,6 +47,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/imports/mapping/presets", web::post().to(mapping::save_preset));
     cfg.route("/imports/mapping/presets/{id}/delete", web::post().to(mapping::delete_preset));
     cfg.route("/imports/mapping/{tail:.*}", web::get().to(mapping::back));
+
+    // Outreach: studies, rounds, availability and interviews (researchers).
+    cfg.route("/studies", web::get().to(studies::list));
+    cfg.route("/studies", web::post().to(studies::create));
+    cfg.route("/studies/new", web::get().to(studies::new_form));
+    cfg.route("/studies/{id}", web::get().to(studies::show));
+    cfg.route("/studies/{id}/edit", web::get().to(studies::edit_form));
+    cfg.route("/studies/{id}/edit", web::post().to(studies::save));
+    cfg.route("/studies/{id}/close", web::post().to(studies::close));
+    cfg.route("/studies/{id}/rounds", web::post().to(rounds::draw));
+    cfg.route("/studies/{id}/rounds/{n}", web::get().to(rounds::show));
+    cfg.route("/studies/{id}/rounds/{n}/add", web::post().to(rounds::add));
+    cfg.route("/studies/{id}/rounds/{n}/send", web::post().to(rounds::send));
+    cfg.route("/studies/{id}/invitations/{inv}/drop", web::post().to(rounds::drop_person));
+    cfg.route("/availability", web::get().to(calendar::page));
+    cfg.route("/availability", web::post().to(calendar::save_profile));
+    cfg.route("/availability/weekly", web::post().to(calendar::add_weekly));
+    cfg.route("/availability/one-off", web::post().to(calendar::add_one_off));
+    cfg.route("/availability/{kind}/{id}/delete", web::post().to(calendar::delete));
+    cfg.route("/calendar", web::get().to(calendar::calendar));
+    cfg.route("/bookings/{id}/outcome", web::post().to(calendar::outcome));
+    cfg.route("/bookings/{id}/cancel", web::post().to(calendar::cancel));
+
+    // Participants: no account, a token in the link.
+    cfg.route("/i/{token}", web::get().to(participant::show));
+    cfg.route("/i/{token}/book", web::post().to(participant::book));
+    cfg.route("/i/{token}/cancel", web::post().to(participant::cancel));
+    cfg.route("/i/{token}/decline", web::post().to(participant::decline));
+    cfg.route("/i/{token}/opt-out", web::get().to(participant::opt_out_form));
+    cfg.route("/i/{token}/opt-out", web::post().to(participant::opt_out));
 
     // Administration.
     cfg.route("/settings", web::get().to(settings::page));

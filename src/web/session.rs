@@ -12,8 +12,6 @@ use std::pin::Pin;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
-use rand::TryRngCore;
-use sha2::{Digest, Sha256};
 
 use super::error::WebError;
 use super::i18n::Lang;
@@ -31,26 +29,7 @@ pub const IDLE_TIMEOUT_SECONDS: i64 = 12 * 3600;
 /// ...and after this long in any case.
 pub const ABSOLUTE_TIMEOUT_SECONDS: i64 = 7 * 24 * 3600;
 
-/// 256 random bits from the operating system, as hex.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.try_fill_bytes(&mut bytes).expect("the operating system's random source failed");
-    hex(&bytes)
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-/// Compares two secrets in time independent of where they differ.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use crate::app::secrets::{hex, random_token, same_secret, token_hash};
 
 pub fn cookie(name: &'static str, value: String, secure: bool, http_only: bool) -> Cookie<'static> {
     Cookie::build(name, value).path("/").http_only(http_only).secure(secure).same_site(SameSite::Lax).finish()

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+
 use crate::storage::Db;
 
 #[derive(Clone)]
@@ -11,10 +13,26 @@ pub struct AppState {
     /// loopback address).
     pub secure_cookies: bool,
     pub cache: Arc<super::handlers::cache::EvaluationCache>,
+    /// Wakes this process's outbox worker after a change queued e-mail.
+    pub outbox: Arc<Notify>,
+    /// Where e-mail goes, for the pages that say so.
+    pub mail_description: Arc<str>,
+    pub mail_to_folder: bool,
 }
 
 impl AppState {
     pub fn new(db: Db, secure_cookies: bool) -> AppState {
-        AppState { db, secure_cookies, cache: Arc::default() }
+        AppState {
+            db,
+            secure_cookies,
+            cache: Arc::default(),
+            outbox: Arc::default(),
+            mail_description: Arc::from("data/outbox"),
+            mail_to_folder: true,
+        }
+    }
+
+    pub fn wake_outbox(&self) {
+        self.outbox.notify_one();
     }
 }

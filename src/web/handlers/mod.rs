@@ -6,14 +6,18 @@ pub mod adoption;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod calendar;
 pub mod dashboard;
 pub mod imports;
 pub mod language;
 pub mod mapping;
+pub mod participant;
 pub mod people;
 pub mod person;
+pub mod rounds;
 pub mod settings;
 pub mod static_files;
+pub mod studies;
 pub mod tokens;
 
 use actix_web::HttpResponse;

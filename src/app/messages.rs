@@ -1,0 +1,305 @@
+//! The e-mails of outreach, composed in the study's language: invitations,
+//! booking confirmations, reschedules, cancellations and reminders, with a
+//! calendar file where a booking changes. Every message to a participant
+//! carries their link and the opt-out link.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+
+use super::secrets::random_token;
+use super::studies::Links;
+use crate::domain::study::{Language, fill};
+use crate::mail::ics::{self, Invite, Method};
+use crate::storage::invitations::Invitation;
+use crate::storage::outbox::NewMessage;
+use crate::storage::studies::Study;
+
+/// A Message-ID unique to one queued message (kept across retries, so a
+/// receiving server and a reader can tell a resend from a new message).
+fn message_id(from: &str, kind: &str) -> String {
+    let domain = from.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>')).unwrap_or("undercurrent.invalid");
+    format!("<{}.{kind}@{domain}>", &random_token()[..32])
+}
+
+fn lang(study: &Study) -> Language {
+    Language::parse(&study.language).unwrap_or(Language::En)
+}
+
+fn display_name(inv: &Invitation) -> String {
+    inv.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| inv.user_id.clone())
+}
+
+/// The invitation of one person, from the study's texts.
+pub fn invitation(study: &Study, inv: &Invitation, links: &Links, token: &str, from: &str) -> NewMessage {
+    let name = display_name(inv);
+    let minutes = study.interview_minutes.to_string();
+    let link = links.invitation(token);
+    let opt_out = links.opt_out(token);
+    // Invitations ask for an answer within two weeks.
+    let deadline = (chrono::Utc::now() + TimeDelta::days(14)).date_naive();
+    let deadline = match lang(study) {
+        Language::En => deadline.format("%-d %B %Y").to_string(),
+        Language::ZhCn => deadline.format("%Y年%-m月%-d日").to_string(),
+    };
+    let values = [
+        ("name", name.as_str()),
+        ("study", study.title.as_str()),
+        ("minutes", minutes.as_str()),
+        ("link", link.as_str()),
+        ("opt_out_link", opt_out.as_str()),
+        ("deadline", deadline.as_str()),
+    ];
+    let mut body = fill(&study.invitation_body, &values);
+    if !body.contains(&opt_out) {
+        body.push_str(&footer(lang(study), &opt_out));
+    }
+    NewMessage {
+        kind: "invitation".into(),
+        study_id: Some(study.id),
+        invitation_id: Some(inv.id),
+        to_addr: inv.email.clone().unwrap_or_default(),
+        subject: fill(&study.invitation_subject, &values),
+        body,
+        message_id: message_id(from, "invitation"),
+        ..NewMessage::default()
+    }
+}
+
+fn footer(lang: Language, opt_out: &str) -> String {
+    match lang {
+        Language::En => format!("\n\n--\nTo stop all research invitations: {opt_out}\n"),
+        Language::ZhCn => format!("\n\n--\n不再接收任何调研邀请：{opt_out}\n"),
+    }
+}
+
+/// What changed about a booking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Booked,
+    Rescheduled,
+    Cancelled,
+}
+
+/// Everything a booking's messages say.
+pub struct BookingMail<'a> {
+    pub study: &'a Study,
+    pub invitation: &'a Invitation,
+    pub booking_id: i64,
+    pub uid: &'a str,
+    pub sequence: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub participant_tz: Tz,
+    pub interviewer_name: &'a str,
+    pub interviewer_email: &'a str,
+    pub interviewer_tz: Tz,
+    /// The participant's link token, when known (it is only stored hashed).
+    pub token: Option<&'a str>,
+    pub links: &'a Links,
+    pub from: &'a str,
+    pub now: DateTime<Utc>,
+    /// The calendar address of the application (`/calendar`).
+    pub calendar_url: String,
+}
+
+/// A time range as a recipient reads it, in their zone, with the zone named.
+pub fn when(lang: Language, start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> String {
+    let (s, e) = (start.with_timezone(&tz), end.with_timezone(&tz));
+    match lang {
+        Language::En => format!("{}–{} ({})", s.format("%A %-d %B %Y, %H:%M"), e.format("%H:%M"), tz.name()),
+        Language::ZhCn => {
+            let weekday = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
+                [s.format("%u").to_string().parse::<usize>().unwrap_or(1).clamp(1, 7) - 1];
+            format!(
+                "{} {weekday} {}–{}（{}）",
+                s.format("%Y年%-m月%-d日"),
+                s.format("%H:%M"),
+                e.format("%H:%M"),
+                tz.name()
+            )
+        }
+    }
+}
+
+struct Texts {
+    subject: &'static str,
+    lead: &'static str,
+}
+
+fn texts(lang: Language, change: Change, to_host: bool) -> Texts {
+    use Change::*;
+    match (lang, change, to_host) {
+        (Language::En, Booked, false) => {
+            Texts { subject: "Interview booked: {study}", lead: "Thank you, {name}. Your interview is booked:" }
+        }
+        (Language::En, Rescheduled, false) => {
+            Texts { subject: "Interview moved: {study}", lead: "{name}, your interview has moved to:" }
+        }
+        (Language::En, Cancelled, false) => {
+            Texts { subject: "Interview cancelled: {study}", lead: "{name}, this interview is cancelled:" }
+        }
+        (Language::En, Booked, true) => Texts {
+            subject: "New interview: {participant} ({study})",
+            lead: "{participant} booked an interview with you:",
+        },
+        (Language::En, Rescheduled, true) => Texts {
+            subject: "Interview moved: {participant} ({study})",
+            lead: "{participant} moved their interview to:",
+        },
+        (Language::En, Cancelled, true) => Texts {
+            subject: "Interview cancelled: {participant} ({study})",
+            lead: "This interview with {participant} is cancelled:",
+        },
+        (Language::ZhCn, Booked, false) => {
+            Texts { subject: "访谈已预约：{study}", lead: "{name}，感谢您！您的访谈已预约：" }
+        }
+        (Language::ZhCn, Rescheduled, false) => {
+            Texts { subject: "访谈时间已更改：{study}", lead: "{name}，您的访谈已改到：" }
+        }
+        (Language::ZhCn, Cancelled, false) => {
+            Texts { subject: "访谈已取消：{study}", lead: "{name}，以下访谈已取消：" }
+        }
+        (Language::ZhCn, Booked, true) => Texts {
+            subject: "新的访谈：{participant}（{study}）",
+            lead: "{participant} 预约了与您的访谈：",
+        },
+        (Language::ZhCn, Rescheduled, true) => Texts {
+            subject: "访谈时间已更改：{participant}（{study}）",
+            lead: "{participant} 将访谈改到：",
+        },
+        (Language::ZhCn, Cancelled, true) => Texts {
+            subject: "访谈已取消：{participant}（{study}）",
+            lead: "与 {participant} 的以下访谈已取消：",
+        },
+    }
+}
+
+fn manage_lines(lang: Language, links: &Links, token: Option<&str>) -> String {
+    let Some(token) = token else { return String::new() };
+    let (manage, stop) = match lang {
+        Language::En => ("To reschedule or cancel", "To stop all research invitations"),
+        Language::ZhCn => ("改期或取消", "不再接收任何调研邀请"),
+    };
+    format!("\n\n{manage}: {}\n\n--\n{stop}: {}\n", links.invitation(token), links.opt_out(token))
+}
+
+fn calendar(m: &BookingMail, method: Method, to_host: bool) -> ics::CalendarPart {
+    let participant = display_name(m.invitation);
+    let (summary, tz) = if to_host {
+        (format!("{} · {participant}", m.study.title), m.interviewer_tz)
+    } else {
+        (m.study.title.clone(), m.participant_tz)
+    };
+    ics::render(&Invite {
+        uid: m.uid.to_string(),
+        sequence: u32::try_from(m.sequence).unwrap_or(0),
+        method,
+        start: m.start,
+        end: m.end,
+        timezone: tz,
+        summary,
+        description: m.study.goal.clone(),
+        organizer: (m.interviewer_name.to_string(), m.interviewer_email.to_string()),
+        attendee: (participant, m.invitation.email.clone().unwrap_or_default()),
+        stamp: m.now,
+    })
+}
+
+/// The messages of a booking change: one to the participant (in their
+/// zone, with their links) and one to the interviewer (in theirs), each
+/// with the same calendar UID and SEQUENCE.
+pub fn booking_change(m: &BookingMail, change: Change) -> Vec<NewMessage> {
+    let lang = lang(m.study);
+    let method = if change == Change::Cancelled { Method::Cancel } else { Method::Request };
+    let participant = display_name(m.invitation);
+    let kind = match change {
+        Change::Booked => "booked",
+        Change::Rescheduled => "rescheduled",
+        Change::Cancelled => "cancelled",
+    };
+    let mut out = Vec::new();
+    for to_host in [false, true] {
+        let t = texts(lang, change, to_host);
+        let values =
+            [("study", m.study.title.as_str()), ("name", participant.as_str()), ("participant", participant.as_str())];
+        let tz = if to_host { m.interviewer_tz } else { m.participant_tz };
+        let mut body = format!("{}\n\n{}\n", fill(t.lead, &values), when(lang, m.start, m.end, tz));
+        if to_host {
+            body.push_str(&format!("\n{}\n", m.calendar_url));
+        } else {
+            body.push_str(&manage_lines(lang, m.links, m.token));
+        }
+        let cal = calendar(m, method, to_host);
+        out.push(NewMessage {
+            kind: if to_host { format!("{kind}_host") } else { kind.to_string() },
+            study_id: Some(m.study.id),
+            invitation_id: Some(m.invitation.id),
+            booking_id: Some(m.booking_id),
+            booking_sequence: Some(m.sequence),
+            to_addr: if to_host {
+                m.interviewer_email.to_string()
+            } else {
+                m.invitation.email.clone().unwrap_or_default()
+            },
+            subject: fill(t.subject, &values),
+            body,
+            ics: Some(cal.text),
+            ics_method: Some(method.as_str().to_string()),
+            message_id: message_id(m.from, kind),
+            not_before: m.now.timestamp(),
+            expires_at: None,
+        });
+    }
+    out
+}
+
+/// Reminders to the participant before the interview, one per offset still
+/// ahead; each expires at the interview's start (useless after it).
+pub fn reminders(m: &BookingMail, offsets: &[TimeDelta]) -> Vec<NewMessage> {
+    let lang = lang(m.study);
+    let participant = display_name(m.invitation);
+    crate::domain::scheduling::reminder_times(m.start, offsets, m.now)
+        .into_iter()
+        .map(|(offset, at)| {
+            let hours = offset.num_hours();
+            let (subject, lead) = match lang {
+                Language::En => (
+                    format!(
+                        "Reminder: interview in {} ({})",
+                        if hours >= 1 { format!("{hours} h") } else { format!("{} min", offset.num_minutes()) },
+                        m.study.title
+                    ),
+                    format!("{participant}, a reminder of your interview:"),
+                ),
+                Language::ZhCn => (
+                    format!(
+                        "提醒：{}后有访谈（{}）",
+                        if hours >= 1 { format!("{hours} 小时") } else { format!("{} 分钟", offset.num_minutes()) },
+                        m.study.title
+                    ),
+                    format!("{participant}，提醒您参加访谈："),
+                ),
+            };
+            let body = format!(
+                "{lead}\n\n{}\n{}",
+                when(lang, m.start, m.end, m.participant_tz),
+                manage_lines(lang, m.links, m.token)
+            );
+            NewMessage {
+                kind: "reminder".into(),
+                study_id: Some(m.study.id),
+                invitation_id: Some(m.invitation.id),
+                booking_id: Some(m.booking_id),
+                booking_sequence: Some(m.sequence),
+                to_addr: m.invitation.email.clone().unwrap_or_default(),
+                subject,
+                body,
+                ics: None,
+                ics_method: None,
+                message_id: message_id(m.from, "reminder"),
+                not_before: at.timestamp(),
+                expires_at: Some(m.start.timestamp()),
+            }
+        })
+        .collect()
+}

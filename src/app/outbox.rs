@@ -1,0 +1,166 @@
+//! The outbox worker: claims due messages, checks they still make sense,
+//! sends them and records every attempt. A temporary failure (server down,
+//! 4xx) is retried with a growing delay; a permanent one (5xx, a bad
+//! address) fails at once; both are shown in the study.
+//!
+//! Exactly once: a message is claimed under a lease, sent, then marked sent
+//! by the claiming worker only. A worker killed between the server's "OK"
+//! and that mark leaves the claim to expire and the message to go again:
+//! the one window in which a duplicate is possible, as with any SMTP client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::participant::Outreach;
+use crate::mail::Outgoing;
+use crate::mail::ics::{CalendarPart, Method};
+use crate::mail::transport::{Mailer, SendError};
+use crate::storage::outbox::{self, Message};
+use crate::storage::{Db, bookings, invitations, studies};
+
+/// How long a claim holds before another worker may take the message.
+pub const LEASE_SECONDS: i64 = 300;
+/// Attempts before a temporary failure becomes final (about a day of
+/// retries with the delays below).
+pub const MAX_ATTEMPTS: i64 = 30;
+
+/// The delay before attempt `n + 1`: 30 s, doubling, at most an hour.
+pub fn backoff(attempts: i64) -> TimeDelta {
+    let secs = 30_i64.saturating_mul(1_i64 << attempts.clamp(0, 20));
+    TimeDelta::seconds(secs.min(3600))
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Drained {
+    pub sent: u32,
+    pub retried: u32,
+    pub failed: u32,
+    pub dropped: u32,
+}
+
+pub struct Worker {
+    pub db: Db,
+    pub mailer: Arc<Mailer>,
+    /// Unique per process: claims are by name.
+    pub name: String,
+    pub from: String,
+}
+
+impl Worker {
+    /// Why a message should not go out any more, if it should not.
+    async fn obsolete(&self, m: &Message, now: DateTime<Utc>) -> Result<Option<&'static str>> {
+        if m.expires_at.is_some_and(|e| e <= now.timestamp()) {
+            return Ok(Some("expired: its time had passed before it could be sent"));
+        }
+        if m.kind == "reminder"
+            && let Some(id) = m.booking_id
+        {
+            match bookings::get(&self.db, id).await? {
+                Some(b) if b.is_active() && Some(b.sequence) == m.booking_sequence => {}
+                _ => return Ok(Some("the booking moved or was cancelled")),
+            }
+        }
+        if m.kind == "invitation" {
+            if let Some(sid) = m.study_id
+                && !studies::get(&self.db, sid).await?.is_some_and(|s| s.is_open())
+            {
+                return Ok(Some("the study was closed"));
+            }
+            if let Some(iid) = m.invitation_id
+                && invitations::get(&self.db, iid).await?.is_some_and(|i| i.status == "opted_out")
+            {
+                return Ok(Some("the person opted out"));
+            }
+        }
+        Ok(None)
+    }
+
+    fn outgoing(&self, m: &Message) -> Outgoing {
+        let calendar = m.ics.as_ref().map(|text| CalendarPart {
+            method: if m.ics_method.as_deref() == Some("CANCEL") { Method::Cancel } else { Method::Request },
+            text: text.clone(),
+        });
+        Outgoing {
+            message_id: m.message_id.clone(),
+            from: self.from.clone(),
+            to: m.to_addr.clone(),
+            subject: m.subject.clone(),
+            text: m.body.clone(),
+            calendar,
+        }
+    }
+
+    /// Sends everything due at `now`, batch after batch.
+    pub async fn drain_once(&self, now: DateTime<Utc>) -> Result<Drained> {
+        let mut done = Drained::default();
+        loop {
+            let t = now.timestamp();
+            let batch = outbox::claim(&self.db, &self.name, t, t + LEASE_SECONDS, 20).await?;
+            if batch.is_empty() {
+                return Ok(done);
+            }
+            for m in batch {
+                self.deliver(&m, now, &mut done).await?;
+            }
+        }
+    }
+
+    async fn deliver(&self, m: &Message, now: DateTime<Utc>, done: &mut Drained) -> Result<()> {
+        let t = now.timestamp();
+        if let Some(why) = self.obsolete(m, now).await? {
+            outbox::finish(&self.db, m.id, &self.name, "dropped", Some(why), t).await?;
+            done.dropped += 1;
+            return Ok(());
+        }
+        match self.mailer.send(&self.outgoing(m)).await {
+            Ok(()) => {
+                outbox::finish(&self.db, m.id, &self.name, "sent", None, Utc::now().timestamp()).await?;
+                outbox::record_attempt(&self.db, m.id, &self.name, true, None, t).await?;
+                done.sent += 1;
+            }
+            Err(e) => {
+                let text = e.to_string();
+                outbox::record_attempt(&self.db, m.id, &self.name, false, Some(&text), t).await?;
+                let permanent = matches!(e, SendError::Build(_) | SendError::Transport { permanent: true, .. });
+                if permanent || m.attempts + 1 >= MAX_ATTEMPTS {
+                    tracing::warn!(message = m.id, kind = %m.kind, "outbox message failed for good: {text}");
+                    outbox::finish(&self.db, m.id, &self.name, "failed", Some(&text), t).await?;
+                    done.failed += 1;
+                } else {
+                    let next = now + backoff(m.attempts);
+                    outbox::retry_later(&self.db, m.id, &self.name, next.timestamp(), &text).await?;
+                    done.retried += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs until the process ends: drains the outbox and draws recurring
+    /// rounds every `every`, logging (not stopping on) database errors so
+    /// the worker resumes by itself when the database returns.
+    /// `wake` cuts the wait short when this process queued something.
+    pub async fn run(self, outreach: Outreach, every: Duration, wake: Arc<tokio::sync::Notify>) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = wake.notified() => {}
+            }
+            let now = Utc::now();
+            if let Err(e) = super::studies::run_due_rounds(&self.db, &outreach.links, &outreach.from, now).await {
+                tracing::warn!("recurring rounds: {e:#}");
+            }
+            match self.drain_once(now).await {
+                Ok(d) if d != Drained::default() => {
+                    tracing::info!(sent = d.sent, retried = d.retried, failed = d.failed, dropped = d.dropped, "outbox")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("outbox: {e:#}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! The participant's pages behind an invitation link: no account, a long
+//! random token in the path (only its hash is stored), CSRF by a cookie
+//! token like the sign-in form. The link stops working when the study
+//! closes. Times are shown in the participant's zone, which they can pick.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::{html, see_other};
+use crate::app::participant::{self, Refusal, Slot};
+use crate::app::settings;
+use crate::domain::scheduling;
+use crate::domain::study::Language;
+use crate::storage::bookings::{self, Booking};
+use crate::storage::directory;
+use crate::storage::invitations::{self, Invitation};
+use crate::storage::studies::Study;
+use crate::web::error::WebError;
+use crate::web::i18n::Lang;
+use crate::web::page::Page;
+use crate::web::session::Anonymous;
+use crate::web::state::AppState;
+
+/// One day of free slots, in the participant's zone.
+pub struct Day {
+    pub label: String,
+    pub slots: Vec<SlotChoice>,
+}
+
+pub struct SlotChoice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "participant.html")]
+struct ParticipantPage {
+    page: Page,
+    token: String,
+    study: Study,
+    name: String,
+    status: String,
+    timezone: &'static str,
+    zones: Vec<&'static str>,
+    booking: Option<String>,
+    can_reschedule: bool,
+    can_cancel: bool,
+    days: Vec<Day>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+impl ParticipantPage {
+    /// A form action under this participant's link, with the CSRF token.
+    fn act(&self, tail: &str) -> String {
+        self.page.action(&format!("/i/{}{tail}", self.token))
+    }
+}
+
+impl OptOutPage {
+    fn act(&self, tail: &str) -> String {
+        self.page.action(&format!("/i/{}{tail}", self.token))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "participant_opt_out.html")]
+struct OptOutPage {
+    page: Page,
+    token: String,
+    study_title: String,
+    done: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct View {
+    tz: Option<String>,
+    done: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SlotForm {
+    slot: String,
+    tz: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReasonForm {
+    reason: String,
+}
+
+fn lang_of(study: &Study) -> Lang {
+    match Language::parse(&study.language) {
+        Some(Language::ZhCn) => Lang::ZhCn,
+        _ => Lang::En,
+    }
+}
+
+fn page(anon: &Anonymous, study: &Study, title_key: &str) -> Page {
+    let anon = Anonymous { lang: lang_of(study), ..anon.clone() };
+    Page::anonymous(&anon, title_key)
+}
+
+fn respond(anon: &Anonymous, state: &AppState, body: Result<HttpResponse, WebError>) -> Result<HttpResponse, WebError> {
+    let mut r = body?;
+    if let Some(c) = anon.cookie(state.secure_cookies) {
+        r.add_cookie(&c).map_err(|e| WebError::Internal(e.into()))?;
+    }
+    // The page holds the participant's token: keep it out of caches and
+    // out of the Referer of any link followed from it.
+    r.headers_mut()
+        .insert(actix_web::http::header::CACHE_CONTROL, actix_web::http::header::HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// The base address of links when no `public_url` is set: this request's.
+pub fn request_base(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+async fn lookup(state: &AppState, token: &str) -> Result<(Invitation, Study), WebError> {
+    participant::find(&state.db, token).await?.ok_or(WebError::NotFound)
+}
+
+fn parse_tz(s: Option<&str>) -> Option<Tz> {
+    s.map(str::trim).filter(|s| !s.is_empty()).and_then(|s| s.parse::<Tz>().ok())
+}
+
+/// The zone to show: the one asked for, else the booking's, else the
+/// directory's `timezone` attribute, else the organisation's.
+async fn zone(
+    state: &AppState,
+    inv: &Invitation,
+    asked: Option<&str>,
+    booking: Option<&Booking>,
+) -> Result<Tz, WebError> {
+    if let Some(tz) = parse_tz(asked) {
+        return Ok(tz);
+    }
+    if let Some(tz) = booking.and_then(|b| b.participant_timezone.parse::<Tz>().ok()) {
+        return Ok(tz);
+    }
+    if let Some(e) = directory::get(&state.db, inv.person_id).await?
+        && let Some(tz) = parse_tz(e.attributes.get("timezone").or(e.attributes.get("time_zone")).map(String::as_str))
+    {
+        return Ok(tz);
+    }
+    Ok(settings::load(&state.db).await?.timezone)
+}
+
+fn when(lang: Lang, b: &Booking, tz: Tz) -> String {
+    let language = if lang == Lang::ZhCn { Language::ZhCn } else { Language::En };
+    let at = |ts| DateTime::from_timestamp(ts, 0).unwrap_or_default();
+    crate::app::messages::when(language, at(b.starts_at), at(b.ends_at), tz)
+}
+
+fn days(lang: Lang, slots: &[Slot], tz: Tz) -> Vec<Day> {
+    let mut out: Vec<Day> = Vec::new();
+    let mut last = None;
+    for s in slots {
+        let local = s.start.with_timezone(&tz);
+        let date = local.date_naive();
+        if last != Some(date) {
+            last = Some(date);
+            let label = match lang {
+                Lang::En => local.format("%A %-d %B %Y").to_string(),
+                Lang::ZhCn => {
+                    let wd = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"][usize::try_from(
+                        local.format("%u").to_string().parse::<u8>().unwrap_or(1).clamp(1, 7) - 1,
+                    )
+                    .unwrap_or(0)];
+                    format!("{} {wd}", local.format("%Y年%-m月%-d日"))
+                }
+            };
+            out.push(Day { label, slots: Vec::new() });
+        }
+        if let Some(day) = out.last_mut() {
+            day.slots.push(SlotChoice {
+                value: format!("{}:{}", s.interviewer_id, s.start.timestamp()),
+                label: local.format("%H:%M").to_string(),
+            });
+        }
+    }
+    out
+}
+
+async fn render(
+    anon: &Anonymous,
+    state: &AppState,
+    token: &str,
+    asked_tz: Option<&str>,
+    done: Option<String>,
+    error: Option<String>,
+) -> Result<HttpResponse, WebError> {
+    let (inv, study) = lookup(state, token).await?;
+    let now = Utc::now();
+    let active = bookings::for_invitation(&state.db, inv.id).await?.into_iter().find(Booking::is_active);
+    let tz = zone(state, &inv, asked_tz, active.as_ref()).await?;
+    let page = page(anon, &study, "participant.title");
+    let policy = participant::policy_of(&study);
+    let reschedules = u32::try_from(inv.reschedules).unwrap_or(u32::MAX);
+    let at = |ts| DateTime::from_timestamp(ts, 0).unwrap_or_default();
+    let can_reschedule = active
+        .as_ref()
+        .is_some_and(|b| scheduling::may_reschedule(&policy, true, reschedules, at(b.starts_at), now).is_ok());
+    let can_cancel = active.as_ref().is_some_and(|b| scheduling::may_cancel(true, at(b.starts_at), now).is_ok());
+    let open_to_book = matches!(inv.status.as_str(), "invited" | "cancelled" | "declined");
+    let days = if open_to_book || can_reschedule {
+        days(page.lang, &participant::free_slots(&state.db, &study, now).await?, tz)
+    } else {
+        Vec::new()
+    };
+    let name = inv.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_default();
+    let booking = active.as_ref().map(|b| when(page.lang, b, tz));
+    html(&ParticipantPage {
+        page,
+        token: token.to_string(),
+        status: inv.status.clone(),
+        study,
+        name,
+        timezone: tz.name(),
+        zones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),
+        booking,
+        can_reschedule,
+        can_cancel,
+        days,
+        done,
+        error,
+    })
+}
+
+pub async fn show(
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    q: web::Query<View>,
+) -> Result<HttpResponse, WebError> {
+    let (inv, _) = lookup(&state, &token).await?;
+    invitations::mark_opened(&state.db, inv.id, Utc::now().timestamp()).await?;
+    let done = q.done.as_deref().filter(|d| DONE.contains(d)).map(|d| format!("participant.done.{d}"));
+    let body = render(&anon, &state, &token, q.tz.as_deref(), done, None).await;
+    respond(&anon, &state, body)
+}
+
+const DONE: [&str; 4] = ["booked", "rescheduled", "cancelled", "declined"];
+
+fn parse_slot(value: &str) -> Option<(i64, DateTime<Utc>)> {
+    let (who, ts) = value.split_once(':')?;
+    Some((who.parse().ok()?, DateTime::from_timestamp(ts.parse().ok()?, 0)?))
+}
+
+fn back(token: &str, tz: &str, done: &str) -> HttpResponse {
+    let tz: String = tz.chars().filter(|c| c.is_ascii_alphanumeric() || "/_-+".contains(*c)).collect();
+    see_other(&format!("/i/{token}?tz={tz}&done={done}"))
+}
+
+async fn refused(
+    anon: &Anonymous,
+    state: &AppState,
+    token: &str,
+    tz: &str,
+    r: Refusal,
+) -> Result<HttpResponse, WebError> {
+    let body = render(anon, state, token, Some(tz), None, Some(r.key().to_string())).await;
+    respond(
+        anon,
+        state,
+        body.map(|mut resp| {
+            *resp.status_mut() = actix_web::http::StatusCode::CONFLICT;
+            resp
+        }),
+    )
+}
+
+pub async fn book(
+    anon: Anonymous,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<SlotForm>,
+) -> Result<HttpResponse, WebError> {
+    let (inv, study) = lookup(&state, &token).await?;
+    let Some((interviewer, start)) = parse_slot(&form.slot) else {
+        return refused(&anon, &state, &token, &form.tz, Refusal::Slot(scheduling::SlotRefusal::OutsideAvailability))
+            .await;
+    };
+    let tz = parse_tz(Some(&form.tz)).unwrap_or(chrono_tz::UTC);
+    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    let active = bookings::for_invitation(&state.db, inv.id).await?.into_iter().any(|b| b.is_active());
+    let result = if active {
+        participant::reschedule(&state.db, &out, &token, &inv, &study, interviewer, start, tz, Utc::now()).await?
+    } else {
+        participant::book(&state.db, &out, &token, &inv, &study, interviewer, start, tz, Utc::now()).await?
+    };
+    state.wake_outbox();
+    match result {
+        Ok(_) => Ok(back(&token, tz.name(), if active { "rescheduled" } else { "booked" })),
+        Err(r) => refused(&anon, &state, &token, &form.tz, r).await,
+    }
+}
+
+pub async fn cancel(
+    anon: Anonymous,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<SlotForm>,
+) -> Result<HttpResponse, WebError> {
+    let (inv, _) = lookup(&state, &token).await?;
+    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    let Some(b) = bookings::for_invitation(&state.db, inv.id).await?.into_iter().find(Booking::is_active) else {
+        return refused(&anon, &state, &token, &form.tz, Refusal::NotBooked).await;
+    };
+    let result = participant::cancel(&state.db, &out, Some(&token), b.id, "participant", None, Utc::now()).await?;
+    state.wake_outbox();
+    match result {
+        Ok(()) => Ok(back(&token, &form.tz, "cancelled")),
+        Err(r) => refused(&anon, &state, &token, &form.tz, r).await,
+    }
+}
+
+fn reason(form: &ReasonForm) -> Option<String> {
+    let r: String = form.reason.trim().chars().take(1000).collect();
+    (!r.is_empty()).then_some(r)
+}
+
+pub async fn decline(
+    anon: Anonymous,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<ReasonForm>,
+) -> Result<HttpResponse, WebError> {
+    let (inv, _) = lookup(&state, &token).await?;
+    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    let result = participant::decline(&state.db, &out, &token, &inv, reason(&form).as_deref(), Utc::now()).await?;
+    state.wake_outbox();
+    match result {
+        Ok(()) => Ok(back(&token, "", "declined")),
+        Err(r) => refused(&anon, &state, &token, "", r).await,
+    }
+}
+
+pub async fn opt_out_form(
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let (inv, study) = lookup(&state, &token).await?;
+    let page = page(&anon, &study, "participant.opt_out.title");
+    let body =
+        html(&OptOutPage { page, token: token.to_string(), study_title: study.title, done: inv.status == "opted_out" });
+    respond(&anon, &state, body)
+}
+
+pub async fn opt_out(
+    anon: Anonymous,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<ReasonForm>,
+) -> Result<HttpResponse, WebError> {
+    let (inv, study) = lookup(&state, &token).await?;
+    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    participant::opt_out(&state.db, &out, &token, &inv, reason(&form).as_deref(), Utc::now()).await?;
+    state.wake_outbox();
+    let page = page(&anon, &study, "participant.opt_out.title");
+    let body = html(&OptOutPage { page, token: token.to_string(), study_title: study.title, done: true });
+    respond(&anon, &state, body)
+}

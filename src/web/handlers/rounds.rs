@@ -1,0 +1,261 @@
+//! A study's rounds: draw one (a fresh seed, or a recorded one to
+//! reproduce a draw), review it with each person's frozen metrics and the
+//! reason they were chosen, drop or add people, and send.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::participant::request_base;
+use super::{html, see_other};
+use crate::app::settings;
+use crate::app::studies::{self as outreach, AddRefusal, ExcludedJson, FrozenFacts, StratumJson};
+use crate::domain::account::Permission;
+use crate::storage::studies::{self, Round, Study};
+use crate::storage::{audit, invitations};
+use crate::web::error::WebError;
+use crate::web::page::Page;
+use crate::web::session::Viewer;
+use crate::web::state::AppState;
+
+pub struct PersonRow {
+    pub id: i64,
+    pub user_id: String,
+    pub name: String,
+    pub tier: String,
+    pub department: String,
+    pub reason: String,
+    pub facts: FrozenFacts,
+    pub status: String,
+    pub status_key: String,
+    pub exclusion: Option<String>,
+    pub by_hand: bool,
+}
+
+pub struct StratumRow {
+    pub tier: String,
+    pub department: String,
+    pub eligible: u32,
+    pub quota: u32,
+    pub drawn: u32,
+    pub shortfall: u32,
+}
+
+#[derive(Template)]
+#[template(path = "round.html")]
+struct RoundPage {
+    page: Page,
+    study: Study,
+    rnd: Round,
+    people: Vec<PersonRow>,
+    strata: Vec<StratumRow>,
+    excluded: Vec<ExcludedJson>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+impl RoundPage {
+    fn act(&self, tail: &str) -> String {
+        self.page.action(&format!("/studies/{}{tail}", self.study.id))
+    }
+
+    fn round_path(&self, tail: &str) -> String {
+        format!("/rounds/{}{tail}", self.rnd.number)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DrawForm {
+    as_of: String,
+    seed: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AddForm {
+    user_id: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Flash {
+    sent: Option<u32>,
+    excluded: Option<u32>,
+}
+
+async fn study_of(state: &AppState, id: i64) -> Result<Study, WebError> {
+    studies::get(&state.db, id).await?.ok_or(WebError::NotFound)
+}
+
+async fn round_of(state: &AppState, study: i64, number: i64) -> Result<Round, WebError> {
+    studies::round(&state.db, study, number).await?.ok_or(WebError::NotFound)
+}
+
+pub async fn draw(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<DrawForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    let study = study_of(&state, *id).await?;
+    if !study.is_open() {
+        return Err(WebError::BadRequest("the study is closed".into()));
+    }
+    let as_of = match form.as_of.trim() {
+        "" => None,
+        s => Some(
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| WebError::BadRequest(format!("`{s}` is not a date (YYYY-MM-DD)")))?,
+        ),
+    };
+    let seed = match form.seed.trim() {
+        "" => None,
+        s => Some(s.parse::<u64>().map_err(|_| WebError::BadRequest(format!("`{s}` is not a seed (a whole number)")))?),
+    };
+    let outcome = outreach::draw_round(&state.db, &study, as_of, seed, Some(viewer.account.id), Utc::now()).await?;
+    audit::record(
+        &state.db,
+        viewer.audit_actor(),
+        "study.draw",
+        Some(&format!("study:{}", study.id)),
+        Some(&format!("round {} seed {}", outcome.number, outcome.draw.seed)),
+    )
+    .await?;
+    Ok(see_other(&format!("/studies/{}/rounds/{}", study.id, outcome.number)))
+}
+
+async fn render(
+    viewer: &Viewer,
+    state: &AppState,
+    study: Study,
+    round: Round,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<HttpResponse, WebError> {
+    let page = Page::new(viewer, "studies", "rounds.title");
+    let tier = |t: &str| page.t(&format!("tier.{t}"));
+    let people = invitations::for_round(&state.db, round.id)
+        .await?
+        .into_iter()
+        .map(|i| PersonRow {
+            id: i.id,
+            name: i.name.clone().unwrap_or_default(),
+            tier: tier(&i.tier),
+            department: i.department.clone().unwrap_or_default(),
+            reason: i.reason.clone(),
+            facts: FrozenFacts::parse(&i.facts),
+            status: page.t(&format!("invitation.status.{}", i.status)),
+            status_key: i.status.clone(),
+            exclusion: i.exclusion.clone(),
+            by_hand: i.added_by_hand != 0,
+            user_id: i.user_id,
+        })
+        .collect();
+    let strata = serde_json::from_str::<Vec<StratumJson>>(&round.strata)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| StratumRow {
+            tier: tier(&s.tier),
+            department: s.department.unwrap_or_default(),
+            eligible: s.eligible,
+            quota: s.quota,
+            drawn: s.drawn,
+            shortfall: s.quota.saturating_sub(s.drawn),
+        })
+        .collect();
+    let excluded = serde_json::from_str(&round.excluded).unwrap_or_default();
+    html(&RoundPage { page, study, rnd: round, people, strata, excluded, message, error })
+}
+
+pub async fn show(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    q: web::Query<Flash>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    let study = study_of(&state, path.0).await?;
+    let round = round_of(&state, study.id, path.1).await?;
+    let message = q.sent.map(|n| {
+        let ex = q.excluded.unwrap_or(0).to_string();
+        Page::new(&viewer, "studies", "rounds.title")
+            .tf("rounds.sent_done", &[("n", &n.to_string()), ("excluded", &ex)])
+    });
+    render(&viewer, &state, study, round, message, None).await
+}
+
+pub async fn add(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    form: web::Form<AddForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    let study = study_of(&state, path.0).await?;
+    let round = round_of(&state, study.id, path.1).await?;
+    let page = Page::new(&viewer, "studies", "rounds.title");
+    match outreach::add_person(&state.db, &study, &round, &form.user_id, Utc::now()).await? {
+        Ok(()) => Ok(see_other(&format!("/studies/{}/rounds/{}", study.id, round.number))),
+        Err(refusal) => {
+            let error = match refusal {
+                AddRefusal::UnknownPerson => page.tf("rounds.add.unknown", &[("user", form.user_id.trim())]),
+                AddRefusal::AlreadySent => page.t("rounds.add.sent"),
+                AddRefusal::AlreadyInRound => page.t("rounds.add.already"),
+                AddRefusal::Rule(e) => page.tf("rounds.add.rule", &[("why", &e.describe())]),
+            };
+            render(&viewer, &state, study, round, None, Some(error)).await
+        }
+    }
+}
+
+pub async fn drop_person(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    let study = study_of(&state, path.0).await?;
+    let inv =
+        invitations::get(&state.db, path.1).await?.filter(|i| i.study_id == study.id).ok_or(WebError::NotFound)?;
+    outreach::drop_invitation(&state.db, inv.id).await?;
+    let round = studies::rounds(&state.db, study.id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == inv.round_id)
+        .ok_or(WebError::NotFound)?;
+    Ok(see_other(&format!("/studies/{}/rounds/{}", study.id, round.number)))
+}
+
+pub async fn send(
+    viewer: Viewer,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    let study = study_of(&state, path.0).await?;
+    let round = round_of(&state, study.id, path.1).await?;
+    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    let outcome = outreach::send_round(&state.db, &study, &round, &out.links, &out.from, Utc::now()).await?;
+    state.wake_outbox();
+    if !outcome.already_sent {
+        audit::record(
+            &state.db,
+            viewer.audit_actor(),
+            "study.send",
+            Some(&format!("study:{}", study.id)),
+            Some(&format!("round {}: {} queued, {} excluded", round.number, outcome.queued, outcome.excluded.len())),
+        )
+        .await?;
+    }
+    Ok(see_other(&format!(
+        "/studies/{}/rounds/{}?sent={}&excluded={}",
+        study.id,
+        round.number,
+        outcome.queued,
+        outcome.excluded.len()
+    )))
+}
