@@ -371,13 +371,12 @@ fn parse_local(value: &str) -> NaiveDateTime {
 }
 
 fn parse_offset(value: &str) -> TimeDelta {
-    let sign = match value.as_bytes().first() {
-        Some(b'+') => 1,
-        Some(b'-') => -1,
+    let (sign, digits) = match value.split_at_checked(1) {
+        Some(("+", digits)) => (1, digits),
+        Some(("-", digits)) => (-1, digits),
         _ => panic!("offset {value:?}"),
     };
-    let digits: Vec<i64> =
-        value[1..].as_bytes().chunks(2).map(|d| std::str::from_utf8(d).unwrap().parse().unwrap()).collect();
-    let seconds = digits[0] * 3600 + digits[1] * 60 + digits.get(2).copied().unwrap_or(0);
-    TimeDelta::seconds(sign * seconds)
+    let field = |range: std::ops::Range<usize>| digits.get(range).map_or(0, |d| d.parse::<i64>().expect("digits"));
+    assert!(matches!(digits.len(), 4 | 6), "offset {value:?}");
+    TimeDelta::seconds(sign * (field(0..2) * 3600 + field(2..4) * 60 + field(4..6)))
 }

@@ -17,16 +17,20 @@ use super::ics::CalendarPart;
 
 /// How long to wait for the TCP (and TLS) connection to an SMTP server.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
-/// How long a whole SMTP conversation may take. lettre's async transport
-/// bounds only the connection, so a server that accepts and then says
-/// nothing would otherwise hold the worker for ever.
+/// How long a whole SMTP conversation, connection included, may take.
+/// lettre's async transport bounds only the connection, so a server that
+/// accepts and then says nothing would otherwise hold the worker for ever.
 const SEND_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Where messages go: built once from the settings, shared by the outbox
+/// worker. SMTP connections are not pooled: each message gets its own, so a
+/// restarted server needs no reconnect logic.
 pub enum Mailer {
     Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, description: String },
     Folder { transport: AsyncFileTransport<Tokio1Executor>, dir: PathBuf },
 }
 
+/// Why a message was not delivered, sorted by what the worker should do.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// The message itself is wrong (a bad address, say): sending it again
