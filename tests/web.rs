@@ -24,6 +24,10 @@ const PAGES: &[(&str, &[Role])] = &[
     ("/accounts", &[Role::Admin]),
     ("/audit", &[Role::Admin]),
     ("/account/password", &[Role::Admin, Role::Researcher, Role::Analyst, Role::Manager]),
+    ("/studies", &[Role::Admin, Role::Researcher]),
+    ("/studies/new?scenario=social&language=zh-CN", &[Role::Admin, Role::Researcher]),
+    ("/availability", &[Role::Admin, Role::Researcher]),
+    ("/calendar", &[Role::Admin, Role::Researcher]),
 ];
 
 /// Every action, and who may take it (the form is empty: an allowed role
@@ -36,6 +40,13 @@ const ACTIONS: &[(&str, &[Role])] = &[
     ("/accounts", &[Role::Admin]),
     ("/accounts/1/role", &[Role::Admin]),
     ("/accounts/1/disable", &[Role::Admin]),
+    ("/studies", &[Role::Admin, Role::Researcher]),
+    ("/studies/1/rounds", &[Role::Admin, Role::Researcher]),
+    ("/studies/1/close", &[Role::Admin, Role::Researcher]),
+    ("/availability", &[Role::Admin, Role::Researcher]),
+    ("/availability/weekly", &[Role::Admin, Role::Researcher]),
+    ("/bookings/1/outcome", &[Role::Admin, Role::Researcher]),
+    ("/bookings/1/cancel", &[Role::Admin, Role::Researcher]),
 ];
 
 #[tokio::test]

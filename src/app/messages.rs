@@ -3,7 +3,7 @@
 //! calendar file where a booking changes. Every message to a participant
 //! carries their link and the opt-out link.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::secrets::random_token;
@@ -107,18 +107,20 @@ pub fn when(lang: Language, start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) ->
     let (s, e) = (start.with_timezone(&tz), end.with_timezone(&tz));
     match lang {
         Language::En => format!("{}–{} ({})", s.format("%A %-d %B %Y, %H:%M"), e.format("%H:%M"), tz.name()),
-        Language::ZhCn => {
-            let weekday = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
-                [s.format("%u").to_string().parse::<usize>().unwrap_or(1).clamp(1, 7) - 1];
-            format!(
-                "{} {weekday} {}–{}（{}）",
-                s.format("%Y年%-m月%-d日"),
-                s.format("%H:%M"),
-                e.format("%H:%M"),
-                tz.name()
-            )
-        }
+        Language::ZhCn => format!(
+            "{} {} {}–{}（{}）",
+            s.format("%Y年%-m月%-d日"),
+            zh_weekday(s.weekday()),
+            s.format("%H:%M"),
+            e.format("%H:%M"),
+            tz.name()
+        ),
     }
+}
+
+/// A weekday in Chinese (chrono formats weekdays in English only).
+pub fn zh_weekday(d: chrono::Weekday) -> &'static str {
+    ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"][d.num_days_from_monday() as usize]
 }
 
 struct Texts {

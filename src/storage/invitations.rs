@@ -157,15 +157,16 @@ fn at(ts: i64) -> DateTime<Utc> {
 /// participant's no-show counts against them (not the host's).
 pub async fn histories(db: &Db) -> Result<HashMap<i64, ContactHistory>> {
     let mut out: HashMap<i64, ContactHistory> = HashMap::new();
-    let (opted, invited, interviews, no_shows): (Vec<i64>, Vec<(i64, i64)>, Vec<(i64, i64)>, Vec<(i64, i64)>) = on_db!(db, pool => (
-        sqlx::query_scalar("SELECT person_id FROM opt_outs").fetch_all(pool).await?,
-        sqlx::query_as("SELECT person_id, invited_at FROM invitations WHERE invited_at IS NOT NULL")
-            .fetch_all(pool).await?,
-        sqlx::query_as("SELECT i.person_id, b.starts_at FROM bookings b JOIN invitations i ON i.id = b.invitation_id \
-                        WHERE b.status = 'completed'").fetch_all(pool).await?,
-        sqlx::query_as("SELECT i.person_id, COUNT(*) FROM bookings b JOIN invitations i ON i.id = b.invitation_id \
-                        WHERE b.status = 'no_show_participant' GROUP BY i.person_id").fetch_all(pool).await?,
-    ));
+    let opted: Vec<i64> =
+        on_db!(db, pool => sqlx::query_scalar("SELECT person_id FROM opt_outs").fetch_all(pool).await?);
+    let invited: Vec<(i64, i64)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT person_id, invited_at FROM invitations WHERE invited_at IS NOT NULL").fetch_all(pool).await?);
+    let interviews: Vec<(i64, i64)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT i.person_id, b.starts_at FROM bookings b JOIN invitations i ON i.id = b.invitation_id \
+         WHERE b.status = 'completed'").fetch_all(pool).await?);
+    let no_shows: Vec<(i64, i64)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT i.person_id, COUNT(*) FROM bookings b JOIN invitations i ON i.id = b.invitation_id \
+         WHERE b.status = 'no_show_participant' GROUP BY i.person_id").fetch_all(pool).await?);
     for p in opted {
         out.entry(p).or_default().opted_out = true;
     }

@@ -156,6 +156,8 @@ pub struct Anonymous {
     pub csrf: String,
     /// The token is new and must be set as a cookie on the response.
     pub fresh: bool,
+    /// The visitor picked the language themselves (the language cookie).
+    pub chose_language: bool,
 }
 
 impl Anonymous {
@@ -169,10 +171,16 @@ impl FromRequest for Anonymous {
     type Future = std::future::Ready<Result<Anonymous, WebError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let chose_language = req.cookie(LANG_COOKIE).is_some();
         let existing = req.cookie(ANON_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() == 64);
         let result = match existing {
-            Some(csrf) => check_csrf(req, &csrf).map(|_| Anonymous { lang: language(req), csrf, fresh: false }),
-            None if is_safe(req.method()) => Ok(Anonymous { lang: language(req), csrf: random_token(), fresh: true }),
+            Some(csrf) => check_csrf(req, &csrf).map(|_| Anonymous { lang: language(req), csrf, fresh: false, chose_language }),
+            None if is_safe(req.method()) => Ok(Anonymous {
+                lang: language(req),
+                csrf: random_token(),
+                fresh: true,
+                chose_language,
+            }),
             None => Err(WebError::Csrf),
         };
         std::future::ready(result)

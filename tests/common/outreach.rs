@@ -108,7 +108,7 @@ pub async fn round(db: &Db, study: &Study, user_ids: &[&str], now: DateTime<Utc>
             tier: "silent",
             department: Some("Sales"),
             facts: "{}".into(),
-            reason: "logged in on 19 of 28 days, 0 messages sent".into(),
+            reason: "logged in on 19 of 28 days, 0 messages sent",
             added_by_hand: false,
         };
         invitations::insert(&mut tx, &inv, now.timestamp()).await.unwrap();

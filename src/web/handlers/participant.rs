@@ -5,7 +5,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -103,7 +103,9 @@ fn lang_of(study: &Study) -> Lang {
 }
 
 fn page(anon: &Anonymous, study: &Study, title_key: &str) -> Page {
-    let anon = Anonymous { lang: lang_of(study), ..anon.clone() };
+    // The study's language, unless the visitor switched language themselves.
+    let lang = if anon.chose_language { anon.lang } else { lang_of(study) };
+    let anon = Anonymous { lang, ..anon.clone() };
     Page::anonymous(&anon, title_key)
 }
 
@@ -172,11 +174,7 @@ fn days(lang: Lang, slots: &[Slot], tz: Tz) -> Vec<Day> {
             let label = match lang {
                 Lang::En => local.format("%A %-d %B %Y").to_string(),
                 Lang::ZhCn => {
-                    let wd = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"][usize::try_from(
-                        local.format("%u").to_string().parse::<u8>().unwrap_or(1).clamp(1, 7) - 1,
-                    )
-                    .unwrap_or(0)];
-                    format!("{} {wd}", local.format("%Y年%-m月%-d日"))
+                    format!("{} {}", local.format("%Y年%-m月%-d日"), crate::app::messages::zh_weekday(local.weekday()))
                 }
             };
             out.push(Day { label, slots: Vec::new() });

@@ -313,7 +313,6 @@ fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<Study
     } else {
         Some(number(&f.recurrence_days, "studies.recurrence_days", 1, 366))
     };
-    let mut errors = errors;
     if f.title.trim().is_empty() {
         errors.push(page.t("studies.error.title"));
     }
