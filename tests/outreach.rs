@@ -360,3 +360,114 @@ async fn the_participant_books_reschedules_cancels_and_opts_out_over_http() {
     let _ = csrf_of;
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_recurring_study_draws_a_fresh_round_once_per_period() {
+    let t = TestDb::new().await;
+    let db = t.db.clone();
+    common::web::import_fixture(&db).await;
+    let host = interviewer(&db, "ivy@corp.example", "UTC", Utc::now(), Utc::now() + TimeDelta::days(3)).await;
+    let mut f = fields("Monthly check-in", ContactRules::default());
+    f.recurrence_days = Some(30);
+    f.auto_send = true;
+    f.round_size = 2;
+    let created = Utc::now();
+    let id = studies::insert(&db, &f, None, created.timestamp()).await.unwrap();
+    studies::set_interviewers(&db, id, &[host]).await.unwrap();
+    let out = outreach("http://127.0.0.1");
+    assert_eq!(
+        outreach_app::run_due_rounds(&db, &out.links, &out.from, created + TimeDelta::days(29)).await.unwrap(),
+        0
+    );
+    let due = created + TimeDelta::days(31);
+    // Two instances ticking at once draw one round.
+    let (a, b) = tokio::join!(
+        outreach_app::run_due_rounds(&db, &out.links, &out.from, due),
+        outreach_app::run_due_rounds(&db, &out.links, &out.from, due)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    let rounds = studies::rounds(&db, id).await.unwrap();
+    assert_eq!(rounds.len(), 1);
+    assert!(rounds[0].sent_at.is_some(), "auto-send");
+    let s = studies::get(&db, id).await.unwrap().unwrap();
+    assert_eq!(s.next_round_at, Some(created.timestamp() + 60 * 86_400));
+    // A month later: a fresh round, and the contact rules keep last month's people out.
+    let first: Vec<String> =
+        invitations::for_round(&db, rounds[0].id).await.unwrap().into_iter().map(|i| i.user_id).collect();
+    outreach_app::run_due_rounds(&db, &out.links, &out.from, created + TimeDelta::days(61)).await.unwrap();
+    let rounds = studies::rounds(&db, id).await.unwrap();
+    assert_eq!(rounds.len(), 2);
+    let second: Vec<String> =
+        invitations::for_round(&db, rounds[0].id).await.unwrap().into_iter().map(|i| i.user_id).collect();
+    assert!(second.iter().all(|u| !first.contains(u)), "{first:?} {second:?}");
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn a_participant_no_show_excludes_but_a_host_no_show_does_not() {
+    let t = TestDb::new().await;
+    let db = t.db.clone();
+    people(&db, 2).await;
+    let now = utc(2026, 12, 1, 0, 0);
+    let host = interviewer(&db, "ivy@corp.example", "UTC", utc(2026, 12, 2, 9, 0), utc(2026, 12, 2, 10, 0)).await;
+    let s = study(&db, &[host], ContactRules::default()).await;
+    let r = round(&db, &s, &["p000", "p001"], now).await;
+    let inv = invite_all(&db, &r, now).await;
+    let out = outreach("http://127.0.0.1");
+    let tz = chrono_tz::UTC;
+    let b0 = participant::book(&db, &out, &inv[0].1, &inv[0].0, &s, host, utc(2026, 12, 2, 9, 0), tz, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let b1 = participant::book(&db, &out, &inv[1].1, &inv[1].0, &s, host, utc(2026, 12, 2, 9, 30), tz, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let after = utc(2026, 12, 2, 11, 0);
+    assert!(participant::set_outcome(&db, b0, "no_show_participant", "interviewer", after).await.unwrap());
+    assert!(participant::set_outcome(&db, b1, "no_show_host", "interviewer", after).await.unwrap());
+    // Only the three outcomes exist.
+    assert!(!participant::set_outcome(&db, b1, "bogus", "interviewer", after).await.unwrap());
+    let rules = ContactRules { min_days_between_contacts: 0, max_invitations_per_week: 9, ..ContactRules::default() };
+    let h = invitations::histories(&db).await.unwrap();
+    let later = after + TimeDelta::days(10);
+    assert!(matches!(
+        rules.check(&h[&inv[0].0.person_id], later),
+        Err(undercurrent::domain::sampling::Exclusion::NoShow { .. })
+    ));
+    assert_eq!(rules.check(&h[&inv[1].0.person_id], later), Ok(()));
+    let lenient = ContactRules { exclude_after_no_show: false, ..rules };
+    assert_eq!(lenient.check(&h[&inv[0].0.person_id], later), Ok(()));
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn a_reminder_that_could_not_go_out_in_time_is_dropped_and_says_so() {
+    let t = TestDb::new().await;
+    let db = t.db.clone();
+    people(&db, 1).await;
+    let now = utc(2026, 12, 1, 0, 0);
+    let start = utc(2026, 12, 3, 9, 0);
+    let host = interviewer(&db, "ivy@corp.example", "UTC", start, start + TimeDelta::hours(1)).await;
+    let s = study(&db, &[host], ContactRules::default()).await;
+    let r = round(&db, &s, &["p000"], now).await;
+    let (inv, token) = invite_all(&db, &r, now).await.remove(0);
+    let out = outreach("http://127.0.0.1");
+    participant::book(&db, &out, &token, &inv, &s, host, start, chrono_tz::UTC, now).await.unwrap().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let worker = Worker {
+        db: db.clone(),
+        mailer: Arc::new(Mailer::new(None, dir.path()).unwrap()),
+        name: "w".into(),
+        from: out.from.clone(),
+    };
+    assert_eq!(worker.drain_once(now).await.unwrap().sent, 2);
+    // The worker was down (or the mail server was) until after the interview began.
+    let late = worker.drain_once(start + TimeDelta::minutes(5)).await.unwrap();
+    assert_eq!((late.sent, late.dropped), (0, 2), "{late:?}");
+    let reminders: Vec<_> = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.kind == "reminder").collect();
+    assert!(
+        reminders.iter().all(|m| m.state == "dropped" && m.last_error.as_deref().unwrap_or("").contains("expired"))
+    );
+    t.finish().await;
+}
