@@ -12,6 +12,7 @@ use super::{html, see_other};
 use crate::app::settings;
 use crate::app::studies::{self as outreach, AddRefusal, ExcludedJson, FrozenFacts, StratumJson};
 use crate::domain::account::Permission;
+use crate::domain::sampling::Exclusion;
 use crate::storage::studies::{self, Round, Study};
 use crate::storage::{audit, invitations};
 use crate::web::error::WebError;
@@ -204,7 +205,7 @@ pub async fn add(
                 AddRefusal::UnknownPerson => page.tf("rounds.add.unknown", &[("user", form.user_id.trim())]),
                 AddRefusal::AlreadySent => page.t("rounds.add.sent"),
                 AddRefusal::AlreadyInRound => page.t("rounds.add.already"),
-                AddRefusal::Rule(e) => page.tf("rounds.add.rule", &[("why", &e.describe())]),
+                AddRefusal::Rule(e) => page.tf("rounds.add.rule", &[("why", &exclusion_text(&page, &e))]),
             };
             render(&viewer, &state, study, round, None, Some(error)).await
         }
@@ -258,4 +259,22 @@ pub async fn send(
         outcome.queued,
         outcome.excluded.len()
     )))
+}
+
+/// A contact rule's verdict in the page's language.
+pub fn exclusion_text(page: &Page, e: &Exclusion) -> String {
+    let n = |v: i64| v.to_string();
+    match *e {
+        Exclusion::OptedOut => page.t(e.key()),
+        Exclusion::NoShow { no_shows } => page.tf(e.key(), &[("n", &n(no_shows.into()))]),
+        Exclusion::ContactedRecently { days_ago, min_days } => {
+            page.tf(e.key(), &[("days", &n(days_ago.max(0))), ("min", &n(min_days.into()))])
+        }
+        Exclusion::WeeklyLimit { invitations, limit } => {
+            page.tf(e.key(), &[("n", &n(invitations.into())), ("limit", &n(limit.into()))])
+        }
+        Exclusion::YearlyLimit { interviews, limit } => {
+            page.tf(e.key(), &[("n", &n(interviews.into())), ("limit", &n(limit.into()))])
+        }
+    }
 }
