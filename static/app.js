@@ -17,6 +17,73 @@ document.addEventListener("DOMContentLoaded", () => {
       for (const b of form.querySelectorAll("button")) b.disabled = true;
     });
   }
+  // Interview notes are never lost: a draft is kept in this browser on
+  // every keystroke, restored if the page is opened again with unsaved
+  // text, saved to the server every 15 seconds while there are changes,
+  // and leaving the page with unsaved changes asks first.
+  for (const form of document.querySelectorAll("form[data-autosave]")) {
+    const key = "uc-draft-" + form.dataset.autosave;
+    const status = document.getElementById("autosave-status");
+    const version = form.querySelector("input[name=version]");
+    let dirty = false;
+    const snapshot = () => {
+      const data = {};
+      for (const [k, v] of new FormData(form)) (data[k] = data[k] || []).push(v);
+      return data;
+    };
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    const saved = snapshot();
+    try {
+      const draft = JSON.parse(localStorage.getItem(key) || "null");
+      if (draft && draft.version === version.value && !same(draft.data, saved)) {
+        for (const el of form.elements) {
+          if (!el.name || el.name === "version") continue;
+          const values = draft.data[el.name] || [];
+          if (el.type === "checkbox" || el.type === "radio") el.checked = values.includes(el.value);
+          else if (values.length) el.value = values[0];
+        }
+        dirty = true;
+        const note = document.getElementById("draft-restored");
+        if (note) note.hidden = false;
+      } else if (draft) {
+        localStorage.removeItem(key);
+      }
+    } catch (e) { /* storage unavailable: the server copy is all there is */ }
+    const keep = () => {
+      dirty = true;
+      if (status) status.textContent = status.dataset.unsaved || "…";
+      try { localStorage.setItem(key, JSON.stringify({ version: version.value, data: snapshot() })); } catch (e) { /* full */ }
+    };
+    form.addEventListener("input", keep);
+    form.addEventListener("change", keep);
+    form.addEventListener("submit", () => { dirty = false; });
+    window.addEventListener("beforeunload", (event) => {
+      if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    });
+    const autosave = async () => {
+      if (!dirty) return;
+      const body = new URLSearchParams(new FormData(form));
+      try {
+        const response = await fetch(form.action, {
+          method: "POST", body, redirect: "manual", credentials: "same-origin",
+          headers: { "X-Autosave": "1" },
+        });
+        if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
+          const note = document.getElementById("autosave-signed-out");
+          if (note) note.hidden = false;
+          return;
+        }
+        const answer = await response.json();
+        if (response.ok && answer.saved) {
+          version.value = String(answer.version);
+          dirty = false;
+          localStorage.removeItem(key);
+          if (status) status.textContent = status.dataset.saved || "✓";
+        }
+      } catch (e) { /* offline: the draft stays in this browser */ }
+    };
+    setInterval(autosave, 15000);
+  }
   // Upload progress for imports.
   for (const form of document.querySelectorAll("form[data-upload]")) {
     form.addEventListener("submit", (event) => {

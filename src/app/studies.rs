@@ -133,7 +133,8 @@ impl FrozenFacts {
     }
 }
 
-fn reason_facts(r: &PersonResult, window_days: u32) -> ReasonFacts {
+/// The metrics a reason (and the interview workspace) is written from.
+pub fn reason_facts(r: &PersonResult, window_days: u32) -> ReasonFacts {
     match &r.aggregated {
         Some(a) => ReasonFacts {
             active_days: a.active_days,
@@ -405,7 +406,8 @@ pub async fn send_round(
             Ok(()) => {
                 let token = super::secrets::random_token();
                 invitations::mark_invited(&mut tx, inv.id, &super::secrets::token_hash(&token), t).await?;
-                let message = messages::invitation(study, &inv, links, &token, from);
+                let mut message = messages::invitation(study, &inv, links, &token, from);
+                message.not_before = t;
                 outbox::enqueue(&mut tx, &message, t).await?;
                 // The next person of this round sees this invitation too.
                 history.invitations.push(now);

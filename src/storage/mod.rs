@@ -22,6 +22,7 @@ pub mod directory;
 pub mod events;
 pub mod facts;
 pub mod imports;
+pub mod interviews;
 pub mod invitations;
 pub mod mappings;
 pub mod outbox;

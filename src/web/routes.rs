@@ -4,8 +4,8 @@ use actix_web::web;
 
 use super::api;
 use super::handlers::{
-    accounts, adoption, audit, auth, calendar, dashboard, imports, language, mapping, participant, people, person,
-    rounds, settings, static_files, studies, tokens,
+    accounts, adoption, audit, auth, calendar, dashboard, imports, interviews, language, mapping, participant, people,
+    person, rounds, settings, static_files, studies, tokens,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -69,6 +69,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/calendar", web::get().to(calendar::calendar));
     cfg.route("/bookings/{id}/outcome", web::post().to(calendar::outcome));
     cfg.route("/bookings/{id}/cancel", web::post().to(calendar::cancel));
+    cfg.route("/interviews/{id}", web::get().to(interviews::show));
+    cfg.route("/interviews/{id}", web::post().to(interviews::save));
+    cfg.route("/interviews/{id}/quotes", web::post().to(interviews::add_quote));
+    cfg.route("/interviews/{id}/quotes/{quote}/delete", web::post().to(interviews::delete_quote));
 
     // Participants: no account, a token in the link.
     cfg.route("/i/{token}", web::get().to(participant::show));

@@ -174,13 +174,12 @@ impl FromRequest for Anonymous {
         let chose_language = req.cookie(LANG_COOKIE).is_some();
         let existing = req.cookie(ANON_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() == 64);
         let result = match existing {
-            Some(csrf) => check_csrf(req, &csrf).map(|_| Anonymous { lang: language(req), csrf, fresh: false, chose_language }),
-            None if is_safe(req.method()) => Ok(Anonymous {
-                lang: language(req),
-                csrf: random_token(),
-                fresh: true,
-                chose_language,
-            }),
+            Some(csrf) => {
+                check_csrf(req, &csrf).map(|_| Anonymous { lang: language(req), csrf, fresh: false, chose_language })
+            }
+            None if is_safe(req.method()) => {
+                Ok(Anonymous { lang: language(req), csrf: random_token(), fresh: true, chose_language })
+            }
             None => Err(WebError::Csrf),
         };
         std::future::ready(result)

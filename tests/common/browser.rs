@@ -173,3 +173,51 @@ fn base64_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+impl Browser {
+    /// Waits until the page's address contains `part` (a redirect after a
+    /// form whose result page has the same elements as the page before).
+    pub async fn wait_for_url(&self, part: &str) {
+        for _ in 0..100 {
+            if self.url().await.contains(part) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("timed out waiting for an address with {part}: {}", self.url().await);
+    }
+
+    /// The current value of a form field (what the person would submit).
+    pub async fn value(&self, css: &str) -> String {
+        let css = serde_json::to_string(css).unwrap();
+        self.script(&format!("return document.querySelector({css}).value")).await.as_str().unwrap_or("").to_string()
+    }
+
+    /// The texts of every element a CSS selector matches, in page order.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let css = serde_json::to_string(css).unwrap();
+        let v =
+            self.script(&format!("return [...document.querySelectorAll({css})].map(e => e.innerText.trim())")).await;
+        v.as_array().map(|a| a.iter().map(|t| t.as_str().unwrap_or("").to_string()).collect()).unwrap_or_default()
+    }
+
+    /// Saves a PNG of the whole page, below the window too (Chromium's
+    /// DevTools through chromedriver), under target/screenshots.
+    pub async fn screenshot_full(&self, name: &str) {
+        let size =
+            self.script("return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]").await;
+        let (width, height) = (size[0].as_f64().unwrap_or(1300.0), size[1].as_f64().unwrap_or(1800.0));
+        let params = json!({"format": "png", "captureBeyondViewport": true,
+                            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}});
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/goog/cdp/execute",
+                Some(json!({"cmd": "Page.captureScreenshot", "params": params})),
+            )
+            .await;
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), base64_decode(v["data"].as_str().unwrap())).unwrap();
+    }
+}

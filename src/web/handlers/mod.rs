@@ -9,6 +9,7 @@ pub mod cache;
 pub mod calendar;
 pub mod dashboard;
 pub mod imports;
+pub mod interviews;
 pub mod language;
 pub mod mapping;
 pub mod participant;

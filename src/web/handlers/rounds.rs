@@ -160,7 +160,7 @@ async fn render(
         .into_iter()
         .map(|s| StratumRow {
             tier: tier(&s.tier),
-            department: s.department.unwrap_or_default(),
+            department: s.department.unwrap_or_else(|| page.t("rounds.no_department")),
             eligible: s.eligible,
             quota: s.quota,
             drawn: s.drawn,

@@ -597,7 +597,7 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
             to: mask(&m.to_addr),
             state: m.state.clone(),
             attempts: m.attempts,
-            when: local(m.finished_at.unwrap_or(m.next_attempt_at)),
+            when: local(m.finished_at.unwrap_or(m.next_attempt_at.max(m.created_at))),
             error: m.last_error,
         })
         .collect();

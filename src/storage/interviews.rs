@@ -1,0 +1,224 @@
+//! Interviews: a study's codebook, the record of one interview (consent,
+//! notes, root cause, follow-up, codes) and its quotes. Saves are
+//! versioned: a save made from an older version never overwrites a newer
+//! one (the caller shows both), and a repeated save of the same content is
+//! not a conflict.
+
+use anyhow::Result;
+
+use super::{Db, Tx};
+use crate::domain::codebook::DEFAULT_CODES;
+use crate::{on_db, on_tx};
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Code {
+    pub id: i64,
+    pub study_id: i64,
+    pub key: String,
+    pub label_en: String,
+    pub label_zh: String,
+    pub description_en: String,
+    pub description_zh: String,
+    pub position: i64,
+    pub archived: i64,
+}
+
+const CODE_COLUMNS: &str = "id, study_id, key, label_en, label_zh, description_en, description_zh, position, archived";
+
+/// A study's codes in order; the default codebook is copied in on first use.
+pub async fn codes(db: &Db, study_id: i64) -> Result<Vec<Code>> {
+    let sql = format!("SELECT {CODE_COLUMNS} FROM study_codes WHERE study_id = $1 ORDER BY position, id");
+    let found: Vec<Code> =
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(study_id).fetch_all(pool).await?);
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let insert = "INSERT INTO study_codes (study_id, key, label_en, label_zh, description_en, description_zh, position) \
+                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (study_id, key) DO NOTHING";
+    for (i, c) in DEFAULT_CODES.iter().enumerate() {
+        on_db!(db, pool => sqlx::query(insert).bind(study_id).bind(c.key).bind(c.label_en).bind(c.label_zh)
+            .bind(c.description_en).bind(c.description_zh).bind(i as i64).execute(pool).await.map(drop)?);
+    }
+    on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(study_id).fetch_all(pool).await?))
+}
+
+/// Adds a code to a study's codebook; false when the key is taken.
+pub async fn add_code(
+    db: &Db,
+    study_id: i64,
+    key: &str,
+    label_en: &str,
+    label_zh: &str,
+    description: &str,
+) -> Result<bool> {
+    let sql = "INSERT INTO study_codes (study_id, key, label_en, label_zh, description_en, description_zh, position) \
+               VALUES ($1, $2, $3, $4, $5, $5, (SELECT COALESCE(MAX(position), 0) + 1 FROM study_codes WHERE study_id = $1)) \
+               ON CONFLICT (study_id, key) DO NOTHING";
+    on_db!(db, pool => Ok(sqlx::query(sql).bind(study_id).bind(key).bind(label_en).bind(label_zh).bind(description)
+        .execute(pool).await?.rows_affected() == 1))
+}
+
+/// A code as edited by a researcher.
+pub struct CodeEdit<'a> {
+    pub label_en: &'a str,
+    pub label_zh: &'a str,
+    pub description_en: &'a str,
+    pub description_zh: &'a str,
+    /// Archived codes stay on past interviews but are not offered.
+    pub archived: bool,
+}
+
+pub async fn update_code(db: &Db, study_id: i64, id: i64, e: &CodeEdit<'_>) -> Result<bool> {
+    let sql = "UPDATE study_codes SET label_en = $1, label_zh = $2, description_en = $3, description_zh = $4, \
+               archived = $5 WHERE id = $6 AND study_id = $7";
+    on_db!(db, pool => Ok(sqlx::query(sql).bind(e.label_en).bind(e.label_zh).bind(e.description_en)
+        .bind(e.description_zh).bind(i64::from(e.archived)).bind(id).bind(study_id).execute(pool).await?.rows_affected() == 1))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Interview {
+    pub id: i64,
+    pub booking_id: i64,
+    pub consent: Option<String>,
+    pub consent_on: Option<String>,
+    pub notes: String,
+    pub root_cause: String,
+    pub follow_up: String,
+    pub version: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, booking_id, consent, consent_on, notes, root_cause, follow_up, version, updated_at";
+
+/// The interview of a booking, created empty on first use.
+pub async fn for_booking(db: &Db, booking_id: i64, now: i64) -> Result<Interview> {
+    let insert = "INSERT INTO interviews (booking_id, updated_at) VALUES ($1, $2) ON CONFLICT (booking_id) DO NOTHING";
+    on_db!(db, pool => sqlx::query(insert).bind(booking_id).bind(now).execute(pool).await.map(drop)?);
+    let sql = format!("SELECT {COLUMNS} FROM interviews WHERE booking_id = $1");
+    on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(booking_id).fetch_one(pool).await?))
+}
+
+async fn get_in(tx: &mut Tx, id: i64) -> Result<Interview> {
+    let sql = format!("SELECT {COLUMNS} FROM interviews WHERE id = $1");
+    on_tx!(tx, c => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_one(&mut *c).await?))
+}
+
+/// What a researcher saves.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    pub consent: Option<String>,
+    pub consent_on: Option<String>,
+    pub notes: String,
+    pub root_cause: String,
+    pub follow_up: String,
+    pub codes: Vec<i64>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Saved {
+    /// Stored; the new version.
+    Saved(i64),
+    /// Someone saved something else meanwhile: the record as it is now.
+    Conflict(Box<(Interview, Vec<i64>)>),
+}
+
+pub async fn codes_of(db: &Db, interview_id: i64) -> Result<Vec<i64>> {
+    let sql = "SELECT code_id FROM interview_codes WHERE interview_id = $1 ORDER BY code_id";
+    on_db!(db, pool => Ok(sqlx::query_scalar(sql).bind(interview_id).fetch_all(pool).await?))
+}
+
+async fn codes_in(tx: &mut Tx, interview_id: i64) -> Result<Vec<i64>> {
+    let sql = "SELECT code_id FROM interview_codes WHERE interview_id = $1 ORDER BY code_id";
+    on_tx!(tx, c => Ok(sqlx::query_scalar(sql).bind(interview_id).fetch_all(&mut *c).await?))
+}
+
+fn same(i: &Interview, codes: &[i64], r: &Record) -> bool {
+    let mut wanted = r.codes.clone();
+    wanted.sort_unstable();
+    wanted.dedup();
+    i.consent == r.consent
+        && i.consent_on == r.consent_on
+        && i.notes == r.notes
+        && i.root_cause == r.root_cause
+        && i.follow_up == r.follow_up
+        && codes == wanted.as_slice()
+}
+
+/// Saves a record made from `base_version`. Withdrawn or refused consent
+/// clears the notes and deletes the quotes in the same transaction.
+pub async fn save(db: &Db, id: i64, base_version: i64, r: &Record, by: i64, now: i64) -> Result<Saved> {
+    let mut tx = db.begin().await?;
+    // The write first: on SQLite the transaction is a writer from the start.
+    let sql = "UPDATE interviews SET consent = $1, consent_on = $2, notes = $3, root_cause = $4, follow_up = $5, \
+               version = version + 1, updated_at = $6, updated_by = $7 WHERE id = $8 AND version = $9";
+    let consented = r.consent.as_deref() == Some("yes") || r.consent.is_none();
+    let notes = if consented { r.notes.as_str() } else { "" };
+    let changed = on_tx!(&mut tx, c => sqlx::query(sql).bind(&r.consent).bind(&r.consent_on).bind(notes)
+        .bind(&r.root_cause).bind(&r.follow_up).bind(now).bind(by).bind(id).bind(base_version)
+        .execute(&mut *c).await?.rows_affected() == 1);
+    if !changed {
+        let current = get_in(&mut tx, id).await?;
+        let codes = codes_in(&mut tx, id).await?;
+        tx.rollback().await?;
+        let as_saved = Record { notes: notes.to_string(), ..r.clone() };
+        return Ok(if same(&current, &codes, &as_saved) {
+            Saved::Saved(current.version)
+        } else {
+            Saved::Conflict(Box::new((current, codes)))
+        });
+    }
+    on_tx!(&mut tx, c => {
+        sqlx::query("DELETE FROM interview_codes WHERE interview_id = $1").bind(id).execute(&mut *c).await?;
+        let mut codes = r.codes.clone();
+        codes.sort_unstable();
+        codes.dedup();
+        for code in codes {
+            sqlx::query("INSERT INTO interview_codes (interview_id, code_id) VALUES ($1, $2)")
+                .bind(id).bind(code).execute(&mut *c).await?;
+        }
+        if !consented {
+            sqlx::query("DELETE FROM quotes WHERE interview_id = $1").bind(id).execute(&mut *c).await?;
+        }
+    });
+    let version = get_in(&mut tx, id).await?.version;
+    tx.commit().await?;
+    Ok(Saved::Saved(version))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Quote {
+    pub id: i64,
+    pub interview_id: i64,
+    pub text: String,
+    pub shareable: i64,
+    pub code_id: Option<i64>,
+    pub created_at: i64,
+}
+
+pub async fn quotes(db: &Db, interview_id: i64) -> Result<Vec<Quote>> {
+    let sql = "SELECT id, interview_id, text, shareable, code_id, created_at FROM quotes WHERE interview_id = $1 \
+               ORDER BY id";
+    on_db!(db, pool => Ok(sqlx::query_as(sql).bind(interview_id).fetch_all(pool).await?))
+}
+
+/// Adds a quote; a repeated submit of the same text adds nothing.
+pub async fn add_quote(
+    db: &Db,
+    interview_id: i64,
+    text: &str,
+    shareable: bool,
+    code_id: Option<i64>,
+    by: i64,
+    now: i64,
+) -> Result<bool> {
+    let sql = "INSERT INTO quotes (interview_id, text, shareable, code_id, created_at, created_by) \
+               SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS \
+               (SELECT 1 FROM quotes WHERE interview_id = $1 AND text = $2)";
+    on_db!(db, pool => Ok(sqlx::query(sql).bind(interview_id).bind(text).bind(i64::from(shareable)).bind(code_id)
+        .bind(now).bind(by).execute(pool).await?.rows_affected() == 1))
+}
+
+pub async fn delete_quote(db: &Db, interview_id: i64, quote_id: i64) -> Result<bool> {
+    let sql = "DELETE FROM quotes WHERE id = $1 AND interview_id = $2";
+    on_db!(db, pool => Ok(sqlx::query(sql).bind(quote_id).bind(interview_id).execute(pool).await?.rows_affected() == 1))
+}
