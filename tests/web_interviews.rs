@@ -153,3 +153,50 @@ async fn a_researcher_records_an_interview_without_ever_losing_notes() {
     assert_eq!(interviews::codes_of(&app.t.db, after.id).await.unwrap().len(), 3);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_study_edits_its_own_codebook() {
+    let app = TestApp::with_accounts().await;
+    let booking = booked(&app).await;
+    let mut r = app.signed_in(Role::Researcher).await;
+    let b = undercurrent::storage::bookings::get(&app.t.db, booking).await.unwrap().unwrap();
+    let inv = undercurrent::storage::invitations::get(&app.t.db, b.invitation_id).await.unwrap().unwrap();
+    let path = format!("/studies/{}/codebook", inv.study_id);
+    let (status, page) = r.get(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Prefers another channel") && page.contains("偏好其他渠道"), "{page}");
+    let codes = interviews::codes(&app.t.db, inv.study_id).await.unwrap();
+    let other = codes.iter().find(|c| c.key == "other_channel").unwrap();
+    let (status, _, _) = r
+        .post(
+            &format!("{path}/{}", other.id),
+            &[
+                ("label_en", "Prefers WeChat or phone"),
+                ("label_zh", "偏好微信或电话"),
+                ("description_en", "Customers are on WeChat."),
+                ("description_zh", "客户都在微信上。"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let learning = codes.iter().find(|c| c.key == "learning_cost").unwrap();
+    let archive =
+        [("label_en", learning.label_en.as_str()), ("label_zh", learning.label_zh.as_str()), ("archived", "1")];
+    assert_eq!(r.post(&format!("{path}/{}", learning.id), &archive).await.0, StatusCode::SEE_OTHER);
+    let (status, _, _) = r.post(&path, &[("label_en", "Too many groups"), ("label_zh", "群太多")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page, _) = r.post(&path, &[("label_en", "Too many groups")]).await;
+    assert!(page.contains("id=\"error\""), "a second code of the same name is refused");
+    let codes = interviews::codes(&app.t.db, inv.study_id).await.unwrap();
+    assert_eq!(codes.len(), 9);
+    assert_eq!(codes.last().unwrap().key, "too_many_groups");
+    // The interview offers the renamed and new codes, not the archived one.
+    let (_, page) = r.get(&format!("/interviews/{booking}")).await;
+    assert!(page.contains("Prefers WeChat or phone") && page.contains("Too many groups"));
+    assert!(!page.contains(&learning.label_en), "{page}");
+    // Managers cannot edit a codebook.
+    let mut m = app.signed_in(Role::Manager).await;
+    assert_eq!(m.get(&path).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(m.post(&path, &[("label_en", "x")]).await.0, StatusCode::FORBIDDEN);
+    app.finish().await;
+}

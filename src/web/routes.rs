@@ -4,8 +4,8 @@ use actix_web::web;
 
 use super::api;
 use super::handlers::{
-    accounts, adoption, audit, auth, calendar, dashboard, imports, interviews, language, mapping, participant, people,
-    person, rounds, settings, static_files, studies, tokens,
+    accounts, adoption, audit, auth, calendar, codebook, dashboard, imports, interviews, language, mapping,
+    participant, people, person, rounds, settings, static_files, studies, tokens,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -56,6 +56,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/studies/{id}/edit", web::get().to(studies::edit_form));
     cfg.route("/studies/{id}/edit", web::post().to(studies::save));
     cfg.route("/studies/{id}/close", web::post().to(studies::close));
+    cfg.route("/studies/{id}/codebook", web::get().to(codebook::show));
+    cfg.route("/studies/{id}/codebook", web::post().to(codebook::add));
+    cfg.route("/studies/{id}/codebook/{code}", web::post().to(codebook::edit));
     cfg.route("/studies/{id}/rounds", web::post().to(rounds::draw));
     cfg.route("/studies/{id}/rounds/{n}", web::get().to(rounds::show));
     cfg.route("/studies/{id}/rounds/{n}/add", web::post().to(rounds::add));

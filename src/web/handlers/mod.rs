@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod calendar;
+pub mod codebook;
 pub mod dashboard;
 pub mod imports;
 pub mod interviews;
