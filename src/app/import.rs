@@ -84,10 +84,11 @@ where
 }
 
 /// Marks the data as changed, for caches keyed by data version.
-async fn bump_data_version(tx: &mut Tx) -> anyhow::Result<()> {
+pub(crate) async fn bump_data_version(tx: &mut Tx) -> anyhow::Result<()> {
     let sql =
         "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-    let version = format!("{}-{}", now(), std::process::id());
+    // Unique per change: two changes within one second must differ too.
+    let version = format!("{}-{}-{}", now(), std::process::id(), &super::secrets::random_token()[..12]);
     on_tx!(tx, conn => sqlx::query(sql).bind(DATA_VERSION_KEY).bind(version).execute(conn).await.map(drop))?;
     Ok(())
 }

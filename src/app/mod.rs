@@ -9,6 +9,7 @@ pub mod import_facts;
 pub mod messages;
 pub mod outbox;
 pub mod participant;
+pub mod rights;
 pub mod secrets;
 pub mod settings;
 pub mod studies;

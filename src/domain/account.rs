@@ -29,6 +29,8 @@ pub enum Permission {
     ReadAuditLog,
     /// Studies, draws, invitations, availability and interviews.
     RunStudies,
+    /// Export or erase everything held about one person.
+    ExerciseRights,
 }
 
 impl Role {

@@ -27,6 +27,7 @@ pub mod invitations;
 pub mod mappings;
 pub mod outbox;
 pub mod people;
+pub mod rights;
 mod postgres_fast;
 pub mod rollouts;
 pub mod settings;

@@ -5,7 +5,7 @@ use actix_web::web;
 use super::api;
 use super::handlers::{
     accounts, adoption, audit, auth, calendar, codebook, dashboard, imports, interviews, language, mapping,
-    participant, people, person, rounds, settings, static_files, studies, tokens,
+    participant, people, person, rights, rounds, settings, static_files, studies, tokens,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,6 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/people", web::get().to(people::list));
     cfg.route("/people.csv", web::get().to(people::download));
     cfg.route("/people/{user_id}", web::get().to(person::show));
+    cfg.route("/people/{user_id}/export.json", web::get().to(rights::export));
+    cfg.route("/people/{user_id}/erase", web::post().to(rights::erase));
 
     // Bringing data in.
     cfg.route("/imports", web::get().to(imports::page));

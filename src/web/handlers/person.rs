@@ -211,6 +211,12 @@ fn week_chart(page: &Page, weeks: &[(NaiveDate, u32, u32)], which: usize) -> Cha
     }
 }
 
+impl PersonPage {
+    fn erase_path(&self) -> String {
+        format!("/people/{}/erase", self.user_id)
+    }
+}
+
 pub async fn show(
     viewer: Viewer,
     state: web::Data<AppState>,
