@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod metrics;
 pub mod privacy;
 pub mod profile;
+pub mod report;
 pub mod sampling;
 pub mod scheduling;
 pub mod settings;

@@ -222,3 +222,34 @@ pub async fn delete_quote(db: &Db, interview_id: i64, quote_id: i64) -> Result<b
     let sql = "DELETE FROM quotes WHERE id = $1 AND interview_id = $2";
     on_db!(db, pool => Ok(sqlx::query(sql).bind(quote_id).bind(interview_id).execute(pool).await?.rows_affected() == 1))
 }
+
+/// Every interview of a study with a recorded consent: the participant's
+/// tier frozen at draw time and the keys of its codes (refused or
+/// withdrawn consent keeps the codes for counts, nothing else).
+pub async fn coded_for_study(db: &Db, study_id: i64) -> Result<Vec<(String, Vec<String>)>> {
+    let sql = "SELECT iv.id, inv.tier, c.key FROM interviews iv JOIN bookings b ON b.id = iv.booking_id \
+               JOIN invitations inv ON inv.id = b.invitation_id \
+               LEFT JOIN interview_codes ic ON ic.interview_id = iv.id LEFT JOIN study_codes c ON c.id = ic.code_id \
+               WHERE inv.study_id = $1 AND iv.consent IS NOT NULL ORDER BY iv.id";
+    let rows: Vec<(i64, String, Option<String>)> =
+        on_db!(db, pool => sqlx::query_as(sql).bind(study_id).fetch_all(pool).await?);
+    let mut out: Vec<(i64, String, Vec<String>)> = Vec::new();
+    for (id, tier, code) in rows {
+        if out.last().is_none_or(|l| l.0 != id) {
+            out.push((id, tier, Vec::new()));
+        }
+        if let (Some(code), Some(last)) = (code, out.last_mut()) {
+            last.2.push(code);
+        }
+    }
+    Ok(out.into_iter().map(|(_, t, c)| (t, c)).collect())
+}
+
+/// A study's quotes with the tier frozen at draw time and the code key.
+pub async fn quotes_for_study(db: &Db, study_id: i64) -> Result<Vec<(String, String, Option<String>, i64)>> {
+    let sql = "SELECT q.text, inv.tier, c.key, q.shareable FROM quotes q JOIN interviews iv ON iv.id = q.interview_id \
+               JOIN bookings b ON b.id = iv.booking_id JOIN invitations inv ON inv.id = b.invitation_id \
+               LEFT JOIN study_codes c ON c.id = q.code_id WHERE inv.study_id = $1 AND iv.consent = 'yes' \
+               ORDER BY q.id";
+    on_db!(db, pool => Ok(sqlx::query_as(sql).bind(study_id).fetch_all(pool).await?))
+}

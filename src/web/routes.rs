@@ -5,7 +5,7 @@ use actix_web::web;
 use super::api;
 use super::handlers::{
     accounts, adoption, audit, auth, calendar, codebook, dashboard, imports, interviews, language, mapping,
-    participant, people, person, rights, rounds, settings, static_files, studies, tokens,
+    participant, people, person, report, rights, rounds, settings, static_files, studies, tokens,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -58,6 +58,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/studies/{id}/edit", web::get().to(studies::edit_form));
     cfg.route("/studies/{id}/edit", web::post().to(studies::save));
     cfg.route("/studies/{id}/close", web::post().to(studies::close));
+    cfg.route("/studies/{id}/report", web::get().to(report::show));
+    cfg.route("/studies/{id}/report.csv", web::get().to(report::csv));
+    cfg.route("/studies/{id}/report.json", web::get().to(report::json));
     cfg.route("/studies/{id}/codebook", web::get().to(codebook::show));
     cfg.route("/studies/{id}/codebook", web::post().to(codebook::add));
     cfg.route("/studies/{id}/codebook/{code}", web::post().to(codebook::edit));

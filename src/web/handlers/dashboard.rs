@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::html;
+use crate::app::evaluate::Computed;
 use crate::domain::account::Permission;
 use crate::domain::activity_series::breadth_distribution;
 use crate::domain::evaluation::Summary;
@@ -99,6 +100,29 @@ fn share(r: Option<crate::domain::decimal::Ratio>) -> String {
 
 fn tier_classes() -> Vec<String> {
     Tier::ALL.iter().map(|t| format!("tier-{}", t.as_str())).collect()
+}
+
+/// The departments table (people, tier mix, login and deep rates): its
+/// columns, rows, and how many groups the privacy floor merged away (only
+/// when `private`).
+pub fn department_table(page: &Page, c: &Computed, private: bool, floor: u32) -> (Vec<String>, Vec<Row>, usize) {
+    let groups: Vec<DeptGroup> = c
+        .evaluation
+        .by_department(&c.data, &c.profile)
+        .into_iter()
+        .map(|(d, s)| (d.map(str::to_string).unwrap_or_else(|| page.t("dashboard.no_department")), s))
+        .map(|(d, s)| DeptGroup(d, s))
+        .collect();
+    let (kept, other, hidden_groups) = if private { apply_floor(groups, floor) } else { (groups, None, 0) };
+    let mut rows: Vec<Row> = kept.iter().map(|g| department_row(g.0.clone(), &g.1)).collect();
+    if let Some(o) = other {
+        rows.push(department_row(page.t("dashboard.other_groups"), &o.1));
+    }
+    let mut columns = vec![page.t("dashboard.department"), page.t("chart.people")];
+    columns.extend(Tier::ALL.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))));
+    columns.push(page.t("dashboard.login_rate"));
+    columns.push(page.t("dashboard.deep_rate"));
+    (columns, rows, hidden_groups)
 }
 
 fn department_row(label: String, s: &Summary) -> Row {
@@ -262,23 +286,7 @@ pub async fn show(
         Vec::new()
     };
 
-    // Departments, with the privacy floor for managers.
-    let groups: Vec<DeptGroup> = c
-        .evaluation
-        .by_department(&c.data, &c.profile)
-        .into_iter()
-        .map(|(d, s)| (d.map(str::to_string).unwrap_or_else(|| page.t("dashboard.no_department")), s))
-        .map(|(d, s)| DeptGroup(d, s))
-        .collect();
-    let (kept, other, hidden_groups) = if private { apply_floor(groups, floor) } else { (groups, None, 0) };
-    let mut departments: Vec<Row> = kept.iter().map(|g| department_row(g.0.clone(), &g.1)).collect();
-    if let Some(o) = other {
-        departments.push(department_row(page.t("dashboard.other_groups"), &o.1));
-    }
-    let mut department_columns = vec![page.t("dashboard.department"), page.t("chart.people")];
-    department_columns.extend(tier_names.iter().cloned());
-    department_columns.push(page.t("dashboard.login_rate"));
-    department_columns.push(page.t("dashboard.deep_rate"));
+    let (department_columns, departments, hidden_groups) = department_table(&page, c, private, floor);
 
     let template = DashboardPage {
         as_of: window.as_of,

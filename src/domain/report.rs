@@ -1,0 +1,274 @@
+//! The combined report's arithmetic: codes by tier, representative quotes,
+//! and tier movement after outreach, each under the privacy floor when the
+//! reader is a manager. Pure: the caller gathers the interviews, quotes and
+//! tiers.
+
+use std::collections::BTreeMap;
+
+use super::tier::Tier;
+
+/// One interview as the report counts it: the participant's tier frozen at
+/// draw time, and the codes it was filed under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodedInterview {
+    pub tier: Tier,
+    pub codes: Vec<String>,
+}
+
+/// How often each code came up among the interviews of each tier.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CodesByTier {
+    /// Interviews per tier (the denominator of each share).
+    pub interviews: BTreeMap<Tier, u32>,
+    /// code key -> tier -> interviews filed under it.
+    pub counts: BTreeMap<String, BTreeMap<Tier, u32>>,
+    /// Tiers left out because fewer interviews than the floor fall in them.
+    pub hidden_tiers: Vec<Tier>,
+}
+
+impl CodesByTier {
+    pub fn count(&self, code: &str, tier: Tier) -> u32 {
+        self.counts.get(code).and_then(|m| m.get(&tier)).copied().unwrap_or(0)
+    }
+
+    /// The share of the tier's interviews that mention the code.
+    pub fn share(&self, code: &str, tier: Tier) -> Option<f64> {
+        let n = *self.interviews.get(&tier)?;
+        (n > 0).then(|| f64::from(self.count(code, tier)) / f64::from(n))
+    }
+
+    /// Codes from the most to the least mentioned overall (ties by key).
+    pub fn ranked(&self) -> Vec<(String, u32)> {
+        let mut out: Vec<(String, u32)> = self.counts.iter().map(|(k, m)| (k.clone(), m.values().sum())).collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+}
+
+/// Counts codes by tier. With a `floor`, tiers with fewer interviews than
+/// it are left out entirely (their interviews, their counts), so that a
+/// manager never reads what two silent people said.
+pub fn codes_by_tier(interviews: &[CodedInterview], floor: Option<u32>) -> CodesByTier {
+    let mut per_tier: BTreeMap<Tier, u32> = BTreeMap::new();
+    for i in interviews {
+        *per_tier.entry(i.tier).or_default() += 1;
+    }
+    let hidden: Vec<Tier> = per_tier.iter().filter(|(_, n)| floor.is_some_and(|f| **n < f)).map(|(t, _)| *t).collect();
+    let mut out = CodesByTier { hidden_tiers: hidden.clone(), ..CodesByTier::default() };
+    for i in interviews.iter().filter(|i| !hidden.contains(&i.tier)) {
+        *out.interviews.entry(i.tier).or_default() += 1;
+        let mut codes = i.codes.clone();
+        codes.sort();
+        codes.dedup();
+        for c in codes {
+            *out.counts.entry(c).or_default().entry(i.tier).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// A quote as the report may show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportQuote {
+    pub text: String,
+    pub tier: Tier,
+    pub code: Option<String>,
+    pub shareable: bool,
+}
+
+/// The quotes a reader may see: for managers only those cleared for
+/// sharing, and only from tiers at or above the floor (a quote from a tiny
+/// group points at a person); up to `per_code` per code, in the given order.
+pub fn representative_quotes(
+    quotes: &[ReportQuote],
+    by_tier: &CodesByTier,
+    manager: bool,
+    per_code: usize,
+) -> Vec<ReportQuote> {
+    let mut taken: BTreeMap<Option<&str>, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    for q in quotes {
+        if manager
+            && (!q.shareable || by_tier.hidden_tiers.contains(&q.tier) || !by_tier.interviews.contains_key(&q.tier))
+        {
+            continue;
+        }
+        let n = taken.entry(q.code.as_deref()).or_default();
+        if *n < per_code {
+            *n += 1;
+            out.push(q.clone());
+        }
+    }
+    out
+}
+
+/// How deep a tier is, for movement: dormant < silent < shallow < deep.
+/// New people are in their grace period and have no place on the scale.
+pub fn depth(t: Tier) -> Option<u8> {
+    match t {
+        Tier::Dormant => Some(0),
+        Tier::Silent => Some(1),
+        Tier::Shallow => Some(2),
+        Tier::Deep => Some(3),
+        Tier::New => None,
+    }
+}
+
+/// Where a group went between two dates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Movement {
+    pub people: u32,
+    pub deeper: u32,
+    pub same: u32,
+    pub shallower: u32,
+}
+
+impl Movement {
+    pub fn deeper_share(&self) -> Option<f64> {
+        (self.people > 0).then(|| f64::from(self.deeper) / f64::from(self.people))
+    }
+}
+
+/// Counts moves from `before` to `after` tiers; pairs with a new tier on
+/// either side are not counted.
+pub fn movement(pairs: &[(Tier, Tier)]) -> Movement {
+    let mut m = Movement::default();
+    for (before, after) in pairs {
+        let (Some(b), Some(a)) = (depth(*before), depth(*after)) else { continue };
+        m.people += 1;
+        match a.cmp(&b) {
+            std::cmp::Ordering::Greater => m.deeper += 1,
+            std::cmp::Ordering::Equal => m.same += 1,
+            std::cmp::Ordering::Less => m.shallower += 1,
+        }
+    }
+    m
+}
+
+/// Contacted people against similar people who were not contacted: the
+/// comparison group is everyone else who had one of the contacted people's
+/// tiers at draw time, weighted to the contacted group's tier mix (each
+/// tier's rate applied to the contacted count of that tier), so that a
+/// group of mostly silent people is compared with silent people.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Comparison {
+    pub contacted: Movement,
+    pub others: Movement,
+    /// The comparison group's share moving deeper, on the contacted mix.
+    pub others_deeper_share: Option<f64>,
+}
+
+pub fn compare(contacted: &[(Tier, Tier)], others: &[(Tier, Tier)]) -> Comparison {
+    let c = movement(contacted);
+    let o = movement(others);
+    let mut weighted = 0.0;
+    let mut weight = 0u32;
+    let tiers: Vec<Tier> = contacted.iter().map(|(b, _)| *b).filter(|t| depth(*t).is_some()).collect();
+    for tier in Tier::ALL {
+        let n = tiers.iter().filter(|t| **t == tier).count() as u32;
+        if n == 0 {
+            continue;
+        }
+        let same_tier: Vec<(Tier, Tier)> = others.iter().copied().filter(|(b, _)| *b == tier).collect();
+        if let Some(share) = movement(&same_tier).deeper_share() {
+            weighted += share * f64::from(n);
+            weight += n;
+        }
+    }
+    Comparison { contacted: c, others: o, others_deeper_share: (weight > 0).then(|| weighted / f64::from(weight)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Tier::*;
+
+    fn iv(tier: Tier, codes: &[&str]) -> CodedInterview {
+        CodedInterview { tier, codes: codes.iter().map(|c| c.to_string()).collect() }
+    }
+
+    fn sample() -> Vec<CodedInterview> {
+        vec![
+            iv(Silent, &["check_in_only", "other_channel"]),
+            iv(Silent, &["check_in_only"]),
+            iv(Silent, &["check_in_only", "check_in_only"]),
+            iv(Shallow, &["learning_cost"]),
+            iv(Shallow, &["other_channel", "learning_cost"]),
+            iv(Dormant, &["need_mismatch"]),
+        ]
+    }
+
+    #[test]
+    fn codes_are_counted_once_per_interview_by_tier() {
+        let r = codes_by_tier(&sample(), None);
+        assert_eq!(r.interviews, BTreeMap::from([(Dormant, 1), (Silent, 3), (Shallow, 2)]));
+        assert_eq!(r.count("check_in_only", Silent), 3, "a code twice in one interview counts once");
+        assert_eq!(r.count("other_channel", Silent), 1);
+        assert_eq!(r.count("other_channel", Shallow), 1);
+        assert_eq!(r.count("learning_cost", Shallow), 2);
+        assert_eq!(r.share("check_in_only", Silent), Some(1.0));
+        assert_eq!(r.share("learning_cost", Silent), Some(0.0));
+        assert_eq!(r.share("learning_cost", Deep), None);
+        assert_eq!(r.ranked()[0], ("check_in_only".to_string(), 3));
+        assert_eq!(r.ranked()[1], ("learning_cost".to_string(), 2));
+    }
+
+    #[test]
+    fn the_floor_hides_small_tiers_entirely() {
+        let r = codes_by_tier(&sample(), Some(2));
+        assert_eq!(r.hidden_tiers, vec![Dormant]);
+        assert!(!r.interviews.contains_key(&Dormant));
+        assert_eq!(r.count("need_mismatch", Dormant), 0);
+        assert!(!r.counts.contains_key("need_mismatch"));
+        let r = codes_by_tier(&sample(), Some(3));
+        assert_eq!(r.hidden_tiers, vec![Shallow, Dormant], "in tier order");
+        assert_eq!(r.interviews, BTreeMap::from([(Silent, 3)]));
+    }
+
+    #[test]
+    fn managers_see_only_cleared_quotes_from_tiers_above_the_floor() {
+        let q = |text: &str, tier, shareable, code: &str| ReportQuote {
+            text: text.into(),
+            tier,
+            code: Some(code.into()),
+            shareable,
+        };
+        let quotes = vec![
+            q("punch in only", Silent, true, "check_in_only"),
+            q("private", Silent, false, "check_in_only"),
+            q("again punch", Silent, true, "check_in_only"),
+            q("third", Silent, true, "check_in_only"),
+            q("the dormant one", Dormant, true, "need_mismatch"),
+        ];
+        let floored = codes_by_tier(&sample(), Some(2));
+        let m = representative_quotes(&quotes, &floored, true, 2);
+        assert_eq!(m.iter().map(|q| q.text.as_str()).collect::<Vec<_>>(), ["punch in only", "again punch"]);
+        let all = codes_by_tier(&sample(), None);
+        let r = representative_quotes(&quotes, &all, false, 10);
+        assert_eq!(r.len(), 5, "researchers see every quote");
+    }
+
+    #[test]
+    fn movement_compares_with_the_same_tiers_not_contacted() {
+        // Contacted: 3 silent (2 went shallow), 1 shallow (went deep), 1 new (not counted).
+        let contacted = [(Silent, Shallow), (Silent, Shallow), (Silent, Silent), (Shallow, Deep), (New, Deep)];
+        // Others: silent 1 of 4 deeper; shallow 0 of 2; deep 2 (not in the contacted mix).
+        let others = [
+            (Silent, Shallow),
+            (Silent, Silent),
+            (Silent, Silent),
+            (Silent, Dormant),
+            (Shallow, Shallow),
+            (Shallow, Silent),
+            (Deep, Deep),
+            (Deep, Deep),
+        ];
+        let c = compare(&contacted, &others);
+        assert_eq!(c.contacted, Movement { people: 4, deeper: 3, same: 1, shallower: 0 });
+        assert_eq!(c.contacted.deeper_share(), Some(0.75));
+        assert_eq!(c.others, Movement { people: 8, deeper: 1, same: 5, shallower: 2 });
+        // Weighted to the contacted mix: (3 x 1/4 + 1 x 0/2) / 4 = 0.1875.
+        assert_eq!(c.others_deeper_share, Some(0.1875));
+        assert_eq!(compare(&[], &others).others_deeper_share, None);
+    }
+}

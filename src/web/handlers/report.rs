@@ -1,0 +1,279 @@
+//! The combined report of a study: the surface-vs-depth numbers, the tier
+//! mix by department, why people stay silent or shallow (codes by tier)
+//! with quotes cleared for sharing, whether those interviewed moved tier
+//! compared with similar people who were not, and suggested actions.
+//! Written to be read top to bottom; prints to A4 (one section per page).
+//! Managers read it under the privacy floor; only the research team sees
+//! quotes not cleared for sharing.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::dashboard::{Row, department_table};
+use super::html;
+use super::people::spreadsheet_safe as safe;
+use crate::domain::account::Permission;
+use crate::domain::report::{self, CodedInterview, Comparison, ReportQuote};
+use crate::domain::tier::Tier;
+use crate::storage::studies::{self, Study};
+use crate::storage::{audit, interviews, invitations};
+use crate::web::error::WebError;
+use crate::web::i18n::{self, Lang};
+use crate::web::page::Page;
+use crate::web::session::Viewer;
+use crate::web::state::AppState;
+
+#[derive(Serialize)]
+pub struct CodeRow {
+    pub key: String,
+    pub label: String,
+    /// One cell per shown tier: "count (share)".
+    pub cells: Vec<String>,
+    pub total: u32,
+}
+
+#[derive(Serialize)]
+pub struct QuoteShown {
+    pub text: String,
+    pub tier: String,
+    pub code: String,
+    pub shareable: bool,
+}
+
+#[derive(Serialize)]
+pub struct MovementShown {
+    pub contacted: u32,
+    pub contacted_deeper: String,
+    pub others: u32,
+    pub others_deeper: String,
+}
+
+#[derive(Serialize)]
+pub struct Report {
+    pub study: String,
+    pub as_of: NaiveDate,
+    pub headline: String,
+    pub login_rate: String,
+    pub deep_rate: String,
+    pub gap_points: String,
+    pub department_columns: Vec<String>,
+    pub departments: Vec<Vec<String>>,
+    pub hidden_groups: usize,
+    pub interviews: u32,
+    pub tier_columns: Vec<String>,
+    pub codes: Vec<CodeRow>,
+    pub hidden_tiers: Vec<String>,
+    pub quotes: Vec<QuoteShown>,
+    pub movement: Option<MovementShown>,
+    pub actions: Vec<String>,
+    pub privacy_floor: Option<u32>,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    page: Page,
+    study_id: i64,
+    r: Report,
+    research_team: bool,
+}
+
+fn pct(share: Option<f64>) -> String {
+    share.map(i18n::percent).unwrap_or_else(|| "–".into())
+}
+
+fn code_label(lang: Lang, codes: &[interviews::Code], key: &str) -> String {
+    codes
+        .iter()
+        .find(|c| c.key == key)
+        .map(|c| if lang == Lang::ZhCn { c.label_zh.clone() } else { c.label_en.clone() })
+        .unwrap_or_else(|| key.to_string())
+}
+
+async fn build(viewer: &Viewer, state: &AppState, study: &Study, page: &Page) -> Result<Report, WebError> {
+    let private = viewer.role().applies_privacy_floor();
+    let research_team = viewer.role().may(Permission::RunStudies);
+    let snapshot = state.cache.get(&state.db, None, None).await?;
+    let floor = snapshot.settings.privacy_floor;
+    let c = &snapshot.computed;
+    let summary = c.evaluation.summary(&c.profile);
+    let (department_columns, rows, hidden_groups): (Vec<String>, Vec<Row>, usize) =
+        department_table(page, c, private, floor);
+    let departments = rows.into_iter().map(|r| std::iter::once(r.label).chain(r.cells).collect()).collect();
+
+    // Why: codes by tier, under the floor for managers.
+    let codes = interviews::codes(&state.db, study.id).await?;
+    let coded: Vec<CodedInterview> = interviews::coded_for_study(&state.db, study.id)
+        .await?
+        .into_iter()
+        .filter_map(|(t, codes)| Some(CodedInterview { tier: Tier::parse(&t)?, codes }))
+        .collect();
+    let by_tier = report::codes_by_tier(&coded, private.then_some(floor));
+    let shown_tiers: Vec<Tier> = by_tier.interviews.keys().copied().collect();
+    let tier_name = |t: Tier| page.t(&format!("tier.{}", t.as_str()));
+    let mut tier_columns: Vec<String> =
+        shown_tiers.iter().map(|t| format!("{} (n = {})", tier_name(*t), by_tier.interviews[t])).collect();
+    tier_columns.insert(0, page.t("report.code"));
+    let code_rows: Vec<CodeRow> = by_tier
+        .ranked()
+        .into_iter()
+        .map(|(key, total)| CodeRow {
+            label: code_label(page.lang, &codes, &key),
+            cells: shown_tiers
+                .iter()
+                .map(|t| format!("{} ({})", by_tier.count(&key, *t), pct(by_tier.share(&key, *t))))
+                .collect(),
+            total,
+            key,
+        })
+        .collect();
+
+    // Voices.
+    let quotes: Vec<ReportQuote> = interviews::quotes_for_study(&state.db, study.id)
+        .await?
+        .into_iter()
+        .filter_map(|(text, tier, code, shareable)| {
+            Some(ReportQuote { text, tier: Tier::parse(&tier)?, code, shareable: shareable != 0 })
+        })
+        .collect();
+    let shown_quotes = report::representative_quotes(&quotes, &by_tier, !research_team, 3)
+        .into_iter()
+        .map(|q| QuoteShown {
+            tier: tier_name(q.tier),
+            code: q.code.as_deref().map(|k| code_label(page.lang, &codes, k)).unwrap_or_default(),
+            text: q.text,
+            shareable: q.shareable,
+        })
+        .collect();
+
+    // After outreach: the interviewed against similar people not contacted.
+    let current: HashMap<&str, Tier> =
+        c.evaluation.results.iter().map(|r| (c.data.people[r.person].user_id.as_str(), r.tier)).collect();
+    let invs = invitations::for_study(&state.db, study.id).await?;
+    let contacted: Vec<(Tier, Tier)> = invs
+        .iter()
+        .filter(|i| i.status == "completed")
+        .filter_map(|i| Some((Tier::parse(&i.tier)?, *current.get(i.user_id.as_str())?)))
+        .collect();
+    let first_as_of = studies::rounds(&state.db, study.id)
+        .await?
+        .last()
+        .and_then(|r| NaiveDate::parse_from_str(&r.as_of, "%Y-%m-%d").ok());
+    let mut movement = None;
+    if let Some(as_of) = first_as_of
+        && !contacted.is_empty()
+    {
+        let then = state.cache.get(&state.db, Some(as_of), None).await?;
+        let tc = &then.computed;
+        let invited: std::collections::HashSet<&str> = invs.iter().map(|i| i.user_id.as_str()).collect();
+        let others: Vec<(Tier, Tier)> = tc
+            .evaluation
+            .results
+            .iter()
+            .filter_map(|r| {
+                let user = tc.data.people[r.person].user_id.as_str();
+                (!invited.contains(user)).then_some(())?;
+                Some((r.tier, *current.get(user)?))
+            })
+            .collect();
+        let cmp: Comparison = report::compare(&contacted, &others);
+        if !private || cmp.contacted.people >= floor {
+            movement = Some(MovementShown {
+                contacted: cmp.contacted.people,
+                contacted_deeper: pct(cmp.contacted.deeper_share()),
+                others: cmp.others.people,
+                others_deeper: pct(cmp.others_deeper_share),
+            });
+        }
+    }
+
+    let headline = page.tf(
+        "report.headline",
+        &[
+            ("login", &pct(summary.login_rate().map(|r| r.to_f64()))),
+            ("deep", &pct(summary.deep_rate().map(|r| r.to_f64()))),
+            ("interviews", &coded.len().to_string()),
+        ],
+    );
+    let actions = code_rows
+        .iter()
+        .take(3)
+        .map(|r| {
+            let key = format!("report.action.{}", r.key);
+            let text = page.t(&key);
+            if text == key { page.tf("report.action.other", &[("code", &r.label)]) } else { text }
+        })
+        .collect();
+    Ok(Report {
+        study: study.title.clone(),
+        as_of: c.evaluation.window.as_of,
+        headline,
+        login_rate: pct(summary.login_rate().map(|r| r.to_f64())),
+        deep_rate: pct(summary.deep_rate().map(|r| r.to_f64())),
+        gap_points: summary.gap_points().map(|g| format!("{g:.1}")).unwrap_or_else(|| "–".into()),
+        department_columns,
+        departments,
+        hidden_groups,
+        interviews: by_tier.interviews.values().sum(),
+        tier_columns,
+        codes: code_rows,
+        hidden_tiers: by_tier.hidden_tiers.iter().map(|t| tier_name(*t)).collect(),
+        quotes: shown_quotes,
+        movement,
+        actions,
+        privacy_floor: private.then_some(floor),
+    })
+}
+
+async fn study_of(state: &AppState, id: i64) -> Result<Study, WebError> {
+    studies::get(&state.db, id).await?.ok_or(WebError::NotFound)
+}
+
+pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewAggregates)?;
+    let study = study_of(&state, *id).await?;
+    let mut page = Page::new(&viewer, "studies", "report.title");
+    page.title = format!("{} · {}", page.title, study.title);
+    let r = build(&viewer, &state, &study, &page).await?;
+    audit::record(&state.db, viewer.audit_actor(), "report.view", Some(&format!("study:{}", study.id)), None).await?;
+    let research_team = viewer.role().may(Permission::RunStudies);
+    html(&ReportPage { page, study_id: study.id, r, research_team })
+}
+
+pub async fn json(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewAggregates)?;
+    let study = study_of(&state, *id).await?;
+    let page = Page::new(&viewer, "studies", "report.title");
+    let r = build(&viewer, &state, &study, &page).await?;
+    Ok(HttpResponse::Ok().insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"report.json\"")).json(r))
+}
+
+pub async fn csv(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewAggregates)?;
+    let study = study_of(&state, *id).await?;
+    let page = Page::new(&viewer, "studies", "report.title");
+    let r = build(&viewer, &state, &study, &page).await?;
+    // Two tables of different widths in one file.
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    let io = |e: csv::Error| WebError::Internal(e.into());
+    w.write_record(["table", "row"].iter().map(|s| s.to_string()).chain(r.tier_columns.iter().skip(1).cloned()))
+        .map_err(io)?;
+    for row in &r.codes {
+        let cells = row.cells.iter().map(|c| safe(c));
+        w.write_record(["codes_by_tier".to_string(), safe(&row.label)].into_iter().chain(cells)).map_err(io)?;
+    }
+    w.write_record(["table".to_string()].into_iter().chain(r.department_columns.iter().cloned())).map_err(io)?;
+    for row in &r.departments {
+        w.write_record(std::iter::once("departments".to_string()).chain(row.iter().map(|c| safe(c)))).map_err(io)?;
+    }
+    let body = w.into_inner().map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"report.csv\""))
+        .body(body))
+}
