@@ -68,7 +68,7 @@ async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
     let mut researcher = app.signed_in(Role::Researcher).await;
     let (status, page) = researcher.get(&path).await;
     assert_eq!(status, StatusCode::OK);
-    for id in ["headline", "evidence", "why", "voices", "after", "actions"] {
+    for id in ["headline", "evidence", "why", "voices", "after", "surveys", "actions"] {
         assert!(page.contains(&format!("id=\"{id}\"")), "section {id}");
     }
     // Hand-computed: silent n = 3 (check-ins 3, other channel 1, learning 1); shallow n = 1 (learning 1).

@@ -13,3 +13,4 @@ pub mod rights;
 pub mod secrets;
 pub mod settings;
 pub mod studies;
+pub mod surveys;

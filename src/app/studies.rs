@@ -232,22 +232,8 @@ pub async fn draw_round(
     now: DateTime<Utc>,
 ) -> Result<DrawOutcome> {
     anyhow::ensure!(study.is_open(), "the study is closed");
-    let org = settings::load(db).await?;
-    let computed = evaluate::compute(db, &org, as_of, None).await?;
-    let dir = directory::load(db).await?;
-    let cands = candidates(&computed, &dir);
-    let ids: HashMap<i64, String> = cands.iter().map(|(c, id)| (*id, c.person_key.clone())).collect();
-    let key_to_id: HashMap<&str, i64> = cands.iter().map(|(c, id)| (c.person_key.as_str(), *id)).collect();
-    let histories = histories_by_key(db, &ids).await?;
-    let spec = DrawSpec {
-        target: target_of(study),
-        rules: rules_of(study),
-        size: u32::try_from(study.round_size).unwrap_or(0),
-        allocation: allocation_of(study),
-        seed: seed.unwrap_or_else(fresh_seed),
-    };
-    let people: Vec<Candidate> = cands.iter().map(|(c, _)| c.clone()).collect();
-    let draw = sampling::draw(&spec, &people, &histories, now);
+    let size = u32::try_from(study.round_size).unwrap_or(0);
+    let (draw, key_to_id, as_of) = draw_people(db, study, as_of, size, seed, now).await?;
     let strata: Vec<StratumJson> = draw
         .strata
         .iter()
@@ -270,10 +256,10 @@ pub async fn draw_round(
         &mut tx,
         &NewRound {
             study_id: study.id,
-            seed: spec.seed,
+            seed: draw.seed,
             size: study.round_size,
             allocation: &study.allocation,
-            as_of: computed.evaluation.window.as_of.to_string(),
+            as_of: as_of.to_string(),
             drawn_by,
             strata: serde_json::to_string(&strata)?,
             excluded: serde_json::to_string(&excluded)?,
@@ -288,6 +274,36 @@ pub async fn draw_round(
     }
     tx.commit().await?;
     Ok(DrawOutcome { round_id, number, draw })
+}
+
+/// A stratified draw of `size` of the study's target people under its
+/// contact rules, evaluated as of a date; with the people's database ids and
+/// the as-of date used.
+pub async fn draw_people(
+    db: &Db,
+    study: &Study,
+    as_of: Option<NaiveDate>,
+    size: u32,
+    seed: Option<u64>,
+    now: DateTime<Utc>,
+) -> Result<(sampling::Draw, HashMap<String, i64>, NaiveDate)> {
+    let org = settings::load(db).await?;
+    let computed = evaluate::compute(db, &org, as_of, None).await?;
+    let dir = directory::load(db).await?;
+    let cands = candidates(&computed, &dir);
+    let ids: HashMap<i64, String> = cands.iter().map(|(c, id)| (*id, c.person_key.clone())).collect();
+    let key_to_id: HashMap<String, i64> = cands.iter().map(|(c, id)| (c.person_key.clone(), *id)).collect();
+    let histories = histories_by_key(db, &ids).await?;
+    let spec = DrawSpec {
+        target: target_of(study),
+        rules: rules_of(study),
+        size,
+        allocation: allocation_of(study),
+        seed: seed.unwrap_or_else(fresh_seed),
+    };
+    let people: Vec<Candidate> = cands.into_iter().map(|(c, _)| c).collect();
+    let draw = sampling::draw(&spec, &people, &histories, now);
+    Ok((draw, key_to_id, computed.evaluation.window.as_of))
 }
 
 async fn insert_pick(

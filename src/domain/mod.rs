@@ -21,6 +21,7 @@ pub mod sampling;
 pub mod scheduling;
 pub mod settings;
 pub mod study;
+pub mod survey;
 pub mod tier;
 
 #[cfg(test)]

@@ -159,8 +159,10 @@ pub async fn histories(db: &Db) -> Result<HashMap<i64, ContactHistory>> {
     let mut out: HashMap<i64, ContactHistory> = HashMap::new();
     let opted: Vec<i64> =
         on_db!(db, pool => sqlx::query_scalar("SELECT person_id FROM opt_outs").fetch_all(pool).await?);
+    // Survey invitations are contacts too.
     let invited: Vec<(i64, i64)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT person_id, invited_at FROM invitations WHERE invited_at IS NOT NULL").fetch_all(pool).await?);
+        "SELECT person_id, invited_at FROM invitations WHERE invited_at IS NOT NULL \
+         UNION ALL SELECT person_id, sent_at FROM survey_invitations").fetch_all(pool).await?);
     let interviews: Vec<(i64, i64)> = on_db!(db, pool => sqlx::query_as(
         "SELECT i.person_id, b.starts_at FROM bookings b JOIN invitations i ON i.id = b.invitation_id \
          WHERE b.status = 'completed'").fetch_all(pool).await?);

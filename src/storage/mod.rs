@@ -33,6 +33,7 @@ pub mod rollouts;
 pub mod settings;
 mod sqlite_fast;
 pub mod studies;
+pub mod surveys;
 
 /// The default database: a SQLite file under `data/`, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/undercurrent.db";

@@ -5,7 +5,8 @@ use actix_web::web;
 use super::api;
 use super::handlers::{
     accounts, adoption, audit, auth, calendar, codebook, dashboard, imports, interviews, language, mapping,
-    participant, people, person, report, rights, rounds, settings, static_files, studies, tokens,
+    participant, people, person, report, rights, rounds, settings, static_files, studies, survey_response, surveys,
+    tokens,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -61,6 +62,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/studies/{id}/report", web::get().to(report::show));
     cfg.route("/studies/{id}/report.csv", web::get().to(report::csv));
     cfg.route("/studies/{id}/report.json", web::get().to(report::json));
+    cfg.route("/studies/{id}/surveys", web::get().to(surveys::list));
+    cfg.route("/studies/{id}/surveys", web::post().to(surveys::create));
+    cfg.route("/studies/{id}/surveys/{survey}", web::get().to(surveys::show));
+    cfg.route("/studies/{id}/surveys/{survey}/send", web::post().to(surveys::send));
+    cfg.route("/studies/{id}/surveys/{survey}/anonymous", web::post().to(surveys::anonymous));
     cfg.route("/studies/{id}/codebook", web::get().to(codebook::show));
     cfg.route("/studies/{id}/codebook", web::post().to(codebook::add));
     cfg.route("/studies/{id}/codebook/{code}", web::post().to(codebook::edit));
@@ -89,6 +95,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/i/{token}/decline", web::post().to(participant::decline));
     cfg.route("/i/{token}/opt-out", web::get().to(participant::opt_out_form));
     cfg.route("/i/{token}/opt-out", web::post().to(participant::opt_out));
+    cfg.route("/s/open/{token}", web::get().to(survey_response::show_open));
+    cfg.route("/s/open/{token}", web::post().to(survey_response::answer_open));
+    cfg.route("/s/{token}", web::get().to(survey_response::show));
+    cfg.route("/s/{token}", web::post().to(survey_response::answer));
+    cfg.route("/s/{token}/opt-out", web::post().to(survey_response::opt_out));
 
     // Administration.
     cfg.route("/settings", web::get().to(settings::page));

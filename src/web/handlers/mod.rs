@@ -22,6 +22,8 @@ pub mod rounds;
 pub mod settings;
 pub mod static_files;
 pub mod studies;
+pub mod survey_response;
+pub mod surveys;
 pub mod tokens;
 
 use actix_web::HttpResponse;

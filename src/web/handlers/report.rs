@@ -54,6 +54,21 @@ pub struct MovementShown {
 }
 
 #[derive(Serialize)]
+pub struct SurveyShown {
+    pub title: String,
+    pub responses: usize,
+    pub questions: Vec<SurveyTable>,
+}
+
+#[derive(Serialize)]
+pub struct SurveyTable {
+    pub prompt: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<(String, Vec<String>)>,
+    pub hidden: String,
+}
+
+#[derive(Serialize)]
 pub struct Report {
     pub study: String,
     pub as_of: NaiveDate,
@@ -70,6 +85,7 @@ pub struct Report {
     pub hidden_tiers: Vec<String>,
     pub quotes: Vec<QuoteShown>,
     pub movement: Option<MovementShown>,
+    pub surveys: Vec<SurveyShown>,
     pub actions: Vec<String>,
     pub privacy_floor: Option<u32>,
 }
@@ -192,6 +208,22 @@ async fn build(viewer: &Viewer, state: &AppState, study: &Study, page: &Page) ->
         }
     }
 
+    // Surveys by tier, under the floor for managers.
+    let mut surveys_shown = Vec::new();
+    for s in crate::storage::surveys::for_study(&state.db, study.id).await? {
+        let questions = super::surveys::questions_of(&s);
+        let responses = super::surveys::parsed_responses(state, s.id).await?;
+        let tables = super::surveys::result_tables(page, &questions, &responses, private.then_some(floor));
+        surveys_shown.push(SurveyShown {
+            title: s.title,
+            responses: responses.len(),
+            questions: tables
+                .into_iter()
+                .map(|t| SurveyTable { prompt: t.prompt, columns: t.columns, rows: t.rows, hidden: t.hidden })
+                .collect(),
+        });
+    }
+
     let headline = page.tf(
         "report.headline",
         &[
@@ -225,6 +257,7 @@ async fn build(viewer: &Viewer, state: &AppState, study: &Study, page: &Page) ->
         hidden_tiers: by_tier.hidden_tiers.iter().map(|t| tier_name(*t)).collect(),
         quotes: shown_quotes,
         movement,
+        surveys: surveys_shown,
         actions,
         privacy_floor: private.then_some(floor),
     })

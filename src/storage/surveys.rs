@@ -1,0 +1,123 @@
+//! Pulse surveys: definitions, invitations (one per person and survey) and
+//! responses (tier and department at answer time, never the person).
+
+use anyhow::Result;
+
+use super::{Db, Tx};
+use crate::{on_db, on_tx};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Survey {
+    pub id: i64,
+    pub study_id: i64,
+    pub title: String,
+    pub questions: String,
+    pub anonymous_token_hash: Option<String>,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, study_id, title, questions, anonymous_token_hash, created_at";
+
+pub async fn insert(db: &Db, study_id: i64, title: &str, questions: &str, by: i64, now: i64) -> Result<i64> {
+    let sql = "INSERT INTO surveys (study_id, title, questions, created_at, created_by) VALUES ($1, $2, $3, $4, $5) \
+               RETURNING id";
+    on_db!(db, pool => Ok(sqlx::query_scalar(sql).bind(study_id).bind(title).bind(questions).bind(now).bind(by)
+        .fetch_one(pool).await?))
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<Survey>> {
+    let sql = format!("SELECT {COLUMNS} FROM surveys WHERE id = $1");
+    on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(pool).await?))
+}
+
+pub async fn for_study(db: &Db, study_id: i64) -> Result<Vec<Survey>> {
+    let sql = format!("SELECT {COLUMNS} FROM surveys WHERE study_id = $1 ORDER BY id DESC");
+    on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(study_id).fetch_all(pool).await?))
+}
+
+pub async fn by_anonymous_hash(db: &Db, hash: &str) -> Result<Option<Survey>> {
+    let sql = format!("SELECT {COLUMNS} FROM surveys WHERE anonymous_token_hash = $1");
+    on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(hash).fetch_optional(pool).await?))
+}
+
+/// Sets (or replaces) the anonymous link's token hash.
+pub async fn set_anonymous(db: &Db, id: i64, hash: &str) -> Result<()> {
+    let sql = "UPDATE surveys SET anonymous_token_hash = $1 WHERE id = $2";
+    on_db!(db, pool => sqlx::query(sql).bind(hash).bind(id).execute(pool).await.map(drop)?);
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Invitation {
+    pub id: i64,
+    pub survey_id: i64,
+    pub person_id: i64,
+    pub tier: String,
+    pub department: Option<String>,
+    pub sent_at: i64,
+    pub responded_at: Option<i64>,
+}
+
+const INVITATION_COLUMNS: &str = "id, survey_id, person_id, tier, department, sent_at, responded_at";
+
+/// Adds an invitation; `None` when the person already has one for this survey.
+pub async fn invite(
+    tx: &mut Tx,
+    survey_id: i64,
+    person_id: i64,
+    tier: &str,
+    department: Option<&str>,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<i64>> {
+    let sql = "INSERT INTO survey_invitations (survey_id, person_id, tier, department, token_hash, sent_at) \
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (survey_id, person_id) DO NOTHING RETURNING id";
+    on_tx!(tx, c => Ok(sqlx::query_scalar(sql).bind(survey_id).bind(person_id).bind(tier).bind(department)
+        .bind(token_hash).bind(now).fetch_optional(&mut *c).await?))
+}
+
+pub async fn invitation_by_hash(db: &Db, hash: &str) -> Result<Option<Invitation>> {
+    let sql = format!("SELECT {INVITATION_COLUMNS} FROM survey_invitations WHERE token_hash = $1");
+    on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(hash).fetch_optional(pool).await?))
+}
+
+pub async fn invitations(db: &Db, survey_id: i64) -> Result<Vec<Invitation>> {
+    let sql = format!("SELECT {INVITATION_COLUMNS} FROM survey_invitations WHERE survey_id = $1 ORDER BY id");
+    on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(survey_id).fetch_all(pool).await?))
+}
+
+/// Stores a response. For an invitation, only the first one counts: `false`
+/// when the invitation already has a response.
+pub async fn respond(
+    db: &Db,
+    survey_id: i64,
+    invitation_id: Option<i64>,
+    tier: Option<&str>,
+    department: Option<&str>,
+    answers: &str,
+    now: i64,
+) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let sql = "INSERT INTO survey_responses (survey_id, invitation_id, tier, department, answers, created_at) \
+               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+    let stored = on_tx!(&mut tx, c => sqlx::query(sql).bind(survey_id).bind(invitation_id).bind(tier).bind(department)
+        .bind(answers).bind(now).execute(&mut *c).await?.rows_affected() == 1);
+    if stored && let Some(id) = invitation_id {
+        on_tx!(&mut tx, c => sqlx::query("UPDATE survey_invitations SET responded_at = $1 WHERE id = $2")
+            .bind(now).bind(id).execute(&mut *c).await.map(drop)?);
+    }
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// A survey's responses: (tier, department, answers JSON).
+pub async fn responses(db: &Db, survey_id: i64) -> Result<Vec<(Option<String>, Option<String>, String)>> {
+    let sql = "SELECT tier, department, answers FROM survey_responses WHERE survey_id = $1 ORDER BY id";
+    on_db!(db, pool => Ok(sqlx::query_as(sql).bind(survey_id).fetch_all(pool).await?))
+}
+
+/// How many people a department has, for the anonymous link's floor.
+pub async fn department_size(db: &Db, department: &str) -> Result<i64> {
+    let sql = "SELECT COUNT(*) FROM people WHERE department = $1";
+    on_db!(db, pool => Ok(sqlx::query_scalar(sql).bind(department).fetch_one(pool).await?))
+}

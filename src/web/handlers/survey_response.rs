@@ -1,0 +1,248 @@
+//! Answering a pulse survey: by a personal link (one response per
+//! invitation; the tier and department at answer time are stored, not the
+//! person) or by the anonymous link (a department only when it is at
+//! least as large as the privacy floor, and no tier).
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::Utc;
+
+use super::html;
+use super::surveys::{option_label, prompt, questions_of};
+use crate::app::secrets::token_hash;
+use crate::app::settings;
+use crate::domain::study::Language;
+use crate::domain::survey::{self, Kind};
+use crate::storage::studies::{self, Study};
+use crate::storage::surveys::{self, Survey};
+use crate::storage::{directory, invitations};
+use crate::web::error::WebError;
+use crate::web::i18n::Lang;
+use crate::web::page::Page;
+use crate::web::session::Anonymous;
+use crate::web::state::AppState;
+
+pub struct QuestionView {
+    pub index: usize,
+    pub kind: &'static str,
+    pub prompt: String,
+    pub required: bool,
+    pub options: Vec<String>,
+    pub scale: Vec<u8>,
+    pub invalid: bool,
+}
+
+#[derive(Template)]
+#[template(path = "survey_form.html")]
+struct FormPage {
+    page: Page,
+    title: String,
+    action: String,
+    questions: Vec<QuestionView>,
+    departments: Vec<String>,
+    anonymous: bool,
+    done: bool,
+    invalid: bool,
+}
+
+fn valid_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+enum Link {
+    Personal(surveys::Invitation),
+    Open,
+}
+
+async fn lookup(state: &AppState, token: &str, open: bool) -> Result<(Survey, Study, Link), WebError> {
+    if !valid_token(token) {
+        return Err(WebError::NotFound);
+    }
+    let hash = token_hash(token);
+    let (survey, link) = if open {
+        (surveys::by_anonymous_hash(&state.db, &hash).await?.ok_or(WebError::NotFound)?, Link::Open)
+    } else {
+        let inv = surveys::invitation_by_hash(&state.db, &hash).await?.ok_or(WebError::NotFound)?;
+        (surveys::get(&state.db, inv.survey_id).await?.ok_or(WebError::NotFound)?, Link::Personal(inv))
+    };
+    let study = studies::get(&state.db, survey.study_id).await?.filter(Study::is_open).ok_or(WebError::NotFound)?;
+    Ok((survey, study, link))
+}
+
+fn lang_of(anon: &Anonymous, study: &Study) -> Lang {
+    if anon.chose_language {
+        anon.lang
+    } else if Language::parse(&study.language) == Some(Language::ZhCn) {
+        Lang::ZhCn
+    } else {
+        Lang::En
+    }
+}
+
+fn views(lang: Lang, survey: &Survey, invalid: &[usize]) -> Vec<QuestionView> {
+    questions_of(survey)
+        .iter()
+        .enumerate()
+        .map(|(i, q)| QuestionView {
+            index: i,
+            kind: match q.kind {
+                Kind::Likert => "likert",
+                Kind::Single => "single",
+                Kind::Multiple => "multiple",
+                Kind::Nps => "nps",
+                Kind::Text => "text",
+            },
+            prompt: prompt(lang, q),
+            required: q.required,
+            options: q.options.iter().map(|o| option_label(lang, o)).collect(),
+            scale: match q.kind {
+                Kind::Likert => (1..=5).collect(),
+                Kind::Nps => (0..=10).collect(),
+                _ => Vec::new(),
+            },
+            invalid: invalid.contains(&i),
+        })
+        .collect()
+}
+
+async fn page_for(
+    anon: &Anonymous,
+    state: &AppState,
+    token: &str,
+    open: bool,
+    invalid: Vec<usize>,
+    done: bool,
+) -> Result<HttpResponse, WebError> {
+    let (survey, study, link) = lookup(state, token, open).await?;
+    let anon2 = Anonymous { lang: lang_of(anon, &study), ..anon.clone() };
+    let page = Page::anonymous(&anon2, "surveys.answer_title");
+    let answered = matches!(&link, Link::Personal(i) if i.responded_at.is_some());
+    let action = if open { format!("/s/open/{token}") } else { format!("/s/{token}") };
+    let departments = if open { studies::departments(&state.db).await? } else { Vec::new() };
+    let mut resp = html(&FormPage {
+        questions: views(page.lang, &survey, &invalid),
+        page,
+        title: survey.title,
+        action,
+        departments,
+        anonymous: open,
+        done: done || answered,
+        invalid: !invalid.is_empty(),
+    })?;
+    if let Some(c) = anon.cookie(state.secure_cookies) {
+        resp.add_cookie(&c).map_err(|e| WebError::Internal(e.into()))?;
+    }
+    resp.headers_mut()
+        .insert(actix_web::http::header::CACHE_CONTROL, actix_web::http::header::HeaderValue::from_static("no-store"));
+    if !invalid.is_empty() {
+        *resp.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
+}
+
+pub async fn show(
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    page_for(&anon, &state, &token, false, Vec::new(), false).await
+}
+
+pub async fn show_open(
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    page_for(&anon, &state, &token, true, Vec::new(), false).await
+}
+
+async fn submit(
+    anon: Anonymous,
+    state: &AppState,
+    token: &str,
+    open: bool,
+    fields: &[(String, String)],
+) -> Result<HttpResponse, WebError> {
+    let (survey, _, link) = lookup(state, token, open).await?;
+    let questions = questions_of(&survey);
+    let answers = match survey::parse_answers(&questions, fields) {
+        Ok(a) => a,
+        Err(invalid) => return page_for(&anon, state, token, open, invalid, false).await,
+    };
+    let json = serde_json::to_string(&answers).map_err(anyhow::Error::from)?;
+    let now = Utc::now().timestamp();
+    match link {
+        Link::Personal(inv) => {
+            // Tier and department as they are when answering.
+            let snapshot = state.cache.get(&state.db, None, None).await?;
+            let c = &snapshot.computed;
+            let user = directory::get(&state.db, inv.person_id).await?;
+            let tier = user.as_ref().and_then(|u| {
+                let index = c.data.people.iter().position(|p| p.user_id == u.user_id)?;
+                let i = c.evaluation.results.binary_search_by_key(&index, |r| r.person).ok()?;
+                Some(c.evaluation.results[i].tier.as_str())
+            });
+            let department = user.and_then(|u| u.department);
+            surveys::respond(
+                &state.db,
+                survey.id,
+                Some(inv.id),
+                tier.or(Some(&inv.tier)),
+                department.as_deref(),
+                &json,
+                now,
+            )
+            .await?;
+        }
+        Link::Open => {
+            let floor = i64::from(settings::load(&state.db).await?.privacy_floor);
+            let asked = fields.iter().find(|(k, _)| k == "department").map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
+            let department = match asked {
+                Some(d) if surveys::department_size(&state.db, d).await? >= floor => Some(d.to_string()),
+                _ => None,
+            };
+            surveys::respond(&state.db, survey.id, None, None, department.as_deref(), &json, now).await?;
+        }
+    }
+    page_for(&anon, state, token, open, Vec::new(), true).await
+}
+
+pub async fn answer(
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    submit(anon, &state, &token, false, &form).await
+}
+
+pub async fn answer_open(
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    submit(anon, &state, &token, true, &form).await
+}
+
+/// Opting out from a survey e-mail stops every research invitation.
+pub async fn opt_out(
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let (_, study, link) = lookup(&state, &token, false).await?;
+    let Link::Personal(inv) = link else { return Err(WebError::NotFound) };
+    let mut tx = state.db.begin().await?;
+    invitations::opt_out(&mut tx, inv.person_id, Some(study.id), None, Utc::now().timestamp()).await?;
+    tx.commit().await?;
+    let anon2 = Anonymous { lang: lang_of(&anon, &study), ..anon.clone() };
+    let page = Page::anonymous(&anon2, "participant.opt_out.title");
+    html(&OptedOut { page })
+}
+
+#[derive(Template)]
+#[template(path = "survey_opted_out.html")]
+struct OptedOut {
+    page: Page,
+}
