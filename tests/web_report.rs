@@ -126,3 +126,27 @@ async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
     assert!(body.contains("departments,"), "{body}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_overall_report_gathers_every_study_for_every_role() {
+    let app = TestApp::with_accounts().await;
+    import_fixture(&app.t.db).await;
+    let me = accounts::find_for_login(&app.t.db, "researcher@test.example").await.unwrap().unwrap().0.id;
+    let a = study(&app.t.db, &[me], ContactRules::default()).await;
+    let b = study(&app.t.db, &[me], ContactRules::default()).await;
+    for role in [Role::Admin, Role::Researcher, Role::Analyst, Role::Manager] {
+        let mut c = app.signed_in(role).await;
+        let (status, page) = c.get("/report").await;
+        assert_eq!(status, StatusCode::OK, "{role}");
+        assert!(page.contains("All studies"));
+        assert!(
+            page.contains(&format!("/studies/{}/report", a.id)) && page.contains(&format!("/studies/{}/report", b.id))
+        );
+        assert!(page.contains("href=\"/report\""), "the report is in the navigation");
+        assert_eq!(c.get("/report.json").await.0, StatusCode::OK);
+        assert_eq!(c.get("/report.csv").await.0, StatusCode::OK);
+    }
+    let mut anonymous = app.client();
+    assert_eq!(anonymous.get("/report").await.0, StatusCode::SEE_OTHER);
+    app.finish().await;
+}

@@ -92,10 +92,11 @@ impl Page {
 
     pub fn nav(&self) -> Vec<NavItem> {
         let Some(account) = &self.account else { return Vec::new() };
-        let items: [(&str, &str, Permission); 10] = [
+        let items: [(&str, &str, Permission); 11] = [
             ("dashboard", "/", Permission::ViewAggregates),
             ("adoption", "/adoption", Permission::ViewAdoption),
             ("people", "/people", Permission::ViewPeople),
+            ("report", "/report", Permission::ViewAggregates),
             ("studies", "/studies", Permission::RunStudies),
             ("calendar", "/calendar", Permission::RunStudies),
             ("imports", "/imports", Permission::Import),

@@ -59,6 +59,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/studies/{id}/edit", web::get().to(studies::edit_form));
     cfg.route("/studies/{id}/edit", web::post().to(studies::save));
     cfg.route("/studies/{id}/close", web::post().to(studies::close));
+    cfg.route("/report", web::get().to(report::overall));
+    cfg.route("/report.csv", web::get().to(report::overall_csv));
+    cfg.route("/report.json", web::get().to(report::overall_json));
     cfg.route("/studies/{id}/report", web::get().to(report::show));
     cfg.route("/studies/{id}/report.csv", web::get().to(report::csv));
     cfg.route("/studies/{id}/report.json", web::get().to(report::json));

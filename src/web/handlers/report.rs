@@ -94,7 +94,12 @@ pub struct Report {
 #[template(path = "report.html")]
 struct ReportPage {
     page: Page,
-    study_id: i64,
+    /// The report's own address (its downloads are beside it).
+    base: String,
+    /// The study page, for a study's report.
+    back: Option<String>,
+    /// For the overall report: each study's own report.
+    per_study: Vec<(i64, String)>,
     r: Report,
     research_team: bool,
 }
@@ -111,7 +116,14 @@ fn code_label(lang: Lang, codes: &[interviews::Code], key: &str) -> String {
         .unwrap_or_else(|| key.to_string())
 }
 
-async fn build(viewer: &Viewer, state: &AppState, study: &Study, page: &Page) -> Result<Report, WebError> {
+/// The report over some studies (one, or every study for the overall one).
+async fn build(
+    viewer: &Viewer,
+    state: &AppState,
+    scope: &[Study],
+    title: String,
+    page: &Page,
+) -> Result<Report, WebError> {
     let private = viewer.role().applies_privacy_floor();
     let research_team = viewer.role().may(Permission::RunStudies);
     let snapshot = state.cache.get(&state.db, None, None).await?;
@@ -123,12 +135,32 @@ async fn build(viewer: &Viewer, state: &AppState, study: &Study, page: &Page) ->
     let departments = rows.into_iter().map(|r| std::iter::once(r.label).chain(r.cells).collect()).collect();
 
     // Why: codes by tier, under the floor for managers.
-    let codes = interviews::codes(&state.db, study.id).await?;
-    let coded: Vec<CodedInterview> = interviews::coded_for_study(&state.db, study.id)
-        .await?
-        .into_iter()
-        .filter_map(|(t, codes)| Some(CodedInterview { tier: Tier::parse(&t)?, codes }))
-        .collect();
+    let mut codes = Vec::new();
+    let mut coded: Vec<CodedInterview> = Vec::new();
+    let mut raw_quotes = Vec::new();
+    let mut invs = Vec::new();
+    let mut first_as_of: Option<NaiveDate> = None;
+    let mut study_surveys = Vec::new();
+    for study in scope {
+        codes.extend(interviews::codes(&state.db, study.id).await?);
+        coded.extend(
+            interviews::coded_for_study(&state.db, study.id)
+                .await?
+                .into_iter()
+                .filter_map(|(t, codes)| Some(CodedInterview { tier: Tier::parse(&t)?, codes })),
+        );
+        raw_quotes.extend(interviews::quotes_for_study(&state.db, study.id).await?);
+        invs.extend(invitations::for_study(&state.db, study.id).await?);
+        let first = studies::rounds(&state.db, study.id)
+            .await?
+            .last()
+            .and_then(|r| NaiveDate::parse_from_str(&r.as_of, "%Y-%m-%d").ok());
+        first_as_of = match (first_as_of, first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        study_surveys.extend(crate::storage::surveys::for_study(&state.db, study.id).await?);
+    }
     let by_tier = report::codes_by_tier(&coded, private.then_some(floor));
     let shown_tiers: Vec<Tier> = by_tier.interviews.keys().copied().collect();
     let tier_name = |t: Tier| page.t(&format!("tier.{}", t.as_str()));
@@ -150,8 +182,7 @@ async fn build(viewer: &Viewer, state: &AppState, study: &Study, page: &Page) ->
         .collect();
 
     // Voices.
-    let quotes: Vec<ReportQuote> = interviews::quotes_for_study(&state.db, study.id)
-        .await?
+    let quotes: Vec<ReportQuote> = raw_quotes
         .into_iter()
         .filter_map(|(text, tier, code, shareable)| {
             Some(ReportQuote { text, tier: Tier::parse(&tier)?, code, shareable: shareable != 0 })
@@ -170,16 +201,11 @@ async fn build(viewer: &Viewer, state: &AppState, study: &Study, page: &Page) ->
     // After outreach: the interviewed against similar people not contacted.
     let current: HashMap<&str, Tier> =
         c.evaluation.results.iter().map(|r| (c.data.people[r.person].user_id.as_str(), r.tier)).collect();
-    let invs = invitations::for_study(&state.db, study.id).await?;
     let contacted: Vec<(Tier, Tier)> = invs
         .iter()
         .filter(|i| i.status == "completed")
         .filter_map(|i| Some((Tier::parse(&i.tier)?, *current.get(i.user_id.as_str())?)))
         .collect();
-    let first_as_of = studies::rounds(&state.db, study.id)
-        .await?
-        .last()
-        .and_then(|r| NaiveDate::parse_from_str(&r.as_of, "%Y-%m-%d").ok());
     let mut movement = None;
     if let Some(as_of) = first_as_of
         && !contacted.is_empty()
@@ -210,7 +236,7 @@ async fn build(viewer: &Viewer, state: &AppState, study: &Study, page: &Page) ->
 
     // Surveys by tier, under the floor for managers.
     let mut surveys_shown = Vec::new();
-    for s in crate::storage::surveys::for_study(&state.db, study.id).await? {
+    for s in study_surveys {
         let questions = super::surveys::questions_of(&s);
         let responses = super::surveys::parsed_responses(state, s.id).await?;
         let tables = super::surveys::result_tables(page, &questions, &responses, private.then_some(floor));
@@ -242,7 +268,7 @@ async fn build(viewer: &Viewer, state: &AppState, study: &Study, page: &Page) ->
         })
         .collect();
     Ok(Report {
-        study: study.title.clone(),
+        study: title,
         as_of: c.evaluation.window.as_of,
         headline,
         login_rate: pct(summary.login_rate().map(|r| r.to_f64())),
@@ -267,30 +293,63 @@ async fn study_of(state: &AppState, id: i64) -> Result<Study, WebError> {
     studies::get(&state.db, id).await?.ok_or(WebError::NotFound)
 }
 
-pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
-    viewer.require(Permission::ViewAggregates)?;
-    let study = study_of(&state, *id).await?;
-    let mut page = Page::new(&viewer, "studies", "report.title");
-    page.title = format!("{} · {}", page.title, study.title);
-    let r = build(&viewer, &state, &study, &page).await?;
-    audit::record(&state.db, viewer.audit_actor(), "report.view", Some(&format!("study:{}", study.id)), None).await?;
-    let research_team = viewer.role().may(Permission::RunStudies);
-    html(&ReportPage { page, study_id: study.id, r, research_team })
+/// The studies a report covers: one (`id`), or every study.
+async fn scope(state: &AppState, id: Option<i64>, page: &Page) -> Result<(Vec<Study>, String), WebError> {
+    match id {
+        Some(id) => {
+            let study = study_of(state, id).await?;
+            let title = study.title.clone();
+            Ok((vec![study], title))
+        }
+        None => Ok((studies::list(&state.db).await?, page.t("report.overall"))),
+    }
 }
 
-pub async fn json(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+async fn show_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewAggregates)?;
-    let study = study_of(&state, *id).await?;
+    let mut page = Page::new(&viewer, "studies", "report.title");
+    let (studies, title) = scope(state, id, &page).await?;
+    page.title = format!("{} · {title}", page.title);
+    let r = build(&viewer, state, &studies, title, &page).await?;
+    let target = id.map(|i| format!("study:{i}")).unwrap_or_else(|| "all studies".into());
+    audit::record(&state.db, viewer.audit_actor(), "report.view", Some(&target), None).await?;
+    let research_team = viewer.role().may(Permission::RunStudies);
+    let base = id.map(|i| format!("/studies/{i}/report")).unwrap_or_else(|| "/report".into());
+    let back = id.map(|i| format!("/studies/{i}"));
+    let per_study = if id.is_none() { studies.iter().map(|s| (s.id, s.title.clone())).collect() } else { Vec::new() };
+    html(&ReportPage { page, base, back, per_study, r, research_team })
+}
+
+pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    show_scope(viewer, &state, Some(*id)).await
+}
+
+/// Every study together.
+pub async fn overall(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    show_scope(viewer, &state, None).await
+}
+
+async fn json_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewAggregates)?;
     let page = Page::new(&viewer, "studies", "report.title");
-    let r = build(&viewer, &state, &study, &page).await?;
+    let (studies, title) = scope(state, id, &page).await?;
+    let r = build(&viewer, state, &studies, title, &page).await?;
     Ok(HttpResponse::Ok().insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"report.json\"")).json(r))
 }
 
-pub async fn csv(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+pub async fn json(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    json_scope(viewer, &state, Some(*id)).await
+}
+
+pub async fn overall_json(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    json_scope(viewer, &state, None).await
+}
+
+async fn csv_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewAggregates)?;
-    let study = study_of(&state, *id).await?;
     let page = Page::new(&viewer, "studies", "report.title");
-    let r = build(&viewer, &state, &study, &page).await?;
+    let (studies, title) = scope(state, id, &page).await?;
+    let r = build(&viewer, state, &studies, title, &page).await?;
     // Two tables of different widths in one file.
     let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
     let io = |e: csv::Error| WebError::Internal(e.into());
@@ -309,4 +368,12 @@ pub async fn csv(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>)
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"report.csv\""))
         .body(body))
+}
+
+pub async fn csv(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    csv_scope(viewer, &state, Some(*id)).await
+}
+
+pub async fn overall_csv(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    csv_scope(viewer, &state, None).await
 }
