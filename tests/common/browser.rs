@@ -221,3 +221,62 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), base64_decode(v["data"].as_str().unwrap())).unwrap();
     }
 }
+
+impl Browser {
+    /// Signs in through the login form and waits for the signed-in header.
+    pub async fn sign_in(&self, base: &str, email: &str, password: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.type_into("input[name=email]", email).await;
+        self.type_into("input[name=password]", password).await;
+        self.click("form.stack button").await;
+        self.wait_for("header nav").await;
+    }
+
+    /// Signs out with the header's button and waits for the login page.
+    pub async fn sign_out(&self) {
+        self.click("header .who form button").await;
+        self.wait_for("input[name=password]").await;
+        assert_eq!(self.count("header nav").await, 0, "signed out");
+    }
+
+    /// Waits until a CSS selector matches exactly `n` elements (a form that
+    /// returns to the same page with one more row).
+    pub async fn wait_for_count(&self, css: &str, n: usize) {
+        for _ in 0..100 {
+            if self.count(css).await == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("timed out waiting for {n} of {css} on {}: {} found", self.url().await, self.count(css).await);
+    }
+
+    /// Sets a form field's value as the browser's own picker would, with
+    /// the input and change events (date fields take typed keys in the
+    /// browser's locale's order, which a test cannot rely on).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        let (css, value) = (serde_json::to_string(css).unwrap(), serde_json::to_string(value).unwrap());
+        self.script(&format!(
+            "const e = document.querySelector({css}); e.value = {value};
+             e.dispatchEvent(new Event('input', {{bubbles: true}}));
+             e.dispatchEvent(new Event('change', {{bubbles: true}}));"
+        ))
+        .await;
+    }
+
+    /// Prints the current page to PDF on A4 paper (W3C WebDriver "Print
+    /// Page", which goes through Chromium's own print path with the page's
+    /// print stylesheet and the session's cookies), saves it as
+    /// target/screenshots/{name}.pdf and returns its bytes.
+    pub async fn print_pdf(&self, name: &str) -> Vec<u8> {
+        // Sizes are in centimetres; chromedriver ignores keys it does not
+        // know (a flat `pageWidth` prints US Letter), so the W3C shape.
+        let params = json!({"page": {"width": 21.0, "height": 29.7}, "background": false});
+        let v = self.call(reqwest::Method::POST, "/print", Some(params)).await;
+        let pdf = base64_decode(v.as_str().unwrap());
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.pdf")), &pdf).unwrap();
+        pdf
+    }
+}

@@ -70,6 +70,7 @@ struct InterviewPage {
     when: String,
     status: String,
     metrics: Vec<MetricRow>,
+    recent: Option<String>,
     guide: Vec<String>,
     consent_options: Vec<(&'static str, String)>,
     form: FormValues,
@@ -158,10 +159,21 @@ async fn render(viewer: &Viewer, state: &AppState, l: Loaded, v: View) -> Result
     let current = c.data.people.iter().position(|p| p.user_id == l.invitation.user_id).and_then(|index| {
         let i = c.evaluation.results.binary_search_by_key(&index, |r| r.person).ok()?;
         let r = &c.evaluation.results[i];
-        Some((r.tier.as_str(), FrozenFacts::of(&reason_facts(r, c.profile.window_days))))
+        Some((r.tier.as_str(), FrozenFacts::of(&reason_facts(r, c.profile.window_days)), r.counters.clone()))
+    });
+    // Recent activity in the current window (the person page has the detail).
+    let recent = current.as_ref().filter(|(_, _, k)| k.sessions > 0).map(|(_, _, k)| {
+        page.tf(
+            "interview.recent",
+            &[
+                ("sessions", &k.sessions.to_string()),
+                ("days", &c.profile.window_days.to_string()),
+                ("engaged", &k.engaged_sessions.to_string()),
+            ],
+        )
     });
     let then = show_facts(&page, &l.invitation.tier, &frozen);
-    let now = current.map(|(tier, f)| show_facts(&page, tier, &f)).unwrap_or_else(|| vec!["—".into(); then.len()]);
+    let now = current.map(|(tier, f, _)| show_facts(&page, tier, &f)).unwrap_or_else(|| vec!["—".into(); then.len()]);
     let labels = ["tier", "active_days", "interactive_days", "messages", "breadth", "depth"];
     let metrics = labels
         .iter()
@@ -205,6 +217,7 @@ async fn render(viewer: &Viewer, state: &AppState, l: Loaded, v: View) -> Result
         when,
         status,
         metrics,
+        recent,
         guide,
         consent_options,
         form,

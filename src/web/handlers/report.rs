@@ -201,18 +201,38 @@ async fn build(
     // After outreach: the interviewed against similar people not contacted.
     let current: HashMap<&str, Tier> =
         c.evaluation.results.iter().map(|r| (c.data.people[r.person].user_id.as_str(), r.tier)).collect();
-    let contacted: Vec<(Tier, Tier)> = invs
-        .iter()
-        .filter(|i| i.status == "completed")
-        .filter_map(|i| Some((Tier::parse(&i.tier)?, *current.get(i.user_id.as_str())?)))
-        .collect();
+    // Contacted: interviewed, or answered a survey (tiers as frozen when
+    // asked; a person in both counts once, as interviewed).
+    let user_of: HashMap<i64, &str> =
+        c.person_ids.iter().zip(&c.data.people).map(|(id, p)| (*id, p.user_id.as_str())).collect();
+    let mut asked: HashMap<&str, Tier> = HashMap::new();
+    let mut surveyed_any: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for s in &study_surveys {
+        for i in crate::storage::surveys::invitations(&state.db, s.id).await? {
+            let Some(user) = user_of.get(&i.person_id).copied() else { continue };
+            surveyed_any.insert(user);
+            if i.responded_at.is_some()
+                && let Some(t) = Tier::parse(&i.tier)
+            {
+                asked.insert(user, t);
+            }
+        }
+    }
+    for i in invs.iter().filter(|i| i.status == "completed") {
+        if let (Some(t), Some(user)) = (Tier::parse(&i.tier), current.get_key_value(i.user_id.as_str()).map(|(k, _)| k)) {
+            asked.insert(user, t);
+        }
+    }
+    let contacted: Vec<(Tier, Tier)> =
+        asked.iter().filter_map(|(user, before)| Some((*before, *current.get(user)?))).collect();
     let mut movement = None;
     if let Some(as_of) = first_as_of
         && !contacted.is_empty()
     {
         let then = state.cache.get(&state.db, Some(as_of), None).await?;
         let tc = &then.computed;
-        let invited: std::collections::HashSet<&str> = invs.iter().map(|i| i.user_id.as_str()).collect();
+        let mut invited: std::collections::HashSet<&str> = invs.iter().map(|i| i.user_id.as_str()).collect();
+        invited.extend(surveyed_any.iter().copied());
         let others: Vec<(Tier, Tier)> = tc
             .evaluation
             .results
@@ -236,12 +256,12 @@ async fn build(
 
     // Surveys by tier, under the floor for managers.
     let mut surveys_shown = Vec::new();
-    for s in study_surveys {
+    for s in &study_surveys {
         let questions = super::surveys::questions_of(&s);
         let responses = super::surveys::parsed_responses(state, s.id).await?;
         let tables = super::surveys::result_tables(page, &questions, &responses, private.then_some(floor));
         surveys_shown.push(SurveyShown {
-            title: s.title,
+            title: s.title.clone(),
             responses: responses.len(),
             questions: tables
                 .into_iter()
