@@ -98,6 +98,7 @@ async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
     assert!(!page.contains("Shallow (n = 1)"), "{page}");
     assert!(page.contains("id=\"hidden-tiers\""));
     assert!(page.contains("I only punch in."));
+    assert!(!page.contains(&format!("href=\"/studies/{}\"", s.id)), "no link to a page a manager may not open");
     assert!(!page.contains("Secret: my boss reads it."), "uncleared quotes never reach managers");
     assert!(!page.contains("Nobody showed me how."), "a quote from a tier below the floor");
     for p in ["p000", "Person 0", "p000@corp.example"] {

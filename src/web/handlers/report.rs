@@ -257,7 +257,7 @@ async fn build(
     // Surveys by tier, under the floor for managers.
     let mut surveys_shown = Vec::new();
     for s in &study_surveys {
-        let questions = super::surveys::questions_of(&s);
+        let questions = super::surveys::questions_of(s);
         let responses = super::surveys::parsed_responses(state, s.id).await?;
         let tables = super::surveys::result_tables(page, &questions, &responses, private.then_some(floor));
         surveys_shown.push(SurveyShown {
@@ -335,7 +335,12 @@ async fn show_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result
     audit::record(&state.db, viewer.audit_actor(), "report.view", Some(&target), None).await?;
     let research_team = viewer.role().may(Permission::RunStudies);
     let base = id.map(|i| format!("/studies/{i}/report")).unwrap_or_else(|| "/report".into());
-    let back = id.map(|i| format!("/studies/{i}"));
+    // The study page is the research team's; managers go back to all studies.
+    let back = match id {
+        Some(i) if research_team => Some(format!("/studies/{i}")),
+        Some(_) => Some("/report".into()),
+        None => None,
+    };
     let per_study = if id.is_none() { studies.iter().map(|s| (s.id, s.title.clone())).collect() } else { Vec::new() };
     html(&ReportPage { page, base, back, per_study, r, research_team })
 }
