@@ -154,3 +154,52 @@ async fn two_instances_send_each_message_once_and_book_each_slot_once() {
     drop(b);
     t.finish().await;
 }
+
+/// The database goes away: pages answer 503 (with Retry-After) instead of
+/// hanging or crashing, and the same process serves again once it returns.
+#[tokio::test]
+async fn a_database_outage_gives_503_and_the_app_recovers_by_itself() {
+    let Some(server) = common::postgres_server() else {
+        eprintln!("skipping: needs PostgreSQL (TEST_DATABASE_URL)");
+        return;
+    };
+    let t = TestDb::new().await;
+    undercurrent::app::accounts::create(&t.db, "res@corp.example", "Res", Role::Researcher, PASSWORD, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let name = t.url.rsplit('/').next().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(&t.url, "smtp://127.0.0.1:9", dir.path()).await;
+    let mut c = client(&app.base);
+    assert_eq!(c.get("/login").await.0, StatusCode::OK);
+
+    let admin = sqlx::PgPool::connect(&server).await.unwrap();
+    let outage = |allow: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {allow}");
+    sqlx::query(sqlx::AssertSqlSafe(outage(false))).execute(&admin).await.unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&name)
+    .execute(&admin)
+    .await
+    .unwrap();
+    let r = reqwest::get(format!("{}/login", app.base)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers().get("retry-after").unwrap(), "30");
+    assert!(r.text().await.unwrap().contains("Try again"));
+
+    sqlx::query(sqlx::AssertSqlSafe(outage(true))).execute(&admin).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = reqwest::get(format!("{}/login", app.base)).await.unwrap().status();
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {status} after the database returned");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    admin.close().await;
+    drop(app);
+    t.finish().await;
+}

@@ -55,6 +55,7 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(e) if database_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,10 +86,58 @@ impl ResponseError for WebError {
                 "Too many attempts · 尝试次数过多",
                 "Wait a few minutes, then try again. · 请稍候几分钟再试。",
             ),
+            WebError::Internal(e) if database_unavailable(e) => {
+                tracing::warn!(error = format!("{e:#}"), "database unavailable");
+                let mut r = simple_page(
+                    self.status_code(),
+                    "Temporarily unavailable · 暂时无法使用",
+                    "The database cannot be reached. Try again in a minute. · 暂时无法连接数据库，请一分钟后再试。",
+                );
+                r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+                r
+            }
             WebError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
                 simple_page(self.status_code(), "Something went wrong · 出错了", "The error was logged. · 错误已记录。")
             }
         }
+    }
+}
+
+/// Whether an error is the database being away (down, restarting, or every
+/// connection busy), as opposed to a bug: those get a 503 that says to try
+/// again, and the pool reconnects by itself when the database returns.
+pub fn database_unavailable(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| match cause.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed) => {
+            true
+        }
+        // PostgreSQL: connection exceptions (08), shutdown or restart (57P),
+        // too many connections (53300), a database not accepting
+        // connections (55000 at connect); SQLite: busy past the timeout.
+        Some(sqlx::Error::Database(d)) => d.code().is_some_and(|c| {
+            c.starts_with("08") || c.starts_with("57P") || c == "53300" || c == "55000" || c == "5" || c == "517"
+        }),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_a_503_with_retry_after_and_a_bug_is_a_500() {
+        let down = WebError::Internal(anyhow::Error::from(sqlx::Error::PoolTimedOut).context("loading settings"));
+        assert_eq!(down.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let r = down.error_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers().get(header::RETRY_AFTER).unwrap(), "30");
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(WebError::Internal(sqlx::Error::Io(refused).into()).status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let bug = WebError::Internal(anyhow::anyhow!("a bug"));
+        assert_eq!(bug.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bad_sql = WebError::Internal(sqlx::Error::RowNotFound.into());
+        assert_eq!(bad_sql.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }
