@@ -133,3 +133,40 @@ fn demo_data_is_the_same_for_the_same_seed() {
     let header = String::from_utf8_lossy(&a.1[..80]).into_owned();
     assert!(header.starts_with("user_id,timestamp,event,channel,channel_type"), "{header}");
 }
+
+#[test]
+fn backup_and_restore_bring_back_what_the_backup_held() {
+    if common::postgres_server().is_some() {
+        // PostgreSQL is backed up with pg_dump: the command says so and stops.
+        let (code, _, err) = cli("postgres://postgres@127.0.0.1:5432/postgres", &["backup", "/tmp/never.db"]);
+        assert_eq!(code, 2);
+        assert!(err.contains("pg_dump"), "{err}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("uc.db").display());
+    let people = fixture("activity-small").join("people.csv");
+    assert_eq!(cli(&url, &["import", "people", people.to_str().unwrap()]).0, 0);
+    let backup = dir.path().join("backup.db");
+    let (code, out, err) = cli(&url, &["backup", backup.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Backed up"));
+    // A second backup to the same file is refused.
+    assert_eq!(cli(&url, &["backup", backup.to_str().unwrap()]).0, 1);
+    // The data changes after the backup...
+    assert_eq!(cli(&url, &["settings", "set", "privacy_floor", "9"]).0, 0);
+    assert_eq!(cli(&url, &["settings", "get", "privacy_floor"]).1.trim(), "9");
+    // ... a file that is not a backup is refused and changes nothing ...
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, "not a database").unwrap();
+    let (code, _, err) = cli(&url, &["restore", junk.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not an Undercurrent SQLite backup"), "{err}");
+    assert_eq!(cli(&url, &["settings", "get", "privacy_floor"]).1.trim(), "9");
+    // ... and the restore brings back the state of the backup.
+    let (code, out, err) = cli(&url, &["restore", backup.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(cli(&url, &["settings", "get", "privacy_floor"]).1.trim(), "5");
+    let (_, summary, _) = cli(&url, &["metrics", "summary", "--format", "json"]);
+    assert!(summary.contains("\"Engineering\""), "the restored directory: {summary}");
+}

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::storage::{DEFAULT_DATABASE_URL, Db};
 
+mod backup;
 pub mod demo;
 mod import;
 mod metrics;
@@ -31,6 +32,10 @@ pub struct Cli {
 pub enum Command {
     /// Apply database migrations (they also run on every start).
     Migrate,
+    /// Copy the SQLite database to FILE, consistently, while it is in use (PostgreSQL: pg_dump).
+    Backup { file: PathBuf },
+    /// Replace the SQLite database with a backup (stop the server first; PostgreSQL: pg_restore).
+    Restore { file: PathBuf },
     /// Import a directory or event files.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -211,7 +216,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         demo::generate(*people, *days, *seed, out, *end)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let db = Db::connect(&database_url(cli.database_url.as_deref())).await?;
+    let url = database_url(cli.database_url.as_deref());
+    match &cli.command {
+        Command::Backup { file } => return backup::backup(&url, file).await,
+        Command::Restore { file } => return backup::restore(&url, file).await,
+        _ => {}
+    }
+    let db = Db::connect(&url).await?;
     let code = match cli.command {
         Command::Migrate => {
             println!("Database is up to date ({}).", db.backend());
@@ -220,7 +231,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(cmd) => import::run(&db, cmd).await?,
         Command::Settings(cmd) => settings::run(&db, cmd).await?,
         Command::Metrics(cmd) => metrics::run(&db, cmd).await?,
-        Command::Demo(_) => ExitCode::SUCCESS,
+        Command::Demo(_) | Command::Backup { .. } | Command::Restore { .. } => ExitCode::SUCCESS,
         Command::Serve { bind, demo, secure_cookies, no_worker, outbox_dir } => {
             let options = serve::ServeOptions { bind, demo, secure_cookies, worker: !no_worker, outbox_dir };
             return serve::serve(db, options).await;
