@@ -316,3 +316,32 @@ async fn absurd_dates_and_foreign_redirects_are_harmless() {
     assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/")));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn metrics_are_served_only_when_enabled_and_never_name_a_person() {
+    let app = TestApp::with_accounts().await;
+    import_fixture(&app.t.db).await;
+    let mut c = app.signed_in(Role::Admin).await;
+    assert_eq!(c.get("/metrics").await.0, StatusCode::NOT_FOUND, "off by default");
+    settings::set(&app.t.db, "metrics.enabled", "true").await.unwrap();
+    c.get("/people/u0001@corp.example?as_of=2026-05-29").await;
+    c.get("/nowhere").await;
+    let (status, body) = c.get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("undercurrent_http_requests_total{route=\"/people/{user_id}\",method=\"GET\",status=\"200\"} 1"),
+        "{body}"
+    );
+    assert!(body.contains("route=\"unmatched\""), "{body}");
+    assert!(
+        body.contains("undercurrent_http_request_duration_seconds_bucket{route=\"/people/{user_id}\",le=\"+Inf\"} 1")
+    );
+    assert!(
+        body.contains("undercurrent_imports_total{status=\"done\"}")
+            || body.contains("undercurrent_imports_total{status="),
+        "{body}"
+    );
+    assert!(body.contains("# TYPE undercurrent_outbox_messages gauge"));
+    assert!(!body.contains("u0001@corp.example"), "no person in a label");
+    app.finish().await;
+}

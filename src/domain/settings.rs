@@ -48,6 +48,7 @@ pub const MAIL_SETTINGS: &[SettingDef] = &[
     SettingDef { key: "mail.from", help: "sender of research e-mail, e.g. Research <research@example.com>" },
     SettingDef { key: "mail.reminders", help: "reminders before an interview, e.g. 24h,1h (none: an empty value)" },
     SettingDef { key: "public_url", help: "address participants' links use, e.g. https://undercurrent.example.com" },
+    SettingDef { key: "metrics.enabled", help: "serve /metrics in the Prometheus text format: true or false (default)" },
 ];
 
 /// Default reminders: a day and an hour before.
@@ -82,6 +83,8 @@ fn validate_mail(key: &str, value: &str) -> Option<Result<String, String>> {
         "mail.from" if value.contains('@') && !value.contains(['\r', '\n']) => Ok(value.to_string()),
         "mail.from" => Err(format!("`{value}` is not an e-mail address")),
         "mail.reminders" => parse_reminders(value).map(|_| value.to_string()),
+        "metrics.enabled" if value == "true" || value == "false" => Ok(value.to_string()),
+        "metrics.enabled" => Err(format!("`{value}` is not true or false")),
         "public_url"
             if (value.starts_with("http://") || value.starts_with("https://"))
                 && !value.contains(char::is_whitespace) =>

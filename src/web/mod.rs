@@ -7,6 +7,7 @@ pub mod charts;
 pub mod error;
 pub mod handlers;
 pub mod i18n;
+pub mod metrics;
 pub mod page;
 pub mod routes;
 pub mod security;
@@ -15,7 +16,9 @@ pub mod state;
 
 use std::net::TcpListener;
 
-use actix_web::dev::Server;
+use std::time::Instant;
+
+use actix_web::dev::{Server, Service};
 use actix_web::{App, HttpServer, middleware, web};
 
 pub use state::AppState;
@@ -28,6 +31,21 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             .app_data(data.clone())
             .app_data(web::FormConfig::default().limit(1 << 20))
             .wrap(security::Headers())
+            .wrap_fn(|req, srv| {
+                // Counted by route pattern, so no person's id reaches a label.
+                let started = Instant::now();
+                let method = req.method().to_string();
+                let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+                let pattern = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await?;
+                    if let Some(m) = metrics {
+                        m.observe(&pattern, &method, res.status().as_u16(), started.elapsed());
+                    }
+                    Ok(res)
+                }
+            })
             .wrap(middleware::Compress::default())
             .configure(routes::configure)
     })

@@ -18,6 +18,8 @@ pub struct AppState {
     /// Where e-mail goes, for the pages that say so.
     pub mail_description: Arc<str>,
     pub mail_to_folder: bool,
+    /// Requests served by this process, for `/metrics`.
+    pub metrics: Arc<super::metrics::Metrics>,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             outbox: Arc::default(),
             mail_description: Arc::from("data/outbox"),
             mail_to_folder: true,
+            metrics: Arc::default(),
         }
     }
 

@@ -219,7 +219,8 @@ async fn build(
         }
     }
     for i in invs.iter().filter(|i| i.status == "completed") {
-        if let (Some(t), Some(user)) = (Tier::parse(&i.tier), current.get_key_value(i.user_id.as_str()).map(|(k, _)| k)) {
+        if let (Some(t), Some(user)) = (Tier::parse(&i.tier), current.get_key_value(i.user_id.as_str()).map(|(k, _)| k))
+        {
             asked.insert(user, t);
         }
     }
