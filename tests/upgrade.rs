@@ -1,0 +1,67 @@
+//! Upgrade safety: a database created by the previous release's migrations
+//! (kept in `tests/fixtures/previous-release/`), with data in it, is opened
+//! by the current code: the new migrations apply and nothing is lost.
+
+mod common;
+
+use common::{TestDb, fixture};
+use undercurrent::storage::{Db, dataset};
+
+#[tokio::test]
+async fn a_database_of_the_previous_release_upgrades_and_keeps_its_data() {
+    // A fresh, empty database (TestDb migrates it: start from a new one).
+    let t = TestDb::new().await;
+    t.db.close().await;
+    let (folder, url) = match &t.db {
+        Db::Sqlite(_) => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("old.db").display());
+            std::mem::forget(dir);
+            ("sqlite", url)
+        }
+        Db::Postgres(_) => {
+            // A second database for the old schema beside the test's.
+            let server = common::postgres_server().unwrap();
+            let name = format!("uc_upgrade_{}", std::process::id());
+            let admin = sqlx::PgPool::connect(&server).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&admin).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+            admin.close().await;
+            let (base, _) = server.rsplit_once('/').unwrap();
+            ("postgres", format!("{base}/{name}"))
+        }
+    };
+    let old = Db::connect_without_migrating(&url).await.unwrap();
+    let migrator =
+        sqlx::migrate::Migrator::new(fixture("previous-release").join(folder)).await.expect("the old migrations");
+    match &old {
+        Db::Sqlite(p) => migrator.run(p).await.unwrap(),
+        Db::Postgres(p) => migrator.run(p).await.unwrap(),
+    }
+    // Data as the previous release stored it.
+    common::web::import_fixture(&old).await;
+    let before = dataset::totals(&old).await.unwrap();
+    let (_, csv_before, _) = common::cli(&url, &["metrics", "export", "--as-of", "2026-05-29"]);
+    assert!(csv_before.lines().count() > 10, "the old database has people: {csv_before}");
+    old.close().await;
+
+    // The current code opens it: new tables appear, the data is intact.
+    let db = Db::connect(&url).await.expect("upgrading the previous release's database");
+    let after = dataset::totals(&db).await.unwrap();
+    assert_eq!(format!("{before:?}"), format!("{after:?}"));
+    assert!(undercurrent::storage::studies::list(&db).await.unwrap().is_empty(), "the studies table exists");
+    assert!(undercurrent::storage::outbox::all(&db).await.unwrap().is_empty(), "the outbox exists");
+    let (code, csv_after, err) = common::cli(&url, &["metrics", "export", "--as-of", "2026-05-29"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(csv_before, csv_after, "the same numbers before and after the upgrade");
+    db.close().await;
+    if let Some(server) = common::postgres_server() {
+        let admin = sqlx::PgPool::connect(&server).await.unwrap();
+        let name = url.rsplit('/').next().unwrap();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&admin)
+            .await;
+        admin.close().await;
+    }
+    t.finish().await;
+}
