@@ -127,7 +127,8 @@ impl Worker {
                 outbox::record_attempt(&self.db, m.id, &self.name, false, Some(&text), t).await?;
                 let permanent = matches!(e, SendError::Build(_) | SendError::Transport { permanent: true, .. });
                 if permanent || m.attempts + 1 >= MAX_ATTEMPTS {
-                    tracing::warn!(message = m.id, kind = %m.kind, "outbox message failed for good: {text}");
+                    let shown = super::secrets::mask_emails(&text);
+                    tracing::warn!(message = m.id, kind = %m.kind, "outbox message failed for good: {shown}");
                     outbox::finish(&self.db, m.id, &self.name, "failed", Some(&text), t).await?;
                     done.failed += 1;
                 } else {

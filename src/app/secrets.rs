@@ -25,3 +25,49 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// An e-mail address as logs and lists may show it: the first letter and
+/// the domain (`p…@corp.example`).
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}…@{domain}", local.chars().next().unwrap_or('?')),
+        None => "…".into(),
+    }
+}
+
+/// Masks every e-mail address in a text (an SMTP server's answer often
+/// quotes the recipient), so that logs carry no personal data.
+pub fn mask_emails(text: &str) -> String {
+    text.split_inclusive(|c: char| c.is_whitespace() || "<>,;\"'()[]".contains(c))
+        .map(|part| {
+            let end = part.len()
+                - part
+                    .chars()
+                    .last()
+                    .filter(|c| c.is_whitespace() || "<>,;\"'()[]".contains(*c))
+                    .map_or(0, char::len_utf8);
+            let (word, tail) = part.split_at(end);
+            if word.contains('@') && word.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')) {
+                format!("{}{tail}", mask_email(word))
+            } else {
+                part.to_string()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_masked_wherever_they_appear() {
+        assert_eq!(mask_email("p000@corp.example"), "p…@corp.example");
+        assert_eq!(
+            mask_emails("550 5.1.1 <p000@corp.example>: Recipient address rejected, ask bob.smith@x.org"),
+            "550 5.1.1 <p…@corp.example>: Recipient address rejected, ask b…@x.org"
+        );
+        assert_eq!(mask_emails("no address here @ all"), "no address here @ all");
+        assert!(same_secret("abc", "abc") && !same_secret("abc", "abd"));
+    }
+}

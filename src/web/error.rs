@@ -87,7 +87,7 @@ impl ResponseError for WebError {
                 "Wait a few minutes, then try again. · 请稍候几分钟再试。",
             ),
             WebError::Internal(e) if database_unavailable(e) => {
-                tracing::warn!(error = format!("{e:#}"), "database unavailable");
+                tracing::warn!(error = crate::app::secrets::mask_emails(&format!("{e:#}")), "database unavailable");
                 let mut r = simple_page(
                     self.status_code(),
                     "Temporarily unavailable · 暂时无法使用",
@@ -97,7 +97,7 @@ impl ResponseError for WebError {
                 r
             }
             WebError::Internal(e) => {
-                tracing::error!(error = format!("{e:#}"), "request failed");
+                tracing::error!(error = crate::app::secrets::mask_emails(&format!("{e:#}")), "request failed");
                 simple_page(self.status_code(), "Something went wrong · 出错了", "The error was logged. · 错误已记录。")
             }
         }

@@ -108,7 +108,7 @@ impl ResponseError for ApiError {
                 json!({ "error": message, "rejected": rejected, "errors": errors })
             }
             ApiError::Internal(e) => {
-                tracing::error!(error = format!("{e:#}"), "API request failed");
+                tracing::error!(error = crate::app::secrets::mask_emails(&format!("{e:#}")), "API request failed");
                 json!({ "error": "internal error; it was logged" })
             }
             other => json!({ "error": other.to_string() }),

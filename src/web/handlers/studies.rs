@@ -628,10 +628,7 @@ impl StudyPage {
     }
 }
 
-/// An e-mail address as shown in lists: the first letter and the domain.
+/// An e-mail address as shown in lists.
 pub fn mask(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => format!("{}…@{domain}", local.chars().next().unwrap_or('?')),
-        None => "…".into(),
-    }
+    crate::app::secrets::mask_email(email)
 }
