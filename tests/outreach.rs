@@ -135,7 +135,7 @@ async fn contact_rules_are_checked_again_when_sending() {
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].to_addr, "p000@corp.example");
     assert!(queued[0].body.contains("http://127.0.0.1/i/"));
-    assert!(queued[0].body.contains("/opt-out"));
+    assert!(queued[0].body.contains("http://127.0.0.1/o/"), "the opt-out link");
     // Sending twice sends nothing twice.
     let again = outreach_app::send_round(&db, &s, &r, &out.links, &out.from, now).await.unwrap();
     assert!(again.already_sent);
@@ -470,4 +470,40 @@ async fn a_reminder_that_could_not_go_out_in_time_is_dropped_and_says_so() {
         reminders.iter().all(|m| m.state == "dropped" && m.last_error.as_deref().unwrap_or("").contains("expired"))
     );
     t.finish().await;
+}
+
+#[tokio::test]
+async fn a_cancellation_by_the_interviewer_still_carries_a_working_opt_out_link() {
+    let app = TestApp::spawn().await;
+    let db = app.t.db.clone();
+    people(&db, 1).await;
+    let now = Utc::now();
+    let start = (now + TimeDelta::days(2)).date_naive().and_hms_opt(10, 0, 0).unwrap().and_utc();
+    let host = interviewer(&db, "ivy@corp.example", "UTC", start, start + TimeDelta::hours(1)).await;
+    let s = study(&db, &[host], ContactRules::default()).await;
+    let r = round(&db, &s, &["p000"], now).await;
+    let out = outreach(&app.base);
+    // Sent the real way, so that the invitation has its opt-out token.
+    outreach_app::send_round(&db, &s, &r, &out.links, &out.from, now).await.unwrap();
+    let invitation = outbox::all(&db).await.unwrap().remove(0);
+    let i = invitation.body.find("/i/").unwrap() + 3;
+    let token = invitation.body[i..i + 64].to_string();
+    let (inv, st) = participant::find(&db, &token).await.unwrap().unwrap();
+    let b = participant::book(&db, &out, &token, &inv, &st, host, start, chrono_tz::UTC, now).await.unwrap().unwrap();
+    // The interviewer cancels: the participant's link token is not known then.
+    participant::cancel(&db, &out, None, b, "interviewer", None, now).await.unwrap().unwrap();
+    let cancel = outbox::all(&db).await.unwrap().into_iter().find(|m| m.kind == "cancelled").unwrap();
+    assert!(!cancel.body.contains("/i/"), "no participant link without its token");
+    let i = cancel.body.find("/o/").expect("an opt-out link") + 3;
+    let opt_out = cancel.body[i..i + 64].to_string();
+    let mut c = app.client();
+    let (status, page) = c.get(&format!("/o/{opt_out}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"confirm-opt-out\""));
+    let (status, page, _) = c.post(&format!("/o/{opt_out}"), &[("reason", "")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"opted-out\""));
+    assert!(invitations::histories(&db).await.unwrap()[&inv.person_id].opted_out);
+    assert_eq!(c.get(&format!("/o/{}", "0".repeat(64))).await.0, StatusCode::NOT_FOUND);
+    app.finish().await;
 }

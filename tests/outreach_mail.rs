@@ -68,7 +68,7 @@ async fn invitations_bookings_reschedules_cancellations_and_reminders_arrive_onc
     assert_eq!(invites.len(), 3);
     let p0 = invites.iter().find(|m| m.to.iter().any(|a| a.contains("p000@"))).unwrap();
     assert!(p0.text.contains("Hello Person 0"), "{}", p0.text);
-    assert!(p0.text.contains("/opt-out"), "every message carries the opt-out link");
+    assert!(p0.text.contains("http://uc.example/o/"), "every message carries the opt-out link");
     let token = token_in(&p0.text);
     let (inv, st) = find(&db, &token).await.unwrap().expect("the link in the e-mail opens the invitation");
     assert_eq!(inv.user_id, "p000");

@@ -34,7 +34,7 @@ pub fn invitation(study: &Study, inv: &Invitation, links: &Links, token: &str, f
     let name = display_name(inv);
     let minutes = study.interview_minutes.to_string();
     let link = links.invitation(token);
-    let opt_out = links.opt_out(token);
+    let opt_out = links.opt_out(inv.opt_out_token.as_deref().unwrap_or(token));
     // Invitations ask for an answer within two weeks.
     let deadline = (chrono::Utc::now() + TimeDelta::days(14)).date_naive();
     let deadline = match lang(study) {
@@ -176,13 +176,21 @@ fn texts(lang: Language, change: Change, to_host: bool) -> Texts {
     }
 }
 
-fn manage_lines(lang: Language, links: &Links, token: Option<&str>) -> String {
-    let Some(token) = token else { return String::new() };
+/// The participant's own link (when known) and the opt-out link (always,
+/// from the invitation's opt-out token).
+fn manage_lines(lang: Language, links: &Links, token: Option<&str>, opt_out: Option<&str>) -> String {
     let (manage, stop) = match lang {
         Language::En => ("To reschedule or cancel", "To stop all research invitations"),
         Language::ZhCn => ("改期或取消", "不再接收任何调研邀请"),
     };
-    format!("\n\n{manage}: {}\n\n--\n{stop}: {}\n", links.invitation(token), links.opt_out(token))
+    let mut out = String::new();
+    if let Some(token) = token {
+        out.push_str(&format!("\n\n{manage}: {}", links.invitation(token)));
+    }
+    if let Some(o) = opt_out {
+        out.push_str(&format!("\n\n--\n{stop}: {}\n", links.opt_out(o)));
+    }
+    out
 }
 
 fn calendar(m: &BookingMail, method: Method, to_host: bool) -> ics::CalendarPart {
@@ -229,7 +237,7 @@ pub fn booking_change(m: &BookingMail, change: Change) -> Vec<NewMessage> {
         if to_host {
             body.push_str(&format!("\n{}\n", m.calendar_url));
         } else {
-            body.push_str(&manage_lines(lang, m.links, m.token));
+            body.push_str(&manage_lines(lang, m.links, m.token, m.invitation.opt_out_token.as_deref()));
         }
         let cal = calendar(m, method, to_host);
         out.push(NewMessage {
@@ -285,7 +293,7 @@ pub fn reminders(m: &BookingMail, offsets: &[TimeDelta]) -> Vec<NewMessage> {
             let body = format!(
                 "{lead}\n\n{}\n{}",
                 when(lang, m.start, m.end, m.participant_tz),
-                manage_lines(lang, m.links, m.token)
+                manage_lines(lang, m.links, m.token, m.invitation.opt_out_token.as_deref())
             );
             NewMessage {
                 kind: "reminder".into(),

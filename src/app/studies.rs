@@ -33,8 +33,9 @@ impl Links {
         format!("{}/i/{token}", self.base.trim_end_matches('/'))
     }
 
-    pub fn opt_out(&self, token: &str) -> String {
-        format!("{}/i/{token}/opt-out", self.base.trim_end_matches('/'))
+    /// The opt-out link of an opt-out token.
+    pub fn opt_out(&self, opt_out_token: &str) -> String {
+        format!("{}/o/{opt_out_token}", self.base.trim_end_matches('/'))
     }
 }
 
@@ -421,7 +422,9 @@ pub async fn send_round(
             }
             Ok(()) => {
                 let token = super::secrets::random_token();
-                invitations::mark_invited(&mut tx, inv.id, &super::secrets::token_hash(&token), t).await?;
+                let opt_out = super::secrets::random_token();
+                invitations::mark_invited(&mut tx, inv.id, &super::secrets::token_hash(&token), &opt_out, t).await?;
+                let inv = invitations::Invitation { opt_out_token: Some(opt_out), ..inv };
                 let mut message = messages::invitation(study, &inv, links, &token, from);
                 message.not_before = t;
                 outbox::enqueue(&mut tx, &message, t).await?;

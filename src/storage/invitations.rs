@@ -32,11 +32,13 @@ pub struct Invitation {
     pub opened_at: Option<i64>,
     pub responded_at: Option<i64>,
     pub decline_reason: Option<String>,
+    /// Can only opt the person out: put in every message to them.
+    pub opt_out_token: Option<String>,
 }
 
 const COLUMNS: &str = "i.id, i.round_id, i.study_id, i.person_id, p.user_id, p.name, p.email, i.tier, i.department, \
     i.facts, i.reason, i.added_by_hand, i.status, i.exclusion, i.reschedules, i.invited_at, i.opened_at, \
-    i.responded_at, i.decline_reason";
+    i.responded_at, i.decline_reason, i.opt_out_token";
 
 pub struct NewInvitation<'a> {
     pub round_id: i64,
@@ -101,10 +103,17 @@ pub async fn set_status(tx: &mut Tx, id: i64, from: &[&str], to: &str) -> Result
 }
 
 /// Marks an invitation sent (its token's hash stored), only from `drawn`.
-pub async fn mark_invited(tx: &mut Tx, id: i64, token_hash: &str, now: i64) -> Result<bool> {
-    let sql = "UPDATE invitations SET status = 'invited', token_hash = $1, invited_at = $2 \
-               WHERE id = $3 AND status = 'drawn'";
-    on_tx!(tx, c => Ok(sqlx::query(sql).bind(token_hash).bind(now).bind(id).execute(&mut *c).await?.rows_affected() == 1))
+pub async fn mark_invited(tx: &mut Tx, id: i64, token_hash: &str, opt_out_token: &str, now: i64) -> Result<bool> {
+    let sql = "UPDATE invitations SET status = 'invited', token_hash = $1, opt_out_token = $2, invited_at = $3 \
+               WHERE id = $4 AND status = 'drawn'";
+    on_tx!(tx, c => Ok(sqlx::query(sql).bind(token_hash).bind(opt_out_token).bind(now).bind(id)
+        .execute(&mut *c).await?.rows_affected() == 1))
+}
+
+pub async fn by_opt_out_token(db: &Db, token: &str) -> Result<Option<Invitation>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM invitations i JOIN people p ON p.id = i.person_id WHERE i.opt_out_token = $1");
+    on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(token).fetch_optional(pool).await?))
 }
 
 pub async fn mark_excluded(tx: &mut Tx, id: i64, exclusion: &str) -> Result<()> {

@@ -99,6 +99,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/i/{token}/decline", web::post().to(participant::decline));
     cfg.route("/i/{token}/opt-out", web::get().to(participant::opt_out_form));
     cfg.route("/i/{token}/opt-out", web::post().to(participant::opt_out));
+    cfg.route("/o/{token}", web::get().to(participant::opt_out_link));
+    cfg.route("/o/{token}", web::post().to(participant::opt_out_by_link));
     cfg.route("/s/open/{token}", web::get().to(survey_response::show_open));
     cfg.route("/s/open/{token}", web::post().to(survey_response::answer_open));
     cfg.route("/s/{token}", web::get().to(survey_response::show));

@@ -124,7 +124,9 @@ pub async fn invite_all(db: &Db, round: &studies::Round, now: DateTime<Utc>) -> 
     let mut tx = db.begin().await.unwrap();
     for inv in invitations::drawn_in_round(&mut tx, round.id).await.unwrap() {
         let token = random_token();
-        invitations::mark_invited(&mut tx, inv.id, &token_hash(&token), now.timestamp()).await.unwrap();
+        invitations::mark_invited(&mut tx, inv.id, &token_hash(&token), &random_token(), now.timestamp())
+            .await
+            .unwrap();
         out.push((inv, token));
     }
     tx.commit().await.unwrap();

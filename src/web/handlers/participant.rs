@@ -61,8 +61,8 @@ impl ParticipantPage {
 }
 
 impl OptOutPage {
-    fn act(&self, tail: &str) -> String {
-        self.page.action(&format!("/i/{}{tail}", self.token))
+    fn act(&self) -> String {
+        self.page.action(&self.action)
     }
 }
 
@@ -70,7 +70,10 @@ impl OptOutPage {
 #[template(path = "participant_opt_out.html")]
 struct OptOutPage {
     page: Page,
-    token: String,
+    /// Where the opt-out form posts: `/i/TOKEN/opt-out` or `/o/TOKEN`.
+    action: String,
+    /// Back to the invitation, when the visitor came from it.
+    back: Option<String>,
     study_title: String,
     done: bool,
 }
@@ -353,8 +356,8 @@ pub async fn opt_out_form(
 ) -> Result<HttpResponse, WebError> {
     let (inv, study) = lookup(&state, &token).await?;
     let page = page(&anon, &study, "participant.opt_out.title");
-    let body =
-        html(&OptOutPage { page, token: token.to_string(), study_title: study.title, done: inv.status == "opted_out" });
+    let (action, back) = (format!("/i/{token}/opt-out"), Some(format!("/i/{token}")));
+    let body = html(&OptOutPage { page, action, back, study_title: study.title, done: inv.status == "opted_out" });
     respond(&anon, &state, body)
 }
 
@@ -370,6 +373,51 @@ pub async fn opt_out(
     participant::opt_out(&state.db, &out, &token, &inv, reason(&form).as_deref(), Utc::now()).await?;
     state.wake_outbox();
     let page = page(&anon, &study, "participant.opt_out.title");
-    let body = html(&OptOutPage { page, token: token.to_string(), study_title: study.title, done: true });
+    let (action, back) = (format!("/i/{token}/opt-out"), Some(format!("/i/{token}")));
+    let body = html(&OptOutPage { page, action, back, study_title: study.title, done: true });
+    respond(&anon, &state, body)
+}
+
+/// The opt-out link in every message (`/o/TOKEN`): a token that can do
+/// nothing else, valid as long as the person exists.
+async fn opt_out_target(state: &AppState, token: &str) -> Result<(Invitation, Study), WebError> {
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(WebError::NotFound);
+    }
+    let inv = invitations::by_opt_out_token(&state.db, token).await?.ok_or(WebError::NotFound)?;
+    let study = crate::storage::studies::get(&state.db, inv.study_id).await?.ok_or(WebError::NotFound)?;
+    Ok((inv, study))
+}
+
+pub async fn opt_out_link(
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let (inv, study) = opt_out_target(&state, &token).await?;
+    let page = page(&anon, &study, "participant.opt_out.title");
+    let action = format!("/o/{token}");
+    let body =
+        html(&OptOutPage { page, action, back: None, study_title: study.title, done: inv.status == "opted_out" });
+    respond(&anon, &state, body)
+}
+
+pub async fn opt_out_by_link(
+    anon: Anonymous,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    form: web::Form<ReasonForm>,
+) -> Result<HttpResponse, WebError> {
+    let (inv, study) = opt_out_target(&state, &token).await?;
+    let t = Utc::now().timestamp();
+    // Any booking is cancelled from the interviewer's side of things: the
+    // person asked to hear nothing more, so no link is needed.
+    let mut tx = state.db.begin().await?;
+    invitations::opt_out(&mut tx, inv.person_id, Some(inv.study_id), reason(&form).as_deref(), t).await?;
+    invitations::set_status(&mut tx, inv.id, &["drawn", "invited", "cancelled", "declined"], "opted_out").await?;
+    tx.commit().await?;
+    let page = page(&anon, &study, "participant.opt_out.title");
+    let body =
+        html(&OptOutPage { page, action: format!("/o/{token}"), back: None, study_title: study.title, done: true });
     respond(&anon, &state, body)
 }
