@@ -114,7 +114,7 @@ async fn contact_rules_are_checked_again_when_sending() {
     studies::update(&db, s.id, &f, now.timestamp()).await.unwrap();
     let other = round(&db, &earlier, &["p002"], now).await;
     let p002 = invite_all(&db, &other, now - TimeDelta::days(200)).await.remove(0);
-    participant::opt_out(&db, &out, &p002.1, &p002.0, Some("too busy"), now).await.unwrap();
+    participant::opt_out(&db, &out, Some(&p002.1), &p002.0, Some("too busy"), now).await.unwrap();
     undercurrent::storage::directory::get(&db, p002.0.person_id).await.unwrap().unwrap();
     set_email(&db, "p003", None).await;
 
@@ -496,6 +496,8 @@ async fn a_cancellation_by_the_interviewer_still_carries_a_working_opt_out_link(
     assert!(!cancel.body.contains("/i/"), "no participant link without its token");
     let i = cancel.body.find("/o/").expect("an opt-out link") + 3;
     let opt_out = cancel.body[i..i + 64].to_string();
+    // Booked again, then opted out by the link alone: the booking goes too.
+    participant::book(&db, &out, &token, &inv, &st, host, start, chrono_tz::UTC, now).await.unwrap().unwrap();
     let mut c = app.client();
     let (status, page) = c.get(&format!("/o/{opt_out}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -504,6 +506,7 @@ async fn a_cancellation_by_the_interviewer_still_carries_a_working_opt_out_link(
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("id=\"opted-out\""));
     assert!(invitations::histories(&db).await.unwrap()[&inv.person_id].opted_out);
+    assert!(bookings::calendar(&db, Some(host), 0).await.unwrap().is_empty(), "the booking was cancelled");
     assert_eq!(c.get(&format!("/o/{}", "0".repeat(64))).await.0, StatusCode::NOT_FOUND);
     app.finish().await;
 }

@@ -398,7 +398,7 @@ pub async fn decline(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Refusal>> {
-    cancel_active(db, out, token, inv, now).await?;
+    cancel_active(db, out, Some(token), inv, now).await?;
     let mut tx = db.begin().await?;
     let changed = invitations::set_status(&mut tx, inv.id, &["invited", "cancelled", "declined"], "declined").await?;
     if changed {
@@ -408,9 +408,15 @@ pub async fn decline(
     Ok(if changed { Ok(()) } else { Err(Refusal::Closed) })
 }
 
-async fn cancel_active(db: &Db, out: &Outreach, token: &str, inv: &Invitation, now: DateTime<Utc>) -> Result<()> {
+async fn cancel_active(
+    db: &Db,
+    out: &Outreach,
+    token: Option<&str>,
+    inv: &Invitation,
+    now: DateTime<Utc>,
+) -> Result<()> {
     if let Some(b) = bookings::for_invitation(db, inv.id).await?.into_iter().find(Booking::is_active) {
-        let _ = cancel(db, out, Some(token), b.id, "participant", None, now).await?;
+        let _ = cancel(db, out, token, b.id, "participant", None, now).await?;
     }
     Ok(())
 }
@@ -418,10 +424,12 @@ async fn cancel_active(db: &Db, out: &Outreach, token: &str, inv: &Invitation, n
 /// The participant opts out of all research contact: recorded once for the
 /// person (every study's contact rules honour it), any active booking
 /// cancelled, and their messages still queued are dropped by the worker.
+/// `token` is their booking link's token when they came by it (the opt-out
+/// link alone does not carry it).
 pub async fn opt_out(
     db: &Db,
     out: &Outreach,
-    token: &str,
+    token: Option<&str>,
     inv: &Invitation,
     reason: Option<&str>,
     now: DateTime<Utc>,

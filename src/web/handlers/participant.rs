@@ -349,16 +349,28 @@ pub async fn decline(
     }
 }
 
+/// The opt-out page: asking, or confirming it was done.
+fn opt_out_page(
+    anon: &Anonymous,
+    state: &AppState,
+    study: Study,
+    action: String,
+    back: Option<String>,
+    done: bool,
+) -> Result<HttpResponse, WebError> {
+    let page = page(anon, &study, "participant.opt_out.title");
+    let body = html(&OptOutPage { page, action, back, study_title: study.title, done });
+    respond(anon, state, body)
+}
+
 pub async fn opt_out_form(
     anon: Anonymous,
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let (inv, study) = lookup(&state, &token).await?;
-    let page = page(&anon, &study, "participant.opt_out.title");
-    let (action, back) = (format!("/i/{token}/opt-out"), Some(format!("/i/{token}")));
-    let body = html(&OptOutPage { page, action, back, study_title: study.title, done: inv.status == "opted_out" });
-    respond(&anon, &state, body)
+    let back = Some(format!("/i/{token}"));
+    opt_out_page(&anon, &state, study, format!("/i/{token}/opt-out"), back, inv.status == "opted_out")
 }
 
 pub async fn opt_out(
@@ -370,12 +382,9 @@ pub async fn opt_out(
 ) -> Result<HttpResponse, WebError> {
     let (inv, study) = lookup(&state, &token).await?;
     let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
-    participant::opt_out(&state.db, &out, &token, &inv, reason(&form).as_deref(), Utc::now()).await?;
+    participant::opt_out(&state.db, &out, Some(&token), &inv, reason(&form).as_deref(), Utc::now()).await?;
     state.wake_outbox();
-    let page = page(&anon, &study, "participant.opt_out.title");
-    let (action, back) = (format!("/i/{token}/opt-out"), Some(format!("/i/{token}")));
-    let body = html(&OptOutPage { page, action, back, study_title: study.title, done: true });
-    respond(&anon, &state, body)
+    opt_out_page(&anon, &state, study, format!("/i/{token}/opt-out"), Some(format!("/i/{token}")), true)
 }
 
 /// The opt-out link in every message (`/o/TOKEN`): a token that can do
@@ -395,29 +404,20 @@ pub async fn opt_out_link(
     token: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let (inv, study) = opt_out_target(&state, &token).await?;
-    let page = page(&anon, &study, "participant.opt_out.title");
-    let action = format!("/o/{token}");
-    let body =
-        html(&OptOutPage { page, action, back: None, study_title: study.title, done: inv.status == "opted_out" });
-    respond(&anon, &state, body)
+    opt_out_page(&anon, &state, study, format!("/o/{token}"), None, inv.status == "opted_out")
 }
 
 pub async fn opt_out_by_link(
     anon: Anonymous,
+    req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
     form: web::Form<ReasonForm>,
 ) -> Result<HttpResponse, WebError> {
     let (inv, study) = opt_out_target(&state, &token).await?;
-    let t = Utc::now().timestamp();
-    // Any booking is cancelled from the interviewer's side of things: the
-    // person asked to hear nothing more, so no link is needed.
-    let mut tx = state.db.begin().await?;
-    invitations::opt_out(&mut tx, inv.person_id, Some(inv.study_id), reason(&form).as_deref(), t).await?;
-    invitations::set_status(&mut tx, inv.id, &["drawn", "invited", "cancelled", "declined"], "opted_out").await?;
-    tx.commit().await?;
-    let page = page(&anon, &study, "participant.opt_out.title");
-    let body =
-        html(&OptOutPage { page, action: format!("/o/{token}"), back: None, study_title: study.title, done: true });
-    respond(&anon, &state, body)
+    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    // The same as from the booking page: an active booking is cancelled too.
+    participant::opt_out(&state.db, &out, None, &inv, reason(&form).as_deref(), Utc::now()).await?;
+    state.wake_outbox();
+    opt_out_page(&anon, &state, study, format!("/o/{token}"), None, true)
 }
