@@ -48,7 +48,10 @@ pub const MAIL_SETTINGS: &[SettingDef] = &[
     SettingDef { key: "mail.from", help: "sender of research e-mail, e.g. Research <research@example.com>" },
     SettingDef { key: "mail.reminders", help: "reminders before an interview, e.g. 24h,1h (none: an empty value)" },
     SettingDef { key: "public_url", help: "address participants' links use, e.g. https://undercurrent.example.com" },
-    SettingDef { key: "metrics.enabled", help: "serve /metrics in the Prometheus text format: true or false (default)" },
+    SettingDef {
+        key: "metrics.enabled",
+        help: "serve /metrics in the Prometheus text format: true or false (default)",
+    },
 ];
 
 /// Default reminders: a day and an hour before.
