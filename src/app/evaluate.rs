@@ -4,7 +4,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use crate::domain::calendar::{Window, local_day};
-use crate::domain::evaluation::{Evaluation, evaluate};
+use crate::domain::evaluation::{Evaluation, PersonResult, evaluate};
 use crate::domain::metrics::Dataset;
 use crate::domain::profile::Profile;
 use crate::domain::settings::OrgSettings;
@@ -17,6 +17,16 @@ pub struct Computed {
     pub person_ids: Vec<i64>,
     pub profile: Profile,
     pub evaluation: Evaluation,
+}
+
+impl Computed {
+    /// A person's index in `data.people` and their result, by `user_id`
+    /// (people are sorted by it; results are in people order).
+    pub fn result_of(&self, user_id: &str) -> Option<(usize, &PersonResult)> {
+        let index = self.data.people.binary_search_by(|p| p.user_id.as_str().cmp(user_id)).ok()?;
+        let i = self.evaluation.results.binary_search_by_key(&index, |r| r.person).ok()?;
+        Some((index, &self.evaluation.results[i]))
+    }
 }
 
 /// The latest day with data, in the organisation's zone; today without data.

@@ -16,7 +16,7 @@ use crate::storage::studies::Study;
 
 /// A Message-ID unique to one queued message (kept across retries, so a
 /// receiving server and a reader can tell a resend from a new message).
-fn message_id(from: &str, kind: &str) -> String {
+pub fn message_id(from: &str, kind: &str) -> String {
     let domain = from.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>')).unwrap_or("undercurrent.invalid");
     format!("<{}.{kind}@{domain}>", &random_token()[..32])
 }

@@ -42,7 +42,7 @@ pub const BOOKING_HORIZON_DAYS: i64 = 28;
 /// The invitation behind a participant link, with its study; `None` for an
 /// unknown token or a closed study (links expire when the study closes).
 pub async fn find(db: &Db, token: &str) -> Result<Option<(Invitation, Study)>> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !super::secrets::looks_like_token(token) {
         return Ok(None);
     }
     let Some(inv) = invitations::by_token_hash(db, &token_hash(token)).await? else { return Ok(None) };

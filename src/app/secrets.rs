@@ -12,6 +12,12 @@ pub fn random_token() -> String {
     hex(&bytes)
 }
 
+/// Whether a text has the shape of `random_token`'s output (checked before
+/// any lookup, so that junk never reaches the database).
+pub fn looks_like_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -84,11 +84,7 @@ pub async fn send(
             to_addr: email,
             subject,
             body,
-            message_id: format!(
-                "<{}.survey@{}>",
-                &random_token()[..32],
-                from.rsplit_once('@').map_or("undercurrent.invalid", |(_, d)| d.trim_end_matches('>'))
-            ),
+            message_id: super::messages::message_id(from, "survey"),
             not_before: t,
             ..NewMessage::default()
         };

@@ -156,11 +156,9 @@ async fn render(viewer: &Viewer, state: &AppState, l: Loaded, v: View) -> Result
     let frozen = FrozenFacts::parse(&l.invitation.facts);
     let snapshot = state.cache.get(&state.db, None, None).await?;
     let c = &snapshot.computed;
-    let current = c.data.people.iter().position(|p| p.user_id == l.invitation.user_id).and_then(|index| {
-        let i = c.evaluation.results.binary_search_by_key(&index, |r| r.person).ok()?;
-        let r = &c.evaluation.results[i];
-        Some((r.tier.as_str(), FrozenFacts::of(&reason_facts(r, c.profile.window_days)), r.counters.clone()))
-    });
+    let current = c
+        .result_of(&l.invitation.user_id)
+        .map(|(_, r)| (r.tier.as_str(), FrozenFacts::of(&reason_facts(r, c.profile.window_days)), r.counters.clone()));
     // Recent activity in the current window (the person page has the detail).
     let recent = current.as_ref().filter(|(_, _, k)| k.sessions > 0).map(|(_, _, k)| {
         page.tf(

@@ -98,17 +98,20 @@ pub struct ReasonForm {
     reason: String,
 }
 
-fn lang_of(study: &Study) -> Lang {
-    match Language::parse(&study.language) {
-        Some(Language::ZhCn) => Lang::ZhCn,
-        _ => Lang::En,
+/// The language of a page for participants: the study's, unless the
+/// visitor switched language themselves.
+pub fn lang_for(anon: &Anonymous, study: &Study) -> Lang {
+    if anon.chose_language {
+        anon.lang
+    } else if Language::parse(&study.language) == Some(Language::ZhCn) {
+        Lang::ZhCn
+    } else {
+        Lang::En
     }
 }
 
 fn page(anon: &Anonymous, study: &Study, title_key: &str) -> Page {
-    // The study's language, unless the visitor switched language themselves.
-    let lang = if anon.chose_language { anon.lang } else { lang_of(study) };
-    let anon = Anonymous { lang, ..anon.clone() };
+    let anon = Anonymous { lang: lang_for(anon, study), ..anon.clone() };
     Page::anonymous(&anon, title_key)
 }
 
@@ -390,7 +393,7 @@ pub async fn opt_out(
 /// The opt-out link in every message (`/o/TOKEN`): a token that can do
 /// nothing else, valid as long as the person exists.
 async fn opt_out_target(state: &AppState, token: &str) -> Result<(Invitation, Study), WebError> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !crate::app::secrets::looks_like_token(token) {
         return Err(WebError::NotFound);
     }
     let inv = invitations::by_opt_out_token(&state.db, token).await?.ok_or(WebError::NotFound)?;

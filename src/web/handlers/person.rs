@@ -230,14 +230,7 @@ pub async fn show(
     let c = &snapshot.computed;
     // User ids are compared trimmed and lower-cased (spec section 1).
     let wanted = user_id.trim().to_lowercase();
-    let index = c.data.people.iter().position(|p| p.user_id == wanted).ok_or(WebError::NotFound)?;
-    let result = c
-        .evaluation
-        .results
-        .binary_search_by_key(&index, |r| r.person)
-        .ok()
-        .map(|i| &c.evaluation.results[i])
-        .ok_or(WebError::NotFound)?;
+    let (index, result) = c.result_of(&wanted).ok_or(WebError::NotFound)?;
     let person = &c.data.people[index];
     let db_id = *c.person_ids.get(index).ok_or(WebError::NotFound)?;
     let entry = directory::get(&state.db, db_id).await?.unwrap_or_default();

@@ -594,7 +594,7 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
         .into_iter()
         .map(|m| MessageRow {
             kind: page.t(&format!("outbox.kind.{}", m.kind)),
-            to: mask(&m.to_addr),
+            to: crate::app::secrets::mask_email(&m.to_addr),
             state: m.state.clone(),
             attempts: m.attempts,
             when: local(m.finished_at.unwrap_or(m.next_attempt_at.max(m.created_at))),
@@ -626,9 +626,4 @@ impl StudyPage {
     fn act(&self, tail: &str) -> String {
         self.page.action(&format!("/studies/{}{tail}", self.study.id))
     }
-}
-
-/// An e-mail address as shown in lists.
-pub fn mask(email: &str) -> String {
-    crate::app::secrets::mask_email(email)
 }

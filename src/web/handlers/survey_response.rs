@@ -11,7 +11,6 @@ use super::html;
 use super::surveys::{option_label, prompt, questions_of};
 use crate::app::secrets::token_hash;
 use crate::app::settings;
-use crate::domain::study::Language;
 use crate::domain::survey::{self, Kind};
 use crate::storage::studies::{self, Study};
 use crate::storage::surveys::{self, Survey};
@@ -45,17 +44,13 @@ struct FormPage {
     invalid: bool,
 }
 
-fn valid_token(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 enum Link {
     Personal(surveys::Invitation),
     Open,
 }
 
 async fn lookup(state: &AppState, token: &str, open: bool) -> Result<(Survey, Study, Link), WebError> {
-    if !valid_token(token) {
+    if !crate::app::secrets::looks_like_token(token) {
         return Err(WebError::NotFound);
     }
     let hash = token_hash(token);
@@ -67,16 +62,6 @@ async fn lookup(state: &AppState, token: &str, open: bool) -> Result<(Survey, St
     };
     let study = studies::get(&state.db, survey.study_id).await?.filter(Study::is_open).ok_or(WebError::NotFound)?;
     Ok((survey, study, link))
-}
-
-fn lang_of(anon: &Anonymous, study: &Study) -> Lang {
-    if anon.chose_language {
-        anon.lang
-    } else if Language::parse(&study.language) == Some(Language::ZhCn) {
-        Lang::ZhCn
-    } else {
-        Lang::En
-    }
 }
 
 fn views(lang: Lang, survey: &Survey, invalid: &[usize]) -> Vec<QuestionView> {
@@ -114,7 +99,7 @@ async fn page_for(
     done: bool,
 ) -> Result<HttpResponse, WebError> {
     let (survey, study, link) = lookup(state, token, open).await?;
-    let anon2 = Anonymous { lang: lang_of(anon, &study), ..anon.clone() };
+    let anon2 = Anonymous { lang: super::participant::lang_for(anon, &study), ..anon.clone() };
     let page = Page::anonymous(&anon2, "surveys.answer_title");
     let answered = matches!(&link, Link::Personal(i) if i.responded_at.is_some());
     let action = if open { format!("/s/open/{token}") } else { format!("/s/{token}") };
@@ -177,11 +162,7 @@ async fn submit(
             let snapshot = state.cache.get(&state.db, None, None).await?;
             let c = &snapshot.computed;
             let user = directory::get(&state.db, inv.person_id).await?;
-            let tier = user.as_ref().and_then(|u| {
-                let index = c.data.people.iter().position(|p| p.user_id == u.user_id)?;
-                let i = c.evaluation.results.binary_search_by_key(&index, |r| r.person).ok()?;
-                Some(c.evaluation.results[i].tier.as_str())
-            });
+            let tier = user.as_ref().and_then(|u| c.result_of(&u.user_id)).map(|(_, r)| r.tier.as_str());
             let department = user.and_then(|u| u.department);
             surveys::respond(
                 &state.db,
@@ -236,7 +217,7 @@ pub async fn opt_out(
     let mut tx = state.db.begin().await?;
     invitations::opt_out(&mut tx, inv.person_id, Some(study.id), None, Utc::now().timestamp()).await?;
     tx.commit().await?;
-    let anon2 = Anonymous { lang: lang_of(&anon, &study), ..anon.clone() };
+    let anon2 = Anonymous { lang: super::participant::lang_for(&anon, &study), ..anon.clone() };
     let page = Page::anonymous(&anon2, "participant.opt_out.title");
     html(&OptedOut { page })
 }
