@@ -163,6 +163,7 @@ async fn a_database_outage_gives_503_and_the_app_recovers_by_itself() {
         eprintln!("skipping: needs PostgreSQL (TEST_DATABASE_URL)");
         return;
     };
+    let Some(smtp) = SmtpServer::start() else { return };
     let t = TestDb::new().await;
     undercurrent::app::accounts::create(&t.db, "res@corp.example", "Res", Role::Researcher, PASSWORD, None)
         .await
@@ -170,9 +171,10 @@ async fn a_database_outage_gives_503_and_the_app_recovers_by_itself() {
         .unwrap();
     let name = t.url.rsplit('/').next().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
-    let app = start(&t.url, "smtp://127.0.0.1:9", dir.path()).await;
+    let app = start(&t.url, &smtp.url(), dir.path()).await;
     let mut c = client(&app.base);
     assert_eq!(c.get("/login").await.0, StatusCode::OK);
+    assert_eq!(reqwest::get(format!("{}/readyz", app.base)).await.unwrap().status(), StatusCode::OK);
 
     let admin = sqlx::PgPool::connect(&server).await.unwrap();
     let outage = |allow: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {allow}");
@@ -188,6 +190,11 @@ async fn a_database_outage_gives_503_and_the_app_recovers_by_itself() {
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.headers().get("retry-after").unwrap(), "30");
     assert!(r.text().await.unwrap().contains("Try again"));
+    // A load balancer sees it too; the process itself is alive.
+    assert_eq!(reqwest::get(format!("{}/readyz", app.base)).await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reqwest::get(format!("{}/healthz", app.base)).await.unwrap().status(), StatusCode::OK);
+    // The outbox worker meets the outage too (it polls every few seconds).
+    tokio::time::sleep(Duration::from_secs(6)).await;
 
     sqlx::query(sqlx::AssertSqlSafe(outage(true))).execute(&admin).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -199,6 +206,23 @@ async fn a_database_outage_gives_503_and_the_app_recovers_by_itself() {
         assert!(Instant::now() < deadline, "still {status} after the database returned");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    assert_eq!(reqwest::get(format!("{}/readyz", app.base)).await.unwrap().status(), StatusCode::OK);
+    // The worker resumed by itself: a message queued now is sent.
+    let message = outbox::NewMessage {
+        kind: "invitation".into(),
+        to_addr: "after-outage@corp.example".into(),
+        subject: "After the outage".into(),
+        body: "Hello".into(),
+        message_id: "<after-outage@uc.example>".into(),
+        not_before: Utc::now().timestamp(),
+        ..Default::default()
+    };
+    let mut tx = t.db.begin().await.unwrap();
+    outbox::enqueue(&mut tx, &message, Utc::now().timestamp()).await.unwrap();
+    tx.commit().await.unwrap();
+    let mails = smtp.wait_for(1, Duration::from_secs(30));
+    assert_eq!(mails.len(), 1, "the worker sends again after the outage");
+    assert_eq!(mails[0].subject, "After the outage");
     admin.close().await;
     drop(app);
     t.finish().await;

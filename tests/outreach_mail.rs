@@ -35,6 +35,20 @@ fn token_in(text: &str) -> String {
     text[i + 3..i + 3 + 64].to_string()
 }
 
+/// Waits for `n` messages (and a moment for any extra), checking that no
+/// Message-ID arrived twice; returns everything received.
+fn arrived_once(smtp: &SmtpServer, n: usize) -> Vec<Received> {
+    let mails = smtp.wait_for(n, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    let mails = if smtp.messages().len() > mails.len() { smtp.messages() } else { mails };
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for m in &mails {
+        *seen.entry(m.message_id.as_str()).or_default() += 1;
+    }
+    assert!(seen.values().all(|n| *n == 1), "a message arrived twice: {seen:?}");
+    mails
+}
+
 fn by_subject<'a>(mails: &'a [Received], needle: &str) -> Vec<&'a Received> {
     mails.iter().filter(|m| m.subject.contains(needle)).collect()
 }
@@ -163,14 +177,7 @@ async fn invitations_bookings_reschedules_cancellations_and_reminders_arrive_onc
     let back = worker.drain_once(now + TimeDelta::minutes(5)).await.unwrap();
     assert_eq!(back.sent, 4, "{back:?}");
     assert_eq!(worker.drain_once(now + TimeDelta::minutes(30)).await.unwrap().sent, 0);
-    let mails = smtp.wait_for(14, Duration::from_secs(10));
-    std::thread::sleep(Duration::from_millis(300));
-    let mails = if smtp.messages().len() > mails.len() { smtp.messages() } else { mails };
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for m in &mails {
-        *seen.entry(m.message_id.as_str()).or_default() += 1;
-    }
-    assert!(seen.values().all(|n| *n == 1), "a message arrived twice: {seen:?}");
+    let mails = arrived_once(&smtp, 14);
     assert_eq!(mails.len(), 14);
     let sent_rows = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.state == "sent").count();
     assert_eq!(sent_rows, 14, "each sent row arrived exactly once");
@@ -216,4 +223,91 @@ async fn two_workers_send_each_message_once() {
     assert_eq!(ids.len(), 40);
     let _: Option<DateTime<Utc>> = None;
     t.finish().await;
+}
+
+/// The mail server away for over an hour while invitations and reminders
+/// fall due: after it returns, each goes out once; the reminder for an
+/// interview that began meanwhile is dropped, and the study page says so.
+#[tokio::test]
+async fn an_hour_without_the_mail_server_loses_nothing_and_drops_only_what_expired() {
+    let Some(mut smtp) = SmtpServer::start() else { return };
+    let app = common::web::TestApp::spawn().await;
+    let db = app.t.db.clone();
+    people(&db, 5).await;
+    let t0 = utc(2026, 12, 10, 9, 0);
+    let minutes = |m: i64| t0 + TimeDelta::minutes(m);
+    let host = interviewer(&db, "ivy@corp.example", "UTC", minutes(30), minutes(120)).await;
+    let study = study(&db, &[host], ContactRules::default()).await;
+    let out = outreach("http://uc.example");
+    let outbox_dir = tempfile::tempdir().unwrap();
+    let worker = Worker {
+        db: db.clone(),
+        mailer: Arc::new(Mailer::new(Some(&smtp.url()), outbox_dir.path()).unwrap()),
+        name: "worker-a".into(),
+        from: out.from.clone(),
+    };
+
+    // Two days before: two people book, at t0+30 min and t0+90 min.
+    let booked_at = t0 - TimeDelta::days(2);
+    let first = round(&db, &study, &["p000", "p001"], booked_at).await;
+    let invited = invite_all(&db, &first, booked_at).await;
+    for ((inv, token), start) in invited.iter().zip([minutes(30), minutes(90)]) {
+        participant::book(&db, &out, token, inv, &study, host, start, chrono_tz::UTC, booked_at)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(worker.drain_once(booked_at).await.unwrap().sent, 4, "confirmations to both sides");
+    assert_eq!(worker.drain_once(t0 - TimeDelta::hours(20)).await.unwrap().sent, 2, "the 24-hour reminders");
+    smtp.wait_for(6, Duration::from_secs(10));
+
+    // The server goes away at t0-35 min and returns at t0+35 min. Meanwhile
+    // a round of three is sent, and both 1-hour reminders fall due.
+    smtp.stop();
+    let second = round(&db, &study, &["p002", "p003", "p004"], t0).await;
+    let mut queued_round = false;
+    let mut at = minutes(-35);
+    while at < minutes(35) {
+        if at >= t0 && !queued_round {
+            let sent = outreach_app::send_round(&db, &study, &second, &out.links, &out.from, at).await.unwrap();
+            assert_eq!(sent.queued, 3);
+            queued_round = true;
+        }
+        assert_eq!(worker.drain_once(at).await.unwrap().sent, 0);
+        at += TimeDelta::minutes(5);
+    }
+    let retried = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.attempts > 1).count();
+    assert!(retried >= 4, "the invitations and the first reminder were retried: {retried}");
+    smtp.start_again();
+    while at < minutes(180) {
+        worker.drain_once(at).await.unwrap();
+        at += TimeDelta::minutes(5);
+    }
+
+    let mails = arrived_once(&smtp, 10);
+    assert_eq!(by_subject(&mails, "Interview: Silent").len(), 3, "each invitation of the round, once");
+    let hour_reminders = by_subject(&mails, "Reminder: interview in 1 h");
+    assert_eq!(hour_reminders.len(), 1, "only the reminder still useful went out");
+    assert!(hour_reminders[0].to.iter().any(|a| a.contains("p001@")), "{:?}", hour_reminders[0].to);
+    assert_eq!(mails.len(), 10);
+
+    let rows = outbox::all(&db).await.unwrap();
+    assert_eq!(rows.iter().filter(|m| m.state == "sent").count(), 10);
+    let dropped: Vec<_> = rows.iter().filter(|m| m.state == "dropped").collect();
+    assert_eq!(dropped.len(), 1, "{dropped:?}");
+    assert_eq!(dropped[0].kind, "reminder");
+    assert!(dropped[0].last_error.as_deref().is_some_and(|e| e.contains("expired")), "{dropped:?}");
+    assert!(rows.iter().all(|m| m.state == "sent" || m.state == "dropped"), "nothing left waiting");
+
+    // The study page shows the dropped reminder as such.
+    let mut ivy = app.client();
+    ivy.sign_in("ivy@corp.example", common::web::PASSWORD).await;
+    let (_, page) = ivy.get(&format!("/studies/{}", study.id)).await;
+    let row = page.split("<tr class=\"outbox-dropped\">").nth(1).expect("a dropped row on the study page");
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains(">Reminder<") && row.contains("Not sent") && row.contains("expired: its time had passed"),
+        "{row}"
+    );
+    app.finish().await;
 }

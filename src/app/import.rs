@@ -35,9 +35,30 @@ pub enum ImportError {
     /// The file is wrong: nothing of it was stored.
     #[error("{0}")]
     Input(#[from] InputError),
+    /// The disk under the database is full: nothing of the file was stored.
+    #[error("{}", disk_full_text(file))]
+    DiskFull { file: String, source: anyhow::Error },
     /// The database failed: nothing of the file was stored.
     #[error("storing {file} failed: {source:#}")]
     Storage { file: String, source: anyhow::Error },
+}
+
+impl ImportError {
+    /// A database failure while storing `file`: a full disk says so.
+    pub fn storage(file: &str, source: anyhow::Error) -> ImportError {
+        if crate::storage::disk_full(&source) {
+            ImportError::DiskFull { file: file.to_string(), source }
+        } else {
+            ImportError::Storage { file: file.to_string(), source }
+        }
+    }
+}
+
+/// What a file that met a full disk is told (an import or an upload).
+pub fn disk_full_text(file: &str) -> String {
+    format!(
+        "{file}: the disk is full, so the import stopped and nothing of this file was stored; free some space, then import the file again"
+    )
 }
 
 /// Runs `work` in a transaction; on any error rolls back and records the
@@ -47,7 +68,7 @@ where
     F: AsyncFnOnce(&mut Tx, i64) -> Result<ImportSummary, ImportError>,
 {
     let started_at = now();
-    let storage = |e: anyhow::Error| ImportError::Storage { file: file.to_string(), source: e };
+    let storage = |e: anyhow::Error| ImportError::storage(file, e);
     let result = async {
         let mut tx = db.begin().await.map_err(storage)?;
         if tx.is_postgres() {
@@ -220,7 +241,7 @@ pub async fn import_event_batch(
 ) -> Result<ImportSummary, ImportError> {
     let (source_name, file_name) = (source.to_string(), name.to_string());
     transactional(db, source, name, async move |tx: &mut Tx, import_id: i64| {
-        let storage = |e: anyhow::Error| ImportError::Storage { file: file_name.clone(), source: e };
+        let storage = |e: anyhow::Error| ImportError::storage(&file_name, e);
         let mut state = EventImport::new(tx).await.map_err(storage)?;
         for batch in events.chunks(BATCH) {
             state.store(tx, import_id, batch).await.map_err(storage)?;
@@ -244,7 +265,7 @@ where
     let mut records = records;
     let name = file_name.to_string();
     transactional(db, "events", file_name, async move |tx: &mut Tx, import_id: i64| {
-        let storage = |e: anyhow::Error| ImportError::Storage { file: name.clone(), source: e };
+        let storage = |e: anyhow::Error| ImportError::storage(&name, e);
         let mut state = EventImport::new(tx).await.map_err(storage)?;
         let (sender, mut batches) = tokio::sync::mpsc::channel::<Result<Vec<RawEvent>, InputError>>(2);
         let parser = tokio::task::spawn_blocking(move || {
@@ -291,7 +312,7 @@ where
     let mut records = records;
     let name = file_name.to_string();
     transactional(db, "people", file_name, async move |tx: &mut Tx, _import_id: i64| {
-        let storage = |e: anyhow::Error| ImportError::Storage { file: name.clone(), source: e };
+        let storage = |e: anyhow::Error| ImportError::storage(&name, e);
         let mut summary = ImportSummary { source: "people".into(), file_name: name.clone(), ..Default::default() };
         let mut seen: HashSet<String> = HashSet::new();
         let mut batch: Vec<DirectoryRow> = Vec::with_capacity(PEOPLE_BATCH);

@@ -32,7 +32,7 @@ pub async fn import_facts(
     let label = source.as_str();
     let file_name = file.clone();
     transactional(db, label, &file, async move |tx: &mut Tx, import_id: i64| {
-        let storage = |e: anyhow::Error| ImportError::Storage { file: file_name.clone(), source: e };
+        let storage = |e: anyhow::Error| ImportError::storage(&file_name, e);
         let mut summary =
             ImportSummary { source: label.to_string(), file_name: file_name.clone(), ..Default::default() };
         loop {

@@ -65,6 +65,14 @@ pub enum Command {
         /// Where e-mail is written as .eml files when no SMTP server is configured.
         #[arg(long, default_value = "data/outbox")]
         outbox_dir: std::path::PathBuf,
+        /// Where uploads wait while they are imported (default: the system's temporary folder). With several
+        /// instances, a folder they all share, so that a column mapping started on one can finish on another.
+        #[arg(long, env = "UNDERCURRENT_UPLOAD_DIR")]
+        upload_dir: Option<std::path::PathBuf>,
+        /// Addresses of reverse proxies whose X-Forwarded-For header names the client (comma-separated), for
+        /// sign-in throttling and the audit log.
+        #[arg(long, env = "UNDERCURRENT_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Accounts that sign in to the web application.
     #[command(subcommand)]
@@ -232,8 +240,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Settings(cmd) => settings::run(&db, cmd).await?,
         Command::Metrics(cmd) => metrics::run(&db, cmd).await?,
         Command::Demo(_) | Command::Backup { .. } | Command::Restore { .. } => ExitCode::SUCCESS,
-        Command::Serve { bind, demo, secure_cookies, no_worker, outbox_dir } => {
-            let options = serve::ServeOptions { bind, demo, secure_cookies, worker: !no_worker, outbox_dir };
+        Command::Serve { bind, demo, secure_cookies, no_worker, outbox_dir, upload_dir, trusted_proxies } => {
+            let options = serve::ServeOptions {
+                bind,
+                demo,
+                secure_cookies,
+                worker: !no_worker,
+                outbox_dir,
+                upload_dir,
+                trusted_proxies,
+            };
             return serve::serve(db, options).await;
         }
         Command::User(UserCommand::Add { email, role, name }) => serve::add_user(&db, &email, &name, &role).await?,

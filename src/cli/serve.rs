@@ -55,10 +55,12 @@ pub struct ServeOptions {
     /// Run the outbox worker and recurring rounds in this process.
     pub worker: bool,
     pub outbox_dir: PathBuf,
+    pub upload_dir: Option<PathBuf>,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
-    let ServeOptions { bind, demo, secure_cookies, worker, outbox_dir } = options;
+    let ServeOptions { bind, demo, secure_cookies, worker, outbox_dir, upload_dir, trusted_proxies } = options;
     let demo_password = if demo { prepare_demo(&db).await? } else { None };
     let listener = TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
     let addr: SocketAddr = listener.local_addr()?;
@@ -71,6 +73,11 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
     let mut state = AppState::new(db.clone(), secure);
     state.mail_description = Arc::from(mailer.describe());
     state.mail_to_folder = mailer.is_folder();
+    if let Some(dir) = upload_dir {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating the upload folder {}", dir.display()))?;
+        state.upload_dir = Arc::from(dir);
+    }
+    state.trusted_proxies = Arc::from(trusted_proxies);
     let wake = state.outbox.clone();
     let server = start(state, listener)?;
     if worker {

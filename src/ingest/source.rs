@@ -130,11 +130,34 @@ pub fn open(name: &str, raw: impl Read + Send + 'static) -> Result<Input, InputE
     let head = buffered.fill_buf().map_err(|e| InputError::new(name, 1, format!("cannot read: {e}")))?;
     let gzipped = head.starts_with(&[0x1f, 0x8b]);
     let reader: Box<dyn Read + Send> = if gzipped {
-        Box::new(LineGuard::new(MultiGzDecoder::new(buffered)))
+        let mut inner = BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(buffered));
+        let head = inner.fill_buf().map_err(|e| read_error(name, 1, true, &e))?;
+        check_text(name, head)?;
+        Box::new(LineGuard::new(inner))
     } else {
+        check_text(name, head)?;
         Box::new(LineGuard::new(buffered))
     };
     Ok(Input { name: name.to_string(), gzipped, reader })
+}
+
+/// Refuses, before anything is read as rows, a file that is not text:
+/// a spreadsheet, a PDF, UTF-16 text, or any binary data.
+fn check_text(name: &str, head: &[u8]) -> Result<(), InputError> {
+    let what = if head.starts_with(b"PK\x03\x04") {
+        "an Excel workbook or another ZIP archive, not text; save the sheet as CSV (UTF-8)"
+    } else if head.starts_with(&[0xd0, 0xcf, 0x11, 0xe0]) {
+        "an old Excel (.xls) or Office file, not text; save the sheet as CSV (UTF-8)"
+    } else if head.starts_with(b"%PDF") {
+        "a PDF, not text; export the data as CSV or NDJSON"
+    } else if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        "UTF-16 text (Excel's \"Unicode text\"); save it as CSV UTF-8"
+    } else if head.iter().take(8192).any(|&b| b == 0) {
+        "binary data, not CSV or NDJSON text; is this the right file?"
+    } else {
+        return Ok(());
+    };
+    Err(InputError::new(name, 1, format!("the file is {what}")))
 }
 
 /// Turns an I/O error met while reading into an input error at `line`.
@@ -181,6 +204,33 @@ mod tests {
         let err = guard.read_to_end(&mut sink).unwrap_err();
         let too_long = err.get_ref().unwrap().downcast_ref::<LineTooLong>().unwrap();
         assert_eq!(too_long.line, 3);
+    }
+
+    fn refusal(bytes: &'static [u8]) -> String {
+        match open("upload.csv", bytes) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn files_that_are_not_text_are_refused_at_line_one_with_what_they_are() {
+        assert!(refusal(b"PK\x03\x04\x14\x00\x06\x00").contains("upload.csv:1: the file is an Excel workbook"));
+        assert!(refusal(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1").contains("old Excel (.xls)"));
+        assert!(refusal(b"%PDF-1.7\n").contains("a PDF"));
+        assert!(refusal(b"\xff\xfeu\x00s\x00e\x00r\x00").contains("UTF-16"));
+        assert!(refusal(b"user_id,timestamp\nu1\x00,x\n").contains("binary data"));
+        // Text passes, with or without a UTF-8 BOM, and gzip is looked into.
+        assert_eq!(refusal(b"\xef\xbb\xbfuser_id,timestamp\n"), "");
+        assert_eq!(refusal(b"{\"user_id\":\"\xe5\xbc\xa0\"}\n"), "");
+        let zipped = |data: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut e, data).unwrap();
+            e.finish().unwrap()
+        };
+        let pdf = zipped(b"%PDF-1.4 ...");
+        assert!(open("x.csv.gz", std::io::Cursor::new(pdf)).err().unwrap().to_string().contains("a PDF"));
+        assert!(open("x.csv.gz", std::io::Cursor::new(zipped(b"user_id\nu1\n"))).is_ok());
     }
 
     #[test]

@@ -119,6 +119,12 @@ impl Db {
     pub async fn close(&self) {
         on_db!(self, pool => pool.close().await)
     }
+
+    /// Whether the database answers a query now.
+    pub async fn ping(&self) -> Result<()> {
+        on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))?;
+        Ok(())
+    }
 }
 
 /// Hides a password in a database URL for messages.
@@ -133,6 +139,27 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// Whether an error is a full disk: SQLite's SQLITE_FULL (13), PostgreSQL's
+/// `disk_full` (53100), or a file write that found no space (ENOSPC).
+pub fn disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return io_disk_full(io);
+        }
+        match cause.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::Database(d)) => d.code().is_some_and(|c| c == "13" || c == "53100"),
+            Some(sqlx::Error::Io(io)) => io_disk_full(io),
+            _ => false,
+        }
+    })
+}
+
+/// Whether a file write failed for want of space.
+pub fn io_disk_full(e: &std::io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(ENOSPC)
 }
 
 /// Seconds since the Unix epoch, for bookkeeping columns.

@@ -5,6 +5,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::storage::disk_full;
+
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     #[error("sign in required")]
@@ -55,6 +57,7 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(e) if disk_full(e) => StatusCode::INSUFFICIENT_STORAGE,
             WebError::Internal(e) if database_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -86,6 +89,14 @@ impl ResponseError for WebError {
                 "Too many attempts · 尝试次数过多",
                 "Wait a few minutes, then try again. · 请稍候几分钟再试。",
             ),
+            WebError::Internal(e) if disk_full(e) => {
+                tracing::error!(error = crate::app::secrets::mask_emails(&format!("{e:#}")), "disk full");
+                simple_page(
+                    self.status_code(),
+                    "Disk full · 磁盘已满",
+                    "The server's disk is full, so nothing was saved. Tell the administrator, then try again. · 服务器磁盘已满，未保存任何内容。请通知管理员后再试。",
+                )
+            }
             WebError::Internal(e) if database_unavailable(e) => {
                 tracing::warn!(error = crate::app::secrets::mask_emails(&format!("{e:#}")), "database unavailable");
                 let mut r = simple_page(
@@ -139,5 +150,17 @@ mod tests {
         assert_eq!(bug.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         let bad_sql = WebError::Internal(sqlx::Error::RowNotFound.into());
         assert_eq!(bad_sql.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_full_disk_is_a_507_that_says_so() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let e = WebError::Internal(anyhow::Error::new(full).context("saving notes"));
+        assert_eq!(e.status_code(), StatusCode::INSUFFICIENT_STORAGE);
+        let body = actix_web::body::to_bytes(e.error_response().into_body());
+        let body = futures_util::FutureExt::now_or_never(body).unwrap().unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("disk is full"));
+        let other = std::io::Error::from_raw_os_error(13);
+        assert_eq!(WebError::Internal(other.into()).status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -13,6 +13,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Assets and health.
     cfg.route("/static/{file}", web::get().to(static_files::serve));
     cfg.route("/healthz", web::get().to(static_files::health));
+    cfg.route("/readyz", web::get().to(static_files::ready));
     cfg.route("/metrics", web::get().to(super::metrics::scrape));
 
     // Signing in and out, first-run set-up, language.

@@ -20,6 +20,12 @@ pub struct AppState {
     pub mail_to_folder: bool,
     /// Requests served by this process, for `/metrics`.
     pub metrics: Arc<super::metrics::Metrics>,
+    /// Where uploads wait while they are imported or mapped (the system's
+    /// temporary folder unless `serve --upload-dir` says otherwise; shared
+    /// by every instance when several serve one database).
+    pub upload_dir: Arc<std::path::Path>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 impl AppState {
@@ -32,6 +38,8 @@ impl AppState {
             mail_description: Arc::from("data/outbox"),
             mail_to_folder: true,
             metrics: Arc::default(),
+            upload_dir: Arc::from(std::env::temp_dir()),
+            trusted_proxies: Arc::from([]),
         }
     }
 

@@ -21,6 +21,8 @@ pub struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg_admin: Option<(String, String)>,
+    /// A PostgreSQL tablespace made for this database, dropped with it.
+    tablespace: Option<String>,
 }
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -33,6 +35,16 @@ pub fn postgres_server() -> Option<String> {
 
 impl TestDb {
     pub async fn new() -> TestDb {
+        TestDb::create(None).await
+    }
+
+    /// A fresh database whose files live in `dir` (a folder the PostgreSQL
+    /// server can reach and own: it becomes a tablespace).
+    pub async fn in_folder(dir: &Path) -> TestDb {
+        TestDb::create(Some(dir)).await
+    }
+
+    async fn create(folder: Option<&Path>) -> TestDb {
         match postgres_server() {
             Some(server) => {
                 let name = format!(
@@ -42,21 +54,29 @@ impl TestDb {
                     chrono::Utc::now().timestamp_micros() % 1_000_000
                 );
                 let admin = sqlx::PgPool::connect(&server).await.expect("connecting to TEST_DATABASE_URL");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&admin)
-                    .await
-                    .expect("creating a test database");
+                let tablespace = folder.map(|_| format!("{name}_space"));
+                let mut create = format!("CREATE DATABASE {name}");
+                if let (Some(space), Some(dir)) = (&tablespace, folder) {
+                    let location = dir.display().to_string().replace('\'', "''");
+                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE TABLESPACE {space} LOCATION '{location}'")))
+                        .execute(&admin)
+                        .await
+                        .expect("creating a tablespace");
+                    create += &format!(" TABLESPACE {space}");
+                }
+                sqlx::query(sqlx::AssertSqlSafe(create)).execute(&admin).await.expect("creating a test database");
                 admin.close().await;
                 let (base, _) = server.rsplit_once('/').expect("TEST_DATABASE_URL needs a database name");
                 let url = format!("{base}/{name}");
                 let db = Db::connect(&url).await.expect("connecting to the test database");
-                TestDb { db, url, _dir: None, pg_admin: Some((server, name)) }
+                TestDb { db, url, _dir: None, pg_admin: Some((server, name)), tablespace }
             }
             None => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                let file = folder.unwrap_or(dir.path()).join("test.db");
+                let url = format!("sqlite://{}", file.display());
                 let db = Db::connect(&url).await.expect("opening SQLite");
-                TestDb { db, url, _dir: Some(dir), pg_admin: None }
+                TestDb { db, url, _dir: Some(dir), pg_admin: None, tablespace: None }
             }
         }
     }
@@ -70,6 +90,11 @@ impl TestDb {
             let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
                 .execute(&admin)
                 .await;
+            if let Some(space) = self.tablespace {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLESPACE IF EXISTS {space}")))
+                    .execute(&admin)
+                    .await;
+            }
             admin.close().await;
         }
     }

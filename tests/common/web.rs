@@ -38,22 +38,33 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the app; the database is empty (no accounts, no data).
     pub async fn spawn() -> TestApp {
-        let t = TestDb::new().await;
+        TestApp::serve(TestDb::new().await, |_| {})
+    }
+
+    /// Serves `t` with the state as `configure` leaves it.
+    pub fn serve(t: TestDb, configure: impl FnOnce(&mut AppState)) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let server = start(AppState::new(t.db.clone(), false), listener).unwrap();
+        let mut state = AppState::new(t.db.clone(), false);
+        configure(&mut state);
+        let server = start(state, listener).unwrap();
         tokio::spawn(server);
         TestApp { base: format!("http://127.0.0.1:{port}"), t }
+    }
+
+    /// Creates one account of each role in the app's database.
+    pub async fn add_accounts(&self) {
+        for role in Role::ALL {
+            let email = format!("{}@test.example", role.as_str());
+            create(&self.t.db, &email, role.as_str(), role, PASSWORD, None).await.unwrap().unwrap();
+        }
     }
 
     /// Starts the app with one account of each role
     /// (`admin@test.example`, `researcher@...`, `analyst@...`, `manager@...`).
     pub async fn with_accounts() -> TestApp {
         let app = TestApp::spawn().await;
-        for role in Role::ALL {
-            let email = format!("{}@test.example", role.as_str());
-            create(&app.t.db, &email, role.as_str(), role, PASSWORD, None).await.unwrap().unwrap();
-        }
+        app.add_accounts().await;
         app
     }
 

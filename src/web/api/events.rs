@@ -198,7 +198,9 @@ pub async fn push(
     let (stored, duplicates) = if !parsed.events.is_empty() {
         match import_event_batch(&state.db, SOURCE, &name, &parsed.events).await {
             Ok(summary) => (summary.events_added, summary.duplicates_skipped),
-            Err(ImportError::Storage { source, .. }) => return Err(ApiError::Internal(source)),
+            Err(ImportError::Storage { source, .. } | ImportError::DiskFull { source, .. }) => {
+                return Err(ApiError::Internal(source));
+            }
             Err(e @ ImportError::Input(_)) => return Err(ApiError::Internal(e.into())),
         }
     } else {

@@ -98,6 +98,7 @@ impl ResponseError for ApiError {
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Internal(e) if crate::storage::disk_full(e) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -106,6 +107,10 @@ impl ResponseError for ApiError {
         let body = match self {
             ApiError::BadRequest { message, errors, rejected } if !errors.is_empty() => {
                 json!({ "error": message, "rejected": rejected, "errors": errors })
+            }
+            ApiError::Internal(e) if crate::storage::disk_full(e) => {
+                tracing::error!(error = crate::app::secrets::mask_emails(&format!("{e:#}")), "disk full");
+                json!({ "error": "the server's disk is full; nothing of this request was stored. Send it again later" })
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = crate::app::secrets::mask_emails(&format!("{e:#}")), "API request failed");

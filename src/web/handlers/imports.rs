@@ -18,7 +18,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
 use super::html;
-use crate::app::import::{ImportError, import_events, import_people};
+use crate::app::import::{ImportError, disk_full_text, import_events, import_people};
 use crate::app::import_facts::import_facts;
 use crate::app::settings;
 use crate::domain::account::Permission;
@@ -26,7 +26,7 @@ use crate::domain::facts::FactSource;
 use crate::ingest::source::open;
 use crate::ingest::vendor::VendorOptions;
 use crate::storage::imports::{self, ImportRecord, ImportSummary};
-use crate::storage::{audit, now};
+use crate::storage::{audit, io_disk_full, now};
 use crate::web::error::WebError;
 use crate::web::i18n::{self, Catalog};
 use crate::web::page::Page;
@@ -250,6 +250,9 @@ fn failed(t: &Catalog, file: &str, failure: Failure) -> Outcome {
         Failure::Input(e) => {
             (t.fill("imports.result.failed", &[("file", file)]), e, t.get("imports.fix_hint").to_string())
         }
+        Failure::DiskFull(e) => {
+            (t.fill("imports.result.failed", &[("file", file)]), e, t.get("imports.disk_full_hint").to_string())
+        }
         Failure::Storage(e) => {
             (t.fill("imports.result.failed", &[("file", file)]), e, t.get("imports.storage_hint").to_string())
         }
@@ -331,8 +334,8 @@ pub fn display_name(raw: &str) -> String {
 struct TempUpload(PathBuf);
 
 impl TempUpload {
-    fn new() -> TempUpload {
-        TempUpload(std::env::temp_dir().join(format!("undercurrent-upload-{}", random_token())))
+    fn new(dir: &Path) -> TempUpload {
+        TempUpload(dir.join(format!("undercurrent-upload-{}", random_token())))
     }
 }
 
@@ -348,6 +351,8 @@ pub enum SpoolError {
     TooLarge,
     /// The upload itself broke off.
     Upload(String),
+    /// The disk is full; the rest of the upload was read and dropped.
+    DiskFull,
     /// Writing the temporary file failed.
     Io(std::io::Error),
 }
@@ -357,6 +362,7 @@ impl Display for SpoolError {
         match self {
             SpoolError::TooLarge => write!(f, "the file is larger than {}", size_limit()),
             SpoolError::Upload(e) => write!(f, "the upload broke off: {e}"),
+            SpoolError::DiskFull => write!(f, "the server's disk is full"),
             SpoolError::Io(e) => write!(f, "writing the temporary file failed: {e}"),
         }
     }
@@ -402,9 +408,18 @@ where
             drain(stream).await?;
             return Err(SpoolError::TooLarge);
         }
-        file.write_all(&chunk).await?;
+        if let Err(e) = file.write_all(&chunk).await {
+            if !io_disk_full(&e) {
+                return Err(e.into());
+            }
+            drop(file);
+            drain(stream).await?;
+            return Err(SpoolError::DiskFull);
+        }
     }
-    file.flush().await?;
+    if let Err(e) = file.flush().await {
+        return Err(if io_disk_full(&e) { SpoolError::DiskFull } else { e.into() });
+    }
     Ok(written)
 }
 
@@ -456,7 +471,7 @@ async fn receive(
                         let _ = imports::record_failure(&state.db, source.as_str(), &file_name, now(), &message).await;
                         message
                     }
-                    Failure::Input(m) | Failure::Storage(m) => m.clone(),
+                    Failure::Input(m) | Failure::DiskFull(m) | Failure::Storage(m) => m.clone(),
                 };
                 audit_failure(&state, &viewer, source, &file_name, &message).await?;
                 failed(t, &file_name, failure)
@@ -472,6 +487,8 @@ enum Failure {
     TooLarge,
     /// The file is wrong; the text names the file and line.
     Input(String),
+    /// The disk (the database's or the upload's) is full.
+    DiskFull(String),
     /// The database failed.
     Storage(String),
 }
@@ -527,10 +544,15 @@ async fn import_part(
     part: &mut actix_multipart::Field,
     options: &VendorOptions,
 ) -> Result<Result<ImportSummary, Failure>, WebError> {
-    let temp = TempUpload::new();
+    let temp = TempUpload::new(&state.upload_dir);
     match spool(part, &temp.0, MAX_FILE_BYTES).await {
         Ok(_) => {}
         Err(SpoolError::TooLarge) => return Ok(Err(Failure::TooLarge)),
+        Err(SpoolError::DiskFull) => {
+            let message = disk_full_text(file_name);
+            let _ = imports::record_failure(&state.db, source.as_str(), file_name, now(), &message).await;
+            return Ok(Err(Failure::DiskFull(message)));
+        }
         Err(SpoolError::Upload(e)) => return Err(WebError::BadRequest(format!("the upload broke off: {e}"))),
         Err(SpoolError::Io(e)) => {
             return Err(anyhow::Error::new(e).context("storing an upload in a temporary file").into());
@@ -553,6 +575,7 @@ async fn import_part(
     drop(temp);
     Ok(result.map_err(|e| match e {
         ImportError::Input(_) => Failure::Input(e.to_string()),
+        ImportError::DiskFull { .. } => Failure::DiskFull(e.to_string()),
         ImportError::Storage { .. } => Failure::Storage(e.to_string()),
     }))
 }
@@ -585,7 +608,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_stream_is_written_whole_within_the_limit() {
-        let temp = TempUpload::new();
+        let temp = TempUpload::new(&std::env::temp_dir());
         let n = spool(&mut chunks(&[b"user_id\n", b"u1\n"]), &temp.0, 100).await.unwrap();
         assert_eq!(n, 11);
         assert_eq!(std::fs::read(&temp.0).unwrap(), b"user_id\nu1\n");
@@ -596,7 +619,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_stream_past_the_limit_is_refused_and_read_to_its_end() {
-        let temp = TempUpload::new();
+        let temp = TempUpload::new(&std::env::temp_dir());
         let mut stream = chunks(&[b"12345", b"67890", b"abc"]);
         assert!(matches!(spool(&mut stream, &temp.0, 8).await, Err(SpoolError::TooLarge)));
         assert!(stream.next().await.is_none());

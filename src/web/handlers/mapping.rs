@@ -8,7 +8,7 @@
 //! Uploads are removed once imported, and any left over after a day.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use actix_multipart::Multipart;
@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 
 use super::imports::{MAX_FILE_BYTES, SpoolError, display_name, spool};
 use super::{html, see_other};
-use crate::app::import::{ImportError, import_mapped};
+use crate::app::import::{ImportError, disk_full_text, import_mapped};
 use crate::app::settings;
 use crate::domain::account::Permission;
 use crate::domain::kind::{KNOWN_KINDS, Kind};
@@ -54,14 +54,14 @@ const MAX_PRESET_NAME: usize = 80;
 
 /// The temporary file of an upload token; `None` unless the token is the
 /// 64 lower-case hex digits `random_token` makes.
-fn upload_path(token: &str) -> Option<PathBuf> {
+fn upload_path(dir: &Path, token: &str) -> Option<PathBuf> {
     let valid = token.len() == 64 && token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    valid.then(|| std::env::temp_dir().join(format!("{UPLOAD_PREFIX}{token}")))
+    valid.then(|| dir.join(format!("{UPLOAD_PREFIX}{token}")))
 }
 
 /// Removes uploads older than a day.
-fn sweep_old_uploads() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+fn sweep_old_uploads(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name();
         if !name.to_string_lossy().starts_with(UPLOAD_PREFIX) {
@@ -447,7 +447,7 @@ pub async fn upload(
     viewer.require(Permission::Import)?;
     let tz = org_zone(&state).await?;
     let t = viewer.lang.catalog();
-    sweep_old_uploads();
+    sweep_old_uploads(&state.upload_dir);
     let mut target = Target::Events;
     let mut preset: Option<i64> = None;
     let mut received: Option<(String, String)> = None;
@@ -459,7 +459,7 @@ pub async fn upload(
         match file_name {
             Some(name) if !name.is_empty() && received.is_none() => {
                 let token = random_token();
-                let path = upload_path(&token).expect("random tokens are hex");
+                let path = upload_path(&state.upload_dir, &token).expect("random tokens are hex");
                 match spool(&mut part, &path, MAX_FILE_BYTES).await {
                     Ok(_) => received = Some((token, name)),
                     Err(SpoolError::TooLarge) => {
@@ -469,6 +469,10 @@ pub async fn upload(
                     Err(SpoolError::Upload(e)) => {
                         let _ = std::fs::remove_file(&path);
                         return Err(WebError::BadRequest(format!("the upload broke off: {e}")));
+                    }
+                    Err(SpoolError::DiskFull) => {
+                        let _ = std::fs::remove_file(&path);
+                        return render(&viewer, &state, tz, failed_view(disk_full_text(&name))).await;
                     }
                     Err(SpoolError::Io(e)) => {
                         let _ = std::fs::remove_file(&path);
@@ -498,7 +502,7 @@ pub async fn upload(
         }
         None => View { form_error: Some(t.get("mapping.no_file").to_string()), ..View::default() },
         Some((token, name)) => {
-            let path = upload_path(&token).expect("checked");
+            let path = upload_path(&state.upload_dir, &token).expect("checked");
             match read_sample(&path, &name) {
                 Err(e) => {
                     let _ = std::fs::remove_file(&path);
@@ -584,9 +588,9 @@ fn submitted(form: &[(String, String)]) -> Submitted {
 
 /// The upload a form names, with its sample; otherwise what to tell the
 /// user (it is gone, or cannot be read).
-fn loaded(t: &Catalog, s: &Submitted) -> Result<(PathBuf, Sample), String> {
+fn loaded(dir: &Path, t: &Catalog, s: &Submitted) -> Result<(PathBuf, Sample), String> {
     let gone = || t.get("mapping.file_gone").to_string();
-    let path = upload_path(&s.token).ok_or_else(gone)?;
+    let path = upload_path(dir, &s.token).ok_or_else(gone)?;
     if !path.is_file() {
         return Err(gone());
     }
@@ -622,7 +626,7 @@ pub async fn apply(
     let tz = org_zone(&state).await?;
     let t = viewer.lang.catalog();
     let s = submitted(&form);
-    let (_, sample) = match loaded(t, &s) {
+    let (_, sample) = match loaded(&state.upload_dir, t, &s) {
         Ok(l) => l,
         Err(message) => return render(&viewer, &state, tz, failed_view(message)).await,
     };
@@ -816,7 +820,7 @@ pub async fn preview(
     let tz = org_zone(&state).await?;
     let t = viewer.lang.catalog();
     let s = submitted(&form);
-    let (path, sample) = match loaded(t, &s) {
+    let (path, sample) = match loaded(&state.upload_dir, t, &s) {
         Ok(l) => l,
         Err(message) => return render(&viewer, &state, tz, failed_view(message)).await,
     };
@@ -884,7 +888,7 @@ pub async fn import(
     let tz = org_zone(&state).await?;
     let t = viewer.lang.catalog();
     let s = submitted(&form);
-    let (path, sample) = match loaded(t, &s) {
+    let (path, sample) = match loaded(&state.upload_dir, t, &s) {
         Ok(l) => l,
         Err(message) => return render(&viewer, &state, tz, failed_view(message)).await,
     };
@@ -918,6 +922,7 @@ pub async fn import(
             audit::record(&state.db, viewer.audit_actor(), "import", Some(&target), Some(&detail)).await?;
             let advice = match e {
                 ImportError::Input(_) => t.get("mapping.fix_hint"),
+                ImportError::DiskFull { .. } => t.get("imports.disk_full_hint"),
                 ImportError::Storage { .. } => t.get("imports.storage_hint"),
             };
             View {
@@ -962,7 +967,7 @@ pub async fn save_preset(
         }
         (None, p.iter().map(|x| problem_text(t, x)).collect::<Vec<_>>())
     } else {
-        match loaded(t, &s) {
+        match loaded(&state.upload_dir, t, &s) {
             Ok((_, sample)) => {
                 let (view, _) = checked_view(t, &s, &sample, tz);
                 let problems = view.problems.clone();
@@ -1026,11 +1031,12 @@ mod tests {
     #[test]
     fn only_hex_tokens_name_a_file() {
         let token = random_token();
-        let path = upload_path(&token).unwrap();
-        assert!(path.starts_with(std::env::temp_dir()));
+        let dir = std::env::temp_dir();
+        let path = upload_path(&dir, &token).unwrap();
+        assert!(path.starts_with(&dir));
         assert!(path.file_name().unwrap().to_string_lossy().ends_with(&token));
         for bad in ["", "../../etc/passwd", &token.to_uppercase(), &token[..63], &format!("{}/", &token[..63])] {
-            assert!(upload_path(bad).is_none(), "{bad}");
+            assert!(upload_path(&dir, bad).is_none(), "{bad}");
         }
     }
 

@@ -18,6 +18,21 @@ pub async fn serve(file: web::Path<String>) -> HttpResponse {
     }
 }
 
+/// Liveness: the process answers.
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// Readiness, for a load balancer: the database answers too.
+pub async fn ready(state: web::Data<crate::web::AppState>) -> HttpResponse {
+    match state.db.ping().await {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the database does not answer");
+            HttpResponse::ServiceUnavailable()
+                .insert_header(("Retry-After", "30"))
+                .content_type("text/plain")
+                .body("the database does not answer")
+        }
+    }
 }
