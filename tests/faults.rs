@@ -16,7 +16,9 @@ use common::web::TestApp;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use undercurrent::domain::account::Role;
+use undercurrent::storage::api_tokens::Scope;
 use undercurrent::storage::{dataset, imports};
+use undercurrent::web::api::issue;
 
 /// Whether an import is in the middle of writing events.
 async fn writing(t: &TestDb) -> bool {
@@ -205,6 +207,7 @@ async fn a_full_disk_stops_an_import_with_a_clear_error_and_nothing_half_written
     assert_eq!(common::cli(&t.url, &["import", "people", &arg(&people)]).0, 0);
     assert_eq!(common::cli(&t.url, &["import", "events", &arg(&a)]).0, 0);
     let before = state_of(&t).await;
+    let (_, token) = issue(&t.db, "pusher", &[Scope::Ingest], None).await.unwrap();
 
     // Half of the demo's events need megabytes; the disk keeps a few
     // hundred kilobytes: the import starts writing and runs out.
@@ -215,6 +218,38 @@ async fn a_full_disk_stops_an_import_with_a_clear_error_and_nothing_half_written
     assert!(err.contains("nothing of this file was stored"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(state_of(&t).await, before, "nothing of the file is stored");
+
+    // The push API meets the same disk: 507, and nothing stored.
+    let text = std::fs::read_to_string(&b).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (user, time) = (column("user_id"), column("timestamp"));
+    let body: String = text
+        .lines()
+        .skip(1)
+        .take(5000)
+        .enumerate()
+        .map(|(i, row)| {
+            let f: Vec<&str> = row.split(',').collect();
+            let (u, ts) = (f[user], f[time]);
+            format!(
+                "{{\"event_id\":\"push-{i}\",\"user_id\":\"{u}\",\"timestamp\":\"{ts}\",\"event\":\"message_sent\"}}\n"
+            )
+        })
+        .collect();
+    let app = TestApp::serve(t, |_| {});
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/events", app.base))
+        .bearer_auth(&token)
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::INSUFFICIENT_STORAGE);
+    assert!(r.text().await.unwrap().contains("disk is full"));
+    let t = app.t;
+    assert_eq!(state_of(&t).await, before, "nothing of the request is stored");
 
     // Space again: the same file imports completely, and a second time
     // changes nothing.
