@@ -464,7 +464,7 @@ async fn the_openapi_document_describes_every_api_route() {
     assert_eq!(doc["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
     let push = &doc["paths"]["/api/v1/events"]["post"];
     let statuses: BTreeSet<&str> = push["responses"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(statuses, BTreeSet::from(["200", "400", "401", "403", "413", "415"]));
+    assert_eq!(statuses, BTreeSet::from(["200", "400", "401", "403", "413", "415", "507"]));
     assert_eq!(push["requestBody"]["content"]["application/x-ndjson"]["schema"]["type"], "string");
     let event = &doc["components"]["schemas"]["Event"]["properties"];
     assert_eq!(event["channel_type"]["enum"], json!(["direct", "group", "broadcast"]));

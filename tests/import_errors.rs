@@ -83,15 +83,24 @@ async fn every_bad_input_is_refused_with_its_place_and_stores_nothing() {
     let f = write(d, "cut.csv.gz", &zipped[..zipped.len() / 2]);
     assert_rejected(&t, &f, &["cut.csv.gz:", "gzip data is truncated or corrupt"]).await;
 
-    // A 2 GB line: a sparse file, so the test costs no disk.
+    // A 2 GB line: text, then a sparse file's zeros, so the test costs no
+    // disk (the text is long enough that the check for binary data, which
+    // looks at the start, passes).
     let path = d.join("huge.csv");
     {
         let mut file = std::fs::File::create(&path).unwrap();
         file.write_all(prefix.as_bytes()).unwrap();
+        file.write_all(&[b'x'; 16 * 1024]).unwrap();
         file.set_len(prefix.len() as u64 + (2u64 << 30)).unwrap();
     }
     let f = path.display().to_string();
     assert_rejected(&t, &f, &["huge.csv:4:", "line longer than"]).await;
+
+    // Not text at all: refused at line 1 with what it is.
+    let f = write(d, "zeros.csv", &[0u8; 4096]);
+    assert_rejected(&t, &f, &["zeros.csv:1:", "binary data"]).await;
+    let f = write(d, "sheet.csv", b"PK\x03\x04\x14\x00\x06\x00\x08\x00");
+    assert_rejected(&t, &f, &["sheet.csv:1:", "Excel workbook", "save the sheet as CSV"]).await;
 
     // A quote left open makes one record of everything after it: refused
     // at its start, before it can grow without bound.
