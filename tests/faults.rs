@@ -154,6 +154,32 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
+        // A PostgreSQL database left on the disk (a test that failed before
+        // its clean-up) goes first: a tablespace whose folder vanishes
+        // would make every later checkpoint, and so every DROP DATABASE, fail.
+        if let Some(server) = common::postgres_server() {
+            let location = self.path().display().to_string().replace('\'', "''");
+            let psql = |sql: &str| {
+                Command::new("psql")
+                    .args([server.as_str(), "-Atqc", sql])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect::<Vec<_>>())
+            };
+            let spaces =
+                psql(&format!("SELECT spcname FROM pg_tablespace WHERE pg_tablespace_location(oid) = '{location}'"))
+                    .unwrap_or_default();
+            for space in spaces {
+                let databases = psql(&format!(
+                    "SELECT datname FROM pg_database d JOIN pg_tablespace t ON d.dattablespace = t.oid \
+                     WHERE t.spcname = '{space}'"
+                ))
+                .unwrap_or_default();
+                for db in databases {
+                    let _ = psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+                }
+                let _ = psql(&format!("DROP TABLESPACE IF EXISTS {space}"));
+            }
+        }
         let _ = Command::new("umount").arg("-l").arg(self.path()).status();
     }
 }
