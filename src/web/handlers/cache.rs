@@ -45,12 +45,26 @@ type Key = (NaiveDate, u32, u32, String);
 
 #[derive(Default)]
 pub struct EvaluationCache {
-    entries: Mutex<HashMap<Key, Arc<Snapshot>>>,
+    /// Each entry with the tick of its last use.
+    entries: Mutex<Entries<Arc<Snapshot>>>,
     /// Serialises computing, so that a burst of requests computes once.
     computing: tokio::sync::Mutex<()>,
 }
 
-const CAPACITY: usize = 16;
+struct Entries<T> {
+    map: HashMap<Key, (T, u64)>,
+    tick: u64,
+}
+
+impl<T> Default for Entries<T> {
+    fn default() -> Self {
+        Entries { map: HashMap::new(), tick: 0 }
+    }
+}
+
+/// Snapshots kept: each holds its window's events (about 100 MB for 10,000
+/// people), so a few recent dates and windows, least recently used out.
+const CAPACITY: usize = 4;
 
 impl EvaluationCache {
     /// The snapshot for a date (default: latest data day) and window
@@ -111,15 +125,63 @@ impl EvaluationCache {
         let weekly_active = active_in_last(&computed.data, window, 7);
         let monthly_active = active_in_last(&computed.data, window, 30.min(window.days));
         let snapshot = Arc::new(Snapshot { computed, settings, weekly, daily_active, weekly_active, monthly_active });
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CAPACITY {
-            entries.clear();
-        }
-        entries.insert(key, snapshot.clone());
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(key, snapshot.clone());
         Ok(snapshot)
     }
 
     fn lookup(&self, key: &Key) -> Option<Arc<Snapshot>> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(key)
+    }
+}
+
+impl<T: Clone> Entries<T> {
+    fn get(&mut self, key: &Key) -> Option<T> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.map.get_mut(key).map(|(snapshot, used)| {
+            *used = tick;
+            snapshot.clone()
+        })
+    }
+
+    /// Adds a snapshot: entries of older versions go (they can never be
+    /// served again), then the least recently used beyond the capacity.
+    fn insert(&mut self, key: Key, snapshot: T) {
+        self.map.retain(|k, _| k.3 == key.3);
+        while self.map.len() >= CAPACITY {
+            let Some(oldest) = self.map.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            self.map.remove(&oldest);
+        }
+        self.tick += 1;
+        self.map.insert(key, (snapshot, self.tick));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(day: u32, version: &str) -> Key {
+        (NaiveDate::from_ymd_opt(2026, 5, day).unwrap(), 28, WEEKS, version.to_string())
+    }
+
+    #[test]
+    fn the_least_recently_used_goes_first_and_old_versions_at_once() {
+        let mut e = Entries::default();
+        for day in 1..=4 {
+            e.insert(key(day, "v1"), day);
+        }
+        assert_eq!(e.get(&key(1, "v1")), Some(1), "day 1 used again");
+        e.insert(key(5, "v1"), 5);
+        assert_eq!(e.map.len(), CAPACITY);
+        assert_eq!(e.get(&key(2, "v1")), None, "day 2 was the least recently used");
+        assert_eq!(e.get(&key(1, "v1")), Some(1));
+        // New data: every entry of the old version goes with the first new one.
+        e.insert(key(1, "v2"), 10);
+        assert_eq!(e.map.len(), 1);
+        assert_eq!(e.get(&key(1, "v2")), Some(10));
+        assert_eq!(e.get(&key(1, "v1")), None);
     }
 }
