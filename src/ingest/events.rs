@@ -181,7 +181,8 @@ type CsvReader = csv::Reader<RecordGuard<BufReader<Box<dyn Read + Send>>>>;
 enum Inner {
     // Boxed: the CSV reader's buffers dwarf the NDJSON variant.
     Csv { reader: Box<CsvReader>, columns: Columns, record: ByteRecord },
-    Ndjson { reader: BufReader<Box<dyn Read + Send>>, line: u64, buf: Vec<u8> },
+    // `failed`: a read error ended the stream (as it ends the CSV reader).
+    Ndjson { reader: BufReader<Box<dyn Read + Send>>, line: u64, buf: Vec<u8>, failed: bool },
 }
 
 impl EventReader {
@@ -190,7 +191,7 @@ impl EventReader {
         let mut buffered = BufReader::with_capacity(256 * 1024, reader);
         let head = buffered.fill_buf().map_err(|e| read_error(&name, 1, gzipped, &e))?;
         let inner = match detect_format(&name, head) {
-            Format::Ndjson => Inner::Ndjson { reader: buffered, line: 0, buf: Vec::with_capacity(512) },
+            Format::Ndjson => Inner::Ndjson { reader: buffered, line: 0, buf: Vec::with_capacity(512), failed: false },
             Format::Csv => {
                 let mut reader = csv::ReaderBuilder::new()
                     .has_headers(true)
@@ -215,7 +216,7 @@ impl EventReader {
         let (file, gzipped, tz) = (&self.file, self.gzipped, self.tz);
         match &mut self.inner {
             Inner::Csv { reader, columns, record } => next_csv(file, gzipped, tz, reader, columns, record),
-            Inner::Ndjson { reader, line, buf } => next_ndjson(file, gzipped, tz, reader, line, buf),
+            Inner::Ndjson { reader, line, buf, failed } => next_ndjson(file, gzipped, tz, reader, line, buf, failed),
         }
     }
 }
@@ -372,14 +373,23 @@ fn next_ndjson(
     reader: &mut BufReader<Box<dyn Read + Send>>,
     line: &mut u64,
     buf: &mut Vec<u8>,
+    failed: &mut bool,
 ) -> Option<Result<RawEvent, InputError>> {
+    if *failed {
+        return None;
+    }
     loop {
         buf.clear();
         *line += 1;
         match reader.read_until(b'\n', buf) {
             Ok(0) => return None,
             Ok(_) => {}
-            Err(e) => return Some(Err(read_error(file, *line, gzipped, &e))),
+            // A broken stream (corrupt gzip) fails on every read: report it
+            // once and end, or a reader drained to the end never finishes.
+            Err(e) => {
+                *failed = true;
+                return Some(Err(read_error(file, *line, gzipped, &e)));
+            }
         }
         let mut bytes = &buf[..];
         if *line == 1 {
