@@ -63,15 +63,16 @@ pub fn parse_reminders(value: &str) -> Result<Vec<chrono::TimeDelta>, String> {
     for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (n, unit) = part.split_at(part.len() - part.chars().last().map_or(0, char::len_utf8));
         let n: i64 = n.trim().parse().map_err(|_| format!("`{part}` is not a duration such as 24h or 30m"))?;
+        // `try_`: `hours` and `minutes` panic past about 2.5e12 hours.
         let d = match unit {
-            "h" => chrono::TimeDelta::hours(n),
-            "m" => chrono::TimeDelta::minutes(n),
+            "h" => chrono::TimeDelta::try_hours(n),
+            "m" => chrono::TimeDelta::try_minutes(n),
             _ => return Err(format!("`{part}` is not a duration such as 24h or 30m")),
         };
-        if d <= chrono::TimeDelta::zero() || d > chrono::TimeDelta::days(7) {
-            return Err(format!("`{part}` must be more than nothing and at most a week"));
+        match d {
+            Some(d) if d > chrono::TimeDelta::zero() && d <= chrono::TimeDelta::days(7) => out.push(d),
+            _ => return Err(format!("`{part}` must be more than nothing and at most a week")),
         }
-        out.push(d);
     }
     out.sort();
     out.dedup();
