@@ -16,7 +16,7 @@ use crate::domain::mapping::{Mapping, Target, describe};
 use crate::ingest::InputError;
 use crate::ingest::source::open;
 use crate::ingest::vendor::{VendorFormat, VendorOptions};
-use crate::storage::imports::ImportSummary;
+use crate::storage::imports::{ImportDetails, ImportSummary};
 use crate::storage::{Db, mappings};
 use chrono::NaiveDate;
 
@@ -68,6 +68,26 @@ fn print_summary(s: &ImportSummary) {
         println!("  people created      {}", s.people_created);
         println!("  period covered      {} .. {}", time(s.first_ts), time(s.last_ts));
         println!("  sessions, login depth and reply speed are not available from this source");
+    }
+    print_details(&s.details);
+}
+
+/// How the file was read and its people matched, where there is something to say.
+fn print_details(d: &ImportDetails) {
+    if d.facts_replaced > 0 {
+        println!("  facts replaced      {} (an earlier import of the same report and period)", d.facts_replaced);
+    }
+    if d.people_matched_by_alias > 0 {
+        println!("  matched by alias    {} (found by e-mail or alias, not by user id)", d.people_matched_by_alias);
+    }
+    if let Some(encoding) = &d.encoding {
+        println!("  encoding            {encoding} (converted to UTF-8)");
+    }
+    if let Some(line) = d.header_line {
+        println!("  header found        on line {line} (the lines above it were skipped)");
+    }
+    if let Some(order) = &d.date_order {
+        println!("  dates read as       {order}");
     }
 }
 

@@ -23,6 +23,37 @@ pub struct ImportSummary {
     pub last_ts: Option<i64>,
     /// Event kinds outside the activity model, with counts.
     pub unknown_kinds: BTreeMap<String, u64>,
+    /// How the file was read and its people matched, beyond the counts.
+    pub details: ImportDetails,
+}
+
+/// What an import says about how it read its file, stored as JSON beside
+/// the counts. Defaults mean "nothing to say": UTF-8, header on line 1.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ImportDetails {
+    /// The encoding the file was converted from, when not UTF-8 (e.g. `GBK`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// The line the header row was found on, when lines above it were
+    /// skipped (a title row, PowerShell's `#TYPE` line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_line: Option<u64>,
+    /// How ambiguous dates such as `5/1/2025` were read: `day-first` or
+    /// `month-first`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_order: Option<String>,
+    /// Facts of an earlier import of the same report and period that this
+    /// file replaced with different values.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub facts_replaced: u64,
+    /// People found by their e-mail or an alias rather than their user id.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub people_matched_by_alias: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A row of the import history.
@@ -47,12 +78,13 @@ pub async fn start(tx: &mut Tx, source: &str, file_name: &str, started_at: i64) 
 pub async fn finish(tx: &mut Tx, id: i64, s: &ImportSummary) -> Result<()> {
     let sql = "UPDATE imports SET status = 'done', finished_at = $2, rows_read = $3, events_added = $4, \
                duplicates_skipped = $5, people_created = $6, people_updated = $7, first_ts = $8, last_ts = $9, \
-               unknown_kinds = $10 WHERE id = $1";
+               unknown_kinds = $10, details = $11 WHERE id = $1";
     let unknown = serde_json::to_string(&s.unknown_kinds)?;
+    let details = serde_json::to_string(&s.details)?;
     on_tx!(tx, conn => sqlx::query(sql)
         .bind(id).bind(now()).bind(s.rows_read as i64).bind(s.events_added as i64)
         .bind(s.duplicates_skipped as i64).bind(s.people_created as i64).bind(s.people_updated as i64)
-        .bind(s.first_ts).bind(s.last_ts).bind(unknown)
+        .bind(s.first_ts).bind(s.last_ts).bind(unknown).bind(details)
         .execute(conn).await.map(drop)?);
     Ok(())
 }
@@ -67,11 +99,12 @@ pub async fn record_failure(db: &Db, source: &str, file_name: &str, started_at: 
 /// The most recent imports, newest first.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<ImportRecord>> {
     let sql = "SELECT id, source, file_name, status, error, started_at, finished_at, rows_read, events_added, \
-               duplicates_skipped, people_created, people_updated, first_ts, last_ts, unknown_kinds \
+               duplicates_skipped, people_created, people_updated, first_ts, last_ts, unknown_kinds, details \
                FROM imports ORDER BY id DESC LIMIT $1";
     on_db!(db, pool => {
         sqlx::query(sql).bind(limit).fetch_all(pool).await?.into_iter().map(|r| {
             let unknown: String = r.try_get("unknown_kinds")?;
+            let details: String = r.try_get("details")?;
             Ok(ImportRecord {
                 id: r.try_get("id")?,
                 status: r.try_get("status")?,
@@ -89,6 +122,7 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<ImportRecord>> {
                     first_ts: r.try_get("first_ts")?,
                     last_ts: r.try_get("last_ts")?,
                     unknown_kinds: serde_json::from_str(&unknown).unwrap_or_default(),
+                    details: serde_json::from_str(&details).unwrap_or_default(),
                 },
             })
         }).collect()

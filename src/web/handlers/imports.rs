@@ -25,7 +25,7 @@ use crate::domain::account::Permission;
 use crate::domain::facts::FactSource;
 use crate::ingest::source::open;
 use crate::ingest::vendor::VendorOptions;
-use crate::storage::imports::{self, ImportRecord, ImportSummary};
+use crate::storage::imports::{self, ImportDetails, ImportRecord, ImportSummary};
 use crate::storage::{audit, io_disk_full, now};
 use crate::web::error::WebError;
 use crate::web::i18n::{self, Catalog};
@@ -230,6 +230,7 @@ fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
         stats.push(stat("imports.people_created", count(s.people_created)));
         stats.push(stat("imports.people_updated", count(s.people_updated)));
     }
+    stats.extend(detail_stats(t, &s.details));
     Outcome {
         file: s.file_name.clone(),
         headline: t.fill("imports.result.done", &[("file", &s.file_name)]),
@@ -238,6 +239,29 @@ fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
         error: None,
         advice: None,
     }
+}
+
+/// How the file was read and its people matched, where there is something to say.
+pub(super) fn detail_stats(t: &Catalog, d: &ImportDetails) -> Vec<Stat> {
+    let stat = |key: &str, value: String| Stat { label: t.get(key).to_string(), value };
+    let mut stats = Vec::new();
+    if d.facts_replaced > 0 {
+        stats.push(stat("imports.facts_replaced", count(d.facts_replaced)));
+    }
+    if d.people_matched_by_alias > 0 {
+        stats.push(stat("imports.people_matched_by_alias", count(d.people_matched_by_alias)));
+    }
+    if let Some(encoding) = &d.encoding {
+        stats.push(stat("imports.encoding", t.fill("imports.encoding_value", &[("encoding", encoding)])));
+    }
+    if let Some(line) = d.header_line {
+        stats.push(stat("imports.header_line", t.fill("imports.header_line_value", &[("line", &line.to_string())])));
+    }
+    if let Some(order) = &d.date_order {
+        let key = if order == "day-first" { "imports.date_order.day_first" } else { "imports.date_order.month_first" };
+        stats.push(stat("imports.date_order", t.get(key).to_string()));
+    }
+    stats
 }
 
 fn failed(t: &Catalog, file: &str, failure: Failure) -> Outcome {

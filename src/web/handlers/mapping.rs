@@ -855,6 +855,7 @@ fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
         stats.push(stat("imports.people_created", count(s.people_created)));
         stats.push(stat("imports.people_updated", count(s.people_updated)));
     }
+    stats.extend(super::imports::detail_stats(t, &s.details).into_iter().map(|s| (s.label, s.value)));
     Outcome {
         headline: t.fill("imports.result.done", &[("file", &s.file_name)]),
         stats,
