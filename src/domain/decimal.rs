@@ -4,8 +4,9 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-/// A non-negative fraction, compared exactly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A non-negative fraction, compared exactly: by value, so `1/2 == 2/4`
+/// (equality agrees with the order; the fields are not reduced).
+#[derive(Clone, Copy, Debug)]
 pub struct Ratio {
     pub num: u64,
     pub den: u64,
@@ -46,6 +47,14 @@ impl Ratio {
         format_scaled(scaled, places)
     }
 }
+
+impl PartialEq for Ratio {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ratio {}
 
 impl PartialOrd for Ratio {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
@@ -111,6 +120,22 @@ mod tests {
         assert_eq!(Ratio::new(1, 2).unwrap().cmp(&half), Ordering::Equal);
         assert!(Ratio::new(4999, 10_000).unwrap() < half);
         assert!(Ratio::new(5001, 10_000).unwrap() > half);
+    }
+
+    #[test]
+    fn equality_agrees_with_the_order() {
+        assert_eq!(Ratio::new(1, 2).unwrap(), Ratio::new(2, 4).unwrap());
+        assert_eq!(Ratio::parse_decimal("0.50"), Ratio::new(1, 2));
+        assert_ne!(Ratio::new(1, 3).unwrap(), Ratio::new(333, 1000).unwrap());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn eq_holds_exactly_when_cmp_says_equal(a in 0u64..10_000, b in 1u64..10_000, c in 0u64..10_000, d in 1u64..10_000, k in 1u64..1000) {
+            let (x, y) = (Ratio { num: a, den: b }, Ratio { num: c, den: d });
+            proptest::prop_assert_eq!(x == y, x.cmp(&y) == Ordering::Equal);
+            proptest::prop_assert_eq!(x, Ratio { num: a * k, den: b * k });
+        }
     }
 
     #[test]
