@@ -580,3 +580,76 @@ async fn admins_create_and_revoke_tokens_on_the_tokens_page() {
     assert!(r.text().await.unwrap().contains("API 令牌"));
     app.finish().await;
 }
+
+/// Peak resident memory of this process so far, in KiB (Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn ten_mib_of_bad_lines() -> Vec<u8> {
+    b"1\n".repeat(10 * 1024 * 1024 / 2)
+}
+
+#[tokio::test]
+async fn a_body_of_millions_of_bad_lines_keeps_only_the_first_errors_and_counts_the_rest() {
+    use undercurrent::web::api::events::{BodyFormat, MAX_LISTED_ERRORS, parse};
+    let body = ten_mib_of_bad_lines();
+    let lines = body.len() as u64 / 2;
+    // Not one line is an object: refused as a whole, with the first errors listed.
+    let Err(undercurrent::web::api::ApiError::BadRequest { errors, rejected, .. }) =
+        parse(BodyFormat::Ndjson, body, chrono_tz::UTC)
+    else {
+        panic!("a body of numbers is refused");
+    };
+    assert_eq!((errors.len(), rejected), (MAX_LISTED_ERRORS, lines));
+    // One good line among them: stored, the rest counted.
+    let mut body = batch(1).into_bytes();
+    body.extend(ten_mib_of_bad_lines());
+    let parsed = parse(BodyFormat::Ndjson, body, chrono_tz::UTC).unwrap();
+    assert_eq!(parsed.events.len(), 1);
+    assert_eq!((parsed.errors.len(), parsed.rejected), (MAX_LISTED_ERRORS, lines));
+    assert_eq!(parsed.errors[0].line, 2);
+    // The same through HTTP: the answer lists 1,000 and counts them all.
+    let app = TestApp::spawn().await;
+    let token = token(&app, &[Scope::Ingest]).await;
+    let mut body = batch(1).into_bytes();
+    body.extend(b"1\n".repeat(100_000));
+    let a = push(&app, Some(&token), NDJSON, body).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+    assert_eq!(a.json["rejected"], 100_000);
+    assert_eq!(a.json["errors"].as_array().unwrap().len(), MAX_LISTED_ERRORS);
+    app.finish().await;
+}
+
+/// Peak memory of parsing four 10 MiB bodies of bad lines, NDJSON and JSON
+/// arrays: `cargo test --test api -- --ignored --nocapture peak_memory`.
+/// Run alone: the peak is the process's.
+#[tokio::test]
+#[ignore = "measures the process's peak memory; run alone"]
+async fn peak_memory_of_four_bad_bodies_stays_a_small_multiple_of_their_size() {
+    use undercurrent::web::api::events::{BodyFormat, parse};
+    let before = peak_rss_kib().unwrap();
+    let tasks: Vec<_> = (0..4)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let (format, body) = if i % 2 == 0 {
+                    (BodyFormat::Ndjson, ten_mib_of_bad_lines())
+                } else {
+                    let mut body = b"[".to_vec();
+                    body.extend(b"1,".repeat(10 * 1024 * 1024 / 2 - 1));
+                    body.extend(b"1]");
+                    (BodyFormat::Array, body)
+                };
+                let _ = parse(format, body, chrono_tz::UTC);
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.join().unwrap();
+    }
+    let grown = peak_rss_kib().unwrap().saturating_sub(before);
+    println!("peak RSS grew by {} MiB for four 10 MiB bodies", grown / 1024);
+    assert!(grown < 4 * 10 * 1024 * 8, "grew by {grown} KiB");
+}

@@ -72,24 +72,56 @@ pub fn body_format(req: &HttpRequest) -> Result<BodyFormat, ApiError> {
     }
 }
 
-/// A parsed body: the valid events and the rejected lines.
+/// A parsed body: the valid events, the first rejected lines and how many
+/// were rejected in all. Only the first [`MAX_LISTED_ERRORS`] rejections are
+/// kept, so a body of millions of bad lines costs no more memory than one
+/// with a thousand (each kept error holds its own strings).
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub events: Vec<RawEvent>,
+    /// The first rejected lines, in order.
     pub errors: Vec<InputError>,
+    /// Every rejected line, listed or not.
+    pub rejected: u64,
+    /// Some line was a JSON object: rejected lines that name a column were
+    /// read and failed a field check; those that do not were not JSON
+    /// objects at all.
+    any_object: bool,
 }
 
 impl Parsed {
-    /// Whether any line was a JSON object: rejected lines that name a column
-    /// were read and failed a field check; those that do not were not JSON
-    /// objects at all.
-    fn any_object(&self) -> bool {
-        !self.events.is_empty() || self.errors.iter().any(|e| e.column.is_some())
+    fn reject(&mut self, e: InputError) {
+        self.any_object |= e.column.is_some();
+        self.rejected += 1;
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors.push(e);
+        }
     }
 }
 
 fn line_error(e: &InputError) -> LineError {
     LineError { line: e.line, column: e.column.clone(), message: e.message.clone() }
+}
+
+/// Writes each element of a JSON array as one compact line, holding one
+/// element at a time (not the whole array as values).
+struct ArrayToLines<'a>(&'a mut Vec<u8>);
+
+impl<'de> serde::de::Visitor<'de> for ArrayToLines<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array of event objects")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<serde_json::Value>()? {
+            // Serialised JSON has no raw line breaks: one element, one line.
+            serde_json::to_writer(&mut *self.0, &item).map_err(serde::de::Error::custom)?;
+            self.0.push(b'\n');
+        }
+        Ok(())
+    }
 }
 
 /// Reads every line through the event file reader, keeping going past bad
@@ -99,14 +131,11 @@ pub fn parse(format: BodyFormat, body: Vec<u8>, tz: Tz) -> Result<Parsed, ApiErr
         // A blank body, like an empty array, is a batch of nothing.
         BodyFormat::Ndjson => body,
         BodyFormat::Array => {
-            let items: Vec<serde_json::Value> = serde_json::from_slice(&body)
+            let mut text = Vec::with_capacity(body.len());
+            let mut de = serde_json::Deserializer::from_slice(&body);
+            serde::Deserializer::deserialize_seq(&mut de, ArrayToLines(&mut text))
+                .and_then(|()| de.end())
                 .map_err(|e| ApiError::bad_request(format!("the body is not a JSON array of event objects ({e})")))?;
-            let mut text = Vec::with_capacity(body.len() + items.len());
-            for item in &items {
-                // Serialised JSON has no raw line breaks: one element, one line.
-                serde_json::to_writer(&mut text, item).map_err(anyhow::Error::from)?;
-                text.push(b'\n');
-            }
             text
         }
     };
@@ -118,31 +147,30 @@ pub fn parse(format: BodyFormat, body: Vec<u8>, tz: Tz) -> Result<Parsed, ApiErr
     let mut parsed = Parsed::default();
     for item in reader {
         match item {
-            Ok(e) => parsed.events.push(e),
-            Err(e) => parsed.errors.push(e),
+            Ok(e) => {
+                parsed.any_object = true;
+                parsed.events.push(e);
+            }
+            Err(e) => parsed.reject(e),
         }
     }
-    if format == BodyFormat::Ndjson && !parsed.errors.is_empty() && !parsed.any_object() {
+    if format == BodyFormat::Ndjson && parsed.rejected > 0 && !parsed.any_object {
         let hint = if starts_with_bracket {
             "no line of the body is an event object; for a JSON array, send Content-Type: application/json"
         } else {
             "no line of the body is an event object; send one JSON object per line"
         };
-        return Err(rejected(hint.to_string(), &parsed.errors));
+        return Err(rejected(hint.to_string(), &parsed));
     }
     Ok(parsed)
 }
 
-fn rejected(message: String, errors: &[InputError]) -> ApiError {
-    ApiError::BadRequest {
-        message,
-        errors: errors.iter().take(MAX_LISTED_ERRORS).map(line_error).collect(),
-        rejected: errors.len() as u64,
-    }
+fn rejected(message: String, parsed: &Parsed) -> ApiError {
+    ApiError::BadRequest { message, errors: parsed.errors.iter().map(line_error).collect(), rejected: parsed.rejected }
 }
 
 /// The import history's name for a request.
-fn history_name(token: &ApiToken, rejected: usize) -> String {
+fn history_name(token: &ApiToken, rejected: u64) -> String {
     let mut name = format!("API token “{}”", token.name);
     match rejected {
         0 => {}
@@ -152,8 +180,9 @@ fn history_name(token: &ApiToken, rejected: usize) -> String {
     name
 }
 
-fn first_errors(errors: &[InputError]) -> String {
-    let mut text: Vec<String> = errors
+fn first_errors(parsed: &Parsed) -> String {
+    let mut text: Vec<String> = parsed
+        .errors
         .iter()
         .take(3)
         .map(|e| match &e.column {
@@ -161,8 +190,8 @@ fn first_errors(errors: &[InputError]) -> String {
             None => format!("line {}: {}", e.line, e.message),
         })
         .collect();
-    if errors.len() > 3 {
-        text.push(format!("and {} more", errors.len() - 3));
+    if parsed.rejected > 3 {
+        text.push(format!("and {} more", parsed.rejected - 3));
     }
     text.join("; ")
 }
@@ -194,7 +223,7 @@ pub async fn push(
             return Err(e);
         }
     };
-    let name = history_name(&token, parsed.errors.len());
+    let name = history_name(&token, parsed.rejected);
     let (stored, duplicates) = if !parsed.events.is_empty() {
         match import_event_batch(&state.db, SOURCE, &name, &parsed.events).await {
             Ok(summary) => (summary.events_added, summary.duplicates_skipped),
@@ -204,20 +233,20 @@ pub async fn push(
             Err(e @ ImportError::Input(_)) => return Err(ApiError::Internal(e.into())),
         }
     } else {
-        if !parsed.errors.is_empty() {
-            let message = format!("every line was rejected: {}", first_errors(&parsed.errors));
+        if parsed.rejected > 0 {
+            let message = format!("every line was rejected: {}", first_errors(&parsed));
             let _ = imports::record_failure(&state.db, SOURCE, &name, started, &message).await;
         }
         (0, 0)
     };
-    let errors: Vec<LineError> = parsed.errors.iter().take(MAX_LISTED_ERRORS).map(line_error).collect();
+    let errors: Vec<LineError> = parsed.errors.iter().map(line_error).collect();
     Ok(json_response(
         StatusCode::OK,
         &json!({
             "accepted": parsed.events.len(),
             "stored": stored,
             "duplicates": duplicates,
-            "rejected": parsed.errors.len(),
+            "rejected": parsed.rejected,
             "errors": errors,
         }),
     ))
