@@ -1,26 +1,66 @@
 //! Calendar days in the organisation's time zone, and the metrics window
 //! (spec section 2).
 
-use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// Seconds in the reply-latency horizon (spec section 4).
 pub const DAY_SECONDS: i64 = 86_400;
 
-/// The Unix instant at which a local calendar day starts. Where midnight does
-/// not exist (a daylight-saving jump at 00:00), the day starts at the first
-/// instant that does.
-pub fn day_start(tz: Tz, day: NaiveDate) -> i64 {
-    let mut local = NaiveDateTime::new(day, NaiveTime::MIN);
-    // A gap is at most a few hours; step forward a minute at a time.
-    for _ in 0..(26 * 60) {
-        if let Some(instant) = tz.from_local_datetime(&local).earliest() {
-            return instant.timestamp();
-        }
-        local += chrono::Duration::minutes(1);
+/// The instant a wall-clock time in `tz` means: the one rule for local times
+/// everywhere (imported timestamps, interviewers' hours, forms), the rule of
+/// iCalendar (RFC 5545, 3.3.5), so that our calendar files and the clients
+/// reading them agree:
+/// - a time that occurs twice (clocks turned back) is the earlier instant;
+/// - a time that does not occur (clocks turned forward) is read with the
+///   offset in force just before the jump: 02:30 on New York's spring-forward
+///   day is 07:30Z, which the clock shows as 03:30 EDT. Distinct local times
+///   stay distinct instants, in order.
+///
+/// `None` only at the ends of chrono's range.
+pub fn local_instant(tz: Tz, local: NaiveDateTime) -> Option<i64> {
+    if let Some(t) = tz.from_local_datetime(&local).earliest() {
+        return Some(t.timestamp());
     }
-    // Unreachable for real zones; fall back to reading midnight as UTC.
-    NaiveDateTime::new(day, NaiveTime::MIN).and_utc().timestamp()
+    let jump = gap_end(tz, local)?;
+    let before = DateTime::from_timestamp(jump - 1, 0)?.with_timezone(&tz).offset().fix().local_minus_utc();
+    local.and_utc().timestamp().checked_sub(i64::from(before))
+}
+
+/// The instant a gap containing `local` ends: the first second whose wall
+/// clock reads `local` or later. Offsets stay within ±27 h, which bounds the
+/// search.
+fn gap_end(tz: Tz, local: NaiveDateTime) -> Option<i64> {
+    let target = local.and_utc().timestamp();
+    let reaches = |ts: i64| DateTime::from_timestamp(ts, 0).and_then(|t| local_of(tz, t)).is_some_and(|l| l >= local);
+    let (mut lo, mut hi) = (target.checked_sub(27 * 3600)?, target.checked_add(27 * 3600)?);
+    if !reaches(hi) {
+        return None;
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if reaches(mid) { hi = mid } else { lo = mid + 1 }
+    }
+    Some(lo)
+}
+
+/// Wall-clock time of an instant in `tz`; `None` at the very ends of
+/// chrono's range, where `DateTime::naive_local` would panic.
+pub fn local_of(tz: Tz, t: DateTime<Utc>) -> Option<NaiveDateTime> {
+    t.naive_utc().checked_add_offset(t.with_timezone(&tz).offset().fix())
+}
+
+/// The Unix instant at which a local calendar day starts: its first instant
+/// (where midnight does not exist, a daylight-saving jump at 00:00, the
+/// moment the clock jumps to).
+pub fn day_start(tz: Tz, day: NaiveDate) -> i64 {
+    let midnight = NaiveDateTime::new(day, NaiveTime::MIN);
+    tz.from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.timestamp())
+        .or_else(|| gap_end(tz, midnight))
+        // Unreachable for real zones; fall back to reading midnight as UTC.
+        .unwrap_or_else(|| midnight.and_utc().timestamp())
 }
 
 /// The local calendar day of an instant.
@@ -91,6 +131,44 @@ mod tests {
 
     fn date(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    /// `local_instant` of a local time, as UTC `YYYY-MM-DDTHH:MM`.
+    fn instant(tz: Tz, local: &str) -> String {
+        let local = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M").unwrap();
+        let ts = local_instant(tz, local).unwrap();
+        DateTime::from_timestamp(ts, 0).unwrap().format("%Y-%m-%dT%H:%M").to_string()
+    }
+
+    #[test]
+    fn skipped_times_take_the_offset_before_the_jump_and_repeated_ones_the_earlier_instant() {
+        use chrono_tz::{America::New_York, Australia::Sydney, Europe::London};
+        // New York 2026: 02:00 EST -> 03:00 EDT on 8 March, 02:00 EDT -> 01:00 EST on 1 November.
+        assert_eq!(instant(New_York, "2026-03-08 01:59"), "2026-03-08T06:59");
+        assert_eq!(instant(New_York, "2026-03-08 02:30"), "2026-03-08T07:30");
+        assert_eq!(instant(New_York, "2026-03-08 03:00"), "2026-03-08T07:00");
+        assert_eq!(instant(New_York, "2026-11-01 01:30"), "2026-11-01T05:30");
+        assert_eq!(instant(New_York, "2026-11-01 02:00"), "2026-11-01T07:00");
+        // London 2026: 01:00 GMT -> 02:00 BST on 29 March, 02:00 BST -> 01:00 GMT on 25 October.
+        assert_eq!(instant(London, "2026-03-29 01:30"), "2026-03-29T01:30");
+        assert_eq!(instant(London, "2026-03-29 02:00"), "2026-03-29T01:00");
+        assert_eq!(instant(London, "2026-10-25 01:30"), "2026-10-25T00:30");
+        // Sydney 2026: 03:00 AEDT -> 02:00 AEST on 5 April, 02:00 AEST -> 03:00 AEDT on 4 October.
+        assert_eq!(instant(Sydney, "2026-04-05 02:30"), "2026-04-04T15:30");
+        assert_eq!(instant(Sydney, "2026-10-04 02:30"), "2026-10-03T16:30");
+        assert_eq!(instant(Sydney, "2026-10-04 03:00"), "2026-10-03T16:00");
+        // Distinct skipped times stay distinct and in order.
+        assert!(instant(New_York, "2026-03-08 02:10") < instant(New_York, "2026-03-08 02:40"));
+    }
+
+    #[test]
+    fn a_day_starts_at_its_first_instant() {
+        // A day's start is its first instant, also where midnight is skipped
+        // (Santiago moves from 00:00 to 01:00 on 6 September 2026).
+        let santiago = chrono_tz::America::Santiago;
+        let start = day_start(santiago, date("2026-09-06"));
+        assert_eq!(local_day(santiago, start), date("2026-09-06"));
+        assert_eq!(local_day(santiago, start - 1), date("2026-09-05"));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! constant memory. Every person also draws from their own RNG, so asking for
 //! more people leaves the first ones unchanged.
 
-use chrono::{Datelike, Days, NaiveDate, TimeZone, Weekday};
+use chrono::{Datelike, Days, NaiveDate, Weekday};
 use chrono_tz::Tz;
 use rand::distr::uniform::{SampleRange, SampleUniform};
 use rand::{Rng, SeedableRng};
@@ -319,7 +319,7 @@ impl Org {
 /// night, and nothing here is generated before about 08:30).
 fn local_base(tz: Tz, date: NaiveDate) -> i64 {
     let noon = date.and_hms_opt(12, 0, 0).unwrap_or_default();
-    tz.from_local_datetime(&noon).earliest().map_or(noon.and_utc().timestamp(), |t| t.timestamp()) - 12 * H
+    super::calendar::local_instant(tz, noon).unwrap_or_else(|| noon.and_utc().timestamp()) - 12 * H
 }
 
 /// Channel and channel type of an event.

@@ -3,8 +3,10 @@
 //! what a participant may still change, and when reminders go out.
 //! Pure: callers pass `now` and the interviewer's other bookings.
 
-use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
+
+use super::calendar::{self, local_of};
 
 /// Ranges asked of [`windows`] and [`free_slots`] are cut to this many days: a
 /// booking page never shows more, and an unbounded range would make the
@@ -55,9 +57,10 @@ impl Interval {
 
 /// The open windows of an availability between `from` and `until` (UTC), merged and sorted:
 /// weekly hours expanded day by day in the interviewer's zone, plus one-off windows, clipped
-/// to `[from, until)`. A local time that does not exist (spring forward) moves to the first
-/// instant after the gap; an ambiguous one (fall back) takes the earlier instant, so a window
-/// never silently disappears or doubles.
+/// to `[from, until)`. Local times follow the app's one rule ([`calendar::local_instant`], as
+/// calendar clients read our `.ics` files): a time that does not exist (spring forward) is read
+/// with the offset before the jump (02:30 is 03:30 EDT), an ambiguous one (fall back) is the
+/// earlier instant, so a window never silently disappears or doubles.
 pub fn windows(av: &Availability, from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Interval> {
     let until = cap_until(from, until);
     merged_windows(av, from, until)
@@ -320,31 +323,9 @@ fn merged_windows(av: &Availability, from: DateTime<Utc>, until: DateTime<Utc>) 
     merged
 }
 
-/// The instant a wall-clock time in `tz` means: the earlier one when the clock falls back, and
-/// the first instant after the gap when the clock springs forward over it.
+/// The instant a wall-clock time in `tz` means, by the app's one rule ([`calendar::local_instant`]).
 fn local_instant(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-    if let Some(t) = tz.from_local_datetime(&local).earliest() {
-        return Some(t.with_timezone(&Utc));
-    }
-    // In a gap, local time as a function of the instant jumps over `local`; find the first
-    // second whose local time reaches it. Offsets stay within ±27 h, which bounds the search.
-    let target = local.and_utc().timestamp();
-    let reaches = |ts: i64| DateTime::from_timestamp(ts, 0).and_then(|t| local_of(tz, t)).is_some_and(|l| l >= local);
-    let (mut lo, mut hi) = (target.checked_sub(27 * 3600)?, target.checked_add(27 * 3600)?);
-    if !reaches(hi) {
-        return None;
-    }
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if reaches(mid) { hi = mid } else { lo = mid + 1 }
-    }
-    DateTime::from_timestamp(lo, 0)
-}
-
-/// Wall-clock time of an instant in `tz`; None at the very ends of chrono's range, where
-/// `DateTime::naive_local` would panic.
-fn local_of(tz: Tz, t: DateTime<Utc>) -> Option<NaiveDateTime> {
-    t.naive_utc().checked_add_offset(t.with_timezone(&tz).offset().fix())
+    calendar::local_instant(tz, local).and_then(|ts| DateTime::from_timestamp(ts, 0))
 }
 
 fn is_free(start: DateTime<Utc>, end: DateTime<Utc>, buffer: TimeDelta, busy: &[Interval]) -> bool {
@@ -456,12 +437,13 @@ mod tests {
         // 01:30 EST is 06:30Z; 03:00 EDT is 07:00Z: the lost hour is simply not there.
         let av = weekly(ny, &[(Weekday::Sun, hm(1, 30), hm(3, 0))]);
         assert_eq!(windows(&av, from, until), [iv("03-08 06:30", "03-08 07:00")]);
-        // A start inside the gap moves to 03:00 EDT.
+        // A start inside the gap is read with the offset before the jump (EST): 02:30 is
+        // 07:30Z, shown as 03:30 EDT, as a calendar client reads the same local time.
         let av = weekly(ny, &[(Weekday::Sun, hm(2, 30), hm(4, 0))]);
-        assert_eq!(windows(&av, from, until), [iv("03-08 07:00", "03-08 08:00")]);
-        // Hours wholly inside the gap give nothing.
+        assert_eq!(windows(&av, from, until), [iv("03-08 07:30", "03-08 08:00")]);
+        // Hours wholly inside the gap move with it, keeping their length.
         let av = weekly(ny, &[(Weekday::Sun, hm(2, 5), hm(2, 55))]);
-        assert!(windows(&av, from, until).is_empty());
+        assert_eq!(windows(&av, from, until), [iv("03-08 07:05", "03-08 07:55")]);
         // Fall back: 01:30 happens twice; the earlier (EDT, 05:30Z) is taken.
         let av = weekly(ny, &[(Weekday::Sun, hm(1, 30), hm(2, 30))]);
         let (from, until) = day("11-01 00:00", "11-02 00:00");

@@ -2,8 +2,10 @@
 //! `YYYY-MM-DD HH:MM:SS` read in the organisation's time zone, or integer Unix
 //! seconds. Sub-second parts are dropped: the model works in whole seconds.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
+
+use crate::domain::calendar;
 
 /// What a timestamp must look like, for error messages.
 pub const EXPECTED: &str =
@@ -45,19 +47,11 @@ pub fn parse(text: &str, tz: Tz) -> Result<i64, String> {
     Err(format!("`{}` is not a timestamp; {EXPECTED}", shorten(s)))
 }
 
-/// Reads a local wall-clock time in `tz`. An ambiguous time (clocks turned
-/// back) is the earlier instant; a time that does not exist (clocks turned
-/// forward) is read with the offset in force just before the jump.
+/// Reads a local wall-clock time in `tz` by the app's one rule
+/// ([`calendar::local_instant`]: a repeated time is the earlier instant, a
+/// skipped one is read with the offset before the jump).
 pub fn local_to_instant(tz: Tz, naive: NaiveDateTime) -> i64 {
-    if let Some(dt) = tz.from_local_datetime(&naive).earliest() {
-        return dt.timestamp();
-    }
-    let before = naive - chrono::Duration::hours(3);
-    let offset = tz.offset_from_local_datetime(&before).earliest().map(|o| {
-        use chrono::Offset;
-        o.fix().local_minus_utc()
-    });
-    naive.and_utc().timestamp() - i64::from(offset.unwrap_or(0))
+    calendar::local_instant(tz, naive).unwrap_or_else(|| naive.and_utc().timestamp())
 }
 
 /// Parses a `YYYY-MM-DD` date.
@@ -74,6 +68,15 @@ pub fn shorten(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn naive_times_in_a_gap_or_overlap_follow_the_app_s_one_rule() {
+        use chrono_tz::America::New_York;
+        for local in ["2026-03-08 02:30:00", "2026-11-01 01:30:00", "2026-07-01 12:00:00"] {
+            let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S").unwrap();
+            assert_eq!(parse(local, New_York), Ok(calendar::local_instant(New_York, naive).unwrap()), "{local}");
+        }
+    }
 
     fn shanghai() -> Tz {
         "Asia/Shanghai".parse().unwrap()

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -173,7 +173,7 @@ pub async fn add_weekly(
 
 fn parse_local(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M").ok()?;
-    tz.from_local_datetime(&naive).earliest().map(|d| d.with_timezone(&Utc))
+    crate::domain::calendar::local_instant(tz, naive).and_then(|ts| DateTime::from_timestamp(ts, 0))
 }
 
 pub async fn add_one_off(
