@@ -689,6 +689,9 @@ impl CsvRows {
                 return self.held.pop_front().map(Ok);
             }
             if self.ended {
+                if self.held.is_empty() {
+                    return None;
+                }
                 // Held records wait for an order the file never gave.
                 let (line, column, value) = self.dates.first_ambiguous.clone()?;
                 self.held.clear();
