@@ -209,7 +209,7 @@ fn slack_dashboard_period_from_the_options_or_an_error() {
     assert_eq!(err.line, 1);
     assert!(err.to_string().starts_with("members.csv:1: the period is needed"), "{err}");
 
-    let options = VendorOptions { period: Some((d(2026, 4, 1), d(2026, 4, 17))) };
+    let options = VendorOptions { period: Some((d(2026, 4, 1), d(2026, 4, 17))), ..Default::default() };
     let facts: Vec<PeriodFact> =
         reader("members.csv", text.into_bytes(), None, &options).collect::<Result<_, _>>().unwrap();
     assert_eq!(facts.len(), 4);
@@ -448,7 +448,7 @@ fn a_bad_duration_names_line_and_column() {
 fn bad_dates_name_line_and_column() {
     let teams = "\u{feff}User Principal Name,Report Refresh Date,Report Period,Last Activity Date\n\
                  a@contoso.com,2024-05-20,30,2024-05-19\n\
-                 b@contoso.com,20/05/2024,30,\n\
+                 b@contoso.com,the 20th,30,\n\
                  c@contoso.com,2024-05-20,30,2024-02-30\n";
     let got = items("teams.csv", teams);
     assert!(got[0].is_ok());
@@ -457,7 +457,7 @@ fn bad_dates_name_line_and_column() {
             .as_ref()
             .unwrap_err()
             .to_string()
-            .starts_with("teams.csv:3: column `Report Refresh Date`: `20/05/2024` is not a date; expected YYYY-MM-DD"),
+            .starts_with("teams.csv:3: column `Report Refresh Date`: `the 20th` is not a date; expected YYYY-MM-DD"),
         "{:?}",
         got[1]
     );
@@ -470,18 +470,20 @@ fn bad_dates_name_line_and_column() {
     let api = "{\"date\":\"2026-04-15\",\"user_id\":\"W1\",\"is_active\":true,\"messages_posted_count\":1}\n\
                {\"date\":\"2026-13-01\",\"user_id\":\"W1\",\"is_active\":true,\"messages_posted_count\":1}\n";
     let got = items("member.ndjson", api);
-    assert_eq!(
-        got[1].as_ref().unwrap_err().to_string(),
-        "member.ndjson:2: column `date`: `2026-13-01` is not a date; expected YYYY-MM-DD"
+    let err = got[1].as_ref().unwrap_err().to_string();
+    assert!(
+        err.starts_with("member.ndjson:2: column `date`: `2026-13-01` is not a date; expected YYYY-MM-DD"),
+        "{err}"
     );
 
     let dashboard = "Name,User ID,Days active,Messages posted,Last active (UTC)\nAl,U1,1,1,\"Febr 16, 2026\"\n";
     let got = items(SLACK_PRIOR, dashboard);
-    assert_eq!(
-        got[0].as_ref().unwrap_err().to_string(),
-        format!(
+    let err = got[0].as_ref().unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!(
             "{SLACK_PRIOR}:2: column `Last active (UTC)`: `Febr 16, 2026` is not a date; expected a date like `Feb 16, 2026`"
-        )
+        )),
+        "{err}"
     );
 }
 

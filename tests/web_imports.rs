@@ -213,3 +213,69 @@ async fn an_upload_without_the_csrf_token_is_refused() {
     assert_eq!(dataset::totals(&app.t.db).await.unwrap().people, 0);
     app.finish().await;
 }
+
+fn vendor_bytes(path: &str) -> Vec<u8> {
+    std::fs::read(fixture("vendor").join(path)).unwrap()
+}
+
+/// Issue 12: exports as spreadsheets save them, through the browser, and the
+/// date order asked for and given on the form.
+#[tokio::test]
+async fn resaved_exports_and_the_date_order_field_in_the_browser() {
+    let app = TestApp::with_accounts().await;
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    let (_, page) = analyst.get("/imports").await;
+    assert!(page.contains("name=\"date_order\"") && page.contains("value=\"day-first\""), "the form has the field");
+    let slack = "Acme Member Analytics Prior 30 Days - Apr 17, 2026.csv";
+    let gb = vendor_bytes(&format!("excel-en-GB/{slack}"));
+    let form = Form::new().text("date_order", "").part("files", file(slack, gb.clone()));
+    let (status, body) = analyst.post_multipart("/imports/exports", form).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("could be day-first or month-first") && body.contains(":2:"), "{body}");
+    let form = Form::new().text("date_order", "day-first").part("files", file(slack, gb));
+    let (_, body) = analyst.post_multipart("/imports/exports", form).await;
+    assert!(body.contains("Facts added") && body.contains("day-first"), "{body}");
+    let history = undercurrent::storage::imports::recent(&app.t.db, 5).await.unwrap();
+    assert_eq!(history[0].summary.details.date_order.as_deref(), Some("day-first"));
+
+    let ps = vendor_bytes("powershell/TeamsUserActivityUserDetail_5_20_2024.csv");
+    let de = vendor_bytes("excel-de-DE/TeamsUserActivityUserDetail_5_20_2024.csv");
+    let form = Form::new()
+        .part("files", file("TeamsUserActivityUserDetail_5_20_2024.csv", ps))
+        .part("files", file("TeamsUserActivityUserDetail_5_20_2024 (de).csv", de));
+    let (_, body) = analyst.post_multipart("/imports/exports", form).await;
+    assert_eq!(body.matches("Facts added").count(), 2, "{body}");
+    let history = undercurrent::storage::imports::recent(&app.t.db, 5).await.unwrap();
+    assert_eq!(history[1].summary.details.header_line, Some(2), "PowerShell's #TYPE line skipped");
+    assert_eq!(history[0].status, "done");
+    app.finish().await;
+}
+
+/// Finding 7 in the browser: the column mapping page names the bad line of a
+/// CRLF file.
+#[tokio::test]
+async fn the_mapping_import_names_the_bad_line_of_a_crlf_file() {
+    let app = TestApp::with_accounts().await;
+    let mut admin = app.signed_in(Role::Admin).await;
+    let text = "用户ID,时间\r\nu1,2026/5/1 9:00\r\nu2,2026/5/1 9:05\r\nu3,昨天\r\n";
+    let form = Form::new().text("target", "events").part("file", file("crlf.csv", text.as_bytes().to_vec()));
+    let (status, body) = admin.post_multipart("/imports/mapping/upload", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let i = body.find("name=\"file\" value=\"").expect("an upload token");
+    let token: String = body[i + 19..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let form = [
+        ("file", token.as_str()),
+        ("name", "crlf.csv"),
+        ("target", "events"),
+        ("col_user_id", "用户ID"),
+        ("col_timestamp", "时间"),
+        ("event_constant", "login"),
+        ("time_format", "%Y/%m/%d %H:%M"),
+        ("time_pattern", ""),
+        ("timezone", ""),
+    ];
+    let (_, body, _) = admin.post("/imports/mapping/import", &form).await;
+    assert!(body.contains("crlf.csv:4:"), "{body}");
+    assert!(!body.contains("crlf.csv:3:"), "{body}");
+    app.finish().await;
+}

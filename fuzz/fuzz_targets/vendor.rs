@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
     let options = VendorOptions {
         period: (selector & 0x40 != 0)
             .then(|| (NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 3, 31).unwrap())),
+        ..Default::default()
     };
     let bytes = if selector & 0x80 != 0 { gzip(file) } else { file.to_vec() };
 

@@ -13,7 +13,7 @@ use crate::ingest::people::{DirectoryReader, DirectoryRow};
 use crate::ingest::source::Input;
 use crate::on_tx;
 use crate::storage::events::{self as event_store, NewEvent};
-use crate::storage::imports::{self, ImportSummary};
+use crate::storage::imports::{self, ImportDetails, ImportSummary};
 use crate::storage::people::{self as people_store, DIRECTORY_COLUMNS, DirectoryShape};
 use crate::storage::{Db, Tx, now};
 
@@ -124,7 +124,7 @@ pub async fn import_events(db: &Db, tz: Tz, input: Input) -> Result<ImportSummar
             return Err(e.into());
         }
     };
-    import_event_records(db, &file, reader).await
+    import_event_records(db, &file, ImportDetails::default(), reader).await
 }
 
 /// What an events import keeps between batches: name-to-id caches (bounded
@@ -222,7 +222,8 @@ pub async fn import_people(db: &Db, input: Input) -> Result<ImportSummary, Impor
         columns: DIRECTORY_COLUMNS.iter().copied().filter(|c| reader_has(&reader, c)).collect(),
         attribute_columns: reader.attribute_columns().iter().map(|s| s.to_string()).collect(),
     };
-    import_directory_records(db, &file, shape, reader).await
+    let details = ImportDetails { header_line: reader.header_line(), ..Default::default() };
+    import_directory_records(db, &file, shape, details, reader).await
 }
 
 fn reader_has(reader: &DirectoryReader, column: &str) -> bool {
@@ -257,8 +258,14 @@ pub async fn import_event_batch(
 /// Imports event records from any reader (a standard file, a mapped one) as
 /// one file: one transaction, recorded in the history as `events` under
 /// `file_name`. The records are read on a blocking thread, a batch or two
-/// ahead of the database, so the two overlap.
-pub async fn import_event_records<I>(db: &Db, file_name: &str, records: I) -> Result<ImportSummary, ImportError>
+/// ahead of the database, so the two overlap. `details` says how the file
+/// was read (e.g. where its header was found).
+pub async fn import_event_records<I>(
+    db: &Db,
+    file_name: &str,
+    details: ImportDetails,
+    records: I,
+) -> Result<ImportSummary, ImportError>
 where
     I: Iterator<Item = Result<RawEvent, InputError>> + Send + 'static,
 {
@@ -292,6 +299,7 @@ where
         people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
         state.summary.file_name = name.clone();
         state.summary.source = "events".into();
+        state.summary.details = details;
         Ok(state.summary)
     })
     .await
@@ -299,11 +307,13 @@ where
 
 /// Imports directory rows from any reader as one file, recorded in the
 /// history as `people` under `file_name`. `shape` names the columns the
-/// file carries: only those are changed for people already known.
+/// file carries: only those are changed for people already known;
+/// `details` says how the file was read (e.g. where its header was found).
 pub async fn import_directory_records<I>(
     db: &Db,
     file_name: &str,
     shape: DirectoryShape,
+    details: ImportDetails,
     records: I,
 ) -> Result<ImportSummary, ImportError>
 where
@@ -313,7 +323,8 @@ where
     let name = file_name.to_string();
     transactional(db, "people", file_name, async move |tx: &mut Tx, _import_id: i64| {
         let storage = |e: anyhow::Error| ImportError::storage(&name, e);
-        let mut summary = ImportSummary { source: "people".into(), file_name: name.clone(), ..Default::default() };
+        let mut summary =
+            ImportSummary { source: "people".into(), file_name: name.clone(), details, ..Default::default() };
         let mut seen: HashSet<String> = HashSet::new();
         let mut batch: Vec<DirectoryRow> = Vec::with_capacity(PEOPLE_BATCH);
         loop {
@@ -357,7 +368,10 @@ pub async fn import_mapped(
     };
     match mapping.target {
         Target::Events => match MappedEvents::new(input, mapping, tz) {
-            Ok(records) => import_event_records(db, &file, records).await,
+            Ok(records) => {
+                let details = ImportDetails { header_line: records.reader().header_line(), ..Default::default() };
+                import_event_records(db, &file, details, records).await
+            }
             Err(e) => failed(e).await,
         },
         Target::People => match MappedPeople::new(input, mapping, tz) {
@@ -371,7 +385,8 @@ pub async fn import_mapped(
                         .collect(),
                     attribute_columns: records.attribute_columns(),
                 };
-                import_directory_records(db, &file, shape, records).await
+                let details = ImportDetails { header_line: records.reader().header_line(), ..Default::default() };
+                import_directory_records(db, &file, shape, details, records).await
             }
             Err(e) => failed(e).await,
         },

@@ -60,6 +60,8 @@ pub async fn import_facts(
             summary.events_added += added;
             summary.duplicates_skipped += rows.len() as u64 - added;
         }
+        summary.details.header_line = reader.header_line();
+        summary.details.date_order = reader.date_order().map(|o| o.as_str().to_string());
         Ok(summary)
     })
     .await

@@ -120,11 +120,19 @@ pub async fn run(db: &Db, cmd: ImportCommand) -> Result<ExitCode> {
     let (files, kind, period) = match &cmd {
         ImportCommand::People { file, .. } => (vec![file.clone()], Kind::People, None),
         ImportCommand::Events { files, .. } => (files.clone(), Kind::Events, None),
-        ImportCommand::Teams { files } => (files.clone(), Kind::Vendor(Some(VendorFormat::Teams)), None),
-        ImportCommand::Slack { files, period } => (files.clone(), Kind::Slack, period.clone()),
-        ImportCommand::Feishu { files } => (files.clone(), Kind::Vendor(Some(VendorFormat::Feishu)), None),
-        ImportCommand::GoogleChat { files } => (files.clone(), Kind::Vendor(Some(VendorFormat::GoogleChat)), None),
-        ImportCommand::Auto { files, period } => (files.clone(), Kind::Vendor(None), period.clone()),
+        ImportCommand::Teams { files, .. } => (files.clone(), Kind::Vendor(Some(VendorFormat::Teams)), None),
+        ImportCommand::Slack { files, period, .. } => (files.clone(), Kind::Slack, period.clone()),
+        ImportCommand::Feishu { files, .. } => (files.clone(), Kind::Vendor(Some(VendorFormat::Feishu)), None),
+        ImportCommand::GoogleChat { files, .. } => (files.clone(), Kind::Vendor(Some(VendorFormat::GoogleChat)), None),
+        ImportCommand::Auto { files, period, .. } => (files.clone(), Kind::Vendor(None), period.clone()),
+    };
+    let date_order = match &cmd {
+        ImportCommand::Teams { date_order, .. }
+        | ImportCommand::Slack { date_order, .. }
+        | ImportCommand::Feishu { date_order, .. }
+        | ImportCommand::GoogleChat { date_order, .. }
+        | ImportCommand::Auto { date_order, .. } => *date_order,
+        ImportCommand::People { .. } | ImportCommand::Events { .. } => None,
     };
     let period = match period.as_deref().map(parse_period).transpose() {
         Ok(p) => p,
@@ -133,7 +141,7 @@ pub async fn run(db: &Db, cmd: ImportCommand) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let options = VendorOptions { period };
+    let options = VendorOptions { period, date_order };
     let tz = settings::load(db).await?.timezone;
     let mapping = match &cmd {
         ImportCommand::People { mapping: Some(name), .. } => Some(load_mapping(db, name, Target::People).await?),

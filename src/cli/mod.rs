@@ -8,6 +8,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::ingest::vendor::DateOrder;
 use crate::storage::{DEFAULT_DATABASE_URL, Db};
 
 mod backup;
@@ -93,6 +94,11 @@ pub enum UserCommand {
     },
 }
 
+/// `--date-order`: `day-first` or `month-first`.
+fn date_order(text: &str) -> Result<DateOrder, String> {
+    DateOrder::parse(text).ok_or_else(|| format!("`{text}` is not a date order; expected day-first or month-first"))
+}
+
 #[derive(Subcommand, Debug)]
 pub enum ImportCommand {
     /// Import a directory CSV (user_id required; name, email, department, title, location, start_date; other columns kept as attributes).
@@ -114,6 +120,9 @@ pub enum ImportCommand {
     Teams {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// How to read slashed dates such as 5/6/2025 when the file does not show it: day-first or month-first.
+        #[arg(long, value_name = "ORDER", value_parser = date_order)]
+        date_order: Option<DateOrder>,
     },
     /// Import Slack member analytics: the dashboard CSV or admin.analytics.getFile NDJSON(.gz).
     Slack {
@@ -122,16 +131,25 @@ pub enum ImportCommand {
         /// The dashboard export's period, YYYY-MM-DD..YYYY-MM-DD, when the file name does not carry it.
         #[arg(long)]
         period: Option<String>,
+        /// How to read slashed dates such as 5/6/2025 when the file does not show it: day-first or month-first.
+        #[arg(long, value_name = "ORDER", value_parser = date_order)]
+        date_order: Option<DateOrder>,
     },
     /// Import Feishu / Lark admin_user_stats rows (NDJSON or a JSON array).
     Feishu {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// How to read slashed dates such as 5/6/2025 when the file does not show it: day-first or month-first.
+        #[arg(long, value_name = "ORDER", value_parser = date_order)]
+        date_order: Option<DateOrder>,
     },
     /// Import Google Workspace user usage reports (chat parameters).
     GoogleChat {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// How to read slashed dates such as 5/6/2025 when the file does not show it: day-first or month-first.
+        #[arg(long, value_name = "ORDER", value_parser = date_order)]
+        date_order: Option<DateOrder>,
     },
     /// Import platform exports, recognising Teams, Slack, Feishu or Google Chat from the header.
     Auto {
@@ -140,6 +158,9 @@ pub enum ImportCommand {
         /// A Slack dashboard export's period, YYYY-MM-DD..YYYY-MM-DD, when the file name does not carry it.
         #[arg(long)]
         period: Option<String>,
+        /// How to read slashed dates such as 5/6/2025 when the file does not show it: day-first or month-first.
+        #[arg(long, value_name = "ORDER", value_parser = date_order)]
+        date_order: Option<DateOrder>,
     },
 }
 

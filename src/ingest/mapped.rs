@@ -4,15 +4,14 @@
 //! recognised from the header line. Columns the mapping does not use (such
 //! as message content) are never decoded.
 
-use std::io::{BufRead, BufReader, Read};
-
 use chrono_tz::Tz;
 use csv::ByteRecord;
 
 use super::InputError;
-use super::events::{RawEvent, csv_error};
+use super::csv_file::CsvFile;
+use super::events::RawEvent;
 use super::people::DirectoryRow;
-use super::source::{Input, read_error};
+use super::source::{Input, normalise_header};
 use crate::domain::mapping::{Bound, Field, Mapping, Record, Target, describe};
 
 impl Record for ByteRecord {
@@ -21,46 +20,27 @@ impl Record for ByteRecord {
     }
 }
 
-type CsvReader = csv::Reader<BufReader<Box<dyn Read + Send>>>;
-
-/// The most common of `,`, `;`, tab and `|` in the first line (outside
-/// quotes); a comma when there is none.
-pub fn sniff_delimiter(head: &[u8]) -> u8 {
-    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
-    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
-    let mut quoted = false;
-    for b in line {
-        if *b == b'"' {
-            quoted = !quoted;
-        } else if !quoted && let Some(c) = counts.iter_mut().find(|(d, _)| d == b) {
-            c.1 += 1;
-        }
-    }
-    counts.iter().fold((b',', 0), |best, c| if c.1 > best.1 { *c } else { best }).0
-}
+pub use super::csv_file::sniff_delimiter;
 
 /// Opens a CSV input and reads its header, as written (BOM and surrounding
-/// spaces removed).
-/// A `flexible` reader accepts rows of any length (for samples).
-fn open_csv(input: Input, flexible: bool) -> Result<(String, bool, CsvReader, Vec<String>), InputError> {
+/// spaces removed). The header is the first of the top lines that
+/// `recognise` accepts (lines above it, such as a title row, are skipped),
+/// else line 1. A `flexible` reader accepts rows of any length (for samples).
+fn open_csv(
+    input: Input,
+    flexible: bool,
+    recognise: &dyn Fn(&[String]) -> bool,
+) -> Result<(CsvFile, Vec<String>), InputError> {
     let Input { name, gzipped, reader } = input;
-    let mut buffered = BufReader::with_capacity(256 * 1024, reader);
-    let head = buffered.fill_buf().map_err(|e| read_error(&name, 1, gzipped, &e))?;
-    let delimiter = sniff_delimiter(head);
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(true).flexible(flexible).delimiter(delimiter).from_reader(buffered);
-    let raw = reader.byte_headers().map_err(|e| csv_error(&name, gzipped, e))?.clone();
-    if raw.is_empty() || (raw.len() == 1 && raw[0].is_empty()) {
-        return Err(InputError::new(&name, 1, "empty file; expected a header row"));
-    }
-    let mut header = Vec::with_capacity(raw.len());
-    for (i, h) in raw.iter().enumerate() {
-        let text = std::str::from_utf8(h).map_err(|_| {
-            InputError::new(&name, 1, format!("header field {} is not valid UTF-8; save the file as UTF-8", i + 1))
-        })?;
-        header.push(text.trim_start_matches('\u{feff}').trim().to_string());
-    }
-    Ok((name, gzipped, reader, header))
+    let mut csv = CsvFile::open(&name, gzipped, reader, recognise, flexible)?;
+    let header = csv.header()?;
+    Ok((csv, header))
+}
+
+/// A header line for a file in an unknown layout: at least two named
+/// columns (a title row has one, however many empty cells Excel pads it with).
+fn looks_like_a_header(names: &[String]) -> bool {
+    names.len() >= 2
 }
 
 /// The header and first rows of a file, to show before mapping it.
@@ -75,24 +55,19 @@ pub struct Sample {
 
 /// Reads the header and the first `n` rows (invalid UTF-8 shown replaced).
 pub fn sample(input: Input, n: usize) -> Result<Sample, InputError> {
-    let (name, gzipped, mut reader, header) = open_csv(input, true)?;
+    let (mut csv, header) = open_csv(input, true, &looks_like_a_header)?;
     let mut rows = Vec::new();
     let mut record = ByteRecord::new();
     let mut more = false;
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) if rows.len() == n => {
-                more = true;
-                break;
-            }
-            Ok(true) => {
-                let mut row: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
-                row.resize(header.len(), String::new());
-                rows.push(row);
-            }
-            Err(e) => return Err(csv_error(&name, gzipped, e)),
+    while let Some(read) = csv.read(&mut record) {
+        read?;
+        if rows.len() == n {
+            more = true;
+            break;
         }
+        let mut row: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        row.resize(header.len(), String::new());
+        rows.push(row);
     }
     Ok(Sample { header, rows, more })
 }
@@ -100,8 +75,7 @@ pub fn sample(input: Input, n: usize) -> Result<Sample, InputError> {
 /// Streams the records of a file through a mapping.
 pub struct MappedReader {
     file: String,
-    gzipped: bool,
-    reader: CsvReader,
+    csv: CsvFile,
     header: Vec<String>,
     record: ByteRecord,
     bound: Bound,
@@ -111,11 +85,21 @@ impl MappedReader {
     /// Opens the file and binds the mapping to its header; `org_tz` reads
     /// naive times when the mapping names no zone.
     pub fn new(input: Input, mapping: &Mapping, org_tz: Tz) -> Result<MappedReader, InputError> {
-        let (file, gzipped, reader, header) = open_csv(input, false)?;
+        // The header is the first line with every column the mapping names.
+        let named: Vec<String> = mapping.columns.values().map(|c| normalise_header(c)).collect();
+        let fits = |names: &[String]| {
+            !named.is_empty() && named.iter().all(|c| names.iter().any(|n| normalise_header(n) == *c))
+        };
+        let (csv, header) = open_csv(input, false, &fits)?;
+        let file = csv.file.clone();
         let bound = mapping.bind(&header, org_tz).map_err(|problems| {
-            InputError::new(&file, 1, format!("the column mapping does not fit this file: {}", describe(&problems)))
+            InputError::new(
+                &file,
+                csv.header_at.line,
+                format!("the column mapping does not fit this file: {}", describe(&problems)),
+            )
         })?;
-        Ok(MappedReader { file, gzipped, reader, header, record: ByteRecord::new(), bound })
+        Ok(MappedReader { file, csv, header, record: ByteRecord::new(), bound })
     }
 
     pub fn header(&self) -> &[String] {
@@ -130,13 +114,14 @@ impl MappedReader {
         &self.file
     }
 
+    /// The header's line, when lines above it were skipped.
+    pub fn header_line(&self) -> Option<u64> {
+        Some(self.csv.header_at.line).filter(|l| *l > 1)
+    }
+
     /// Reads the next record; its line number, or `None` at the end.
     fn advance(&mut self) -> Option<Result<u64, InputError>> {
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(false) => None,
-            Ok(true) => Some(Ok(self.record.position().map(|p| p.line()).unwrap_or(0))),
-            Err(e) => Some(Err(csv_error(&self.file, self.gzipped, e))),
-        }
+        self.csv.read(&mut self.record)
     }
 }
 
@@ -213,15 +198,6 @@ mod tests {
 
     fn input(name: &str, text: &str) -> Input {
         open(name, std::io::Cursor::new(text.as_bytes().to_vec())).unwrap()
-    }
-
-    #[test]
-    fn delimiters_are_recognised_from_the_header() {
-        assert_eq!(sniff_delimiter(b"a,b,c\n1;2"), b',');
-        assert_eq!(sniff_delimiter(b"a;b;c\n"), b';');
-        assert_eq!(sniff_delimiter(b"a\tb\n"), b'\t');
-        assert_eq!(sniff_delimiter(b"\"x;y\",b\n"), b',');
-        assert_eq!(sniff_delimiter(b"single\n"), b',');
     }
 
     #[test]

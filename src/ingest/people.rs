@@ -2,14 +2,14 @@
 //! optional columns, and any other column kept as a free-form attribute.
 
 use std::collections::BTreeMap;
-use std::io::{BufReader, Read};
 
 use chrono::NaiveDate;
 use csv::ByteRecord;
 
 use super::InputError;
-use super::events::{csv_error, csv_header, normalise_user_id};
-use super::source::{Input, RecordGuard};
+use super::csv_file::CsvFile;
+use super::events::normalise_user_id;
+use super::source::{Input, normalise_header};
 use super::timestamp::parse_date;
 
 /// One directory row.
@@ -31,8 +31,7 @@ const KNOWN: [&str; 7] = ["user_id", "name", "email", "department", "title", "lo
 /// Streams directory rows.
 pub struct DirectoryReader {
     file: String,
-    gzipped: bool,
-    reader: csv::Reader<RecordGuard<BufReader<Box<dyn Read + Send>>>>,
+    csv: CsvFile,
     headers: Vec<String>,
     record: ByteRecord,
 }
@@ -40,15 +39,15 @@ pub struct DirectoryReader {
 impl DirectoryReader {
     pub fn new(input: Input) -> Result<DirectoryReader, InputError> {
         let Input { name, gzipped, reader } = input;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(RecordGuard::new(BufReader::with_capacity(256 * 1024, reader)));
-        let headers = csv_header(&name, gzipped, &mut reader)?;
+        // The header is the first line with a `user_id` column: lines above
+        // it (a title row, PowerShell's `#TYPE` line) are skipped.
+        let mut csv = CsvFile::open(&name, gzipped, reader, &is_directory_header, false)?;
+        let header_line = csv.header_at.line;
+        let headers: Vec<String> = csv.header()?.iter().map(|h| normalise_header(h)).collect();
         if !headers.iter().any(|h| h == "user_id") {
             return Err(InputError::new(
                 &name,
-                1,
+                header_line,
                 format!("missing column `user_id`; a directory needs it (the header has: {})", headers.join(", ")),
             ));
         }
@@ -56,15 +55,20 @@ impl DirectoryReader {
             if h.is_empty() {
                 return Err(InputError::new(
                     &name,
-                    1,
+                    header_line,
                     format!("header field {} is empty; every column needs a name", i + 1),
                 ));
             }
             if headers[..i].contains(h) {
-                return Err(InputError::new(&name, 1, format!("column `{h}` appears twice")));
+                return Err(InputError::new(&name, header_line, format!("column `{h}` appears twice")));
             }
         }
-        Ok(DirectoryReader { file: name, gzipped, reader, headers, record: ByteRecord::new() })
+        Ok(DirectoryReader { file: name, csv, headers, record: ByteRecord::new() })
+    }
+
+    /// The header's line, when lines above it were skipped.
+    pub fn header_line(&self) -> Option<u64> {
+        Some(self.csv.header_at.line).filter(|l| *l > 1)
     }
 
     pub fn has_column(&self, name: &str) -> bool {
@@ -77,12 +81,10 @@ impl DirectoryReader {
     }
 
     fn read_row(&mut self) -> Option<Result<DirectoryRow, InputError>> {
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(false) => return None,
-            Ok(true) => {}
-            Err(e) => return Some(Err(csv_error(&self.file, self.gzipped, e))),
-        }
-        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+        let line = match self.csv.read(&mut self.record)? {
+            Ok(line) => line,
+            Err(e) => return Some(Err(e)),
+        };
         let mut row = DirectoryRow {
             line,
             user_id: String::new(),
@@ -137,6 +139,11 @@ impl DirectoryReader {
         }
         Some(Ok(row))
     }
+}
+
+/// A directory's header line: it names `user_id`.
+fn is_directory_header(names: &[String]) -> bool {
+    names.iter().any(|n| normalise_header(n) == "user_id")
 }
 
 impl Iterator for DirectoryReader {

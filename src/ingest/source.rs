@@ -88,7 +88,12 @@ pub struct RecordGuard<R> {
 
 impl<R: Read> RecordGuard<R> {
     pub fn new(inner: R) -> RecordGuard<R> {
-        RecordGuard { inner, quoted: false, line: 1, record_start: 1, record_len: 0 }
+        RecordGuard::starting_at(inner, 1)
+    }
+
+    /// A guard over input whose first byte is on file line `line`.
+    pub fn starting_at(inner: R, line: u64) -> RecordGuard<R> {
+        RecordGuard { inner, quoted: false, line, record_start: line, record_len: 0 }
     }
 }
 

@@ -20,12 +20,14 @@
 //! Memory does not grow with the file: one record (CSV row, NDJSON line or
 //! array element) is held at a time.
 
+mod dates;
 mod feishu;
 mod google;
 mod slack;
 mod teams;
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read};
 
 use chrono::NaiveDate;
@@ -34,11 +36,12 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::InputError;
-use super::events::csv_error;
+use super::csv_file::{CsvFile, Deferred, find_header};
 use super::source::{Input, LineTooLong, MAX_LINE_BYTES, normalise_header, read_error};
 use super::timestamp::shorten;
 use crate::domain::facts::{FactSource, PeriodFact};
 
+pub use dates::DateOrder;
 pub use slack::period_from_name as slack_period_from_name;
 
 /// How much of the (decompressed) input is read ahead to recognise it.
@@ -116,6 +119,9 @@ pub struct VendorOptions {
     /// The period (first and last day, inclusive) of a Slack dashboard export
     /// whose file name does not carry it. A period in the file name wins.
     pub period: Option<(NaiveDate, NaiveDate)>,
+    /// The order of day and month in slashed dates (`5/6/2025`), when the
+    /// file does not decide it (`--date-order`).
+    pub date_order: Option<DateOrder>,
 }
 
 /// Recognises a vendor export from its name and the start of its
@@ -163,27 +169,23 @@ fn container(name: &str, head: &[u8]) -> Container {
 
 fn sniff(name: &str, head: &[u8]) -> Sniff {
     let container = container(name, head);
-    let head = strip_bom(head);
     let names = match container {
-        Container::Csv => csv_head_names(head),
-        Container::Ndjson | Container::Array => json_head_keys(head),
+        // The header may sit below a title row or PowerShell's `#TYPE` line.
+        Container::Csv => find_header(head, &|names| classify(&keys(names)).is_some()).names,
+        Container::Ndjson | Container::Array => json_head_keys(strip_bom(head)),
     };
-    let keys: Vec<String> = names.iter().map(|n| key(n)).collect();
-    Sniff { container, format: classify(&keys), names }
+    Sniff { container, format: classify(&keys(&names)), names }
 }
 
-/// The fields of the first CSV record in `head` (which may be cut short).
-fn csv_head_names(head: &[u8]) -> Vec<String> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(head);
-    let mut record = csv::StringRecord::new();
-    match reader.read_record(&mut record) {
-        Ok(true) => record
-            .iter()
-            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-            .filter(|h| !h.is_empty())
-            .collect(),
-        _ => Vec::new(),
-    }
+fn keys(names: &[String]) -> Vec<String> {
+    names.iter().map(|n| key(n)).collect()
+}
+
+/// Whether a header line has every column `format` requires.
+fn has_required(format: VendorFormat, names: &[String]) -> bool {
+    let normalised = keys(names);
+    let fields = format.fields();
+    missing(fields, |i| fields.get(i).is_some_and(|f| f.keys().iter().any(|k| normalised.contains(k)))).is_none()
 }
 
 /// The top-level keys of the first JSON object in `head` (itself, or the
@@ -385,12 +387,23 @@ struct Row<'a> {
     file: &'a str,
     line: u64,
     cells: Vec<Cell<'a>>,
+    /// The order of slashed dates, when known (see `dates`).
+    dates: Option<DateOrder>,
+    /// The thousands separator counts may carry besides spaces: `,` in a
+    /// comma or tab separated file, `.` in a `;` separated one (European
+    /// Excel); none in JSON.
+    group: Option<char>,
 }
 
 const COUNT: &str = "expected a whole number >= 0";
 
-fn parse_count(text: &str) -> Result<u32, String> {
+/// A count, maybe with thousands separators as spreadsheets write them:
+/// `1,234` (or `1.234` when `group` is `.`), `1 234` with a space or a
+/// non-breaking space. Groups must be whole: `1,2` and `12,34` are not counts.
+fn parse_count(text: &str, group: Option<char>) -> Result<u32, String> {
     let t = text.trim();
+    let ungrouped = ungroup(t, group);
+    let t = ungrouped.as_deref().unwrap_or(t);
     if let Ok(n) = t.parse::<u64>() {
         return u32::try_from(n).map_err(|_| format!("{n} is too large; {COUNT} below 4294967296"));
     }
@@ -400,6 +413,23 @@ fn parse_count(text: &str) -> Result<u32, String> {
         return Err(format!("{t} is negative; {COUNT}"));
     }
     Err(format!("`{}` is not a whole number; {COUNT}", shorten(t)))
+}
+
+/// The digits of `text` without its thousands separators, when it is a
+/// grouped number: 1 to 3 digits, then groups of exactly 3, one separator
+/// throughout (any kind of space counts as one).
+fn ungroup(text: &str, group: Option<char>) -> Option<String> {
+    let is_sep = |c: char| Some(c) == group || matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}');
+    let sep = text.chars().find(|c| !c.is_ascii_digit())?;
+    if !is_sep(sep) {
+        return None;
+    }
+    let same = |c: char| c == sep || (sep != ',' && sep != '.' && is_sep(c) && c != ',' && c != '.');
+    let groups: Vec<&str> = text.split(|c: char| !c.is_ascii_digit()).collect();
+    let separators_ok = text.chars().filter(|c| !c.is_ascii_digit()).all(same);
+    let (first, rest) = groups.split_first()?;
+    let shaped = (1..=3).contains(&first.len()) && !rest.is_empty() && rest.iter().all(|g| g.len() == 3);
+    (separators_ok && shaped).then(|| groups.concat())
 }
 
 fn json_count(n: &serde_json::Number) -> Result<u32, String> {
@@ -420,6 +450,10 @@ fn parse_bool(text: &str) -> Option<bool> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "y" | "1" => Some(true),
         "false" | "no" | "n" | "0" => Some(false),
+        // Excel translates the booleans it recognises when it saves a CSV
+        // under German, French, Spanish / Italian and Dutch settings.
+        "wahr" | "vrai" | "verdadero" | "vero" | "waar" => Some(true),
+        "falsch" | "faux" | "falso" | "onwaar" => Some(false),
         _ => None,
     }
 }
@@ -467,7 +501,7 @@ impl<'a> Row<'a> {
         }
         match self.text(f)? {
             None => Ok(None),
-            Some(t) => parse_count(&t).map(Some).map_err(|m| self.err(f, m)),
+            Some(t) => parse_count(&t, self.group).map(Some).map_err(|m| self.err(f, m)),
         }
     }
 
@@ -501,18 +535,35 @@ impl<'a> Row<'a> {
         Ok(value)
     }
 
-    /// A date read with `parse`; `None` when absent or empty.
+    /// A date read with `parse` (the vendor's own form), else in a form a
+    /// spreadsheet writes when it saves the file again (`dates`); `None`
+    /// when absent or empty.
     fn date(
         &self,
         f: &Field,
         parse: fn(&str) -> Option<NaiveDate>,
         expected: &str,
     ) -> Result<Option<NaiveDate>, InputError> {
-        match self.text(f)? {
-            None => Ok(None),
-            Some(t) => parse(&t)
-                .map(Some)
-                .ok_or_else(|| self.err(f, format!("`{}` is not a date; expected {expected}", shorten(&t)))),
+        let Some(t) = self.text(f)? else {
+            return Ok(None);
+        };
+        if let Some(d) = parse(&t) {
+            return Ok(Some(d));
+        }
+        match dates::parse(&t, self.dates) {
+            Ok(d) => Ok(Some(d)),
+            Err(dates::DateError::Ambiguous) => Err(self.err(f, dates::ask_for_order(&shorten(&t)))),
+            Err(dates::DateError::Invalid(why)) => {
+                let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+                Err(self.err(
+                    f,
+                    format!(
+                        "`{}` is not a date{why}; expected {expected}, or a date as a spreadsheet writes it \
+                         (5/20/2024, 20/05/2024, 20.05.2024, 20 May 2024)",
+                        shorten(&t)
+                    ),
+                ))
+            }
         }
     }
 
@@ -599,20 +650,74 @@ impl Parse {
 type Stream = Box<dyn Read + Send>;
 
 enum Rows {
-    Csv {
-        reader: Box<csv::Reader<CrlfToLf>>,
-        /// Header names as written.
-        headers: Vec<String>,
-        /// Column of each field, by `Field::index`.
-        index: Vec<Option<usize>>,
-        record: ByteRecord,
-    },
-    Ndjson {
-        reader: BufReader<Stream>,
-        line: u64,
-        buf: Vec<u8>,
-    },
+    Csv(Box<CsvRows>),
+    Ndjson { reader: BufReader<Stream>, line: u64, buf: Vec<u8> },
     Array(JsonArray),
+}
+
+/// A CSV export's records, with what decides its dates.
+///
+/// Streaming until a slashed date such as `5/6/2025` could be either order
+/// and the file has not yet shown which: from there, records are held until
+/// one proves the order or the file ends (a value with a part above 12
+/// anywhere in the file decides it). The cost: an export whose slashed
+/// dates are all ambiguous is held whole in memory, as raw records (about
+/// its size on disk plus some 100 bytes a row: 30 MB for a 100,000-person
+/// Teams report). A file with ISO dates, dotted dates, or one early
+/// unambiguous date is streamed as before.
+struct CsvRows {
+    csv: CsvFile,
+    /// Header names as written.
+    headers: Vec<String>,
+    /// Column of each field, by `Field::index`.
+    index: Vec<Option<usize>>,
+    group: Option<char>,
+    dates: dates::DateEvidence,
+    /// Records read but not yet turned into facts, with their lines.
+    held: VecDeque<(u64, ByteRecord)>,
+    /// Records to reuse.
+    spare: Vec<ByteRecord>,
+    ended: bool,
+}
+
+impl CsvRows {
+    /// The next record ready to become a fact (the order of its dates
+    /// known or not needed), or an error.
+    fn next_record(&mut self) -> Option<Result<(u64, ByteRecord), InputError>> {
+        loop {
+            if !self.held.is_empty() && !self.dates.pending() {
+                return self.held.pop_front().map(Ok);
+            }
+            if self.ended {
+                if self.held.is_empty() {
+                    return None;
+                }
+                // Held records wait for an order the file never gave.
+                let (line, column, value) = self.dates.first_ambiguous.clone()?;
+                self.held.clear();
+                return Some(Err(InputError::in_column(&self.csv.file, line, &column, dates::ask_for_order(&value))));
+            }
+            let mut record = self.spare.pop().unwrap_or_default();
+            let line = match self.csv.read(&mut record) {
+                None => {
+                    self.ended = true;
+                    continue;
+                }
+                Some(Err(e)) => return Some(Err(e)),
+                Some(Ok(line)) => line,
+            };
+            for i in self.index.iter().flatten() {
+                let Some(text) = record.get(*i).and_then(|b| std::str::from_utf8(b).ok()) else {
+                    continue;
+                };
+                let column = self.headers.get(*i).map(String::as_str).unwrap_or_default();
+                if let Err(m) = self.dates.note(line, column, text) {
+                    return Some(Err(InputError::new(&self.csv.file, line, m)));
+                }
+            }
+            self.held.push_back((line, record));
+        }
+    }
 }
 
 /// Streams the per-person facts of one vendor export.
@@ -623,6 +728,8 @@ pub struct VendorReader {
     /// Accepted JSON keys of each field, by `Field::index`.
     keys: Vec<Vec<String>>,
     rows: Rows,
+    /// The order of slashed dates given by the user.
+    date_order: Option<DateOrder>,
     /// Set after an error that ends the stream (I/O, broken JSON array).
     done: bool,
 }
@@ -664,10 +771,22 @@ impl VendorReader {
         };
         let rows = match sniff.container {
             Container::Csv => {
-                let unix = CrlfToLf { inner: BufReader::with_capacity(256 * 1024, stream), pending_cr: false };
-                let mut reader = Box::new(csv::ReaderBuilder::new().has_headers(true).from_reader(unix));
-                let (headers, index) = csv_columns(&name, gzipped, format, &mut reader)?;
-                Rows::Csv { reader, headers, index, record: ByteRecord::new() }
+                // The header is the first top line with the format's required
+                // columns: a title row or PowerShell's `#TYPE` line above it
+                // is skipped.
+                let mut csv = CsvFile::open(&name, gzipped, stream, &|names| has_required(format, names), false)?;
+                let (headers, index) = csv_columns(&mut csv, format)?;
+                let group = Some(if csv.header_at.delimiter == b';' { '.' } else { ',' });
+                Rows::Csv(Box::new(CsvRows {
+                    csv,
+                    headers,
+                    index,
+                    group,
+                    dates: dates::DateEvidence::new(options.date_order),
+                    held: VecDeque::new(),
+                    spare: Vec::new(),
+                    ended: false,
+                }))
             }
             Container::Ndjson => Rows::Ndjson {
                 reader: BufReader::with_capacity(256 * 1024, stream),
@@ -682,12 +801,29 @@ impl VendorReader {
             parse,
             keys: fields.iter().map(Field::keys).collect(),
             rows,
+            date_order: options.date_order,
             done: false,
         })
     }
 
     pub fn format(&self) -> VendorFormat {
         self.parse.format()
+    }
+
+    /// The header's line in a CSV file, when lines above it were skipped.
+    pub fn header_line(&self) -> Option<u64> {
+        match &self.rows {
+            Rows::Csv(rows) => Some(rows.csv.header_at.line).filter(|l| *l > 1),
+            _ => None,
+        }
+    }
+
+    /// How slashed dates were read, when the file has any.
+    pub fn date_order(&self) -> Option<DateOrder> {
+        match &self.rows {
+            Rows::Csv(rows) if rows.dates.slashed => rows.dates.order(),
+            _ => None,
+        }
     }
 
     /// The next fact, an error, or `None` at the end of the file.
@@ -697,16 +833,21 @@ impl VendorReader {
         }
         let (file, gzipped, parse) = (self.file.as_str(), self.gzipped, self.parse);
         let fields = parse.format().fields();
+        let date_order = self.date_order;
         let result = match &mut self.rows {
-            Rows::Csv { reader, headers, index, record } => match reader.read_byte_record(record) {
-                Ok(false) => None,
-                Err(e) => {
-                    self.done = matches!(e.kind(), csv::ErrorKind::Io(_));
-                    Some(Err(csv_error(file, gzipped, e)))
+            Rows::Csv(rows) => match rows.next_record() {
+                None => None,
+                Some(Err(e)) => {
+                    self.done = true;
+                    Some(Err(e))
                 }
-                Ok(true) => {
-                    let line = record.position().map(|p| p.line()).unwrap_or(0);
-                    Some(csv_row(file, line, fields, headers, index, record).and_then(|row| parse.fact(&row)))
+                Some(Ok((line, record))) => {
+                    let order = rows.dates.order();
+                    let fact = csv_row(file, line, fields, &rows.headers, &rows.index, &record)
+                        .map(|row| Row { dates: order, group: rows.group, ..row })
+                        .and_then(|row| parse.fact(&row));
+                    rows.spare.push(record);
+                    Some(fact)
                 }
             },
             Rows::Ndjson { reader, line, buf } => match next_line(file, gzipped, reader, line, buf) {
@@ -715,7 +856,7 @@ impl VendorReader {
                     self.done = true;
                     Some(Err(e))
                 }
-                Some(Ok(bytes)) => Some(json_fact(file, *line, 1, bytes, parse, &self.keys)),
+                Some(Ok(bytes)) => Some(json_fact(file, *line, 1, bytes, parse, &self.keys, date_order)),
             },
             Rows::Array(array) => match array.next_object(file, gzipped) {
                 None => None,
@@ -723,7 +864,7 @@ impl VendorReader {
                     self.done = true;
                     Some(Err(e))
                 }
-                Some(Ok(start)) => Some(json_fact(file, start, start, &array.buf, parse, &self.keys)),
+                Some(Ok(start)) => Some(json_fact(file, start, start, &array.buf, parse, &self.keys, date_order)),
             },
         };
         if result.is_none() {
@@ -741,92 +882,10 @@ impl Iterator for VendorReader {
     }
 }
 
-/// Fails once with a stored error, then reads as empty.
-struct Deferred(Option<io::Error>);
-
-impl Read for Deferred {
-    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-        match self.0.take() {
-            Some(e) => Err(e),
-            None => Ok(0),
-        }
-    }
-}
-
-/// Turns CRLF line ends into LF before the CSV reader: with CRLF, the csv
-/// crate (1.4) reports each record one line too early. (A CRLF inside a
-/// quoted field becomes LF too; a lone CR is kept.)
-struct CrlfToLf {
-    inner: BufReader<Stream>,
-    /// A CR ended the last chunk read; whether it is dropped depends on the
-    /// next byte.
-    pending_cr: bool,
-}
-
-impl Read for CrlfToLf {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if out.is_empty() {
-            return Ok(0);
-        }
-        loop {
-            let input = self.inner.fill_buf()?;
-            if self.pending_cr {
-                self.pending_cr = false;
-                if input.first() != Some(&b'\n') {
-                    out[0] = b'\r';
-                    return Ok(1);
-                }
-            }
-            let (mut r, mut w) = (0, 0);
-            while let Some(&b) = input.get(r) {
-                if w == out.len() {
-                    break;
-                }
-                if b == b'\r' {
-                    match input.get(r + 1) {
-                        Some(b'\n') => {
-                            r += 1;
-                            continue;
-                        }
-                        Some(_) => {}
-                        None if w > 0 => break,
-                        None => {
-                            r += 1;
-                            self.pending_cr = true;
-                            break;
-                        }
-                    }
-                }
-                out[w] = b;
-                w += 1;
-                r += 1;
-            }
-            self.inner.consume(r);
-            if w > 0 || r == 0 {
-                return Ok(w);
-            }
-        }
-    }
-}
-
 /// Reads the header and finds each field's column.
-fn csv_columns<R: Read>(
-    file: &str,
-    gzipped: bool,
-    format: VendorFormat,
-    reader: &mut csv::Reader<R>,
-) -> Result<(Vec<String>, Vec<Option<usize>>), InputError> {
-    let raw = reader.byte_headers().map_err(|e| csv_error(file, gzipped, e))?.clone();
-    if raw.is_empty() || (raw.len() == 1 && raw.get(0).is_some_and(|h| h.is_empty())) {
-        return Err(InputError::new(file, 1, "empty file; expected a header row"));
-    }
-    let mut headers = Vec::with_capacity(raw.len());
-    for (i, h) in raw.iter().enumerate() {
-        let h = std::str::from_utf8(h).map_err(|_| {
-            InputError::new(file, 1, format!("header field {} is not valid UTF-8; save the file as UTF-8", i + 1))
-        })?;
-        headers.push(h.trim_start_matches('\u{feff}').split_whitespace().collect::<Vec<_>>().join(" "));
-    }
+fn csv_columns(csv: &mut CsvFile, format: VendorFormat) -> Result<(Vec<String>, Vec<Option<usize>>), InputError> {
+    let headers: Vec<String> =
+        csv.header()?.iter().map(|h| h.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
     let normalised: Vec<String> = headers.iter().map(|h| key(h)).collect();
     let fields = format.fields();
     let index: Vec<Option<usize>> = fields
@@ -838,8 +897,8 @@ fn csv_columns<R: Read>(
         .collect();
     if let Some((name, alternative)) = missing(fields, |i| index.get(i).is_some_and(Option::is_some)) {
         return Err(InputError::in_column(
-            file,
-            1,
+            &csv.file,
+            csv.header_at.line,
             name,
             format!(
                 "missing column{alternative}; a {} has it (the header has: {})",
@@ -873,7 +932,7 @@ fn csv_row<'a>(
         };
         cells.push(cell);
     }
-    Ok(Row { file, line, cells })
+    Ok(Row { file, line, cells, dates: None, group: None })
 }
 
 /// Parses one JSON object (an NDJSON line or an array element starting at
@@ -885,6 +944,7 @@ fn json_fact(
     bytes: &[u8],
     parse: Parse,
     keys: &[Vec<String>],
+    dates: Option<DateOrder>,
 ) -> Result<PeriodFact, InputError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         InputError::new(file, line, format!("not valid UTF-8 at byte {}; save the file as UTF-8", e.valid_up_to() + 1))
@@ -898,7 +958,7 @@ fn json_fact(
         _ => object,
     };
     let row = json_row(file, line, parse.format(), keys, &object)?;
-    parse.fact(&row)
+    parse.fact(&Row { dates, ..row })
 }
 
 fn json_row<'a>(
@@ -937,7 +997,7 @@ fn json_row<'a>(
             None => Cell { column: f.name, value: Val::Missing },
         })
         .collect();
-    Ok(Row { file, line, cells })
+    Ok(Row { file, line, cells, dates: None, group: None })
 }
 
 /// The next non-blank NDJSON line (BOM stripped on line 1).
@@ -1197,14 +1257,58 @@ mod tests {
 
     #[test]
     fn counts_accept_spaces_and_refuse_negatives() {
-        assert_eq!(parse_count(" 12 "), Ok(12));
-        assert!(parse_count("-3").unwrap_err().contains("negative"));
-        assert!(parse_count("1.5").unwrap_err().contains("not a whole number"));
-        assert!(parse_count("99999999999").unwrap_err().contains("too large"));
+        assert_eq!(parse_count(" 12 ", None), Ok(12));
+        assert!(parse_count("-3", None).unwrap_err().contains("negative"));
+        assert!(parse_count("1.5", None).unwrap_err().contains("not a whole number"));
+        assert!(parse_count("99999999999", None).unwrap_err().contains("too large"));
         let n: serde_json::Number = serde_json::from_str("4.0").unwrap();
         assert_eq!(json_count(&n), Ok(4));
         let n: serde_json::Number = serde_json::from_str("-1").unwrap();
         assert!(json_count(&n).unwrap_err().contains("negative"));
+    }
+
+    #[test]
+    fn counts_with_thousands_separators_as_spreadsheets_write_them() {
+        let comma = Some(',');
+        let dot = Some('.');
+        assert_eq!(parse_count("1,234", comma), Ok(1234));
+        assert_eq!(parse_count("12,345,678", comma), Ok(12_345_678));
+        assert_eq!(parse_count("1 234", comma), Ok(1234));
+        assert_eq!(parse_count("1\u{a0}234\u{202f}567", dot), Ok(1_234_567));
+        assert_eq!(parse_count("1.234", dot), Ok(1234));
+        for (bad, group) in [
+            ("1,2", comma),
+            ("12,34", comma),
+            ("1234,567", comma),
+            ("1,234.567", comma),
+            ("1.234", comma),
+            ("1,234", dot),
+            ("1,234", None),
+            (",234", comma),
+            ("1,,234", comma),
+            ("1, 234", comma),
+        ] {
+            assert!(parse_count(bad, group).unwrap_err().contains("not a whole number"), "{bad}");
+        }
+        assert!(parse_count("-1,234", comma).is_err());
+        assert_eq!(parse_bool("FALSCH"), Some(false));
+        assert_eq!(parse_bool("WAHR"), Some(true));
+    }
+
+    #[test]
+    fn detection_finds_the_header_below_a_title_row_and_in_semicolon_files() {
+        assert_eq!(
+            detect("x.csv", b"#TYPE System.Management.Automation.PSCustomObject\r\n\"Report Refresh Date\",\"User Principal Name\"\r\n"),
+            Some(VendorFormat::Teams)
+        );
+        assert_eq!(
+            detect("x.csv", b"Acme Member Analytics,,,\n\nName,Days active,Messages posted\n"),
+            Some(VendorFormat::SlackDashboard)
+        );
+        assert_eq!(
+            detect("x.csv", "\u{feff}Report Refresh Date;User Principal Name;Report Period\n".as_bytes()),
+            Some(VendorFormat::Teams)
+        );
     }
 
     #[test]
@@ -1246,25 +1350,6 @@ mod tests {
         assert_eq!(err.line, 2);
         assert!(err.message.contains("longer than"), "{err}");
         assert!(array.next_object("big.json", false).is_none());
-    }
-
-    #[test]
-    fn crlf_becomes_lf_across_chunk_ends() {
-        let text = b"a,b\r\n1,2\r\r\n\rx\r".to_vec();
-        for capacity in 1..6 {
-            let inner = BufReader::with_capacity(capacity, Box::new(io::Cursor::new(text.clone())) as Stream);
-            let mut unix = CrlfToLf { inner, pending_cr: false };
-            let mut out = Vec::new();
-            let mut chunk = [0u8; 3];
-            loop {
-                let n = unix.read(&mut chunk).unwrap();
-                if n == 0 {
-                    break;
-                }
-                out.extend_from_slice(&chunk[..n]);
-            }
-            assert_eq!(out, b"a,b\n1,2\r\n\rx\r".to_vec(), "capacity {capacity}");
-        }
     }
 
     #[test]

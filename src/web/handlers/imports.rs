@@ -24,7 +24,7 @@ use crate::app::settings;
 use crate::domain::account::Permission;
 use crate::domain::facts::FactSource;
 use crate::ingest::source::open;
-use crate::ingest::vendor::VendorOptions;
+use crate::ingest::vendor::{DateOrder, VendorOptions};
 use crate::storage::imports::{self, ImportDetails, ImportRecord, ImportSummary};
 use crate::storage::{audit, io_disk_full, now};
 use crate::web::error::WebError;
@@ -463,6 +463,8 @@ async fn receive(
     // A Slack dashboard export's period, when its file name lacks it; the
     // form sends these fields before the files.
     let (mut period_from, mut period_to) = (None, None);
+    // How to read slashed dates (`5/6/2025`) when a file does not show it.
+    let mut date_order = None;
     while let Some(part) = payload.next().await {
         let mut part = part.map_err(|e| broken(e.to_string()))?;
         let file_name = part.content_disposition().and_then(|cd| cd.get_filename()).map(display_name);
@@ -475,13 +477,15 @@ async fn receive(
                     let value = small_text(&mut part).await.map_err(drained)?;
                     let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok();
                     if field == "period_from" { period_from = date } else { period_to = date }
+                } else if field == "date_order" {
+                    date_order = DateOrder::parse(&small_text(&mut part).await.map_err(drained)?);
                 } else {
                     drain(&mut part).await.map_err(drained)?;
                 }
                 continue;
             }
         };
-        let options = VendorOptions { period: period_from.zip(period_to).filter(|(a, b)| a <= b) };
+        let options = VendorOptions { period: period_from.zip(period_to).filter(|(a, b)| a <= b), date_order };
         let outcome = match import_part(&state, tz, source, &file_name, &mut part, &options).await? {
             Ok(summary) => {
                 let detail = audit_detail(&summary);
