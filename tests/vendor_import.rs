@@ -287,3 +287,98 @@ async fn two_report_kinds_of_one_source_do_not_overwrite_each_other() {
     assert_eq!(export_as_of(&t.url, "2024-05-20"), before, "the other report did not overwrite the numbers");
     t.finish().await;
 }
+
+/// A database of its own, not migrated: (url, PostgreSQL server and name to
+/// drop afterwards).
+async fn unmigrated_database() -> (String, Option<(String, String)>, Option<tempfile::TempDir>) {
+    match common::postgres_server() {
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            (format!("sqlite://{}", dir.path().join("old.db").display()), None, Some(dir))
+        }
+        Some(server) => {
+            let name = format!("uc_facts_upgrade_{}", std::process::id());
+            let admin = sqlx::PgPool::connect(&server).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+            admin.close().await;
+            let (base, _) = server.rsplit_once('/').unwrap();
+            (format!("{base}/{name}"), Some((server, name)), None)
+        }
+    }
+}
+
+#[tokio::test]
+async fn facts_stored_before_the_report_key_keep_their_values_and_are_found_by_a_new_import() {
+    use undercurrent::storage::Db;
+    const KEYED_BY_REPORT: i64 = 20261204000002;
+    let (url, server, _dir) = unmigrated_database().await;
+    let old = Db::connect_without_migrating(&url).await.unwrap();
+    let folder = if server.is_some() { "postgres" } else { "sqlite" };
+    let mut migrator =
+        sqlx::migrate::Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(folder))
+            .await
+            .unwrap();
+    migrator.migrations =
+        migrator.migrations.iter().filter(|m| m.version < KEYED_BY_REPORT).cloned().collect::<Vec<_>>().into();
+    // Facts as the previous schema stored them: Alex's Teams 30-day fact
+    // with out-of-date figures, and a Slack API day.
+    let setup = [
+        "INSERT INTO people (user_id, created_at) VALUES ('alex.wu@contoso.com', 0)",
+        "INSERT INTO person_facts (person_id, source, period_start, period_end, messages, calls, passive, import_id) \
+         SELECT id, 'teams', '2024-04-21', '2024-05-20', 1, 0, 0, 1 FROM people",
+        "INSERT INTO person_facts (person_id, source, period_start, period_end, messages, passive, import_id) \
+         SELECT id, 'slack_api', '2024-05-19', '2024-05-19', 4, 0, 1 FROM people",
+    ];
+    match &old {
+        Db::Sqlite(p) => {
+            migrator.run(p).await.unwrap();
+            for sql in setup {
+                sqlx::query(sql).execute(p).await.unwrap();
+            }
+        }
+        Db::Postgres(p) => {
+            migrator.run(p).await.unwrap();
+            for sql in setup {
+                sqlx::query(sql).execute(p).await.unwrap();
+            }
+        }
+    }
+    old.close().await;
+
+    let db = Db::connect(&url).await.expect("migrating");
+    let day = |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    let sql = "SELECT id FROM people";
+    let alex: i64 = match &db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+    };
+    let index = std::collections::HashMap::from([(alex, 0u32)]);
+    let mut stored =
+        undercurrent::storage::facts::ending_between(&db, day("2024-05-01"), day("2024-05-31"), &index).await.unwrap();
+    stored.sort_by_key(|f| f.end);
+    let seen: Vec<(&str, String, String, Option<u32>)> =
+        stored.iter().map(|f| (f.report.as_str(), f.start.to_string(), f.refreshed.to_string(), f.messages)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("slack_member_analytics", "2024-05-19".to_string(), "2024-05-19".to_string(), Some(4)),
+            ("teams_user_activity", "2024-04-21".to_string(), "2024-05-20".to_string(), Some(1)),
+        ]
+    );
+    db.close().await;
+    // The report as downloaded now: Alex's old fact is the same report,
+    // period and refresh date, so it is replaced, not doubled.
+    let out = import(&url, "teams", &vendor(TEAMS_D30));
+    assert!(out.contains("facts replaced      1") && out.contains("facts added         5"), "{out}");
+    if let Some((server, name)) = server {
+        let admin = sqlx::PgPool::connect(&server).await.unwrap();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&admin)
+            .await;
+        admin.close().await;
+    }
+}
