@@ -273,3 +273,273 @@ async fn a_mapped_file_error_names_the_bad_line_with_lf_and_crlf() {
     }
     t.finish().await;
 }
+
+// ---------------------------------------------------------------------------
+// Facts keyed by source, report, period and refresh date
+
+const TEAMS_D30: &str = "TeamsUserActivityUserDetail_5_20_2024.csv";
+const TEAMS_D7: &str = "TeamsUserActivityUserDetail_D7_5_20_2024.csv";
+
+fn export_as_of(url: &str, day: &str) -> String {
+    let (code, out, err) = cli(url, &["metrics", "export", "--as-of", day]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+/// One person's value of an export column.
+fn cell(export: &str, user: &str, column: &str) -> String {
+    let cols = header(export);
+    let col = cols.iter().position(|c| c == column).unwrap_or_else(|| panic!("no {column} in {cols:?}"));
+    let row = rows(export).into_iter().find(|r| &r[0] == user).unwrap_or_else(|| panic!("{user} not exported"));
+    row[col].to_string()
+}
+
+/// A Teams CSV (CRLF, as Microsoft ships it) with some cells changed:
+/// (user principal name, column, new value).
+fn teams_with(text: &str, changes: &[(&str, &str, &str)]) -> String {
+    let mut lines: Vec<Vec<String>> = text.split("\r\n").map(|l| l.split(',').map(str::to_string).collect()).collect();
+    let cols: Vec<String> = lines[0].iter().map(|c| c.trim_start_matches('\u{feff}').to_string()).collect();
+    let at = |name: &str| cols.iter().position(|c| c == name).unwrap();
+    for (user, column, value) in changes {
+        let line = lines.iter_mut().find(|l| l[0].eq_ignore_ascii_case(user)).expect("the user is in the file");
+        line[at(column)] = value.to_string();
+    }
+    lines.iter().map(|l| l.join(",")).collect::<Vec<_>>().join("\r\n")
+}
+
+fn import(url: &str, format: &str, file: &str) -> String {
+    let (code, out, err) = cli(url, &["import", format, file]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+#[tokio::test]
+async fn a_teams_d7_and_d30_of_one_refresh_date_give_the_d30_numbers_for_a_28_day_window_in_either_order() {
+    let d30_only = TestDb::new().await;
+    import(&d30_only.url, "teams", &vendor(TEAMS_D30));
+    let expected = export_as_of(&d30_only.url, "2024-05-20");
+    d30_only.finish().await;
+
+    let t = TestDb::new().await;
+    import(&t.url, "teams", &vendor(TEAMS_D7));
+    let d7 = export_as_of(&t.url, "2024-05-20");
+    assert_ne!(d7, expected, "the fixtures differ");
+    let out = import(&t.url, "teams", &vendor(TEAMS_D30));
+    assert!(out.contains("facts added         6") && out.contains("facts already known 0"), "{out}");
+    assert_eq!(export_as_of(&t.url, "2024-05-20"), expected, "D7 then D30");
+    t.finish().await;
+
+    let t = TestDb::new().await;
+    import(&t.url, "teams", &vendor(TEAMS_D30));
+    let out = import(&t.url, "auto", &vendor(TEAMS_D7));
+    assert!(out.contains("facts added         6") && !out.contains("facts replaced"), "{out}");
+    let both = export_as_of(&t.url, "2024-05-20");
+    assert_eq!(both, expected, "D30 then D7");
+    // A 7-day window takes the 7-day report.
+    let (code, week, err) = cli(&t.url, &["metrics", "export", "--as-of", "2024-05-20", "--window", "7"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(cell(&week, "alex.wu@contoso.com", "messages_sent"), cell(&d7, "alex.wu@contoso.com", "messages_sent"));
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn a_corrected_re_download_replaces_the_old_facts_and_says_how_many() {
+    let t = TestDb::new().await;
+    let original = std::fs::read_to_string(fixture("vendor").join(TEAMS_D30)).unwrap();
+    import(&t.url, "teams", &vendor(TEAMS_D30));
+    let before = export_as_of(&t.url, "2024-05-20");
+    assert_eq!(cell(&before, "sam.okafor@contoso.com", "tier"), "dormant");
+
+    // Microsoft re-published the same report: two people's counts changed.
+    let corrected = teams_with(
+        &original,
+        &[("alex.wu@contoso.com", "Private Chat Message Count", "90"), ("sam.okafor@contoso.com", "Call Count", "2")],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(TEAMS_D30);
+    std::fs::write(&path, &corrected).unwrap();
+    let out = import(&t.url, "teams", &path.display().to_string());
+    assert!(out.contains("facts replaced      2"), "{out}");
+    assert!(out.contains("facts added         0") && out.contains("facts already known 4"), "{out}");
+    let after = export_as_of(&t.url, "2024-05-20");
+    let messages = |e: &str| cell(e, "alex.wu@contoso.com", "messages_sent").parse::<u32>().unwrap();
+    assert_eq!(messages(&after), messages(&before) + 3, "the numbers follow the correction");
+    assert_ne!(cell(&after, "sam.okafor@contoso.com", "tier"), "dormant", "two calls: no longer dormant");
+    let history = undercurrent::storage::imports::recent(&t.db, 1).await.unwrap();
+    assert_eq!(history[0].summary.details.facts_replaced, 2);
+    assert_eq!((history[0].summary.events_added, history[0].summary.duplicates_skipped), (0, 4));
+
+    // The corrected file alone gives the same numbers: nothing of the old
+    // values is left.
+    let fresh = TestDb::new().await;
+    import(&fresh.url, "teams", &path.display().to_string());
+    assert_eq!(export_as_of(&fresh.url, "2024-05-20"), after);
+    fresh.finish().await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn the_same_teams_file_twice_changes_no_number_and_replaces_nothing() {
+    let t = TestDb::new().await;
+    let out = import(&t.url, "teams", &vendor(TEAMS_D30));
+    assert!(out.contains("facts added         6"), "{out}");
+    let first = export_as_of(&t.url, "2024-05-20");
+    let out = import(&t.url, "teams", &vendor(TEAMS_D30));
+    assert!(out.contains("facts added         0") && out.contains("facts already known 6"), "{out}");
+    assert!(!out.contains("facts replaced"), "{out}");
+    assert_eq!(export_as_of(&t.url, "2024-05-20"), first);
+    let history = undercurrent::storage::imports::recent(&t.db, 1).await.unwrap();
+    assert_eq!(history[0].summary.details.facts_replaced, 0);
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn two_report_kinds_of_one_source_do_not_overwrite_each_other() {
+    use undercurrent::domain::facts::{FactSource, PeriodFact};
+    use undercurrent::storage::{Db, facts};
+    let t = TestDb::new().await;
+    import(&t.url, "teams", &vendor(TEAMS_D30));
+    let before = export_as_of(&t.url, "2024-05-20");
+    let sql = "SELECT id FROM people WHERE user_id = 'alex.wu@contoso.com'";
+    let alex: i64 = match &t.db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+    };
+    // Another Teams report kind (no importer reads one yet) for the same
+    // person, period and refresh date.
+    let day = |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    let other = PeriodFact {
+        user_id: "alex.wu@contoso.com".into(),
+        start: day("2024-04-21"),
+        end: day("2024-05-20"),
+        messages: Some(0),
+        ..PeriodFact::default()
+    };
+    let store = |report: &'static str| {
+        let (db, other) = (&t.db, other.clone());
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            let done = facts::upsert(&mut tx, 0, FactSource::Teams, report, &[(alex, other)]).await.unwrap();
+            tx.commit().await.unwrap();
+            done
+        }
+    };
+    assert_eq!(store("teams_other_report").await.added, 1, "a fact of its own, not a replacement");
+    assert_eq!(store("teams_other_report").await.unchanged, 1);
+    let stored = facts::ending_between(
+        &t.db,
+        day("2024-05-20"),
+        day("2024-05-20"),
+        &std::collections::HashMap::from([(alex, 0u32)]),
+    )
+    .await
+    .unwrap();
+    let mut reports: Vec<(&str, Option<u32>)> = stored.iter().map(|f| (f.report.as_str(), f.messages)).collect();
+    reports.sort();
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert_eq!(reports[0], ("teams_other_report", Some(0)));
+    assert_eq!(reports[1].0, "teams_user_activity");
+    assert!(reports[1].1 > Some(0), "the user activity facts are intact: {reports:?}");
+    // Importing the user activity report again finds its own facts unchanged.
+    let out = import(&t.url, "teams", &vendor(TEAMS_D30));
+    assert!(out.contains("facts already known 6") && !out.contains("facts replaced"), "{out}");
+    // (Between two reports of one tool with the same period the window takes
+    // one, by report name: here the user activity report.)
+    assert_eq!(export_as_of(&t.url, "2024-05-20"), before, "the other report did not overwrite the numbers");
+    t.finish().await;
+}
+
+/// A database of its own, not migrated: (url, PostgreSQL server and name to
+/// drop afterwards).
+async fn unmigrated_database() -> (String, Option<(String, String)>, Option<tempfile::TempDir>) {
+    match common::postgres_server() {
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            (format!("sqlite://{}", dir.path().join("old.db").display()), None, Some(dir))
+        }
+        Some(server) => {
+            let name = format!("uc_facts_upgrade_{}", std::process::id());
+            let admin = sqlx::PgPool::connect(&server).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+            admin.close().await;
+            let (base, _) = server.rsplit_once('/').unwrap();
+            (format!("{base}/{name}"), Some((server, name)), None)
+        }
+    }
+}
+
+#[tokio::test]
+async fn facts_stored_before_the_report_key_keep_their_values_and_are_found_by_a_new_import() {
+    use undercurrent::storage::Db;
+    const KEYED_BY_REPORT: i64 = 20261204000002;
+    let (url, server, _dir) = unmigrated_database().await;
+    let old = Db::connect_without_migrating(&url).await.unwrap();
+    let folder = if server.is_some() { "postgres" } else { "sqlite" };
+    let mut migrator =
+        sqlx::migrate::Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(folder))
+            .await
+            .unwrap();
+    migrator.migrations =
+        migrator.migrations.iter().filter(|m| m.version < KEYED_BY_REPORT).cloned().collect::<Vec<_>>().into();
+    // Facts as the previous schema stored them: Alex's Teams 30-day fact
+    // with out-of-date figures, and a Slack API day.
+    let setup = [
+        "INSERT INTO people (user_id, created_at) VALUES ('alex.wu@contoso.com', 0)",
+        "INSERT INTO person_facts (person_id, source, period_start, period_end, messages, calls, passive, import_id) \
+         SELECT id, 'teams', '2024-04-21', '2024-05-20', 1, 0, 0, 1 FROM people",
+        "INSERT INTO person_facts (person_id, source, period_start, period_end, messages, passive, import_id) \
+         SELECT id, 'slack_api', '2024-05-19', '2024-05-19', 4, 0, 1 FROM people",
+    ];
+    match &old {
+        Db::Sqlite(p) => {
+            migrator.run(p).await.unwrap();
+            for sql in setup {
+                sqlx::query(sql).execute(p).await.unwrap();
+            }
+        }
+        Db::Postgres(p) => {
+            migrator.run(p).await.unwrap();
+            for sql in setup {
+                sqlx::query(sql).execute(p).await.unwrap();
+            }
+        }
+    }
+    old.close().await;
+
+    let db = Db::connect(&url).await.expect("migrating");
+    let day = |d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    let sql = "SELECT id FROM people";
+    let alex: i64 = match &db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+    };
+    let index = std::collections::HashMap::from([(alex, 0u32)]);
+    let mut stored =
+        undercurrent::storage::facts::ending_between(&db, day("2024-05-01"), day("2024-05-31"), &index).await.unwrap();
+    stored.sort_by_key(|f| f.end);
+    let seen: Vec<(&str, String, String, Option<u32>)> =
+        stored.iter().map(|f| (f.report.as_str(), f.start.to_string(), f.refreshed.to_string(), f.messages)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("slack_member_analytics", "2024-05-19".to_string(), "2024-05-19".to_string(), Some(4)),
+            ("teams_user_activity", "2024-04-21".to_string(), "2024-05-20".to_string(), Some(1)),
+        ]
+    );
+    db.close().await;
+    // The report as downloaded now: Alex's old fact is the same report,
+    // period and refresh date, so it is replaced, not doubled.
+    let out = import(&url, "teams", &vendor(TEAMS_D30));
+    assert!(out.contains("facts replaced      1") && out.contains("facts added         5"), "{out}");
+    if let Some((server, name)) = server {
+        let admin = sqlx::PgPool::connect(&server).await.unwrap();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&admin)
+            .await;
+        admin.close().await;
+    }
+}

@@ -279,3 +279,68 @@ async fn the_mapping_import_names_the_bad_line_of_a_crlf_file() {
     assert!(!body.contains("crlf.csv:3:"), "{body}");
     app.finish().await;
 }
+
+fn teams_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture("vendor").join(name)).unwrap()
+}
+
+async fn upload_export(client: &mut Client, name: &str, bytes: Vec<u8>) -> String {
+    let form = Form::new().text("period_from", "").text("period_to", "").part("files", file(name, bytes));
+    let (status, body) = client.post_multipart("/imports/exports", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    results(&body).to_string()
+}
+
+fn metrics_export(url: &str) -> String {
+    let (code, out, err) = common::cli(url, &["metrics", "export", "--as-of", "2024-05-20"]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+#[tokio::test]
+async fn teams_reports_of_two_periods_and_a_corrected_download_through_the_browser() {
+    const D30: &str = "TeamsUserActivityUserDetail_5_20_2024.csv";
+    const D7: &str = "TeamsUserActivityUserDetail_D7_5_20_2024.csv";
+    // The 30-day report alone, and its corrected re-download alone (Alex's
+    // private chat count 87 -> 90, as Microsoft re-published it).
+    let original = String::from_utf8(teams_bytes(D30)).unwrap();
+    let corrected = original.replacen(
+        ",MICROSOFT 365 E3+MICROSOFT 365 COPILOT,87,",
+        ",MICROSOFT 365 E3+MICROSOFT 365 COPILOT,90,",
+        1,
+    );
+    assert_ne!(corrected, original);
+    let alone = common::TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [("d30.csv", &original), ("corrected.csv", &corrected)] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let path = |f: &str| dir.path().join(f).display().to_string();
+    assert_eq!(common::cli(&alone.url, &["import", "teams", &path("d30.csv")]).0, 0);
+    let d30_numbers = metrics_export(&alone.url);
+    assert_eq!(common::cli(&alone.url, &["import", "teams", &path("corrected.csv")]).0, 0);
+    let corrected_numbers = metrics_export(&alone.url);
+    assert_ne!(d30_numbers, corrected_numbers);
+    alone.finish().await;
+
+    let app = TestApp::with_accounts().await;
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    upload_export(&mut analyst, D7, teams_bytes(D7)).await;
+    let top = upload_export(&mut analyst, D30, teams_bytes(D30)).await;
+    assert!(top.contains("Facts added</dt><dd>6</dd>") && !top.contains("Facts replaced"), "{top}");
+    assert_eq!(
+        metrics_export(&app.t.url),
+        d30_numbers,
+        "a 28-day window takes the 30-day report, not the first imported"
+    );
+
+    let top = upload_export(&mut analyst, D30, corrected.clone().into_bytes()).await;
+    assert!(top.contains("Facts replaced</dt><dd>1</dd>"), "{top}");
+    assert!(top.contains("Facts added</dt><dd>0</dd>") && top.contains("Facts already known</dt><dd>5</dd>"), "{top}");
+    assert_eq!(metrics_export(&app.t.url), corrected_numbers, "the numbers follow the correction");
+
+    let top = upload_export(&mut analyst, D30, corrected.into_bytes()).await;
+    assert!(top.contains("Facts already known</dt><dd>6</dd>") && !top.contains("Facts replaced"), "{top}");
+    assert_eq!(metrics_export(&app.t.url), corrected_numbers, "the same file again changes nothing");
+    app.finish().await;
+}

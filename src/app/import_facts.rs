@@ -1,6 +1,8 @@
 //! Importing aggregated exports (Teams, Slack, Feishu, Google Chat): each
-//! file is all-or-nothing, its facts replace the same person's, source's and
-//! period's facts, so the same file twice changes nothing.
+//! file is all-or-nothing. A fact is keyed by person, source, report, period
+//! and refresh date: the same file twice changes nothing, a corrected
+//! re-download replaces the values it corrects (counted as replaced), and
+//! no report or period overwrites another.
 
 use std::collections::HashSet;
 
@@ -55,10 +57,12 @@ pub async fn import_facts(
             }
             let rows: Vec<(i64, PeriodFact)> =
                 batch.into_iter().filter_map(|f| known.get(&f.user_id).map(|id| (*id, f))).collect();
-            let added = fact_store::upsert(tx, import_id, source, &rows).await.map_err(storage)?;
-            // Facts are counted as "events added" and "duplicates" in the summary.
-            summary.events_added += added;
-            summary.duplicates_skipped += rows.len() as u64 - added;
+            let done = fact_store::upsert(tx, import_id, source, source.report(), &rows).await.map_err(storage)?;
+            // New facts are counted as "events added", the same facts again
+            // as "duplicates" ("facts already known"), corrected ones apart.
+            summary.events_added += done.added;
+            summary.duplicates_skipped += done.unchanged;
+            summary.details.facts_replaced += done.replaced;
         }
         summary.details.header_line = reader.header_line();
         summary.details.date_order = reader.date_order().map(|o| o.as_str().to_string());

@@ -5,11 +5,16 @@
 //! daily rows, feature families from the counts (chat → text, calls →
 //! voice, meetings → video, files → files, docs → docs).
 //!
-//! Facts are chosen per source: daily rows whose day lies in the window are
-//! summed; of a source's period rows, the latest one ending inside the
-//! window is taken (its period may start before the window). Different
-//! tools add up; for Slack, daily API rows win over a dashboard period.
+//! Facts are chosen per tool (Slack's dashboard and API are one tool; tools
+//! add up). Daily rows whose day lies in the window are summed, one row per
+//! day, and win over period rows. Otherwise one period row is taken, the
+//! best-fitting among those ending inside the window (its period may start
+//! before the window): the period whose length is closest to the window's
+//! (a 28-day window takes a 30-day report over a 7- or 90-day one), then
+//! the latest end, then the latest refresh date, then the report name (so
+//! the choice never depends on the order facts were imported).
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -24,8 +29,12 @@ use super::tier::Tier;
 pub struct FactRow {
     pub person: u32,
     pub source: Option<FactSource>,
+    /// The report kind within the source (`FactSource::report`).
+    pub report: String,
     pub start: NaiveDate,
     pub end: NaiveDate,
+    /// The date the vendor produced the figures.
+    pub refreshed: NaiveDate,
     pub active_days: Option<u32>,
     pub messages: Option<u32>,
     pub reactions: Option<u32>,
@@ -68,6 +77,31 @@ impl FactRow {
     fn is_daily(&self) -> bool {
         self.start == self.end
     }
+
+    /// How well a period row fits a window of `days`; the larger fits
+    /// better (see the module comment).
+    fn fit(&self, days: u32) -> (Reverse<i64>, NaiveDate, NaiveDate, &str) {
+        let length = (self.end - self.start).num_days() + 1;
+        (Reverse((length - i64::from(days)).abs()), self.end, self.refreshed, self.report.as_str())
+    }
+
+    /// Which of two daily rows of one day is kept.
+    fn latest(&self) -> (NaiveDate, &str) {
+        (self.refreshed, self.report.as_str())
+    }
+}
+
+/// The rows chosen for one tool: its daily rows in the window (one a day),
+/// else its best-fitting period row.
+struct Chosen<'a> {
+    daily: BTreeMap<NaiveDate, &'a FactRow>,
+    period: Option<&'a FactRow>,
+}
+
+impl<'a> Chosen<'a> {
+    fn rows(&self) -> Vec<&'a FactRow> {
+        if self.daily.is_empty() { self.period.into_iter().collect() } else { self.daily.values().copied().collect() }
+    }
 }
 
 /// One person's metrics from aggregated sources over a window. `None`
@@ -101,24 +135,20 @@ fn tool(s: FactSource) -> &'static str {
 /// Aggregates one person's facts over a window; `None` when no fact applies.
 pub fn aggregate(facts: &[&FactRow], window: &Window) -> Option<Aggregated> {
     let (first, last) = (window.first_day(), window.as_of);
-    // Per tool: the chosen rows and their source.
-    let mut by_tool: BTreeMap<&str, (FactSource, Vec<&FactRow>)> = BTreeMap::new();
+    let mut by_tool: BTreeMap<&str, Chosen> = BTreeMap::new();
     for f in facts {
         let Some(source) = f.source else { continue };
         if f.end < first || f.end > last {
             continue;
         }
-        let entry = by_tool.entry(tool(source)).or_insert((source, Vec::new()));
-        // Daily rows win over periods within a tool.
-        match (f.is_daily(), entry.1.first().map(|r| r.is_daily())) {
-            (true, Some(false)) => *entry = (source, vec![*f]),
-            (false, Some(true)) => {}
-            (true, _) => entry.1.push(f),
-            (false, _) => {
-                if entry.1.first().is_none_or(|r| f.end > r.end) {
-                    *entry = (source, vec![*f]);
-                }
+        let chosen = by_tool.entry(tool(source)).or_insert(Chosen { daily: BTreeMap::new(), period: None });
+        if f.is_daily() {
+            let day = chosen.daily.entry(f.end).or_insert(f);
+            if f.latest() > day.latest() {
+                *day = f;
             }
+        } else if chosen.period.is_none_or(|p| f.fit(window.days) > p.fit(window.days)) {
+            chosen.period = Some(f);
         }
     }
     if by_tool.is_empty() {
@@ -126,8 +156,11 @@ pub fn aggregate(facts: &[&FactRow], window: &Window) -> Option<Aggregated> {
     }
     let mut a = Aggregated::default();
     let (mut active, mut active_known, mut interactive, mut interactive_known) = (0, true, 0, true);
-    for (_, (source, rows)) in by_tool {
-        a.sources.push(source);
+    for chosen in by_tool.values() {
+        let rows = chosen.rows();
+        if let Some(source) = rows.first().and_then(|r| r.source) {
+            a.sources.push(source);
+        }
         for r in &rows {
             a.messages = a.messages.saturating_add(r.messages.unwrap_or(0));
             a.interactions = a.interactions.saturating_add(r.interactions());
@@ -228,10 +261,10 @@ mod tests {
     }
 
     #[test]
-    fn the_latest_period_in_the_window_is_taken_and_tools_add_up() {
+    fn of_equal_periods_the_latest_in_the_window_is_taken_and_tools_add_up() {
         let period = |source, end: &str, messages| FactRow {
             source: Some(source),
-            start: date("2026-04-01"),
+            start: date(end) - chrono::Days::new(29),
             end: date(end),
             messages: Some(messages),
             ..FactRow::default()
@@ -250,6 +283,74 @@ mod tests {
         assert_eq!(a.sources, vec![FactSource::Teams, FactSource::GoogleChat]);
         // Without any day count deep cannot be established.
         assert_eq!(classify(&a, &AggregatedRule::default()), Tier::Shallow);
+    }
+
+    /// A Teams report of `days` days refreshed on (and ending at) `end`.
+    fn teams(days: u64, end: &str, messages: u32) -> FactRow {
+        FactRow {
+            source: Some(FactSource::Teams),
+            report: FactSource::Teams.report().to_string(),
+            start: date(end) - chrono::Days::new(days - 1),
+            end: date(end),
+            refreshed: date(end),
+            messages: Some(messages),
+            ..FactRow::default()
+        }
+    }
+
+    fn messages(rows: &[&FactRow], window: &Window) -> u32 {
+        aggregate(rows, window).unwrap().messages
+    }
+
+    #[test]
+    fn the_period_closest_to_the_window_is_taken_whatever_the_import_order() {
+        let (d7, d30, d90) = (teams(7, "2026-05-29", 7), teams(30, "2026-05-29", 30), teams(90, "2026-05-29", 90));
+        assert_eq!(messages(&[&d7, &d30], &window()), 30, "a 28-day window takes D30 over D7");
+        assert_eq!(messages(&[&d30, &d7], &window()), 30, "in either order");
+        assert_eq!(messages(&[&d90, &d7, &d30], &window()), 30, "and over D90");
+        assert_eq!(messages(&[&d30, &d90], &window()), 30);
+        let week = Window::new(date("2026-05-29"), 7, chrono_tz::UTC);
+        assert_eq!(messages(&[&d30, &d7, &d90], &week), 7, "a 7-day window takes D7");
+        let quarter = Window::new(date("2026-05-29"), 90, chrono_tz::UTC);
+        assert_eq!(messages(&[&d7, &d90, &d30], &quarter), 90);
+        // Only periods ending inside the window compete: a D30 ending after
+        // the as-of date does not count, the D7 inside it is taken.
+        let later = teams(30, "2026-06-05", 999);
+        assert_eq!(messages(&[&later, &d7], &window()), 7);
+    }
+
+    #[test]
+    fn among_equally_long_periods_the_latest_end_then_the_latest_refresh_wins() {
+        let early = teams(30, "2026-05-20", 20);
+        let late = teams(30, "2026-05-27", 27);
+        assert_eq!(messages(&[&late, &early], &window()), 27);
+        assert_eq!(messages(&[&early, &late], &window()), 27);
+        let refreshed_again = FactRow { refreshed: date("2026-05-29"), messages: Some(28), ..late.clone() };
+        assert_eq!(messages(&[&refreshed_again, &late], &window()), 28);
+        assert_eq!(messages(&[&late, &refreshed_again], &window()), 28);
+        // 30 and 26 days are equally far from 28: the later end decides.
+        let short = FactRow { start: date("2026-05-04"), messages: Some(26), ..teams(30, "2026-05-29", 0) };
+        assert_eq!(messages(&[&short, &early], &window()), 26);
+        assert_eq!(messages(&[&early, &short], &window()), 26);
+    }
+
+    #[test]
+    fn two_report_kinds_of_one_source_give_one_choice_whatever_the_order() {
+        let activity = teams(30, "2026-05-29", 30);
+        let other = FactRow { report: "teams_other_report".into(), messages: Some(0), ..activity.clone() };
+        let a = aggregate(&[&activity, &other], &window()).unwrap();
+        let b = aggregate(&[&other, &activity], &window()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.sources, vec![FactSource::Teams], "one tool, counted once");
+    }
+
+    #[test]
+    fn a_day_reported_twice_counts_once() {
+        let first = FactRow { report: "a".into(), ..daily(FactSource::SlackApi, "2026-05-20", 2, 0, true) };
+        let second = FactRow { report: "b".into(), messages: Some(5), ..first.clone() };
+        let a = aggregate(&[&first, &second], &window()).unwrap();
+        assert_eq!((a.active_days, a.messages), (Some(1), 5));
+        assert_eq!(aggregate(&[&second, &first], &window()), Some(a));
     }
 
     #[test]

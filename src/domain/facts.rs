@@ -45,6 +45,19 @@ impl FactSource {
     pub fn parse(s: &str) -> Option<FactSource> {
         FactSource::ALL.into_iter().find(|f| f.as_str() == s)
     }
+
+    /// The report kind the importer of this source reads, the `report` of
+    /// its facts. Facts are keyed by source *and* report, so a second report
+    /// kind of one source (another Graph report, say) is stored beside the
+    /// first instead of overwriting it.
+    pub fn report(self) -> &'static str {
+        match self {
+            FactSource::Teams => "teams_user_activity",
+            FactSource::SlackDashboard | FactSource::SlackApi => "slack_member_analytics",
+            FactSource::Feishu => "feishu_admin_user_stats",
+            FactSource::GoogleChat => "google_user_usage",
+        }
+    }
 }
 
 impl fmt::Display for FactSource {
@@ -87,4 +100,16 @@ pub struct PeriodFact {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub department: Option<String>,
+}
+
+impl PeriodFact {
+    /// The date the vendor produced these figures, part of a fact's key: a
+    /// later download of the same report for the same dates is the same
+    /// fact (corrected values replace the old ones). Every report read so
+    /// far ends its period on it: Teams' period ends on the Report Refresh
+    /// Date, a daily row is its day, a Slack dashboard period ends on the
+    /// date in the file name, a Google usage row is its date.
+    pub fn refreshed(&self) -> NaiveDate {
+        self.end
+    }
 }
