@@ -48,6 +48,10 @@ pub struct Headline {
     pub gap: String,
     pub sentence: String,
     pub base: String,
+    /// People behind the deep rate and the gap (fewer than `base` when some
+    /// people's depth is not measurable from their source).
+    pub deep_base: String,
+    pub coverage: Option<crate::web::coverage::CoverageNote>,
 }
 
 #[derive(Template)]
@@ -87,6 +91,7 @@ impl Group for DeptGroup {
         a.base += b.base;
         a.logged_in += b.logged_in;
         a.deep += b.deep;
+        a.coverage.absorb(b.coverage);
         for (tier, n) in b.tier_counts {
             *a.tier_counts.entry(tier).or_default() += n;
         }
@@ -152,12 +157,32 @@ pub async fn show(
     let headline = (visible && summary.base > 0).then(|| {
         let login = share(summary.login_rate());
         let deep = share(summary.deep_rate());
-        let gap = summary.gap_points().map(|g| crate::domain::decimal::display_f64(g, 1)).unwrap_or_default();
-        let sentence = page.tf(
-            "dashboard.headline",
-            &[("login", &login), ("deep", &deep), ("gap", &gap), ("days", &window.days.to_string())],
-        );
-        Headline { login_rate: login, deep_rate: deep, gap, sentence, base: i18n::integer(i64::from(summary.base)) }
+        let gap = summary.gap_points().map(|g| crate::domain::decimal::display_f64(g, 1));
+        let sentence = match &gap {
+            // Nobody's depth is measurable: no deep rate, no gap, only the
+            // login rate and the coverage note.
+            None if summary.partial_coverage() => {
+                page.tf("dashboard.headline_unmeasured", &[("login", &login), ("days", &window.days.to_string())])
+            }
+            _ => page.tf(
+                "dashboard.headline",
+                &[
+                    ("login", &share(summary.measurable_login_rate())),
+                    ("deep", &deep),
+                    ("gap", gap.as_deref().unwrap_or_default()),
+                    ("days", &window.days.to_string()),
+                ],
+            ),
+        };
+        Headline {
+            login_rate: login,
+            deep_rate: deep,
+            gap: gap.unwrap_or_else(|| "–".into()),
+            sentence,
+            base: i18n::integer(i64::from(summary.base)),
+            deep_base: i18n::integer(i64::from(summary.measurable_base())),
+            coverage: crate::web::coverage::note(&page, &summary),
+        }
     });
 
     // Tier distribution.

@@ -10,6 +10,7 @@ use super::cache::WEEKS;
 use super::html;
 use crate::domain::account::Permission;
 use crate::domain::calendar::{DAY_SECONDS, Window};
+use crate::domain::coverage::DepthGap;
 use crate::domain::decimal::{Ratio, display_f64};
 use crate::domain::evaluation::PersonResult;
 use crate::domain::kind::{Family, KindMap};
@@ -97,6 +98,15 @@ fn share_words(page: &Page, r: Ratio) -> String {
     if r.num * 2 == r.den { page.t("people.reason.half") } else { i18n::percent(r.to_f64()) }
 }
 
+/// Why a source cannot establish a person's depth, in plain words: "Teams
+/// period reports have no day counts".
+pub fn gap_words(page: &Page, gap: DepthGap, profile: &Profile) -> String {
+    page.tf(
+        &format!("coverage.why.{}", gap.key()),
+        &[("needed", &profile.aggregated.min_feature_breadth.to_string())],
+    )
+}
+
 /// Why a person is in their tier, in plain words, with the profile's
 /// thresholds (spec section 5).
 fn tier_reason(page: &Page, r: &PersonResult, profile: &Profile) -> String {
@@ -111,6 +121,10 @@ fn tier_reason(page: &Page, r: &PersonResult, profile: &Profile) -> String {
             ],
         ),
         Tier::Dormant => page.t("people.reason.dormant"),
+        Tier::Unmeasured => match r.depth_gap {
+            Some(gap) => page.tf("people.reason.unmeasured", &[("why", &gap_words(page, gap, profile))]),
+            None => page.t("tier.unmeasured"),
+        },
         Tier::Silent => page.t("people.reason.silent"),
         Tier::Deep => page.tf(
             "people.reason.deep",
