@@ -58,6 +58,8 @@ pub struct ChartRow {
 pub struct FamilyUse {
     pub label: String,
     pub used: bool,
+    /// Used, not used, or not available from this source.
+    pub shown: String,
 }
 
 pub struct SessionRow {
@@ -312,14 +314,31 @@ pub async fn show(
         .indicator_keys()
         .iter()
         .zip(c.evaluation.indicators(result, &c.profile))
-        .map(|(key, value)| Fact { label: page.t(&format!("people.indicator.{key}")), value: or_dash(value) })
+        .map(|(key, value)| Fact {
+            label: page.t(&format!("people.indicator.{key}")),
+            // Indicators count events; an export carries none of them.
+            value: if result.aggregated.is_some() { page.t("people.not_available") } else { or_dash(value) },
+        })
         .collect();
 
+    // Families used, and which ones the person's source can see at all.
+    let (used, visible, breadth) = match &result.aggregated {
+        Some(a) => (a.families, a.reported_families, a.feature_breadth()),
+        None => (m.families, u8::MAX, m.feature_breadth()),
+    };
     let families: Vec<FamilyUse> = Family::ALL
         .iter()
-        .map(|f| FamilyUse { label: page.t(&format!("people.family.{}", f.name())), used: m.families & f.bit() != 0 })
+        .map(|f| {
+            let used = used & f.bit() != 0;
+            let shown = match (used, visible & f.bit() != 0) {
+                (true, _) => page.t("people.family.used"),
+                (false, true) => page.t("people.family.not_used"),
+                (false, false) => page.t("people.not_available"),
+            };
+            FamilyUse { label: page.t(&format!("people.family.{}", f.name())), used, shown }
+        })
         .collect();
-    let families_summary = page.tf("people.families.summary", &[("n", &m.feature_breadth().to_string())]);
+    let families_summary = page.tf("people.families.summary", &[("n", &breadth.to_string())]);
 
     // This person's events, for the weekly series and the sessions.
     let person_no = index as u32;
