@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 use super::evaluate::Computed;
 use crate::domain::coverage::GapReason;
 use crate::domain::decimal::Ratio;
-use crate::domain::facts::FactSource;
 use crate::domain::evaluation::{PersonResult, Summary};
+use crate::domain::facts::FactSource;
 use crate::domain::tier::Tier;
 
 pub const LEADING_COLUMNS: [&str; 10] = [
@@ -188,7 +188,16 @@ pub fn write_summary_text(c: &Computed, mut out: impl Write) -> Result<()> {
     let overall = &all[0].1;
     writeln!(out)?;
     writeln!(out, "Login rate  {:>7}   people with at least one active day", percent(overall.login_rate()))?;
-    writeln!(out, "Deep rate   {:>7}   people in tier deep", percent(overall.deep_rate()))?;
+    if overall.partial_coverage() {
+        writeln!(
+            out,
+            "Deep rate   {:>7}   people in tier deep, over the {} whose depth is measurable",
+            percent(overall.deep_rate()),
+            overall.measurable_base()
+        )?;
+    } else {
+        writeln!(out, "Deep rate   {:>7}   people in tier deep", percent(overall.deep_rate()))?;
+    }
     if let Some(gap) = overall.gap_points() {
         writeln!(out, "Gap         {:>6.1} points between looking active and being active", gap)?;
     }

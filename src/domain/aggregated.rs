@@ -72,9 +72,12 @@ impl FactRow {
         if self.messages.is_some() || self.reactions.is_some() {
             f |= Family::Text.bit();
         }
-        for (v, family) in
-            [(self.calls, Family::Voice), (self.meetings, Family::Video), (self.files, Family::Files), (self.docs, Family::Docs)]
-        {
+        for (v, family) in [
+            (self.calls, Family::Voice),
+            (self.meetings, Family::Video),
+            (self.files, Family::Files),
+            (self.docs, Family::Docs),
+        ] {
             if v.is_some() {
                 f |= family.bit();
             }

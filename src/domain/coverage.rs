@@ -184,7 +184,10 @@ mod tests {
     fn gaps_name_the_source_and_the_reason() {
         let rule = AggregatedRule::default();
         let teams = agg(&[FactSource::Teams], None, &[Family::Text, Family::Voice, Family::Video]);
-        assert_eq!(depth_gap(&teams, &rule), Some(DepthGap { source: FactSource::Teams, reason: GapReason::NoDayCounts }));
+        assert_eq!(
+            depth_gap(&teams, &rule),
+            Some(DepthGap { source: FactSource::Teams, reason: GapReason::NoDayCounts })
+        );
         assert_eq!(depth_gap(&teams, &rule).unwrap().key(), "teams.no_day_counts");
         let daily = agg(&[FactSource::Teams], Some(9), &[Family::Text, Family::Voice, Family::Video]);
         assert_eq!(depth_gap(&daily, &rule), None);

@@ -9,8 +9,8 @@ use super::aggregated::{Aggregated, FactRow, aggregate, classify as classify_agg
 use super::calendar::{Window, local_day};
 use super::coverage::{DepthGap, depth_gap};
 use super::decimal::Ratio;
-use super::metrics::{Counters, Dataset, compute_counters};
 use super::kind::Family;
+use super::metrics::{Counters, Dataset, compute_counters};
 use super::profile::{OrgIndicator, Profile, is_share, org_indicators, person_indicators};
 use super::tier::{Tier, classify, is_listed, onboarding_date};
 

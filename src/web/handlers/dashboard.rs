@@ -294,12 +294,16 @@ pub async fn show(
             .collect(),
     };
 
+    // Indicators count events: where nobody is measured by events, an empty
+    // one is not available from the sources, not merely without data.
+    let by_events = c.evaluation.results.iter().any(|r| r.tier != Tier::New && r.aggregated.is_none());
     let indicators = if visible {
         summary
             .indicators
             .iter()
             .map(|i| {
                 let shown = match i.value.parse::<f64>() {
+                    _ if i.value.is_empty() && !by_events => page.t("people.not_available"),
                     _ if i.value.is_empty() => "–".to_string(),
                     Ok(share) if is_share(i.key) => i18n::percent(share),
                     _ => i.value.clone(),

@@ -103,10 +103,7 @@ fn share_words(page: &Page, r: Ratio) -> String {
 /// Why a source cannot establish a person's depth, in plain words: "Teams
 /// period reports have no day counts".
 pub fn gap_words(page: &Page, gap: DepthGap, profile: &Profile) -> String {
-    page.tf(
-        &format!("coverage.why.{}", gap.key()),
-        &[("needed", &profile.aggregated.min_feature_breadth.to_string())],
-    )
+    page.tf(&format!("coverage.why.{}", gap.key()), &[("needed", &profile.aggregated.min_feature_breadth.to_string())])
 }
 
 /// Why a person is in their tier, in plain words, with the profile's
