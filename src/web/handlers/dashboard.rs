@@ -127,6 +127,7 @@ pub fn department_table(page: &Page, c: &Computed, private: bool, floor: u32) ->
     columns.extend(Tier::ALL.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))));
     columns.push(page.t("dashboard.login_rate"));
     columns.push(page.t("dashboard.deep_rate"));
+    columns.push(page.t("coverage.deep_base"));
     (columns, rows, hidden_groups)
 }
 
@@ -135,6 +136,9 @@ fn department_row(label: String, s: &Summary) -> Row {
     cells.extend(Tier::ALL.iter().map(|t| i18n::integer(i64::from(s.tier_counts.get(t).copied().unwrap_or(0)))));
     cells.push(share(s.login_rate()));
     cells.push(share(s.deep_rate()));
+    // The deep rate's n: fewer than the people past their grace period when
+    // some people's depth is not measurable from their source.
+    cells.push(i18n::integer(i64::from(s.measurable_base())));
     Row { label, cells }
 }
 
