@@ -204,4 +204,63 @@ mod tests {
         let mixed = agg(&[FactSource::Teams, FactSource::SlackApi], None, &[Family::Text, Family::Voice]);
         assert_eq!(depth_gap(&mixed, &rule).map(|g| g.source), Some(FactSource::Teams));
     }
+
+    #[test]
+    fn rates_are_over_the_measurable_people_and_indicators_over_those_who_can_show_them() {
+        use crate::domain::evaluation::{PersonResult, Summary};
+        use crate::domain::metrics::Counters;
+        use crate::domain::profile::{Profile, ProfileId};
+        use crate::domain::tier::Tier;
+        let profile = Profile::builtin(ProfileId::InternalCollaboration);
+        let by_events = |tier: Tier, active_days: u32| PersonResult {
+            person: 0,
+            tier,
+            onboarding: None,
+            counters: Counters { events: active_days, active_days, kind_counts: vec![0; 32], ..Counters::default() },
+            aggregated: None,
+            depth_gap: None,
+        };
+        let teams = |tier: Tier, present: bool| {
+            let a = Aggregated {
+                present,
+                ..agg(&[FactSource::Teams], None, &[Family::Text, Family::Voice, Family::Video])
+            };
+            PersonResult {
+                person: 0,
+                tier,
+                onboarding: None,
+                counters: Counters::default(),
+                depth_gap: depth_gap(&a, &profile.aggregated),
+                aggregated: Some(a),
+            }
+        };
+        let people = [
+            by_events(Tier::Deep, 10),
+            by_events(Tier::Shallow, 2),
+            by_events(Tier::Dormant, 0),
+            teams(Tier::Unmeasured, true),
+            teams(Tier::Unmeasured, true),
+            teams(Tier::Dormant, false),
+        ];
+        let s = Summary::of(people.iter(), &profile);
+        assert_eq!((s.base, s.measurable_base(), s.coverage.unmeasurable_total()), (6, 3, 3));
+        assert_eq!(s.login_rate().map(|r| (r.num, r.den)), Some((4, 6)), "presence counts for everyone");
+        assert_eq!(s.deep_rate().map(|r| r.display(3)), Some("0.333".into()));
+        assert_eq!(s.measurable_login_rate().map(|r| r.display(3)), Some("0.667".into()));
+        assert!((s.gap_points().unwrap() - 100.0 / 3.0).abs() < 1e-9);
+        assert_eq!(s.tier_counts[&Tier::Unmeasured], 2);
+        let doc = s.indicators.iter().find(|i| i.key == "doc_collaboration").unwrap();
+        assert_eq!(doc.value, "0", "over the three people measured by events");
+
+        // Teams only: no deep rate, no gap, no document collaboration.
+        let s = Summary::of(people[3..].iter(), &profile);
+        assert_eq!((s.deep_rate(), s.gap_points()), (None, None));
+        assert_eq!(s.login_rate().map(|r| r.display(3)), Some("0.667".into()));
+        assert!(s.indicators.iter().all(|i| i.value.is_empty()), "{:?}", s.indicators);
+
+        // Raw events only: exactly as before.
+        let s = Summary::of(people[..3].iter(), &profile);
+        assert!(!s.partial_coverage());
+        assert_eq!(s.deep_rate().map(|r| (r.num, r.den)), Some((1, 3)));
+    }
 }
