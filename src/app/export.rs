@@ -8,8 +8,10 @@ use anyhow::Result;
 use serde_json::{Map, Value, json};
 
 use super::evaluate::Computed;
+use crate::domain::coverage::GapReason;
 use crate::domain::decimal::Ratio;
 use crate::domain::evaluation::{PersonResult, Summary};
+use crate::domain::facts::FactSource;
 use crate::domain::tier::Tier;
 
 pub const LEADING_COLUMNS: [&str; 10] = [
@@ -61,6 +63,7 @@ pub fn table(c: &Computed) -> (Vec<String>, Vec<Vec<String>>) {
     header.push("department".into());
     header.extend(c.profile.indicator_keys().iter().map(|s| s.to_string()));
     header.push("source".into());
+    header.push("depth_gap".into());
     let rows = c
         .evaluation
         .results
@@ -76,6 +79,10 @@ pub fn table(c: &Computed) -> (Vec<String>, Vec<Vec<String>>) {
                 row.extend(c.evaluation.indicators(r, &c.profile));
             }
             row.push(source_label(r));
+            // Why the source cannot measure this person's depth (tier
+            // `unmeasured`, or left out of the deep rate's base), e.g.
+            // `teams.no_day_counts`; empty when it can.
+            row.push(r.depth_gap.map(|g| g.key()).unwrap_or_default());
             row
         })
         .collect();
@@ -107,7 +114,7 @@ fn json_value(column: &str, value: String) -> Value {
     if value.is_empty() {
         return Value::Null;
     }
-    if matches!(column, "user_id" | "tier" | "department" | "source") {
+    if matches!(column, "user_id" | "tier" | "department" | "source" | "depth_gap") {
         return Value::String(value);
     }
     if let Ok(n) = value.parse::<i64>() {
@@ -145,13 +152,21 @@ pub fn summary_json(label: &str, s: &Summary) -> Value {
     let tiers: Map<String, Value> = s.tier_counts.iter().map(|(t, n)| (t.to_string(), json!(n))).collect();
     let indicators: Map<String, Value> =
         s.indicators.iter().map(|i| (i.key.to_string(), json_value(i.key, i.value.clone()))).collect();
+    let unmeasurable: Map<String, Value> =
+        s.coverage.unmeasurable.iter().map(|(gap, n)| (gap.key(), json!(n))).collect();
     json!({
         "group": label,
         "people": s.listed,
         "base": s.base,
         "login_rate": s.login_rate().map(|r| r.to_f64()),
+        // The deep rate and the gap are over the people whose depth their
+        // source can measure (`deep_rate_base`); the others are counted in
+        // `depth_unmeasurable`, by source and reason.
         "deep_rate": s.deep_rate().map(|r| r.to_f64()),
+        "deep_rate_base": s.measurable_base(),
+        "login_rate_measurable": s.measurable_login_rate().map(|r| r.to_f64()),
         "gap_points": s.gap_points(),
+        "depth_unmeasurable": unmeasurable,
         "tiers": tiers,
         "indicators": indicators,
     })
@@ -173,21 +188,31 @@ pub fn write_summary_text(c: &Computed, mut out: impl Write) -> Result<()> {
     let overall = &all[0].1;
     writeln!(out)?;
     writeln!(out, "Login rate  {:>7}   people with at least one active day", percent(overall.login_rate()))?;
-    writeln!(out, "Deep rate   {:>7}   people in tier deep", percent(overall.deep_rate()))?;
+    if overall.partial_coverage() {
+        writeln!(
+            out,
+            "Deep rate   {:>7}   people in tier deep, over the {} whose depth is measurable",
+            percent(overall.deep_rate()),
+            overall.measurable_base()
+        )?;
+    } else {
+        writeln!(out, "Deep rate   {:>7}   people in tier deep", percent(overall.deep_rate()))?;
+    }
     if let Some(gap) = overall.gap_points() {
         writeln!(out, "Gap         {:>6.1} points between looking active and being active", gap)?;
     }
     writeln!(out, "(rates over {} listed people who are past the grace period)", overall.base)?;
+    write_coverage(&mut out, overall)?;
     writeln!(out)?;
     for i in &overall.indicators {
         writeln!(out, "{:<28} {}", i.key, if i.value.is_empty() { "-" } else { &i.value })?;
     }
     writeln!(out)?;
-    let tiers: Vec<String> = Tier::ALL.iter().map(|t| format!("{:>8}", t.as_str())).collect();
+    let tiers: Vec<String> = Tier::ALL.iter().map(|t| format!("{:>11}", t.as_str())).collect();
     writeln!(out, "{:<24} {:>7} {} {:>7} {:>7}", "department", "people", tiers.join(""), "login", "deep")?;
     for (label, s) in &all {
         let counts: Vec<String> =
-            Tier::ALL.iter().map(|t| format!("{:>8}", s.tier_counts.get(t).copied().unwrap_or(0))).collect();
+            Tier::ALL.iter().map(|t| format!("{:>11}", s.tier_counts.get(t).copied().unwrap_or(0))).collect();
         writeln!(
             out,
             "{:<24} {:>7} {} {:>7} {:>7}",
@@ -199,6 +224,65 @@ pub fn write_summary_text(c: &Computed, mut out: impl Write) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Who the deep rate speaks for, when some people's source cannot measure
+/// depth, and how to get data that can.
+fn write_coverage(out: &mut impl Write, s: &Summary) -> Result<()> {
+    if !s.partial_coverage() {
+        return Ok(());
+    }
+    let measurable = s.measurable_base();
+    if measurable == 0 {
+        writeln!(out, "Depth is not measurable from these sources for any of the {} people:", s.base)?;
+        writeln!(out, "no deep rate and no gap.")?;
+    } else {
+        writeln!(
+            out,
+            "Deep rate and gap over the {measurable} people whose depth is measurable (login rate among them {});",
+            percent(s.measurable_login_rate())
+        )?;
+        writeln!(out, "these people are not:")?;
+    }
+    for (gap, n) in &s.coverage.unmeasurable {
+        writeln!(out, "  {n:>7} people from {} ({})", source_words(gap.source), gap_words(gap.reason))?;
+    }
+    let sources: std::collections::BTreeSet<FactSource> = s.coverage.unmeasurable.keys().map(|g| g.source).collect();
+    for source in sources {
+        writeln!(out, "  Better data: {}", advice(source))?;
+    }
+    Ok(())
+}
+
+fn source_words(s: FactSource) -> &'static str {
+    match s {
+        FactSource::Teams => "Teams period reports",
+        FactSource::SlackDashboard => "Slack dashboard exports",
+        FactSource::SlackApi => "Slack API member analytics",
+        FactSource::Feishu => "Feishu usage reports",
+        FactSource::GoogleChat => "Google Chat usage reports",
+    }
+}
+
+fn gap_words(r: GapReason) -> &'static str {
+    match r {
+        GapReason::NoDayCounts => "no day counts",
+        GapReason::FewFamilies => "too few feature families visible, e.g. no files or huddles columns",
+    }
+}
+
+fn advice(s: FactSource) -> &'static str {
+    match s {
+        FactSource::Teams => {
+            "import Teams daily reports (Graph getTeamsUserActivityUserDetail(date=YYYY-MM-DD), one file per day), which give day counts, or raw events"
+        }
+        FactSource::SlackDashboard => {
+            "export with the Files uploaded and Slack Huddles columns, or import the API's daily member analytics, or raw events"
+        }
+        FactSource::SlackApi => "include messages, files and huddles in the member analytics, or import raw events",
+        FactSource::Feishu => "import daily statistics with message, meeting and document counts, or raw events",
+        FactSource::GoogleChat => "the usage report has no day counts; import raw events",
+    }
 }
 
 pub fn write_summary_json(c: &Computed, mut out: impl Write) -> Result<()> {

@@ -84,8 +84,15 @@ mod tests {
 
     #[test]
     fn curves_start_at_the_rollout() {
-        let s =
-            Summary { listed: 1, tier_counts: Default::default(), base: 1, logged_in: 1, deep: 0, indicators: vec![] };
+        let s = Summary {
+            listed: 1,
+            tier_counts: Default::default(),
+            base: 1,
+            logged_in: 1,
+            deep: 0,
+            indicators: vec![],
+            coverage: Default::default(),
+        };
         let weekly = vec![(date("2026-03-01"), s.clone()), (date("2026-03-08"), s.clone()), (date("2026-03-15"), s)];
         let c = curve(date("2026-03-02"), &weekly);
         assert_eq!(c.iter().map(|p| p.week).collect::<Vec<_>>(), vec![0, 1]);

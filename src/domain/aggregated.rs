@@ -74,6 +74,26 @@ impl FactRow {
         f
     }
 
+    /// The families whose columns this row carries (`Some`, even zero): what
+    /// its source can see, as opposed to what the person used.
+    fn reported_families(&self) -> u8 {
+        let mut f = 0;
+        if self.messages.is_some() || self.reactions.is_some() {
+            f |= Family::Text.bit();
+        }
+        for (v, family) in [
+            (self.calls, Family::Voice),
+            (self.meetings, Family::Video),
+            (self.files, Family::Files),
+            (self.docs, Family::Docs),
+        ] {
+            if v.is_some() {
+                f |= family.bit();
+            }
+        }
+        f
+    }
+
     fn is_daily(&self) -> bool {
         self.start == self.end
     }
@@ -113,6 +133,8 @@ pub struct Aggregated {
     pub interactive_days: Option<u32>,
     pub messages: u32,
     pub families: u8,
+    /// Families the chosen rows report at all (see `coverage::measures_of`).
+    pub reported_families: u8,
     pub interactions: u32,
     /// Any sign of presence (activity, a passive flag, or any count).
     pub present: bool,
@@ -165,6 +187,7 @@ pub fn aggregate(facts: &[&FactRow], window: &Window) -> Option<Aggregated> {
             a.messages = a.messages.saturating_add(r.messages.unwrap_or(0));
             a.interactions = a.interactions.saturating_add(r.interactions());
             a.families |= r.families();
+            a.reported_families |= r.reported_families();
             a.present |= r.passive || r.interactions() > 0 || r.active_days.unwrap_or(0) > 0;
         }
         if rows.first().is_some_and(|r| r.is_daily()) {
@@ -202,13 +225,18 @@ impl Default for AggregatedRule {
 }
 
 /// The tier of a person known only from aggregated sources (grace period
-/// already ruled out by the caller).
+/// already ruled out by the caller). A person who interacts but whose data
+/// cannot reach deep (no day counts, too few visible families) is
+/// `Unmeasured`, not shallow: the gap is the source's, not theirs.
 pub fn classify(a: &Aggregated, rule: &AggregatedRule) -> Tier {
     if !a.present {
         return Tier::Dormant;
     }
     if a.interactions == 0 {
         return Tier::Silent;
+    }
+    if super::coverage::depth_gap(a, rule).is_some() {
+        return Tier::Unmeasured;
     }
     let days = a.interactive_days.or(a.active_days).unwrap_or(0);
     if days >= rule.min_active_days && a.feature_breadth() >= rule.min_feature_breadth {
@@ -281,8 +309,9 @@ mod tests {
         assert_eq!(a.active_days, None, "Teams gives no day count");
         assert_eq!(a.interactive_days, None);
         assert_eq!(a.sources, vec![FactSource::Teams, FactSource::GoogleChat]);
-        // Without any day count deep cannot be established.
-        assert_eq!(classify(&a, &AggregatedRule::default()), Tier::Shallow);
+        // Without any day count deep cannot be established: not shallow,
+        // but not measurable from this source.
+        assert_eq!(classify(&a, &AggregatedRule::default()), Tier::Unmeasured);
     }
 
     /// A Teams report of `days` days refreshed on (and ending at) `end`.

@@ -7,9 +7,11 @@ use chrono::NaiveDate;
 
 use super::aggregated::{Aggregated, FactRow, aggregate, classify as classify_aggregated};
 use super::calendar::{Window, local_day};
+use super::coverage::{DepthGap, depth_gap};
 use super::decimal::Ratio;
+use super::kind::Family;
 use super::metrics::{Counters, Dataset, compute_counters};
-use super::profile::{OrgIndicator, Profile, org_indicators, person_indicators};
+use super::profile::{OrgIndicator, Profile, is_share, org_indicators, person_indicators};
 use super::tier::{Tier, classify, is_listed, onboarding_date};
 
 /// One listed person's result.
@@ -23,6 +25,10 @@ pub struct PersonResult {
     /// Set when the person has no event in the window but facts from
     /// aggregated sources: the metrics come from those.
     pub aggregated: Option<Aggregated>,
+    /// Set when the person's data (aggregated sources) cannot establish the
+    /// deep boundary, whatever their tier: such people are left out of the
+    /// deep rate's base and counted apart.
+    pub depth_gap: Option<DepthGap>,
 }
 
 impl PersonResult {
@@ -69,7 +75,8 @@ pub fn evaluate(data: &Dataset, window: &Window, profile: &Profile) -> Evaluatio
                 },
                 None => classify(&counters, onboarding, window.as_of, profile.grace_days, &profile.deep),
             };
-            Some(PersonResult { person: i, tier, onboarding, counters, aggregated })
+            let depth_gap = aggregated.as_ref().and_then(|a| depth_gap(a, &profile.aggregated));
+            Some(PersonResult { person: i, tier, onboarding, counters, aggregated, depth_gap })
         })
         .collect();
     Evaluation { window: window.clone(), results }
@@ -87,12 +94,38 @@ pub struct Summary {
     /// Of `base`, those in tier deep.
     pub deep: u32,
     pub indicators: Vec<OrgIndicator>,
+    /// Who of `base` the deep rate can speak for.
+    pub coverage: Coverage,
+}
+
+/// How much of a group's depth its data can establish.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Coverage {
+    /// Of `base`, people whose data cannot establish depth, by gap.
+    pub unmeasurable: BTreeMap<DepthGap, u32>,
+    /// Of `base` without those, people with at least one active day.
+    pub logged_in_measurable: u32,
+}
+
+impl Coverage {
+    /// People of the base whose depth cannot be established.
+    pub fn unmeasurable_total(&self) -> u32 {
+        self.unmeasurable.values().sum()
+    }
+
+    pub fn absorb(&mut self, other: Coverage) {
+        self.logged_in_measurable += other.logged_in_measurable;
+        for (gap, n) in other.unmeasurable {
+            *self.unmeasurable.entry(gap).or_default() += n;
+        }
+    }
 }
 
 impl Summary {
     pub fn of<'a>(results: impl Iterator<Item = &'a PersonResult> + Clone, profile: &Profile) -> Summary {
         let mut tier_counts: BTreeMap<Tier, u32> = Tier::ALL.iter().map(|t| (*t, 0)).collect();
         let (mut listed, mut base, mut logged_in, mut deep) = (0, 0, 0, 0);
+        let mut coverage = Coverage::default();
         for r in results.clone() {
             listed += 1;
             *tier_counts.entry(r.tier).or_default() += 1;
@@ -100,25 +133,77 @@ impl Summary {
                 base += 1;
                 logged_in += u32::from(r.is_active());
                 deep += u32::from(r.tier == Tier::Deep);
+                match r.depth_gap {
+                    Some(gap) => *coverage.unmeasurable.entry(gap).or_default() += 1,
+                    None => coverage.logged_in_measurable += u32::from(r.is_active()),
+                }
             }
         }
-        let not_new = results.filter(|r| r.tier != Tier::New).map(|r| &r.counters);
-        let indicators = org_indicators(profile.id, not_new);
-        Summary { listed, tier_counts, base, logged_in, deep, indicators }
+        // Event-based indicators speak only for people measured by events:
+        // people known from aggregated sources would count as zeros.
+        let by_events = results.clone().filter(|r| r.tier != Tier::New && r.aggregated.is_none());
+        let mut indicators = org_indicators(profile.id, by_events.map(|r| &r.counters));
+        for i in &mut indicators {
+            if i.key == "doc_collaboration" {
+                i.value = doc_collaboration(results.clone().filter(|r| r.tier != Tier::New));
+            }
+        }
+        Summary { listed, tier_counts, base, logged_in, deep, indicators, coverage }
     }
 
     pub fn login_rate(&self) -> Option<Ratio> {
         Ratio::new(u64::from(self.logged_in), u64::from(self.base))
     }
 
-    pub fn deep_rate(&self) -> Option<Ratio> {
-        Ratio::new(u64::from(self.deep), u64::from(self.base))
+    /// People of the base whose depth the data can establish: the deep
+    /// rate's base.
+    pub fn measurable_base(&self) -> u32 {
+        self.base - self.coverage.unmeasurable_total()
     }
 
-    /// Login rate minus deep rate, in percentage points.
-    pub fn gap_points(&self) -> Option<f64> {
-        Some((self.login_rate()?.to_f64() - self.deep_rate()?.to_f64()) * 100.0)
+    /// Deep people over the people whose depth is measurable.
+    pub fn deep_rate(&self) -> Option<Ratio> {
+        Ratio::new(u64::from(self.deep), u64::from(self.measurable_base()))
     }
+
+    /// The login rate over the people whose depth is measurable (the same as
+    /// `login_rate` when everyone's is).
+    pub fn measurable_login_rate(&self) -> Option<Ratio> {
+        Ratio::new(u64::from(self.coverage.logged_in_measurable), u64::from(self.measurable_base()))
+    }
+
+    /// Login rate minus deep rate, in percentage points, both over the
+    /// people whose depth is measurable; `None` when nobody's is.
+    pub fn gap_points(&self) -> Option<f64> {
+        Some((self.measurable_login_rate()?.to_f64() - self.deep_rate()?.to_f64()) * 100.0)
+    }
+
+    /// Whether some people's depth cannot be established from their data.
+    pub fn partial_coverage(&self) -> bool {
+        self.coverage.unmeasurable_total() > 0
+    }
+}
+
+/// Share of people with a document edit, over the people whose source can
+/// see documents (events, or an aggregated source with a docs column);
+/// empty when no one's can.
+fn doc_collaboration<'a>(people: impl Iterator<Item = &'a PersonResult>) -> String {
+    let (mut editors, mut n) = (0u64, 0u64);
+    for r in people {
+        match &r.aggregated {
+            None => {
+                n += 1;
+                editors += u64::from(r.counters.count(super::kind::Kind::DOC_EDIT) > 0);
+            }
+            Some(a) if a.reported_families & Family::Docs.bit() != 0 => {
+                n += 1;
+                editors += u64::from(a.families & Family::Docs.bit() != 0);
+            }
+            Some(_) => {}
+        }
+    }
+    debug_assert!(is_share("doc_collaboration"));
+    Ratio::new(editors, n).map(|r| r.display(3)).unwrap_or_default()
 }
 
 impl Evaluation {
@@ -135,8 +220,13 @@ impl Evaluation {
         groups.into_iter().map(|(dept, rs)| (dept, Summary::of(rs.into_iter(), profile))).collect()
     }
 
-    /// The export row's profile columns for one result.
+    /// The export row's profile columns for one result: empty (not
+    /// available from this source) for people known from aggregated sources,
+    /// whose exports carry none of the events these indicators count.
     pub fn indicators(&self, r: &PersonResult, profile: &Profile) -> Vec<String> {
-        person_indicators(profile.id, &r.counters)
+        match r.aggregated {
+            Some(_) => profile.indicator_keys().iter().map(|_| String::new()).collect(),
+            None => person_indicators(profile.id, &r.counters),
+        }
     }
 }

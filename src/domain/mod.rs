@@ -7,6 +7,7 @@ pub mod adoption;
 pub mod aggregated;
 pub mod calendar;
 pub mod codebook;
+pub mod coverage;
 pub mod decimal;
 pub mod demo;
 pub mod evaluation;

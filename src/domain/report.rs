@@ -103,14 +103,15 @@ pub fn representative_quotes(
 }
 
 /// How deep a tier is, for movement: dormant < silent < shallow < deep.
-/// New people are in their grace period and have no place on the scale.
+/// New people are in their grace period and have no place on the scale;
+/// neither have people whose depth their source cannot measure.
 pub fn depth(t: Tier) -> Option<u8> {
     match t {
         Tier::Dormant => Some(0),
         Tier::Silent => Some(1),
         Tier::Shallow => Some(2),
         Tier::Deep => Some(3),
-        Tier::New => None,
+        Tier::New | Tier::Unmeasured => None,
     }
 }
 

@@ -440,7 +440,11 @@ pub fn reason(facts: &ReasonFacts, tier: Tier) -> String {
         parts.push(format!("login depth {}", depth.display(2)));
     }
     let text = parts.join(", ");
-    if tier == Tier::New { format!("new (still in the grace period): {text}") } else { text }
+    match tier {
+        Tier::New => format!("new (still in the grace period): {text}"),
+        Tier::Unmeasured => format!("{text}; depth not measurable from this source"),
+        _ => text,
+    }
 }
 
 fn count<N: Into<i64>>(n: N, one: &str, many: &str) -> String {

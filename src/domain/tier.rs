@@ -11,18 +11,23 @@ use super::metrics::Counters;
 pub enum Tier {
     Deep,
     Shallow,
+    /// Interacts, but the person's data cannot establish the deep boundary
+    /// (aggregated sources without day counts or with too few visible
+    /// feature families; see `coverage`). Never given from raw events.
+    Unmeasured,
     Silent,
     Dormant,
     New,
 }
 
 impl Tier {
-    pub const ALL: [Tier; 5] = [Tier::Deep, Tier::Shallow, Tier::Silent, Tier::Dormant, Tier::New];
+    pub const ALL: [Tier; 6] = [Tier::Deep, Tier::Shallow, Tier::Unmeasured, Tier::Silent, Tier::Dormant, Tier::New];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Deep => "deep",
             Tier::Shallow => "shallow",
+            Tier::Unmeasured => "unmeasured",
             Tier::Silent => "silent",
             Tier::Dormant => "dormant",
             Tier::New => "new",

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod charts;
+pub mod coverage;
 pub mod error;
 pub mod handlers;
 pub mod i18n;

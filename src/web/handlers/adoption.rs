@@ -33,6 +33,11 @@ struct DepartmentCurve {
     people: u32,
     login_rate: String,
     deep_rate: String,
+    /// People behind the deep rate and the gap (those whose depth their
+    /// source can measure).
+    deep_base: u32,
+    /// Who is counted apart, when anyone is.
+    coverage: Option<String>,
     gap: String,
     weeks_since: i64,
     svg: String,
@@ -50,6 +55,8 @@ struct AdoptionPage {
     privacy_floor: u32,
     can_set_rollout: bool,
     legend: String,
+    /// How to get better data, when some people's depth is not measurable.
+    advice: Vec<String>,
 }
 
 fn rate(r: Option<crate::domain::decimal::Ratio>) -> Option<f64> {
@@ -154,7 +161,11 @@ pub async fn show(
             None => ("–".into(), "–".into(), "–".into()),
         };
         let as_of = snapshot.computed.evaluation.window.as_of;
+        let deep_base = now.map(|s| s.measurable_base()).unwrap_or(0);
+        let coverage = now.and_then(|s| crate::web::coverage::note(&page, s)).map(|n| n.sentence);
         departments.push(DepartmentCurve {
+            deep_base,
+            coverage,
             name: name.clone(),
             rollout: *rollout,
             rollout_is_default: *is_default,
@@ -172,7 +183,13 @@ pub async fn show(
         (page.t("dashboard.deep_rate"), "tier-deep".to_string()),
     ]);
     let window = &snapshot.computed.evaluation.window;
+    let advice = if departments.iter().any(|d| d.coverage.is_some()) {
+        latest.and_then(|w| crate::web::coverage::note(&page, &w.overall)).map(|n| n.advice).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let template = AdoptionPage {
+        advice,
         as_of: window.as_of,
         window: window.days,
         departments,
@@ -196,8 +213,18 @@ pub async fn download(
     let private = viewer.role().applies_privacy_floor();
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| WebError::Internal(e.into());
-    w.write_record(["department", "rollout_date", "week_since_rollout", "as_of", "people", "login_rate", "deep_rate"])
-        .map_err(fail)?;
+    w.write_record([
+        "department",
+        "rollout_date",
+        "week_since_rollout",
+        "as_of",
+        "people",
+        "login_rate",
+        "deep_rate",
+        "deep_rate_base",
+        "depth_unmeasurable",
+    ])
+    .map_err(fail)?;
     for (name, (rollout, _)) in &dates {
         for p in department_points(&snapshot, name, *rollout) {
             if private && p.summary.listed < floor {
@@ -214,6 +241,8 @@ pub async fn download(
                 p.summary.listed.to_string(),
                 fmt(rate(p.summary.login_rate())),
                 fmt(rate(p.summary.deep_rate())),
+                p.summary.measurable_base().to_string(),
+                p.summary.coverage.unmeasurable_total().to_string(),
             ])
             .map_err(fail)?;
         }

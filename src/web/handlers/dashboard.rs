@@ -48,6 +48,10 @@ pub struct Headline {
     pub gap: String,
     pub sentence: String,
     pub base: String,
+    /// People behind the deep rate and the gap (fewer than `base` when some
+    /// people's depth is not measurable from their source).
+    pub deep_base: String,
+    pub coverage: Option<crate::web::coverage::CoverageNote>,
 }
 
 #[derive(Template)]
@@ -87,6 +91,7 @@ impl Group for DeptGroup {
         a.base += b.base;
         a.logged_in += b.logged_in;
         a.deep += b.deep;
+        a.coverage.absorb(b.coverage);
         for (tier, n) in b.tier_counts {
             *a.tier_counts.entry(tier).or_default() += n;
         }
@@ -122,6 +127,7 @@ pub fn department_table(page: &Page, c: &Computed, private: bool, floor: u32) ->
     columns.extend(Tier::ALL.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))));
     columns.push(page.t("dashboard.login_rate"));
     columns.push(page.t("dashboard.deep_rate"));
+    columns.push(page.t("coverage.deep_base"));
     (columns, rows, hidden_groups)
 }
 
@@ -130,6 +136,9 @@ fn department_row(label: String, s: &Summary) -> Row {
     cells.extend(Tier::ALL.iter().map(|t| i18n::integer(i64::from(s.tier_counts.get(t).copied().unwrap_or(0)))));
     cells.push(share(s.login_rate()));
     cells.push(share(s.deep_rate()));
+    // The deep rate's n: fewer than the people past their grace period when
+    // some people's depth is not measurable from their source.
+    cells.push(i18n::integer(i64::from(s.measurable_base())));
     Row { label, cells }
 }
 
@@ -152,12 +161,32 @@ pub async fn show(
     let headline = (visible && summary.base > 0).then(|| {
         let login = share(summary.login_rate());
         let deep = share(summary.deep_rate());
-        let gap = summary.gap_points().map(|g| crate::domain::decimal::display_f64(g, 1)).unwrap_or_default();
-        let sentence = page.tf(
-            "dashboard.headline",
-            &[("login", &login), ("deep", &deep), ("gap", &gap), ("days", &window.days.to_string())],
-        );
-        Headline { login_rate: login, deep_rate: deep, gap, sentence, base: i18n::integer(i64::from(summary.base)) }
+        let gap = summary.gap_points().map(|g| crate::domain::decimal::display_f64(g, 1));
+        let sentence = match &gap {
+            // Nobody's depth is measurable: no deep rate, no gap, only the
+            // login rate and the coverage note.
+            None if summary.partial_coverage() => {
+                page.tf("dashboard.headline_unmeasured", &[("login", &login), ("days", &window.days.to_string())])
+            }
+            _ => page.tf(
+                "dashboard.headline",
+                &[
+                    ("login", &share(summary.measurable_login_rate())),
+                    ("deep", &deep),
+                    ("gap", gap.as_deref().unwrap_or_default()),
+                    ("days", &window.days.to_string()),
+                ],
+            ),
+        };
+        Headline {
+            login_rate: login,
+            deep_rate: deep,
+            gap: gap.unwrap_or_else(|| "–".into()),
+            sentence,
+            base: i18n::integer(i64::from(summary.base)),
+            deep_base: i18n::integer(i64::from(summary.measurable_base())),
+            coverage: crate::web::coverage::note(&page, &summary),
+        }
     });
 
     // Tier distribution.
@@ -269,12 +298,16 @@ pub async fn show(
             .collect(),
     };
 
+    // Indicators count events: where nobody is measured by events, an empty
+    // one is not available from the sources, not merely without data.
+    let by_events = c.evaluation.results.iter().any(|r| r.tier != Tier::New && r.aggregated.is_none());
     let indicators = if visible {
         summary
             .indicators
             .iter()
             .map(|i| {
                 let shown = match i.value.parse::<f64>() {
+                    _ if i.value.is_empty() && !by_events => page.t("people.not_available"),
                     _ if i.value.is_empty() => "–".to_string(),
                     Ok(share) if is_share(i.key) => i18n::percent(share),
                     _ => i.value.clone(),

@@ -500,6 +500,8 @@ struct PeoplePage {
     clear_href: Option<String>,
     listed: usize,
     can_import: bool,
+    /// Who is counted apart because their source cannot measure depth.
+    coverage: Option<crate::web::coverage::CoverageNote>,
 }
 
 /// Page numbers to show: the first, the last, and two either side of the
@@ -696,6 +698,7 @@ pub async fn list(
         csv_label,
         clear_href,
         listed: selection.listed,
+        coverage: crate::web::coverage::note(&page, &c.evaluation.summary(&c.profile)),
         can_import: viewer.role().may(Permission::Import),
         page,
     };

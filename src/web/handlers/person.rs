@@ -10,6 +10,7 @@ use super::cache::WEEKS;
 use super::html;
 use crate::domain::account::Permission;
 use crate::domain::calendar::{DAY_SECONDS, Window};
+use crate::domain::coverage::DepthGap;
 use crate::domain::decimal::{Ratio, display_f64};
 use crate::domain::evaluation::PersonResult;
 use crate::domain::kind::{Family, KindMap};
@@ -57,6 +58,8 @@ pub struct ChartRow {
 pub struct FamilyUse {
     pub label: String,
     pub used: bool,
+    /// Used, not used, or not available from this source.
+    pub shown: String,
 }
 
 pub struct SessionRow {
@@ -97,6 +100,12 @@ fn share_words(page: &Page, r: Ratio) -> String {
     if r.num * 2 == r.den { page.t("people.reason.half") } else { i18n::percent(r.to_f64()) }
 }
 
+/// Why a source cannot establish a person's depth, in plain words: "Teams
+/// period reports have no day counts".
+pub fn gap_words(page: &Page, gap: DepthGap, profile: &Profile) -> String {
+    page.tf(&format!("coverage.why.{}", gap.key()), &[("needed", &profile.aggregated.min_feature_breadth.to_string())])
+}
+
 /// Why a person is in their tier, in plain words, with the profile's
 /// thresholds (spec section 5).
 fn tier_reason(page: &Page, r: &PersonResult, profile: &Profile) -> String {
@@ -111,6 +120,10 @@ fn tier_reason(page: &Page, r: &PersonResult, profile: &Profile) -> String {
             ],
         ),
         Tier::Dormant => page.t("people.reason.dormant"),
+        Tier::Unmeasured => match r.depth_gap {
+            Some(gap) => page.tf("people.reason.unmeasured", &[("why", &gap_words(page, gap, profile))]),
+            None => page.t("tier.unmeasured"),
+        },
         Tier::Silent => page.t("people.reason.silent"),
         Tier::Deep => page.tf(
             "people.reason.deep",
@@ -298,14 +311,31 @@ pub async fn show(
         .indicator_keys()
         .iter()
         .zip(c.evaluation.indicators(result, &c.profile))
-        .map(|(key, value)| Fact { label: page.t(&format!("people.indicator.{key}")), value: or_dash(value) })
+        .map(|(key, value)| Fact {
+            label: page.t(&format!("people.indicator.{key}")),
+            // Indicators count events; an export carries none of them.
+            value: if result.aggregated.is_some() { page.t("people.not_available") } else { or_dash(value) },
+        })
         .collect();
 
+    // Families used, and which ones the person's source can see at all.
+    let (used, visible, breadth) = match &result.aggregated {
+        Some(a) => (a.families, a.reported_families, a.feature_breadth()),
+        None => (m.families, u8::MAX, m.feature_breadth()),
+    };
     let families: Vec<FamilyUse> = Family::ALL
         .iter()
-        .map(|f| FamilyUse { label: page.t(&format!("people.family.{}", f.name())), used: m.families & f.bit() != 0 })
+        .map(|f| {
+            let used = used & f.bit() != 0;
+            let shown = match (used, visible & f.bit() != 0) {
+                (true, _) => page.t("people.family.used"),
+                (false, true) => page.t("people.family.not_used"),
+                (false, false) => page.t("people.not_available"),
+            };
+            FamilyUse { label: page.t(&format!("people.family.{}", f.name())), used, shown }
+        })
         .collect();
-    let families_summary = page.tf("people.families.summary", &[("n", &m.feature_breadth().to_string())]);
+    let families_summary = page.tf("people.families.summary", &[("n", &breadth.to_string())]);
 
     // This person's events, for the weekly series and the sessions.
     let person_no = index as u32;

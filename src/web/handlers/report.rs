@@ -76,6 +76,13 @@ pub struct Report {
     pub login_rate: String,
     pub deep_rate: String,
     pub gap_points: String,
+    /// People behind the login rate, and behind the deep rate and the gap
+    /// (fewer when some people's depth is not measurable from their source).
+    pub base: u32,
+    pub deep_base: u32,
+    /// Who is counted apart and why, and how to get better data.
+    pub coverage: Option<String>,
+    pub coverage_advice: Vec<String>,
     pub department_columns: Vec<String>,
     pub departments: Vec<Vec<String>>,
     pub hidden_groups: usize,
@@ -271,14 +278,22 @@ async fn build(
         });
     }
 
-    let headline = page.tf(
-        "report.headline",
-        &[
-            ("login", &pct(summary.login_rate().map(|r| r.to_f64()))),
-            ("deep", &pct(summary.deep_rate().map(|r| r.to_f64()))),
-            ("interviews", &coded.len().to_string()),
-        ],
-    );
+    let headline = if summary.partial_coverage() && summary.deep_rate().is_none() {
+        page.tf(
+            "report.headline_unmeasured",
+            &[("login", &pct(summary.login_rate().map(|r| r.to_f64()))), ("interviews", &coded.len().to_string())],
+        )
+    } else {
+        page.tf(
+            "report.headline",
+            &[
+                ("login", &pct(summary.measurable_login_rate().map(|r| r.to_f64()))),
+                ("deep", &pct(summary.deep_rate().map(|r| r.to_f64()))),
+                ("interviews", &coded.len().to_string()),
+            ],
+        )
+    };
+    let coverage = crate::web::coverage::note(page, &summary);
     let actions = code_rows
         .iter()
         .take(3)
@@ -295,6 +310,10 @@ async fn build(
         login_rate: pct(summary.login_rate().map(|r| r.to_f64())),
         deep_rate: pct(summary.deep_rate().map(|r| r.to_f64())),
         gap_points: summary.gap_points().map(|g| format!("{g:.1}")).unwrap_or_else(|| "–".into()),
+        base: summary.base,
+        deep_base: summary.measurable_base(),
+        coverage_advice: coverage.as_ref().map(|n| n.advice.clone()).unwrap_or_default(),
+        coverage: coverage.map(|n| n.sentence),
         department_columns,
         departments,
         hidden_groups,
