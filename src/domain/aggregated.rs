@@ -33,6 +33,8 @@ pub struct FactRow {
     pub meetings: Option<u32>,
     pub files: Option<u32>,
     pub docs: Option<u32>,
+    /// Conversations or messages read (Google Chat): presence, not interaction.
+    pub reads: Option<u32>,
     pub passive: bool,
 }
 
@@ -78,6 +80,9 @@ pub struct Aggregated {
     pub active_days: Option<u32>,
     pub interactive_days: Option<u32>,
     pub messages: u32,
+    /// Some of `messages` are "messages and reactions sent" (Google Chat
+    /// does not split them): shown under that name, never as messages.
+    pub messages_include_reactions: bool,
     pub families: u8,
     pub interactions: u32,
     /// Any sign of presence (activity, a passive flag, or any count).
@@ -130,9 +135,13 @@ pub fn aggregate(facts: &[&FactRow], window: &Window) -> Option<Aggregated> {
         a.sources.push(source);
         for r in &rows {
             a.messages = a.messages.saturating_add(r.messages.unwrap_or(0));
+            a.messages_include_reactions |= source == FactSource::GoogleChat && r.messages.is_some();
             a.interactions = a.interactions.saturating_add(r.interactions());
             a.families |= r.families();
-            a.present |= r.passive || r.interactions() > 0 || r.active_days.unwrap_or(0) > 0;
+            // Reading is presence without interaction: a reader who sends
+            // nothing is silent, not dormant.
+            a.present |=
+                r.passive || r.interactions() > 0 || r.active_days.unwrap_or(0) > 0 || r.reads.unwrap_or(0) > 0;
         }
         if rows.first().is_some_and(|r| r.is_daily()) {
             // Daily rows: count the days.
@@ -286,5 +295,22 @@ mod tests {
         let a = aggregate(&[&nothing], &window()).unwrap();
         assert_eq!(classify(&a, &AggregatedRule::default()), Tier::Dormant);
         assert_eq!(aggregate(&[], &window()), None);
+    }
+
+    #[test]
+    fn a_reader_who_sends_nothing_is_silent_not_dormant() {
+        let reader = FactRow {
+            source: Some(FactSource::GoogleChat),
+            start: date("2026-05-02"),
+            end: date("2026-05-29"),
+            messages: Some(0),
+            files: Some(0),
+            reads: Some(40),
+            ..FactRow::default()
+        };
+        let a = aggregate(&[&reader], &window()).unwrap();
+        assert!(a.present);
+        assert_eq!(classify(&a, &AggregatedRule::default()), Tier::Silent);
+        assert!(a.messages_include_reactions, "Google's figure is messages and reactions");
     }
 }

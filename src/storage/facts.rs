@@ -64,7 +64,7 @@ pub async fn ending_between(
     index: &HashMap<i64, u32>,
 ) -> Result<Vec<FactRow>> {
     let sql = "SELECT person_id, source, period_start, period_end, active_days, messages, reactions, calls, meetings, \
-               files, docs, passive FROM person_facts WHERE period_end >= $1 AND period_end <= $2";
+               files, docs, reads, passive FROM person_facts WHERE period_end >= $1 AND period_end <= $2";
     on_db!(db, pool => {
         let rows = sqlx::query(sql).bind(from.to_string()).bind(to.to_string()).fetch_all(pool).await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -83,6 +83,7 @@ pub async fn ending_between(
                 meetings: count(r.try_get("meetings")?),
                 files: count(r.try_get("files")?),
                 docs: count(r.try_get("docs")?),
+                reads: count(r.try_get("reads")?),
                 passive: r.try_get::<i64, _>("passive")? != 0,
             });
         }
