@@ -183,12 +183,16 @@ fn sniff(name: &str, head: &[u8]) -> Sniff {
         Container::Csv => csv_head_names(head),
         Container::Ndjson | Container::Array | Container::Envelope(_) => json_head_keys(head),
     };
-    if container == Container::Ndjson
-        && let Some((path, inner)) = envelope_head(head)
-    {
-        container = Container::Envelope(path);
-        if !inner.is_empty() {
-            names = inner;
+    if container == Container::Ndjson {
+        if let Some((path, inner)) = envelope_head(head) {
+            container = Container::Envelope(path);
+            if !inner.is_empty() {
+                names = inner;
+            }
+        } else if let Some(path) = envelope_by_keys(&names) {
+            // A page without its records array (Feishu's failed call:
+            // `{"code": 1051002, "msg": ..., "data": {}}`).
+            container = Container::Envelope(path);
         }
     }
     let keys: Vec<String> = names.iter().map(|n| key(n)).collect();
@@ -219,6 +223,20 @@ fn json_head_keys(head: &[u8]) -> Vec<String> {
     // collected before it is still useful for recognition and messages.
     let _ = TopKeys { keys: &mut keys, nested: false }.deserialize(&mut de);
     keys
+}
+
+/// The envelope of a raw API response recognised by its other keys, when its
+/// records array is absent or empty: Feishu's `code` + `data`, Graph's
+/// `@odata.context`.
+fn envelope_by_keys(top: &[String]) -> Option<&'static [&'static str]> {
+    let has = |k: &str| top.iter().any(|x| x == k);
+    if has("code") && has("data") {
+        Some(&["data", "items"])
+    } else if has("@odata.context") {
+        Some(&["value"])
+    } else {
+        None
+    }
 }
 
 /// The key path and the first record's keys when `head` starts a raw API
@@ -492,14 +510,15 @@ fn not_recognised(file: &str, sniff: &Sniff) -> InputError {
     if sniff.names.len() > 15 {
         shown.push("…".to_string());
     }
+    let keys: Vec<String> = sniff.names.iter().map(|n| key(n)).collect();
+    let no_records = matches!(sniff.container, Container::Envelope(_)) && envelope_by_keys(&keys).is_some();
     let what = match sniff.container {
         Container::Csv => "the header has",
-        Container::Ndjson | Container::Array => "the first object has the keys",
-        Container::Envelope(_) => "the first record has the keys",
+        Container::Envelope(_) if !no_records => "the first record has the keys",
+        Container::Ndjson | Container::Array | Container::Envelope(_) => "the first object has the keys",
     };
-    let keys: Vec<String> = sniff.names.iter().map(|n| key(n)).collect();
-    let hint = if keys.iter().any(|k| k == "data") && keys.iter().any(|k| k == "code") {
-        " (this looks like a raw API response: save its `data.items` as NDJSON or a JSON array)"
+    let hint = if no_records {
+        " (a raw API response whose first page has no records; if its `code` is not 0 the call failed: see its `msg`)"
     } else {
         ""
     };
