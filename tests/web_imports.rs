@@ -294,5 +294,11 @@ async fn graph_json_pages_and_raw_api_responses_upload_in_the_browser() {
     assert!(teams.contains("dana.ng@contoso.com,silent"), "{teams}");
     let google = metrics_export(&app.t.url, "2026-04-15");
     assert!(google.contains("ben.cho@example.org,silent"), "{google}");
+    // Google counts messages and reactions together, and says so.
+    let (status, page) = analyst.get("/people/ana.lima@example.org?as_of=2026-04-15").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Messages and reactions sent"), "{page}");
+    let (_, page) = analyst.get("/people/alex.wu@contoso.com?as_of=2024-05-20").await;
+    assert!(page.contains("Messages sent") && !page.contains("Messages and reactions"), "{page}");
     app.finish().await;
 }
