@@ -543,3 +543,180 @@ async fn facts_stored_before_the_report_key_keep_their_values_and_are_found_by_a
         admin.close().await;
     }
 }
+
+// ---------------------------------------------------------------------------
+// Issue 12: each report read as its vendor defines it (see
+// tests/fixtures/vendor/README.md for the documentation each fixture follows).
+
+const TEAMS_JSON_D30: &str = "TeamsUserActivityUserDetail_D30_2024-05-20.csv";
+const EMAIL: &str = "EmailActivityUserDetail_D30_2024-05-20.csv";
+const DEVICES: &str = "TeamsDeviceUsageUserDetail_D30_2024-05-20.csv";
+
+/// `metrics export` as (user_id -> column -> value).
+fn export_by_person(url: &str, as_of: &str) -> (String, std::collections::BTreeMap<String, Vec<(String, String)>>) {
+    let (code, export, err) = cli(url, &["metrics", "export", "--as-of", as_of]);
+    assert_eq!(code, 0, "{err}");
+    let cols = header(&export);
+    let people = rows(&export)
+        .into_iter()
+        .map(|r| (r[0].to_string(), cols.iter().cloned().zip(r.iter().map(str::to_string)).collect()))
+        .collect();
+    (export, people)
+}
+
+fn value<'a>(people: &'a std::collections::BTreeMap<String, Vec<(String, String)>>, who: &str, col: &str) -> &'a str {
+    let person = people.get(who).unwrap_or_else(|| panic!("{who} is not listed: {people:?}"));
+    person.iter().find(|(c, _)| c == col).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("no column {col}"))
+}
+
+#[tokio::test]
+async fn teams_counts_presence_and_calls_as_microsoft_defines_them() {
+    let t = TestDb::new().await;
+    let (code, out, err) = cli(&t.url, &["import", "teams", &vendor(TEAMS_JSON_D30)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("facts added         5"), "{out}");
+    let (_, people) = export_by_person(&t.url, "2024-05-20");
+    // Team chat already includes posts and replies: 12 + 87, and 5 (= 2 + 3).
+    assert_eq!(value(&people, "alex.wu@contoso.com", "messages_sent"), "99");
+    assert_eq!(value(&people, "chris.lee@contoso.com", "messages_sent"), "5");
+    // Last Activity Date inside the period and nothing counted: present, silent.
+    assert_eq!(value(&people, "dana.ng@contoso.com", "tier"), "silent");
+    // An hour of calls: not dormant, and the voice family.
+    // A Teams period report has no day counts: depth is not measurable.
+    assert_eq!(value(&people, "evan.ross@contoso.com", "tier"), "unmeasured");
+    assert_eq!(value(&people, "evan.ross@contoso.com", "feature_breadth"), "1");
+    assert_eq!(value(&people, "fay.sun@contoso.com", "tier"), "dormant");
+    // The older 12-column report gives the same numbers.
+    let old = TestDb::new().await;
+    let file = vendor("TeamsUserActivityUserDetail_12_columns_2024-05-20.csv");
+    assert_eq!(cli(&old.url, &["import", "auto", &file]).0, 0);
+    let (_, people) = export_by_person(&old.url, "2024-05-20");
+    assert_eq!(value(&people, "alex.wu@contoso.com", "messages_sent"), "99");
+    assert_eq!(value(&people, "chris.lee@contoso.com", "messages_sent"), "5");
+    old.finish().await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn the_email_report_after_the_real_teams_report_is_refused_and_changes_nothing() {
+    let t = TestDb::new().await;
+    assert_eq!(cli(&t.url, &["import", "teams", &vendor(TEAMS_JSON_D30)]).0, 0);
+    let (before, people) = export_by_person(&t.url, "2024-05-20");
+    assert_eq!(value(&people, "alex.wu@contoso.com", "messages_sent"), "99");
+    assert_eq!(value(&people, "alex.wu@contoso.com", "tier"), "unmeasured");
+    for command in ["auto", "teams"] {
+        let (code, out, err) = cli(&t.url, &["import", command, &vendor(EMAIL)]);
+        assert_eq!(code, 1, "import {command} of the Email report: {out}");
+        assert!(!out.contains("teams"), "never called Teams: {out}");
+        assert!(
+            err.contains(&format!(
+                "{}:1: this is the Microsoft 365 Email activity user detail report, not Teams user activity",
+                vendor(EMAIL)
+            )),
+            "{err}"
+        );
+        let (code, _, err) = cli(&t.url, &["import", command, &vendor(DEVICES)]);
+        assert_eq!(code, 1);
+        assert!(
+            err.contains(":1: this is the Teams device usage user detail report, not Teams user activity"),
+            "{err}"
+        );
+    }
+    let (after, _) = export_by_person(&t.url, "2024-05-20");
+    assert_eq!(after, before, "the real Teams facts are untouched");
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn teams_daily_reports_count_days() {
+    let t = TestDb::new().await;
+    let files =
+        [vendor("TeamsUserActivityUserDetail_2024-05-18.csv"), vendor("TeamsUserActivityUserDetail_2024-05-19.csv")];
+    let (code, _, err) = cli(&t.url, &["import", "auto", &files[0], &files[1]]);
+    assert_eq!(code, 0, "{err}");
+    let (_, people) = export_by_person(&t.url, "2024-05-19");
+    assert_eq!(value(&people, "alex.wu@contoso.com", "active_days"), "2");
+    assert_eq!(value(&people, "alex.wu@contoso.com", "interactive_days"), "2");
+    // Active on the 18th by Last Activity Date only: one day, silent.
+    assert_eq!(value(&people, "dana.ng@contoso.com", "active_days"), "1");
+    assert_eq!(value(&people, "dana.ng@contoso.com", "tier"), "silent");
+    assert_eq!(value(&people, "fay.sun@contoso.com", "active_days"), "0");
+    assert_eq!(value(&people, "fay.sun@contoso.com", "tier"), "dormant");
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn teams_graph_json_pages_import_like_the_csv() {
+    let csv = TestDb::new().await;
+    assert_eq!(cli(&csv.url, &["import", "teams", &vendor(TEAMS_JSON_D30)]).0, 0);
+    let (want, _) = export_by_person(&csv.url, "2024-05-20");
+    csv.finish().await;
+
+    // Each page saved as a file.
+    let t = TestDb::new().await;
+    let pages =
+        [vendor("teams_user_activity_graph_D30_page1.json"), vendor("teams_user_activity_graph_D30_page2.json")];
+    let (code, out, err) = cli(&t.url, &["import", "teams", &pages[0], &pages[1]]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2 rows read") && out.contains("3 rows read"), "{out}");
+    assert_eq!(export_by_person(&t.url, "2024-05-20").0, want);
+    t.finish().await;
+
+    // The pages concatenated in one file, recognised by `import auto`.
+    let t = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let joined = dir.path().join("teams_pages.json");
+    let mut bytes = std::fs::read(&pages[0]).unwrap();
+    bytes.extend(std::fs::read(&pages[1]).unwrap());
+    std::fs::write(&joined, bytes).unwrap();
+    let (code, out, err) = cli(&t.url, &["import", "auto", &joined.display().to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("5 rows read") && out.contains("source              teams"), "{out}");
+    assert_eq!(export_by_person(&t.url, "2024-05-20").0, want);
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn feishu_and_google_raw_api_responses_import_through_their_own_commands() {
+    let t = TestDb::new().await;
+    let feishu = vendor("feishu_admin_user_stats_api_response.json");
+    let (code, out, err) = cli(&t.url, &["import", "feishu", &feishu]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2 rows read") && out.contains("source              feishu"), "{out}");
+    let google = vendor("google_user_usage_report_api_response.json");
+    let (code, out, err) = cli(&t.url, &["import", "google-chat", &google]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2 rows read") && out.contains("source              google_chat"), "{out}");
+    let (_, people) = export_by_person(&t.url, "2026-04-15");
+    // Rolling 28-day totals have no day counts: depth is not measurable.
+    assert_eq!(value(&people, "ana.lima@example.org", "tier"), "unmeasured");
+    // Read 40 conversations, sent nothing: silent, not dormant.
+    assert_eq!(value(&people, "ben.cho@example.org", "tier"), "silent");
+    assert_eq!(value(&people, "ou_7dab8a3d3cdcc9da365777c7ad535d62", "messages_sent"), "23");
+    // Recognised without being told, too.
+    let again = TestDb::new().await;
+    let (code, out, err) = cli(&again.url, &["import", "auto", &feishu, &google]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("source              feishu") && out.contains("source              google_chat"), "{out}");
+    again.finish().await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn google_chat_readers_are_silent_and_a_csv_without_chat_columns_is_refused() {
+    let t = TestDb::new().await;
+    assert_eq!(cli(&t.url, &["import", "google-chat", &vendor("google_chat_user_usage.csv")]).0, 0);
+    let (_, people) = export_by_person(&t.url, "2026-04-15");
+    // 45 conversations read, nothing sent.
+    assert_eq!(value(&people, "ben.cho@example.org", "tier"), "silent");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("usage.csv");
+    std::fs::write(&path, "date,user_email,accounts:num_28day_logins\n2026-04-15,dora@example.org,3\n").unwrap();
+    let (code, _, err) = cli(&t.url, &["import", "google-chat", &path.display().to_string()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("usage.csv:1: none of the Google Chat user usage report columns"), "{err}");
+    let (_, people) = export_by_person(&t.url, "2026-04-15");
+    assert!(!people.contains_key("dora@example.org"), "nothing imported as zeros");
+    t.finish().await;
+}

@@ -83,17 +83,20 @@ fn teams_user_detail_with_bom_reordered_columns_and_both_refresh_date_forms() {
         ..base(line, user, start, end)
     };
     let want = vec![
-        // 12 team chat + 87 private chat + 4 posts + 8 replies.
+        // 12 team chat (which already includes its 4 posts and 8 replies)
+        // + 87 private chat.
         PeriodFact {
-            messages: Some(111),
+            messages: Some(99),
             calls: Some(3),
             meetings: Some(9),
             last_active: Some(d(2024, 5, 19)),
             ..teams(2, "alex.wu@contoso.com")
         },
-        // Refresh date as 2024-05-20T00:00:00Z; Meeting Count 0 but attended 1.
+        // Refresh date as 2024-05-20T00:00:00Z; Meeting Count 0 but attended
+        // 1; 12 minutes of audio with Call Count 0 is voice use.
         PeriodFact {
-            messages: Some(6),
+            messages: Some(5),
+            calls: Some(1),
             meetings: Some(1),
             deleted: true,
             last_active: Some(d(2024, 4, 30)),
@@ -103,7 +106,7 @@ fn teams_user_detail_with_bom_reordered_columns_and_both_refresh_date_forms() {
         teams(4, "sam.okafor@contoso.com"),
         // Concealed names: the MD5 hash stays the id, lower-cased; no e-mail.
         PeriodFact {
-            messages: Some(25),
+            messages: Some(23),
             calls: Some(1),
             meetings: Some(2),
             anonymised: true,
@@ -113,9 +116,11 @@ fn teams_user_detail_with_bom_reordered_columns_and_both_refresh_date_forms() {
         // Has Other Action = Yes and nothing else: passive.
         PeriodFact { passive: true, last_active: Some(d(2024, 5, 10)), ..teams(6, "li.na@contoso.com") },
         // Empty Post / Reply counts are 0; screen sharing with Meeting Count
-        // 0 is one meeting; a message means not passive.
+        // 0 is one meeting, audio with Call Count 0 one call; a message means
+        // not passive.
         PeriodFact {
             messages: Some(1),
+            calls: Some(1),
             meetings: Some(1),
             last_active: Some(d(2024, 5, 20)),
             ..teams(7, "maria.garcia@contoso.com")
@@ -418,7 +423,7 @@ fn an_unknown_file_is_refused_with_its_header() {
     );
     let err = open_error("raw.json", r#"{"code":0,"msg":"success","data":{"items":[]}}"#, &VendorOptions::default());
     assert!(err.message.contains("the first object has the keys code, msg, data"), "{err}");
-    assert!(err.message.contains("data.items"), "{err}");
+    assert!(err.message.contains("a raw API response whose first page has no records"), "{err}");
 }
 
 #[test]
@@ -446,10 +451,10 @@ fn a_bad_duration_names_line_and_column() {
 
 #[test]
 fn bad_dates_name_line_and_column() {
-    let teams = "\u{feff}User Principal Name,Report Refresh Date,Report Period,Last Activity Date\n\
-                 a@contoso.com,2024-05-20,30,2024-05-19\n\
-                 b@contoso.com,the 20th,30,\n\
-                 c@contoso.com,2024-05-20,30,2024-02-30\n";
+    let teams = "\u{feff}User Principal Name,Report Refresh Date,Report Period,Last Activity Date,Call Count\n\
+                 a@contoso.com,2024-05-20,30,2024-05-19,0\n\
+                 b@contoso.com,the 20th,30,,0\n\
+                 c@contoso.com,2024-05-20,30,2024-02-30,0\n";
     let got = items("teams.csv", teams);
     assert!(got[0].is_ok());
     assert!(
@@ -536,7 +541,7 @@ fn bad_values_are_errors_and_the_stream_goes_on() {
         got[0].as_ref().unwrap_err().to_string(),
         "stats.ndjson:1: column `user_active_flag`: `2` is not a flag, 0 or 1"
     );
-    let teams = "User Principal Name,Report Refresh Date,Report Period,Is Deleted\na@contoso.com,2024-05-20,30,Maybe\n";
+    let teams = "User Principal Name,Report Refresh Date,Report Period,Is Deleted,Call Count\na@contoso.com,2024-05-20,30,Maybe,0\n";
     assert_eq!(
         items("t.csv", teams)[0].as_ref().unwrap_err().to_string(),
         "t.csv:2: column `Is Deleted`: `Maybe` is not True or False"
@@ -569,4 +574,213 @@ fn a_truncated_gzip_or_json_array_is_an_error_not_a_panic() {
     let err = got[1].as_ref().unwrap_err();
     assert_eq!(err.line, 2);
     assert!(err.message.contains("truncated"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// Issue 12: each report read as its vendor defines it, recognised by its own
+// columns, and the vendors' raw JSON responses.
+
+const TEAMS_D30: &str = "TeamsUserActivityUserDetail_D30_2024-05-20.csv";
+const TEAMS_GRAPH_1: &str = "teams_user_activity_graph_D30_page1.json";
+const TEAMS_GRAPH_2: &str = "teams_user_activity_graph_D30_page2.json";
+
+/// The facts of the D30 fixture (and of its Graph JSON pages), by hand.
+fn teams_d30_facts() -> Vec<PeriodFact> {
+    let (start, end) = (d(2024, 4, 21), d(2024, 5, 20));
+    let teams = |line, user: &str, last: Option<NaiveDate>| PeriodFact {
+        messages: Some(0),
+        calls: Some(0),
+        meetings: Some(0),
+        email: Some(user.to_string()),
+        last_active: last,
+        ..base(line, user, start, end)
+    };
+    vec![
+        // 12 team chat (its 4 posts and 8 replies are inside it) + 87 private.
+        PeriodFact {
+            messages: Some(99),
+            calls: Some(3),
+            meetings: Some(9),
+            ..teams(2, "alex.wu@contoso.com", Some(d(2024, 5, 19)))
+        },
+        // Team chat 5 = 2 posts + 3 replies: 5, not 10.
+        PeriodFact { messages: Some(5), ..teams(3, "chris.lee@contoso.com", Some(d(2024, 5, 16))) },
+        // No counts but active on 2024-05-14, inside the period: present.
+        PeriodFact { passive: true, ..teams(4, "dana.ng@contoso.com", Some(d(2024, 5, 14))) },
+        // One hour of audio with Call Count 0: voice use.
+        PeriodFact { calls: Some(1), ..teams(5, "evan.ross@contoso.com", Some(d(2024, 5, 12))) },
+        teams(6, "fay.sun@contoso.com", None),
+    ]
+}
+
+fn without_lines(facts: Vec<PeriodFact>) -> Vec<PeriodFact> {
+    facts.into_iter().map(|f| PeriodFact { line: 0, ..f }).collect()
+}
+
+#[test]
+fn teams_messages_are_team_chat_plus_private_chat_as_microsoft_defines_them() {
+    let (format, facts) = read_fixture(TEAMS_D30);
+    assert_eq!(format, VendorFormat::Teams);
+    assert_eq!(facts, teams_d30_facts());
+}
+
+#[test]
+fn the_old_12_column_teams_report_gives_the_same_numbers() {
+    let (format, facts) = read_fixture("TeamsUserActivityUserDetail_12_columns_2024-05-20.csv");
+    assert_eq!(format, VendorFormat::Teams);
+    let messages: Vec<_> = facts.iter().map(|f| (f.user_id.as_str(), f.messages)).collect();
+    assert_eq!(messages, vec![("alex.wu@contoso.com", Some(99)), ("chris.lee@contoso.com", Some(5))]);
+}
+
+#[test]
+fn teams_daily_reports_are_daily_rows_with_an_active_day() {
+    let (_, day1) = read_fixture("TeamsUserActivityUserDetail_2024-05-18.csv");
+    let (_, day2) = read_fixture("TeamsUserActivityUserDetail_2024-05-19.csv");
+    let days = |facts: &[PeriodFact]| -> Vec<(String, NaiveDate, NaiveDate, Option<u32>)> {
+        facts.iter().map(|f| (f.user_id.clone(), f.start, f.end, f.active_days)).collect()
+    };
+    let (d18, d19) = (d(2024, 5, 18), d(2024, 5, 19));
+    assert_eq!(
+        days(&day1),
+        vec![
+            ("alex.wu@contoso.com".into(), d18, d18, Some(1)),
+            // Nothing counted, but Last Activity Date is that day.
+            ("dana.ng@contoso.com".into(), d18, d18, Some(1)),
+            ("fay.sun@contoso.com".into(), d18, d18, Some(0)),
+        ]
+    );
+    assert_eq!(
+        days(&day2),
+        vec![
+            ("alex.wu@contoso.com".into(), d19, d19, Some(1)),
+            ("dana.ng@contoso.com".into(), d19, d19, Some(0)),
+            ("fay.sun@contoso.com".into(), d19, d19, Some(0)),
+        ]
+    );
+    assert!(day1[1].passive && !day2[1].passive);
+}
+
+#[test]
+fn other_microsoft_365_reports_are_refused_at_line_1_saying_what_they_are() {
+    let cases = [
+        ("EmailActivityUserDetail_D30_2024-05-20.csv", "this is the Microsoft 365 Email activity user detail report"),
+        ("TeamsDeviceUsageUserDetail_D30_2024-05-20.csv", "this is the Teams device usage user detail report"),
+    ];
+    for (name, want) in cases {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        assert_eq!(detect(name, &bytes), None, "{name} is not Teams");
+        for format in [None, Some(VendorFormat::Teams)] {
+            let err =
+                match VendorReader::new(open(name, Cursor::new(bytes.clone())).unwrap(), format, &Default::default()) {
+                    Ok(r) => panic!("{name} read as {:?}", r.format()),
+                    Err(e) => e,
+                };
+            assert_eq!(err.line, 1, "{err}");
+            assert!(err.message.starts_with(want), "{err}");
+            assert!(err.message.contains("not Teams user activity"), "{err}");
+        }
+    }
+    // Only the columns every Microsoft 365 report shares.
+    let text = "Report Refresh Date,User Principal Name,Report Period\n2024-05-20,a@contoso.com,30\n";
+    let err = open_error("three.csv", text, &VendorOptions::default());
+    assert!(err.to_string().starts_with("three.csv:1: this is a Microsoft 365 usage report with only"), "{err}");
+    assert!(err.message.contains("not Teams user activity"), "{err}");
+}
+
+#[test]
+fn teams_graph_json_pages_give_the_csv_facts() {
+    let (format, page1) = read_fixture(TEAMS_GRAPH_1);
+    assert_eq!(format, VendorFormat::Teams);
+    let (_, page2) = read_fixture(TEAMS_GRAPH_2);
+    // Each record starts on its own line of the pretty-printed page.
+    assert_eq!(page1[0].line, 4);
+    let mut both = page1.clone();
+    both.extend(page2.clone());
+    assert_eq!(without_lines(both.clone()), without_lines(teams_d30_facts()));
+    // The pages saved one after the other in one file, gzipped, forced.
+    let mut joined = std::fs::read(fixture(TEAMS_GRAPH_1)).unwrap();
+    joined.extend(std::fs::read(fixture(TEAMS_GRAPH_2)).unwrap());
+    let r = reader("teams.json.gz", gzip(&joined), Some(VendorFormat::Teams), &VendorOptions::default());
+    let facts: Vec<PeriodFact> = r.collect::<Result<_, _>>().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(without_lines(facts), without_lines(both));
+}
+
+#[test]
+fn a_teams_graph_json_record_with_a_bad_value_names_its_line_and_key() {
+    let text = std::fs::read_to_string(fixture(TEAMS_GRAPH_2)).unwrap().replacen(
+        "\"teamChatMessageCount\": 0",
+        "\"teamChatMessageCount\": -4",
+        1,
+    );
+    let got = items("teams.json", &text);
+    let err = got[0].as_ref().unwrap_err();
+    assert_eq!(err.line, 4, "{err}");
+    assert!(err.to_string().contains("column `teamChatMessageCount`: -4 is negative"), "{err}");
+}
+
+#[test]
+fn feishu_raw_api_response_is_read_through_its_own_importer() {
+    let name = "feishu_admin_user_stats_api_response.json";
+    let bytes = std::fs::read(fixture(name)).unwrap();
+    assert_eq!(detect(name, &bytes), Some(VendorFormat::Feishu));
+    let r = reader(name, bytes, Some(VendorFormat::Feishu), &VendorOptions::default());
+    let facts: Vec<PeriodFact> = r.collect::<Result<_, _>>().unwrap_or_else(|e| panic!("{e}"));
+    let day = d(2026, 4, 14);
+    let got: Vec<_> =
+        facts.iter().map(|f| (f.user_id.as_str(), f.start == day, f.messages, f.meetings, f.passive)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("ou_7dab8a3d3cdcc9da365777c7ad535d62", true, Some(23), Some(2), false),
+            ("ou_9f3c2b1a0e8d7c6b5a4f3e2d1c0b9a8f", true, Some(0), Some(0), true),
+        ]
+    );
+    assert_eq!(facts[0].display_name.as_deref(), Some("王明"));
+    // A failed call is an error, not an empty import.
+    let failed = r#"{"code": 1051002, "msg": "no dept authority", "data": {}}"#;
+    let got: Vec<_> =
+        reader("stats.json", failed.as_bytes().to_vec(), Some(VendorFormat::Feishu), &VendorOptions::default())
+            .collect();
+    assert!(got[0].as_ref().unwrap_err().message.contains("code 1051002 (no dept authority)"), "{got:?}");
+}
+
+#[test]
+fn google_raw_reports_api_response_is_read() {
+    let name = "google_user_usage_report_api_response.json";
+    let bytes = std::fs::read(fixture(name)).unwrap();
+    assert_eq!(detect(name, &bytes), Some(VendorFormat::GoogleChat));
+    for format in [None, Some(VendorFormat::GoogleChat)] {
+        let r = reader(name, bytes.clone(), format, &VendorOptions::default());
+        let facts: Vec<PeriodFact> = r.collect::<Result<_, _>>().unwrap_or_else(|e| panic!("{e}"));
+        let (start, end) = (d(2026, 3, 19), d(2026, 4, 15));
+        let google = |line, user: &str| PeriodFact { email: Some(user.to_string()), ..base(line, user, start, end) };
+        assert_eq!(
+            facts,
+            vec![
+                PeriodFact {
+                    messages: Some(64),
+                    files: Some(3),
+                    reads: Some(120),
+                    ..google(5, "ana.lima@example.org")
+                },
+                PeriodFact { messages: Some(0), files: Some(0), reads: Some(40), ..google(34, "ben.cho@example.org") },
+            ]
+        );
+    }
+}
+
+#[test]
+fn a_google_csv_without_any_chat_column_is_refused_at_line_1() {
+    let text = "date,user_email,accounts:num_28day_logins\n2026-04-15,ana.lima@example.org,3\n";
+    let err = match VendorReader::new(
+        open("usage.csv", Cursor::new(text.as_bytes().to_vec())).unwrap(),
+        Some(VendorFormat::GoogleChat),
+        &VendorOptions::default(),
+    ) {
+        Ok(_) => panic!("imported as zeros"),
+        Err(e) => e,
+    };
+    assert_eq!(err.line, 1);
+    assert!(err.message.starts_with("none of the Google Chat user usage report columns"), "{err}");
+    assert!(err.message.contains("num_28day_messages_and_reactions_sent"), "{err}");
 }

@@ -344,3 +344,92 @@ async fn teams_reports_of_two_periods_and_a_corrected_download_through_the_brows
     assert_eq!(metrics_export(&app.t.url), corrected_numbers, "the same file again changes nothing");
     app.finish().await;
 }
+
+// ---------------------------------------------------------------------------
+// Issue 12: platform reports in the browser, each recognised by its own
+// columns (fixtures and their documentation: tests/fixtures/vendor/README.md).
+
+fn vendor_part(name: &str) -> Part {
+    file(name, std::fs::read(fixture("vendor").join(name)).unwrap())
+}
+
+fn exports_form(names: &[&str]) -> Form {
+    names.iter().fold(Form::new().text("period_from", "").text("period_to", ""), |form, name| {
+        form.part("files", vendor_part(name))
+    })
+}
+
+/// `metrics export` through the command line, on the app's database.
+fn export_on(url: &str, as_of: &str) -> String {
+    let (code, out, err) = common::cli(url, &["metrics", "export", "--as-of", as_of]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+#[tokio::test]
+async fn the_email_report_after_the_teams_report_is_refused_in_the_browser() {
+    let app = TestApp::with_accounts().await;
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    let teams = "TeamsUserActivityUserDetail_D30_2024-05-20.csv";
+    let (status, body) = analyst.post_multipart("/imports/exports", exports_form(&[teams])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(results(&body).contains(&format!("{teams} was imported.")), "{}", results(&body));
+    let before = export_on(&app.t.url, "2024-05-20");
+    assert!(before.contains("alex.wu@contoso.com,unmeasured"), "{before}");
+
+    for (name, what) in [
+        ("EmailActivityUserDetail_D30_2024-05-20.csv", "this is the Microsoft 365 Email activity user detail report"),
+        ("TeamsDeviceUsageUserDetail_D30_2024-05-20.csv", "this is the Teams device usage user detail report"),
+    ] {
+        let (status, body) = analyst.post_multipart("/imports/exports", exports_form(&[name])).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let top = results(&body);
+        assert!(top.contains("role=\"alert\""), "{top}");
+        assert!(top.contains(&format!("{name}:1: {what}, not Teams user activity")), "{top}");
+        assert!(top.contains(&format!("{name} was not imported: nothing of it was stored.")), "{top}");
+    }
+    assert_eq!(export_on(&app.t.url, "2024-05-20"), before, "the Teams facts are untouched");
+    let history = undercurrent::storage::imports::recent(&app.t.db, 5).await.unwrap();
+    assert_eq!(history.iter().filter(|h| h.summary.source == "teams").count(), 1, "only the real Teams report");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn graph_json_pages_and_raw_api_responses_upload_in_the_browser() {
+    let app = TestApp::with_accounts().await;
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    let names = [
+        "teams_user_activity_graph_D30_page1.json",
+        "teams_user_activity_graph_D30_page2.json",
+        "feishu_admin_user_stats_api_response.json",
+        "google_user_usage_report_api_response.json",
+    ];
+    let (status, body) = analyst.post_multipart("/imports/exports", exports_form(&names)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let top = results(&body);
+    for name in names {
+        assert!(top.contains(&format!("{name} was imported.")), "{top}");
+    }
+    assert!(!top.contains("role=\"alert\""), "{top}");
+    let mut sources: Vec<String> = undercurrent::storage::imports::recent(&app.t.db, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.summary.source)
+        .collect();
+    sources.sort();
+    assert_eq!(sources, ["feishu", "google_chat", "teams", "teams"]);
+    let teams = export_on(&app.t.url, "2024-05-20");
+    // 12 team chat (posts and replies inside) + 87 private chat.
+    assert!(teams.lines().any(|l| l.starts_with("alex.wu@contoso.com,unmeasured,") && l.contains(",99,")), "{teams}");
+    assert!(teams.contains("dana.ng@contoso.com,silent"), "{teams}");
+    let google = export_on(&app.t.url, "2026-04-15");
+    assert!(google.contains("ben.cho@example.org,silent"), "{google}");
+    // Google counts messages and reactions together, and says so.
+    let (status, page) = analyst.get("/people/ana.lima@example.org?as_of=2026-04-15").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Messages and reactions sent"), "{page}");
+    let (_, page) = analyst.get("/people/alex.wu@contoso.com?as_of=2024-05-20").await;
+    assert!(page.contains("Messages sent") && !page.contains("Messages and reactions"), "{page}");
+    app.finish().await;
+}

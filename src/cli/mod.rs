@@ -151,7 +151,8 @@ pub enum ImportCommand {
         #[arg(long, value_name = "ORDER", value_parser = date_order)]
         date_order: Option<DateOrder>,
     },
-    /// Import platform exports, recognising Teams, Slack, Feishu or Google Chat from the header.
+    /// Import platform exports, recognising Teams user activity, Slack, Feishu or Google Chat by each report's own
+    /// columns (CSV header or JSON keys, raw API responses included); other reports are refused.
     Auto {
         #[arg(required = true)]
         files: Vec<PathBuf>,

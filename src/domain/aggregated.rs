@@ -42,6 +42,8 @@ pub struct FactRow {
     pub meetings: Option<u32>,
     pub files: Option<u32>,
     pub docs: Option<u32>,
+    /// Conversations or messages read (Google Chat): presence, not interaction.
+    pub reads: Option<u32>,
     pub passive: bool,
 }
 
@@ -132,6 +134,9 @@ pub struct Aggregated {
     pub active_days: Option<u32>,
     pub interactive_days: Option<u32>,
     pub messages: u32,
+    /// Some of `messages` are "messages and reactions sent" (Google Chat
+    /// does not split them): shown under that name, never as messages.
+    pub messages_include_reactions: bool,
     pub families: u8,
     /// Families the chosen rows report at all (see `coverage::measures_of`).
     pub reported_families: u8,
@@ -185,10 +190,14 @@ pub fn aggregate(facts: &[&FactRow], window: &Window) -> Option<Aggregated> {
         }
         for r in &rows {
             a.messages = a.messages.saturating_add(r.messages.unwrap_or(0));
+            a.messages_include_reactions |= r.source == Some(FactSource::GoogleChat) && r.messages.is_some();
             a.interactions = a.interactions.saturating_add(r.interactions());
             a.families |= r.families();
             a.reported_families |= r.reported_families();
-            a.present |= r.passive || r.interactions() > 0 || r.active_days.unwrap_or(0) > 0;
+            // Reading is presence without interaction: a reader who sends
+            // nothing is silent, not dormant.
+            a.present |=
+                r.passive || r.interactions() > 0 || r.active_days.unwrap_or(0) > 0 || r.reads.unwrap_or(0) > 0;
         }
         if rows.first().is_some_and(|r| r.is_daily()) {
             // Daily rows: count the days.
@@ -416,5 +425,22 @@ mod tests {
         let a = aggregate(&[&nothing], &window()).unwrap();
         assert_eq!(classify(&a, &AggregatedRule::default()), Tier::Dormant);
         assert_eq!(aggregate(&[], &window()), None);
+    }
+
+    #[test]
+    fn a_reader_who_sends_nothing_is_silent_not_dormant() {
+        let reader = FactRow {
+            source: Some(FactSource::GoogleChat),
+            start: date("2026-05-02"),
+            end: date("2026-05-29"),
+            messages: Some(0),
+            files: Some(0),
+            reads: Some(40),
+            ..FactRow::default()
+        };
+        let a = aggregate(&[&reader], &window()).unwrap();
+        assert!(a.present);
+        assert_eq!(classify(&a, &AggregatedRule::default()), Tier::Silent);
+        assert!(a.messages_include_reactions, "Google's figure is messages and reactions");
     }
 }

@@ -134,8 +134,8 @@ pub async fn ending_between(
     to: NaiveDate,
     index: &HashMap<i64, u32>,
 ) -> Result<Vec<FactRow>> {
-    let sql = "SELECT person_id, source, report, period_start, period_end, refreshed, active_days, messages, reactions, calls, meetings, \
-               files, docs, passive FROM person_facts WHERE period_end >= $1 AND period_end <= $2";
+    let sql = "SELECT person_id, source, report, period_start, period_end, refreshed, active_days, messages, reactions, \
+               calls, meetings, files, docs, reads, passive FROM person_facts WHERE period_end >= $1 AND period_end <= $2";
     on_db!(db, pool => {
         let rows = sqlx::query(sql).bind(from.to_string()).bind(to.to_string()).fetch_all(pool).await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -156,6 +156,7 @@ pub async fn ending_between(
                 meetings: count(r.try_get("meetings")?),
                 files: count(r.try_get("files")?),
                 docs: count(r.try_get("docs")?),
+                reads: count(r.try_get("reads")?),
                 passive: r.try_get::<i64, _>("passive")? != 0,
             });
         }

@@ -6,9 +6,17 @@
 //! (`{"date", "entity": {"userEmail"}, "parameters": [{"name", "intValue"}]}`).
 //!
 //! The period is the 28 days ending at `date`. Messages are
-//! `messages_and_reactions_sent` (Google does not split the two), files
-//! `attachments_uploaded`, reads `conversations_read`; spaces created are
-//! validated only. No active days.
+//! `messages_and_reactions_sent`: Google does not split the two, so the
+//! figure is labelled "messages and reactions" wherever it is shown (both are
+//! interaction, so the tier rule's meaning holds). Files are
+//! `attachments_uploaded`, reads `conversations_read` (presence: a reader who
+//! sends nothing is silent, not dormant); spaces created are validated only.
+//! No active days. A CSV needs at least one of the chat columns.
+//!
+//! Also read: the raw Reports API response of `userUsageReport.get`
+//! (<https://developers.google.com/admin-sdk/reports/reference/rest/v1/userUsageReport/get>),
+//! `{"kind": "admin#reports#usageReports", "usageReports": [...],
+//! "nextPageToken"}`, whose `intValue`s are int64 written as strings.
 
 use chrono::Days;
 use serde_json::{Map, Value};
@@ -25,6 +33,9 @@ const SENT: Field =
 const SPACES: Field = Field::new(5, "num_28day_spaces_created").or(&["chat:num_28day_spaces_created"]);
 
 pub(super) const FIELDS: &[Field] = &[DATE, USER, ATTACHMENTS, READ, SENT, SPACES];
+
+/// The chat counts; a CSV needs at least one of them.
+pub(super) const COUNTS: &[Field] = &[ATTACHMENTS, READ, SENT, SPACES];
 
 /// The report covers the 28 days ending at its date.
 const WINDOW_DAYS: u64 = 28;

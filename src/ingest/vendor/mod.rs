@@ -9,13 +9,22 @@
 //! `user_email`).
 //!
 //! Containers: CSV with a header row, NDJSON (one object per line, blank lines
-//! skipped), or a top-level JSON array of objects. Any of them may be gzipped
-//! (undone by [`super::source::open`]). A JSON array is streamed element by
-//! element, each element at most [`MAX_LINE_BYTES`]; but since
-//! `source::open` refuses any single line longer than that, an array written
-//! on one line (minified) is limited to 1 MiB in total: pretty-print it or use
-//! NDJSON. Other JSON shapes (a single pretty-printed object, a raw API
-//! envelope such as Feishu's `{"data": {"items": [...]}}`) are not read.
+//! skipped), a top-level JSON array of objects, or a vendor's raw API
+//! response whose records sit in an array under a known key (an envelope):
+//! Microsoft Graph's `{"@odata.context", "value": [...], "@odata.nextLink"}`,
+//! Google's Reports API `{"kind", "usageReports": [...], "nextPageToken"}`,
+//! Feishu's `{"code", "msg", "data": {"items": [...], "has_more",
+//! "page_token"}}`; several pages saved one after the other in one file are
+//! read in turn. Any of them may be gzipped (undone by
+//! [`super::source::open`]). A JSON array is streamed element by element,
+//! each element at most [`MAX_LINE_BYTES`]; but since `source::open` refuses
+//! any single line longer than that, an array written on one line (minified)
+//! is limited to 1 MiB in total: pretty-print it or use NDJSON.
+//!
+//! Each report is recognised by its own columns: Teams user activity by its
+//! message, call and meeting columns, not by the columns every Microsoft 365
+//! usage report shares; another Microsoft 365 report (Email activity, Teams
+//! device usage) is refused at line 1 saying what it is.
 //!
 //! Memory does not grow with the file: one record (CSV row, NDJSON line or
 //! array element) is held at a time.
@@ -139,7 +148,13 @@ enum Container {
     Csv,
     Ndjson,
     Array,
+    /// A raw API response: the records are the array at this key path.
+    Envelope(&'static [&'static str]),
 }
+
+/// Where each vendor's raw API response keeps its records: Graph reports
+/// (`value`), Google's Reports API (`usageReports`), Feishu (`data.items`).
+const ENVELOPES: &[&[&str]] = &[&["value"], &["usageReports"], &["data", "items"]];
 
 struct Sniff {
     container: Container,
@@ -168,12 +183,24 @@ fn container(name: &str, head: &[u8]) -> Container {
 }
 
 fn sniff(name: &str, head: &[u8]) -> Sniff {
-    let container = container(name, head);
-    let names = match container {
+    let mut container = container(name, head);
+    let mut names = match container {
         // The header may sit below a title row or PowerShell's `#TYPE` line.
         Container::Csv => find_header(head, &|names| classify(&keys(names)).is_some()).names,
-        Container::Ndjson | Container::Array => json_head_keys(strip_bom(head)),
+        Container::Ndjson | Container::Array | Container::Envelope(_) => json_head_keys(strip_bom(head)),
     };
+    if container == Container::Ndjson {
+        if let Some((path, inner)) = envelope_head(strip_bom(head)) {
+            container = Container::Envelope(path);
+            if !inner.is_empty() {
+                names = inner;
+            }
+        } else if let Some(path) = envelope_by_keys(&names) {
+            // A page without its records array (Feishu's failed call:
+            // `{"code": 1051002, "msg": ..., "data": {}}`).
+            container = Container::Envelope(path);
+        }
+    }
     Sniff { container, format: classify(&keys(&names)), names }
 }
 
@@ -198,6 +225,145 @@ fn json_head_keys(head: &[u8]) -> Vec<String> {
     // collected before it is still useful for recognition and messages.
     let _ = TopKeys { keys: &mut keys, nested: false }.deserialize(&mut de);
     keys
+}
+
+/// The envelope of a raw API response recognised by its other keys, when its
+/// records array is absent or empty: Feishu's `code` + `data`, Graph's
+/// `@odata.context`.
+fn envelope_by_keys(top: &[String]) -> Option<&'static [&'static str]> {
+    let has = |k: &str| top.iter().any(|x| x == k);
+    if has("code") && has("data") {
+        Some(&["data", "items"])
+    } else if has("@odata.context") {
+        Some(&["value"])
+    } else {
+        None
+    }
+}
+
+/// The key path and the first record's keys when `head` starts a raw API
+/// response (see [`ENVELOPES`]); `None` when it is an ordinary object.
+fn envelope_head(head: &[u8]) -> Option<(&'static [&'static str], Vec<String>)> {
+    let mut found = EnvelopeKeys { path: None, inner: Vec::new(), level: 0 };
+    let mut de = serde_json::Deserializer::from_slice(head);
+    // As in `json_head_keys`, an error only means the head was cut short.
+    let _ = (&mut found).deserialize(&mut de);
+    found.path.map(|p| (p, found.inner))
+}
+
+struct EnvelopeKeys {
+    /// The envelope found (its records array was reached).
+    path: Option<&'static [&'static str]>,
+    inner: Vec<String>,
+    /// How deep into the candidate paths the visitor is.
+    level: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for &mut EnvelopeKeys {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut EnvelopeKeys {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(k) = map.next_key::<String>()? {
+            let level = self.level;
+            let candidate = ENVELOPES.iter().find(|p| p.get(level) == Some(&k.as_str()) && self.path.is_none());
+            match candidate {
+                Some(path) if path.len() == level + 1 => {
+                    let mut records = EnvelopeRecords { keys: &mut self.inner, reached: false };
+                    // The head may end inside the first record: keep what was read.
+                    let read = map.next_value_seed(&mut records);
+                    if records.reached {
+                        self.path = Some(path);
+                    }
+                    read?;
+                }
+                Some(_) => {
+                    self.level += 1;
+                    map.next_value_seed(&mut *self)?;
+                    self.level = level;
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        // Not an envelope; stopping here ends the scan.
+        Ok(())
+    }
+}
+
+/// The records array of an envelope: the keys of its first record.
+struct EnvelopeRecords<'k> {
+    keys: &'k mut Vec<String>,
+    /// The value was an array.
+    reached: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for &mut EnvelopeRecords<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut EnvelopeRecords<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.reached = true;
+        seq.next_element_seed(TopKeys { keys: self.keys, nested: true })?;
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
 }
 
 struct TopKeys<'k> {
@@ -239,10 +405,83 @@ impl<'de> Visitor<'de> for TopKeys<'_> {
     }
 }
 
+/// Teams user activity's own columns (Graph `getTeamsUserActivityUserDetail`,
+/// current and older 12-column versions), normalised: a file needs one of
+/// them to be Teams user activity. The columns every Microsoft 365 usage
+/// report shares (Report Refresh Date, User Principal Name, Report Period)
+/// are not enough.
+const TEAMS_ACTIVITY: &[&str] = &[
+    "team_chat_message_count",
+    "private_chat_message_count",
+    "call_count",
+    "meeting_count",
+    "post_messages",
+    "reply_messages",
+    "meetings_attended_count",
+    "meetings_organized_count",
+    "audio_duration",
+    "video_duration",
+    "screen_share_duration",
+    "audio_duration_in_seconds",
+    "video_duration_in_seconds",
+    "screen_share_duration_in_seconds",
+];
+
+/// The columns every Microsoft 365 usage report (Graph `reportRoot`) shares.
+fn microsoft_365_report(keys: &[String]) -> bool {
+    let has = |k: &str| keys.iter().any(|x| x == k);
+    has("user_principal_name") && (has("report_refresh_date") || has("report_period"))
+}
+
+fn is_teams_user_activity(keys: &[String]) -> bool {
+    microsoft_365_report(keys) && keys.iter().any(|k| TEAMS_ACTIVITY.contains(&k.as_str()))
+}
+
+/// Why a Microsoft 365 report that is not Teams user activity is refused,
+/// naming the report it looks like; `None` for anything else.
+fn other_microsoft_365_report(names: &[String]) -> Option<String> {
+    let keys: Vec<String> = names.iter().map(|n| key(n)).collect();
+    if !microsoft_365_report(&keys) || is_teams_user_activity(&keys) {
+        return None;
+    }
+    let shown = |wanted: &[&str]| -> Vec<String> {
+        names.iter().filter(|n| wanted.contains(&key(n).as_str())).map(|n| format!("`{}`", shorten(n))).collect()
+    };
+    const EMAIL: &[&str] =
+        &["send_count", "receive_count", "read_count", "meeting_created_count", "meeting_interacted_count"];
+    const DEVICES: &[&str] = &[
+        "used_web",
+        "used_windows_phone",
+        "used_ios",
+        "used_mac",
+        "used_android_phone",
+        "used_windows",
+        "used_chrome_os",
+        "used_linux",
+    ];
+    let (what, columns) = if !shown(EMAIL).is_empty() {
+        ("the Microsoft 365 Email activity user detail report", shown(EMAIL))
+    } else if !shown(DEVICES).is_empty() {
+        ("the Teams device usage user detail report", shown(DEVICES))
+    } else {
+        let all: Vec<String> = names.iter().take(15).map(|n| format!("`{}`", shorten(n))).collect();
+        ("a Microsoft 365 usage report with only the columns every such report shares", all)
+    };
+    Some(format!(
+        "this is {what}, not Teams user activity: it has {} and none of Teams user activity's `Team Chat Message \
+         Count`, `Private Chat Message Count`, `Call Count` or `Meeting Count`; download the Teams user activity \
+         report (Microsoft 365 admin center, Reports, Usage, Microsoft Teams, User activity, or Graph \
+         getTeamsUserActivityUserDetail)",
+        columns.join(", ")
+    ))
+}
+
 fn classify(keys: &[String]) -> Option<VendorFormat> {
     let has = |k: &str| keys.iter().any(|x| x == k);
-    if has("user_principal_name") && (has("report_refresh_date") || has("report_period")) {
+    if is_teams_user_activity(keys) {
         Some(VendorFormat::Teams)
+    } else if microsoft_365_report(keys) {
+        None
     } else if has("messages_posted_count") || has("is_billable_seat") || (has("enterprise_id") && has("is_active")) {
         Some(VendorFormat::SlackApi)
     } else if has("days_active") && has("messages_posted") {
@@ -259,7 +498,7 @@ fn classify(keys: &[String]) -> Option<VendorFormat> {
 }
 
 fn not_recognised(file: &str, sniff: &Sniff) -> InputError {
-    const EXPECTED: &str = "expected e.g. Teams `User Principal Name` and `Report Refresh Date`, Slack `Days active` \
+    const EXPECTED: &str = "expected e.g. Teams `User Principal Name` and `Team Chat Message Count`, Slack `Days active` \
          and `Messages posted` or `messages_posted_count`, Feishu `user_active_flag`, or Google Chat \
          `num_28day_messages_and_reactions_sent`";
     if sniff.names.is_empty() {
@@ -273,13 +512,15 @@ fn not_recognised(file: &str, sniff: &Sniff) -> InputError {
     if sniff.names.len() > 15 {
         shown.push("…".to_string());
     }
+    let keys: Vec<String> = sniff.names.iter().map(|n| key(n)).collect();
+    let no_records = matches!(sniff.container, Container::Envelope(_)) && envelope_by_keys(&keys).is_some();
     let what = match sniff.container {
         Container::Csv => "the header has",
-        Container::Ndjson | Container::Array => "the first object has the keys",
+        Container::Envelope(_) if !no_records => "the first record has the keys",
+        Container::Ndjson | Container::Array | Container::Envelope(_) => "the first object has the keys",
     };
-    let keys: Vec<String> = sniff.names.iter().map(|n| key(n)).collect();
-    let hint = if keys.iter().any(|k| k == "data") && keys.iter().any(|k| k == "code") {
-        " (this looks like a raw API response: save its `data.items` as NDJSON or a JSON array)"
+    let hint = if no_records {
+        " (a raw API response whose first page has no records; if its `code` is not 0 the call failed: see its `msg`)"
     } else {
         ""
     };
@@ -337,9 +578,27 @@ impl Field {
     }
 }
 
-/// A header name or JSON key compared loosely: see the module comment.
+/// A header name or JSON key compared loosely: see the module comment. A
+/// single camelCase word (Graph's `teamChatMessageCount`, Google's
+/// `userEmail`) becomes snake_case first (`team_chat_message_count`).
 fn key(name: &str) -> String {
-    normalise_header(name).replace(' ', "_")
+    let name = name.trim_start_matches('\u{feff}').trim();
+    let camel = !name.contains(|c: char| c.is_whitespace() || c == '_')
+        && name.contains(|c: char| c.is_ascii_lowercase())
+        && name.contains(|c: char| c.is_ascii_uppercase());
+    if !camel {
+        return normalise_header(name).replace(' ', "_");
+    }
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut previous: Option<char> = None;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && previous.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit()) {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+        previous = Some(c);
+    }
+    out
 }
 
 /// True when `key(k) == k`, to skip the allocation for ordinary JSON keys.
@@ -751,6 +1010,11 @@ impl VendorReader {
             Err(e) => Some(e),
         };
         let sniff = sniff(&name, &head);
+        if matches!(format, None | Some(VendorFormat::Teams))
+            && let Some(message) = other_microsoft_365_report(&sniff.names)
+        {
+            return Err(InputError::new(&name, 1, message));
+        }
         let Some(format) = format.or(sniff.format) else {
             return Err(not_recognised(&name, &sniff));
         };
@@ -776,6 +1040,9 @@ impl VendorReader {
                 // is skipped.
                 let mut csv = CsvFile::open(&name, gzipped, stream, &|names| has_required(format, names), false)?;
                 let (headers, index) = csv_columns(&mut csv, format)?;
+                if let Some(message) = lacks_own_columns(format, &headers, &index) {
+                    return Err(InputError::new(&name, csv.header_at.line, message));
+                }
                 let group = Some(if csv.header_at.delimiter == b';' { '.' } else { ',' });
                 Rows::Csv(Box::new(CsvRows {
                     csv,
@@ -794,6 +1061,7 @@ impl VendorReader {
                 buf: Vec::with_capacity(1024),
             },
             Container::Array => Rows::Array(JsonArray::new(stream)),
+            Container::Envelope(path) => Rows::Array(JsonArray::envelope(stream, path)),
         };
         Ok(VendorReader {
             file: name,
@@ -880,6 +1148,26 @@ impl Iterator for VendorReader {
     fn next(&mut self) -> Option<Self::Item> {
         self.next_fact()
     }
+}
+
+/// Why a CSV is refused when it has none of its report's own count columns
+/// (every person would import as zeros): Google Chat's `num_28day_*`.
+fn lacks_own_columns(format: VendorFormat, headers: &[String], index: &[Option<usize>]) -> Option<String> {
+    let counts = match format {
+        VendorFormat::GoogleChat => google::COUNTS,
+        _ => return None,
+    };
+    if counts.iter().any(|f| index.get(f.index).is_some_and(Option::is_some)) {
+        return None;
+    }
+    let names: Vec<String> = counts.iter().map(|f| format!("`{}`", f.name)).collect();
+    Some(format!(
+        "none of the {} columns ({}): every person would import as zeros; export the report with its chat \
+         parameters (the header has: {})",
+        format.label(),
+        names.join(", "),
+        headers.join(", ")
+    ))
 }
 
 /// Reads the header and finds each field's column.
@@ -1025,8 +1313,10 @@ fn next_line<'b>(
     Some(Ok(bytes))
 }
 
-/// Streams the objects of a top-level JSON array, one at a time, each at
-/// most `MAX_LINE_BYTES`.
+/// Streams the objects of a top-level JSON array, or of the records array
+/// inside each page of a raw API response (an envelope), one at a time, each
+/// at most `MAX_LINE_BYTES`. The rest of an envelope is skipped without
+/// being kept, apart from Feishu's `code` and `msg`.
 struct JsonArray {
     reader: BufReader<Stream>,
     /// The line of the next byte.
@@ -1034,6 +1324,13 @@ struct JsonArray {
     /// The current element.
     buf: Vec<u8>,
     state: ArrayState,
+    /// The key path of the records array in each page, for an envelope.
+    envelope: Option<&'static [&'static str]>,
+    /// Envelope objects open around the current position.
+    open: usize,
+    /// The page's `code` and `msg` (Feishu: a non-zero code is an error).
+    code: Option<String>,
+    msg: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1065,6 +1362,149 @@ impl JsonArray {
             line: 1,
             buf: Vec::new(),
             state: ArrayState::Start,
+            envelope: None,
+            open: 0,
+            code: None,
+            msg: None,
+        }
+    }
+
+    fn envelope(reader: Stream, path: &'static [&'static str]) -> JsonArray {
+        JsonArray { envelope: Some(path), ..JsonArray::new(reader) }
+    }
+
+    fn peek(&mut self) -> io::Result<Option<u8>> {
+        Ok(self.reader.fill_buf()?.first().copied())
+    }
+
+    /// The rest of a JSON string whose opening quote was read, decoded.
+    fn string(&mut self) -> Result<String, ScanError> {
+        let start = self.line;
+        let mut raw = vec![b'"'];
+        let mut escape = false;
+        loop {
+            let Some(b) = self.byte()? else {
+                return Err(ScanError::Bad(start, "the JSON ends inside a string (truncated file?)".into()));
+            };
+            raw.push(b);
+            if escape {
+                escape = false;
+            } else if b == b'\\' {
+                escape = true;
+            } else if b == b'"' {
+                break;
+            }
+            if raw.len() > MAX_LINE_BYTES {
+                return Err(ScanError::Bad(start, format!("a JSON string longer than {MAX_LINE_BYTES} bytes")));
+            }
+        }
+        serde_json::from_slice(&raw).map_err(|e| ScanError::Bad(start, format!("not a JSON string ({e})")))
+    }
+
+    /// Skips one JSON value; returns a scalar's text (a string decoded).
+    fn skip_value(&mut self) -> Result<Option<String>, ScanError> {
+        let start = self.line;
+        match self.token()? {
+            None => Err(ScanError::Bad(start, "the JSON ends before a value (truncated file?)".into())),
+            Some(b'"') => self.string().map(Some),
+            Some(b'{' | b'[') => {
+                let (mut depth, mut in_string, mut escape) = (1u32, false, false);
+                while depth > 0 {
+                    let Some(b) = self.byte()? else {
+                        return Err(ScanError::Bad(start, "the JSON ends inside a value (truncated file?)".into()));
+                    };
+                    if in_string {
+                        if escape {
+                            escape = false;
+                        } else if b == b'\\' {
+                            escape = true;
+                        } else if b == b'"' {
+                            in_string = false;
+                        }
+                        continue;
+                    }
+                    match b {
+                        b'"' => in_string = true,
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => depth -= 1,
+                        _ => {}
+                    }
+                }
+                Ok(None)
+            }
+            Some(first) => {
+                let mut text = vec![first];
+                while let Some(b) = self.peek()? {
+                    if b.is_ascii_whitespace() || b",}]".contains(&b) || text.len() > 64 {
+                        break;
+                    }
+                    text.push(b);
+                    self.reader.consume(1);
+                }
+                Ok(Some(String::from_utf8_lossy(&text).into_owned()))
+            }
+        }
+    }
+
+    /// Walks the keys of the open envelope objects. With `find`, stops just
+    /// after the `[` of the records array (true) or when the page closed
+    /// without it (false); without, skips to the end of the page.
+    fn walk(&mut self, path: &'static [&'static str], find: bool) -> Result<bool, ScanError> {
+        while self.open > 0 {
+            match self.token()? {
+                Some(b'}') => {
+                    self.open -= 1;
+                    continue;
+                }
+                Some(b',') => continue,
+                Some(b'"') => {}
+                None => {
+                    return Err(ScanError::Bad(self.line, "the JSON object is not closed (truncated file?)".into()));
+                }
+                Some(b) => {
+                    return Err(ScanError::Bad(
+                        self.line,
+                        format!("expected a key in the API response object, found `{}`", char::from(b)),
+                    ));
+                }
+            }
+            let name = self.string()?;
+            if self.token()? != Some(b':') {
+                return Err(ScanError::Bad(self.line, format!("expected `:` after the key `{}`", shorten(&name))));
+            }
+            let wanted = path.get(self.open - 1).is_some_and(|k| *k == name);
+            if find && wanted {
+                let at = self.line;
+                match (self.token()?, self.open == path.len()) {
+                    (Some(b'['), true) => return Ok(true),
+                    (Some(b'{'), false) => self.open += 1,
+                    _ => {
+                        return Err(ScanError::Bad(
+                            at,
+                            format!("`{name}` is not the records array this API response should carry"),
+                        ));
+                    }
+                }
+                continue;
+            }
+            let value = self.skip_value()?;
+            if self.open == 1 && name == "code" {
+                self.code = value;
+            } else if self.open == 1 && name == "msg" {
+                self.msg = value;
+            }
+        }
+        // The page is closed: a non-zero `code` means the call failed.
+        match (self.code.take(), self.msg.take()) {
+            (Some(code), msg) if code != "0" => Err(ScanError::Bad(
+                self.line,
+                format!(
+                    "the API answered code {} ({}) instead of records; nothing to import",
+                    shorten(&code),
+                    shorten(msg.as_deref().unwrap_or("no message"))
+                ),
+            )),
+            _ => Ok(false),
         }
     }
 
@@ -1128,10 +1568,26 @@ impl JsonArray {
         loop {
             match self.state {
                 ArrayState::Done => return Ok(None),
-                ArrayState::Start => match self.token()? {
-                    Some(b'[') => self.state = ArrayState::First,
-                    None => return Ok(None),
-                    Some(_) => return Err(ScanError::Bad(self.line, "expected a JSON array of objects".into())),
+                ArrayState::Start => match (self.token()?, self.envelope) {
+                    (Some(b'['), None) => self.state = ArrayState::First,
+                    // A page of a raw API response (several may follow each other).
+                    (Some(b'{'), Some(path)) => {
+                        self.open = 1;
+                        if self.walk(path, true)? {
+                            self.state = ArrayState::First;
+                        }
+                        continue;
+                    }
+                    (None, _) => return Ok(None),
+                    (Some(_), None) => {
+                        return Err(ScanError::Bad(self.line, "expected a JSON array of objects".into()));
+                    }
+                    (Some(_), Some(_)) => {
+                        return Err(ScanError::Bad(
+                            self.line,
+                            "expected the next page of the API response, `{`".into(),
+                        ));
+                    }
                 },
                 ArrayState::After => match self.token()? {
                     Some(b',') => match self.token()? {
@@ -1156,6 +1612,13 @@ impl JsonArray {
                     Some(b']') => self.state = ArrayState::Done,
                     other => return Err(self.unexpected(other)),
                 },
+            }
+            if let (ArrayState::Done, Some(path)) = (self.state, self.envelope) {
+                // The records array is closed: skip the rest of the page;
+                // another page may follow.
+                self.walk(path, false)?;
+                self.state = ArrayState::Start;
+                continue;
             }
             if self.state == ArrayState::Done {
                 // Only white space may follow the array.
@@ -1182,7 +1645,7 @@ impl JsonArray {
     /// Copies one object (its `{` already read) into `buf`.
     fn object(&mut self) -> Result<u64, ScanError> {
         let start = self.line;
-        let JsonArray { reader, line, buf, state } = self;
+        let JsonArray { reader, line, buf, state, .. } = self;
         buf.clear();
         buf.push(b'{');
         let (mut depth, mut in_string, mut escape) = (1u32, false, false);
@@ -1298,7 +1761,7 @@ mod tests {
     #[test]
     fn detection_finds_the_header_below_a_title_row_and_in_semicolon_files() {
         assert_eq!(
-            detect("x.csv", b"#TYPE System.Management.Automation.PSCustomObject\r\n\"Report Refresh Date\",\"User Principal Name\"\r\n"),
+            detect("x.csv", b"#TYPE System.Management.Automation.PSCustomObject\r\n\"Report Refresh Date\",\"User Principal Name\",\"Team Chat Message Count\"\r\n"),
             Some(VendorFormat::Teams)
         );
         assert_eq!(
@@ -1306,7 +1769,7 @@ mod tests {
             Some(VendorFormat::SlackDashboard)
         );
         assert_eq!(
-            detect("x.csv", "\u{feff}Report Refresh Date;User Principal Name;Report Period\n".as_bytes()),
+            detect("x.csv", "\u{feff}Report Refresh Date;User Principal Name;Report Period;Call Count\n".as_bytes()),
             Some(VendorFormat::Teams)
         );
     }
@@ -1314,7 +1777,17 @@ mod tests {
     #[test]
     fn detection_reads_a_header_or_the_first_object() {
         assert_eq!(
-            detect("x.csv", "\u{feff}User Principal Name, Report Refresh Date\n".as_bytes()),
+            detect("x.csv", "\u{feff}User Principal Name, Report Refresh Date,Team Chat Message Count\n".as_bytes()),
+            Some(VendorFormat::Teams)
+        );
+        // The columns every Microsoft 365 report shares are not Teams.
+        assert_eq!(detect("x.csv", b"Report Refresh Date,User Principal Name,Report Period\n"), None);
+        // Graph's JSON: an envelope with camelCase keys.
+        assert_eq!(
+            detect(
+                "x.json",
+                b"{\n \"@odata.context\": \"https://graph.microsoft.com/v1.0/$metadata\",\n \"value\": [\n  {\"reportRefreshDate\": \"2024-05-20\", \"userPrincipalName\": \"a@b.c\", \"teamChatMessageCount\": 1, \"call"
+            ),
             Some(VendorFormat::Teams)
         );
         assert_eq!(detect("x", b"Name,User ID,Days active,Messages posted\n"), Some(VendorFormat::SlackDashboard));
@@ -1330,6 +1803,58 @@ mod tests {
         assert_eq!(detect("x.csv", b"date,user_email,num_28day_conversations_read\n"), Some(VendorFormat::GoogleChat));
         assert_eq!(detect("x.csv", b"user_id,timestamp,event\n"), None);
         assert_eq!(detect("x.json", b""), None);
+    }
+
+    #[test]
+    fn camel_case_keys_become_snake_case() {
+        assert_eq!(key("teamChatMessageCount"), "team_chat_message_count");
+        assert_eq!(key("scheduledOneTimeMeetingsOrganizedCount"), "scheduled_one_time_meetings_organized_count");
+        assert_eq!(key("audioDurationInSeconds"), "audio_duration_in_seconds");
+        assert_eq!(key("userEmail"), "user_email");
+        assert_eq!(key("Team Chat Message Count"), "team_chat_message_count");
+        // Headers with spaces keep their words as written.
+        assert_eq!(key("Days active (iOS)"), "days_active_(ios)");
+        assert_eq!(key("User ID"), "user_id");
+        assert_eq!(key("send_messenger_num"), "send_messenger_num");
+    }
+
+    fn envelope_objects(text: &str, path: &'static [&'static str]) -> Vec<Result<String, String>> {
+        let mut array = JsonArray::envelope(Box::new(io::Cursor::new(text.as_bytes().to_vec())), path);
+        let mut out = Vec::new();
+        while let Some(item) = array.next_object("f", false) {
+            out.push(item.map(|_| String::from_utf8(array.buf.clone()).unwrap()).map_err(|e| e.to_string()));
+        }
+        out
+    }
+
+    #[test]
+    fn envelopes_are_streamed_page_after_page() {
+        // Graph: pretty-printed, `@odata.nextLink` before or after `value`,
+        // two pages one after the other.
+        let text = "{\n \"@odata.context\": \"ctx\",\n \"@odata.nextLink\": \"https://x/?$skiptoken=a{[\\\"\",\n \"value\": [\n  {\"a\": 1},\n  {\"b\": [2, {\"c\": \"]\"}]}\n ]\n}\n{\"value\": [{\"d\": 4}], \"@odata.nextLink\": null}\n";
+        let got = envelope_objects(text, &["value"]);
+        assert_eq!(
+            got,
+            vec![
+                Ok("{\"a\": 1}".to_string()),
+                Ok("{\"b\": [2, {\"c\": \"]\"}]}".to_string()),
+                Ok("{\"d\": 4}".to_string())
+            ]
+        );
+        // Feishu: nested under data.items, `code` checked.
+        let feishu = r#"{"code":0,"data":{"has_more":true,"items":[{"x":1}],"page_token":"t"},"msg":"success"}"#;
+        assert_eq!(envelope_objects(feishu, &["data", "items"]), vec![Ok("{\"x\":1}".to_string())]);
+        let failed = r#"{"code":1051001,"msg":"no permission","data":{}}"#;
+        let got = envelope_objects(failed, &["data", "items"]);
+        assert_eq!(got.len(), 1);
+        let err = got[0].as_ref().unwrap_err();
+        assert!(err.contains("code 1051001 (no permission)"), "{err}");
+        // A page without records and a truncated page.
+        assert_eq!(envelope_objects(r#"{"kind":"k","usageReports":[]}"#, &["usageReports"]), vec![]);
+        let cut = envelope_objects("{\"value\": [{\"a\": 1},\n{\"b\"", &["value"]);
+        assert!(cut[0].is_ok() && cut[1].as_ref().unwrap_err().contains("truncated"), "{cut:?}");
+        let trailing = envelope_objects("{\"value\": []} x", &["value"]);
+        assert!(trailing[0].as_ref().unwrap_err().contains("next page"), "{trailing:?}");
     }
 
     #[test]

@@ -1,21 +1,37 @@
 //! Microsoft Teams user activity user detail (Graph
-//! `getTeamsUserActivityUserDetail`, CSV): one row per person for a 7, 30,
-//! 90 or 180-day period ending at the report refresh date.
+//! `getTeamsUserActivityUserDetail`, CSV or `$format=application/json`): one
+//! row per person for a 7, 30, 90 or 180-day period ending at the report
+//! refresh date, or for one day (`getTeamsUserActivityUserDetail(date=...)`,
+//! `Report Period` 1). Read as Microsoft defines it in
+//! <https://learn.microsoft.com/graph/api/reportroot-getteamsuseractivityuserdetail>
+//! and the Teams user activity report reference
+//! <https://learn.microsoft.com/microsoftteams/teams-analytics-and-reports/user-activity-report>.
 //!
 //! - Period: `Report Refresh Date` (`YYYY-MM-DD` or `YYYY-MM-DDT00:00:00Z`)
-//!   back `Report Period` days, both ends included.
-//! - Messages: team chat + private chat + channel posts + replies. `Urgent
-//!   Messages` are chat messages marked urgent, already counted: validated only.
+//!   back `Report Period` days, both ends included. A period of 1 day is a
+//!   daily row: its active day is 1 when there was any activity that day
+//!   (or `Last Activity Date` is that day), else 0, so daily files count days.
+//! - Messages: team chat + private chat. Microsoft defines `Team Chat Message
+//!   Count` as including `Post Messages` and `Reply Messages` ("includes
+//!   original posts and replies"), so those two are validated, never added
+//!   (12 team + 87 private is 99). The older 12-column report, without them,
+//!   gives the same number. `Urgent Messages` are chat messages marked
+//!   urgent, already counted: validated only.
 //! - Meetings: `Meeting Count`, or `Meetings Attended Count` when larger; at
-//!   least 1 when video or screen sharing lasted more than zero seconds.
+//!   least 1 when video or screen sharing lasted more than zero seconds
+//!   (video use). Calls: `Call Count`, at least 1 when audio lasted more than
+//!   zero seconds (voice use: an hour of calls is not dormancy).
 //! - Counts: an empty cell in a column that exists is 0 (Microsoft leaves
 //!   nothing empty but people edit these files); a missing column is `None`.
-//! - Durations (ISO 8601 and `... In Seconds`) are validated; `PeriodFact`
-//!   keeps no duration, they only feed the meeting rule above.
+//! - Durations (ISO 8601 and `... In Seconds`) only feed the two rules above.
 //! - Concealed names: a 32-hex (MD5) UPN or an all-zero `User Id` marks the
 //!   row anonymised; the hash is kept as the user id.
-//! - `Has Other Action = Yes` with no message, call or meeting is passive
-//!   presence (Microsoft's own signal).
+//! - Presence without interaction (passive): `Has Other Action = Yes`
+//!   (Microsoft's own signal), or a `Last Activity Date` inside the period,
+//!   with no message, call or meeting.
+//! - JSON keys are the same fields in camelCase (`teamChatMessageCount`),
+//!   matched after camelCase -> snake_case; `Scheduled One-time ...` is
+//!   `scheduledOneTime...` there.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime};
 
@@ -40,8 +56,10 @@ const ORGANIZED: Field = Field::new(14, "Meetings Organized Count");
 const ATTENDED: Field = Field::new(15, "Meetings Attended Count");
 const AD_HOC_ORGANIZED: Field = Field::new(16, "Ad Hoc Meetings Organized Count");
 const AD_HOC_ATTENDED: Field = Field::new(17, "Ad Hoc Meetings Attended Count");
-const ONE_TIME_ORGANIZED: Field = Field::new(18, "Scheduled One-time Meetings Organized Count");
-const ONE_TIME_ATTENDED: Field = Field::new(19, "Scheduled One-time Meetings Attended Count");
+const ONE_TIME_ORGANIZED: Field =
+    Field::new(18, "Scheduled One-time Meetings Organized Count").or(&["scheduledOneTimeMeetingsOrganizedCount"]);
+const ONE_TIME_ATTENDED: Field =
+    Field::new(19, "Scheduled One-time Meetings Attended Count").or(&["scheduledOneTimeMeetingsAttendedCount"]);
 const RECURRING_ORGANIZED: Field = Field::new(20, "Scheduled Recurring Meetings Organized Count");
 const RECURRING_ATTENDED: Field = Field::new(21, "Scheduled Recurring Meetings Attended Count");
 const AUDIO: Field = Field::new(22, "Audio Duration");
@@ -106,20 +124,17 @@ pub(super) fn fact(row: &Row) -> Result<PeriodFact, InputError> {
     row.boolean(&LICENSED, "Yes or No")?;
     let other_action = row.boolean(&OTHER_ACTION, "Yes or No")?.unwrap_or(false);
 
-    let messages = sum(
-        row,
-        &[
-            (&TEAM_CHAT, row.count_or_zero(&TEAM_CHAT)?),
-            (&PRIVATE_CHAT, row.count_or_zero(&PRIVATE_CHAT)?),
-            (&POSTS, row.count_or_zero(&POSTS)?),
-            (&REPLIES, row.count_or_zero(&REPLIES)?),
-        ],
-    )?;
-    let calls = row.count_or_zero(&CALLS)?;
+    // Team chat already includes posts and replies (Microsoft's definition):
+    // they are validated, never added.
+    let messages =
+        sum(row, &[(&TEAM_CHAT, row.count_or_zero(&TEAM_CHAT)?), (&PRIVATE_CHAT, row.count_or_zero(&PRIVATE_CHAT)?)])?;
+    let mut calls = row.count_or_zero(&CALLS)?;
     // `Option`'s order puts `None` below any count, so this is the larger
     // of the two columns that exist.
     let mut meetings = row.count_or_zero(&MEETINGS)?.max(row.count_or_zero(&ATTENDED)?);
     for f in [
+        &POSTS,
+        &REPLIES,
         &URGENT,
         &ORGANIZED,
         &AD_HOC_ORGANIZED,
@@ -131,14 +146,20 @@ pub(super) fn fact(row: &Row) -> Result<PeriodFact, InputError> {
     ] {
         row.count_or_zero(f)?;
     }
-    duration(row, &AUDIO, &AUDIO_SECONDS)?;
+    let audio = duration(row, &AUDIO, &AUDIO_SECONDS)?;
     let video = duration(row, &VIDEO, &VIDEO_SECONDS)?;
     let screen = duration(row, &SCREEN, &SCREEN_SECONDS)?;
+    if calls.unwrap_or(0) == 0 && audio > 0 {
+        calls = Some(1);
+    }
     if meetings.unwrap_or(0) == 0 && (video > 0 || screen > 0) {
         meetings = Some(1);
     }
     let interactions =
         u64::from(messages.unwrap_or(0)) + u64::from(calls.unwrap_or(0)) + u64::from(meetings.unwrap_or(0));
+    let active_in_period = last_active.is_some_and(|d| (start..=end).contains(&d));
+    // A daily report (`date=`): the day counts when anything happened.
+    let active_days = (days == 1).then(|| u32::from(interactions > 0 || other_action || active_in_period));
 
     Ok(PeriodFact {
         line: row.line,
@@ -146,7 +167,7 @@ pub(super) fn fact(row: &Row) -> Result<PeriodFact, InputError> {
         user_id,
         start,
         end,
-        active_days: None,
+        active_days,
         messages,
         reactions: None,
         calls,
@@ -154,7 +175,7 @@ pub(super) fn fact(row: &Row) -> Result<PeriodFact, InputError> {
         files: None,
         docs: None,
         reads: None,
-        passive: other_action && interactions == 0,
+        passive: (other_action || active_in_period) && interactions == 0,
         last_active,
         anonymised,
         deleted,

@@ -303,6 +303,15 @@ pub async fn show(
                 Some(v) if i == 6 => page.tf("people.metric.of_five", &[("n", v)]),
                 Some(v) => v.parse::<i64>().map(i18n::integer).unwrap_or_else(|_| or_dash(v.clone())),
             };
+            // Google Chat counts messages and reactions together.
+            let label = match *label {
+                "people.col.messages_sent"
+                    if result.aggregated.as_ref().is_some_and(|a| a.messages_include_reactions) =>
+                {
+                    "people.metric.messages_and_reactions"
+                }
+                other => other,
+            };
             Fact { label: page.t(label), value }
         })
         .collect::<Vec<_>>();
