@@ -12,7 +12,7 @@ use csv::ByteRecord;
 use super::InputError;
 use super::events::{RawEvent, csv_error};
 use super::people::DirectoryRow;
-use super::source::{Input, read_error};
+use super::source::{Input, not_utf8, read_error};
 use crate::domain::mapping::{Bound, Field, Mapping, Record, Target, describe};
 
 impl Record for ByteRecord {
@@ -43,7 +43,7 @@ pub fn sniff_delimiter(head: &[u8]) -> u8 {
 /// spaces removed).
 /// A `flexible` reader accepts rows of any length (for samples).
 fn open_csv(input: Input, flexible: bool) -> Result<(String, bool, CsvReader, Vec<String>), InputError> {
-    let Input { name, gzipped, reader } = input;
+    let Input { name, gzipped, reader, .. } = input;
     let mut buffered = BufReader::with_capacity(256 * 1024, reader);
     let head = buffered.fill_buf().map_err(|e| read_error(&name, 1, gzipped, &e))?;
     let delimiter = sniff_delimiter(head);
@@ -54,10 +54,8 @@ fn open_csv(input: Input, flexible: bool) -> Result<(String, bool, CsvReader, Ve
         return Err(InputError::new(&name, 1, "empty file; expected a header row"));
     }
     let mut header = Vec::with_capacity(raw.len());
-    for (i, h) in raw.iter().enumerate() {
-        let text = std::str::from_utf8(h).map_err(|_| {
-            InputError::new(&name, 1, format!("header field {} is not valid UTF-8; save the file as UTF-8", i + 1))
-        })?;
+    for h in raw.iter() {
+        let text = std::str::from_utf8(h).map_err(|_| not_utf8(&name, 1, None, raw.as_slice()))?;
         header.push(text.trim_start_matches('\u{feff}').trim().to_string());
     }
     Ok((name, gzipped, reader, header))

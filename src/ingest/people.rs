@@ -9,7 +9,7 @@ use csv::ByteRecord;
 
 use super::InputError;
 use super::events::{csv_error, csv_header, normalise_user_id};
-use super::source::{Input, RecordGuard};
+use super::source::{Input, RecordGuard, not_utf8};
 use super::timestamp::parse_date;
 
 /// One directory row.
@@ -39,7 +39,7 @@ pub struct DirectoryReader {
 
 impl DirectoryReader {
     pub fn new(input: Input) -> Result<DirectoryReader, InputError> {
-        let Input { name, gzipped, reader } = input;
+        let Input { name, gzipped, reader, .. } = input;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .terminator(csv::Terminator::Any(b'\n'))
@@ -96,12 +96,7 @@ impl DirectoryReader {
         };
         for (header, raw) in self.headers.iter().zip(self.record.iter()) {
             let Ok(text) = std::str::from_utf8(raw) else {
-                return Some(Err(InputError::in_column(
-                    &self.file,
-                    line,
-                    header,
-                    "not valid UTF-8; save the file as UTF-8",
-                )));
+                return Some(Err(not_utf8(&self.file, line, Some(header), self.record.as_slice())));
             };
             let value = text.trim();
             let opt = (!value.is_empty()).then(|| value.to_string());
