@@ -117,6 +117,7 @@ pub(crate) async fn bump_data_version(tx: &mut Tx) -> anyhow::Result<()> {
 /// Imports one events file (CSV or NDJSON, maybe gzipped).
 pub async fn import_events(db: &Db, tz: Tz, input: Input) -> Result<ImportSummary, ImportError> {
     let file = input.name.clone();
+    let encoding = input.encoding_name();
     let reader = match EventReader::new(input, tz) {
         Ok(r) => r,
         Err(e) => {
@@ -124,7 +125,7 @@ pub async fn import_events(db: &Db, tz: Tz, input: Input) -> Result<ImportSummar
             return Err(e.into());
         }
     };
-    import_event_records(db, &file, reader).await
+    import_event_records(db, &file, encoding, reader).await
 }
 
 /// What an events import keeps between batches: name-to-id caches (bounded
@@ -211,6 +212,7 @@ impl EventImport {
 /// only the columns the file carries are changed.
 pub async fn import_people(db: &Db, input: Input) -> Result<ImportSummary, ImportError> {
     let file = input.name.clone();
+    let encoding = input.encoding_name();
     let reader = match DirectoryReader::new(input) {
         Ok(r) => r,
         Err(e) => {
@@ -222,7 +224,7 @@ pub async fn import_people(db: &Db, input: Input) -> Result<ImportSummary, Impor
         columns: DIRECTORY_COLUMNS.iter().copied().filter(|c| reader_has(&reader, c)).collect(),
         attribute_columns: reader.attribute_columns().iter().map(|s| s.to_string()).collect(),
     };
-    import_directory_records(db, &file, shape, reader).await
+    import_directory_records(db, &file, encoding, shape, reader).await
 }
 
 fn reader_has(reader: &DirectoryReader, column: &str) -> bool {
@@ -256,9 +258,14 @@ pub async fn import_event_batch(
 
 /// Imports event records from any reader (a standard file, a mapped one) as
 /// one file: one transaction, recorded in the history as `events` under
-/// `file_name`. The records are read on a blocking thread, a batch or two
+/// `file_name`, with the `encoding` it was converted from. The records are read on a blocking thread, a batch or two
 /// ahead of the database, so the two overlap.
-pub async fn import_event_records<I>(db: &Db, file_name: &str, records: I) -> Result<ImportSummary, ImportError>
+pub async fn import_event_records<I>(
+    db: &Db,
+    file_name: &str,
+    encoding: Option<String>,
+    records: I,
+) -> Result<ImportSummary, ImportError>
 where
     I: Iterator<Item = Result<RawEvent, InputError>> + Send + 'static,
 {
@@ -292,17 +299,20 @@ where
         people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
         state.summary.file_name = name.clone();
         state.summary.source = "events".into();
+        state.summary.details.encoding = encoding;
         Ok(state.summary)
     })
     .await
 }
 
 /// Imports directory rows from any reader as one file, recorded in the
-/// history as `people` under `file_name`. `shape` names the columns the
+/// history as `people` under `file_name`, with the `encoding` it was
+/// converted from. `shape` names the columns the
 /// file carries: only those are changed for people already known.
 pub async fn import_directory_records<I>(
     db: &Db,
     file_name: &str,
+    encoding: Option<String>,
     shape: DirectoryShape,
     records: I,
 ) -> Result<ImportSummary, ImportError>
@@ -314,6 +324,7 @@ where
     transactional(db, "people", file_name, async move |tx: &mut Tx, _import_id: i64| {
         let storage = |e: anyhow::Error| ImportError::storage(&name, e);
         let mut summary = ImportSummary { source: "people".into(), file_name: name.clone(), ..Default::default() };
+        summary.details.encoding = encoding;
         let mut seen: HashSet<String> = HashSet::new();
         let mut batch: Vec<DirectoryRow> = Vec::with_capacity(PEOPLE_BATCH);
         loop {
@@ -351,13 +362,14 @@ pub async fn import_mapped(
     use crate::domain::mapping::Target;
     use crate::ingest::mapped::{MappedEvents, MappedPeople};
     let file = input.name.clone();
+    let encoding = input.encoding_name();
     let failed = async |e: InputError| {
         let _ = imports::record_failure(db, mapping.target.as_str(), &file, now(), &e.to_string()).await;
         Err(ImportError::Input(e))
     };
     match mapping.target {
         Target::Events => match MappedEvents::new(input, mapping, tz) {
-            Ok(records) => import_event_records(db, &file, records).await,
+            Ok(records) => import_event_records(db, &file, encoding, records).await,
             Err(e) => failed(e).await,
         },
         Target::People => match MappedPeople::new(input, mapping, tz) {
@@ -371,7 +383,7 @@ pub async fn import_mapped(
                         .collect(),
                     attribute_columns: records.attribute_columns(),
                 };
-                import_directory_records(db, &file, shape, records).await
+                import_directory_records(db, &file, encoding, shape, records).await
             }
             Err(e) => failed(e).await,
         },

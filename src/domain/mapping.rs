@@ -19,8 +19,8 @@ use crate::domain::metrics::ChannelType;
 use crate::ingest::InputError;
 use crate::ingest::events::{RawEvent, normalise_user_id};
 use crate::ingest::people::DirectoryRow;
-use crate::ingest::source::not_utf8;
 use crate::ingest::source::normalise_header;
+use crate::ingest::source::not_utf8;
 use crate::ingest::timestamp::{self, local_to_instant, parse_unix, shorten};
 
 /// What a mapped file becomes.

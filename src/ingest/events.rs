@@ -252,9 +252,7 @@ pub fn csv_header<R: Read>(file: &str, gzipped: bool, reader: &mut csv::Reader<R
     }
     header
         .iter()
-        .map(|h| {
-            std::str::from_utf8(h).map(normalise_header).map_err(|_| not_utf8(file, 1, None, header.as_slice()))
-        })
+        .map(|h| std::str::from_utf8(h).map(normalise_header).map_err(|_| not_utf8(file, 1, None, header.as_slice())))
         .collect()
 }
 

@@ -362,7 +362,11 @@ fn check_binary_formats(name: &str, head: &[u8]) -> Result<(), InputError> {
 /// Refuses NUL bytes in what was taken for 8-bit text: binary data.
 fn check_nul(name: &str, head: &[u8]) -> Result<(), InputError> {
     if head.iter().take(8192).any(|&b| b == 0) {
-        return Err(InputError::new(name, 1, "the file is binary data, not CSV or NDJSON text; is this the right file?"));
+        return Err(InputError::new(
+            name,
+            1,
+            "the file is binary data, not CSV or NDJSON text; is this the right file?",
+        ));
     }
     Ok(())
 }
@@ -424,7 +428,10 @@ pub fn not_encoded_as(
         )
     } else {
         let (what, label) = describe(likely);
-        format!("not valid {}; the file looks like {what}: {FORCE_FLAG}{label}, or save it as \"CSV UTF-8\"", tried.name())
+        format!(
+            "not valid {}; the file looks like {what}: {FORCE_FLAG}{label}, or save it as \"CSV UTF-8\"",
+            tried.name()
+        )
     };
     match column {
         Some(column) => InputError::in_column(file, line, column, message),
