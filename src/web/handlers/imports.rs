@@ -208,7 +208,7 @@ fn history_row(t: &Catalog, tz: Tz, r: ImportRecord) -> HistoryRow {
         people_updated: shown(!events, s.people_updated),
         time_range: if failed { None } else { span(tz, s.first_ts, s.last_ts) },
         unknown_kinds: if failed { Vec::new() } else { unknown_kinds(s) },
-        error: r.error.clone(),
+        error: r.error.as_deref().map(in_browser),
     }
 }
 
