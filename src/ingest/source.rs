@@ -674,6 +674,16 @@ mod tests {
     }
 
     #[test]
+    fn a_late_sequence_not_valid_in_the_forced_encoding_names_its_line() {
+        let mut text: String = (0..30_000).map(|i| format!("u{i},Alex\n")).collect();
+        text.push_str("u,€\n");
+        let mut input = opened(text.into_bytes(), Some(GBK));
+        let err = input.reader.read_to_end(&mut Vec::new()).unwrap_err();
+        let message = read_error("people.csv", 1, false, &err).to_string();
+        assert!(message.starts_with("people.csv:30001: not valid GBK"), "{message}");
+    }
+
+    #[test]
     fn the_wrong_encoding_message_says_what_the_file_probably_is() {
         let record = encoded(GBK, "zw张伟技术部北京");
         let e = not_utf8("people.csv", 4, Some("name"), &record);
