@@ -61,15 +61,27 @@ async fn every_bad_input_is_refused_with_its_place_and_stores_nothing() {
     let f = write(d, "noid.csv", format!("{prefix}  ,2026-05-01T10:00:00Z,login\n").as_bytes());
     assert_rejected(&t, &f, &["noid.csv:4:", "column `user_id`", "empty user id"]).await;
 
+    // Bytes that are not UTF-8 after a long ASCII start (the encoding is
+    // detected from the first 256 KiB, which look like UTF-8): refused at
+    // their line, saying what the file probably is.
+    let ascii_rows = 10_000;
     let mut bytes = prefix.as_bytes().to_vec();
-    bytes.extend_from_slice(b"u\xff\xfe6,2026-05-01T10:00:00Z,login\n");
+    for i in 0..ascii_rows {
+        bytes.extend_from_slice(format!("u{i},2026-05-01T10:00:00Z,login\n").as_bytes());
+    }
+    bytes.extend_from_slice(b"Jos\xe9 M\xfcller,2026-05-01T10:00:00Z,login\n");
     let f = write(d, "latin1.csv", &bytes);
-    assert_rejected(&t, &f, &["latin1.csv:4:", "UTF-8"]).await;
+    let line = format!("latin1.csv:{}:", 4 + ascii_rows);
+    assert_rejected(&t, &f, &[&line, "column `user_id`", "not valid UTF-8; the file looks like Windows-1252"]).await;
 
-    let mut bytes = b"{\"user_id\":\"u3\",\"timestamp\":1777629600,\"event\":\"login\"}\n".to_vec();
-    bytes.extend_from_slice(b"{\"user_id\":\"u\xff\",\"timestamp\":1777629600,\"event\":\"login\"}\n");
+    let mut bytes = Vec::new();
+    for _ in 0..ascii_rows {
+        bytes.extend_from_slice(b"{\"user_id\":\"u3\",\"timestamp\":1777629600,\"event\":\"login\"}\n");
+    }
+    bytes.extend_from_slice(b"{\"user_id\":\"Fran\xe7ois\",\"timestamp\":1777629600,\"event\":\"login\"}\n");
     let f = write(d, "latin1.ndjson", &bytes);
-    assert_rejected(&t, &f, &["latin1.ndjson:2:", "UTF-8"]).await;
+    let line = format!("latin1.ndjson:{}:", ascii_rows + 1);
+    assert_rejected(&t, &f, &[&line, "not valid UTF-8", "--encoding"]).await;
 
     let f = write(
         d,

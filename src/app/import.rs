@@ -117,6 +117,7 @@ pub(crate) async fn bump_data_version(tx: &mut Tx) -> anyhow::Result<()> {
 /// Imports one events file (CSV or NDJSON, maybe gzipped).
 pub async fn import_events(db: &Db, tz: Tz, input: Input) -> Result<ImportSummary, ImportError> {
     let file = input.name.clone();
+    let encoding = input.encoding_name();
     let reader = match EventReader::new(input, tz) {
         Ok(r) => r,
         Err(e) => {
@@ -124,7 +125,7 @@ pub async fn import_events(db: &Db, tz: Tz, input: Input) -> Result<ImportSummar
             return Err(e.into());
         }
     };
-    import_event_records(db, &file, ImportDetails::default(), reader).await
+    import_event_records(db, &file, ImportDetails { encoding, ..Default::default() }, reader).await
 }
 
 /// What an events import keeps between batches: name-to-id caches (bounded
@@ -211,6 +212,7 @@ impl EventImport {
 /// only the columns the file carries are changed.
 pub async fn import_people(db: &Db, input: Input) -> Result<ImportSummary, ImportError> {
     let file = input.name.clone();
+    let encoding = input.encoding_name();
     let reader = match DirectoryReader::new(input) {
         Ok(r) => r,
         Err(e) => {
@@ -222,7 +224,7 @@ pub async fn import_people(db: &Db, input: Input) -> Result<ImportSummary, Impor
         columns: DIRECTORY_COLUMNS.iter().copied().filter(|c| reader_has(&reader, c)).collect(),
         attribute_columns: reader.attribute_columns().iter().map(|s| s.to_string()).collect(),
     };
-    let details = ImportDetails { header_line: reader.header_line(), ..Default::default() };
+    let details = ImportDetails { header_line: reader.header_line(), encoding, ..Default::default() };
     import_directory_records(db, &file, shape, details, reader).await
 }
 
@@ -362,6 +364,7 @@ pub async fn import_mapped(
     use crate::domain::mapping::Target;
     use crate::ingest::mapped::{MappedEvents, MappedPeople};
     let file = input.name.clone();
+    let encoding = input.encoding_name();
     let failed = async |e: InputError| {
         let _ = imports::record_failure(db, mapping.target.as_str(), &file, now(), &e.to_string()).await;
         Err(ImportError::Input(e))
@@ -369,7 +372,8 @@ pub async fn import_mapped(
     match mapping.target {
         Target::Events => match MappedEvents::new(input, mapping, tz) {
             Ok(records) => {
-                let details = ImportDetails { header_line: records.reader().header_line(), ..Default::default() };
+                let details =
+                    ImportDetails { header_line: records.reader().header_line(), encoding, ..Default::default() };
                 import_event_records(db, &file, details, records).await
             }
             Err(e) => failed(e).await,
@@ -385,7 +389,8 @@ pub async fn import_mapped(
                         .collect(),
                     attribute_columns: records.attribute_columns(),
                 };
-                let details = ImportDetails { header_line: records.reader().header_line(), ..Default::default() };
+                let details =
+                    ImportDetails { header_line: records.reader().header_line(), encoding, ..Default::default() };
                 import_directory_records(db, &file, shape, details, records).await
             }
             Err(e) => failed(e).await,

@@ -23,6 +23,7 @@ pub async fn import_facts(
     options: &VendorOptions,
 ) -> Result<ImportSummary, ImportError> {
     let file = input.name.clone();
+    let encoding = input.encoding_name();
     let mut reader = match VendorReader::new(input, format, options) {
         Ok(r) => r,
         Err(e) => {
@@ -37,6 +38,7 @@ pub async fn import_facts(
         let storage = |e: anyhow::Error| ImportError::storage(&file_name, e);
         let mut summary =
             ImportSummary { source: label.to_string(), file_name: file_name.clone(), ..Default::default() };
+        summary.details.encoding = encoding;
         loop {
             let mut batch: Vec<PeriodFact> = Vec::with_capacity(BATCH);
             for item in reader.by_ref().take(BATCH) {

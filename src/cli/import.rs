@@ -14,11 +14,12 @@ use crate::app::import_facts::import_facts;
 use crate::app::settings;
 use crate::domain::mapping::{Mapping, Target, describe};
 use crate::ingest::InputError;
-use crate::ingest::source::open;
+use crate::ingest::source::{Input, open_as};
 use crate::ingest::vendor::{VendorFormat, VendorOptions};
 use crate::storage::imports::{ImportDetails, ImportSummary};
 use crate::storage::{Db, mappings};
 use chrono::NaiveDate;
+use encoding_rs::Encoding;
 
 /// A progress bar over the file's bytes, drawn only on a terminal.
 fn progress(path: &Path) -> ProgressBar {
@@ -33,11 +34,11 @@ fn progress(path: &Path) -> ProgressBar {
     bar
 }
 
-fn open_file(path: &Path) -> Result<(crate::ingest::source::Input, ProgressBar), InputError> {
+fn open_file(path: &Path, encoding: Option<&'static Encoding>) -> Result<(Input, ProgressBar), InputError> {
     let name = path.display().to_string();
     let file = File::open(path).map_err(|e| InputError::new(&name, 0, format!("cannot open: {e}")))?;
     let bar = progress(path);
-    let input = open(&name, bar.wrap_read(file))?;
+    let input = open_as(&name, bar.wrap_read(file), encoding)?;
     Ok((input, bar))
 }
 
@@ -116,7 +117,8 @@ fn parse_period(s: &str) -> Result<(NaiveDate, NaiveDate), String> {
     Ok((from, to))
 }
 
-pub async fn run(db: &Db, cmd: ImportCommand) -> Result<ExitCode> {
+/// Runs an import subcommand; `encoding` forces the files' encoding.
+pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding>) -> Result<ExitCode> {
     let (files, kind, period) = match &cmd {
         ImportCommand::People { file, .. } => (vec![file.clone()], Kind::People, None),
         ImportCommand::Events { files, .. } => (files.clone(), Kind::Events, None),
@@ -158,7 +160,7 @@ pub async fn run(db: &Db, cmd: ImportCommand) -> Result<ExitCode> {
     };
     let kind = mapping.as_ref().map_or(kind, Kind::Mapped);
     for path in files {
-        let result = match open_file(&path) {
+        let result = match open_file(&path, encoding) {
             Err(e) => Err(ImportError::Input(e)),
             Ok((input, bar)) => {
                 let r = match kind {

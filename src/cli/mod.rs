@@ -38,8 +38,7 @@ pub enum Command {
     /// Replace the SQLite database with a backup (stop the server first; PostgreSQL: pg_restore).
     Restore { file: PathBuf },
     /// Import a directory or event files.
-    #[command(subcommand)]
-    Import(ImportCommand),
+    Import(ImportArgs),
     /// Read and change organisation settings.
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -97,6 +96,22 @@ pub enum UserCommand {
 /// `--date-order`: `day-first` or `month-first`.
 fn date_order(text: &str) -> Result<DateOrder, String> {
     DateOrder::parse(text).ok_or_else(|| format!("`{text}` is not a date order; expected day-first or month-first"))
+}
+
+/// `undercurrent import [--encoding NAME] KIND FILES...`: what every import
+/// subcommand shares.
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// Read the files in this encoding instead of detecting it: utf-8, gbk, gb18030, big5, utf-16le,
+    /// utf-16be, windows-1252, shift_jis or any other name encoding_rs knows.
+    #[arg(long, global = true, value_name = "NAME", value_parser = encoding_arg)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    #[command(subcommand)]
+    pub command: ImportCommand,
+}
+
+fn encoding_arg(label: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    crate::ingest::source::parse_encoding(label)?.ok_or_else(|| "name an encoding, e.g. gbk".to_string())
 }
 
 #[derive(Subcommand, Debug)]
@@ -258,7 +273,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             println!("Database is up to date ({}).", db.backend());
             ExitCode::SUCCESS
         }
-        Command::Import(cmd) => import::run(&db, cmd).await?,
+        Command::Import(args) => import::run(&db, args.command, args.encoding).await?,
         Command::Settings(cmd) => settings::run(&db, cmd).await?,
         Command::Metrics(cmd) => metrics::run(&db, cmd).await?,
         Command::Demo(_) | Command::Backup { .. } | Command::Restore { .. } => ExitCode::SUCCESS,

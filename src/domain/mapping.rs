@@ -20,6 +20,7 @@ use crate::ingest::InputError;
 use crate::ingest::events::{RawEvent, normalise_user_id};
 use crate::ingest::people::DirectoryRow;
 use crate::ingest::source::normalise_header;
+use crate::ingest::source::not_utf8;
 use crate::ingest::timestamp::{self, local_to_instant, parse_unix, shorten};
 
 /// What a mapped file becomes.
@@ -815,8 +816,7 @@ impl Bound {
     ) -> Result<Option<(&'r str, &str)>, InputError> {
         let Some((_, i, column)) = self.positions.iter().find(|(f, _, _)| *f == field) else { return Ok(None) };
         let raw = record.field(*i).unwrap_or_default();
-        let text = std::str::from_utf8(raw)
-            .map_err(|_| InputError::in_column(file, line, column, "not valid UTF-8; save the file as UTF-8"))?;
+        let text = std::str::from_utf8(raw).map_err(|_| not_utf8(file, line, Some(column), raw))?;
         Ok(Some((text.trim(), column.as_str())))
     }
 
@@ -908,9 +908,7 @@ impl Bound {
         let mut attributes = BTreeMap::new();
         for (i, key) in &self.attributes {
             let raw = record.field(*i).unwrap_or_default();
-            let value = std::str::from_utf8(raw)
-                .map_err(|_| InputError::in_column(file, line, key, "not valid UTF-8; save the file as UTF-8"))?
-                .trim();
+            let value = std::str::from_utf8(raw).map_err(|_| not_utf8(file, line, Some(key), raw))?.trim();
             if !value.is_empty() {
                 attributes.insert(key.clone(), value.to_string());
             }

@@ -151,15 +151,10 @@ impl CsvFile {
             return Err(InputError::new(&self.file, line, "empty file; expected a header row"));
         }
         raw.iter()
-            .enumerate()
-            .map(|(i, h)| {
-                std::str::from_utf8(h).map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).map_err(|_| {
-                    InputError::new(
-                        &self.file,
-                        line,
-                        format!("header field {} is not valid UTF-8; save the file as UTF-8", i + 1),
-                    )
-                })
+            .map(|h| {
+                std::str::from_utf8(h)
+                    .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+                    .map_err(|_| super::source::not_utf8(&self.file, line, None, raw.as_slice()))
             })
             .collect()
     }

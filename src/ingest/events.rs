@@ -9,7 +9,7 @@ use csv::ByteRecord;
 use serde::Deserialize;
 
 use super::InputError;
-use super::source::{Input, RecordGuard, normalise_header, read_error};
+use super::source::{Input, RecordGuard, normalise_header, not_utf8, read_error};
 use super::timestamp::{self, EXPECTED, shorten};
 use crate::domain::metrics::ChannelType;
 
@@ -187,7 +187,7 @@ enum Inner {
 
 impl EventReader {
     pub fn new(input: Input, tz: Tz) -> Result<EventReader, InputError> {
-        let Input { name, gzipped, reader } = input;
+        let Input { name, gzipped, reader, .. } = input;
         let mut buffered = BufReader::with_capacity(256 * 1024, reader);
         let head = buffered.fill_buf().map_err(|e| read_error(&name, 1, gzipped, &e))?;
         let inner = match detect_format(&name, head) {
@@ -239,11 +239,7 @@ pub fn csv_error(file: &str, gzipped: bool, err: csv::Error) -> InputError {
             pos.map(|p| p.line()).unwrap_or(line),
             format!("expected {expected_len} fields as in the header, found {len}"),
         ),
-        csv::ErrorKind::Utf8 { pos, err } => InputError::new(
-            file,
-            pos.map(|p| p.line()).unwrap_or(line),
-            format!("field {} is not valid UTF-8; save the file as UTF-8", err.field() + 1),
-        ),
+        csv::ErrorKind::Utf8 { pos, .. } => not_utf8(file, pos.map(|p| p.line()).unwrap_or(line), None, &[]),
         other => InputError::new(file, line, format!("not valid CSV: {other:?}")),
     }
 }
@@ -256,12 +252,7 @@ pub fn csv_header<R: Read>(file: &str, gzipped: bool, reader: &mut csv::Reader<R
     }
     header
         .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            std::str::from_utf8(h).map(normalise_header).map_err(|_| {
-                InputError::new(file, 1, format!("header field {} is not valid UTF-8; save the file as UTF-8", i + 1))
-            })
-        })
+        .map(|h| std::str::from_utf8(h).map(normalise_header).map_err(|_| not_utf8(file, 1, None, header.as_slice())))
         .collect()
 }
 
@@ -323,12 +314,7 @@ fn next_csv(
             match std::str::from_utf8(record.get(*i).unwrap_or_default()) {
                 Ok(s) => *slot = Some(s),
                 Err(_) => {
-                    return Some(Err(InputError::in_column(
-                        file,
-                        line,
-                        name,
-                        "not valid UTF-8; save the file as UTF-8",
-                    )));
+                    return Some(Err(not_utf8(file, line, Some(name), record.as_slice())));
                 }
             }
         }
@@ -400,13 +386,7 @@ fn next_ndjson(
         }
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
-            Err(e) => {
-                return Some(Err(InputError::new(
-                    file,
-                    *line,
-                    format!("not valid UTF-8 at byte {}; save the file as UTF-8", e.valid_up_to() + 1),
-                )));
-            }
+            Err(_) => return Some(Err(not_utf8(file, *line, None, bytes))),
         };
         let parsed: JsonEvent = match serde_json::from_str(text) {
             Ok(p) => p,

@@ -31,7 +31,7 @@ fn open_csv(
     flexible: bool,
     recognise: &dyn Fn(&[String]) -> bool,
 ) -> Result<(CsvFile, Vec<String>), InputError> {
-    let Input { name, gzipped, reader } = input;
+    let Input { name, gzipped, reader, .. } = input;
     let mut csv = CsvFile::open(&name, gzipped, reader, recognise, flexible)?;
     let header = csv.header()?;
     Ok((csv, header))

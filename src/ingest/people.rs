@@ -9,7 +9,7 @@ use csv::ByteRecord;
 use super::InputError;
 use super::csv_file::CsvFile;
 use super::events::normalise_user_id;
-use super::source::{Input, normalise_header};
+use super::source::{Input, normalise_header, not_utf8};
 use super::timestamp::parse_date;
 
 /// One directory row.
@@ -38,7 +38,7 @@ pub struct DirectoryReader {
 
 impl DirectoryReader {
     pub fn new(input: Input) -> Result<DirectoryReader, InputError> {
-        let Input { name, gzipped, reader } = input;
+        let Input { name, gzipped, reader, .. } = input;
         // The header is the first line with a `user_id` column: lines above
         // it (a title row, PowerShell's `#TYPE` line) are skipped.
         let mut csv = CsvFile::open(&name, gzipped, reader, &is_directory_header, false)?;
@@ -98,12 +98,7 @@ impl DirectoryReader {
         };
         for (header, raw) in self.headers.iter().zip(self.record.iter()) {
             let Ok(text) = std::str::from_utf8(raw) else {
-                return Some(Err(InputError::in_column(
-                    &self.file,
-                    line,
-                    header,
-                    "not valid UTF-8; save the file as UTF-8",
-                )));
+                return Some(Err(not_utf8(&self.file, line, Some(header), self.record.as_slice())));
             };
             let value = text.trim();
             let opt = (!value.is_empty()).then(|| value.to_string());

@@ -1000,7 +1000,7 @@ impl VendorReader {
         format: Option<VendorFormat>,
         options: &VendorOptions,
     ) -> Result<VendorReader, InputError> {
-        let Input { name, gzipped, mut reader } = input;
+        let Input { name, gzipped, mut reader, .. } = input;
         let mut head = Vec::with_capacity(HEAD_BYTES);
         // An error after some bytes (a small truncated gzip file) is kept for
         // when the stream reaches it, so the records before it are read.
@@ -1212,9 +1212,8 @@ fn csv_row<'a>(
             None => Cell { column: f.name, value: Val::Missing },
             Some(i) => {
                 let column = headers.get(i).map(String::as_str).unwrap_or(f.name);
-                let text = std::str::from_utf8(record.get(i).unwrap_or_default()).map_err(|_| {
-                    InputError::in_column(file, line, column, "not valid UTF-8; save the file as UTF-8")
-                })?;
+                let text = std::str::from_utf8(record.get(i).unwrap_or_default())
+                    .map_err(|_| super::source::not_utf8(file, line, Some(column), record.as_slice()))?;
                 Cell { column, value: Val::Text(text) }
             }
         };
@@ -1234,9 +1233,7 @@ fn json_fact(
     keys: &[Vec<String>],
     dates: Option<DateOrder>,
 ) -> Result<PeriodFact, InputError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        InputError::new(file, line, format!("not valid UTF-8 at byte {}; save the file as UTF-8", e.valid_up_to() + 1))
-    })?;
+    let text = std::str::from_utf8(bytes).map_err(|_| super::source::not_utf8(file, line, None, bytes))?;
     let object: Map<String, Value> = serde_json::from_str(text).map_err(|e| {
         let at = first_line + (e.line() as u64).saturating_sub(1);
         InputError::new(file, at.max(line), format!("not a JSON object ({e}); expected one object per record"))

@@ -142,7 +142,8 @@ pub fn parse(format: BodyFormat, body: Vec<u8>, tz: Tz) -> Result<Parsed, ApiErr
     let starts_with_bracket = lines.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
     // The name's extension selects NDJSON; no gzip detection (an API body
     // is sent as is) and no line guard (the body is already bounded).
-    let input = Input { name: "request.ndjson".into(), gzipped: false, reader: Box::new(Cursor::new(lines)) };
+    let input =
+        Input { name: "request.ndjson".into(), gzipped: false, encoding: None, reader: Box::new(Cursor::new(lines)) };
     let reader = EventReader::new(input, tz).map_err(|e| ApiError::bad_request(e.message))?;
     let mut parsed = Parsed::default();
     for item in reader {

@@ -23,7 +23,8 @@ use crate::app::import_facts::import_facts;
 use crate::app::settings;
 use crate::domain::account::Permission;
 use crate::domain::facts::FactSource;
-use crate::ingest::source::open;
+use crate::ingest::InputError;
+use crate::ingest::source::{in_browser, open_as, parse_encoding};
 use crate::ingest::vendor::{DateOrder, VendorOptions};
 use crate::storage::imports::{self, ImportDetails, ImportRecord, ImportSummary};
 use crate::storage::{audit, io_disk_full, now};
@@ -207,7 +208,7 @@ fn history_row(t: &Catalog, tz: Tz, r: ImportRecord) -> HistoryRow {
         people_updated: shown(!events, s.people_updated),
         time_range: if failed { None } else { span(tz, s.first_ts, s.last_ts) },
         unknown_kinds: if failed { Vec::new() } else { unknown_kinds(s) },
-        error: r.error.clone(),
+        error: r.error.as_deref().map(in_browser),
     }
 }
 
@@ -465,6 +466,8 @@ async fn receive(
     let (mut period_from, mut period_to) = (None, None);
     // How to read slashed dates (`5/6/2025`) when a file does not show it.
     let mut date_order = None;
+    // The Encoding select (empty: detect), sent before the files too.
+    let mut encoding = String::new();
     while let Some(part) = payload.next().await {
         let mut part = part.map_err(|e| broken(e.to_string()))?;
         let file_name = part.content_disposition().and_then(|cd| cd.get_filename()).map(display_name);
@@ -479,6 +482,8 @@ async fn receive(
                     if field == "period_from" { period_from = date } else { period_to = date }
                 } else if field == "date_order" {
                     date_order = DateOrder::parse(&small_text(&mut part).await.map_err(drained)?);
+                } else if field == "encoding" {
+                    encoding = small_text(&mut part).await.map_err(drained)?;
                 } else {
                     drain(&mut part).await.map_err(drained)?;
                 }
@@ -486,7 +491,7 @@ async fn receive(
             }
         };
         let options = VendorOptions { period: period_from.zip(period_to).filter(|(a, b)| a <= b), date_order };
-        let outcome = match import_part(&state, tz, source, &file_name, &mut part, &options).await? {
+        let outcome = match import_part(&state, tz, source, &file_name, &mut part, &options, &encoding).await? {
             Ok(summary) => {
                 let detail = audit_detail(&summary);
                 audit::record(&state.db, viewer.audit_actor(), "import", Some(&target(source)), Some(&detail)).await?;
@@ -571,6 +576,7 @@ async fn import_part(
     file_name: &str,
     part: &mut actix_multipart::Field,
     options: &VendorOptions,
+    encoding: &str,
 ) -> Result<Result<ImportSummary, Failure>, WebError> {
     let temp = TempUpload::new(&state.upload_dir);
     match spool(part, &temp.0, MAX_FILE_BYTES).await {
@@ -587,10 +593,13 @@ async fn import_part(
         }
     }
     let file = std::fs::File::open(&temp.0).map_err(|e| anyhow::Error::new(e).context("reopening an upload"))?;
-    let input = match open(file_name, file) {
+    let opened = parse_encoding(encoding)
+        .map_err(|m| InputError::new(file_name, 0, m))
+        .and_then(|forced| open_as(file_name, file, forced));
+    let input = match opened {
         Ok(input) => input,
         Err(e) => {
-            let message = e.to_string();
+            let message = in_browser(&e.to_string());
             let _ = imports::record_failure(&state.db, source.as_str(), file_name, now(), &message).await;
             return Ok(Err(Failure::Input(message)));
         }
@@ -602,7 +611,7 @@ async fn import_part(
     };
     drop(temp);
     Ok(result.map_err(|e| match e {
-        ImportError::Input(_) => Failure::Input(e.to_string()),
+        ImportError::Input(_) => Failure::Input(in_browser(&e.to_string())),
         ImportError::DiskFull { .. } => Failure::DiskFull(e.to_string()),
         ImportError::Storage { .. } => Failure::Storage(e.to_string()),
     }))

@@ -16,6 +16,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::DateTime;
 use chrono_tz::Tz;
+use encoding_rs::Encoding;
 use futures_util::StreamExt;
 
 use super::imports::{MAX_FILE_BYTES, SpoolError, display_name, spool};
@@ -31,7 +32,7 @@ use crate::domain::mapping::{
 use crate::domain::metrics::ChannelType;
 use crate::ingest::InputError;
 use crate::ingest::mapped::{MappedEvents, MappedPeople, Sample, sample};
-use crate::ingest::source::open;
+use crate::ingest::source::{in_browser, open_as, parse_encoding};
 use crate::storage::audit;
 use crate::storage::imports::ImportSummary;
 use crate::storage::mappings::{self, Preset};
@@ -121,6 +122,9 @@ pub struct Preview {
 pub struct FileView {
     pub token: String,
     pub name: String,
+    /// The encoding chosen on upload (a label, empty for automatic), carried
+    /// by every form so that each step reads the file the same way.
+    pub encoding: String,
     pub target: &'static str,
     pub header: Vec<String>,
     pub rows: Vec<SampleRow>,
@@ -260,7 +264,7 @@ fn time_choice(format: &TimeFormat) -> (String, String) {
 }
 
 /// The form's view of an uploaded file and a mapping.
-fn file_view(t: &Catalog, token: &str, name: &str, sample: &Sample, mapping: &Mapping) -> FileView {
+fn file_view(t: &Catalog, (token, name, encoding): (&str, &str, &str), sample: &Sample, mapping: &Mapping) -> FileView {
     let masked: Vec<bool> = sample.header.iter().map(|h| is_content_column(h)).collect();
     let hidden = t.get("mapping.hidden");
     let rows = sample
@@ -308,6 +312,7 @@ fn file_view(t: &Catalog, token: &str, name: &str, sample: &Sample, mapping: &Ma
     FileView {
         token: token.to_string(),
         name: name.to_string(),
+        encoding: encoding.to_string(),
         target: mapping.target.as_str(),
         header: sample.header.clone(),
         rows,
@@ -432,10 +437,16 @@ async fn text_part(part: &mut actix_multipart::Field) -> Result<String, WebError
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Reads the sample of an upload.
-fn read_sample(path: &std::path::Path, name: &str) -> Result<Sample, InputError> {
+/// Reads the sample of an upload, converted to UTF-8 (`forced`: the
+/// encoding chosen on upload).
+fn read_sample(path: &std::path::Path, name: &str, forced: Option<&'static Encoding>) -> Result<Sample, InputError> {
     let file = std::fs::File::open(path).map_err(|e| InputError::new(name, 0, format!("cannot open: {e}")))?;
-    sample(open(name, file)?, SAMPLE_ROWS)
+    sample(open_as(name, file, forced)?, SAMPLE_ROWS)
+}
+
+/// The encoding a form's `encoding` field names (empty: detect).
+fn forced_encoding(name: &str, label: &str) -> Result<Option<&'static Encoding>, InputError> {
+    parse_encoding(label).map_err(|m| InputError::new(name, 0, m))
 }
 
 /// POST /imports/mapping/upload (multipart: `file`, `target`, `preset`).
@@ -451,6 +462,7 @@ pub async fn upload(
     let mut target = Target::Events;
     let mut preset: Option<i64> = None;
     let mut received: Option<(String, String)> = None;
+    let mut encoding = String::new();
     let mut too_large = false;
     while let Some(part) = payload.next().await {
         let mut part = part.map_err(|e| WebError::BadRequest(format!("the upload broke off: {e}")))?;
@@ -491,6 +503,7 @@ pub async fn upload(
                 match field.as_str() {
                     "target" => target = Target::parse(&value).unwrap_or(Target::Events),
                     "preset" => preset = value.trim().parse().ok(),
+                    "encoding" => encoding = value.trim().to_string(),
                     _ => {}
                 }
             }
@@ -503,9 +516,10 @@ pub async fn upload(
         None => View { form_error: Some(t.get("mapping.no_file").to_string()), ..View::default() },
         Some((token, name)) => {
             let path = upload_path(&state.upload_dir, &token).expect("checked");
-            match read_sample(&path, &name) {
+            match forced_encoding(&name, &encoding).and_then(|forced| read_sample(&path, &name, forced)) {
                 Err(e) => {
                     let _ = std::fs::remove_file(&path);
+                    let e = in_browser(&e.to_string());
                     View { form_error: Some(format!("{} {e}", t.get("mapping.unreadable"))), ..View::default() }
                 }
                 Ok(sample) => {
@@ -517,7 +531,7 @@ pub async fn upload(
                         Some(p) => p.mapping.clone(),
                         None => Mapping::suggest(target, &sample.header, &sample.rows),
                     };
-                    let mut file = file_view(t, &token, &name, &sample, &mapping);
+                    let mut file = file_view(t, (&token, &name, &encoding), &sample, &mapping);
                     if let Some(p) = &chosen {
                         file.preset_name = p.name.clone();
                         // Say at once whether the preset fits this file.
@@ -537,6 +551,8 @@ pub async fn upload(
 struct Submitted {
     token: String,
     name: String,
+    /// The encoding chosen on upload, as its label (empty: detect).
+    encoding: String,
     mapping: Mapping,
     /// Problems found in the form itself (value map lines, an empty
     /// custom pattern).
@@ -579,10 +595,18 @@ fn submitted(form: &[(String, String)]) -> Submitted {
     Submitted {
         token: get("file").trim().to_string(),
         name: display_name(get("name")),
+        encoding: get("encoding").trim().to_string(),
         mapping,
         problems,
         preset_name: get("preset_name").trim().to_string(),
         preset: get("preset").trim().parse().ok(),
+    }
+}
+
+impl Submitted {
+    /// The upload as `file_view` shows it: token, name and encoding.
+    fn upload(&self) -> (&str, &str, &str) {
+        (&self.token, &self.name, &self.encoding)
     }
 }
 
@@ -594,7 +618,9 @@ fn loaded(dir: &Path, t: &Catalog, s: &Submitted) -> Result<(PathBuf, Sample), S
     if !path.is_file() {
         return Err(gone());
     }
-    let sample = read_sample(&path, &s.name).map_err(|e| format!("{} {e}", t.get("mapping.unreadable")))?;
+    let sample = forced_encoding(&s.name, &s.encoding)
+        .and_then(|forced| read_sample(&path, &s.name, forced))
+        .map_err(|e| format!("{} {}", t.get("mapping.unreadable"), in_browser(&e.to_string())))?;
     Ok((path, sample))
 }
 
@@ -605,7 +631,7 @@ fn failed_view(message: String) -> View {
 
 /// The form's view with every problem of the mapping against the file.
 fn checked_view(t: &Catalog, s: &Submitted, sample: &Sample, tz: Tz) -> (FileView, bool) {
-    let mut view = file_view(t, &s.token, &s.name, sample, &s.mapping);
+    let mut view = file_view(t, s.upload(), sample, &s.mapping);
     view.preset_name = s.preset_name.clone();
     let mut problems = s.problems.clone();
     if let Err(p) = s.mapping.bind(&sample.header, tz) {
@@ -636,7 +662,7 @@ pub async fn apply(
     };
     let view = match chosen {
         Some(p) => {
-            let mut file = file_view(t, &s.token, &s.name, &sample, &p.mapping);
+            let mut file = file_view(t, s.upload(), &sample, &p.mapping);
             file.preset_name = p.name.clone();
             if let Err(problems) = p.mapping.bind(&sample.header, tz) {
                 file.problems = problems.iter().map(|x| problem_text(t, x)).collect();
@@ -645,12 +671,12 @@ pub async fn apply(
         }
         None if s.preset.is_some() => View {
             form_error: Some(t.get("mapping.preset.unknown").to_string()),
-            file: Some(file_view(t, &s.token, &s.name, &sample, &s.mapping)),
+            file: Some(file_view(t, s.upload(), &sample, &s.mapping)),
             ..View::default()
         },
         None => {
             let mapping = Mapping::suggest(s.mapping.target, &sample.header, &sample.rows);
-            View { file: Some(file_view(t, &s.token, &s.name, &sample, &mapping)), ..View::default() }
+            View { file: Some(file_view(t, s.upload(), &sample, &mapping)), ..View::default() }
         }
     };
     render(&viewer, &state, tz, view).await
@@ -680,15 +706,21 @@ fn channel_type_name(c: ChannelType) -> &'static str {
 fn note_error(data: &mut PreviewData, e: InputError) -> bool {
     data.error_count += 1;
     if data.errors.len() < PREVIEW_ERRORS {
-        data.errors.push(e.to_string());
+        data.errors.push(in_browser(&e.to_string()));
     }
     e.column.is_none()
 }
 
 /// Reads the whole file through the mapping, storing nothing.
-fn run_preview(path: PathBuf, name: String, mapping: Mapping, tz: Tz) -> Result<PreviewData, InputError> {
+fn run_preview(
+    path: PathBuf,
+    name: String,
+    forced: Option<&'static Encoding>,
+    mapping: Mapping,
+    tz: Tz,
+) -> Result<PreviewData, InputError> {
     let file = std::fs::File::open(&path).map_err(|e| InputError::new(&name, 0, format!("cannot open: {e}")))?;
-    let input = open(&name, file)?;
+    let input = open_as(&name, file, forced)?;
     let mut data = PreviewData {
         rows_read: 0,
         errors: Vec::new(),
@@ -779,7 +811,7 @@ fn preview_view(t: &Catalog, target: Target, tz: Tz, result: Result<PreviewData,
                 ok: false,
                 columns,
                 rows: Vec::new(),
-                errors: vec![e.to_string()],
+                errors: vec![in_browser(&e.to_string())],
                 kinds: Vec::new(),
                 times_note: None,
             };
@@ -827,7 +859,8 @@ pub async fn preview(
     let (mut file, ok) = checked_view(t, &s, &sample, tz);
     if ok {
         let (name, mapping) = (s.name.clone(), s.mapping.clone());
-        let result = tokio::task::spawn_blocking(move || run_preview(path, name, mapping, tz))
+        let forced = parse_encoding(&s.encoding).ok().flatten();
+        let result = tokio::task::spawn_blocking(move || run_preview(path, name, forced, mapping, tz))
             .await
             .map_err(|e| anyhow::anyhow!("the preview failed: {e}"))?;
         file.preview = Some(preview_view(t, s.mapping.target, tz, result));
@@ -899,7 +932,7 @@ pub async fn import(
     }
     let target = format!("import:{}", s.mapping.target.as_str());
     let opened = std::fs::File::open(&path).map_err(|e| anyhow::Error::new(e).context("reopening an upload"))?;
-    let result = match open(&s.name, opened) {
+    let result = match forced_encoding(&s.name, &s.encoding).and_then(|forced| open_as(&s.name, opened, forced)) {
         Ok(input) => import_mapped(&state.db, tz, input, &s.mapping).await,
         Err(e) => Err(ImportError::Input(e)),
     };
@@ -918,7 +951,7 @@ pub async fn import(
             }
         }
         Err(e) => {
-            let message = e.to_string();
+            let message = in_browser(&e.to_string());
             let detail = format!("{}: failed: {message} (column mapping)", s.name);
             audit::record(&state.db, viewer.audit_actor(), "import", Some(&target), Some(&detail)).await?;
             let advice = match e {
