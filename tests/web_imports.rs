@@ -291,8 +291,9 @@ async fn upload_export(client: &mut Client, name: &str, bytes: Vec<u8>) -> Strin
     results(&body).to_string()
 }
 
-fn metrics_export(url: &str) -> String {
-    let (code, out, err) = common::cli(url, &["metrics", "export", "--as-of", "2024-05-20"]);
+/// `metrics export` as of a day, through the command line.
+fn metrics_export(url: &str, as_of: &str) -> String {
+    let (code, out, err) = common::cli(url, &["metrics", "export", "--as-of", as_of]);
     assert_eq!(code, 0, "{err}");
     out
 }
@@ -317,9 +318,9 @@ async fn teams_reports_of_two_periods_and_a_corrected_download_through_the_brows
     }
     let path = |f: &str| dir.path().join(f).display().to_string();
     assert_eq!(common::cli(&alone.url, &["import", "teams", &path("d30.csv")]).0, 0);
-    let d30_numbers = metrics_export(&alone.url);
+    let d30_numbers = metrics_export(&alone.url, "2024-05-20");
     assert_eq!(common::cli(&alone.url, &["import", "teams", &path("corrected.csv")]).0, 0);
-    let corrected_numbers = metrics_export(&alone.url);
+    let corrected_numbers = metrics_export(&alone.url, "2024-05-20");
     assert_ne!(d30_numbers, corrected_numbers);
     alone.finish().await;
 
@@ -329,7 +330,7 @@ async fn teams_reports_of_two_periods_and_a_corrected_download_through_the_brows
     let top = upload_export(&mut analyst, D30, teams_bytes(D30)).await;
     assert!(top.contains("Facts added</dt><dd>6</dd>") && !top.contains("Facts replaced"), "{top}");
     assert_eq!(
-        metrics_export(&app.t.url),
+        metrics_export(&app.t.url, "2024-05-20"),
         d30_numbers,
         "a 28-day window takes the 30-day report, not the first imported"
     );
@@ -337,11 +338,11 @@ async fn teams_reports_of_two_periods_and_a_corrected_download_through_the_brows
     let top = upload_export(&mut analyst, D30, corrected.clone().into_bytes()).await;
     assert!(top.contains("Facts replaced</dt><dd>1</dd>"), "{top}");
     assert!(top.contains("Facts added</dt><dd>0</dd>") && top.contains("Facts already known</dt><dd>5</dd>"), "{top}");
-    assert_eq!(metrics_export(&app.t.url), corrected_numbers, "the numbers follow the correction");
+    assert_eq!(metrics_export(&app.t.url, "2024-05-20"), corrected_numbers, "the numbers follow the correction");
 
     let top = upload_export(&mut analyst, D30, corrected.into_bytes()).await;
     assert!(top.contains("Facts already known</dt><dd>6</dd>") && !top.contains("Facts replaced"), "{top}");
-    assert_eq!(metrics_export(&app.t.url), corrected_numbers, "the same file again changes nothing");
+    assert_eq!(metrics_export(&app.t.url, "2024-05-20"), corrected_numbers, "the same file again changes nothing");
     app.finish().await;
 }
 
@@ -360,12 +361,6 @@ fn exports_form(names: &[&str]) -> Form {
 }
 
 /// `metrics export` through the command line, on the app's database.
-fn export_on(url: &str, as_of: &str) -> String {
-    let (code, out, err) = common::cli(url, &["metrics", "export", "--as-of", as_of]);
-    assert_eq!(code, 0, "{err}");
-    out
-}
-
 #[tokio::test]
 async fn the_email_report_after_the_teams_report_is_refused_in_the_browser() {
     let app = TestApp::with_accounts().await;
@@ -374,7 +369,7 @@ async fn the_email_report_after_the_teams_report_is_refused_in_the_browser() {
     let (status, body) = analyst.post_multipart("/imports/exports", exports_form(&[teams])).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(results(&body).contains(&format!("{teams} was imported.")), "{}", results(&body));
-    let before = export_on(&app.t.url, "2024-05-20");
+    let before = metrics_export(&app.t.url, "2024-05-20");
     assert!(before.contains("alex.wu@contoso.com,unmeasured"), "{before}");
 
     for (name, what) in [
@@ -388,7 +383,7 @@ async fn the_email_report_after_the_teams_report_is_refused_in_the_browser() {
         assert!(top.contains(&format!("{name}:1: {what}, not Teams user activity")), "{top}");
         assert!(top.contains(&format!("{name} was not imported: nothing of it was stored.")), "{top}");
     }
-    assert_eq!(export_on(&app.t.url, "2024-05-20"), before, "the Teams facts are untouched");
+    assert_eq!(metrics_export(&app.t.url, "2024-05-20"), before, "the Teams facts are untouched");
     let history = undercurrent::storage::imports::recent(&app.t.db, 5).await.unwrap();
     assert_eq!(history.iter().filter(|h| h.summary.source == "teams").count(), 1, "only the real Teams report");
     app.finish().await;
@@ -419,11 +414,11 @@ async fn graph_json_pages_and_raw_api_responses_upload_in_the_browser() {
         .collect();
     sources.sort();
     assert_eq!(sources, ["feishu", "google_chat", "teams", "teams"]);
-    let teams = export_on(&app.t.url, "2024-05-20");
+    let teams = metrics_export(&app.t.url, "2024-05-20");
     // 12 team chat (posts and replies inside) + 87 private chat.
     assert!(teams.lines().any(|l| l.starts_with("alex.wu@contoso.com,unmeasured,") && l.contains(",99,")), "{teams}");
     assert!(teams.contains("dana.ng@contoso.com,silent"), "{teams}");
-    let google = export_on(&app.t.url, "2026-04-15");
+    let google = metrics_export(&app.t.url, "2026-04-15");
     assert!(google.contains("ben.cho@example.org,silent"), "{google}");
     // Google counts messages and reactions together, and says so.
     let (status, page) = analyst.get("/people/ana.lima@example.org?as_of=2026-04-15").await;
