@@ -271,6 +271,14 @@ async fn a_mixed_organisation_has_rates_over_the_measurable_people_with_both_ns(
             page.contains("Login rate over 7 people past their grace period; deep rate and gap over 3."),
             "{role:?}: both n's"
         );
+        // The sentence under the figures names the measured people, so its
+        // 100% login rate is not read against the 85.7% above it.
+        assert!(
+            page.contains(
+                "Of the 3 people whose depth is measurable, 100% opened the tool in the last 28 days, but only 33.3%"
+            ),
+            "{role:?}: the headline sentence names its base"
+        );
         assert!(
             page.contains("Deep rate and gap over the 3 people whose depth is measurable")
                 && page.contains("4 people from Teams period reports (no day counts) are not."),

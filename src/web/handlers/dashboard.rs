@@ -168,6 +168,18 @@ pub async fn show(
             None if summary.partial_coverage() => {
                 page.tf("dashboard.headline_unmeasured", &[("login", &login), ("days", &window.days.to_string())])
             }
+            // Some people's depth is not measurable: the sentence speaks of
+            // the measured people only, and names how many they are.
+            _ if summary.partial_coverage() => page.tf(
+                "dashboard.headline_partial",
+                &[
+                    ("n", &i18n::integer(i64::from(summary.measurable_base()))),
+                    ("login", &share(summary.measurable_login_rate())),
+                    ("deep", &deep),
+                    ("gap", gap.as_deref().unwrap_or_default()),
+                    ("days", &window.days.to_string()),
+                ],
+            ),
             _ => page.tf(
                 "dashboard.headline",
                 &[
