@@ -428,3 +428,20 @@ async fn graph_json_pages_and_raw_api_responses_upload_in_the_browser() {
     assert!(page.contains("Messages sent") && !page.contains("Messages and reactions"), "{page}");
     app.finish().await;
 }
+
+/// An events file with blank lines before the bad row: the browser names the
+/// row's line in the file and its column.
+#[tokio::test]
+async fn the_events_upload_names_the_real_line_after_blank_lines() {
+    let app = TestApp::with_accounts().await;
+    let mut admin = app.signed_in(Role::Admin).await;
+    let text = "user_id,timestamp,event\r\n\r\nu1,2026-05-01T09:00:00Z,login\r\n\r\n\r\nu2,noon,login\r\n";
+    let form = Form::new().part("files", file("blanks.csv", text.as_bytes().to_vec()));
+    let (status, body) = admin.post_multipart("/imports/events", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let top = results(&body);
+    assert!(top.contains("blanks.csv:6:"), "{top}");
+    assert!(top.contains("column `timestamp`"), "{top}");
+    assert_eq!(dataset::totals(&app.t.db).await.unwrap().events, 0);
+    app.finish().await;
+}
