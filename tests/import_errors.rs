@@ -137,3 +137,56 @@ async fn every_bad_input_is_refused_with_its_place_and_stores_nothing() {
     assert_eq!(totals(&t.db).await.unwrap(), Totals { channels: 1, ..stored });
     t.finish().await;
 }
+
+/// Blank lines, a title row and lines above the header do not shift the line
+/// an error names: it is the line in the file, as an editor shows it, for
+/// the events reader and for a file read through a column mapping.
+#[tokio::test]
+async fn errors_name_the_real_file_line_after_blank_lines_and_a_title_row() {
+    let t = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    // Line 6 is the bad row: two blank lines before it (lines 3 and 5).
+    let text = "user_id,timestamp,event\n\
+                u1,2026-05-01T10:00:00Z,login\n\
+                \n\
+                u2,2026-05-01T10:01:00Z,login\n\
+                \n\
+                u3,yesterday,login\n";
+    let f = write(d, "blank.csv", text.as_bytes());
+    assert_rejected(&t, &f, &["blank.csv:6:", "column `timestamp`"]).await;
+    // The same with Windows line ends.
+    let f = write(d, "blank-crlf.csv", text.replace('\n', "\r\n").as_bytes());
+    assert_rejected(&t, &f, &["blank-crlf.csv:6:", "column `timestamp`"]).await;
+    // A short row after blank lines.
+    let f = write(d, "short.csv", b"user_id,timestamp,event\n\n\nu1,2026-05-01T10:00:00Z\n");
+    assert_rejected(&t, &f, &["short.csv:4:", "expected 3 fields"]).await;
+    // A title row and a blank line above the header (as a sheet saved as
+    // CSV has them): the header is found on line 3, the bad row is line 6.
+    let titled =
+        "Activity export,,\n,,\nuser_id,timestamp,event\nu1,2026-05-01T10:00:00Z,login\n\nu2,2026-05-01T10:01:00Z,\n";
+    let f = write(d, "titled.csv", titled.as_bytes());
+    assert_rejected(&t, &f, &["titled.csv:6:", "column `event`", "empty event kind"]).await;
+    // And a good file with both imports every row.
+    let good = "Activity export,,\n\nuser_id,timestamp,event\n\nu1,2026-05-01T10:00:00Z,login\n\nu2,2026-05-01T10:01:00Z,login\n";
+    let f = write(d, "good-titled.csv", good.as_bytes());
+    let (code, out, err) = cli(&t.url, &["import", "events", &f]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(totals(&t.db).await.unwrap().events, 2);
+
+    // Through a column mapping: blank lines and a title row above the header.
+    let mut m = undercurrent::domain::mapping::Mapping::new(undercurrent::domain::mapping::Target::Events);
+    m.columns.insert(undercurrent::domain::mapping::Field::UserId, "用户".into());
+    m.columns.insert(undercurrent::domain::mapping::Field::Timestamp, "时间".into());
+    m.event_constant = Some("login".into());
+    undercurrent::storage::mappings::save(&t.db, "sheet", &m).await.unwrap();
+    let mapped = "打卡记录,\r\n\r\n用户,时间\r\nu1,2026-05-01T10:00:00Z\r\n\r\n\r\nu2,昨天\r\n";
+    let f = write(d, "mapped.csv", mapped.as_bytes());
+    let before = totals(&t.db).await.unwrap();
+    let (code, _, err) = cli(&t.url, &["import", "events", "--mapping", "sheet", &f]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("mapped.csv:7: column `时间`"), "{err}");
+    assert_eq!(totals(&t.db).await.unwrap(), before);
+    t.finish().await;
+}

@@ -719,3 +719,78 @@ async fn google_chat_readers_are_silent_and_a_csv_without_chat_columns_is_refuse
     assert!(!people.contains_key("dora@example.org"), "nothing imported as zeros");
     t.finish().await;
 }
+
+/// Excel's "CSV (Trennzeichen-getrennt)" (CSV, comma delimited) under German
+/// settings: the list separator `;`, `16.02.2021`, and the text in the ANSI
+/// code page, Windows-1252, without a BOM. Read as the "CSV UTF-8" save of
+/// the same sheet, the names with their umlauts.
+#[tokio::test]
+async fn a_slack_export_saved_by_excel_in_windows_1252_reads_as_the_utf8_save() {
+    let (_, utf8) = export_after(&["import", "auto", &vendor(&format!("excel-de-DE/{SLACK}"))], "2026-04-17").await;
+    let t = TestDb::new().await;
+    let ansi = vendor(&format!("excel-de-DE-ansi/{SLACK}"));
+    assert!(std::fs::read(&ansi).unwrap().contains(&0xfc), "a ü in Windows-1252");
+    let (code, out, err) = cli(&t.url, &["import", "auto", &ansi]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("encoding            windows-1252"), "{out}");
+    let (_, export, _) = cli(&t.url, &["metrics", "export", "--as-of", "2026-04-17"]);
+    assert_eq!(export, utf8, "the same facts as the UTF-8 save");
+    t.finish().await;
+    // The names come out as written: decoded from Windows-1252, not mangled.
+    use undercurrent::ingest::vendor::{VendorOptions, VendorReader};
+    let input = undercurrent::ingest::source::open(SLACK, std::fs::File::open(&ansi).unwrap()).unwrap();
+    let names: Vec<String> = VendorReader::new(input, None, &VendorOptions::default())
+        .unwrap()
+        .map(|fact| fact.unwrap().display_name.unwrap_or_default())
+        .collect();
+    assert!(names.contains(&"Rosa Müller".to_string()), "{names:?}");
+}
+
+/// A daily report (`getTeamsUserActivityUserDetail(date=2024-05-17)`)
+/// downloaded after the data were refreshed to 2024-05-20: every row says
+/// `Report Refresh Date` 2024-05-20, `Report Period` 1, and its counts are
+/// for the 17th, the day requested. The day counted is the 17th (from the
+/// file name or the period given), never the refresh date.
+#[tokio::test]
+async fn a_teams_daily_report_counts_for_the_day_requested_not_its_refresh_date() {
+    let t = TestDb::new().await;
+    let day17 = vendor("TeamsUserActivityUserDetail_2024-05-17.csv");
+    let text = std::fs::read_to_string(&day17).unwrap();
+    assert!(text.lines().skip(1).all(|l| l.starts_with("2024-05-20,") && l.ends_with(",1")), "{text}");
+    let files = [day17.clone(), vendor("TeamsUserActivityUserDetail_2024-05-18.csv")];
+    let (code, _, err) = cli(&t.url, &["import", "auto", &files[0], &files[1]]);
+    assert_eq!(code, 0, "{err}");
+    let (_, people) = export_by_person(&t.url, "2024-05-18");
+    // Alex: the 17th and the 18th; Dana: the 18th only (nothing on the 17th).
+    assert_eq!(value(&people, "alex.wu@contoso.com", "active_days"), "2");
+    assert_eq!(value(&people, "dana.ng@contoso.com", "active_days"), "1");
+    assert_eq!(value(&people, "fay.sun@contoso.com", "active_days"), "0");
+    t.finish().await;
+
+    // The same file under a name without the day: refused, saying why,
+    // unless the day is given.
+    let t = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let unnamed = dir.path().join("teams daily.csv");
+    std::fs::write(&unnamed, &text).unwrap();
+    let unnamed = unnamed.display().to_string();
+    let (code, _, err) = cli(&t.url, &["import", "teams", &unnamed]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("teams daily.csv:2: column `Report Period`: 1 day: a daily report")
+            && err.contains("Report Refresh Date (2024-05-20) is when Microsoft last refreshed the data"),
+        "{err}"
+    );
+    assert_eq!(undercurrent::storage::dataset::totals(&t.db).await.unwrap().people, 0, "nothing stored");
+    let (code, _, err) = cli(&t.url, &["import", "teams", "--period", "2024-05-17..2024-05-17", &unnamed]);
+    assert_eq!(code, 0, "{err}");
+    let (_, people) = export_by_person(&t.url, "2024-05-17");
+    assert_eq!(value(&people, "alex.wu@contoso.com", "active_days"), "1");
+    // A day after the refresh date cannot have data yet.
+    let late = dir.path().join("TeamsUserActivityUserDetail_2024-05-21.csv");
+    std::fs::write(&late, &text).unwrap();
+    let (code, _, err) = cli(&t.url, &["import", "auto", &late.display().to_string()]);
+    assert_eq!(code, 1);
+    assert!(err.contains(":2: column `Report Refresh Date`: the day this daily report is for (2024-05-21)"), "{err}");
+    t.finish().await;
+}

@@ -428,3 +428,44 @@ async fn graph_json_pages_and_raw_api_responses_upload_in_the_browser() {
     assert!(page.contains("Messages sent") && !page.contains("Messages and reactions"), "{page}");
     app.finish().await;
 }
+
+/// An events file with blank lines before the bad row: the browser names the
+/// row's line in the file and its column.
+#[tokio::test]
+async fn the_events_upload_names_the_real_line_after_blank_lines() {
+    let app = TestApp::with_accounts().await;
+    let mut admin = app.signed_in(Role::Admin).await;
+    let text = "user_id,timestamp,event\r\n\r\nu1,2026-05-01T09:00:00Z,login\r\n\r\n\r\nu2,noon,login\r\n";
+    let form = Form::new().part("files", file("blanks.csv", text.as_bytes().to_vec()));
+    let (status, body) = admin.post_multipart("/imports/events", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let top = results(&body);
+    assert!(top.contains("blanks.csv:6:"), "{top}");
+    assert!(top.contains("column `timestamp`"), "{top}");
+    assert_eq!(dataset::totals(&app.t.db).await.unwrap().events, 0);
+    app.finish().await;
+}
+
+/// A Teams daily report whose name does not carry its day is refused in the
+/// browser, saying why; with From and To set to that day it is counted for
+/// that day, not for its later Report Refresh Date.
+#[tokio::test]
+async fn a_teams_daily_report_takes_its_day_from_the_period_fields() {
+    let app = TestApp::with_accounts().await;
+    let mut admin = app.signed_in(Role::Admin).await;
+    let bytes = teams_bytes("TeamsUserActivityUserDetail_2024-05-17.csv");
+    let top = upload_export(&mut admin, "daily.csv", bytes.clone()).await;
+    assert!(top.contains("daily.csv:2:") && top.contains("a daily report"), "{top}");
+    assert_eq!(dataset::totals(&app.t.db).await.unwrap().people, 0);
+    let form = Form::new()
+        .text("period_from", "2024-05-17")
+        .text("period_to", "2024-05-17")
+        .part("files", file("daily.csv", bytes));
+    let (status, body) = admin.post_multipart("/imports/exports", form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(results(&body).contains("daily.csv was imported."), "{}", results(&body));
+    let export = metrics_export(&app.t.url, "2024-05-17");
+    let alex = export.lines().find(|l| l.starts_with("alex.wu@contoso.com,")).expect("alex");
+    assert!(alex.contains(",1,1,"), "one active and interactive day on the 17th: {alex}");
+    app.finish().await;
+}

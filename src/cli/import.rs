@@ -122,7 +122,9 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
     let (files, kind, period) = match &cmd {
         ImportCommand::People { file, .. } => (vec![file.clone()], Kind::People, None),
         ImportCommand::Events { files, .. } => (files.clone(), Kind::Events, None),
-        ImportCommand::Teams { files, .. } => (files.clone(), Kind::Vendor(Some(VendorFormat::Teams)), None),
+        ImportCommand::Teams { files, period, .. } => {
+            (files.clone(), Kind::Vendor(Some(VendorFormat::Teams)), period.clone())
+        }
         ImportCommand::Slack { files, period, .. } => (files.clone(), Kind::Slack, period.clone()),
         ImportCommand::Feishu { files, .. } => (files.clone(), Kind::Vendor(Some(VendorFormat::Feishu)), None),
         ImportCommand::GoogleChat { files, .. } => (files.clone(), Kind::Vendor(Some(VendorFormat::GoogleChat)), None),

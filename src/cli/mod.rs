@@ -135,6 +135,10 @@ pub enum ImportCommand {
     Teams {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The day a daily report (Report Period 1) is for, as YYYY-MM-DD..YYYY-MM-DD (the same day twice), when the
+        /// file name does not carry it.
+        #[arg(long)]
+        period: Option<String>,
         /// How to read slashed dates such as 5/6/2025 when the file does not show it: day-first or month-first.
         #[arg(long, value_name = "ORDER", value_parser = date_order)]
         date_order: Option<DateOrder>,
@@ -171,7 +175,8 @@ pub enum ImportCommand {
     Auto {
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// A Slack dashboard export's period, YYYY-MM-DD..YYYY-MM-DD, when the file name does not carry it.
+        /// A Slack dashboard export's period, YYYY-MM-DD..YYYY-MM-DD, when the file name does not carry it; for a Teams
+        /// daily report (Report Period 1), its day, the same day twice.
         #[arg(long)]
         period: Option<String>,
         /// How to read slashed dates such as 5/6/2025 when the file does not show it: day-first or month-first.

@@ -9,7 +9,8 @@ use csv::ByteRecord;
 use serde::Deserialize;
 
 use super::InputError;
-use super::source::{Input, RecordGuard, normalise_header, not_utf8, read_error};
+use super::csv_file::CsvFile;
+use super::source::{Input, normalise_header, not_utf8, read_error};
 use super::timestamp::{self, EXPECTED, shorten};
 use crate::domain::metrics::ChannelType;
 
@@ -175,12 +176,12 @@ pub struct EventReader {
     inner: Inner,
 }
 
-/// A CSV reader over a decompressed input, records bounded.
-type CsvReader = csv::Reader<RecordGuard<BufReader<Box<dyn Read + Send>>>>;
-
 enum Inner {
-    // Boxed: the CSV reader's buffers dwarf the NDJSON variant.
-    Csv { reader: Box<CsvReader>, columns: Columns, record: ByteRecord },
+    // Boxed: the CSV reader's buffers dwarf the NDJSON variant. A
+    // [`CsvFile`], as for every CSV read here: records and errors on the
+    // file's real line past blank lines, CRLF and a title row above the
+    // header.
+    Csv { csv: Box<CsvFile>, columns: Columns, record: ByteRecord },
     // `failed`: a read error ended the stream (as it ends the CSV reader).
     Ndjson { reader: BufReader<Box<dyn Read + Send>>, line: u64, buf: Vec<u8>, failed: bool },
 }
@@ -193,12 +194,11 @@ impl EventReader {
         let inner = match detect_format(&name, head) {
             Format::Ndjson => Inner::Ndjson { reader: buffered, line: 0, buf: Vec::with_capacity(512), failed: false },
             Format::Csv => {
-                let mut reader = csv::ReaderBuilder::new()
-                    .has_headers(true)
-                    .terminator(csv::Terminator::Any(b'\n'))
-                    .from_reader(RecordGuard::new(buffered));
-                let columns = csv_columns(&name, gzipped, &mut reader)?;
-                Inner::Csv { reader: Box::new(reader), columns, record: ByteRecord::new() }
+                // The header is the first top line naming the required
+                // columns (a title row above it is skipped), else line 1.
+                let mut csv = CsvFile::open(&name, gzipped, Box::new(buffered), &has_required_columns, false)?;
+                let columns = csv_columns(&mut csv)?;
+                Inner::Csv { csv: Box::new(csv), columns, record: ByteRecord::new() }
             }
         };
         Ok(EventReader { file: name, gzipped, tz, inner })
@@ -215,7 +215,7 @@ impl EventReader {
     pub fn next_event(&mut self) -> Option<Result<RawEvent, InputError>> {
         let (file, gzipped, tz) = (&self.file, self.gzipped, self.tz);
         match &mut self.inner {
-            Inner::Csv { reader, columns, record } => next_csv(file, gzipped, tz, reader, columns, record),
+            Inner::Csv { csv, columns, record } => next_csv(file, tz, csv, columns, record),
             Inner::Ndjson { reader, line, buf, failed } => next_ndjson(file, gzipped, tz, reader, line, buf, failed),
         }
     }
@@ -244,26 +244,23 @@ pub fn csv_error(file: &str, gzipped: bool, err: csv::Error) -> InputError {
     }
 }
 
-/// Reads and checks the header row; returns each header, normalised.
-pub fn csv_header<R: Read>(file: &str, gzipped: bool, reader: &mut csv::Reader<R>) -> Result<Vec<String>, InputError> {
-    let header = reader.byte_headers().map_err(|e| csv_error(file, gzipped, e))?.clone();
-    if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
-        return Err(InputError::new(file, 1, "empty file; expected a header row"));
-    }
-    header
-        .iter()
-        .map(|h| std::str::from_utf8(h).map(normalise_header).map_err(|_| not_utf8(file, 1, None, header.as_slice())))
-        .collect()
+/// The columns every event file names.
+const REQUIRED: [&str; 3] = ["user_id", "timestamp", "event"];
+
+fn has_required_columns(names: &[String]) -> bool {
+    REQUIRED.iter().all(|r| names.iter().any(|n| normalise_header(n) == *r))
 }
 
-fn csv_columns<R: Read>(file: &str, gzipped: bool, reader: &mut csv::Reader<R>) -> Result<Columns, InputError> {
-    let names = csv_header(file, gzipped, reader)?;
+/// Reads and checks the header row: the position of each field's column.
+fn csv_columns(csv: &mut CsvFile) -> Result<Columns, InputError> {
+    let names: Vec<String> = csv.header()?.iter().map(|h| normalise_header(h)).collect();
+    let (file, line) = (csv.file.as_str(), csv.header_at.line);
     let find = |n: &str| names.iter().position(|h| h == n);
     let require = |n: &str| {
         find(n).ok_or_else(|| {
             InputError::new(
                 file,
-                1,
+                line,
                 format!(
                     "missing column `{n}`; the header must name user_id, timestamp and event (it has: {})",
                     names.join(", ")
@@ -287,18 +284,15 @@ const CSV_FIELDS: [&str; 7] =
 
 fn next_csv(
     file: &str,
-    gzipped: bool,
     tz: Tz,
-    reader: &mut CsvReader,
+    csv: &mut CsvFile,
     columns: &Columns,
     record: &mut ByteRecord,
 ) -> Option<Result<RawEvent, InputError>> {
-    match reader.read_byte_record(record) {
-        Ok(false) => return None,
-        Ok(true) => {}
-        Err(e) => return Some(Err(csv_error(file, gzipped, e))),
-    }
-    let line = record.position().map(|p| p.line()).unwrap_or(0);
+    let line = match csv.read(record)? {
+        Ok(line) => line,
+        Err(e) => return Some(Err(e)),
+    };
     let positions = [
         Some(columns.user_id),
         Some(columns.timestamp),

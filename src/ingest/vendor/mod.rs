@@ -126,7 +126,9 @@ impl VendorFormat {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VendorOptions {
     /// The period (first and last day, inclusive) of a Slack dashboard export
-    /// whose file name does not carry it. A period in the file name wins.
+    /// whose file name does not carry it; one day (the same day twice): the
+    /// day a Teams daily report is for, when its name does not carry it. A
+    /// period or day in the file name wins.
     pub period: Option<(NaiveDate, NaiveDate)>,
     /// The order of day and month in slashed dates (`5/6/2025`), when the
     /// file does not decide it (`--date-order`).
@@ -877,8 +879,14 @@ fn person_id(row: &Row, email_field: &Field, user_id: &Field) -> Result<(String,
 /// What turns a record into a fact.
 #[derive(Clone, Copy, Debug)]
 enum Parse {
-    Teams,
-    SlackDashboard { start: NaiveDate, end: NaiveDate },
+    /// `day`: the day a daily report is for, as the import names it.
+    Teams {
+        day: Option<NaiveDate>,
+    },
+    SlackDashboard {
+        start: NaiveDate,
+        end: NaiveDate,
+    },
     SlackApi,
     Feishu,
     GoogleChat,
@@ -887,7 +895,7 @@ enum Parse {
 impl Parse {
     fn format(self) -> VendorFormat {
         match self {
-            Parse::Teams => VendorFormat::Teams,
+            Parse::Teams { .. } => VendorFormat::Teams,
             Parse::SlackDashboard { .. } => VendorFormat::SlackDashboard,
             Parse::SlackApi => VendorFormat::SlackApi,
             Parse::Feishu => VendorFormat::Feishu,
@@ -897,7 +905,7 @@ impl Parse {
 
     fn fact(self, row: &Row) -> Result<PeriodFact, InputError> {
         match self {
-            Parse::Teams => teams::fact(row),
+            Parse::Teams { day } => teams::fact(row, day),
             Parse::SlackDashboard { start, end } => slack::dashboard_fact(row, start, end),
             Parse::SlackApi => slack::api_fact(row),
             Parse::Feishu => feishu::fact(row),
@@ -1019,7 +1027,11 @@ impl VendorReader {
             return Err(not_recognised(&name, &sniff));
         };
         let parse = match format {
-            VendorFormat::Teams => Parse::Teams,
+            // The day a daily report is for: in the file name, else a
+            // one-day period given with the import (see `teams`).
+            VendorFormat::Teams => Parse::Teams {
+                day: teams::day_from_name(&name).or(options.period.filter(|(a, b)| a == b).map(|(a, _)| a)),
+            },
             VendorFormat::SlackDashboard => {
                 let (start, end) = slack::dashboard_period(&name, options)?;
                 Parse::SlackDashboard { start, end }

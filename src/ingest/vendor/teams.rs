@@ -8,9 +8,25 @@
 //! <https://learn.microsoft.com/microsoftteams/teams-analytics-and-reports/user-activity-report>.
 //!
 //! - Period: `Report Refresh Date` (`YYYY-MM-DD` or `YYYY-MM-DDT00:00:00Z`)
-//!   back `Report Period` days, both ends included. A period of 1 day is a
-//!   daily row: its active day is 1 when there was any activity that day
-//!   (or `Last Activity Date` is that day), else 0, so daily files count days.
+//!   back `Report Period` days, both ends included.
+//! - A daily report (`getTeamsUserActivityUserDetail(date=YYYY-MM-DD)`,
+//!   `Report Period` 1): Microsoft documents `date` as "the date for which
+//!   you would like to view the users who performed any activity", any of
+//!   the past 30 days, so a row's counts are for the day requested. The CSV
+//!   has no column naming that day (the documented columns run from `Report
+//!   Refresh Date` to `Report Period`, no `Report Date`), and `Report
+//!   Refresh Date` is the day the report data were last refreshed, the
+//!   admin center's "last updated" date (Microsoft Q&A, "ms graph report
+//!   date property",
+//!   <https://learn.microsoft.com/answers/questions/582530/ms-graph-report-date-property>),
+//!   which is later than the day requested unless that day is the latest.
+//!   So the day is the one the import names: a `YYYY-MM-DD` date in the
+//!   file name (`TeamsUserActivityUserDetail_2024-05-17.csv`), else a
+//!   one-day period given with the import; a file naming neither is
+//!   refused rather than counted on its refresh date, and a day after the
+//!   refresh date is refused (Microsoft has no data for it yet). The row's
+//!   active day is 1 when there was any activity that day (or `Last Activity
+//!   Date` is that day), else 0, so daily files count days.
 //! - Messages: team chat + private chat. Microsoft defines `Team Chat Message
 //!   Count` as including `Post Messages` and `Reply Messages` ("includes
 //!   original posts and replies"), so those two are validated, never added
@@ -108,12 +124,39 @@ const DATE: &str = "YYYY-MM-DD";
 const REFRESH_DATE: &str = "YYYY-MM-DD or YYYY-MM-DDT00:00:00Z";
 const DURATION: &str = "ISO 8601 such as PT5H12M30S (or HH:MM:SS)";
 
-pub(super) fn fact(row: &Row) -> Result<PeriodFact, InputError> {
-    let end = row.required_date(&REFRESH, refresh_date, REFRESH_DATE)?;
+/// A row's fact; `day` is the day a daily report was requested for (see
+/// the module comment), when the import names one.
+pub(super) fn fact(row: &Row, day: Option<NaiveDate>) -> Result<PeriodFact, InputError> {
+    let refreshed = row.required_date(&REFRESH, refresh_date, REFRESH_DATE)?;
     let days = report_period(row)?;
-    let start = end
-        .checked_sub_days(Days::new(u64::from(days) - 1))
-        .ok_or_else(|| row.err(&PERIOD, format!("{days} days before {end} is out of range")))?;
+    let (start, end) = if days == 1 {
+        let day = day.ok_or_else(|| {
+            row.err(
+                &PERIOD,
+                format!(
+                    "1 day: a daily report (Graph's `date=` form) does not say which day it is for, and its Report \
+                     Refresh Date ({refreshed}) is when Microsoft last refreshed the data, not the day requested; \
+                     put the day in the file name (`TeamsUserActivityUserDetail_YYYY-MM-DD.csv`) or give it as the \
+                     period (YYYY-MM-DD..YYYY-MM-DD, the same day twice)"
+                ),
+            )
+        })?;
+        if day > refreshed {
+            return Err(row.err(
+                &REFRESH,
+                format!(
+                    "the day this daily report is for ({day}) is after its Report Refresh Date ({refreshed}): \
+                     Microsoft has no data for that day yet; is the day in the file name right?"
+                ),
+            ));
+        }
+        (day, day)
+    } else {
+        let start = refreshed
+            .checked_sub_days(Days::new(u64::from(days) - 1))
+            .ok_or_else(|| row.err(&PERIOD, format!("{days} days before {refreshed} is out of range")))?;
+        (start, refreshed)
+    };
     let upn = row.text(&UPN)?.ok_or_else(|| row.err(&UPN, "empty; every row needs the user principal name"))?;
     let user_id = upn.to_lowercase();
     let zero_id = row.text(&USER_ID)?.is_some_and(|id| is_zero_id(&id));
@@ -182,6 +225,24 @@ pub(super) fn fact(row: &Row) -> Result<PeriodFact, InputError> {
         display_name: None,
         department: None,
     })
+}
+
+/// The day a daily report is for, from its file name: the last
+/// `YYYY-MM-DD` in it (`TeamsUserActivityUserDetail_2024-05-17.csv`,
+/// `teams-2024-05-17.json.gz`). Only this form: a name such as
+/// `TeamsUserActivityUserDetail5_20_2024 3_39_51 PM.csv` carries the day it
+/// was downloaded, not the day requested.
+pub(super) fn day_from_name(name: &str) -> Option<NaiveDate> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name).as_bytes();
+    let digit = |i: usize| base.get(i).is_some_and(u8::is_ascii_digit);
+    (0..base.len().saturating_sub(9))
+        .rev()
+        .filter(|&i| {
+            (i == 0 || !digit(i - 1))
+                && !digit(i + 10)
+                && (0..10).all(|k| if k == 4 || k == 7 { base[i + k] == b'-' } else { digit(i + k) })
+        })
+        .find_map(|i| std::str::from_utf8(&base[i..i + 10]).ok().and_then(iso_date))
 }
 
 /// `YYYY-MM-DD`, or a date-time at midnight as some refresh dates are
@@ -325,6 +386,20 @@ mod tests {
         assert_eq!(refresh_date("2024-05-20T00:00:00Z"), d);
         assert_eq!(refresh_date("2024-05-20T00:00:00"), d);
         assert_eq!(refresh_date("20/05/2024"), None);
+    }
+
+    #[test]
+    fn the_day_of_a_daily_report_from_its_file_name() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+        assert_eq!(day_from_name("TeamsUserActivityUserDetail_2024-05-17.csv"), d(2024, 5, 17));
+        assert_eq!(day_from_name("exports/2024-01-01/teams-2024-05-17.json.gz"), d(2024, 5, 17));
+        assert_eq!(day_from_name("C:\\Reports\\2024-05-17 teams.csv"), d(2024, 5, 17));
+        assert_eq!(day_from_name("a_2024-05-17_b_2024-05-18.csv"), d(2024, 5, 18));
+        for none in
+            ["TeamsUserActivityUserDetail5_20_2024 3_39_51 PM.csv", "teams.csv", "x_12024-05-17.csv", "2024-13-01.csv"]
+        {
+            assert_eq!(day_from_name(none), None, "{none}");
+        }
     }
 
     #[test]
