@@ -140,17 +140,31 @@ async fn state_changing_requests_need_the_session_token() {
 
 #[tokio::test]
 async fn repeated_failed_sign_ins_are_throttled() {
-    let app = TestApp::with_accounts().await;
-    let mut c = app.client();
-    for _ in 0..5 {
-        let (status, body) = c.sign_in("analyst@test.example", "wrong password 1").await;
+    // Behind a trusted proxy, each attempt from another address: the limit
+    // is the account's, wherever the guesses come from.
+    let localhost = std::net::IpAddr::from([127, 0, 0, 1]);
+    let app = TestApp::serve(common::TestDb::new().await, |s| s.trusted_proxies = std::sync::Arc::from([localhost]));
+    app.add_accounts().await;
+    let from = |i: u8| {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", format!("198.51.100.{i}").parse().unwrap());
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        common::web::Client { http, base: app.base.clone(), csrf: String::new() }
+    };
+    for i in 0..5 {
+        let (status, body) = from(i).sign_in("analyst@test.example", "wrong password 1").await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("do not match"), "{body}");
     }
     // Even the right password is refused now.
-    let (status, body) = c.sign_in("analyst@test.example", PASSWORD).await;
+    let (status, body) = from(9).sign_in("analyst@test.example", PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
-    // Other accounts from another address are unaffected.
+    // Other accounts are unaffected.
     let fresh = app.signed_in(Role::Manager).await;
     assert!(!fresh.csrf.is_empty());
     app.finish().await;

@@ -12,5 +12,6 @@ pub mod participant;
 pub mod rights;
 pub mod secrets;
 pub mod settings;
+pub mod sign_in;
 pub mod studies;
 pub mod surveys;

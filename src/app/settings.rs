@@ -30,6 +30,13 @@ pub async fn set(db: &Db, key: &str, value: &str) -> Result<String, String> {
     Ok(value)
 }
 
+/// The application's public address, when one is configured (the
+/// `public_url` setting, else `UNDERCURRENT_PUBLIC_URL`).
+pub async fn public_url(db: &Db) -> Result<Option<String>> {
+    let stored = store::all(db).await?.remove("public_url");
+    Ok(stored.or_else(|| std::env::var("UNDERCURRENT_PUBLIC_URL").ok().filter(|v| !v.trim().is_empty())))
+}
+
 /// The outreach configuration in force: links' base address (the
 /// `public_url` setting, else `UNDERCURRENT_PUBLIC_URL`, else `fallback`),
 /// sender and reminders; and the SMTP URL (`SMTP_URL` in the environment

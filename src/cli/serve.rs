@@ -78,6 +78,7 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
         state.upload_dir = Arc::from(dir);
     }
     state.trusted_proxies = Arc::from(trusted_proxies);
+    state.form_key = Arc::from(crate::app::secrets::server_key(&db).await?);
     let wake = state.outbox.clone();
     let server = start(state, listener)?;
     if worker {

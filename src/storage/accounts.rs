@@ -1,4 +1,4 @@
-//! Accounts, their sessions and the login throttle.
+//! Accounts and their sessions.
 
 use anyhow::Result;
 use sqlx::Row;
@@ -163,25 +163,5 @@ pub async fn delete_sessions_of(db: &Db, account_id: i64) -> Result<()> {
 pub async fn delete_other_sessions(db: &Db, account_id: i64, keep_token_hash: &str) -> Result<()> {
     let sql = "DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2";
     on_db!(db, pool => sqlx::query(sql).bind(account_id).bind(keep_token_hash).execute(pool).await.map(drop)?);
-    Ok(())
-}
-
-pub async fn record_login_failure(db: &Db, email: &str, ip: &str) -> Result<()> {
-    on_db!(db, pool => sqlx::query("INSERT INTO login_failures (email, ip, at) VALUES ($1, $2, $3)").bind(email).bind(ip).bind(now()).execute(pool).await.map(drop)?);
-    Ok(())
-}
-
-/// Failures since `since` for this e-mail, and from this address.
-pub async fn recent_login_failures(db: &Db, email: &str, ip: &str, since: i64) -> Result<(i64, i64)> {
-    let sql = "SELECT (SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $3) AS by_email, \
-                      (SELECT COUNT(*) FROM login_failures WHERE ip = $2 AND at >= $3) AS by_ip";
-    on_db!(db, pool => {
-        let r = sqlx::query(sql).bind(email).bind(ip).bind(since).fetch_one(pool).await?;
-        Ok((r.try_get("by_email")?, r.try_get("by_ip")?))
-    })
-}
-
-pub async fn clear_login_failures(db: &Db, email: &str) -> Result<()> {
-    on_db!(db, pool => sqlx::query("DELETE FROM login_failures WHERE email = $1").bind(email).execute(pool).await.map(drop)?);
     Ok(())
 }

@@ -115,6 +115,27 @@ impl ResponseError for WebError {
     }
 }
 
+/// A query string, form or JSON body that does not parse: our own page
+/// with the parser's status (400, 413 for a body too large...), never its
+/// message, which often quotes the input.
+pub fn unreadable_input(e: impl ResponseError + 'static) -> actix_web::Error {
+    let status = e.status_code();
+    let cause = crate::app::secrets::mask_emails(&e.to_string());
+    tracing::debug!(error = cause, "unreadable request");
+    let page = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        simple_page(status, "Too large · 内容过大", "The request is larger than allowed. · 请求超出允许的大小。")
+    } else {
+        simple_page(status, "Bad request · 请求有误", "The request could not be read. · 无法读取该请求。")
+    };
+    actix_web::error::InternalError::from_response(cause, page).into()
+}
+
+/// A path segment of the wrong kind (`/studies/abc`): there is nothing there.
+pub fn unreadable_path(e: impl std::fmt::Display) -> actix_web::Error {
+    tracing::debug!(error = crate::app::secrets::mask_emails(&e.to_string()), "unreadable path");
+    WebError::NotFound.into()
+}
+
 /// Whether an error is the database being away (down, restarting, or every
 /// connection busy), as opposed to a bug: those get a 503 that says to try
 /// again, and the pool reconnects by itself when the database returns.

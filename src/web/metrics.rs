@@ -19,10 +19,19 @@ use crate::storage::{outbox, settings as store};
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
+/// The method labels: the standard methods, and one bucket for any other
+/// token a client sends (a label per token would let anyone grow the
+/// series without bound).
+const METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"];
+
+pub fn method_label(method: &str) -> &'static str {
+    METHODS.iter().find(|m| **m == method).copied().unwrap_or("other")
+}
+
 #[derive(Default)]
 struct Route {
     /// By (method, status).
-    counts: BTreeMap<(String, u16), u64>,
+    counts: BTreeMap<(&'static str, u16), u64>,
     /// Cumulative counts per bucket, then +Inf.
     buckets: [u64; BUCKETS.len() + 1],
     sum_seconds: f64,
@@ -35,10 +44,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Counts a request. `route` must be a pattern from `routes.rs` (or
+    /// "unmatched"), never a path.
     pub fn observe(&self, route: &str, method: &str, status: u16, took: Duration) {
         let Ok(mut routes) = self.routes.lock() else { return };
         let r = routes.entry(route.to_string()).or_default();
-        *r.counts.entry((method.to_string(), status)).or_default() += 1;
+        *r.counts.entry((method_label(method), status)).or_default() += 1;
         let secs = took.as_secs_f64();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if secs <= *bound {
@@ -143,5 +154,19 @@ mod tests {
         assert!(out.contains("le=\"10\"} 2"));
         assert!(out.contains("le=\"+Inf\"} 3"));
         assert!(out.contains("undercurrent_http_request_duration_seconds_count{route=\"/people/{user_id}\"} 3"));
+    }
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        let m = Metrics::default();
+        for i in 0..100 {
+            m.observe("unmatched", &format!("X{i}"), 404, Duration::from_millis(1));
+        }
+        m.observe("unmatched", "PUT", 404, Duration::from_millis(1));
+        let mut out = String::new();
+        m.render(&mut out);
+        assert!(out.contains("method=\"other\",status=\"404\"} 100"), "{out}");
+        assert!(out.contains("method=\"PUT\""));
+        assert!(!out.contains("X1"));
     }
 }

@@ -30,19 +30,22 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .app_data(web::FormConfig::default().limit(1 << 20))
+            .app_data(web::FormConfig::default().limit(1 << 20).error_handler(|e, _| error::unreadable_input(e)))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| error::unreadable_input(e)))
+            .app_data(web::JsonConfig::default().error_handler(|e, _| error::unreadable_input(e)))
+            .app_data(web::PathConfig::default().error_handler(|e, _| error::unreadable_path(e)))
             .wrap(security::Headers())
             .wrap_fn(|req, srv| {
                 // Counted by route pattern, so no person's id reaches a label.
                 let started = Instant::now();
-                let method = req.method().to_string();
+                let method = metrics::method_label(req.method().as_str());
                 let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
                 let pattern = req.match_pattern().unwrap_or_else(|| "unmatched".into());
                 let fut = srv.call(req);
                 async move {
                     let res = fut.await?;
                     if let Some(m) = metrics {
-                        m.observe(&pattern, &method, res.status().as_u16(), started.elapsed());
+                        m.observe(&pattern, method, res.status().as_u16(), started.elapsed());
                     }
                     Ok(res)
                 }

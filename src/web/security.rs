@@ -1,4 +1,7 @@
-//! Security headers on every response.
+//! Security headers on every response. Each is added only when the handler
+//! set none, so that static assets keep their own `Cache-Control`; every
+//! other answer (pages, downloads, errors, redirects) may carry personal
+//! data or be a signed-in user's, and is never stored by a browser or proxy.
 
 use actix_web::middleware::DefaultHeaders;
 
@@ -13,4 +16,5 @@ pub fn Headers() -> DefaultHeaders {
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "same-origin"))
         .add(("X-Frame-Options", "DENY"))
+        .add(("Cache-Control", "no-store"))
 }

@@ -26,6 +26,9 @@ pub struct AppState {
     pub upload_dir: Arc<std::path::Path>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// Signs visitors' form tokens (`app::secrets::server_key`; a key of
+    /// this process's own until `serve` reads the shared one).
+    pub form_key: Arc<[u8]>,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             metrics: Arc::default(),
             upload_dir: Arc::from(std::env::temp_dir()),
             trusted_proxies: Arc::from([]),
+            form_key: Arc::from(crate::app::secrets::process_key()),
         }
     }
 

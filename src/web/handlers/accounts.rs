@@ -5,11 +5,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::auth::start_session;
 use super::{html, see_other};
 use crate::app::accounts::{self as account_service, CreateError, hash_password, verify_password};
+use crate::app::sign_in::{self as throttle, Attempt};
 use crate::domain::account::{Permission, Role, check_password};
 use crate::storage::accounts::{self, Account};
-use crate::storage::audit;
+use crate::storage::{audit, now};
 use crate::web::error::WebError;
 use crate::web::page::Page;
 use crate::web::session::Viewer;
@@ -166,29 +168,38 @@ pub async fn password_form(viewer: Viewer, q: web::Query<Flags>) -> Result<HttpR
     html(&PasswordPage { page: Page::new(&viewer, "", "password.title"), error: None, changed: q.changed.is_some() })
 }
 
+/// Changes the signed-in account's own password. The current password is
+/// throttled like a sign-in (a stolen session must not become a password
+/// oracle), and the change ends every session, this one included, and
+/// starts a new one: a session fixed or stolen before the change is gone.
 pub async fn change_password(
     viewer: Viewer,
     state: web::Data<AppState>,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, WebError> {
     let t = viewer.lang.catalog();
-    let (_, hash) = accounts::find_for_login(&state.db, &viewer.account.email).await?.ok_or(WebError::NotFound)?;
-    let error = if !verify_password(&form.current, &hash) {
-        Some(t.get("password.wrong_current").to_string())
-    } else if let Err(key) = check_password(&form.new) {
-        Some(t.get(key).to_string())
-    } else {
-        None
+    let email = viewer.account.email.clone();
+    let at = now();
+    let render = |error: String| PasswordPage {
+        page: Page::new(&viewer, "", "password.title"),
+        error: Some(error),
+        changed: false,
     };
-    if let Some(error) = error {
-        return html(&PasswordPage {
-            page: Page::new(&viewer, "", "password.title"),
-            error: Some(error),
-            changed: false,
-        });
+    if throttle::begin(&state.db, &email, None, at).await? != Attempt::Allowed {
+        let body = render(t.get("login.throttled").to_string()).render()?;
+        return Ok(HttpResponse::TooManyRequests().content_type("text/html; charset=utf-8").body(body));
+    }
+    let (_, hash) = accounts::find_for_login(&state.db, &email).await?.ok_or(WebError::NotFound)?;
+    if !verify_password(&form.current, &hash) {
+        throttle::failed(&state.db, &email, None, at).await?;
+        return html(&render(t.get("password.wrong_current").to_string()));
+    }
+    throttle::succeeded(&state.db, &email, None, at).await?;
+    if let Err(key) = check_password(&form.new) {
+        return html(&render(t.get(key).to_string()));
     }
     accounts::set_password(&state.db, viewer.account.id, &hash_password(&form.new)?).await?;
-    accounts::delete_other_sessions(&state.db, viewer.account.id, &viewer.token_hash).await?;
+    accounts::delete_sessions_of(&state.db, viewer.account.id).await?;
     audit::record(
         &state.db,
         viewer.audit_actor(),
@@ -197,5 +208,7 @@ pub async fn change_password(
         None,
     )
     .await?;
-    Ok(see_other("/account/password?changed=1"))
+    let mut response = see_other("/account/password?changed=1");
+    start_session(&state.db, state.secure_cookies, viewer.account.id, &mut response).await?;
+    Ok(response)
 }

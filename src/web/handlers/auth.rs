@@ -6,18 +6,15 @@ use serde::Deserialize;
 
 use super::{client_ip, html, see_other};
 use crate::app::accounts::{self as account_service, CreateError, verify_password};
+use crate::app::sign_in::{self as throttle, Attempt};
 use crate::domain::account::Role;
-use crate::storage::{accounts, audit, now};
+use crate::storage::{Db, accounts, audit, now};
 use crate::web::error::WebError;
 use crate::web::page::Page;
 use crate::web::session::{ANON_COOKIE, Anonymous, SESSION_COOKIE, Viewer, cookie, random_token, removal, token_hash};
 use crate::web::state::AppState;
 
-/// Failed sign-ins allowed per e-mail in `THROTTLE_SECONDS`...
-pub const MAX_FAILURES: i64 = 5;
-/// ...and from one address (a shared proxy or office NAT sends many people's).
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 30;
-pub const THROTTLE_SECONDS: i64 = 15 * 60;
+pub use crate::app::sign_in::{MAX_FAILURES, THROTTLE_SECONDS};
 
 /// A hash to verify against when the e-mail is unknown, so that both cases
 /// take the same time.
@@ -116,14 +113,24 @@ pub async fn login_form(
     with_anon_cookie(html(&page)?, &anon, &state)
 }
 
-/// Starts a new session (a new token on every sign-in) and redirects.
-async fn sign_in(state: &AppState, account_id: i64, next: &str) -> Result<HttpResponse, WebError> {
+/// Starts a new session for the account: a new token, set as the cookie
+/// on `response` (every sign-in, and every password change, gets one).
+pub async fn start_session(
+    db: &Db,
+    secure: bool,
+    account_id: i64,
+    response: &mut HttpResponse,
+) -> Result<(), WebError> {
     let token = random_token();
-    accounts::create_session(&state.db, &token_hash(&token), account_id, &random_token()).await?;
+    accounts::create_session(db, &token_hash(&token), account_id, &random_token()).await?;
+    response.add_cookie(&cookie(SESSION_COOKIE, token, secure, true)).map_err(|e| WebError::Internal(e.into()))
+}
+
+/// Starts a new session and redirects.
+async fn sign_in(state: &AppState, account_id: i64, next: &str) -> Result<HttpResponse, WebError> {
     let mut response = see_other(&safe_next(next));
-    let add = |r: &mut HttpResponse, c| r.add_cookie(&c).map_err(|e| WebError::Internal(e.into()));
-    add(&mut response, cookie(SESSION_COOKIE, token, state.secure_cookies, true))?;
-    add(&mut response, removal(ANON_COOKIE))?;
+    start_session(&state.db, state.secure_cookies, account_id, &mut response).await?;
+    response.add_cookie(&removal(ANON_COOKIE)).map_err(|e| WebError::Internal(e.into()))?;
     Ok(response)
 }
 
@@ -142,10 +149,16 @@ pub async fn login(
         next: safe_next(&form.next),
         error: Some(error),
     };
-    let (by_email, by_address) =
-        accounts::recent_login_failures(&state.db, &email, &ip, now() - THROTTLE_SECONDS).await?;
-    if by_email >= MAX_FAILURES || by_address >= MAX_FAILURES_PER_ADDRESS {
-        let body = retry(t.get("login.throttled").to_string()).render()?;
+    // Counted before the password is checked, so that parallel guesses get
+    // no more checks than the limit.
+    let at = now();
+    let refusal = match throttle::begin(&state.db, &email, Some(&ip), at).await? {
+        Attempt::Allowed => None,
+        Attempt::SlowDown => Some("login.slow_down"),
+        Attempt::Locked => Some("login.throttled"),
+    };
+    if let Some(key) = refusal {
+        let body = retry(t.get(key).to_string()).render()?;
         return Ok(HttpResponse::TooManyRequests().content_type("text/html; charset=utf-8").body(body));
     }
     let found = accounts::find_for_login(&state.db, &email).await?;
@@ -153,12 +166,12 @@ pub async fn login(
     let password_ok = verify_password(&form.password, hash);
     match found {
         Some((account, _)) if password_ok && !account.disabled => {
-            accounts::clear_login_failures(&state.db, &email).await?;
+            throttle::succeeded(&state.db, &email, Some(&ip), at).await?;
             audit::record(&state.db, Some((account.id, &account.email)), "sign_in", None, None).await?;
             sign_in(&state, account.id, &form.next).await
         }
         _ => {
-            accounts::record_login_failure(&state.db, &email, &ip).await?;
+            throttle::failed(&state.db, &email, Some(&ip), at).await?;
             html(&retry(t.get("login.failed").to_string()))
         }
     }
