@@ -30,6 +30,20 @@ pub async fn set(db: &Db, key: &str, value: &str) -> Result<String, String> {
     Ok(value)
 }
 
+/// The base address of participants' links: the `public_url` setting, else
+/// `UNDERCURRENT_PUBLIC_URL`, else the address the server was configured
+/// with; `None` when none is known (then no message with links may go).
+pub async fn links_base(db: &Db, configured: Option<&str>) -> Result<Option<String>> {
+    let map = stored(db).await?;
+    let env = std::env::var("UNDERCURRENT_PUBLIC_URL").ok().filter(|v| !v.trim().is_empty());
+    Ok(map
+        .get("public_url")
+        .cloned()
+        .filter(|v| !v.trim().is_empty())
+        .or(env)
+        .or_else(|| configured.map(str::to_string)))
+}
+
 /// The outreach configuration in force: links' base address (the
 /// `public_url` setting, else `UNDERCURRENT_PUBLIC_URL`, else `fallback`),
 /// sender and reminders; and the SMTP URL (`SMTP_URL` in the environment

@@ -26,6 +26,13 @@ pub struct AppState {
     pub upload_dir: Arc<std::path::Path>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// The address the server was configured with (`serve --bind`), for
+    /// links in e-mails when no `public_url` is set; `None` when it is not
+    /// one participants could reach by (an unspecified bind address).
+    /// Never taken from a request's headers.
+    pub base_url: Option<Arc<str>>,
+    /// Answers by anonymous survey links per client address (in memory).
+    pub open_answers: Arc<super::handlers::survey_response::OpenAnswerLimiter>,
 }
 
 impl AppState {
@@ -40,6 +47,8 @@ impl AppState {
             metrics: Arc::default(),
             upload_dir: Arc::from(std::env::temp_dir()),
             trusted_proxies: Arc::from([]),
+            base_url: None,
+            open_answers: Arc::default(),
         }
     }
 
