@@ -240,7 +240,9 @@ async fn new_york_and_shanghai_see_the_same_instant_across_a_dst_change() {
     let (inv, token) = invite_all(&db, &r, now).await.remove(0);
     let out = outreach(&app.base);
     let ny = chrono_tz::America::New_York;
-    participant::book(&db, &out, &token, &inv, &s, host, start, ny, now).await.unwrap().unwrap();
+    // Booked ten days ahead (within the page's four weeks), still on EST.
+    let booked_at = start - TimeDelta::days(10);
+    participant::book(&db, &out, &token, &inv, &s, host, start, ny, booked_at).await.unwrap().unwrap();
 
     // The page, in the participant's zone (remembered from the booking).
     let mut c = app.client();
@@ -259,7 +261,7 @@ async fn new_york_and_shanghai_see_the_same_instant_across_a_dst_change() {
         name: "w".into(),
         from: out.from.clone(),
     };
-    let drained = worker.drain_once(now).await.unwrap();
+    let drained = worker.drain_once(booked_at).await.unwrap();
     assert_eq!(drained.sent, 2, "confirmation and interviewer copy (reminders are not due): {drained:?}");
     let mails: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
