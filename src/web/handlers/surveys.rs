@@ -311,9 +311,10 @@ pub async fn anonymous(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
     let (study, survey) = both(&state, path.0, path.1).await?;
+    // The address first: without one, the link in use stays as it is.
+    let out = outreach_of(&state).await?.ok_or_else(|| WebError::BadRequest(NO_LINK_BASE.into()))?;
     let token = secrets::random_token();
     surveys::set_anonymous(&state.db, survey.id, &secrets::token_hash(&token)).await?;
-    let out = outreach_of(&state).await?.ok_or_else(|| WebError::BadRequest(NO_LINK_BASE.into()))?;
     let link = format!("{}/s/open/{token}", out.links.base.trim_end_matches('/'));
     let mut resp = render(&viewer, &state, study, survey, Some(link), None).await?;
     resp.headers_mut()
