@@ -21,8 +21,32 @@ document.addEventListener("DOMContentLoaded", () => {
   // every keystroke, restored if the page is opened again with unsaved
   // text, saved to the server every 15 seconds while there are changes,
   // and leaving the page with unsaved changes asks first.
+  // Drafts belong to the account that wrote them (their key names it) and
+  // go at sign-out, so that the next person on this browser never gets
+  // someone else's notes in their form.
+  const DRAFT = "undercurrent-draft:";
+  const clearDrafts = () => {
+    try {
+      for (let i = localStorage.length - 1; i >= 0; i--) {
+        const k = localStorage.key(i);
+        if (k && (k.startsWith(DRAFT) || k.startsWith("uc-draft-"))) localStorage.removeItem(k);
+      }
+    } catch (e) { /* storage unavailable: nothing kept */ }
+  };
+  for (const form of document.querySelectorAll("form[data-sign-out]")) {
+    form.addEventListener("submit", clearDrafts);
+  }
+  if (document.querySelector("[data-signed-out]")) clearDrafts();
+  try {
+    // Drafts of an earlier version were keyed by interview only: owner unknown.
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const k = localStorage.key(i);
+      if (k && k.startsWith("uc-draft-")) localStorage.removeItem(k);
+    }
+  } catch (e) { /* storage unavailable */ }
   for (const form of document.querySelectorAll("form[data-autosave]")) {
-    const key = "uc-draft-" + form.dataset.autosave;
+    if (!form.dataset.draftOwner) continue;
+    const key = DRAFT + form.dataset.draftOwner + ":" + form.dataset.autosave;
     const status = document.getElementById("autosave-status");
     const version = form.querySelector("input[name=version]");
     let dirty = false;

@@ -12,7 +12,7 @@ use common::TestDb;
 use common::outreach::*;
 use common::web::{TestApp, csrf_of};
 use reqwest::StatusCode;
-use undercurrent::app::outbox::Worker;
+use undercurrent::app::outbox::{Worker, rendered_body};
 use undercurrent::app::participant::{self, Refusal};
 use undercurrent::app::studies as outreach_app;
 use undercurrent::domain::sampling::ContactRules;
@@ -240,7 +240,9 @@ async fn new_york_and_shanghai_see_the_same_instant_across_a_dst_change() {
     let (inv, token) = invite_all(&db, &r, now).await.remove(0);
     let out = outreach(&app.base);
     let ny = chrono_tz::America::New_York;
-    participant::book(&db, &out, &token, &inv, &s, host, start, ny, now).await.unwrap().unwrap();
+    // Booked ten days ahead (within the page's four weeks), still on EST.
+    let booked_at = start - TimeDelta::days(10);
+    participant::book(&db, &out, &token, &inv, &s, host, start, ny, booked_at).await.unwrap().unwrap();
 
     // The page, in the participant's zone (remembered from the booking).
     let mut c = app.client();
@@ -259,7 +261,7 @@ async fn new_york_and_shanghai_see_the_same_instant_across_a_dst_change() {
         name: "w".into(),
         from: out.from.clone(),
     };
-    let drained = worker.drain_once(now).await.unwrap();
+    let drained = worker.drain_once(booked_at).await.unwrap();
     assert_eq!(drained.sent, 2, "confirmation and interviewer copy (reminders are not due): {drained:?}");
     let mails: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -486,16 +488,20 @@ async fn a_cancellation_by_the_interviewer_still_carries_a_working_opt_out_link(
     // Sent the real way, so that the invitation has its opt-out token.
     outreach_app::send_round(&db, &s, &r, &out.links, &out.from, now).await.unwrap();
     let invitation = outbox::all(&db).await.unwrap().remove(0);
-    let i = invitation.body.find("/i/").unwrap() + 3;
-    let token = invitation.body[i..i + 64].to_string();
+    // The outbox keeps placeholders; the links are rendered when sending.
+    assert!(!invitation.body.contains(&participant_link_token(&invitation)), "no working link at rest");
+    let body = rendered_body(&db, &invitation).await.unwrap();
+    let i = body.find("/i/").unwrap() + 3;
+    let token = body[i..i + 64].to_string();
     let (inv, st) = participant::find(&db, &token).await.unwrap().unwrap();
     let b = participant::book(&db, &out, &token, &inv, &st, host, start, chrono_tz::UTC, now).await.unwrap().unwrap();
     // The interviewer cancels: the participant's link token is not known then.
     participant::cancel(&db, &out, None, b, "interviewer", None, now).await.unwrap().unwrap();
     let cancel = outbox::all(&db).await.unwrap().into_iter().find(|m| m.kind == "cancelled").unwrap();
     assert!(!cancel.body.contains("/i/"), "no participant link without its token");
-    let i = cancel.body.find("/o/").expect("an opt-out link") + 3;
-    let opt_out = cancel.body[i..i + 64].to_string();
+    let cancel_body = rendered_body(&db, &cancel).await.unwrap();
+    let i = cancel_body.find("/o/").expect("an opt-out link") + 3;
+    let opt_out = cancel_body[i..i + 64].to_string();
     // Booked again, then opted out by the link alone: the booking goes too.
     participant::book(&db, &out, &token, &inv, &st, host, start, chrono_tz::UTC, now).await.unwrap().unwrap();
     let mut c = app.client();
@@ -509,4 +515,9 @@ async fn a_cancellation_by_the_interviewer_still_carries_a_working_opt_out_link(
     assert!(bookings::calendar(&db, Some(host), 0).await.unwrap().is_empty(), "the booking was cancelled");
     assert_eq!(c.get(&format!("/o/{}", "0".repeat(64))).await.0, StatusCode::NOT_FOUND);
     app.finish().await;
+}
+
+/// The token an invitation message's link opens (derived, never stored).
+fn participant_link_token(m: &outbox::Message) -> String {
+    undercurrent::app::secrets::link_token("i", m.invitation_id.unwrap())
 }

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use chrono_tz::Tz;
 
-use super::secrets::random_token;
+use super::secrets::{link_placeholder, link_token, random_token};
 use super::studies::Links;
 use crate::domain::study::{Language, fill};
 use crate::mail::ics::{self, Invite, Method};
@@ -29,12 +29,14 @@ fn display_name(inv: &Invitation) -> String {
     inv.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| inv.user_id.clone())
 }
 
-/// The invitation of one person, from the study's texts.
-pub fn invitation(study: &Study, inv: &Invitation, links: &Links, token: &str, from: &str) -> NewMessage {
+/// The invitation of one person, from the study's texts. Its links hold
+/// placeholders for the tokens (`render_links` fills them in when sending),
+/// so that the outbox never keeps a working link.
+pub fn invitation(study: &Study, inv: &Invitation, links: &Links, from: &str) -> NewMessage {
     let name = display_name(inv);
     let minutes = study.interview_minutes.to_string();
-    let link = links.invitation(token);
-    let opt_out = links.opt_out(inv.opt_out_token.as_deref().unwrap_or(token));
+    let link = links.invitation(&link_placeholder("i", inv.id));
+    let opt_out = links.opt_out(&link_placeholder("o", inv.id));
     // Invitations ask for an answer within two weeks.
     let deadline = (chrono::Utc::now() + TimeDelta::days(14)).date_naive();
     let deadline = match lang(study) {
@@ -93,7 +95,8 @@ pub struct BookingMail<'a> {
     pub interviewer_name: &'a str,
     pub interviewer_email: &'a str,
     pub interviewer_tz: Tz,
-    /// The participant's link token, when known (it is only stored hashed).
+    /// The participant's link token when they acted by it: their messages
+    /// then carry their link (as a placeholder, never the token itself).
     pub token: Option<&'a str>,
     pub links: &'a Links,
     pub from: &'a str,
@@ -176,20 +179,52 @@ fn texts(lang: Language, change: Change, to_host: bool) -> Texts {
     }
 }
 
-/// The participant's own link (when known) and the opt-out link (always,
-/// from the invitation's opt-out token).
-fn manage_lines(lang: Language, links: &Links, token: Option<&str>, opt_out: Option<&str>) -> String {
+/// The participant's own link (when they acted by it; never in a message
+/// caused by the interviewer alone) and the opt-out link (once the
+/// invitation was sent), as placeholders rendered when sending.
+fn manage_lines(lang: Language, links: &Links, invitation_id: i64, with_link: bool, opt_out: bool) -> String {
     let (manage, stop) = match lang {
         Language::En => ("To reschedule or cancel", "To stop all research invitations"),
         Language::ZhCn => ("改期或取消", "不再接收任何调研邀请"),
     };
     let mut out = String::new();
-    if let Some(token) = token {
-        out.push_str(&format!("\n\n{manage}: {}", links.invitation(token)));
+    if with_link {
+        out.push_str(&format!("\n\n{manage}: {}", links.invitation(&link_placeholder("i", invitation_id))));
     }
-    if let Some(o) = opt_out {
-        out.push_str(&format!("\n\n--\n{stop}: {}\n", links.opt_out(o)));
+    if opt_out {
+        out.push_str(&format!("\n\n--\n{stop}: {}\n", links.opt_out(&link_placeholder("o", invitation_id))));
     }
+    out
+}
+
+/// Fills a queued message's link placeholders with the tokens, derived from
+/// the links' secret; only those `allowed` says the message may carry (its
+/// own invitation's), so that a placeholder typed into a study's text
+/// never reveals another person's link.
+pub fn render_links(text: &str, allowed: &dyn Fn(&str, i64) -> bool) -> String {
+    const OPEN: &str = "{{link-token:";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(OPEN) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + OPEN.len()..];
+        let parsed = after.find("}}").and_then(|end| {
+            let (kind, id) = after[..end].split_once(':')?;
+            let id: i64 = id.parse().ok()?;
+            (matches!(kind, "i" | "o" | "s") && allowed(kind, id)).then_some((kind, id, end))
+        });
+        match parsed {
+            Some((kind, id, end)) => {
+                out.push_str(&link_token(kind, id));
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(OPEN);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -237,7 +272,13 @@ pub fn booking_change(m: &BookingMail, change: Change) -> Vec<NewMessage> {
         if to_host {
             body.push_str(&format!("\n{}\n", m.calendar_url));
         } else {
-            body.push_str(&manage_lines(lang, m.links, m.token, m.invitation.opt_out_token.as_deref()));
+            body.push_str(&manage_lines(
+                lang,
+                m.links,
+                m.invitation.id,
+                m.token.is_some(),
+                m.invitation.opt_out_hash.is_some(),
+            ));
         }
         let cal = calendar(m, method, to_host);
         out.push(NewMessage {
@@ -293,7 +334,7 @@ pub fn reminders(m: &BookingMail, offsets: &[TimeDelta]) -> Vec<NewMessage> {
             let body = format!(
                 "{lead}\n\n{}\n{}",
                 when(lang, m.start, m.end, m.participant_tz),
-                manage_lines(lang, m.links, m.token, m.invitation.opt_out_token.as_deref())
+                manage_lines(lang, m.links, m.invitation.id, m.token.is_some(), m.invitation.opt_out_hash.is_some())
             );
             NewMessage {
                 kind: "reminder".into(),

@@ -42,6 +42,80 @@ pub struct Drained {
     pub dropped: u32,
 }
 
+/// A queued message's body as it is sent: its link placeholders filled in
+/// with tokens derived from the links' secret, for its own recipient only
+/// (an interview invitation's links for that invitation; a survey link for
+/// an invitation of the person the message goes to).
+pub async fn rendered_body(db: &Db, m: &Message) -> Result<String> {
+    let mut surveys_allowed = Vec::new();
+    for (i, _) in m.body.match_indices("{{link-token:s:") {
+        let tail = &m.body[i + "{{link-token:s:".len()..];
+        let Some(id) = tail.split("}}").next().and_then(|n| n.parse::<i64>().ok()) else { continue };
+        if !surveys_allowed.contains(&id)
+            && crate::storage::surveys::invitation_email(db, id).await?.is_some_and(|e| e.trim() == m.to_addr.trim())
+        {
+            surveys_allowed.push(id);
+        }
+    }
+    let allowed = |kind: &str, id: i64| match kind {
+        "i" | "o" => m.invitation_id == Some(id),
+        _ => surveys_allowed.contains(&id),
+    };
+    Ok(super::messages::render_links(&m.body, &allowed))
+}
+
+/// At start: invitations sent before link tokens were derived get derived
+/// tokens' hashes (their old ones kept, so the links already sent still
+/// work) and lose the opt-out token held in plain text; messages already
+/// sent lose the working tokens in their bodies. Returns how many rows
+/// changed. Runs with the links' secret loaded.
+pub async fn upgrade_link_tokens(db: &Db) -> Result<u64> {
+    use super::secrets::{link_token, token_hash};
+    let mut changed = 0;
+    for (id, old_hash, plain_opt_out) in invitations::sent_before_derived_tokens(db).await? {
+        let legacy_opt_out = plain_opt_out.as_deref().map(token_hash);
+        invitations::upgrade_tokens(
+            db,
+            id,
+            &token_hash(&link_token("i", id)),
+            &token_hash(&link_token("o", id)),
+            &old_hash,
+            legacy_opt_out.as_deref(),
+        )
+        .await?;
+        changed += 1;
+    }
+    for (id, body) in outbox::finished_with_links(db).await? {
+        let scrubbed = scrub_tokens(&body);
+        if scrubbed != body {
+            outbox::set_body(db, id, &scrubbed).await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Replaces the token after `/i/`, `/o/` and `/s/` (64 hex digits) with `…`.
+pub fn scrub_tokens(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    loop {
+        let next = ["/i/", "/o/", "/s/"].iter().filter_map(|p| rest.find(p).map(|i| (i, p.len()))).min();
+        let Some((i, n)) = next else { break };
+        out.push_str(&rest[..i + n]);
+        let after = &rest[i + n..];
+        let hex = after.bytes().take_while(u8::is_ascii_hexdigit).count();
+        if hex == 64 {
+            out.push('…');
+            rest = &after[64..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 pub struct Worker {
     pub db: Db,
     pub mailer: Arc<Mailer>,
@@ -79,7 +153,7 @@ impl Worker {
         Ok(None)
     }
 
-    fn outgoing(&self, m: &Message) -> Outgoing {
+    fn outgoing(&self, m: &Message, text: String) -> Outgoing {
         let calendar = m.ics.as_ref().map(|text| CalendarPart {
             method: if m.ics_method.as_deref() == Some("CANCEL") { Method::Cancel } else { Method::Request },
             text: text.clone(),
@@ -89,7 +163,7 @@ impl Worker {
             from: self.from.clone(),
             to: m.to_addr.clone(),
             subject: m.subject.clone(),
-            text: m.body.clone(),
+            text,
             calendar,
         }
     }
@@ -116,7 +190,8 @@ impl Worker {
             done.dropped += 1;
             return Ok(());
         }
-        match self.mailer.send(&self.outgoing(m)).await {
+        let text = rendered_body(&self.db, m).await?;
+        match self.mailer.send(&self.outgoing(m, text)).await {
             Ok(()) => {
                 outbox::finish(&self.db, m.id, &self.name, "sent", None, Utc::now().timestamp()).await?;
                 outbox::record_attempt(&self.db, m.id, &self.name, true, None, t).await?;

@@ -126,6 +126,9 @@ pub enum Refusal {
     Closed,
     AlreadyBooked,
     NotBooked,
+    /// No address is known for the links in e-mails, so no change that
+    /// sends one can be made.
+    MailUnavailable,
 }
 
 impl Refusal {
@@ -136,6 +139,7 @@ impl Refusal {
             Refusal::Closed => "participant.closed",
             Refusal::AlreadyBooked => "participant.already_booked",
             Refusal::NotBooked => "participant.not_booked",
+            Refusal::MailUnavailable => "participant.mail_unavailable",
         }
     }
 }
@@ -149,6 +153,11 @@ async fn check_slot_in(
     except: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Result<(), SlotRefusal>> {
+    // Only what the page would offer: nothing beyond its horizon, however
+    // far ahead the interviewer's availability goes.
+    if start > now + TimeDelta::days(BOOKING_HORIZON_DAYS) {
+        return Ok(Err(SlotRefusal::OutsideAvailability));
+    }
     let day = 86_400;
     let busy: Vec<Interval> =
         bookings::busy(tx, interviewer_id, start.timestamp() - day, start.timestamp() + day, except)
@@ -247,7 +256,14 @@ pub async fn book(
     let Some(inv) = invitations::get_in(&mut tx, inv.id).await? else { return Ok(Err(Refusal::Closed)) };
     match inv.status.as_str() {
         "invited" | "cancelled" | "declined" => {}
-        "booked" => return Ok(Err(Refusal::AlreadyBooked)),
+        "booked" => {
+            // The same form posted again (a double click, a resent form):
+            // nothing to do, the booking stands.
+            return Ok(match bookings::active_for_invitation(&mut tx, inv.id).await? {
+                Some(b) if b.interviewer_id == interviewer_id && b.starts_at == start.timestamp() => Ok(b.id),
+                _ => Err(Refusal::AlreadyBooked),
+            });
+        }
         _ => return Ok(Err(Refusal::Closed)),
     }
     if let Err(r) = check_slot_in(&mut tx, &av, study, interviewer_id, start, None, now).await? {
@@ -300,6 +316,10 @@ pub async fn reschedule(
     let Some(current) = bookings::active_for_invitation(&mut tx, inv.id).await? else {
         return Ok(Err(Refusal::NotBooked));
     };
+    if current.interviewer_id == interviewer_id && current.starts_at == start.timestamp() {
+        // Moving to where it already is: not a move (no message, no count).
+        return Ok(Ok(current.id));
+    }
     let Some(inv) = invitations::get_in(&mut tx, inv.id).await? else { return Ok(Err(Refusal::Closed)) };
     let reschedules = u32::try_from(inv.reschedules).unwrap_or(u32::MAX);
     if let Err(r) = scheduling::may_reschedule(&policy(study), true, reschedules, at(current.starts_at), now) {

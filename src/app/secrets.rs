@@ -29,6 +29,95 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// HMAC-SHA256 (RFC 2104).
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // An HMAC takes a key of any length: this cannot fail.
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+static LINK_SECRET: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
+/// The environment variable holding the secret that participants' link
+/// tokens are derived from (it wins over the secret file).
+pub const LINK_SECRET_ENV: &str = "UNDERCURRENT_LINK_SECRET";
+
+fn secret_from_env() -> Option<Vec<u8>> {
+    std::env::var(LINK_SECRET_ENV).ok().map(|v| v.trim().as_bytes().to_vec()).filter(|v| v.len() >= 32)
+}
+
+/// Loads the links' secret for this process: `UNDERCURRENT_LINK_SECRET`
+/// (at least 32 characters), else the file `path`, created with 256 random
+/// bits and mode 0600 on first use. Several instances serving one database
+/// must share it (the same variable, or a copy of the file). Never stored in
+/// the database: a copy of the database alone opens no participant's link.
+pub fn load_link_secret(path: &std::path::Path) -> anyhow::Result<&'static str> {
+    use anyhow::Context;
+    let (secret, from) = match secret_from_env() {
+        Some(s) => (s, LINK_SECRET_ENV),
+        None => {
+            (read_or_create_secret(path).with_context(|| format!("the link secret file {}", path.display()))?, "file")
+        }
+    };
+    let _ = LINK_SECRET.set(secret);
+    Ok(from)
+}
+
+fn read_or_create_secret(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let text = text.trim();
+        if text.len() >= 32 {
+            return Ok(text.as_bytes().to_vec());
+        }
+        return Err(std::io::Error::other("it holds fewer than 32 characters"));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    // Written aside, then linked into place: two processes starting at once
+    // end up with the same secret (the second link fails and reads it).
+    let aside = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    {
+        use std::io::Write;
+        let mut f = options.open(&aside)?;
+        f.write_all(random_token().as_bytes())?;
+        f.sync_all()?;
+    }
+    let linked = std::fs::hard_link(&aside, path);
+    let _ = std::fs::remove_file(&aside);
+    match linked {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    Ok(std::fs::read_to_string(path)?.trim().as_bytes().to_vec())
+}
+
+/// The links' secret: as loaded by `load_link_secret`, else from the
+/// environment, else (a process that never loaded one, such as a test)
+/// random for this process.
+fn link_secret() -> &'static [u8] {
+    LINK_SECRET.get_or_init(|| secret_from_env().unwrap_or_else(|| random_token().into_bytes()))
+}
+
+/// The token of a participant's link, derived from the secret: `kind` is
+/// `i` (an invitation's booking page), `o` (its opt-out link) or `s` (a
+/// survey invitation), `id` the row it opens. Only its hash is stored; the
+/// outbox keeps a placeholder (`link_placeholder`) rendered when sending.
+pub fn link_token(kind: &str, id: i64) -> String {
+    hex(&hmac_sha256(link_secret(), format!("undercurrent-link:{kind}:{id}").as_bytes()))
+}
+
+/// What queued messages hold instead of a link's token.
+pub fn link_placeholder(kind: &str, id: i64) -> String {
+    format!("{{{{link-token:{kind}:{id}}}}}")
+}
+
 /// Compares two secrets in time independent of where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -52,11 +141,7 @@ pub fn process_key() -> Vec<u8> {
 }
 
 fn visitor_mac(key: &[u8], nonce: &str) -> String {
-    // An HMAC accepts a key of any length, so this cannot fail.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return String::new() };
-    mac.update(b"visitor-form-token\n");
-    mac.update(nonce.as_bytes());
-    hex(&mac.finalize().into_bytes()[..16])
+    hex(&hmac_sha256(key, format!("visitor-form-token\n{nonce}").as_bytes())[..16])
 }
 
 /// A visitor's form token (the double-submit cookie of the sign-in and
@@ -110,6 +195,16 @@ pub fn mask_emails(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // Test case 2 of RFC 4231.
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(hex(&mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(link_placeholder("i", 42), "{{link-token:i:42}}");
+        assert!(looks_like_token(&link_token("i", 42)));
+        assert_ne!(link_token("i", 42), link_token("o", 42));
+    }
 
     #[test]
     fn addresses_are_masked_wherever_they_appear() {

@@ -33,8 +33,15 @@ pub async fn set(db: &Db, key: &str, value: &str) -> Result<String, String> {
 /// The application's public address, when one is configured (the
 /// `public_url` setting, else `UNDERCURRENT_PUBLIC_URL`).
 pub async fn public_url(db: &Db) -> Result<Option<String>> {
-    let stored = store::all(db).await?.remove("public_url");
+    let stored = stored(db).await?.remove("public_url").filter(|v| !v.trim().is_empty());
     Ok(stored.or_else(|| std::env::var("UNDERCURRENT_PUBLIC_URL").ok().filter(|v| !v.trim().is_empty())))
+}
+
+/// The base address of participants' links: the public address, else the
+/// address the server was configured with; `None` when none is known (then
+/// no message with links may go).
+pub async fn links_base(db: &Db, configured: Option<&str>) -> Result<Option<String>> {
+    Ok(public_url(db).await?.or_else(|| configured.map(str::to_string)))
 }
 
 /// The outreach configuration in force: links' base address (the

@@ -400,6 +400,7 @@ pub async fn send_round(
     now: DateTime<Utc>,
 ) -> Result<SendOutcome> {
     anyhow::ensure!(study.is_open(), "the study is closed");
+    anyhow::ensure!(links.base.starts_with("http"), "no address is known for the links in e-mails (set public_url)");
     let rules = rules_of(study);
     let mut histories = invitations::histories(db).await?;
     let t = now.timestamp();
@@ -421,11 +422,13 @@ pub async fn send_round(
                 outcome.excluded.push((inv.user_id.clone(), why));
             }
             Ok(()) => {
-                let token = super::secrets::random_token();
-                let opt_out = super::secrets::random_token();
-                invitations::mark_invited(&mut tx, inv.id, &super::secrets::token_hash(&token), &opt_out, t).await?;
-                let inv = invitations::Invitation { opt_out_token: Some(opt_out), ..inv };
-                let mut message = messages::invitation(study, &inv, links, &token, from);
+                // Tokens derived from the links' secret; only their hashes
+                // are stored, the message keeps placeholders.
+                use super::secrets::{link_token, token_hash};
+                let opt_out = token_hash(&link_token("o", inv.id));
+                invitations::mark_invited(&mut tx, inv.id, &token_hash(&link_token("i", inv.id)), &opt_out, t).await?;
+                let inv = invitations::Invitation { opt_out_hash: Some(opt_out), ..inv };
+                let mut message = messages::invitation(study, &inv, links, from);
                 message.not_before = t;
                 outbox::enqueue(&mut tx, &message, t).await?;
                 // The next person of this round sees this invitation too.

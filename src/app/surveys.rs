@@ -5,7 +5,7 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use super::secrets::{random_token, token_hash};
+use super::secrets::{link_placeholder, link_token, random_token, token_hash};
 use super::studies::{Links, draw_people};
 use crate::domain::study::{Language, fill};
 use crate::storage::outbox::{self, NewMessage};
@@ -66,16 +66,17 @@ pub async fn send(
             sent.without_address += 1;
             continue;
         };
-        let token = random_token();
+        // A stand-in hash until the id (which the token is derived from) is known.
+        let stand_in = token_hash(&random_token());
         let tier = pick.tier.as_str();
         let invited =
-            surveys::invite(&mut tx, survey.id, person_id, tier, pick.department.as_deref(), &token_hash(&token), t)
-                .await?;
-        if invited.is_none() {
-            continue;
-        }
+            surveys::invite(&mut tx, survey.id, person_id, tier, pick.department.as_deref(), &stand_in, t).await?;
+        let Some(invitation_id) = invited else { continue };
+        surveys::set_token_hash(&mut tx, invitation_id, &token_hash(&link_token("s", invitation_id))).await?;
         let name = entry.and_then(|e| e.name.clone()).unwrap_or_else(|| pick.person_key.clone());
         let base = links.base.trim_end_matches('/');
+        // The outbox keeps a placeholder; the link is rendered when sent.
+        let token = link_placeholder("s", invitation_id);
         let (subject, body) =
             message(study, survey, &name, &format!("{base}/s/{token}"), &format!("{base}/s/{token}/opt-out"));
         let m = NewMessage {

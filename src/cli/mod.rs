@@ -73,6 +73,10 @@ pub enum Command {
         /// sign-in throttling and the audit log.
         #[arg(long, env = "UNDERCURRENT_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// The file holding the secret participants' link tokens are derived from (created, mode 0600, on first
+        /// start). UNDERCURRENT_LINK_SECRET (at least 32 characters) wins; several instances must share it.
+        #[arg(long, default_value = "data/link-secret")]
+        secret_file: std::path::PathBuf,
     },
     /// Accounts that sign in to the web application.
     #[command(subcommand)]
@@ -282,7 +286,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Settings(cmd) => settings::run(&db, cmd).await?,
         Command::Metrics(cmd) => metrics::run(&db, cmd).await?,
         Command::Demo(_) | Command::Backup { .. } | Command::Restore { .. } => ExitCode::SUCCESS,
-        Command::Serve { bind, demo, secure_cookies, no_worker, outbox_dir, upload_dir, trusted_proxies } => {
+        Command::Serve {
+            bind,
+            demo,
+            secure_cookies,
+            no_worker,
+            outbox_dir,
+            upload_dir,
+            trusted_proxies,
+            secret_file,
+        } => {
             let options = serve::ServeOptions {
                 bind,
                 demo,
@@ -291,6 +304,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 outbox_dir,
                 upload_dir,
                 trusted_proxies,
+                secret_file,
             };
             return serve::serve(db, options).await;
         }

@@ -57,10 +57,18 @@ pub struct ServeOptions {
     pub outbox_dir: PathBuf,
     pub upload_dir: Option<PathBuf>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The links' secret file (`UNDERCURRENT_LINK_SECRET` wins).
+    pub secret_file: PathBuf,
 }
 
 pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
-    let ServeOptions { bind, demo, secure_cookies, worker, outbox_dir, upload_dir, trusted_proxies } = options;
+    let ServeOptions { bind, demo, secure_cookies, worker, outbox_dir, upload_dir, trusted_proxies, secret_file } =
+        options;
+    crate::app::secrets::load_link_secret(&secret_file)?;
+    let upgraded = crate::app::outbox::upgrade_link_tokens(&db).await?;
+    if upgraded > 0 {
+        tracing::info!(rows = upgraded, "participants' links moved to derived tokens");
+    }
     let demo_password = if demo { prepare_demo(&db).await? } else { None };
     let listener = TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
     let addr: SocketAddr = listener.local_addr()?;
@@ -68,7 +76,11 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
     let first_run = accounts::count(&db).await? == 0;
     let url =
         if addr.ip().is_unspecified() { format!("http://127.0.0.1:{}", addr.port()) } else { format!("http://{addr}") };
-    let (outreach, smtp) = settings::outreach(&db, &url).await?;
+    // Links in e-mails: `public_url`, else the address bound to, unless
+    // that is unspecified (0.0.0.0 says nothing participants could reach).
+    let configured = (!addr.ip().is_unspecified()).then(|| url.clone());
+    let base = settings::links_base(&db, configured.as_deref()).await?;
+    let (outreach, smtp) = settings::outreach(&db, base.as_deref().unwrap_or("about:invalid")).await?;
     let mailer = Arc::new(Mailer::new(smtp.as_deref(), &outbox_dir)?);
     let mut state = AppState::new(db.clone(), secure);
     state.mail_description = Arc::from(mailer.describe());
@@ -79,6 +91,7 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
     }
     state.trusted_proxies = Arc::from(trusted_proxies);
     state.form_key = Arc::from(crate::app::secrets::server_key(&db).await?);
+    state.base_url = configured.map(Arc::from);
     let wake = state.outbox.clone();
     let server = start(state, listener)?;
     if worker {
@@ -91,6 +104,11 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
         tokio::spawn(worker.run(outreach, Duration::from_secs(5), wake));
     }
     println!("Undercurrent is running at {url}/");
+    if base.is_none() {
+        println!(
+            "Links in e-mails: unknown (bound to an unspecified address); set public_url or UNDERCURRENT_PUBLIC_URL to send invitations."
+        );
+    }
     println!("E-mail: {}{}", mailer.describe(), if worker { "" } else { " (no worker in this process)" });
     if demo {
         match demo_password {

@@ -105,7 +105,12 @@ impl DirectoryReader {
             match header.as_str() {
                 "user_id" => row.user_id = normalise_user_id(value),
                 "name" => row.name = opt,
-                "email" => row.email = opt,
+                "email" => {
+                    if let Err(m) = bare_address(value) {
+                        return Some(Err(InputError::in_column(&self.file, line, "email", m)));
+                    }
+                    row.email = opt
+                }
                 "department" => row.department = opt,
                 "title" => row.title = opt,
                 "location" => row.location = opt,
@@ -133,6 +138,34 @@ impl DirectoryReader {
             )));
         }
         Some(Ok(row))
+    }
+}
+
+/// Checks that an e-mail cell is one bare address (`name@example.com`), or
+/// empty: a display name (`Eve <eve@example.com>`), several addresses or
+/// anything that would let a cell choose other recipients is refused.
+pub fn bare_address(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    let shown: String = value.chars().take(80).collect();
+    if value.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c)) {
+        return Err(format!(
+            "`{shown}` is not a bare e-mail address; write only the address, e.g. name@example.com (no display name, no <>, one address)"
+        ));
+    }
+    match value.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && value.len() <= 254 =>
+        {
+            Ok(())
+        }
+        _ => Err(format!("`{shown}` is not an e-mail address; expected one like name@example.com")),
     }
 }
 

@@ -73,6 +73,7 @@ impl Mailer {
             None => {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("creating the outbox folder {}", dir.display()))?;
+                private_dir(dir).with_context(|| format!("restricting the outbox folder {}", dir.display()))?;
                 Ok(Mailer::Folder { transport: AsyncFileTransport::new(dir), dir: dir.to_path_buf() })
             }
         }
@@ -107,11 +108,41 @@ impl Mailer {
                     }),
                 }
             }
-            Mailer::Folder { transport, dir } => transport.send(message).await.map(drop).map_err(|e| {
-                SendError::Transport { permanent: false, message: format!("writing to {}: {e}", dir.display()) }
-            }),
+            Mailer::Folder { transport, dir } => {
+                let failed = |e: &dyn fmt::Display| SendError::Transport {
+                    permanent: false,
+                    message: format!("writing to {}: {e}", dir.display()),
+                };
+                let id = transport.send(message).await.map_err(|e| failed(&e))?;
+                // Messages carry participants' links: readable by this user only.
+                private(&dir.join(format!("{id}.eml"))).map_err(|e| failed(&e))
+            }
         }
     }
+}
+
+/// Makes a written message readable and writable by its owner only (0600).
+fn private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// The outbox folder: its owner only may list or enter it (0700).
+fn private_dir(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// By hand, so that the transport's credentials never reach a log.

@@ -145,7 +145,9 @@ fn same(i: &Interview, codes: &[i64], r: &Record) -> bool {
 }
 
 /// Saves a record made from `base_version`. Withdrawn or refused consent
-/// clears the notes and deletes the quotes in the same transaction.
+/// clears every free-text field (notes and follow-up) and deletes the
+/// quotes in the same transaction; the root cause (a code) and the codes
+/// stay, for counts.
 pub async fn save(db: &Db, id: i64, base_version: i64, r: &Record, by: i64, now: i64) -> Result<Saved> {
     let mut tx = db.begin().await?;
     // The write first: on SQLite the transaction is a writer from the start.
@@ -153,14 +155,15 @@ pub async fn save(db: &Db, id: i64, base_version: i64, r: &Record, by: i64, now:
                version = version + 1, updated_at = $6, updated_by = $7 WHERE id = $8 AND version = $9";
     let consented = r.consent.as_deref() == Some("yes") || r.consent.is_none();
     let notes = if consented { r.notes.as_str() } else { "" };
+    let follow_up = if consented { r.follow_up.as_str() } else { "" };
     let changed = on_tx!(&mut tx, c => sqlx::query(sql).bind(&r.consent).bind(&r.consent_on).bind(notes)
-        .bind(&r.root_cause).bind(&r.follow_up).bind(now).bind(by).bind(id).bind(base_version)
+        .bind(&r.root_cause).bind(follow_up).bind(now).bind(by).bind(id).bind(base_version)
         .execute(&mut *c).await?.rows_affected() == 1);
     if !changed {
         let current = get_in(&mut tx, id).await?;
         let codes = codes_in(&mut tx, id).await?;
         tx.rollback().await?;
-        let as_saved = Record { notes: notes.to_string(), ..r.clone() };
+        let as_saved = Record { notes: notes.to_string(), follow_up: follow_up.to_string(), ..r.clone() };
         return Ok(if same(&current, &codes, &as_saved) {
             Saved::Saved(current.version)
         } else {

@@ -32,13 +32,14 @@ pub struct Invitation {
     pub opened_at: Option<i64>,
     pub responded_at: Option<i64>,
     pub decline_reason: Option<String>,
-    /// Can only opt the person out: put in every message to them.
-    pub opt_out_token: Option<String>,
+    /// The SHA-256 of the opt-out token (which can only opt the person out
+    /// and goes in every message to them); set once the invitation is sent.
+    pub opt_out_hash: Option<String>,
 }
 
 const COLUMNS: &str = "i.id, i.round_id, i.study_id, i.person_id, p.user_id, p.name, p.email, i.tier, i.department, \
     i.facts, i.reason, i.added_by_hand, i.status, i.exclusion, i.reschedules, i.invited_at, i.opened_at, \
-    i.responded_at, i.decline_reason, i.opt_out_token";
+    i.responded_at, i.decline_reason, i.opt_out_hash";
 
 pub struct NewInvitation<'a> {
     pub round_id: i64,
@@ -87,9 +88,13 @@ pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<Invitation>> {
     on_tx!(tx, c => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(&mut *c).await?))
 }
 
+/// The invitation of a link token's hash (links sent before tokens were
+/// derived keep working by their old hash).
 pub async fn by_token_hash(db: &Db, hash: &str) -> Result<Option<Invitation>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM invitations i JOIN people p ON p.id = i.person_id WHERE i.token_hash = $1");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM invitations i JOIN people p ON p.id = i.person_id \
+         WHERE i.token_hash = $1 OR i.legacy_token_hash = $1 LIMIT 1"
+    );
     on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(hash).fetch_optional(pool).await?))
 }
 
@@ -102,18 +107,47 @@ pub async fn set_status(tx: &mut Tx, id: i64, from: &[&str], to: &str) -> Result
     on_tx!(tx, c => Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to).bind(id).execute(&mut *c).await?.rows_affected() == 1))
 }
 
-/// Marks an invitation sent (its token's hash stored), only from `drawn`.
-pub async fn mark_invited(tx: &mut Tx, id: i64, token_hash: &str, opt_out_token: &str, now: i64) -> Result<bool> {
-    let sql = "UPDATE invitations SET status = 'invited', token_hash = $1, opt_out_token = $2, invited_at = $3 \
+/// Marks an invitation sent (its tokens' hashes stored), only from `drawn`.
+pub async fn mark_invited(tx: &mut Tx, id: i64, token_hash: &str, opt_out_hash: &str, now: i64) -> Result<bool> {
+    let sql = "UPDATE invitations SET status = 'invited', token_hash = $1, opt_out_hash = $2, invited_at = $3 \
                WHERE id = $4 AND status = 'drawn'";
-    on_tx!(tx, c => Ok(sqlx::query(sql).bind(token_hash).bind(opt_out_token).bind(now).bind(id)
+    on_tx!(tx, c => Ok(sqlx::query(sql).bind(token_hash).bind(opt_out_hash).bind(now).bind(id)
         .execute(&mut *c).await?.rows_affected() == 1))
 }
 
-pub async fn by_opt_out_token(db: &Db, token: &str) -> Result<Option<Invitation>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM invitations i JOIN people p ON p.id = i.person_id WHERE i.opt_out_token = $1");
-    on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(token).fetch_optional(pool).await?))
+/// The invitation of an opt-out token's hash.
+pub async fn by_opt_out_hash(db: &Db, hash: &str) -> Result<Option<Invitation>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM invitations i JOIN people p ON p.id = i.person_id \
+         WHERE i.opt_out_hash = $1 OR i.legacy_opt_out_hash = $1 LIMIT 1"
+    );
+    on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(hash).fetch_optional(pool).await?))
+}
+
+/// Invitations sent before link tokens were derived (a token hash but no
+/// opt-out hash), with the opt-out token some of them still hold in plain
+/// text: (id, token hash, opt-out token).
+pub async fn sent_before_derived_tokens(db: &Db) -> Result<Vec<(i64, String, Option<String>)>> {
+    let sql = "SELECT id, token_hash, opt_out_token FROM invitations \
+               WHERE token_hash IS NOT NULL AND opt_out_hash IS NULL ORDER BY id";
+    on_db!(db, pool => Ok(sqlx::query_as(sql).fetch_all(pool).await?))
+}
+
+/// Moves one such invitation to derived tokens: the old hashes keep the
+/// links already sent working; the plain opt-out token goes.
+pub async fn upgrade_tokens(
+    db: &Db,
+    id: i64,
+    token_hash: &str,
+    opt_out_hash: &str,
+    legacy_token_hash: &str,
+    legacy_opt_out_hash: Option<&str>,
+) -> Result<()> {
+    let sql = "UPDATE invitations SET token_hash = $1, opt_out_hash = $2, legacy_token_hash = $3, \
+               legacy_opt_out_hash = $4, opt_out_token = NULL WHERE id = $5";
+    on_db!(db, pool => sqlx::query(sql).bind(token_hash).bind(opt_out_hash).bind(legacy_token_hash)
+        .bind(legacy_opt_out_hash).bind(id).execute(pool).await.map(drop)?);
+    Ok(())
 }
 
 pub async fn mark_excluded(tx: &mut Tx, id: i64, exclusion: &str) -> Result<()> {

@@ -145,3 +145,17 @@ pub async fn attempts(db: &Db, id: i64) -> Result<Vec<(i64, String, i64, Option<
     let sql = "SELECT at, worker, ok, error FROM outbox_attempts WHERE outbox_id = $1 ORDER BY id";
     on_db!(db, pool => Ok(sqlx::query_as(sql).bind(id).fetch_all(pool).await?))
 }
+
+/// Finished messages whose body may still hold a link token in plain text
+/// (queued before tokens became placeholders): (id, body).
+pub async fn finished_with_links(db: &Db) -> Result<Vec<(i64, String)>> {
+    let sql = "SELECT id, body FROM outbox WHERE state <> 'pending' \
+               AND (body LIKE '%/i/%' OR body LIKE '%/o/%' OR body LIKE '%/s/%') ORDER BY id";
+    on_db!(db, pool => Ok(sqlx::query_as(sql).fetch_all(pool).await?))
+}
+
+pub async fn set_body(db: &Db, id: i64, body: &str) -> Result<()> {
+    let sql = "UPDATE outbox SET body = $1 WHERE id = $2";
+    on_db!(db, pool => sqlx::query(sql).bind(body).bind(id).execute(pool).await.map(drop)?);
+    Ok(())
+}

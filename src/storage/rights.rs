@@ -67,8 +67,6 @@ pub async fn export(db: &Db, id: i64) -> Result<Value> {
         ("quotes", format!("SELECT interview_id, text, shareable, created_at FROM quotes WHERE interview_id IN ({interview_ids})")),
         ("survey_invitations", "SELECT survey_id, tier, department, sent_at, responded_at FROM survey_invitations \
                                 WHERE person_id = $1".into()),
-        ("survey_responses", "SELECT r.survey_id, r.tier, r.department, r.answers, r.created_at FROM survey_responses r \
-                              JOIN survey_invitations i ON i.id = r.invitation_id WHERE i.person_id = $1".into()),
         ("messages", format!("SELECT kind, to_addr, subject, state, created_at, finished_at FROM outbox \
                               WHERE invitation_id IN ({invitation_ids}) ORDER BY id")),
     ];
@@ -99,12 +97,6 @@ pub async fn erase(tx: &mut Tx, id: i64, user_id: &str) -> Result<Vec<(&'static 
         ("booking_changes", format!("DELETE FROM booking_changes WHERE booking_id IN ({booking_ids})")),
         ("bookings", format!("DELETE FROM bookings WHERE id IN ({booking_ids})")),
         ("invitations", "DELETE FROM invitations WHERE person_id = $1".into()),
-        (
-            "survey_responses",
-            "DELETE FROM survey_responses WHERE invitation_id IN \
-             (SELECT id FROM survey_invitations WHERE person_id = $1)"
-                .into(),
-        ),
         ("survey_invitations", "DELETE FROM survey_invitations WHERE person_id = $1".into()),
         ("opt_outs", "DELETE FROM opt_outs WHERE person_id = $1".into()),
         ("person_facts", "DELETE FROM person_facts WHERE person_id = $1".into()),

@@ -1,5 +1,6 @@
-//! Pulse surveys: definitions, invitations (one per person and survey) and
-//! responses (tier and department at answer time, never the person).
+//! Pulse surveys: definitions, invitations (one per person and survey,
+//! marked when answered) and responses (tier and department at answer time
+//! and the day; never the person, nor a link to their invitation).
 
 use anyhow::Result;
 
@@ -76,6 +77,20 @@ pub async fn invite(
         .bind(token_hash).bind(now).fetch_optional(&mut *c).await?))
 }
 
+/// Sets a survey invitation's token hash (once its id, which the token is
+/// derived from, is known).
+pub async fn set_token_hash(tx: &mut Tx, id: i64, token_hash: &str) -> Result<()> {
+    let sql = "UPDATE survey_invitations SET token_hash = $1 WHERE id = $2";
+    on_tx!(tx, c => sqlx::query(sql).bind(token_hash).bind(id).execute(&mut *c).await.map(drop)?);
+    Ok(())
+}
+
+/// The e-mail address of the person a survey invitation is for.
+pub async fn invitation_email(db: &Db, id: i64) -> Result<Option<String>> {
+    let sql = "SELECT p.email FROM survey_invitations i JOIN people p ON p.id = i.person_id WHERE i.id = $1";
+    on_db!(db, pool => Ok(sqlx::query_scalar::<_, Option<String>>(sql).bind(id).fetch_optional(pool).await?.flatten()))
+}
+
 pub async fn invitation_by_hash(db: &Db, hash: &str) -> Result<Option<Invitation>> {
     let sql = format!("SELECT {INVITATION_COLUMNS} FROM survey_invitations WHERE token_hash = $1");
     on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(hash).fetch_optional(pool).await?))
@@ -86,8 +101,12 @@ pub async fn invitations(db: &Db, survey_id: i64) -> Result<Vec<Invitation>> {
     on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(survey_id).fetch_all(pool).await?))
 }
 
-/// Stores a response. For an invitation, only the first one counts: `false`
-/// when the invitation already has a response.
+/// Stores a response with no link to the person who gave it. For an
+/// invitation, only the first one counts (`false` when it was already
+/// answered): the invitation is marked answered on its own row, and the
+/// response carries neither the invitation, nor an exact time (only the
+/// day), nor an id in answer order (a random one), so that no join, no
+/// timestamp and no row order ties the answers back to the invitation.
 pub async fn respond(
     db: &Db,
     survey_id: i64,
@@ -98,16 +117,39 @@ pub async fn respond(
     now: i64,
 ) -> Result<bool> {
     let mut tx = db.begin().await?;
-    let sql = "INSERT INTO survey_responses (survey_id, invitation_id, tier, department, answers, created_at) \
-               VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
-    let stored = on_tx!(&mut tx, c => sqlx::query(sql).bind(survey_id).bind(invitation_id).bind(tier).bind(department)
-        .bind(answers).bind(now).execute(&mut *c).await?.rows_affected() == 1);
-    if stored && let Some(id) = invitation_id {
-        on_tx!(&mut tx, c => sqlx::query("UPDATE survey_invitations SET responded_at = $1 WHERE id = $2")
-            .bind(now).bind(id).execute(&mut *c).await.map(drop)?);
+    if let Some(id) = invitation_id {
+        let sql = "UPDATE survey_invitations SET responded_at = $1 WHERE id = $2 AND responded_at IS NULL";
+        let first =
+            on_tx!(&mut tx, c => sqlx::query(sql).bind(now).bind(id).execute(&mut *c).await?.rows_affected() == 1);
+        if !first {
+            tx.rollback().await?;
+            return Ok(false);
+        }
     }
+    let day = now - now.rem_euclid(86_400);
+    let sql = "INSERT INTO survey_responses (id, survey_id, invitation_id, tier, department, answers, created_at) \
+               VALUES ($1, $2, NULL, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+    let mut stored = false;
+    for _ in 0..5 {
+        let id = random_id();
+        stored = on_tx!(&mut tx, c => sqlx::query(sql).bind(id).bind(survey_id).bind(tier).bind(department)
+            .bind(answers).bind(day).execute(&mut *c).await?.rows_affected() == 1);
+        if stored {
+            break;
+        }
+    }
+    anyhow::ensure!(stored, "no free response id after five tries");
     tx.commit().await?;
-    Ok(stored)
+    Ok(true)
+}
+
+/// A positive random id below 2^53 (exact in JavaScript and JSON too).
+fn random_id() -> i64 {
+    use rand::TryRngCore;
+    let mut bytes = [0u8; 8];
+    rand::rngs::OsRng.try_fill_bytes(&mut bytes).expect("the operating system's random source failed");
+    let n = i64::from_le_bytes(bytes) & ((1_i64 << 53) - 1);
+    n.max(1)
 }
 
 /// A survey's responses: (tier, department, answers JSON).

@@ -29,6 +29,13 @@ pub struct AppState {
     /// Signs visitors' form tokens (`app::secrets::server_key`; a key of
     /// this process's own until `serve` reads the shared one).
     pub form_key: Arc<[u8]>,
+    /// The address the server was configured with (`serve --bind`), for
+    /// links in e-mails when no `public_url` is set; `None` when it is not
+    /// one participants could reach by (an unspecified bind address).
+    /// Never taken from a request's headers.
+    pub base_url: Option<Arc<str>>,
+    /// Answers by anonymous survey links per client address (in memory).
+    pub open_answers: Arc<super::handlers::survey_response::OpenAnswerLimiter>,
 }
 
 impl AppState {
@@ -44,6 +51,8 @@ impl AppState {
             upload_dir: Arc::from(std::env::temp_dir()),
             trusted_proxies: Arc::from([]),
             form_key: Arc::from(crate::app::secrets::process_key()),
+            base_url: None,
+            open_answers: Arc::default(),
         }
     }
 

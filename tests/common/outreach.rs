@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use undercurrent::app::participant::Outreach;
-use undercurrent::app::secrets::{random_token, token_hash};
+use undercurrent::app::secrets::{link_token, token_hash};
 use undercurrent::app::studies::{Links, rules_json, target_json};
 use undercurrent::domain::account::Role;
 use undercurrent::domain::sampling::{ContactRules, Target};
@@ -123,10 +123,10 @@ pub async fn invite_all(db: &Db, round: &studies::Round, now: DateTime<Utc>) -> 
     let mut out = Vec::new();
     let mut tx = db.begin().await.unwrap();
     for inv in invitations::drawn_in_round(&mut tx, round.id).await.unwrap() {
-        let token = random_token();
-        invitations::mark_invited(&mut tx, inv.id, &token_hash(&token), &random_token(), now.timestamp())
-            .await
-            .unwrap();
+        // As sending does: tokens derived from the links' secret, hashed.
+        let token = link_token("i", inv.id);
+        let opt_out = token_hash(&link_token("o", inv.id));
+        invitations::mark_invited(&mut tx, inv.id, &token_hash(&token), &opt_out, now.timestamp()).await.unwrap();
         out.push((inv, token));
     }
     tx.commit().await.unwrap();

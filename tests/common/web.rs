@@ -46,6 +46,8 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let mut state = AppState::new(t.db.clone(), false);
+        // As `serve` does: links in e-mails use the address bound to.
+        state.base_url = Some(format!("http://127.0.0.1:{port}").into());
         configure(&mut state);
         let server = start(state, listener).unwrap();
         tokio::spawn(server);

@@ -182,6 +182,12 @@ pub async fn logout(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpRe
     audit::record(&state.db, viewer.audit_actor(), "sign_out", None, None).await?;
     let mut response = see_other("/login");
     response.add_cookie(&removal(SESSION_COOKIE)).map_err(|e| WebError::Internal(e.into()))?;
+    // Interview drafts kept in this browser go with the session (the page's
+    // script clears them too, for browsers without this header).
+    response.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("clear-site-data"),
+        actix_web::http::header::HeaderValue::from_static("\"storage\""),
+    );
     Ok(response)
 }
 

@@ -2,13 +2,13 @@
 //! one-off windows) and their calendar of upcoming interviews, where they
 //! record outcomes or cancel.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::participant::request_base;
+use super::participant::{NO_LINK_BASE, outreach_of};
 use super::{html, see_other};
 use crate::app::{participant, settings};
 use crate::domain::account::Permission;
@@ -302,14 +302,9 @@ pub async fn outcome(
     Ok(see_other("/calendar"))
 }
 
-pub async fn cancel(
-    viewer: Viewer,
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, WebError> {
+pub async fn cancel(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
-    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    let out = outreach_of(&state).await?.ok_or_else(|| WebError::BadRequest(NO_LINK_BASE.into()))?;
     participant::cancel(&state.db, &out, None, *id, "interviewer", None, Utc::now())
         .await?
         .map_err(|r| WebError::BadRequest(r.key().into()))?;

@@ -3,7 +3,7 @@
 //! token like the sign-in form. The link stops working when the study
 //! closes. Times are shown in the participant's zone, which they can pick.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
@@ -127,14 +127,39 @@ fn respond(anon: &Anonymous, state: &AppState, body: Result<HttpResponse, WebErr
     Ok(r)
 }
 
-/// The base address of links when no `public_url` is set: this request's.
-pub fn request_base(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+/// The outreach configuration, with links' base from `public_url` or the
+/// address the server was configured with, never from a request's headers
+/// (a client's `Host` or `X-Forwarded-Host` must not decide where the
+/// links in e-mails point); `None` when neither is known.
+pub async fn outreach_of(state: &AppState) -> Result<Option<participant::Outreach>, WebError> {
+    let Some(base) = settings::links_base(&state.db, state.base_url.as_deref()).await? else { return Ok(None) };
+    Ok(Some(settings::outreach(&state.db, &base).await?.0))
 }
+
+/// The outreach configuration for a change that must happen even when no
+/// address is known for links (opting out): links then point nowhere
+/// (`about:invalid`) rather than at an address a request chose.
+async fn outreach_or_none(state: &AppState) -> Result<participant::Outreach, WebError> {
+    match outreach_of(state).await? {
+        Some(o) => Ok(o),
+        None => Ok(settings::outreach(&state.db, "about:invalid").await?.0),
+    }
+}
+
+/// The refusal to send when links' address is unknown, in words.
+pub const NO_LINK_BASE: &str =
+    "no address is known for the links in e-mails: set public_url (or UNDERCURRENT_PUBLIC_URL), then send again";
 
 async fn lookup(state: &AppState, token: &str) -> Result<(Invitation, Study), WebError> {
     participant::find(&state.db, token).await?.ok_or(WebError::NotFound)
+}
+
+/// The invitation behind a form posted from the page: a person's action,
+/// so the page counts as opened.
+async fn lookup_acting(state: &AppState, token: &str) -> Result<(Invitation, Study), WebError> {
+    let found = lookup(state, token).await?;
+    invitations::mark_opened(&state.db, found.0.id, Utc::now().timestamp()).await?;
+    Ok(found)
 }
 
 fn parse_tz(s: Option<&str>) -> Option<Tz> {
@@ -247,7 +272,11 @@ pub async fn show(
     q: web::Query<View>,
 ) -> Result<HttpResponse, WebError> {
     let (inv, _) = lookup(&state, &token).await?;
-    invitations::mark_opened(&state.db, inv.id, Utc::now().timestamp()).await?;
+    // "Opened" counts a person using the page, not a mail scanner fetching
+    // the link: the zone form (which adds `tz`) or any form posted.
+    if q.tz.is_some() {
+        invitations::mark_opened(&state.db, inv.id, Utc::now().timestamp()).await?;
+    }
     let done = q.done.as_deref().filter(|d| DONE.contains(d)).map(|d| format!("participant.done.{d}"));
     let body = render(&anon, &state, &token, q.tz.as_deref(), done, None).await;
     respond(&anon, &state, body)
@@ -262,6 +291,9 @@ fn parse_slot(value: &str) -> Option<(i64, DateTime<Utc>)> {
 
 fn back(token: &str, tz: &str, done: &str) -> HttpResponse {
     let tz: String = tz.chars().filter(|c| c.is_ascii_alphanumeric() || "/_-+".contains(*c)).collect();
+    if done.is_empty() {
+        return see_other(&format!("/i/{token}?tz={tz}"));
+    }
     see_other(&format!("/i/{token}?tz={tz}&done={done}"))
 }
 
@@ -285,19 +317,25 @@ async fn refused(
 
 pub async fn book(
     anon: Anonymous,
-    req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
     form: web::Form<SlotForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (inv, study) = lookup(&state, &token).await?;
+    let (inv, study) = lookup_acting(&state, &token).await?;
     let Some((interviewer, start)) = parse_slot(&form.slot) else {
         return refused(&anon, &state, &token, &form.tz, Refusal::Slot(scheduling::SlotRefusal::OutsideAvailability))
             .await;
     };
     let tz = parse_tz(Some(&form.tz)).unwrap_or(chrono_tz::UTC);
-    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
-    let active = bookings::for_invitation(&state.db, inv.id).await?.into_iter().any(|b| b.is_active());
+    let Some(out) = outreach_of(&state).await? else {
+        return refused(&anon, &state, &token, &form.tz, Refusal::MailUnavailable).await;
+    };
+    let current = bookings::for_invitation(&state.db, inv.id).await?.into_iter().find(Booking::is_active);
+    if current.as_ref().is_some_and(|b| b.interviewer_id == interviewer && b.starts_at == start.timestamp()) {
+        // The same booking form posted again: nothing changes; show it.
+        return Ok(back(&token, tz.name(), ""));
+    }
+    let active = current.is_some();
     let result = if active {
         participant::reschedule(&state.db, &out, &token, &inv, &study, interviewer, start, tz, Utc::now()).await?
     } else {
@@ -312,13 +350,14 @@ pub async fn book(
 
 pub async fn cancel(
     anon: Anonymous,
-    req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
     form: web::Form<SlotForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (inv, _) = lookup(&state, &token).await?;
-    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    let (inv, _) = lookup_acting(&state, &token).await?;
+    let Some(out) = outreach_of(&state).await? else {
+        return refused(&anon, &state, &token, &form.tz, Refusal::MailUnavailable).await;
+    };
     let Some(b) = bookings::for_invitation(&state.db, inv.id).await?.into_iter().find(Booking::is_active) else {
         return refused(&anon, &state, &token, &form.tz, Refusal::NotBooked).await;
     };
@@ -337,13 +376,14 @@ fn reason(form: &ReasonForm) -> Option<String> {
 
 pub async fn decline(
     anon: Anonymous,
-    req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
     form: web::Form<ReasonForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (inv, _) = lookup(&state, &token).await?;
-    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    let (inv, _) = lookup_acting(&state, &token).await?;
+    let Some(out) = outreach_of(&state).await? else {
+        return refused(&anon, &state, &token, "", Refusal::MailUnavailable).await;
+    };
     let result = participant::decline(&state.db, &out, &token, &inv, reason(&form).as_deref(), Utc::now()).await?;
     state.wake_outbox();
     match result {
@@ -378,13 +418,14 @@ pub async fn opt_out_form(
 
 pub async fn opt_out(
     anon: Anonymous,
-    req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
     form: web::Form<ReasonForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (inv, study) = lookup(&state, &token).await?;
-    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    let (inv, study) = lookup_acting(&state, &token).await?;
+    // Opting out never waits for mail: without links' address the booking
+    // is still cancelled, its messages carry no links.
+    let out = outreach_or_none(&state).await?;
     participant::opt_out(&state.db, &out, Some(&token), &inv, reason(&form).as_deref(), Utc::now()).await?;
     state.wake_outbox();
     opt_out_page(&anon, &state, study, format!("/i/{token}/opt-out"), Some(format!("/i/{token}")), true)
@@ -396,7 +437,9 @@ async fn opt_out_target(state: &AppState, token: &str) -> Result<(Invitation, St
     if !crate::app::secrets::looks_like_token(token) {
         return Err(WebError::NotFound);
     }
-    let inv = invitations::by_opt_out_token(&state.db, token).await?.ok_or(WebError::NotFound)?;
+    let inv = invitations::by_opt_out_hash(&state.db, &crate::app::secrets::token_hash(token))
+        .await?
+        .ok_or(WebError::NotFound)?;
     let study = crate::storage::studies::get(&state.db, inv.study_id).await?.ok_or(WebError::NotFound)?;
     Ok((inv, study))
 }
@@ -412,13 +455,12 @@ pub async fn opt_out_link(
 
 pub async fn opt_out_by_link(
     anon: Anonymous,
-    req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
     form: web::Form<ReasonForm>,
 ) -> Result<HttpResponse, WebError> {
     let (inv, study) = opt_out_target(&state, &token).await?;
-    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    let out = outreach_or_none(&state).await?;
     // The same as from the booking page: an active booking is cancelled too.
     participant::opt_out(&state.db, &out, None, &inv, reason(&form).as_deref(), Utc::now()).await?;
     state.wake_outbox();

@@ -2,14 +2,13 @@
 //! reproduce a draw), review it with each person's frozen metrics and the
 //! reason they were chosen, drop or add people, and send.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::participant::request_base;
+use super::participant::{NO_LINK_BASE, outreach_of};
 use super::{html, see_other};
-use crate::app::settings;
 use crate::app::studies::{self as outreach, AddRefusal, ExcludedJson, FrozenFacts, StratumJson};
 use crate::domain::account::Permission;
 use crate::domain::sampling::Exclusion;
@@ -232,14 +231,13 @@ pub async fn drop_person(
 
 pub async fn send(
     viewer: Viewer,
-    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
     let study = study_of(&state, path.0).await?;
     let round = round_of(&state, study.id, path.1).await?;
-    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    let out = outreach_of(&state).await?.ok_or_else(|| WebError::BadRequest(NO_LINK_BASE.into()))?;
     let outcome = outreach::send_round(&state.db, &study, &round, &out.links, &out.from, Utc::now()).await?;
     state.wake_outbox();
     if !outcome.already_sent {

@@ -493,6 +493,8 @@ struct StudyPage {
     messages: Vec<MessageRow>,
     mail_mode: String,
     mail_to_folder: bool,
+    /// No address is known for participants' links: nothing can be sent.
+    no_link_base: bool,
     timezone: String,
     guide: Vec<String>,
 }
@@ -617,6 +619,7 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
         messages,
         mail_mode: state.mail_description.to_string(),
         mail_to_folder: state.mail_to_folder,
+        no_link_base: crate::app::settings::links_base(&state.db, state.base_url.as_deref()).await?.is_none(),
         timezone: tz.name().to_string(),
         guide,
     })

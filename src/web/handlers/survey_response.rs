@@ -3,7 +3,7 @@
 //! person) or by the anonymous link (a department only when it is at
 //! least as large as the privacy floor, and no tier).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 
@@ -42,6 +42,46 @@ struct FormPage {
     anonymous: bool,
     done: bool,
     invalid: bool,
+    /// Why an answer by the anonymous link was not taken (already answered
+    /// from this browser, too many from this address).
+    refused: Option<&'static str>,
+}
+
+/// Answers by an anonymous link that one address may give to one survey
+/// in an hour (several people may share an office's address).
+pub const OPEN_ANSWERS_PER_ADDRESS_PER_HOUR: usize = 30;
+
+/// Counts answers by anonymous links per (survey, client address) over the
+/// last hour, in this process's memory only: addresses are never stored.
+#[derive(Default)]
+pub struct OpenAnswerLimiter {
+    seen: std::sync::Mutex<std::collections::HashMap<(i64, String), Vec<std::time::Instant>>>,
+}
+
+impl OpenAnswerLimiter {
+    /// Records an answer from `address` unless the limit is reached; false
+    /// when it is.
+    pub fn allow(&self, survey_id: i64, address: &str) -> bool {
+        let now = std::time::Instant::now();
+        let hour = std::time::Duration::from_secs(3600);
+        let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.len() > 100_000 {
+            seen.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < hour));
+        }
+        let times = seen.entry((survey_id, address.to_string())).or_default();
+        times.retain(|t| now.duration_since(*t) < hour);
+        if times.len() >= OPEN_ANSWERS_PER_ADDRESS_PER_HOUR {
+            return false;
+        }
+        times.push(now);
+        true
+    }
+}
+
+/// The cookie that says this browser answered the survey by its anonymous
+/// link (it holds nothing else).
+fn answered_cookie_name(survey_id: i64) -> String {
+    format!("uc_answered_{survey_id}")
 }
 
 enum Link {
@@ -98,6 +138,18 @@ async fn page_for(
     invalid: Vec<usize>,
     done: bool,
 ) -> Result<HttpResponse, WebError> {
+    page_with(anon, state, token, open, invalid, done, None).await
+}
+
+async fn page_with(
+    anon: &Anonymous,
+    state: &AppState,
+    token: &str,
+    open: bool,
+    invalid: Vec<usize>,
+    done: bool,
+    refused: Option<&'static str>,
+) -> Result<HttpResponse, WebError> {
     let (survey, study, link) = lookup(state, token, open).await?;
     let anon2 = Anonymous { lang: super::participant::lang_for(anon, &study), ..anon.clone() };
     let page = Page::anonymous(&anon2, "surveys.answer_title");
@@ -113,6 +165,7 @@ async fn page_for(
         anonymous: open,
         done: done || answered,
         invalid: !invalid.is_empty(),
+        refused,
     })?;
     if let Some(c) = anon.cookie(state.secure_cookies) {
         resp.add_cookie(&c).map_err(|e| WebError::Internal(e.into()))?;
@@ -121,6 +174,9 @@ async fn page_for(
         .insert(actix_web::http::header::CACHE_CONTROL, actix_web::http::header::HeaderValue::from_static("no-store"));
     if !invalid.is_empty() {
         *resp.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    if refused == Some("surveys.too_many") {
+        *resp.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
     }
     Ok(resp)
 }
@@ -143,12 +199,16 @@ pub async fn show_open(
 
 async fn submit(
     anon: Anonymous,
+    req: &HttpRequest,
     state: &AppState,
     token: &str,
     open: bool,
     fields: &[(String, String)],
 ) -> Result<HttpResponse, WebError> {
     let (survey, _, link) = lookup(state, token, open).await?;
+    if open && req.cookie(&answered_cookie_name(survey.id)).is_some() {
+        return page_with(&anon, state, token, open, Vec::new(), false, Some("surveys.already_answered")).await;
+    }
     let questions = questions_of(&survey);
     let answers = match survey::parse_answers(&questions, fields) {
         Ok(a) => a,
@@ -176,6 +236,9 @@ async fn submit(
             .await?;
         }
         Link::Open => {
+            if !state.open_answers.allow(survey.id, &super::client_ip(req)) {
+                return page_with(&anon, state, token, open, Vec::new(), false, Some("surveys.too_many")).await;
+            }
             let floor = i64::from(settings::load(&state.db).await?.privacy_floor);
             let asked = fields.iter().find(|(k, _)| k == "department").map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
             let department = match asked {
@@ -183,6 +246,16 @@ async fn submit(
                 _ => None,
             };
             surveys::respond(&state.db, survey.id, None, None, department.as_deref(), &json, now).await?;
+            let mut resp = page_for(&anon, state, token, open, Vec::new(), true).await?;
+            let cookie = actix_web::cookie::Cookie::build(answered_cookie_name(survey.id), "1")
+                .path(format!("/s/open/{token}"))
+                .http_only(true)
+                .secure(state.secure_cookies)
+                .same_site(actix_web::cookie::SameSite::Lax)
+                .max_age(actix_web::cookie::time::Duration::days(365))
+                .finish();
+            resp.add_cookie(&cookie).map_err(|e| WebError::Internal(e.into()))?;
+            return Ok(resp);
         }
     }
     page_for(&anon, state, token, open, Vec::new(), true).await
@@ -190,20 +263,22 @@ async fn submit(
 
 pub async fn answer(
     anon: Anonymous,
+    req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    submit(anon, &state, &token, false, &form).await
+    submit(anon, &req, &state, &token, false, &form).await
 }
 
 pub async fn answer_open(
     anon: Anonymous,
+    req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    submit(anon, &state, &token, true, &form).await
+    submit(anon, &req, &state, &token, true, &form).await
 }
 
 /// Opting out from a survey e-mail stops every research invitation.

@@ -2,14 +2,14 @@
 //! send it to a sampled group, share an anonymous link, read results and
 //! response rates by tier.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::participant::request_base;
+use super::participant::{NO_LINK_BASE, outreach_of};
 use super::{html, see_other};
-use crate::app::{secrets, settings, surveys as app_surveys};
+use crate::app::{secrets, surveys as app_surveys};
 use crate::domain::account::Permission;
 use crate::domain::survey::{self, Answer, Kind, Question};
 use crate::domain::tier::Tier;
@@ -284,7 +284,6 @@ pub struct SendForm {
 
 pub async fn send(
     viewer: Viewer,
-    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
     form: web::Form<SendForm>,
@@ -298,7 +297,7 @@ pub async fn send(
         .ok()
         .filter(|n| (1..=10_000).contains(n))
         .ok_or_else(|| WebError::BadRequest("the number of people must be 1 to 10000".into()))?;
-    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
+    let out = outreach_of(&state).await?.ok_or_else(|| WebError::BadRequest(NO_LINK_BASE.into()))?;
     let sent = app_surveys::send(&state.db, &study, &survey, size, &out.links, &out.from, Utc::now()).await?;
     state.wake_outbox();
     Ok(see_other(&format!("/studies/{}/surveys/{}?sent={}", study.id, survey.id, sent.queued)))
@@ -307,15 +306,15 @@ pub async fn send(
 /// Makes a new anonymous link (an older one stops working); shown once.
 pub async fn anonymous(
     viewer: Viewer,
-    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
     let (study, survey) = both(&state, path.0, path.1).await?;
+    // The address first: without one, the link in use stays as it is.
+    let out = outreach_of(&state).await?.ok_or_else(|| WebError::BadRequest(NO_LINK_BASE.into()))?;
     let token = secrets::random_token();
     surveys::set_anonymous(&state.db, survey.id, &secrets::token_hash(&token)).await?;
-    let (out, _) = settings::outreach(&state.db, &request_base(&req)).await?;
     let link = format!("{}/s/open/{token}", out.links.base.trim_end_matches('/'));
     let mut resp = render(&viewer, &state, study, survey, Some(link), None).await?;
     resp.headers_mut()
