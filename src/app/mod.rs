@@ -12,5 +12,6 @@ pub mod participant;
 pub mod rights;
 pub mod secrets;
 pub mod settings;
+pub mod spool;
 pub mod studies;
 pub mod surveys;
