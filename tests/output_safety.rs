@@ -159,6 +159,17 @@ async fn every_csv_the_app_writes_neutralises_formulas() {
 const VICTIM: &str = "p00001@demo.example";
 const TRICKY: [&str; 6] = ["x/../p00001@demo.example", "a?b#c", "%2e%2e", "with space", "张三", "r&d=1;x"];
 
+/// A path segment as RFC 3986 writes it: every byte but the unreserved
+/// characters percent-encoded.
+fn segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The `href`s of a page that start with `prefix`, entity-decoded.
 fn hrefs(page: &str, prefix: &str) -> Vec<String> {
     let needle = format!("href=\"{prefix}");
@@ -211,7 +222,7 @@ async fn links_built_from_ids_name_their_own_person() {
         let href = &href[..href.find('"').unwrap()];
         assert_person_link(&mut admin, href, id).await;
         // Also typed by hand with the one encoding.
-        assert_person_link(&mut admin, &format!("/people/{}", undercurrent::web::url::segment(id)), id).await;
+        assert_person_link(&mut admin, &format!("/people/{}", segment(id)), id).await;
     }
 
     // The interview page links to its participant.
