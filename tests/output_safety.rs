@@ -266,8 +266,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_decompression_bomb_stops_early_at_its_line() {
-    let app = TestApp::with_accounts().await;
-    let mut analyst = app.signed_in(Role::Analyst).await;
     // 256 MiB of one repeated line: a few hundred KiB compressed.
     let line = b"u1@corp.example,2026-05-01T09:00:00Z,login\n";
     let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -281,6 +279,9 @@ async fn a_decompression_bomb_stops_early_at_its_line() {
     }
     let bomb = bomb.finish().unwrap();
     assert!(bomb.len() < 3 << 20, "{}", bomb.len());
+    // Signed in after the bomb is built, so the connection is fresh.
+    let app = TestApp::with_accounts().await;
+    let mut analyst = app.signed_in(Role::Analyst).await;
     let started = std::time::Instant::now();
     let part = reqwest::multipart::Part::bytes(bomb).file_name("bomb.csv.gz").mime_str("application/gzip").unwrap();
     let (status, body) =

@@ -261,7 +261,7 @@ pub async fn import_event_batch(
 /// Reads every record of a file into a spool, with no transaction open: a
 /// wrong line, or gzip that inflates too far, fails here, and other writers
 /// never wait on parsing (or on a slow upload disk).
-fn spool_records<T, I>(file: &str, records: I) -> Result<Spool<T>, ImportError>
+pub(super) fn spool_records<T, I>(file: &str, records: I) -> Result<Spool<T>, ImportError>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
     I: Iterator<Item = Result<T, InputError>>,
@@ -276,7 +276,13 @@ where
 
 /// Records a failure to read a file in the import history (best effort:
 /// the failure is already reported to the caller).
-async fn note_failure<T>(db: &Db, source: &str, file: &str, started_at: i64, result: &Result<T, ImportError>) {
+pub(super) async fn note_failure<T>(
+    db: &Db,
+    source: &str,
+    file: &str,
+    started_at: i64,
+    result: &Result<T, ImportError>,
+) {
     if let Err(e) = result {
         let _ = imports::record_failure(db, source, file, started_at, &e.to_string()).await;
     }
