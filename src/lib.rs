@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod csv_out;
 pub mod domain;
 pub mod ingest;
 pub mod mail;

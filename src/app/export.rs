@@ -8,6 +8,7 @@ use anyhow::Result;
 use serde_json::{Map, Value, json};
 
 use super::evaluate::Computed;
+use crate::csv_out::{Cell, CsvOut};
 use crate::domain::coverage::GapReason;
 use crate::domain::decimal::Ratio;
 use crate::domain::evaluation::{PersonResult, Summary};
@@ -98,12 +99,20 @@ pub fn source_label(r: &PersonResult) -> String {
     }
 }
 
+/// Columns of text (outside or named values); every other column holds
+/// numbers the app computed.
+fn is_text_column(column: &str) -> bool {
+    matches!(column, "user_id" | "tier" | "department" | "source" | "depth_gap")
+}
+
 pub fn write_csv(c: &Computed, out: impl Write) -> Result<()> {
     let (header, rows) = table(c);
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(&header)?;
-    for row in rows {
-        w.write_record(&row)?;
+    let mut w = CsvOut::new(out);
+    w.text_row(&header)?;
+    for row in &rows {
+        w.row(header.iter().zip(row).map(|(column, value)| {
+            if is_text_column(column) { Cell::text(value.as_str()) } else { Cell::number(value.as_str()) }
+        }))?;
     }
     w.flush()?;
     Ok(())
@@ -114,7 +123,7 @@ fn json_value(column: &str, value: String) -> Value {
     if value.is_empty() {
         return Value::Null;
     }
-    if matches!(column, "user_id" | "tier" | "department" | "source" | "depth_gap") {
+    if is_text_column(column) {
         return Value::String(value);
     }
     if let Ok(n) = value.parse::<i64>() {

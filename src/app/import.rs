@@ -18,6 +18,7 @@ use crate::storage::people::{self as people_store, DIRECTORY_COLUMNS, DirectoryS
 use crate::storage::{Db, Tx, now};
 
 use super::settings::DATA_VERSION_KEY;
+use super::spool::Spool;
 
 /// A PostgreSQL import adding this many rows refreshes the table statistics.
 const ANALYZE_AFTER_ROWS: u64 = 100_000;
@@ -257,11 +258,42 @@ pub async fn import_event_batch(
     .await
 }
 
+/// Reads every record of a file into a spool, with no transaction open: a
+/// wrong line, or gzip that inflates too far, fails here, and other writers
+/// never wait on parsing (or on a slow upload disk).
+pub(super) fn spool_records<T, I>(file: &str, records: I) -> Result<Spool<T>, ImportError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+    I: Iterator<Item = Result<T, InputError>>,
+{
+    let mut spool = Spool::new().map_err(|e| ImportError::storage(file, e))?;
+    for record in records {
+        spool.push(&record?).map_err(|e| ImportError::storage(file, e))?;
+    }
+    spool.finish().map_err(|e| ImportError::storage(file, e))?;
+    Ok(spool)
+}
+
+/// Records a failure to read a file in the import history (best effort:
+/// the failure is already reported to the caller).
+pub(super) async fn note_failure<T>(
+    db: &Db,
+    source: &str,
+    file: &str,
+    started_at: i64,
+    result: &Result<T, ImportError>,
+) {
+    if let Err(e) = result {
+        let _ = imports::record_failure(db, source, file, started_at, &e.to_string()).await;
+    }
+}
+
 /// Imports event records from any reader (a standard file, a mapped one) as
 /// one file: one transaction, recorded in the history as `events` under
-/// `file_name`. The records are read on a blocking thread, a batch or two
-/// ahead of the database, so the two overlap. `details` says how the file
-/// was read (e.g. where its header was found).
+/// `file_name`. The file is read through first, on a blocking thread, into
+/// a spool; the transaction then stores the spooled batches, read a batch
+/// or two ahead of the database. `details` says how the file was read
+/// (e.g. where its header was found).
 pub async fn import_event_records<I>(
     db: &Db,
     file_name: &str,
@@ -271,33 +303,33 @@ pub async fn import_event_records<I>(
 where
     I: Iterator<Item = Result<RawEvent, InputError>> + Send + 'static,
 {
-    let mut records = records;
     let name = file_name.to_string();
+    let started_at = now();
+    let parse_name = name.clone();
+    let spooled = tokio::task::spawn_blocking(move || spool_records(&parse_name, records))
+        .await
+        .map_err(|e| ImportError::storage(&name, e.into()))
+        .and_then(|r| r);
+    note_failure(db, "events", &name, started_at, &spooled).await;
+    let spool = spooled?;
     transactional(db, "events", file_name, async move |tx: &mut Tx, import_id: i64| {
         let storage = |e: anyhow::Error| ImportError::storage(&name, e);
         let mut state = EventImport::new(tx).await.map_err(storage)?;
-        let (sender, mut batches) = tokio::sync::mpsc::channel::<Result<Vec<RawEvent>, InputError>>(2);
-        let parser = tokio::task::spawn_blocking(move || {
-            loop {
-                let mut batch = Vec::with_capacity(BATCH);
-                for item in records.by_ref().take(BATCH) {
-                    match item {
-                        Ok(e) => batch.push(e),
-                        Err(e) => {
-                            let _ = sender.blocking_send(Err(e));
-                            return;
-                        }
-                    }
-                }
-                if batch.is_empty() || sender.blocking_send(Ok(batch)).is_err() {
+        let mut spooled = spool.batches(BATCH).map_err(storage)?;
+        let (sender, mut batches) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<RawEvent>>>(2);
+        let reader = tokio::task::spawn_blocking(move || {
+            for batch in spooled.by_ref() {
+                let failed = batch.is_err();
+                if sender.blocking_send(batch).is_err() || failed {
                     return;
                 }
             }
         });
         while let Some(batch) = batches.recv().await {
-            state.store(tx, import_id, &batch?).await.map_err(storage)?;
+            state.store(tx, import_id, &batch.map_err(storage)?).await.map_err(storage)?;
         }
-        parser.await.map_err(|e| storage(e.into()))?;
+        reader.await.map_err(|e| storage(e.into()))?;
+        drop(spool);
         people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
         state.summary.file_name = name.clone();
         state.summary.source = "events".into();
@@ -311,6 +343,7 @@ where
 /// history as `people` under `file_name`. `shape` names the columns the
 /// file carries: only those are changed for people already known;
 /// `details` says how the file was read (e.g. where its header was found).
+/// The file is read through into a spool before the transaction opens.
 pub async fn import_directory_records<I>(
     db: &Db,
     file_name: &str,
@@ -321,27 +354,25 @@ pub async fn import_directory_records<I>(
 where
     I: Iterator<Item = Result<DirectoryRow, InputError>> + Send,
 {
-    let mut records = records;
+    let started_at = now();
+    let spooled = spool_records(file_name, records);
+    note_failure(db, "people", file_name, started_at, &spooled).await;
+    let spool = spooled?;
     let name = file_name.to_string();
     transactional(db, "people", file_name, async move |tx: &mut Tx, _import_id: i64| {
         let storage = |e: anyhow::Error| ImportError::storage(&name, e);
         let mut summary =
             ImportSummary { source: "people".into(), file_name: name.clone(), details, ..Default::default() };
         let mut seen: HashSet<String> = HashSet::new();
-        let mut batch: Vec<DirectoryRow> = Vec::with_capacity(PEOPLE_BATCH);
-        loop {
-            batch.clear();
-            for item in records.by_ref().take(PEOPLE_BATCH) {
-                let row = item?;
+        for rows in spool.batches(PEOPLE_BATCH).map_err(storage)? {
+            let mut batch: Vec<DirectoryRow> = Vec::with_capacity(PEOPLE_BATCH);
+            for row in rows.map_err(storage)? {
                 summary.rows_read += 1;
                 // A later row for the same person wins.
                 if !seen.insert(row.user_id.clone()) {
                     batch.retain(|r| r.user_id != row.user_id);
                 }
                 batch.push(row);
-            }
-            if batch.is_empty() {
-                break;
             }
             let (created, updated) = people_store::upsert_directory(tx, &shape, &batch).await.map_err(storage)?;
             summary.people_created += created;

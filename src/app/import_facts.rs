@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use super::import::{ImportError, transactional};
+use super::import::{ImportError, note_failure, spool_records, transactional};
 use crate::domain::facts::PeriodFact;
 use crate::ingest::source::Input;
 use crate::ingest::vendor::{VendorFormat, VendorOptions, VendorReader};
@@ -34,19 +34,21 @@ pub async fn import_facts(
     let source = reader.format().source();
     let label = source.as_str();
     let file_name = file.clone();
+    // The whole file is read before the transaction opens: no other writer
+    // waits on parsing.
+    let started_at = now();
+    let spooled = spool_records(&file, reader.by_ref());
+    note_failure(db, label, &file, started_at, &spooled).await;
+    let spool = spooled?;
+    let header_line = reader.header_line();
+    let date_order = reader.date_order().map(|o| o.as_str().to_string());
     transactional(db, label, &file, async move |tx: &mut Tx, import_id: i64| {
         let storage = |e: anyhow::Error| ImportError::storage(&file_name, e);
         let mut summary =
             ImportSummary { source: label.to_string(), file_name: file_name.clone(), ..Default::default() };
         summary.details.encoding = encoding;
-        loop {
-            let mut batch: Vec<PeriodFact> = Vec::with_capacity(BATCH);
-            for item in reader.by_ref().take(BATCH) {
-                batch.push(item?);
-            }
-            if batch.is_empty() {
-                break;
-            }
+        for batch in spool.batches(BATCH).map_err(storage)? {
+            let batch: Vec<PeriodFact> = batch.map_err(storage)?;
             summary.rows_read += batch.len() as u64;
             let ids: HashSet<&str> = batch.iter().map(|f| f.user_id.as_str()).collect();
             let (known, created) = people::ensure(tx, &ids).await.map_err(storage)?;
@@ -66,8 +68,8 @@ pub async fn import_facts(
             summary.duplicates_skipped += done.unchanged;
             summary.details.facts_replaced += done.replaced;
         }
-        summary.details.header_line = reader.header_line();
-        summary.details.date_order = reader.date_order().map(|o| o.as_str().to_string());
+        summary.details.header_line = header_line;
+        summary.details.date_order = date_order;
         Ok(summary)
     })
     .await

@@ -13,5 +13,6 @@ pub mod rights;
 pub mod secrets;
 pub mod settings;
 pub mod sign_in;
+pub mod spool;
 pub mod studies;
 pub mod surveys;

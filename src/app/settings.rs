@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, anyhow};
 
-use crate::domain::settings::{OrgSettings, validate};
+use crate::domain::settings::{InflateLimits, OrgSettings, validate};
 use crate::storage::{Db, settings as store};
 
 /// Prefix of internal bookkeeping keys, never shown as settings.
@@ -14,6 +14,12 @@ pub const DATA_VERSION_KEY: &str = "_data_version";
 pub async fn load(db: &Db) -> Result<OrgSettings> {
     let map = stored(db).await?;
     OrgSettings::from_map(&map).map_err(|e| anyhow!(e))
+}
+
+/// How far a gzipped import may inflate (`import.max_inflated_mb`,
+/// `import.max_ratio`).
+pub async fn inflate_limits(db: &Db) -> Result<InflateLimits> {
+    Ok(InflateLimits::from_map(&stored(db).await?))
 }
 
 /// The stored settings, without internal keys.

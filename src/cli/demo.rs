@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate};
 
+use crate::csv_out::{Cell, CsvOut};
 use crate::domain::demo::{DemoParams, events, people};
 
 pub const DEFAULT_END: &str = "2026-05-29";
@@ -20,34 +21,33 @@ pub fn generate(n_people: u32, days: u32, seed: u64, out: &Path, end: Option<Nai
     let roster = people(&params);
 
     let path = out.join("people.csv");
-    let mut w = csv::Writer::from_writer(BufWriter::new(
-        File::create(&path).with_context(|| format!("creating {}", path.display()))?,
-    ));
-    w.write_record(["user_id", "name", "email", "department", "title", "location", "start_date"])?;
+    let mut w =
+        CsvOut::new(BufWriter::new(File::create(&path).with_context(|| format!("creating {}", path.display()))?));
+    w.text_row(["user_id", "name", "email", "department", "title", "location", "start_date"])?;
     for p in &roster {
         let start = p.start_date.map(|d| d.to_string()).unwrap_or_default();
-        w.write_record([&p.user_id, &p.name, &p.email, &p.department, &p.title, &p.location, &start])?;
+        w.text_row([&p.user_id, &p.name, &p.email, &p.department, &p.title, &p.location, &start])?;
     }
     w.flush()?;
 
     let path = out.join("events.csv");
-    let mut w = csv::Writer::from_writer(BufWriter::with_capacity(
+    let mut w = CsvOut::new(BufWriter::with_capacity(
         1 << 20,
         File::create(&path).with_context(|| format!("creating {}", path.display()))?,
     ));
-    w.write_record(["user_id", "timestamp", "event", "channel", "channel_type", "duration_seconds"])?;
+    w.text_row(["user_id", "timestamp", "event", "channel", "channel_type", "duration_seconds"])?;
     let mut count: u64 = 0;
     for e in events(&params, &roster) {
         let ts =
             DateTime::from_timestamp(e.ts, 0).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default();
         let duration = e.duration_seconds.map(|d| d.to_string()).unwrap_or_default();
-        w.write_record([
-            roster[e.user_id_index as usize].user_id.as_str(),
-            &ts,
-            e.kind,
-            e.channel.as_deref().unwrap_or(""),
-            e.channel_type.unwrap_or(""),
-            &duration,
+        w.row([
+            Cell::text(roster[e.user_id_index as usize].user_id.as_str()),
+            Cell::text(ts),
+            Cell::text(e.kind),
+            Cell::text(e.channel.as_deref().unwrap_or("")),
+            Cell::text(e.channel_type.unwrap_or("")),
+            Cell::number(duration),
         ])?;
         count += 1;
     }

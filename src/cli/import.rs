@@ -13,8 +13,9 @@ use crate::app::import::{ImportError, import_events, import_mapped, import_peopl
 use crate::app::import_facts::import_facts;
 use crate::app::settings;
 use crate::domain::mapping::{Mapping, Target, describe};
+use crate::domain::settings::InflateLimits;
 use crate::ingest::InputError;
-use crate::ingest::source::{Input, open_as};
+use crate::ingest::source::{Input, open_limited};
 use crate::ingest::vendor::{VendorFormat, VendorOptions};
 use crate::storage::imports::{ImportDetails, ImportSummary};
 use crate::storage::{Db, mappings};
@@ -34,11 +35,15 @@ fn progress(path: &Path) -> ProgressBar {
     bar
 }
 
-fn open_file(path: &Path, encoding: Option<&'static Encoding>) -> Result<(Input, ProgressBar), InputError> {
+fn open_file(
+    path: &Path,
+    encoding: Option<&'static Encoding>,
+    limits: InflateLimits,
+) -> Result<(Input, ProgressBar), InputError> {
     let name = path.display().to_string();
     let file = File::open(path).map_err(|e| InputError::new(&name, 0, format!("cannot open: {e}")))?;
     let bar = progress(path);
-    let input = open_as(&name, bar.wrap_read(file), encoding)?;
+    let input = open_limited(&name, bar.wrap_read(file), encoding, limits)?;
     Ok((input, bar))
 }
 
@@ -147,6 +152,7 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
     };
     let options = VendorOptions { period, date_order };
     let tz = settings::load(db).await?.timezone;
+    let limits = settings::inflate_limits(db).await?;
     let mapping = match &cmd {
         ImportCommand::People { mapping: Some(name), .. } => Some(load_mapping(db, name, Target::People).await?),
         ImportCommand::Events { mapping: Some(name), .. } => Some(load_mapping(db, name, Target::Events).await?),
@@ -162,7 +168,7 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
     };
     let kind = mapping.as_ref().map_or(kind, Kind::Mapped);
     for path in files {
-        let result = match open_file(&path, encoding) {
+        let result = match open_file(&path, encoding, limits) {
             Err(e) => Err(ImportError::Input(e)),
             Ok((input, bar)) => {
                 let r = match kind {

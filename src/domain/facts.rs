@@ -68,7 +68,7 @@ impl fmt::Display for FactSource {
 
 /// One person's totals over `start..=end` (one day for daily sources).
 /// Counts are `None` where the source does not report them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PeriodFact {
     /// Line (or record) in the file, for error messages.
     pub line: u64,

@@ -12,7 +12,7 @@ use super::kind::{Class, Kind, KindMap};
 /// Session timeout: a gap of more than this ends a session.
 pub const SESSION_GAP_SECONDS: i64 = 30 * 60;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub enum ChannelType {
     #[default]
     Unknown,

@@ -52,7 +52,49 @@ pub const MAIL_SETTINGS: &[SettingDef] = &[
         key: "metrics.enabled",
         help: "serve /metrics in the Prometheus text format: true or false (default)",
     },
+    SettingDef {
+        key: "import.max_inflated_mb",
+        help: "largest size a gzipped import may inflate to, in MiB (1-1048576; default 1024)",
+    },
+    SettingDef {
+        key: "import.max_ratio",
+        help: "largest inflated-to-compressed ratio of a gzipped import past its first MiB (2-100000; default 100)",
+    },
 ];
+
+/// How far a gzipped import may inflate: past `max_bytes`, or past
+/// `max_ratio` times the compressed bytes read once the first
+/// [`InflateLimits::RATIO_AFTER`] bytes are out, it is a decompression bomb
+/// (or the wrong file) and the import stops at that line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InflateLimits {
+    pub max_bytes: u64,
+    pub max_ratio: u64,
+}
+
+impl InflateLimits {
+    pub const RATIO_AFTER: u64 = 1 << 20;
+    pub const DEFAULT_MAX_MB: u64 = 1024;
+    pub const DEFAULT_MAX_RATIO: u64 = 100;
+
+    /// The limits in force from stored values (unset or unreadable: the
+    /// defaults; values were validated when set).
+    pub fn from_map(map: &BTreeMap<String, String>) -> InflateLimits {
+        let get = |key: &str, default: u64| {
+            map.get(key).and_then(|v| validate(key, v).ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(default)
+        };
+        InflateLimits {
+            max_bytes: get("import.max_inflated_mb", Self::DEFAULT_MAX_MB) << 20,
+            max_ratio: get("import.max_ratio", Self::DEFAULT_MAX_RATIO),
+        }
+    }
+}
+
+impl Default for InflateLimits {
+    fn default() -> Self {
+        InflateLimits { max_bytes: Self::DEFAULT_MAX_MB << 20, max_ratio: Self::DEFAULT_MAX_RATIO }
+    }
+}
 
 /// Default reminders: a day and an hour before.
 pub const DEFAULT_REMINDERS: &str = "24h,1h";
@@ -89,6 +131,8 @@ fn validate_mail(key: &str, value: &str) -> Option<Result<String, String>> {
         "mail.reminders" => parse_reminders(value).map(|_| value.to_string()),
         "metrics.enabled" if value == "true" || value == "false" => Ok(value.to_string()),
         "metrics.enabled" => Err(format!("`{value}` is not true or false")),
+        "import.max_inflated_mb" => number(value, 1, 1 << 20).map(|n| n.to_string()),
+        "import.max_ratio" => number(value, 2, 100_000).map(|n| n.to_string()),
         "public_url"
             if (value.starts_with("http://") || value.starts_with("https://"))
                 && !value.contains(char::is_whitespace) =>

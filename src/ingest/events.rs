@@ -15,7 +15,7 @@ use super::timestamp::{self, EXPECTED, shorten};
 use crate::domain::metrics::ChannelType;
 
 /// One event as read from a file, identifiers normalised.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RawEvent {
     pub line: u64,
     pub user_id: String,

@@ -5,6 +5,7 @@
 pub mod csv_file;
 pub mod error;
 pub mod events;
+pub mod inflate;
 pub mod mapped;
 pub mod people;
 pub mod source;

@@ -13,7 +13,7 @@ use super::source::{Input, normalise_header, not_utf8};
 use super::timestamp::parse_date;
 
 /// One directory row.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DirectoryRow {
     pub line: u64,
     pub user_id: String,

@@ -13,6 +13,8 @@ use encoding_rs::{
 use flate2::bufread::MultiGzDecoder;
 
 use super::InputError;
+use super::inflate::{Counted, InflateGuard, InflateLimitCrossed};
+use crate::domain::settings::InflateLimits;
 
 /// The longest line accepted, in bytes. Real event and directory rows are a
 /// few hundred bytes; this leaves room for wide directories.
@@ -159,11 +161,24 @@ pub fn open_as(
     raw: impl Read + Send + 'static,
     forced: Option<&'static Encoding>,
 ) -> Result<Input, InputError> {
+    open_limited(name, raw, forced, InflateLimits::default())
+}
+
+/// Like [`open_as`], with gzip inflating at most as far as `limits` allow
+/// (the `import.*` settings; see [`super::inflate`]).
+pub fn open_limited(
+    name: &str,
+    raw: impl Read + Send + 'static,
+    forced: Option<&'static Encoding>,
+    limits: InflateLimits,
+) -> Result<Input, InputError> {
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
     let head = buffered.fill_buf().map_err(|e| InputError::new(name, 1, format!("cannot read: {e}")))?;
     let gzipped = head.starts_with(&[0x1f, 0x8b]);
     let (encoding, reader) = if gzipped {
-        let inner = BufReader::with_capacity(64 * 1024, MultiGzDecoder::new(buffered));
+        let (counted, compressed) = Counted::new(buffered);
+        let guarded = InflateGuard::new(MultiGzDecoder::new(counted), compressed, limits);
+        let inner = BufReader::with_capacity(64 * 1024, guarded);
         text(name, inner, true, forced)?
     } else {
         text(name, buffered, false, forced)?
@@ -491,6 +506,9 @@ pub fn in_browser(message: &str) -> String {
 
 /// Turns an I/O error met while reading into an input error at `line`.
 pub fn read_error(file: &str, line: u64, gzipped: bool, err: &io::Error) -> InputError {
+    if let Some(crossed) = err.get_ref().and_then(|e| e.downcast_ref::<InflateLimitCrossed>()) {
+        return InputError::new(file, crossed.line, crossed.message.clone());
+    }
     if let Some(record) = err.get_ref().and_then(|e| e.downcast_ref::<RecordTooLong>()) {
         return InputError::new(
             file,

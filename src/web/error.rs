@@ -31,15 +31,6 @@ impl From<askama::Error> for WebError {
     }
 }
 
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 fn simple_page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title>\
@@ -66,7 +57,7 @@ impl ResponseError for WebError {
     fn error_response(&self) -> HttpResponse {
         match self {
             WebError::SignIn { next } => HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, format!("/login?next={}", percent_encode(next))))
+                .insert_header((header::LOCATION, format!("/login?next={}", crate::web::url::path_value(next))))
                 .finish(),
             WebError::Forbidden => simple_page(
                 self.status_code(),

@@ -14,6 +14,7 @@ pub mod routes;
 pub mod security;
 pub mod session;
 pub mod state;
+pub mod url;
 
 use std::net::TcpListener;
 

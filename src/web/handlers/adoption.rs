@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::cache::Snapshot;
 use super::dashboard::AsOfQuery;
 use super::{html, see_other};
+use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
 use crate::domain::adoption::{CurvePoint, curve, default_rollouts, grace_weeks};
 use crate::domain::evaluation::Summary;
@@ -211,9 +212,9 @@ pub async fn download(
     let (snapshot, dates) = load(&state, &q).await?;
     let floor = snapshot.settings.privacy_floor;
     let private = viewer.role().applies_privacy_floor();
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = CsvOut::new(Vec::new());
     let fail = |e: csv::Error| WebError::Internal(e.into());
-    w.write_record([
+    w.text_row([
         "department",
         "rollout_date",
         "week_since_rollout",
@@ -231,23 +232,21 @@ pub async fn download(
                 continue;
             }
             let fmt = |r: Option<f64>| r.map(|r| format!("{r:.4}")).unwrap_or_default();
-            // A department name starting like a formula must not run in a spreadsheet.
-            let name = super::people::spreadsheet_safe(name);
-            w.write_record([
-                name,
-                rollout.to_string(),
-                p.week.to_string(),
-                p.as_of.to_string(),
-                p.summary.listed.to_string(),
-                fmt(rate(p.summary.login_rate())),
-                fmt(rate(p.summary.deep_rate())),
-                p.summary.measurable_base().to_string(),
-                p.summary.coverage.unmeasurable_total().to_string(),
+            w.row([
+                Cell::text(name.as_str()),
+                Cell::text(rollout.to_string()),
+                Cell::number(p.week.to_string()),
+                Cell::text(p.as_of.to_string()),
+                Cell::number(p.summary.listed.to_string()),
+                Cell::number(fmt(rate(p.summary.login_rate()))),
+                Cell::number(fmt(rate(p.summary.deep_rate()))),
+                Cell::number(p.summary.measurable_base().to_string()),
+                Cell::number(p.summary.coverage.unmeasurable_total().to_string()),
             ])
             .map_err(fail)?;
         }
     }
-    let body = w.into_inner().map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
+    let body = w.into_inner()?;
     audit::record(&state.db, viewer.audit_actor(), "adoption.export", None, None).await?;
     let as_of = snapshot.computed.evaluation.window.as_of;
     Ok(HttpResponse::Ok()

@@ -24,7 +24,7 @@ use crate::app::settings;
 use crate::domain::account::Permission;
 use crate::domain::facts::FactSource;
 use crate::ingest::InputError;
-use crate::ingest::source::{in_browser, open_as, parse_encoding};
+use crate::ingest::source::{in_browser, open_limited, parse_encoding};
 use crate::ingest::vendor::{DateOrder, VendorOptions};
 use crate::storage::imports::{self, ImportDetails, ImportRecord, ImportSummary};
 use crate::storage::{audit, io_disk_full, now};
@@ -593,9 +593,10 @@ async fn import_part(
         }
     }
     let file = std::fs::File::open(&temp.0).map_err(|e| anyhow::Error::new(e).context("reopening an upload"))?;
+    let limits = crate::app::settings::inflate_limits(&state.db).await?;
     let opened = parse_encoding(encoding)
         .map_err(|m| InputError::new(file_name, 0, m))
-        .and_then(|forced| open_as(file_name, file, forced));
+        .and_then(|forced| open_limited(file_name, file, forced, limits));
     let input = match opened {
         Ok(input) => input,
         Err(e) => {

@@ -59,6 +59,8 @@ pub struct FormValues {
     pub version: i64,
 }
 
+use crate::web::url::filters;
+
 #[derive(Template)]
 #[template(path = "interview.html")]
 struct InterviewPage {

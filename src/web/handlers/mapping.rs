@@ -32,7 +32,7 @@ use crate::domain::mapping::{
 use crate::domain::metrics::ChannelType;
 use crate::ingest::InputError;
 use crate::ingest::mapped::{MappedEvents, MappedPeople, Sample, sample};
-use crate::ingest::source::{in_browser, open_as, parse_encoding};
+use crate::ingest::source::{in_browser, open_as, open_limited, parse_encoding};
 use crate::storage::audit;
 use crate::storage::imports::ImportSummary;
 use crate::storage::mappings::{self, Preset};
@@ -932,10 +932,12 @@ pub async fn import(
     }
     let target = format!("import:{}", s.mapping.target.as_str());
     let opened = std::fs::File::open(&path).map_err(|e| anyhow::Error::new(e).context("reopening an upload"))?;
-    let result = match forced_encoding(&s.name, &s.encoding).and_then(|forced| open_as(&s.name, opened, forced)) {
-        Ok(input) => import_mapped(&state.db, tz, input, &s.mapping).await,
-        Err(e) => Err(ImportError::Input(e)),
-    };
+    let limits = crate::app::settings::inflate_limits(&state.db).await?;
+    let result =
+        match forced_encoding(&s.name, &s.encoding).and_then(|forced| open_limited(&s.name, opened, forced, limits)) {
+            Ok(input) => import_mapped(&state.db, tz, input, &s.mapping).await,
+            Err(e) => Err(ImportError::Input(e)),
+        };
     let view = match result {
         Ok(summary) => {
             audit::record(&state.db, viewer.audit_actor(), "import", Some(&target), Some(&audit_detail(&summary)))

@@ -23,6 +23,7 @@ use crate::web::i18n::Lang;
 use crate::web::page::Page;
 use crate::web::session::Anonymous;
 use crate::web::state::AppState;
+use crate::web::url::{self, filters};
 
 /// One day of free slots, in the participant's zone.
 pub struct Day {
@@ -56,7 +57,7 @@ struct ParticipantPage {
 impl ParticipantPage {
     /// A form action under this participant's link, with the CSRF token.
     fn act(&self, tail: &str) -> String {
-        self.page.action(&format!("/i/{}{tail}", self.token))
+        self.page.action(&format!("/i/{}{tail}", url::segment(&self.token)))
     }
 }
 
@@ -291,6 +292,7 @@ fn parse_slot(value: &str) -> Option<(i64, DateTime<Utc>)> {
 
 fn back(token: &str, tz: &str, done: &str) -> HttpResponse {
     let tz: String = tz.chars().filter(|c| c.is_ascii_alphanumeric() || "/_-+".contains(*c)).collect();
+    let (token, tz, done) = (url::segment(token), url::query_value(&tz), url::query_value(done));
     if done.is_empty() {
         return see_other(&format!("/i/{token}?tz={tz}"));
     }
@@ -412,8 +414,8 @@ pub async fn opt_out_form(
     token: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let (inv, study) = lookup(&state, &token).await?;
-    let back = Some(format!("/i/{token}"));
-    opt_out_page(&anon, &state, study, format!("/i/{token}/opt-out"), back, inv.status == "opted_out")
+    let back = Some(format!("/i/{}", url::segment(&token)));
+    opt_out_page(&anon, &state, study, format!("/i/{}/opt-out", url::segment(&token)), back, inv.status == "opted_out")
 }
 
 pub async fn opt_out(

@@ -20,6 +20,7 @@ use super::cache::{EvaluationCache, Snapshot};
 use super::html;
 use crate::app::export::{LEADING_COLUMNS, shown_metrics};
 use crate::app::settings::DATA_VERSION_KEY;
+use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
 use crate::domain::decimal::Ratio;
 use crate::domain::evaluation::PersonResult;
@@ -32,6 +33,7 @@ use crate::web::i18n;
 use crate::web::page::Page;
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
+use crate::web::url;
 
 /// Rows per page of the list.
 pub const PAGE_SIZE: usize = 50;
@@ -275,31 +277,17 @@ impl Filters {
     }
 }
 
-/// Percent-encodes a path segment or query value: everything but the
-/// unreserved characters of RFC 3986.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 pub(super) fn with_query(path: &str, params: &[(&str, String)]) -> String {
     if params.is_empty() {
         return path.to_string();
     }
-    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", url::query_value(v))).collect();
     format!("{path}?{}", query.join("&"))
 }
 
 /// The person page of a user id, keeping an explicit date and window.
 fn person_href(user_id: &str, window_params: &[(&'static str, String)]) -> String {
-    with_query(&format!("/people/{}", encode(user_id)), window_params)
+    with_query(&format!("/people/{}", url::segment(user_id)), window_params)
 }
 
 // ---------------------------------------------------------------------------
@@ -708,21 +696,19 @@ pub async fn list(
 // ---------------------------------------------------------------------------
 // The CSV download.
 
-/// Spreadsheets run cells that start like a formula; directory text is
-/// outside data, so such cells get a leading apostrophe.
-pub(super) fn spreadsheet_safe(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
-}
-
-fn leading_value(column: &str, item: &Item<'_>) -> String {
+/// A leading column's cell: the user id and tier are text, the metrics are
+/// numbers the app computed.
+fn leading_cell(column: &str, item: &Item<'_>) -> Cell<'static> {
     match column {
-        "user_id" => item.person.user_id.clone(),
-        "tier" => item.result.tier.to_string(),
-        other => LEADING_COLUMNS[2..]
-            .iter()
-            .position(|c| *c == other)
-            .and_then(|i| shown_metrics(item.result)[i].clone())
-            .unwrap_or_default(),
+        "user_id" => Cell::text(item.person.user_id.clone()),
+        "tier" => Cell::text(item.result.tier.to_string()),
+        other => Cell::number(
+            LEADING_COLUMNS[2..]
+                .iter()
+                .position(|c| *c == other)
+                .and_then(|i| shown_metrics(item.result)[i].clone())
+                .unwrap_or_default(),
+        ),
     }
 }
 
@@ -738,21 +724,21 @@ pub async fn download(
     let selection = select(&snapshot, &directory, &f);
     let as_of = snapshot.computed.evaluation.window.as_of;
 
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = CsvOut::new(Vec::new());
     let mut header: Vec<&str> = LEADING_COLUMNS.to_vec();
     header.extend(["department", "name", "email", "title", "location"]);
-    w.write_record(&header).map_err(anyhow::Error::from)?;
+    w.text_row(&header).map_err(anyhow::Error::from)?;
     for item in &selection.items {
-        let mut row: Vec<String> = LEADING_COLUMNS.iter().map(|col| leading_value(col, item)).collect();
-        let text = |v: Option<&str>| spreadsheet_safe(v.unwrap_or_default());
+        let mut row: Vec<Cell<'_>> = LEADING_COLUMNS.iter().map(|col| leading_cell(col, item)).collect();
+        let text = |v: Option<&str>| Cell::text(v.unwrap_or_default().to_string());
         row.push(text(item.department()));
         row.push(text(item.name()));
         row.push(text(item.email()));
         row.push(text(item.entry.and_then(|e| e.title.as_deref())));
         row.push(text(item.entry.and_then(|e| e.location.as_deref())));
-        w.write_record(&row).map_err(anyhow::Error::from)?;
+        w.row(row).map_err(anyhow::Error::from)?;
     }
-    let body = w.into_inner().map_err(|e| anyhow::anyhow!("writing the CSV failed: {e}"))?;
+    let body = w.into_inner()?;
     let n = selection.items.len();
     audit::record(&state.db, viewer.audit_actor(), "people.export", None, Some(&format!("{n} rows"))).await?;
     Ok(HttpResponse::Ok()
@@ -767,26 +753,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn encoding_keeps_only_unreserved_characters() {
-        assert_eq!(encode("u0001@corp.example"), "u0001%40corp.example");
-        assert_eq!(encode("a b/c?d#e%f&g+h"), "a%20b%2Fc%3Fd%23e%25f%26g%2Bh");
-        assert_eq!(encode("张"), "%E5%BC%A0");
-    }
-
-    #[test]
     fn page_numbers_show_ends_and_neighbours() {
         assert_eq!(page_numbers(1, 1), vec![1]);
         assert_eq!(page_numbers(1, 3), vec![1, 2, 3]);
         assert_eq!(page_numbers(6, 20), vec![1, 0, 4, 5, 6, 7, 8, 0, 20]);
         assert_eq!(page_numbers(1, 20), vec![1, 2, 3, 0, 20]);
         assert_eq!(page_numbers(20, 20), vec![1, 0, 18, 19, 20]);
-    }
-
-    #[test]
-    fn formula_like_cells_are_neutralised() {
-        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(spreadsheet_safe("Sales"), "Sales");
-        assert_eq!(spreadsheet_safe(""), "");
     }
 
     #[test]

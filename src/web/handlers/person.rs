@@ -71,6 +71,8 @@ pub struct SessionRow {
     pub events: String,
 }
 
+use crate::web::url::filters;
+
 #[derive(Template)]
 #[template(path = "person.html")]
 struct PersonPage {
@@ -226,7 +228,7 @@ fn week_chart(page: &Page, weeks: &[(NaiveDate, u32, u32)], which: usize) -> Cha
 
 impl PersonPage {
     fn erase_path(&self) -> String {
-        format!("/people/{}/erase", self.user_id)
+        format!("/people/{}/erase", crate::web::url::segment(&self.user_id))
     }
 }
 

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::dashboard::{Row, department_table};
 use super::html;
-use super::people::spreadsheet_safe as safe;
+use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
 use crate::domain::report::{self, CodedInterview, Comparison, ReportQuote};
 use crate::domain::tier::Tier;
@@ -395,20 +395,24 @@ async fn csv_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result<
     let page = Page::new(&viewer, "studies", "report.title");
     let (studies, title) = scope(state, id, &page).await?;
     let r = build(&viewer, state, &studies, title, &page).await?;
-    // Two tables of different widths in one file.
-    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    // Two tables of different widths in one file; the labels are reason
+    // and department names, the cells counts and shares.
+    let mut w = CsvOut::new(Vec::new());
     let io = |e: csv::Error| WebError::Internal(e.into());
-    w.write_record(["table", "row"].iter().map(|s| s.to_string()).chain(r.tier_columns.iter().skip(1).cloned()))
+    w.text_row(["table", "row"].iter().map(|s| s.to_string()).chain(r.tier_columns.iter().skip(1).cloned()))
         .map_err(io)?;
     for row in &r.codes {
-        let cells = row.cells.iter().map(|c| safe(c));
-        w.write_record(["codes_by_tier".to_string(), safe(&row.label)].into_iter().chain(cells)).map_err(io)?;
+        let cells = row.cells.iter().map(|c| Cell::number(c.as_str()));
+        w.row([Cell::text("codes_by_tier"), Cell::text(row.label.as_str())].into_iter().chain(cells)).map_err(io)?;
     }
-    w.write_record(["table".to_string()].into_iter().chain(r.department_columns.iter().cloned())).map_err(io)?;
+    w.text_row(["table".to_string()].into_iter().chain(r.department_columns.iter().cloned())).map_err(io)?;
     for row in &r.departments {
-        w.write_record(std::iter::once("departments".to_string()).chain(row.iter().map(|c| safe(c)))).map_err(io)?;
+        let mut cells = row.iter();
+        let label = cells.next().map(|l| Cell::text(l.as_str()));
+        w.row([Cell::text("departments")].into_iter().chain(label).chain(cells.map(|c| Cell::number(c.as_str()))))
+            .map_err(io)?;
     }
-    let body = w.into_inner().map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
+    let body = w.into_inner()?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"report.csv\""))
