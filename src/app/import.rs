@@ -15,7 +15,7 @@ use crate::on_tx;
 use crate::storage::events::{self as event_store, NewEvent};
 use crate::storage::imports::{self, ImportDetails, ImportSummary};
 use crate::storage::people::{self as people_store, DIRECTORY_COLUMNS, DirectoryShape};
-use crate::storage::{Db, Tx, now};
+use crate::storage::{Db, Tx, identity, now};
 
 use super::settings::DATA_VERSION_KEY;
 
@@ -27,8 +27,6 @@ const MAX_NEW_KINDS: usize = 200;
 
 /// Events read per database round.
 const BATCH: usize = 8_000;
-/// Directory rows per database round.
-const PEOPLE_BATCH: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -156,9 +154,10 @@ impl EventImport {
         let new_people: HashSet<&str> =
             batch.iter().map(|e| e.user_id.as_str()).filter(|u| !self.people.contains_key(*u)).collect();
         if !new_people.is_empty() {
-            let (ids, created) = people_store::ensure(tx, &new_people).await?;
-            self.summary.people_created += created;
-            self.people.extend(ids);
+            let found = people_store::ensure(tx, &new_people).await?;
+            self.summary.people_created += found.created;
+            self.summary.details.people_matched_by_alias += found.by_alias.len() as u64;
+            self.people.extend(found.ids);
         }
         let new_channels: HashSet<&str> =
             batch.iter().filter_map(|e| e.channel.as_deref()).filter(|c| !self.channels.contains_key(*c)).collect();
@@ -301,7 +300,8 @@ where
         people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
         state.summary.file_name = name.clone();
         state.summary.source = "events".into();
-        state.summary.details = details;
+        state.summary.details =
+            ImportDetails { people_matched_by_alias: state.summary.details.people_matched_by_alias, ..details };
         Ok(state.summary)
     })
     .await
@@ -321,35 +321,181 @@ pub async fn import_directory_records<I>(
 where
     I: Iterator<Item = Result<DirectoryRow, InputError>> + Send,
 {
-    let mut records = records;
     let name = file_name.to_string();
     transactional(db, "people", file_name, async move |tx: &mut Tx, _import_id: i64| {
         let storage = |e: anyhow::Error| ImportError::storage(&name, e);
         let mut summary =
             ImportSummary { source: "people".into(), file_name: name.clone(), details, ..Default::default() };
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut batch: Vec<DirectoryRow> = Vec::with_capacity(PEOPLE_BATCH);
-        loop {
-            batch.clear();
-            for item in records.by_ref().take(PEOPLE_BATCH) {
-                let row = item?;
-                summary.rows_read += 1;
-                // A later row for the same person wins.
-                if !seen.insert(row.user_id.clone()) {
-                    batch.retain(|r| r.user_id != row.user_id);
+        // The whole file first: which row claims which identifier is checked
+        // before anything is stored. A later row for the same person wins.
+        let mut rows: Vec<DirectoryRow> = Vec::new();
+        let mut position: HashMap<String, usize> = HashMap::new();
+        for item in records {
+            let row = item?;
+            summary.rows_read += 1;
+            match position.get(&row.user_id) {
+                Some(&i) => rows[i] = row,
+                None => {
+                    position.insert(row.user_id.clone(), rows.len());
+                    rows.push(row);
                 }
-                batch.push(row);
             }
-            if batch.is_empty() {
-                break;
+        }
+        rows.sort_by_key(|r| r.line);
+        let mut claims: HashMap<String, (u64, String)> = HashMap::new();
+        for row in &rows {
+            for (id, kind) in row_identifiers(row) {
+                match claims.get(&id) {
+                    Some((line, owner)) if *owner != row.user_id => {
+                        return Err(InputError::in_column(
+                            &name,
+                            row.line,
+                            kind_column(kind),
+                            format!("{} {id} is already claimed by {owner} on line {line}", kind_word(kind)),
+                        )
+                        .into());
+                    }
+                    Some(_) => {}
+                    None => {
+                        claims.insert(id, (row.line, row.user_id.clone()));
+                    }
+                }
             }
-            let (created, updated) = people_store::upsert_directory(tx, &shape, &batch).await.map_err(storage)?;
+        }
+        for row in &rows {
+            let linked = link_directory_row(tx, &name, row, &position).await?;
+            summary.details.people_matched_by_alias += u64::from(linked.by_alias);
+            summary.details.people_merged += linked.merged;
+            let (created, updated) =
+                people_store::upsert_directory(tx, &shape, std::slice::from_ref(row)).await.map_err(storage)?;
             summary.people_created += created;
             summary.people_updated += updated;
+            let person = people_store::id_of(tx, &row.user_id).await.map_err(storage)?;
+            for (id, kind) in row_identifiers(row) {
+                if linked.owners.get(&id).is_none_or(|o| o.person_id != person || o.kind != kind) {
+                    identity::add(tx, &id, person, kind).await.map_err(storage)?;
+                }
+            }
         }
         Ok(summary)
     })
     .await
+}
+
+/// A directory row's identifiers, each once: its user id, its e-mail, its
+/// aliases.
+fn row_identifiers(row: &DirectoryRow) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = vec![(row.user_id.clone(), identity::USER_ID)];
+    let email = row.email.as_deref().map(identity::normalise).into_iter().map(|e| (e, identity::EMAIL));
+    let aliases = row.aliases.iter().map(|a| (identity::normalise(a), identity::ALIAS));
+    for (id, kind) in email.chain(aliases) {
+        if !id.is_empty() && !out.iter().any(|(o, _)| *o == id) {
+            out.push((id, kind));
+        }
+    }
+    out
+}
+
+fn kind_word(kind: &str) -> &'static str {
+    match kind {
+        identity::USER_ID => "user id",
+        identity::EMAIL => "e-mail",
+        _ => "alias",
+    }
+}
+
+fn kind_column(kind: &str) -> &'static str {
+    match kind {
+        identity::USER_ID => "user_id",
+        identity::EMAIL => "email",
+        _ => "aliases",
+    }
+}
+
+/// What linking a directory row to the people already stored did.
+struct Linked {
+    /// The owners its identifiers had before.
+    owners: HashMap<String, identity::Owner>,
+    /// The row's person was found by an e-mail or alias.
+    by_alias: bool,
+    merged: u64,
+}
+
+/// Finds the person a directory row describes among those already stored,
+/// by any of its identifiers, before the row is written: a person known by
+/// another id takes the row's user id (the old one stays an alias), and
+/// people stored separately under the row's other ids are merged into it.
+/// Another directory person holding the row's e-mail or alias is an error.
+async fn link_directory_row(
+    tx: &mut Tx,
+    file: &str,
+    row: &DirectoryRow,
+    in_file: &HashMap<String, usize>,
+) -> Result<Linked, ImportError> {
+    let storage = |e: anyhow::Error| ImportError::storage(file, e);
+    let ids = row_identifiers(row);
+    let keys: Vec<&str> = ids.iter().map(|(id, _)| id.as_str()).collect();
+    let owners = identity::owners(tx, &keys).await.map_err(storage)?;
+    // Another row of this file: the identifier moves to this row, nobody merges.
+    let other_row = |o: &identity::Owner| o.user_id != row.user_id && in_file.contains_key(&o.user_id);
+    let mut target: Option<(i64, bool)> = None;
+    let mut by_alias = false;
+    if let Some(o) = owners.get(&row.user_id)
+        && !other_row(o)
+    {
+        target = Some((o.person_id, o.user_id != row.user_id));
+        by_alias = o.kind != identity::USER_ID;
+    }
+    let mut merge: Vec<(i64, String, String)> = Vec::new();
+    for (id, kind) in &ids[1..] {
+        let Some(o) = owners.get(id) else { continue };
+        if target.is_some_and(|(t, _)| t == o.person_id) || other_row(o) {
+            continue;
+        }
+        if o.in_directory && o.user_id != *id {
+            return Err(InputError::in_column(
+                file,
+                row.line,
+                kind_column(kind),
+                format!(
+                    "{} {id} is already claimed by {} in the directory; give it to one person only",
+                    kind_word(kind),
+                    o.user_id
+                ),
+            )
+            .into());
+        }
+        match target {
+            None => {
+                target = Some((o.person_id, true));
+                by_alias = true;
+            }
+            Some(_) if merge.iter().any(|(p, _, _)| *p == o.person_id) => {}
+            Some(_) => merge.push((o.person_id, o.user_id.clone(), id.clone())),
+        }
+    }
+    let mut merged = 0;
+    if let Some((person, rename)) = target {
+        if rename {
+            identity::rename(tx, person, &row.user_id).await.map_err(storage)?;
+        }
+        for (other, other_user, id) in merge {
+            if let Err(conflict) = identity::merge(tx, other, person).await.map_err(storage)? {
+                return Err(InputError::new(
+                    file,
+                    row.line,
+                    format!(
+                        "{} and {other_user} are one person by {id}, but {}; nothing was imported",
+                        row.user_id,
+                        conflict.describe()
+                    ),
+                )
+                .into());
+            }
+            merged += 1;
+        }
+    }
+    Ok(Linked { owners, by_alias, merged })
 }
 
 /// Imports one CSV file (maybe gzipped) through a column mapping, as an

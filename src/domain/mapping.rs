@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::metrics::ChannelType;
 use crate::ingest::InputError;
 use crate::ingest::events::{RawEvent, normalise_user_id};
-use crate::ingest::people::DirectoryRow;
+use crate::ingest::people::{DirectoryRow, check_email, split_aliases};
 use crate::ingest::source::normalise_header;
 use crate::ingest::source::not_utf8;
 use crate::ingest::timestamp::{self, local_to_instant, parse_unix, shorten};
@@ -905,6 +905,13 @@ impl Bound {
             None | Some(("", _)) => None,
             Some((d, col)) => Some(parse_start_date(d).map_err(|m| InputError::in_column(file, line, col, m))?),
         };
+        let email = match self.text(file, line, record, Field::Email)? {
+            None | Some(("", _)) => None,
+            Some((e, col)) => {
+                check_email(e).map_err(|m| InputError::in_column(file, line, col, m))?;
+                Some(e.to_string())
+            }
+        };
         let mut attributes = BTreeMap::new();
         for (i, key) in &self.attributes {
             let raw = record.field(*i).unwrap_or_default();
@@ -917,11 +924,12 @@ impl Bound {
             line,
             user_id: normalise_user_id(user),
             name: opt(Field::Name)?,
-            email: opt(Field::Email)?,
+            email,
             department: opt(Field::Department)?,
             title: opt(Field::Title)?,
             location: opt(Field::Location)?,
             start_date,
+            aliases: attributes.remove("aliases").map(|a| split_aliases(&a)).unwrap_or_default(),
             attributes,
         })
     }

@@ -10,7 +10,7 @@ use super::InputError;
 use super::csv_file::CsvFile;
 use super::events::normalise_user_id;
 use super::source::{Input, normalise_header, not_utf8};
-use super::timestamp::parse_date;
+use super::timestamp::{parse_date, shorten};
 
 /// One directory row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,9 +24,38 @@ pub struct DirectoryRow {
     pub location: Option<String>,
     pub start_date: Option<NaiveDate>,
     pub attributes: BTreeMap<String, String>,
+    /// Other ids the person is known by (a UPN, a Slack User ID, a Feishu
+    /// open_id, an employee number), normalised like user ids.
+    pub aliases: Vec<String>,
 }
 
-const KNOWN: [&str; 7] = ["user_id", "name", "email", "department", "title", "location", "start_date"];
+const KNOWN: [&str; 8] = ["user_id", "name", "email", "department", "title", "location", "start_date", "aliases"];
+
+/// The ids of an `aliases` cell: separated by `;`, `|` or `,`, each trimmed
+/// and lower-cased like a user id; empty pieces and repeats are dropped.
+pub fn split_aliases(cell: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for piece in cell.split([';', '|', ',']) {
+        let id = normalise_user_id(piece);
+        if !id.is_empty() && !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// A directory e-mail: a bare address (`alex.wu@contoso.com`), not a
+/// display form (`Alex Wu <alex.wu@contoso.com>`) or a list.
+pub fn check_email(value: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("`{}` is not a bare e-mail address: {why}", shorten(value)));
+    if value.chars().any(|c| c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';' | '"')) {
+        return bad("write the address alone, as in alex.wu@contoso.com; other ids go in `aliases`");
+    }
+    match value.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@') => Ok(()),
+        _ => bad("expected one `@` between a name and a domain, as in alex.wu@contoso.com"),
+    }
+}
 
 /// Streams directory rows.
 pub struct DirectoryReader {
@@ -95,6 +124,7 @@ impl DirectoryReader {
             location: None,
             start_date: None,
             attributes: BTreeMap::new(),
+            aliases: Vec::new(),
         };
         for (header, raw) in self.headers.iter().zip(self.record.iter()) {
             let Ok(text) = std::str::from_utf8(raw) else {
@@ -105,7 +135,15 @@ impl DirectoryReader {
             match header.as_str() {
                 "user_id" => row.user_id = normalise_user_id(value),
                 "name" => row.name = opt,
-                "email" => row.email = opt,
+                "email" => {
+                    if let Some(v) = &opt
+                        && let Err(m) = check_email(v)
+                    {
+                        return Some(Err(InputError::in_column(&self.file, line, "email", m)));
+                    }
+                    row.email = opt
+                }
+                "aliases" => row.aliases = split_aliases(value),
                 "department" => row.department = opt,
                 "title" => row.title = opt,
                 "location" => row.location = opt,

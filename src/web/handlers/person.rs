@@ -19,6 +19,7 @@ use crate::domain::profile::Profile;
 use crate::domain::tier::Tier;
 use crate::storage::audit;
 use crate::storage::directory::{self};
+use crate::storage::identity;
 use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
 use crate::web::i18n;
@@ -264,7 +265,14 @@ pub async fn show(
 
     let none = || page.t("people.none");
     let text = |v: Option<&str>| v.filter(|s| !s.trim().is_empty()).map(str::to_string).unwrap_or_else(none);
-    let details = vec![
+    let email = entry.email.as_deref().map(|e| e.trim().to_lowercase());
+    let known_as: Vec<String> = identity::known_as(&state.db, db_id)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| Some(id) != email.as_ref())
+        .collect();
+    let mut details = vec![
         Fact { label: page.t("people.col.user_id"), value: person.user_id.clone() },
         Fact { label: page.t("people.field.email"), value: text(entry.email.as_deref()) },
         Fact { label: page.t("people.col.department"), value: text(person.department.as_deref()) },
@@ -279,6 +287,9 @@ pub async fn show(
             value: result.onboarding.map(|d| page.date(&d)).unwrap_or_else(none),
         },
     ];
+    if !known_as.is_empty() {
+        details.insert(1, Fact { label: page.t("people.known_as"), value: known_as.join(", ") });
+    }
     let attributes =
         entry.attributes.iter().map(|(k, v)| Fact { label: k.clone(), value: or_dash(v.clone()) }).collect();
 
