@@ -186,3 +186,25 @@ impl Iterator for DirectoryReader {
         self.read_row()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_split_on_any_separator_trimmed_lower_cased_once() {
+        assert_eq!(
+            split_aliases(" U01ABC ; alex.wu@Contoso.com|EMP-7, u01abc ;; "),
+            vec!["u01abc".to_string(), "alex.wu@contoso.com".to_string(), "emp-7".to_string()]
+        );
+        assert!(split_aliases("").is_empty());
+    }
+
+    #[test]
+    fn only_a_bare_address_is_an_email() {
+        assert!(check_email("alex.wu@contoso.com").is_ok());
+        for bad in ["Alex Wu <alex.wu@contoso.com>", "a@b.com;c@d.com", "alex", "@contoso.com", "a@", "a@b@c"] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+    }
+}
