@@ -19,6 +19,9 @@ use crate::storage::{Db, Tx, identity, now};
 
 use super::settings::DATA_VERSION_KEY;
 
+/// Directory rows per database round.
+const PEOPLE_BATCH: usize = 500;
+
 /// A PostgreSQL import adding this many rows refreshes the table statistics.
 const ANALYZE_AFTER_ROWS: u64 = 100_000;
 
@@ -362,20 +365,35 @@ where
                 }
             }
         }
-        for row in &rows {
-            let linked = link_directory_row(tx, &name, row, &position).await?;
-            summary.details.people_matched_by_alias += u64::from(linked.by_alias);
-            summary.details.people_merged += linked.merged;
-            let (created, updated) =
-                people_store::upsert_directory(tx, &shape, std::slice::from_ref(row)).await.map_err(storage)?;
-            summary.people_created += created;
-            summary.people_updated += updated;
-            let person = people_store::id_of(tx, &row.user_id).await.map_err(storage)?;
-            for (id, kind) in row_identifiers(row) {
-                if linked.owners.get(&id).is_none_or(|o| o.person_id != person || o.kind != kind) {
-                    identity::add(tx, &id, person, kind).await.map_err(storage)?;
+        for batch in rows.chunks(PEOPLE_BATCH) {
+            let idents: Vec<Vec<(String, &'static str)>> = batch.iter().map(row_identifiers).collect();
+            let keys: Vec<&str> = idents.iter().flatten().map(|(id, _)| id.as_str()).collect();
+            let mut owners = identity::owners(tx, &keys).await.map_err(storage)?;
+            for row in batch {
+                let linked = link_directory_row(tx, &name, row, &position, &owners).await?;
+                summary.details.people_matched_by_alias += u64::from(linked.by_alias);
+                summary.details.people_merged += linked.merged;
+                if linked.changed {
+                    // A rename or merge moved identifiers: the rest of the batch reads them afresh.
+                    owners = identity::owners(tx, &keys).await.map_err(storage)?;
                 }
             }
+            let (created, updated) = people_store::upsert_directory(tx, &shape, batch).await.map_err(storage)?;
+            summary.people_created += created;
+            summary.people_updated += updated;
+            let users: Vec<&str> = batch.iter().map(|r| r.user_id.as_str()).collect();
+            let people = people_store::lookup(tx, &users).await.map_err(storage)?;
+            let mut adds: Vec<(&str, i64, &str)> = Vec::new();
+            for (row, ids) in batch.iter().zip(&idents) {
+                let person =
+                    *people.get(&row.user_id).ok_or_else(|| storage(anyhow::anyhow!("{} not stored", row.user_id)))?;
+                for (id, kind) in ids {
+                    if owners.get(id).is_none_or(|o| o.person_id != person || o.kind != *kind) {
+                        adds.push((id.as_str(), person, kind));
+                    }
+                }
+            }
+            identity::add_many(tx, &adds).await.map_err(storage)?;
         }
         Ok(summary)
     })
@@ -414,8 +432,8 @@ fn kind_column(kind: &str) -> &'static str {
 
 /// What linking a directory row to the people already stored did.
 struct Linked {
-    /// The owners its identifiers had before.
-    owners: HashMap<String, identity::Owner>,
+    /// People were renamed or merged.
+    changed: bool,
     /// The row's person was found by an e-mail or alias.
     by_alias: bool,
     merged: u64,
@@ -431,11 +449,10 @@ async fn link_directory_row(
     file: &str,
     row: &DirectoryRow,
     in_file: &HashMap<String, usize>,
+    owners: &HashMap<String, identity::Owner>,
 ) -> Result<Linked, ImportError> {
     let storage = |e: anyhow::Error| ImportError::storage(file, e);
     let ids = row_identifiers(row);
-    let keys: Vec<&str> = ids.iter().map(|(id, _)| id.as_str()).collect();
-    let owners = identity::owners(tx, &keys).await.map_err(storage)?;
     // Another row of this file: the identifier moves to this row, nobody merges.
     let other_row = |o: &identity::Owner| o.user_id != row.user_id && in_file.contains_key(&o.user_id);
     let mut target: Option<(i64, bool)> = None;
@@ -475,7 +492,9 @@ async fn link_directory_row(
         }
     }
     let mut merged = 0;
+    let mut changed = false;
     if let Some((person, rename)) = target {
+        changed = rename || !merge.is_empty();
         if rename {
             identity::rename(tx, person, &row.user_id).await.map_err(storage)?;
         }
@@ -495,7 +514,7 @@ async fn link_directory_row(
             merged += 1;
         }
     }
-    Ok(Linked { owners, by_alias, merged })
+    Ok(Linked { changed, by_alias, merged })
 }
 
 /// Imports one CSV file (maybe gzipped) through a column mapping, as an

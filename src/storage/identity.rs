@@ -94,6 +94,28 @@ pub async fn add(tx: &mut Tx, identifier: &str, person_id: i64, kind: &str) -> R
     Ok(())
 }
 
+/// Gives identifiers to people (taking them from whoever had them), a
+/// thousand a statement; each identifier once.
+pub async fn add_many(tx: &mut Tx, rows: &[(&str, i64, &str)]) -> Result<()> {
+    let pg = tx.is_postgres();
+    for chunk in rows.chunks(1000) {
+        let values =
+            (0..chunk.len()).map(|i| format!("({})", placeholders(pg, 3 * i + 1, 3))).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "INSERT INTO person_identifiers (identifier, person_id, kind) VALUES {values} \
+             ON CONFLICT (identifier) DO UPDATE SET person_id = excluded.person_id, kind = excluded.kind"
+        );
+        on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for (id, person, kind) in chunk {
+                q = q.bind(*id).bind(*person).bind(*kind);
+            }
+            q.execute(&mut *conn).await.map(drop)?;
+        });
+    }
+    Ok(())
+}
+
 /// Records new people's user ids as their identifiers, a thousand a statement.
 pub async fn add_user_ids(tx: &mut Tx, people: &[(&str, i64)]) -> Result<()> {
     let pg = tx.is_postgres();

@@ -152,7 +152,7 @@ pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>) -> Result<Resolved> {
 }
 
 /// Ids of known people by user id.
-async fn lookup(tx: &mut Tx, user_ids: &[&str]) -> Result<HashMap<String, i64>> {
+pub async fn lookup(tx: &mut Tx, user_ids: &[&str]) -> Result<HashMap<String, i64>> {
     if let Tx::Postgres(t) = tx {
         let ids: Vec<String> = user_ids.iter().map(|s| s.to_string()).collect();
         let rows = sqlx::query("SELECT id, user_id FROM people WHERE user_id = ANY($1)")
@@ -177,12 +177,6 @@ async fn lookup(tx: &mut Tx, user_ids: &[&str]) -> Result<HashMap<String, i64>> 
         out.extend(rows.into_iter().map(|(id, user)| (user, id)));
     }
     Ok(out)
-}
-
-/// A person's database id by user id.
-pub async fn id_of(tx: &mut Tx, user_id: &str) -> Result<i64> {
-    let id = on_tx!(tx, conn => sqlx::query_scalar("SELECT id FROM people WHERE user_id = $1").bind(user_id).fetch_one(conn).await?);
-    Ok(id)
 }
 
 /// Lowers people's first-event instants where new events are earlier, a
