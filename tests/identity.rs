@@ -145,6 +145,14 @@ async fn the_same_through_the_browser_and_the_person_page_says_known_as() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Known as"), "{page}");
     assert!(page.contains("3f2504e0-4f89-11d3-9a0c-0305e82c3301") && page.contains("awu"), "{page}");
+    // The page by e-mail or alias is the person's page.
+    let (status, _, location) = admin.get_full("/people/AWU?as_of=2024-05-20").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/people/emp001?as_of=2024-05-20"));
+    let (status, _, location) = admin.get_full("/people/alex.wu@contoso.com").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/people/emp001"));
+    assert_eq!(admin.get("/people/nobody@contoso.com").await.0, StatusCode::NOT_FOUND);
     app.finish().await;
 }
 
@@ -309,6 +317,15 @@ async fn a_directory_giving_one_identifier_to_two_people_is_refused_naming_both_
     assert!(err.contains("people.csv:2") && err.contains("column `email`") && err.contains("bare"), "{err}");
     assert_eq!(count(&t.db, "SELECT COUNT(*) FROM people").await, 0);
 
+    // An e-mail another directory person already holds.
+    let (_d4, dir) = file("people.csv", "user_id,email\nEMP001,alex.wu@contoso.com\n");
+    run(&t.url, &["import", "people", &dir]);
+    let (_d5, dir) = file("people.csv", "user_id,email\nEMP002,Alex.Wu@contoso.com\n");
+    let (code, _, err) = cli(&t.url, &["import", "people", &dir]);
+    assert_eq!(code, 1);
+    assert!(err.contains("people.csv:2") && err.contains("already claimed by emp001 in the directory"), "{err}");
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM people").await, 1);
+
     // The same through the browser.
     let app = TestApp::serve(t, |_| {});
     app.add_accounts().await;
@@ -318,7 +335,7 @@ async fn a_directory_giving_one_identifier_to_two_people_is_refused_naming_both_
     assert_eq!(status, StatusCode::OK, "{body}");
     let top = results(&body);
     assert!(top.contains("already claimed by emp001 on line 2"), "{top}");
-    assert_eq!(count(&app.t.db, "SELECT COUNT(*) FROM people").await, 0);
+    assert_eq!(count(&app.t.db, "SELECT COUNT(*) FROM people").await, 1, "only the earlier directory's EMP001");
     app.finish().await;
 }
 
@@ -345,6 +362,17 @@ async fn pushed_events_keyed_by_an_alias_land_on_the_person() {
     let alex = row_of(&e, "emp001").unwrap();
     assert_eq!(value(&alex, "messages_sent"), "1");
     assert_eq!(value(&alex, "department"), "Sales");
+    // The read API finds the person by the alias too.
+    let read = issue(&app.t.db, "reader", &[Scope::Read], None).await.unwrap().1;
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/people/u01abcde123/metrics?as_of=2026-05-01", app.base))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let text = r.text().await.unwrap();
+    assert!(text.contains("emp001"), "{text}");
     app.finish().await;
 }
 

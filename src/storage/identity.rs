@@ -275,3 +275,11 @@ pub async fn known_as(db: &Db, person_id: i64) -> Result<Vec<(String, String)>> 
         rows.into_iter().map(|r| Ok((r.try_get("identifier")?, r.try_get("kind")?))).collect()
     })
 }
+
+/// The user id of the person an identifier (user id, e-mail or alias)
+/// names, if any.
+pub async fn user_id_of(db: &Db, identifier: &str) -> Result<Option<String>> {
+    let sql = "SELECT p.user_id FROM person_identifiers i JOIN people p ON p.id = i.person_id WHERE i.identifier = $1";
+    let id = normalise(identifier);
+    on_db!(db, pool => Ok(sqlx::query_scalar(sql).bind(&id).fetch_optional(pool).await?))
+}

@@ -244,7 +244,20 @@ pub async fn show(
     let c = &snapshot.computed;
     // User ids are compared trimmed and lower-cased (spec section 1).
     let wanted = user_id.trim().to_lowercase();
-    let (index, result) = c.result_of(&wanted).ok_or(WebError::NotFound)?;
+    let Some((index, result)) = c.result_of(&wanted) else {
+        // An e-mail or alias names the person too: their page is under their user id.
+        return match identity::user_id_of(&state.db, &wanted).await? {
+            Some(user) if user != wanted && c.result_of(&user).is_some() => {
+                let query: Vec<String> = [("as_of", &q.as_of), ("window", &q.window)]
+                    .iter()
+                    .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}={}", super::people::encode(v))))
+                    .collect();
+                let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+                Ok(super::see_other(&format!("/people/{}{query}", super::people::encode(&user))))
+            }
+            _ => Err(WebError::NotFound),
+        };
+    };
     let person = &c.data.people[index];
     let db_id = *c.person_ids.get(index).ok_or(WebError::NotFound)?;
     let entry = directory::get(&state.db, db_id).await?.unwrap_or_default();
