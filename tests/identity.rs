@@ -226,6 +226,12 @@ async fn teams_first_then_the_directory_merges_with_history_kept() {
     let awu_before = row_of(&before, "awu").unwrap();
     let totals = dataset::totals(&t.db).await.unwrap();
     let facts = count(&t.db, "SELECT COUNT(*) FROM person_facts").await;
+    // awu had opted out of research: that follows the merge.
+    let opt_out = "INSERT INTO opt_outs (person_id, at) SELECT id, 0 FROM people WHERE user_id = 'awu'";
+    match &t.db {
+        Db::Sqlite(p) => sqlx::query(opt_out).execute(p).await.map(drop).unwrap(),
+        Db::Postgres(p) => sqlx::query(opt_out).execute(p).await.map(drop).unwrap(),
+    }
 
     let (_d, dir) =
         file("people.csv", "user_id,name,email,aliases,department\nEMP001,Alex Wu,alex.wu@contoso.com,awu,Sales\n");
@@ -247,6 +253,8 @@ async fn teams_first_then_the_directory_merges_with_history_kept() {
     assert_eq!(dataset::totals(&t.db).await.unwrap().events, totals.events, "no event lost");
     assert_eq!(count(&t.db, "SELECT COUNT(*) FROM person_facts").await, facts, "no fact lost");
     assert_eq!(count(&t.db, "SELECT COUNT(*) FROM people").await, 5);
+    let opted = "SELECT COUNT(*) FROM opt_outs o JOIN people p ON p.id = o.person_id WHERE p.user_id = 'emp001'";
+    assert_eq!(count(&t.db, opted).await, 1, "the opt-out is the merged person's");
 
     // Again, and the other files again: no number changes.
     let again = run(&t.url, &["import", "people", &dir]);
