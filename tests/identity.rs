@@ -469,3 +469,34 @@ async fn an_existing_database_is_migrated_and_its_two_alexes_merged_by_the_next_
         admin.close().await;
     }
 }
+
+#[tokio::test]
+async fn a_directory_through_a_column_mapping_carries_aliases_too() {
+    use undercurrent::app::import::import_mapped;
+    use undercurrent::domain::mapping::{Field, Mapping, Target};
+    let t = TestDb::new().await;
+    let (_d, path) =
+        file("通讯录.csv", "工号,姓名,邮箱,别名,部门\nEMP001,吴亚历,alex.wu@contoso.com,U01ABCDE123；awu,销售\n");
+    let mut m = Mapping::new(Target::People);
+    for (f, c) in [
+        (Field::UserId, "工号"),
+        (Field::Name, "姓名"),
+        (Field::Email, "邮箱"),
+        (Field::Aliases, "别名"),
+        (Field::Department, "部门"),
+    ] {
+        m.columns.insert(f, c.to_string());
+    }
+    let input = undercurrent::ingest::source::open("通讯录.csv", std::fs::File::open(&path).unwrap()).unwrap();
+    import_mapped(&t.db, chrono_tz::UTC, input, &m).await.unwrap();
+    let (_e, events) = file(
+        "e.csv",
+        "user_id,timestamp,event\nu01abcde123,2026-05-01T09:00:00Z,message_sent\nAWU,2026-05-01T09:30:00Z,reaction\nALEX.WU@contoso.com,2026-05-01T10:00:00Z,message_sent\n",
+    );
+    let out = run(&t.url, &["import", "events", &events]);
+    assert!(out.contains("people created      0") && out.contains("matched by alias    3"), "{out}");
+    let e = export(&t.url, "2026-05-01");
+    assert_eq!(e.1.len(), 1);
+    assert_eq!(value(&row_of(&e, "emp001").unwrap(), "department"), "销售");
+    t.finish().await;
+}

@@ -31,11 +31,12 @@ pub struct DirectoryRow {
 
 const KNOWN: [&str; 8] = ["user_id", "name", "email", "department", "title", "location", "start_date", "aliases"];
 
-/// The ids of an `aliases` cell: separated by `;`, `|` or `,`, each trimmed
+/// The ids of an `aliases` cell: separated by `;`, `|` or `,` (or their
+/// full-width forms `；`, `｜`, `，` and `、`, as Chinese input writes them), each trimmed
 /// and lower-cased like a user id; empty pieces and repeats are dropped.
 pub fn split_aliases(cell: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for piece in cell.split([';', '|', ',']) {
+    for piece in cell.split([';', '|', ',', '；', '｜', '，', '、']) {
         let id = normalise_user_id(piece);
         if !id.is_empty() && !out.contains(&id) {
             out.push(id);
@@ -198,6 +199,7 @@ mod tests {
             vec!["u01abc".to_string(), "alex.wu@contoso.com".to_string(), "emp-7".to_string()]
         );
         assert!(split_aliases("").is_empty());
+        assert_eq!(split_aliases("U01；awu、x"), vec!["u01".to_string(), "awu".to_string(), "x".to_string()]);
     }
 
     #[test]
