@@ -15,10 +15,13 @@ use crate::on_tx;
 use crate::storage::events::{self as event_store, NewEvent};
 use crate::storage::imports::{self, ImportDetails, ImportSummary};
 use crate::storage::people::{self as people_store, DIRECTORY_COLUMNS, DirectoryShape};
-use crate::storage::{Db, Tx, now};
+use crate::storage::{Db, Tx, identity, now};
 
 use super::settings::DATA_VERSION_KEY;
 use super::spool::Spool;
+
+/// Directory rows per database round.
+const PEOPLE_BATCH: usize = 500;
 
 /// A PostgreSQL import adding this many rows refreshes the table statistics.
 const ANALYZE_AFTER_ROWS: u64 = 100_000;
@@ -28,8 +31,6 @@ const MAX_NEW_KINDS: usize = 200;
 
 /// Events read per database round.
 const BATCH: usize = 8_000;
-/// Directory rows per database round.
-const PEOPLE_BATCH: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -157,9 +158,10 @@ impl EventImport {
         let new_people: HashSet<&str> =
             batch.iter().map(|e| e.user_id.as_str()).filter(|u| !self.people.contains_key(*u)).collect();
         if !new_people.is_empty() {
-            let (ids, created) = people_store::ensure(tx, &new_people).await?;
-            self.summary.people_created += created;
-            self.people.extend(ids);
+            let found = people_store::ensure(tx, &new_people).await?;
+            self.summary.people_created += found.created;
+            self.summary.details.people_matched_by_alias += found.by_alias.len() as u64;
+            self.people.extend(found.ids);
         }
         let new_channels: HashSet<&str> =
             batch.iter().filter_map(|e| e.channel.as_deref()).filter(|c| !self.channels.contains_key(*c)).collect();
@@ -333,7 +335,8 @@ where
         people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
         state.summary.file_name = name.clone();
         state.summary.source = "events".into();
-        state.summary.details = details;
+        state.summary.details =
+            ImportDetails { people_matched_by_alias: state.summary.details.people_matched_by_alias, ..details };
         Ok(state.summary)
     })
     .await
@@ -363,24 +366,193 @@ where
         let storage = |e: anyhow::Error| ImportError::storage(&name, e);
         let mut summary =
             ImportSummary { source: "people".into(), file_name: name.clone(), details, ..Default::default() };
-        let mut seen: HashSet<String> = HashSet::new();
-        for rows in spool.batches(PEOPLE_BATCH).map_err(storage)? {
-            let mut batch: Vec<DirectoryRow> = Vec::with_capacity(PEOPLE_BATCH);
-            for row in rows.map_err(storage)? {
+        // The whole file first: which row claims which identifier is checked
+        // before anything is stored. A later row for the same person wins.
+        let mut rows: Vec<DirectoryRow> = Vec::new();
+        let mut position: HashMap<String, usize> = HashMap::new();
+        for spooled in spool.batches(PEOPLE_BATCH).map_err(storage)? {
+            for row in spooled.map_err(storage)? {
                 summary.rows_read += 1;
-                // A later row for the same person wins.
-                if !seen.insert(row.user_id.clone()) {
-                    batch.retain(|r| r.user_id != row.user_id);
+                match position.get(&row.user_id) {
+                    Some(&i) => rows[i] = row,
+                    None => {
+                        position.insert(row.user_id.clone(), rows.len());
+                        rows.push(row);
+                    }
                 }
-                batch.push(row);
             }
-            let (created, updated) = people_store::upsert_directory(tx, &shape, &batch).await.map_err(storage)?;
+        }
+        rows.sort_by_key(|r| r.line);
+        let mut claims: HashMap<String, (u64, String)> = HashMap::new();
+        for row in &rows {
+            for (id, kind) in row_identifiers(row) {
+                match claims.get(&id) {
+                    Some((line, owner)) if *owner != row.user_id => {
+                        return Err(InputError::in_column(
+                            &name,
+                            row.line,
+                            kind_column(kind),
+                            format!("{} {id} is already claimed by {owner} on line {line}", kind_word(kind)),
+                        )
+                        .into());
+                    }
+                    Some(_) => {}
+                    None => {
+                        claims.insert(id, (row.line, row.user_id.clone()));
+                    }
+                }
+            }
+        }
+        for batch in rows.chunks(PEOPLE_BATCH) {
+            let idents: Vec<Vec<(String, &'static str)>> = batch.iter().map(row_identifiers).collect();
+            let keys: Vec<&str> = idents.iter().flatten().map(|(id, _)| id.as_str()).collect();
+            let mut owners = identity::owners(tx, &keys).await.map_err(storage)?;
+            for row in batch {
+                let linked = link_directory_row(tx, &name, row, &position, &owners).await?;
+                summary.details.people_matched_by_alias += u64::from(linked.by_alias);
+                summary.details.people_merged += linked.merged;
+                if linked.changed {
+                    // A rename or merge moved identifiers: the rest of the batch reads them afresh.
+                    owners = identity::owners(tx, &keys).await.map_err(storage)?;
+                }
+            }
+            let (created, updated) = people_store::upsert_directory(tx, &shape, batch).await.map_err(storage)?;
             summary.people_created += created;
             summary.people_updated += updated;
+            let users: Vec<&str> = batch.iter().map(|r| r.user_id.as_str()).collect();
+            let people = people_store::lookup(tx, &users).await.map_err(storage)?;
+            let mut adds: Vec<(&str, i64, &str)> = Vec::new();
+            for (row, ids) in batch.iter().zip(&idents) {
+                let person =
+                    *people.get(&row.user_id).ok_or_else(|| storage(anyhow::anyhow!("{} not stored", row.user_id)))?;
+                for (id, kind) in ids {
+                    if owners.get(id).is_none_or(|o| o.person_id != person || o.kind != *kind) {
+                        adds.push((id.as_str(), person, kind));
+                    }
+                }
+            }
+            identity::add_many(tx, &adds).await.map_err(storage)?;
         }
         Ok(summary)
     })
     .await
+}
+
+/// A directory row's identifiers, each once: its user id, its e-mail, its
+/// aliases.
+fn row_identifiers(row: &DirectoryRow) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = vec![(row.user_id.clone(), identity::USER_ID)];
+    let email = row.email.as_deref().map(identity::normalise).into_iter().map(|e| (e, identity::EMAIL));
+    let aliases = row.aliases.iter().map(|a| (identity::normalise(a), identity::ALIAS));
+    for (id, kind) in email.chain(aliases) {
+        if !id.is_empty() && !out.iter().any(|(o, _)| *o == id) {
+            out.push((id, kind));
+        }
+    }
+    out
+}
+
+fn kind_word(kind: &str) -> &'static str {
+    match kind {
+        identity::USER_ID => "user id",
+        identity::EMAIL => "e-mail",
+        _ => "alias",
+    }
+}
+
+fn kind_column(kind: &str) -> &'static str {
+    match kind {
+        identity::USER_ID => "user_id",
+        identity::EMAIL => "email",
+        _ => "aliases",
+    }
+}
+
+/// What linking a directory row to the people already stored did.
+struct Linked {
+    /// People were renamed or merged.
+    changed: bool,
+    /// The row's person was found by an e-mail or alias.
+    by_alias: bool,
+    merged: u64,
+}
+
+/// Finds the person a directory row describes among those already stored,
+/// by any of its identifiers, before the row is written: a person known by
+/// another id takes the row's user id (the old one stays an alias), and
+/// people stored separately under the row's other ids are merged into it.
+/// Another directory person holding the row's e-mail or alias is an error.
+async fn link_directory_row(
+    tx: &mut Tx,
+    file: &str,
+    row: &DirectoryRow,
+    in_file: &HashMap<String, usize>,
+    owners: &HashMap<String, identity::Owner>,
+) -> Result<Linked, ImportError> {
+    let storage = |e: anyhow::Error| ImportError::storage(file, e);
+    let ids = row_identifiers(row);
+    // Another row of this file: the identifier moves to this row, nobody merges.
+    let other_row = |o: &identity::Owner| o.user_id != row.user_id && in_file.contains_key(&o.user_id);
+    let mut target: Option<(i64, bool)> = None;
+    let mut by_alias = false;
+    if let Some(o) = owners.get(&row.user_id)
+        && !other_row(o)
+    {
+        target = Some((o.person_id, o.user_id != row.user_id));
+        by_alias = o.kind != identity::USER_ID;
+    }
+    let mut merge: Vec<(i64, String, String)> = Vec::new();
+    for (id, kind) in &ids[1..] {
+        let Some(o) = owners.get(id) else { continue };
+        if target.is_some_and(|(t, _)| t == o.person_id) || other_row(o) {
+            continue;
+        }
+        if o.in_directory && o.user_id != *id {
+            return Err(InputError::in_column(
+                file,
+                row.line,
+                kind_column(kind),
+                format!(
+                    "{} {id} is already claimed by {} in the directory; give it to one person only",
+                    kind_word(kind),
+                    o.user_id
+                ),
+            )
+            .into());
+        }
+        match target {
+            None => {
+                target = Some((o.person_id, true));
+                by_alias = true;
+            }
+            Some(_) if merge.iter().any(|(p, _, _)| *p == o.person_id) => {}
+            Some(_) => merge.push((o.person_id, o.user_id.clone(), id.clone())),
+        }
+    }
+    let mut merged = 0;
+    let mut changed = false;
+    if let Some((person, rename)) = target {
+        changed = rename || !merge.is_empty();
+        if rename {
+            identity::rename(tx, person, &row.user_id).await.map_err(storage)?;
+        }
+        for (other, other_user, id) in merge {
+            if let Err(conflict) = identity::merge(tx, other, person).await.map_err(storage)? {
+                return Err(InputError::new(
+                    file,
+                    row.line,
+                    format!(
+                        "{} and {other_user} are one person by {id}, but {}; nothing was imported",
+                        row.user_id,
+                        conflict.describe()
+                    ),
+                )
+                .into());
+            }
+            merged += 1;
+        }
+    }
+    Ok(Linked { changed, by_alias, merged })
 }
 
 /// Imports one CSV file (maybe gzipped) through a column mapping, as an

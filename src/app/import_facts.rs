@@ -47,12 +47,16 @@ pub async fn import_facts(
         let mut summary =
             ImportSummary { source: label.to_string(), file_name: file_name.clone(), ..Default::default() };
         summary.details.encoding = encoding;
+        // Ids matched by e-mail or alias, counted once however many rows name them.
+        let mut by_alias: HashSet<String> = HashSet::new();
         for batch in spool.batches(BATCH).map_err(storage)? {
             let batch: Vec<PeriodFact> = batch.map_err(storage)?;
             summary.rows_read += batch.len() as u64;
             let ids: HashSet<&str> = batch.iter().map(|f| f.user_id.as_str()).collect();
-            let (known, created) = people::ensure(tx, &ids).await.map_err(storage)?;
-            summary.people_created += created;
+            let found = people::ensure(tx, &ids).await.map_err(storage)?;
+            summary.people_created += found.created;
+            by_alias.extend(found.by_alias);
+            let known = found.ids;
             for f in &batch {
                 let first = f.start.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp());
                 summary.first_ts = first.map(|t| summary.first_ts.map_or(t, |s| s.min(t)));
@@ -68,6 +72,7 @@ pub async fn import_facts(
             summary.duplicates_skipped += done.unchanged;
             summary.details.facts_replaced += done.replaced;
         }
+        summary.details.people_matched_by_alias = by_alias.len() as u64;
         summary.details.header_line = header_line;
         summary.details.date_order = date_order;
         Ok(summary)

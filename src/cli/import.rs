@@ -86,6 +86,9 @@ fn print_details(d: &ImportDetails) {
     if d.people_matched_by_alias > 0 {
         println!("  matched by alias    {} (found by e-mail or alias, not by user id)", d.people_matched_by_alias);
     }
+    if d.people_merged > 0 {
+        println!("  people merged       {} (stored separately before, one person by the directory)", d.people_merged);
+    }
     if let Some(encoding) = &d.encoding {
         println!("  encoding            {encoding} (converted to UTF-8)");
     }

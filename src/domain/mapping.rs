@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::metrics::ChannelType;
 use crate::ingest::InputError;
 use crate::ingest::events::{RawEvent, normalise_user_id};
-use crate::ingest::people::DirectoryRow;
+use crate::ingest::people::{DirectoryRow, bare_address, split_aliases};
 use crate::ingest::source::normalise_header;
 use crate::ingest::source::not_utf8;
 use crate::ingest::timestamp::{self, local_to_instant, parse_unix, shorten};
@@ -77,6 +77,7 @@ pub enum Field {
     Title,
     Location,
     StartDate,
+    Aliases,
 }
 
 pub const EVENT_FIELDS: [Field; 7] = [
@@ -89,11 +90,19 @@ pub const EVENT_FIELDS: [Field; 7] = [
     Field::EventId,
 ];
 
-pub const PEOPLE_FIELDS: [Field; 7] =
-    [Field::UserId, Field::Name, Field::Email, Field::Department, Field::Title, Field::Location, Field::StartDate];
+pub const PEOPLE_FIELDS: [Field; 8] = [
+    Field::UserId,
+    Field::Name,
+    Field::Email,
+    Field::Aliases,
+    Field::Department,
+    Field::Title,
+    Field::Location,
+    Field::StartDate,
+];
 
 impl Field {
-    pub const ALL: [Field; 13] = [
+    pub const ALL: [Field; 14] = [
         Field::UserId,
         Field::Timestamp,
         Field::Event,
@@ -107,6 +116,7 @@ impl Field {
         Field::Title,
         Field::Location,
         Field::StartDate,
+        Field::Aliases,
     ];
 
     /// The field's name in the standard files.
@@ -125,6 +135,7 @@ impl Field {
             Field::Title => "title",
             Field::Location => "location",
             Field::StartDate => "start_date",
+            Field::Aliases => "aliases",
         }
     }
 
@@ -472,6 +483,7 @@ fn candidates(field: Field) -> &'static [&'static str] {
         Field::Email => &["email", "emailaddress", "mail", "邮箱", "电子邮件", "邮件地址", "企业邮箱"],
         Field::Department => &["department", "dept", "departmentname", "部门", "所属部门", "部门名称", "组织"],
         Field::Title => &["title", "jobtitle", "position", "role", "职位", "岗位", "职务", "职称"],
+        Field::Aliases => &["aliases", "alias", "otherids", "别名", "其他账号", "其他标识"],
         Field::Location => &["location", "city", "office", "site", "地点", "城市", "办公地点", "工作地点", "所在地"],
         Field::StartDate => &[
             "startdate", "hiredate", "joindate", "joined", "onboarddate", "入职日期", "入职时间", "开通日期", "启用日期",
@@ -905,6 +917,13 @@ impl Bound {
             None | Some(("", _)) => None,
             Some((d, col)) => Some(parse_start_date(d).map_err(|m| InputError::in_column(file, line, col, m))?),
         };
+        let email = match self.text(file, line, record, Field::Email)? {
+            None | Some(("", _)) => None,
+            Some((e, col)) => {
+                bare_address(e).map_err(|m| InputError::in_column(file, line, col, m))?;
+                Some(e.to_string())
+            }
+        };
         let mut attributes = BTreeMap::new();
         for (i, key) in &self.attributes {
             let raw = record.field(*i).unwrap_or_default();
@@ -917,11 +936,15 @@ impl Bound {
             line,
             user_id: normalise_user_id(user),
             name: opt(Field::Name)?,
-            email: opt(Field::Email)?,
+            email,
             department: opt(Field::Department)?,
             title: opt(Field::Title)?,
             location: opt(Field::Location)?,
             start_date,
+            aliases: match self.text(file, line, record, Field::Aliases)? {
+                Some((a, _)) => split_aliases(a),
+                None => attributes.remove("aliases").map(|a| split_aliases(&a)).unwrap_or_default(),
+            },
             attributes,
         })
     }

@@ -24,9 +24,26 @@ pub struct DirectoryRow {
     pub location: Option<String>,
     pub start_date: Option<NaiveDate>,
     pub attributes: BTreeMap<String, String>,
+    /// Other ids the person is known by (a UPN, a Slack User ID, a Feishu
+    /// open_id, an employee number), normalised like user ids.
+    pub aliases: Vec<String>,
 }
 
-const KNOWN: [&str; 7] = ["user_id", "name", "email", "department", "title", "location", "start_date"];
+const KNOWN: [&str; 8] = ["user_id", "name", "email", "department", "title", "location", "start_date", "aliases"];
+
+/// The ids of an `aliases` cell: separated by `;`, `|` or `,` (or their
+/// full-width forms `；`, `｜`, `，` and `、`, as Chinese input writes them), each trimmed
+/// and lower-cased like a user id; empty pieces and repeats are dropped.
+pub fn split_aliases(cell: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for piece in cell.split([';', '|', ',', '；', '｜', '，', '、']) {
+        let id = normalise_user_id(piece);
+        if !id.is_empty() && !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
 
 /// Streams directory rows.
 pub struct DirectoryReader {
@@ -95,6 +112,7 @@ impl DirectoryReader {
             location: None,
             start_date: None,
             attributes: BTreeMap::new(),
+            aliases: Vec::new(),
         };
         for (header, raw) in self.headers.iter().zip(self.record.iter()) {
             let Ok(text) = std::str::from_utf8(raw) else {
@@ -111,6 +129,7 @@ impl DirectoryReader {
                     }
                     row.email = opt
                 }
+                "aliases" => row.aliases = split_aliases(value),
                 "department" => row.department = opt,
                 "title" => row.title = opt,
                 "location" => row.location = opt,
@@ -151,7 +170,7 @@ pub fn bare_address(value: &str) -> Result<(), String> {
     let shown: String = value.chars().take(80).collect();
     if value.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c)) {
         return Err(format!(
-            "`{shown}` is not a bare e-mail address; write only the address, e.g. name@example.com (no display name, no <>, one address)"
+            "`{shown}` is not a bare e-mail address; write only the address, e.g. name@example.com (no display name, no <>, one address; other ids go in `aliases`)"
         ));
     }
     match value.split_once('@') {
@@ -179,5 +198,28 @@ impl Iterator for DirectoryReader {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.read_row()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_split_on_any_separator_trimmed_lower_cased_once() {
+        assert_eq!(
+            split_aliases(" U01ABC ; alex.wu@Contoso.com|EMP-7, u01abc ;; "),
+            vec!["u01abc".to_string(), "alex.wu@contoso.com".to_string(), "emp-7".to_string()]
+        );
+        assert!(split_aliases("").is_empty());
+        assert_eq!(split_aliases("U01；awu、x"), vec!["u01".to_string(), "awu".to_string(), "x".to_string()]);
+    }
+
+    #[test]
+    fn only_a_bare_address_is_an_email() {
+        assert!(bare_address("alex.wu@contoso.com").is_ok());
+        for bad in ["Alex Wu <alex.wu@contoso.com>", "a@b.com;c@d.com", "alex", "@contoso.com", "a@", "a@b@c"] {
+            assert!(bare_address(bad).is_err(), "{bad}");
+        }
     }
 }

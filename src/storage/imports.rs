@@ -50,6 +50,10 @@ pub struct ImportDetails {
     /// People found by their e-mail or an alias rather than their user id.
     #[serde(skip_serializing_if = "is_zero")]
     pub people_matched_by_alias: u64,
+    /// People found to be one: a directory row linking ids that earlier
+    /// files had stored as separate people, merged into the row's person.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub people_merged: u64,
 }
 
 fn is_zero(n: &u64) -> bool {

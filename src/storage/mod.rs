@@ -21,6 +21,7 @@ pub mod dataset;
 pub mod directory;
 pub mod events;
 pub mod facts;
+pub mod identity;
 pub mod imports;
 pub mod interviews;
 pub mod invitations;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use anyhow::Result;
 use sqlx::Row;
 
-use super::{Tx, now, placeholders};
+use super::{Tx, identity, now, placeholders};
 use crate::ingest::people::DirectoryRow;
 use crate::on_tx;
 
@@ -92,15 +92,40 @@ pub async fn upsert_directory(tx: &mut Tx, shape: &DirectoryShape, rows: &[Direc
     Ok((created, rows.len() as u64 - created))
 }
 
-/// Finds or creates people by user id; returns their ids and how many were
-/// created.
-pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>) -> Result<(HashMap<String, i64>, u64)> {
+/// People found or created for a set of ids.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    /// Database id by the id as given.
+    pub ids: HashMap<String, i64>,
+    /// People created.
+    pub created: u64,
+    /// The ids given that named a known person by an e-mail or alias, not
+    /// by their user id.
+    pub by_alias: HashSet<String>,
+}
+
+/// Finds people by any identifier (user id, e-mail or alias, trimmed and
+/// case-insensitive) or creates them, keyed by the id as given.
+pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>) -> Result<Resolved> {
     let pg = tx.is_postgres();
+    let wanted: Vec<(&str, String)> = user_ids.iter().map(|u| (*u, identity::normalise(u))).collect();
+    let keys: Vec<&str> = wanted.iter().map(|(_, k)| k.as_str()).filter(|k| !k.is_empty()).collect();
     // Most are usually known: look them up first, insert only the rest.
-    let wanted: Vec<&str> = user_ids.iter().copied().collect();
-    let mut out = lookup(tx, &wanted).await?;
-    let missing: Vec<&str> = wanted.into_iter().filter(|u| !out.contains_key(*u)).collect();
-    let mut created = 0;
+    let owners = identity::owners(tx, &keys).await?;
+    let mut out = Resolved::default();
+    let mut missing: Vec<&str> = Vec::new();
+    for (given, key) in &wanted {
+        match owners.get(key) {
+            Some(o) => {
+                out.ids.insert(given.to_string(), o.person_id);
+                if o.kind != identity::USER_ID {
+                    out.by_alias.insert(given.to_string());
+                }
+            }
+            None if !missing.contains(&key.as_str()) => missing.push(key.as_str()),
+            None => {}
+        }
+    }
     for chunk in missing.chunks(1000) {
         let values =
             (0..chunk.len()).map(|i| format!("({})", placeholders(pg, 2 * i + 1, 2))).collect::<Vec<_>>().join(", ");
@@ -112,15 +137,22 @@ pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>) -> Result<(HashMap<St
             for id in chunk {
                 q = q.bind(*id).bind(ts);
             }
-            created += q.execute(&mut *conn).await?.rows_affected();
+            out.created += q.execute(&mut *conn).await?.rows_affected();
         });
     }
-    out.extend(lookup(tx, &missing).await?);
-    Ok((out, created))
+    let created = lookup(tx, &missing).await?;
+    let pairs: Vec<(&str, i64)> = created.iter().map(|(u, id)| (u.as_str(), *id)).collect();
+    identity::add_user_ids(tx, &pairs).await?;
+    for (given, key) in &wanted {
+        if let Some(id) = created.get(key) {
+            out.ids.insert(given.to_string(), *id);
+        }
+    }
+    Ok(out)
 }
 
 /// Ids of known people by user id.
-async fn lookup(tx: &mut Tx, user_ids: &[&str]) -> Result<HashMap<String, i64>> {
+pub async fn lookup(tx: &mut Tx, user_ids: &[&str]) -> Result<HashMap<String, i64>> {
     if let Tx::Postgres(t) = tx {
         let ids: Vec<String> = user_ids.iter().map(|s| s.to_string()).collect();
         let rows = sqlx::query("SELECT id, user_id FROM people WHERE user_id = ANY($1)")

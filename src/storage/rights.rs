@@ -53,6 +53,7 @@ pub async fn export(db: &Db, id: i64) -> Result<Value> {
         ("events", "SELECT e.ts, k.name AS kind, c.name AS channel, e.channel_type, e.duration_seconds, e.event_id FROM events e \
                     JOIN event_kinds k ON k.id = e.kind_id LEFT JOIN channels c ON c.id = e.channel_id \
                     WHERE e.person_id = $1 ORDER BY e.ts".into()),
+        ("identifiers", "SELECT identifier, kind FROM person_identifiers WHERE person_id = $1 ORDER BY identifier".into()),
         ("platform_facts", "SELECT * FROM person_facts WHERE person_id = $1".into()),
         ("opt_out", "SELECT at, reason, study_id FROM opt_outs WHERE person_id = $1".into()),
         ("invitations", "SELECT i.id, s.title AS study, i.tier, i.department, i.facts, i.reason, i.status, i.exclusion, \
@@ -101,6 +102,7 @@ pub async fn erase(tx: &mut Tx, id: i64, user_id: &str) -> Result<Vec<(&'static 
         ("opt_outs", "DELETE FROM opt_outs WHERE person_id = $1".into()),
         ("person_facts", "DELETE FROM person_facts WHERE person_id = $1".into()),
         ("events", "DELETE FROM events WHERE person_id = $1".into()),
+        ("person_identifiers", "DELETE FROM person_identifiers WHERE person_id = $1".into()),
         ("people", "DELETE FROM people WHERE id = $1".into()),
     ];
     let mut counts = Vec::new();

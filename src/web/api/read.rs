@@ -90,7 +90,9 @@ pub async fn person_metrics(
     let as_of = as_of(&req)?;
     let not_found = || ApiError::NotFound("no listed person with this user_id on that date".into());
     // User ids are compared trimmed and lower-cased, as imports store them.
-    let wanted = user_id.map_err(|_| not_found())?.trim().to_lowercase();
+    let given = user_id.map_err(|_| not_found())?.trim().to_lowercase();
+    // An e-mail or alias names the person too.
+    let wanted = crate::storage::identity::user_id_of(&state.db, &given).await?.unwrap_or(given);
     let snapshot = state.cache.get_weeks(&state.db, as_of, None, 1).await?;
     let rows = export_rows(&snapshot)?;
     let person = rows.people.get(&wanted).ok_or_else(not_found)?;

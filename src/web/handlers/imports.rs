@@ -252,6 +252,9 @@ pub(super) fn detail_stats(t: &Catalog, d: &ImportDetails) -> Vec<Stat> {
     if d.people_matched_by_alias > 0 {
         stats.push(stat("imports.people_matched_by_alias", count(d.people_matched_by_alias)));
     }
+    if d.people_merged > 0 {
+        stats.push(stat("imports.people_merged", count(d.people_merged)));
+    }
     if let Some(encoding) = &d.encoding {
         stats.push(stat("imports.encoding", t.fill("imports.encoding_value", &[("encoding", encoding)])));
     }

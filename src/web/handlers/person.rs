@@ -19,6 +19,7 @@ use crate::domain::profile::Profile;
 use crate::domain::tier::Tier;
 use crate::storage::audit;
 use crate::storage::directory::{self};
+use crate::storage::identity;
 use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
 use crate::web::i18n;
@@ -245,7 +246,20 @@ pub async fn show(
     let c = &snapshot.computed;
     // User ids are compared trimmed and lower-cased (spec section 1).
     let wanted = user_id.trim().to_lowercase();
-    let (index, result) = c.result_of(&wanted).ok_or(WebError::NotFound)?;
+    let Some((index, result)) = c.result_of(&wanted) else {
+        // An e-mail or alias names the person too: their page is under their user id.
+        return match identity::user_id_of(&state.db, &wanted).await? {
+            Some(user) if user != wanted && c.result_of(&user).is_some() => {
+                let query: Vec<String> = [("as_of", &q.as_of), ("window", &q.window)]
+                    .iter()
+                    .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}={}", crate::web::url::query_value(v))))
+                    .collect();
+                let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+                Ok(super::see_other(&format!("/people/{}{query}", crate::web::url::segment(&user))))
+            }
+            _ => Err(WebError::NotFound),
+        };
+    };
     let person = &c.data.people[index];
     let db_id = *c.person_ids.get(index).ok_or(WebError::NotFound)?;
     let entry = directory::get(&state.db, db_id).await?.unwrap_or_default();
@@ -266,7 +280,14 @@ pub async fn show(
 
     let none = || page.t("people.none");
     let text = |v: Option<&str>| v.filter(|s| !s.trim().is_empty()).map(str::to_string).unwrap_or_else(none);
-    let details = vec![
+    let email = entry.email.as_deref().map(|e| e.trim().to_lowercase());
+    let known_as: Vec<String> = identity::known_as(&state.db, db_id)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| Some(id) != email.as_ref())
+        .collect();
+    let mut details = vec![
         Fact { label: page.t("people.col.user_id"), value: person.user_id.clone() },
         Fact { label: page.t("people.field.email"), value: text(entry.email.as_deref()) },
         Fact { label: page.t("people.col.department"), value: text(person.department.as_deref()) },
@@ -281,6 +302,9 @@ pub async fn show(
             value: result.onboarding.map(|d| page.date(&d)).unwrap_or_else(none),
         },
     ];
+    if !known_as.is_empty() {
+        details.insert(1, Fact { label: page.t("people.known_as"), value: known_as.join(", ") });
+    }
     let attributes =
         entry.attributes.iter().map(|(k, v)| Fact { label: k.clone(), value: or_dash(v.clone()) }).collect();
 
