@@ -21,9 +21,10 @@ pub fn segment(s: &str) -> String {
     utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
-/// A query string value (or name).
+/// A query string value (or name). A `/` means nothing special in a query
+/// (RFC 3986, 3.4), so it stays readable: `?tz=America/New_York`.
 pub fn query_value(s: &str) -> String {
-    utf8_percent_encode(s, UNRESERVED).to_string()
+    utf8_percent_encode(s, PATH).to_string()
 }
 
 /// A local path (as a `next=` value): encoded, its slashes kept.

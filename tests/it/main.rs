@@ -1,0 +1,41 @@
+//! The integration tests, one binary: each module is one area of the
+//! product, driven as a user or a client would (a real server, a real
+//! database per test, real files); `common` is the harness.
+
+mod common;
+
+mod api;
+mod browser;
+mod browser_mapping;
+mod browser_participant;
+mod browser_studies;
+mod browser_voices;
+mod cli;
+mod coverage;
+mod encodings;
+mod faults;
+mod fuzz_regressions;
+mod golden;
+mod identity;
+mod import_errors;
+mod instances;
+mod mail;
+mod mapping;
+mod output_safety;
+mod outreach;
+mod outreach_mail;
+mod participant_security;
+mod properties;
+mod rights;
+mod upgrade;
+mod vendor_import;
+mod vendor_parsers;
+mod web;
+mod web_auth;
+mod web_imports;
+mod web_interviews;
+mod web_people;
+mod web_report;
+mod web_settings;
+mod web_studies;
+mod web_surveys;

@@ -1,0 +1,151 @@
+//! The combined report: codes by tier and quotes against hand-computed
+//! numbers, what a manager sees under the privacy floor against what the
+//! research team sees, and the downloads.
+
+use crate::common::outreach::*;
+use crate::common::web::{TestApp, import_fixture};
+use chrono::{TimeDelta, Utc};
+use reqwest::StatusCode;
+use undercurrent::app::{participant, settings};
+use undercurrent::domain::account::Role;
+use undercurrent::domain::sampling::ContactRules;
+use undercurrent::storage::{Db, accounts, availability, interviews};
+
+async fn set_tier(db: &Db, invitation: i64, tier: &str) {
+    let sql = "UPDATE invitations SET tier = $1 WHERE id = $2";
+    match db {
+        Db::Sqlite(p) => sqlx::query(sql).bind(tier).bind(invitation).execute(p).await.map(drop).unwrap(),
+        Db::Postgres(p) => sqlx::query(sql).bind(tier).bind(invitation).execute(p).await.map(drop).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    import_fixture(&db).await;
+    people(&db, 4).await;
+    let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
+    let start = (Utc::now() + TimeDelta::days(2)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
+    let profile =
+        availability::Profile { account_id: me, timezone: "UTC".into(), buffer_minutes: 0, min_notice_minutes: 0 };
+    availability::save_profile(&db, &profile).await.unwrap();
+    availability::add_one_off(&db, me, start.timestamp(), (start + TimeDelta::hours(2)).timestamp()).await.unwrap();
+    let s = study(&db, &[me], ContactRules::default()).await;
+    let now = Utc::now();
+    let r = round(&db, &s, &["p000", "p001", "p002", "p003"], now).await;
+    let invited = invite_all(&db, &r, now).await;
+    let codes = interviews::codes(&db, s.id).await.unwrap();
+    let code = |key: &str| codes.iter().find(|c| c.key == key).unwrap().id;
+    // Three silent people and one shallow, with their codes and quotes.
+    type Plan<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, bool)]);
+    let plan: [Plan; 4] = [
+        ("silent", &["check_in_only", "other_channel"], &[("I only punch in.", true)]),
+        ("silent", &["check_in_only"], &[("Secret: my boss reads it.", false)]),
+        ("silent", &["check_in_only", "learning_cost"], &[]),
+        ("shallow", &["learning_cost"], &[("Nobody showed me how.", true)]),
+    ];
+    let out = outreach(&app.base);
+    for (k, ((inv, token), (tier, keys, quotes))) in invited.iter().zip(plan.iter()).enumerate() {
+        set_tier(&db, inv.id, tier).await;
+        let slot = start + TimeDelta::minutes(30 * k as i64);
+        let b = participant::book(&db, &out, token, inv, &s, me, slot, chrono_tz::UTC, now).await.unwrap().unwrap();
+        let i = interviews::for_booking(&db, b, 0).await.unwrap();
+        let record = interviews::Record {
+            consent: Some("yes".into()),
+            codes: keys.iter().map(|k| code(k)).collect(),
+            ..Default::default()
+        };
+        interviews::save(&db, i.id, i.version, &record, me, 0).await.unwrap();
+        for (text, shareable) in quotes.iter() {
+            interviews::add_quote(&db, i.id, text, *shareable, Some(code(keys[0])), me, 0).await.unwrap();
+        }
+    }
+
+    let path = format!("/studies/{}/report", s.id);
+    let mut researcher = app.signed_in(Role::Researcher).await;
+    let (status, page) = researcher.get(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    for id in ["headline", "evidence", "why", "voices", "after", "surveys", "actions"] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "section {id}");
+    }
+    // Hand-computed: silent n = 3 (check-ins 3, other channel 1, learning 1); shallow n = 1 (learning 1).
+    assert!(page.contains("Silent (n = 3)") && page.contains("Shallow (n = 1)"), "{page}");
+    let row = |label: &str| {
+        let i = page.find(&format!("<th scope=\"row\">{label}</th>")).unwrap_or_else(|| panic!("{label} row"));
+        page[i..i + page[i..].find("</tr>").unwrap()].to_string()
+    };
+    let checkins = row("Only check-ins and notifications");
+    assert!(checkins.contains("<td>0 (0%)</td>") && checkins.contains("<td>3 (100%)</td>"), "{checkins}");
+    let learning = row("Learning cost / still adapting");
+    assert!(learning.contains("<td>1 (100%)</td>") && learning.contains("<td>1 (33"), "{learning}");
+    // The research team sees every quote, the uncleared one marked.
+    assert!(page.contains("Secret: my boss reads it.") && page.contains("Research team only"));
+    assert!(
+        page.contains("Find the work problems") || page.contains("Move one real workflow"),
+        "actions follow the top codes"
+    );
+
+    // A manager, with the floor at 2: the shallow tier (1 interview) and its
+    // quote are hidden; only cleared quotes from the silent tier show.
+    settings::set(&db, "privacy_floor", "2").await.unwrap();
+    let mut manager = app.signed_in(Role::Manager).await;
+    let (status, page) = manager.get(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Silent (n = 3)"));
+    assert!(!page.contains("Shallow (n = 1)"), "{page}");
+    assert!(page.contains("id=\"hidden-tiers\""));
+    assert!(page.contains("I only punch in."));
+    assert!(!page.contains(&format!("href=\"/studies/{}\"", s.id)), "no link to a page a manager may not open");
+    assert!(!page.contains("Secret: my boss reads it."), "uncleared quotes never reach managers");
+    assert!(!page.contains("Nobody showed me how."), "a quote from a tier below the floor");
+    for p in ["p000", "Person 0", "p000@corp.example"] {
+        assert!(!page.contains(p), "no person is named: {p}");
+    }
+    // With the default floor of 5 nothing of the interviews shows.
+    settings::set(&db, "privacy_floor", "5").await.unwrap();
+    let (_, page) = manager.get(&path).await;
+    assert!(!page.contains("I only punch in.") && !page.contains("Silent (n = 3)"));
+
+    // Downloads follow the same rules.
+    let (status, body) = manager.get(&format!("{path}.json")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["quotes"].as_array().unwrap().len(), 0);
+    assert_eq!(json["privacy_floor"], 5);
+    let (status, body) = researcher.get(&format!("{path}.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["interviews"], 4);
+    assert_eq!(json["codes"][0]["key"], "check_in_only");
+    assert_eq!(json["codes"][0]["total"], 3);
+    let (status, body) = researcher.get(&format!("{path}.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("codes_by_tier,Only check-ins and notifications"), "{body}");
+    assert!(body.contains("departments,"), "{body}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_overall_report_gathers_every_study_for_every_role() {
+    let app = TestApp::with_accounts().await;
+    import_fixture(&app.t.db).await;
+    let me = accounts::find_for_login(&app.t.db, "researcher@test.example").await.unwrap().unwrap().0.id;
+    let a = study(&app.t.db, &[me], ContactRules::default()).await;
+    let b = study(&app.t.db, &[me], ContactRules::default()).await;
+    for role in [Role::Admin, Role::Researcher, Role::Analyst, Role::Manager] {
+        let mut c = app.signed_in(role).await;
+        let (status, page) = c.get("/report").await;
+        assert_eq!(status, StatusCode::OK, "{role}");
+        assert!(page.contains("All studies"));
+        assert!(
+            page.contains(&format!("/studies/{}/report", a.id)) && page.contains(&format!("/studies/{}/report", b.id))
+        );
+        assert!(page.contains("href=\"/report\""), "the report is in the navigation");
+        assert_eq!(c.get("/report.json").await.0, StatusCode::OK);
+        assert_eq!(c.get("/report.csv").await.0, StatusCode::OK);
+    }
+    let mut anonymous = app.client();
+    assert_eq!(anonymous.get("/report").await.0, StatusCode::SEE_OTHER);
+    app.finish().await;
+}
