@@ -11,7 +11,6 @@ use crate::ingest::InputError;
 use crate::ingest::events::{EventReader, RawEvent};
 use crate::ingest::people::{DirectoryReader, DirectoryRow};
 use crate::ingest::source::Input;
-use crate::on_tx;
 use crate::storage::events::{self as event_store, NewEvent};
 use crate::storage::imports::{self, ImportDetails, ImportSummary};
 use crate::storage::people::{self as people_store, DIRECTORY_COLUMNS, DirectoryShape};
@@ -73,11 +72,7 @@ where
     let storage = |e: anyhow::Error| ImportError::storage(file, e);
     let result = async {
         let mut tx = db.begin().await.map_err(storage)?;
-        if tx.is_postgres() {
-            // Imports run one at a time, so de-duplication sees every row.
-            on_tx!(&mut tx, conn => sqlx::query("SELECT pg_advisory_xact_lock(727274)").execute(conn).await.map(drop))
-                .map_err(|e| storage(e.into()))?;
-        }
+        imports::serialise(&mut tx).await.map_err(storage)?;
         let id = imports::start(&mut tx, source, file, started_at).await.map_err(storage)?;
         match work(&mut tx, id).await {
             Ok(summary) => {
@@ -93,11 +88,9 @@ where
         }
     }
     .await;
-    if result.as_ref().is_ok_and(|s| s.events_added >= ANALYZE_AFTER_ROWS)
-        && let Db::Postgres(pool) = db
-    {
-        // Fresh statistics keep window reads on the index after a big import.
-        let _ = sqlx::query("ANALYZE events").execute(pool).await;
+    if result.as_ref().is_ok_and(|s| s.events_added >= ANALYZE_AFTER_ROWS) {
+        // Best effort: fresh statistics keep window reads on the index.
+        let _ = imports::analyze_events(db).await;
     }
     if let Err(e) = &result {
         // Best effort: the failure is already reported to the caller.
@@ -108,12 +101,9 @@ where
 
 /// Marks the data as changed, for caches keyed by data version.
 pub(crate) async fn bump_data_version(tx: &mut Tx) -> anyhow::Result<()> {
-    let sql =
-        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
     // Unique per change: two changes within one second must differ too.
     let version = format!("{}-{}-{}", now(), std::process::id(), &super::secrets::random_token()[..12]);
-    on_tx!(tx, conn => sqlx::query(sql).bind(DATA_VERSION_KEY).bind(version).execute(conn).await.map(drop))?;
-    Ok(())
+    crate::storage::settings::set_in(tx, DATA_VERSION_KEY, &version).await
 }
 
 /// Imports one events file (CSV or NDJSON, maybe gzipped).

@@ -32,9 +32,7 @@ pub async fn backup(url: &str, file: &Path) -> Result<ExitCode> {
     }
     let db = Db::connect(url).await?;
     let target = file.to_str().context("the backup file name must be valid UTF-8")?;
-    if let Db::Sqlite(pool) = &db {
-        sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await.context("writing the backup")?;
-    }
+    crate::storage::backup::write_copy(&db, target).await.context("writing the backup")?;
     db.close().await;
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     println!("Backed up to {} ({} KiB).", file.display(), size / 1024);
@@ -49,11 +47,9 @@ pub async fn restore(url: &str, file: &Path) -> Result<ExitCode> {
     // The file must be an Undercurrent database: open it read-only first.
     let check = format!("sqlite://{}?mode=ro", file.display());
     let valid = match Db::connect_without_migrating(&check).await {
-        Ok(Db::Sqlite(pool)) => {
-            let ok =
-                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&pool).await.is_ok()
-                    && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM people").fetch_one(&pool).await.is_ok();
-            pool.close().await;
+        Ok(db @ Db::Sqlite(_)) => {
+            let ok = crate::storage::backup::is_undercurrent(&db).await;
+            db.close().await;
             ok
         }
         _ => false,

@@ -15,13 +15,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::metrics::ChannelType;
-use crate::ingest::InputError;
-use crate::ingest::events::{RawEvent, normalise_user_id};
-use crate::ingest::people::{DirectoryRow, bare_address, split_aliases};
-use crate::ingest::source::normalise_header;
-use crate::ingest::source::not_utf8;
-use crate::ingest::timestamp::{self, local_to_instant, parse_unix, shorten};
+use crate::domain::timestamp::{self, local_to_instant, parse_unix, shorten};
 
 /// What a mapped file becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -757,23 +751,6 @@ fn check_pattern(pattern: &str) -> Result<PatternKind, MappingProblem> {
     }
 }
 
-/// The fields of one source record, by column position.
-pub trait Record {
-    fn field(&self, i: usize) -> Option<&[u8]>;
-}
-
-impl Record for [&str] {
-    fn field(&self, i: usize) -> Option<&[u8]> {
-        self.get(i).map(|s| s.as_bytes())
-    }
-}
-
-impl Record for [String] {
-    fn field(&self, i: usize) -> Option<&[u8]> {
-        self.get(i).map(|s| s.as_bytes())
-    }
-}
-
 /// A mapping bound to one file's header: ready to apply to its records.
 #[derive(Clone, Debug)]
 pub struct Bound {
@@ -786,17 +763,6 @@ pub struct Bound {
     time: TimeParser,
     /// Other columns kept as attributes: position, attribute name.
     attributes: Vec<(usize, String)>,
-}
-
-/// Channel type words beyond the model's own (`direct`, `group`, `broadcast`).
-fn channel_type(value: &str) -> Option<ChannelType> {
-    let v = value.trim().to_lowercase();
-    ChannelType::parse(&v).or(match v.as_str() {
-        "dm" | "private" | "p2p" | "single" | "单聊" | "私聊" | "个人" => Some(ChannelType::Direct),
-        "group chat" | "groupchat" | "群" | "群聊" | "群组" => Some(ChannelType::Group),
-        "announcement" | "广播" | "公告" | "通知" => Some(ChannelType::Broadcast),
-        _ => None,
-    })
 }
 
 impl Bound {
@@ -819,17 +785,25 @@ impl Bound {
         self.attributes.iter().map(|(_, k)| k.clone()).collect()
     }
 
-    fn text<'r, R: Record + ?Sized>(
-        &self,
-        file: &str,
-        line: u64,
-        record: &'r R,
-        field: Field,
-    ) -> Result<Option<(&'r str, &str)>, InputError> {
-        let Some((_, i, column)) = self.positions.iter().find(|(f, _, _)| *f == field) else { return Ok(None) };
-        let raw = record.field(*i).unwrap_or_default();
-        let text = std::str::from_utf8(raw).map_err(|_| not_utf8(file, line, Some(column), raw))?;
-        Ok(Some((text.trim(), column.as_str())))
+    /// The column a field is read from: its position and its name as in
+    /// the header.
+    pub fn column(&self, field: Field) -> Option<(usize, &str)> {
+        self.positions.iter().find(|(f, _, _)| *f == field).map(|(_, i, c)| (*i, c.as_str()))
+    }
+
+    /// The event kind every record gets, when the mapping names one.
+    pub fn event_constant(&self) -> Option<&str> {
+        self.event_constant.as_deref()
+    }
+
+    /// Other columns kept as attributes: position, attribute name.
+    pub fn attributes(&self) -> &[(usize, String)] {
+        &self.attributes
+    }
+
+    /// Reads a timestamp cell by the mapping's format and zone.
+    pub fn parse_time(&self, text: &str) -> Result<i64, String> {
+        self.time.parse(text)
     }
 
     /// The event kind for a source value: the value map's, else the value.
@@ -841,121 +815,13 @@ impl Bound {
             .cloned()
             .unwrap_or_else(|| v.to_string())
     }
-
-    /// Applies the mapping to one record of an events file.
-    pub fn event<R: Record + ?Sized>(&self, file: &str, line: u64, record: &R) -> Result<RawEvent, InputError> {
-        let err = |column: &str, msg: String| InputError::in_column(file, line, column, msg);
-        let (user, user_col) = self.text(file, line, record, Field::UserId)?.unwrap_or(("", "user_id"));
-        if user.is_empty() {
-            return Err(err(user_col, "empty user id (user_id); every event needs one".into()));
-        }
-        let (time, time_col) = self.text(file, line, record, Field::Timestamp)?.unwrap_or(("", "timestamp"));
-        let ts = self.time.parse(time).map_err(|m| err(time_col, format!("{m} (timestamp)")))?;
-        let kind = match &self.event_constant {
-            Some(k) => k.clone(),
-            None => {
-                let (value, col) = self.text(file, line, record, Field::Event)?.unwrap_or(("", "event"));
-                if value.is_empty() {
-                    return Err(err(col, "empty event kind (event); expected e.g. message_sent or login".into()));
-                }
-                let kind = self.kind_for(value);
-                if kind.is_empty() {
-                    return Err(err(col, format!("`{}` maps to an empty event kind", shorten(value))));
-                }
-                kind
-            }
-        };
-        let channel = self.text(file, line, record, Field::Channel)?.map(|(c, _)| c).filter(|c| !c.is_empty());
-        let channel_type = match self.text(file, line, record, Field::ChannelType)? {
-            None => ChannelType::Unknown,
-            Some(("", _)) => ChannelType::Unknown,
-            Some((t, col)) => channel_type(t).ok_or_else(|| {
-                err(
-                    col,
-                    format!(
-                        "`{}` is not a channel type (channel_type); expected direct, group or broadcast (单聊, 群聊, 广播)",
-                        shorten(t)
-                    ),
-                )
-            })?,
-        };
-        let duration_seconds = match self.text(file, line, record, Field::DurationSeconds)? {
-            None | Some(("", _)) => None,
-            Some((d, col)) => Some(d.parse::<i64>().ok().filter(|d| *d >= 0).ok_or_else(|| {
-                err(
-                    col,
-                    format!(
-                        "`{}` is not a number of seconds (duration_seconds); expected a whole number >= 0",
-                        shorten(d)
-                    ),
-                )
-            })?),
-        };
-        let event_id = self.text(file, line, record, Field::EventId)?.map(|(e, _)| e).filter(|e| !e.is_empty());
-        Ok(RawEvent {
-            line,
-            user_id: normalise_user_id(user),
-            ts,
-            kind,
-            channel: channel.map(str::to_string),
-            channel_type,
-            duration_seconds,
-            event_id: event_id.map(str::to_string),
-        })
-    }
-
-    /// Applies the mapping to one record of a directory file.
-    pub fn person<R: Record + ?Sized>(&self, file: &str, line: u64, record: &R) -> Result<DirectoryRow, InputError> {
-        let (user, user_col) = self.text(file, line, record, Field::UserId)?.unwrap_or(("", "user_id"));
-        if user.is_empty() {
-            return Err(InputError::in_column(file, line, user_col, "empty user id (user_id); every person needs one"));
-        }
-        let opt = |field: Field| -> Result<Option<String>, InputError> {
-            Ok(self.text(file, line, record, field)?.map(|(v, _)| v).filter(|v| !v.is_empty()).map(str::to_string))
-        };
-        let start_date = match self.text(file, line, record, Field::StartDate)? {
-            None | Some(("", _)) => None,
-            Some((d, col)) => Some(parse_start_date(d).map_err(|m| InputError::in_column(file, line, col, m))?),
-        };
-        let email = match self.text(file, line, record, Field::Email)? {
-            None | Some(("", _)) => None,
-            Some((e, col)) => {
-                bare_address(e).map_err(|m| InputError::in_column(file, line, col, m))?;
-                Some(e.to_string())
-            }
-        };
-        let mut attributes = BTreeMap::new();
-        for (i, key) in &self.attributes {
-            let raw = record.field(*i).unwrap_or_default();
-            let value = std::str::from_utf8(raw).map_err(|_| not_utf8(file, line, Some(key), raw))?.trim();
-            if !value.is_empty() {
-                attributes.insert(key.clone(), value.to_string());
-            }
-        }
-        Ok(DirectoryRow {
-            line,
-            user_id: normalise_user_id(user),
-            name: opt(Field::Name)?,
-            email,
-            department: opt(Field::Department)?,
-            title: opt(Field::Title)?,
-            location: opt(Field::Location)?,
-            start_date,
-            aliases: match self.text(file, line, record, Field::Aliases)? {
-                Some((a, _)) => split_aliases(a),
-                None => attributes.remove("aliases").map(|a| split_aliases(&a)).unwrap_or_default(),
-            },
-            attributes,
-        })
-    }
 }
 
-/// A start date: `YYYY-MM-DD`, also written with `/` or `.`.
-fn parse_start_date(text: &str) -> Result<NaiveDate, String> {
-    ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
-        .ok_or_else(|| format!("`{}` is not a date (start_date); expected YYYY-MM-DD", shorten(text)))
+/// Normalises a header name: strips a UTF-8 BOM, trims, collapses inner white
+/// space and lower-cases.
+pub fn normalise_header(name: &str) -> String {
+    let name = name.trim_start_matches('\u{feff}');
+    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[cfg(test)]
@@ -964,10 +830,6 @@ mod tests {
 
     fn header(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
-    }
-
-    fn shanghai() -> Tz {
-        "Asia/Shanghai".parse().unwrap()
     }
 
     fn events_mapping(pairs: &[(Field, &str)]) -> Mapping {
@@ -1052,151 +914,6 @@ mod tests {
 
         let people = Mapping::new(Target::People);
         assert_eq!(people.validate().unwrap_err(), vec![MappingProblem::Required(Field::UserId)]);
-    }
-
-    #[test]
-    fn patterns_zones_and_unix_units() {
-        let h = header(&["uid", "time", "kind"]);
-        let mut m = events_mapping(&[(Field::UserId, "UID"), (Field::Timestamp, "Time"), (Field::Event, "kind")]);
-        m.timestamp_format = TimeFormat::Pattern("%Y/%m/%d %H:%M".into());
-        let b = m.bind(&h, shanghai()).unwrap();
-        let e = b.event("f.csv", 2, &["U1 ", "2026/3/2 9:15", "login"][..]).unwrap();
-        assert_eq!((e.user_id.as_str(), e.ts, e.kind.as_str()), ("u1", 1_772_414_100, "login"));
-
-        // The mapping's zone wins over the organisation's.
-        m.timezone = Some("Europe/Berlin".into());
-        m.timestamp_format = TimeFormat::Pattern("%d.%m.%Y %H:%M:%S".into());
-        let b = m.bind(&h, shanghai()).unwrap();
-        let e = b.event("f.csv", 2, &["u1", "02.03.2026 09:15:00", "login"][..]).unwrap();
-        assert_eq!(e.ts, 1_772_439_300); // 08:15Z
-        // An explicit offset wins over any zone.
-        m.timestamp_format = TimeFormat::Pattern("%Y-%m-%d %H:%M:%S %z".into());
-        let b = m.bind(&h, shanghai()).unwrap();
-        assert_eq!(b.event("f", 2, &["u1", "2026-03-02 09:15:00 +0800", "x"][..]).unwrap().ts, 1_772_414_100);
-
-        m.timestamp_format = TimeFormat::UnixMillis;
-        let b = m.bind(&h, shanghai()).unwrap();
-        assert_eq!(b.event("f", 2, &["u1", "1772414100999", "x"][..]).unwrap().ts, 1_772_414_100);
-        let e = b.event("f", 3, &["u1", "1772414100000000", "x"][..]).unwrap_err();
-        assert!(e.to_string().contains("out of range for Unix milliseconds"), "{e}");
-        m.timestamp_format = TimeFormat::UnixSeconds;
-        let b = m.bind(&h, shanghai()).unwrap();
-        assert_eq!(b.event("f", 2, &["u1", "1772414100", "x"][..]).unwrap().ts, 1_772_414_100);
-        assert_eq!(b.event("f", 2, &["u1", "1772414100.75", "x"][..]).unwrap().ts, 1_772_414_100);
-        let e = b.event("f", 4, &["u1", "1772414100999", "x"][..]).unwrap_err();
-        assert!(e.to_string().starts_with("f:4: column `time`: ") && e.to_string().contains("milliseconds"), "{e}");
-
-        // Auto: the model's own forms, naive times in the bound zone.
-        m.timestamp_format = TimeFormat::Auto;
-        m.timezone = None;
-        let b = m.bind(&h, shanghai()).unwrap();
-        assert_eq!(b.event("f", 2, &["u1", "2026-03-02 09:15:00", "x"][..]).unwrap().ts, 1_772_414_100);
-        assert_eq!(b.event("f", 2, &["u1", "2026-03-02T01:15:00Z", "x"][..]).unwrap().ts, 1_772_414_100);
-    }
-
-    #[test]
-    fn naive_times_follow_daylight_saving() {
-        let h = header(&["u", "t", "e"]);
-        let mut m = events_mapping(&[(Field::UserId, "u"), (Field::Timestamp, "t"), (Field::Event, "e")]);
-        m.timestamp_format = TimeFormat::Pattern("%m/%d/%Y %H:%M".into());
-        m.timezone = Some("America/New_York".into());
-        let b = m.bind(&h, chrono_tz::UTC).unwrap();
-        let ts = |t: &str| b.event("f", 2, &["u", t, "login"][..]).unwrap().ts;
-        let utc = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().timestamp();
-        assert_eq!(ts("03/07/2026 12:00"), utc("2026-03-07T17:00:00Z")); // EST
-        assert_eq!(ts("03/09/2026 12:00"), utc("2026-03-09T16:00:00Z")); // EDT
-        assert_eq!(ts("03/08/2026 02:30"), utc("2026-03-08T07:30:00Z")); // skipped hour: offset before
-        assert_eq!(ts("11/01/2026 01:30"), utc("2026-11-01T05:30:00Z")); // repeated hour: the earlier
-    }
-
-    #[test]
-    fn value_maps_and_constants_give_kinds() {
-        let text = "发送消息 = message_sent\n# a comment\n\n签到＝check_in\nLogin = login\n";
-        let values = parse_value_map(text).unwrap();
-        assert_eq!(values.len(), 3);
-        assert_eq!(parse_value_map(&value_map_text(&values)).unwrap(), values);
-        let bad = parse_value_map("ok = login\njust words\n= x").unwrap_err();
-        assert_eq!(bad.len(), 2);
-        assert!(describe(&bad).contains("line 2 (`just words`)"), "{}", describe(&bad));
-
-        let h = header(&["u", "t", "行为", "会话类型"]);
-        let mut m = events_mapping(&[
-            (Field::UserId, "u"),
-            (Field::Timestamp, "t"),
-            (Field::Event, "行为"),
-            (Field::ChannelType, "会话类型"),
-        ]);
-        m.event_values = values;
-        let b = m.bind(&h, shanghai()).unwrap();
-        let kind = |v: &str| b.event("f", 2, &["u", "1772414100", v, ""][..]).unwrap().kind;
-        assert_eq!(kind("发送消息"), "message_sent");
-        assert_eq!(kind(" 签到 "), "check_in");
-        assert_eq!(kind("LOGIN"), "login");
-        assert_eq!(kind("撤回消息"), "撤回消息", "unmapped values pass through");
-        let e = b.event("f", 2, &["u", "1772414100", "签到", "群聊"][..]).unwrap();
-        assert_eq!(e.channel_type, ChannelType::Group);
-        let e = b.event("f", 7, &["u", "1772414100", "签到", "卫星"][..]).unwrap_err();
-        assert_eq!((e.line, e.column.as_deref()), (7, Some("会话类型")));
-        let e = b.event("f", 8, &["u", "1772414100", "", ""][..]).unwrap_err();
-        assert_eq!(e.to_string(), "f:8: column `行为`: empty event kind (event); expected e.g. message_sent or login");
-
-        let mut m = events_mapping(&[(Field::UserId, "u"), (Field::Timestamp, "t")]);
-        m.event_constant = Some(" message_sent ".into());
-        m.validate().unwrap();
-        let b = m.bind(&h, shanghai()).unwrap();
-        assert_eq!(b.event("f", 2, &["u", "1772414100", "anything", ""][..]).unwrap().kind, "message_sent");
-    }
-
-    #[test]
-    fn bad_values_name_line_and_column() {
-        let h = header(&["id", "who", "when", "what", "dur"]);
-        let mut m = events_mapping(&[
-            (Field::EventId, "id"),
-            (Field::UserId, "who"),
-            (Field::Timestamp, "when"),
-            (Field::Event, "what"),
-            (Field::DurationSeconds, "dur"),
-        ]);
-        m.timestamp_format = TimeFormat::Pattern("%Y/%m/%d %H:%M".into());
-        let b = m.bind(&h, shanghai()).unwrap();
-        let e = b.event("log.csv", 5, &["1", "u", "yesterday", "login", ""][..]).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "log.csv:5: column `when`: `yesterday` does not match the format `%Y/%m/%d %H:%M` (e.g. `2026/03/02 09:15`) (timestamp)"
-        );
-        let e = b.event("log.csv", 6, &["1", " ", "2026/03/02 09:15", "login", ""][..]).unwrap_err();
-        assert_eq!((e.line, e.column.as_deref()), (6, Some("who")));
-        let e = b.event("log.csv", 9, &["1", "u", "2026/03/02 09:15", "meeting", "-3"][..]).unwrap_err();
-        assert_eq!((e.line, e.column.as_deref()), (9, Some("dur")));
-        let ok = b.event("log.csv", 9, &["e-1", "u", "2026/03/02 09:15", "meeting", "60"][..]).unwrap();
-        assert_eq!((ok.duration_seconds, ok.event_id.as_deref()), (Some(60), Some("e-1")));
-        let bytes: Vec<String> = vec!["1".into(), "u".into(), "2026/03/02 09:15".into(), "x".into(), "".into()];
-        assert!(b.event("log.csv", 2, &bytes[..]).is_ok());
-    }
-
-    #[test]
-    fn directory_rows_keep_other_columns_but_never_content() {
-        let h = header(&["工号", "姓名", "部门", "入职日期", "Cost Center", "备注内容", "Email"]);
-        let mut m = Mapping::new(Target::People);
-        m.columns = guess_columns(Target::People, &h);
-        assert_eq!(m.column(Field::Email), Some("Email"));
-        // An unmapped column named like a field is not an attribute.
-        m.columns.remove(&Field::Email);
-        assert_eq!(m.column(Field::UserId), Some("工号"));
-        assert_eq!(m.column(Field::Name), Some("姓名"));
-        assert_eq!(m.column(Field::StartDate), Some("入职日期"));
-        let b = m.bind(&h, shanghai()).unwrap();
-        assert_eq!(b.attribute_columns(), vec!["cost center".to_string()]);
-        let row = b.person("d.csv", 2, &["E01", "李伟", "销售", "2026/03/02", "CC1", "secret", "x"][..]).unwrap();
-        assert_eq!(row.user_id, "e01");
-        assert_eq!(row.name.as_deref(), Some("李伟"));
-        assert_eq!(row.department.as_deref(), Some("销售"));
-        assert_eq!(row.start_date, NaiveDate::from_ymd_opt(2026, 3, 2));
-        assert_eq!(row.attributes.into_iter().collect::<Vec<_>>(), vec![("cost center".into(), "CC1".into())]);
-        let e = b.person("d.csv", 3, &["E01", "", "", "March", "", "", ""][..]).unwrap_err();
-        assert_eq!((e.line, e.column.as_deref()), (3, Some("入职日期")));
-        m.keep_other_columns = false;
-        assert!(m.bind(&h, shanghai()).unwrap().attribute_columns().is_empty());
     }
 
     #[test]

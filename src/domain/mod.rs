@@ -24,6 +24,7 @@ pub mod settings;
 pub mod study;
 pub mod survey;
 pub mod tier;
+pub mod timestamp;
 
 #[cfg(test)]
 mod metrics_tests;

@@ -9,7 +9,8 @@ pub mod inflate;
 pub mod mapped;
 pub mod people;
 pub mod source;
-pub mod timestamp;
+/// The spec's timestamp rules live in the domain; importers read them here.
+pub use crate::domain::timestamp;
 pub mod vendor;
 
 pub use error::InputError;

@@ -534,12 +534,7 @@ pub fn read_error(file: &str, line: u64, gzipped: bool, err: &io::Error) -> Inpu
     InputError::new(file, line, format!("cannot read: {err}"))
 }
 
-/// Normalises a header name: strips a UTF-8 BOM, trims, collapses inner white
-/// space and lower-cases.
-pub fn normalise_header(name: &str) -> String {
-    let name = name.trim_start_matches('\u{feff}');
-    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
-}
+pub use crate::domain::mapping::normalise_header;
 
 #[cfg(test)]
 mod tests {

@@ -72,6 +72,31 @@ pub struct ImportRecord {
 }
 
 /// Reserves an id for an import, inside its transaction.
+/// Makes imports run one at a time on PostgreSQL (a transaction-scoped
+/// advisory lock), so that de-duplication sees every row; SQLite's single
+/// writer does this by itself.
+pub async fn serialise(tx: &mut Tx) -> Result<()> {
+    if tx.is_postgres() {
+        on_tx!(tx, conn => sqlx::query("SELECT pg_advisory_xact_lock(727274)").execute(conn).await.map(drop))?;
+    }
+    Ok(())
+}
+
+/// Refreshes PostgreSQL's statistics of the events table after a big
+/// import, so window reads stay on the index (SQLite: nothing to do).
+pub async fn analyze_events(db: &Db) -> Result<()> {
+    if let Db::Postgres(pool) = db {
+        sqlx::query("ANALYZE events").execute(pool).await?;
+    }
+    Ok(())
+}
+
+/// Imports recorded, by status.
+pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
+    let sql = "SELECT status, COUNT(*) FROM imports GROUP BY status ORDER BY status";
+    on_db!(db, pool => Ok(sqlx::query_as(sql).fetch_all(pool).await?))
+}
+
 pub async fn start(tx: &mut Tx, source: &str, file_name: &str, started_at: i64) -> Result<i64> {
     let sql = "INSERT INTO imports (source, file_name, status, started_at, finished_at) VALUES ($1, $2, 'running', $3, $3) RETURNING id";
     let id: i64 = on_tx!(tx, conn => sqlx::query(sql).bind(source).bind(file_name).bind(started_at).fetch_one(conn).await?.try_get("id")?);

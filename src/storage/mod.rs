@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
 pub mod availability;
+pub mod backup;
 pub mod bookings;
 pub mod dataset;
 pub mod directory;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use sqlx::Row;
 
-use super::Db;
-use crate::on_db;
+use super::{Db, Tx};
+use crate::{on_db, on_tx};
 
 pub async fn all(db: &Db) -> Result<BTreeMap<String, String>> {
     let rows = on_db!(db, pool => {
@@ -21,6 +21,14 @@ pub async fn set(db: &Db, key: &str, value: &str) -> Result<()> {
     let sql =
         "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
     on_db!(db, pool => sqlx::query(sql).bind(key).bind(value).execute(pool).await.map(drop)?);
+    Ok(())
+}
+
+/// Sets a setting inside a transaction (e.g. the data version an import bumps).
+pub async fn set_in(tx: &mut Tx, key: &str, value: &str) -> Result<()> {
+    let sql =
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+    on_tx!(tx, conn => sqlx::query(sql).bind(key).bind(value).execute(conn).await.map(drop))?;
     Ok(())
 }
 

@@ -13,7 +13,6 @@ use actix_web::{HttpResponse, web};
 
 use super::error::WebError;
 use super::state::AppState;
-use crate::on_db;
 use crate::storage::{outbox, settings as store};
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -114,9 +113,7 @@ pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, WebError
     state.metrics.render(&mut out);
     out.push_str("# HELP undercurrent_imports_total Imports recorded, by status.\n");
     out.push_str("# TYPE undercurrent_imports_total gauge\n");
-    let imports: Vec<(String, i64)> = on_db!(&state.db, pool => sqlx::query_as(
-        "SELECT status, COUNT(*) FROM imports GROUP BY status ORDER BY status").fetch_all(pool).await.map_err(anyhow::Error::from)?);
-    for (status, n) in imports {
+    for (status, n) in crate::storage::imports::counts(&state.db).await? {
         let _ = writeln!(out, "undercurrent_imports_total{{status=\"{}\"}} {n}", label(&status));
     }
     out.push_str("# HELP undercurrent_outbox_messages Messages in the outbox, by state (pending is the depth).\n");

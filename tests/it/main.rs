@@ -5,6 +5,7 @@
 mod common;
 
 mod api;
+mod architecture;
 mod browser;
 mod browser_mapping;
 mod browser_participant;
