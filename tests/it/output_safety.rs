@@ -2,14 +2,10 @@
 //! downloads and CLI exports) neutralises cells a spreadsheet would
 //! evaluate, and every link built from an id names that id's own record.
 
-use crate::common::outreach::{invite_all, outreach, round, study};
+use crate::common::outreach::booked_interview;
 use crate::common::web::*;
-use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
-use undercurrent::app::participant;
 use undercurrent::domain::account::Role;
-use undercurrent::domain::sampling::ContactRules;
-use undercurrent::storage::{accounts, availability};
 
 async fn import_people(app: &TestApp, csv: Vec<u8>) {
     let input = undercurrent::ingest::source::open("people.csv", std::io::Cursor::new(csv)).unwrap();
@@ -225,23 +221,7 @@ async fn links_built_from_ids_name_their_own_person() {
 
     // The interview page links to its participant.
     let db = &app.t.db;
-    let me = accounts::find_for_login(db, "researcher@test.example").await.unwrap().unwrap().0.id;
-    let start = (Utc::now() + TimeDelta::days(2)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
-    availability::save_profile(
-        db,
-        &availability::Profile { account_id: me, timezone: "UTC".into(), buffer_minutes: 0, min_notice_minutes: 0 },
-    )
-    .await
-    .unwrap();
-    availability::add_one_off(db, me, start.timestamp(), (start + TimeDelta::hours(1)).timestamp()).await.unwrap();
-    let s = study(db, &[me], ContactRules::default()).await;
-    let now = Utc::now();
-    let r = round(db, &s, &[TRICKY[0]], now).await;
-    let (inv, token) = invite_all(db, &r, now).await.remove(0);
-    let booking = participant::book(db, &outreach(&app.base), &token, &inv, &s, me, start, chrono_tz::UTC, now)
-        .await
-        .unwrap()
-        .unwrap();
+    let booking = booked_interview(db, &app.base, TRICKY[0]).await;
     let (status, page) = admin.get(&format!("/interviews/{booking}")).await;
     assert_eq!(status, StatusCode::OK);
     let links = hrefs(&decoded(&page), "/people/");

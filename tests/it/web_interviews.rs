@@ -5,34 +5,15 @@
 
 use crate::common::outreach::*;
 use crate::common::web::{TestApp, import_fixture};
-use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
-use undercurrent::app::participant;
 use undercurrent::domain::account::Role;
-use undercurrent::domain::sampling::ContactRules;
-use undercurrent::storage::{accounts, availability, interviews};
+use undercurrent::storage::interviews;
 
 async fn booked(app: &TestApp) -> i64 {
     let db = &app.t.db;
     import_fixture(db).await;
     people(db, 1).await;
-    let me = accounts::find_for_login(db, "researcher@test.example").await.unwrap().unwrap().0.id;
-    let start = (Utc::now() + TimeDelta::days(2)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
-    availability::save_profile(
-        db,
-        &availability::Profile { account_id: me, timezone: "UTC".into(), buffer_minutes: 0, min_notice_minutes: 0 },
-    )
-    .await
-    .unwrap();
-    availability::add_one_off(db, me, start.timestamp(), (start + TimeDelta::hours(1)).timestamp()).await.unwrap();
-    let s = study(db, &[me], ContactRules::default()).await;
-    let now = Utc::now();
-    let r = round(db, &s, &["p000"], now).await;
-    let (inv, token) = invite_all(db, &r, now).await.remove(0);
-    participant::book(db, &outreach(&app.base), &token, &inv, &s, me, start, chrono_tz::UTC, now)
-        .await
-        .unwrap()
-        .unwrap()
+    booked_interview(db, &app.base, "p000").await
 }
 
 fn version_of(page: &str) -> String {

@@ -149,3 +149,27 @@ pub fn outreach(base: &str) -> Outreach {
 pub async fn account_email(db: &Db, id: i64) -> String {
     accounts::get(db, id).await.unwrap().unwrap().email
 }
+
+/// An interview booked by `user_id` (a known person) with
+/// researcher@test.example, two days from now at 09:00 UTC: its booking id.
+pub async fn booked_interview(db: &Db, base: &str, user_id: &str) -> i64 {
+    let me = accounts::find_for_login(db, "researcher@test.example").await.unwrap().unwrap().0.id;
+    let start = (Utc::now() + chrono::TimeDelta::days(2)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
+    availability::save_profile(
+        db,
+        &Profile { account_id: me, timezone: "UTC".into(), buffer_minutes: 0, min_notice_minutes: 0 },
+    )
+    .await
+    .unwrap();
+    availability::add_one_off(db, me, start.timestamp(), (start + chrono::TimeDelta::hours(1)).timestamp())
+        .await
+        .unwrap();
+    let s = study(db, &[me], ContactRules::default()).await;
+    let now = Utc::now();
+    let r = round(db, &s, &[user_id], now).await;
+    let (inv, token) = invite_all(db, &r, now).await.remove(0);
+    undercurrent::app::participant::book(db, &outreach(base), &token, &inv, &s, me, start, chrono_tz::UTC, now)
+        .await
+        .unwrap()
+        .unwrap()
+}
