@@ -77,6 +77,21 @@ async fn a_researchers_day_in_the_browser() {
         b.wait_for("h1").await;
         b.screenshot(name).await;
     }
+
+    // On a phone every main page fits the screen: nothing to scroll sideways.
+    b.set_width(390).await;
+    for path in ["/", "/people", "/adoption", "/imports", "/report", "/settings"] {
+        b.goto(&format!("{base}{path}")).await;
+        b.wait_for("h1").await;
+        let (over, what) = b.overflow_x().await;
+        assert_eq!(over, 0, "{path} is wider than a 390px phone: {what}");
+    }
+    b.goto(&format!("{base}/people")).await;
+    b.click("tbody tr a").await;
+    b.wait_for("h1").await;
+    let (over, what) = b.overflow_x().await;
+    assert_eq!(over, 0, "a person's page is wider than a 390px phone: {what}");
+    b.screenshot("person-390").await;
     b.quit().await;
     app.finish().await;
 }

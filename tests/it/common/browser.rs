@@ -120,6 +120,24 @@ impl Browser {
         self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or("").to_string()
     }
 
+    /// Resizes the window to `width` CSS pixels (a phone: 390).
+    pub async fn set_width(&self, width: u32) {
+        self.call(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": 900}))).await;
+    }
+
+    /// How many CSS pixels the page is wider than the window (0: it fits),
+    /// and the elements that stick out (for the failure message).
+    pub async fn overflow_x(&self) -> (i64, String) {
+        let js = "const W = document.documentElement.clientWidth; const out = [];
+            for (const e of document.querySelectorAll('body *')) {
+              const r = e.getBoundingClientRect();
+              if (r.right > W + 1 && e.children.length < 3) out.push(e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(r.right));
+            }
+            return [document.documentElement.scrollWidth - W, out.slice(0, 10).join(', ')];";
+        let v = self.script(js).await;
+        (v[0].as_i64().unwrap_or(i64::MAX), v[1].as_str().unwrap_or_default().to_string())
+    }
+
     /// Runs a script in the page and returns its value.
     pub async fn script(&self, js: &str) -> Value {
         self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": js, "args": []}))).await
