@@ -18,6 +18,19 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
+/// [`hash_password`] on a blocking thread: argon2 takes tens of
+/// milliseconds of CPU, which must not stall the server's other requests.
+pub async fn hash_password_off_thread(password: &str) -> Result<String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password)).await?
+}
+
+/// [`verify_password`] on a blocking thread (see [`hash_password_off_thread`]).
+pub async fn verify_password_off_thread(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
+}
+
 /// Why an account could not be created: a catalog key for the message.
 #[derive(Debug, PartialEq, Eq)]
 pub enum CreateError {
@@ -41,7 +54,7 @@ pub async fn create(
     if let Err(key) = check_password(password) {
         return Ok(Err(CreateError::Password(key)));
     }
-    let hash = hash_password(password)?;
+    let hash = hash_password_off_thread(password).await?;
     match accounts::create(db, &email, name.trim(), role, &hash).await? {
         Some(id) => {
             audit::record(db, by, "account.create", Some(&format!("account:{id}")), Some(role.as_str())).await?;

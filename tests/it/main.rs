@@ -17,6 +17,7 @@ mod encodings;
 mod faults;
 mod fuzz_regressions;
 mod golden;
+mod harness;
 mod identity;
 mod import_errors;
 mod instances;

@@ -7,7 +7,9 @@ use serde::Deserialize;
 
 use super::auth::start_session;
 use super::{html, see_other};
-use crate::app::accounts::{self as account_service, CreateError, hash_password, verify_password};
+use crate::app::accounts::{
+    self as account_service, CreateError, hash_password_off_thread, verify_password_off_thread,
+};
 use crate::app::sign_in::{self as throttle, Attempt};
 use crate::domain::account::{Permission, Role, check_password};
 use crate::storage::accounts::{self, Account};
@@ -190,7 +192,7 @@ pub async fn change_password(
         return Ok(HttpResponse::TooManyRequests().content_type("text/html; charset=utf-8").body(body));
     }
     let (_, hash) = accounts::find_for_login(&state.db, &email).await?.ok_or(WebError::NotFound)?;
-    if !verify_password(&form.current, &hash) {
+    if !verify_password_off_thread(&form.current, &hash).await {
         throttle::failed(&state.db, &email, None, at).await?;
         return html(&render(t.get("password.wrong_current").to_string()));
     }
@@ -198,7 +200,7 @@ pub async fn change_password(
     if let Err(key) = check_password(&form.new) {
         return html(&render(t.get(key).to_string()));
     }
-    accounts::set_password(&state.db, viewer.account.id, &hash_password(&form.new)?).await?;
+    accounts::set_password(&state.db, viewer.account.id, &hash_password_off_thread(&form.new).await?).await?;
     accounts::delete_sessions_of(&state.db, viewer.account.id).await?;
     audit::record(
         &state.db,

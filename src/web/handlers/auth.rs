@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{client_ip, html, see_other};
-use crate::app::accounts::{self as account_service, CreateError, verify_password};
+use crate::app::accounts::{self as account_service, CreateError, verify_password_off_thread};
 use crate::app::sign_in::{self as throttle, Attempt};
 use crate::domain::account::Role;
 use crate::storage::{Db, accounts, audit, now};
@@ -163,7 +163,7 @@ pub async fn login(
     }
     let found = accounts::find_for_login(&state.db, &email).await?;
     let hash = found.as_ref().map(|(_, h)| h.as_str()).unwrap_or(dummy_hash());
-    let password_ok = verify_password(&form.password, hash);
+    let password_ok = verify_password_off_thread(&form.password, hash).await;
     match found {
         Some((account, _)) if password_ok && !account.disabled => {
             throttle::succeeded(&state.db, &email, Some(&ip), at).await?;

@@ -82,20 +82,37 @@ impl TestDb {
     }
 
     /// Drops a PostgreSQL test database (SQLite files go with the temp dir).
-    pub async fn finish(self) {
+    pub async fn finish(mut self) {
         self.db.close().await;
-        if let Some((server, name)) = self.pg_admin
-            && let Ok(admin) = sqlx::PgPool::connect(&server).await
-        {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&admin)
-                .await;
-            if let Some(space) = self.tablespace {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLESPACE IF EXISTS {space}")))
-                    .execute(&admin)
-                    .await;
-            }
-            admin.close().await;
+        if let Some((server, name)) = self.pg_admin.take() {
+            drop_database(&server, &name, self.tablespace.take().as_deref()).await;
+        }
+    }
+}
+
+async fn drop_database(server: &str, name: &str, tablespace: Option<&str>) {
+    let Ok(admin) = sqlx::PgPool::connect(server).await else { return };
+    let _ =
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await;
+    if let Some(space) = tablespace {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLESPACE IF EXISTS {space}"))).execute(&admin).await;
+    }
+    admin.close().await;
+}
+
+impl Drop for TestDb {
+    /// A test that failed (or never called `finish`) leaves no PostgreSQL
+    /// database behind: it is dropped from a thread of its own, since the
+    /// test's runtime may be unwinding.
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.pg_admin.take() {
+            let space = self.tablespace.take();
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(drop_database(&server, &name, space.as_deref()));
+                }
+            })
+            .join();
         }
     }
 }
