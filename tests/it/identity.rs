@@ -382,41 +382,12 @@ async fn pushed_events_keyed_by_an_alias_land_on_the_person() {
     app.finish().await;
 }
 
-/// A database of its own, not migrated: (url, PostgreSQL server and name to
-/// drop afterwards).
-async fn unmigrated_database() -> (String, Option<(String, String)>, Option<tempfile::TempDir>) {
-    match crate::common::postgres_server() {
-        None => {
-            let dir = tempfile::tempdir().unwrap();
-            (format!("sqlite://{}", dir.path().join("old.db").display()), None, Some(dir))
-        }
-        Some(server) => {
-            let name = format!("uc_identity_upgrade_{}", std::process::id());
-            let admin = sqlx::PgPool::connect(&server).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&admin)
-                .await
-                .unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
-            admin.close().await;
-            let (base, _) = server.rsplit_once('/').unwrap();
-            (format!("{base}/{name}"), Some((server, name)), None)
-        }
-    }
-}
-
 #[tokio::test]
 async fn an_existing_database_is_migrated_and_its_two_alexes_merged_by_the_next_directory() {
     const IDENTIFIERS: i64 = 20261207000001;
-    let (url, server, _dir) = unmigrated_database().await;
+    let (url, server, _dir) = crate::common::unmigrated_database("identity_upgrade").await;
     let old = Db::connect_without_migrating(&url).await.unwrap();
-    let folder = if server.is_some() { "postgres" } else { "sqlite" };
-    let mut migrator =
-        sqlx::migrate::Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(folder))
-            .await
-            .unwrap();
-    migrator.migrations =
-        migrator.migrations.iter().filter(|m| m.version < IDENTIFIERS).cloned().collect::<Vec<_>>().into();
+    let migrator = crate::common::migrations_before(server.is_some(), IDENTIFIERS).await;
     match &old {
         Db::Sqlite(p) => migrator.run(p).await.unwrap(),
         Db::Postgres(p) => migrator.run(p).await.unwrap(),

@@ -447,42 +447,13 @@ async fn two_report_kinds_of_one_source_do_not_overwrite_each_other() {
     t.finish().await;
 }
 
-/// A database of its own, not migrated: (url, PostgreSQL server and name to
-/// drop afterwards).
-async fn unmigrated_database() -> (String, Option<(String, String)>, Option<tempfile::TempDir>) {
-    match crate::common::postgres_server() {
-        None => {
-            let dir = tempfile::tempdir().unwrap();
-            (format!("sqlite://{}", dir.path().join("old.db").display()), None, Some(dir))
-        }
-        Some(server) => {
-            let name = format!("uc_facts_upgrade_{}", std::process::id());
-            let admin = sqlx::PgPool::connect(&server).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&admin)
-                .await
-                .unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
-            admin.close().await;
-            let (base, _) = server.rsplit_once('/').unwrap();
-            (format!("{base}/{name}"), Some((server, name)), None)
-        }
-    }
-}
-
 #[tokio::test]
 async fn facts_stored_before_the_report_key_keep_their_values_and_are_found_by_a_new_import() {
     use undercurrent::storage::Db;
     const KEYED_BY_REPORT: i64 = 20261204000002;
-    let (url, server, _dir) = unmigrated_database().await;
+    let (url, server, _dir) = crate::common::unmigrated_database("facts_upgrade").await;
     let old = Db::connect_without_migrating(&url).await.unwrap();
-    let folder = if server.is_some() { "postgres" } else { "sqlite" };
-    let mut migrator =
-        sqlx::migrate::Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(folder))
-            .await
-            .unwrap();
-    migrator.migrations =
-        migrator.migrations.iter().filter(|m| m.version < KEYED_BY_REPORT).cloned().collect::<Vec<_>>().into();
+    let migrator = crate::common::migrations_before(server.is_some(), KEYED_BY_REPORT).await;
     // Facts as the previous schema stored them: Alex's Teams 30-day fact
     // with out-of-date figures, and a Slack API day.
     let setup = [

@@ -117,6 +117,42 @@ impl Drop for TestDb {
     }
 }
 
+/// A database of its own, not migrated (for upgrade tests): its URL, the
+/// PostgreSQL server and database name to drop afterwards, and the SQLite
+/// folder that holds it.
+pub async fn unmigrated_database(tag: &str) -> (String, Option<(String, String)>, Option<tempfile::TempDir>) {
+    match postgres_server() {
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            (format!("sqlite://{}", dir.path().join("old.db").display()), None, Some(dir))
+        }
+        Some(server) => {
+            let name = format!("uc_{tag}_{}", std::process::id());
+            let admin = sqlx::PgPool::connect(&server).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+            admin.close().await;
+            let (base, _) = server.rsplit_once('/').unwrap();
+            (format!("{base}/{name}"), Some((server, name)), None)
+        }
+    }
+}
+
+/// The app's migrations older than `version`, for the database kind given.
+pub async fn migrations_before(postgres: bool, version: i64) -> sqlx::migrate::Migrator {
+    let folder = if postgres { "postgres" } else { "sqlite" };
+    let mut migrator =
+        sqlx::migrate::Migrator::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(folder))
+            .await
+            .unwrap();
+    migrator.migrations =
+        migrator.migrations.iter().filter(|m| m.version < version).cloned().collect::<Vec<_>>().into();
+    migrator
+}
+
 /// Runs the real binary against a database; returns (status, stdout, stderr).
 pub fn cli(url: &str, args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_undercurrent"))
