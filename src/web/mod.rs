@@ -42,11 +42,20 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                 let method = metrics::method_label(req.method().as_str());
                 let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
                 let pattern = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-                let fut = srv.call(req);
+                // Every log line of the request (a 500's cause included)
+                // carries its id and route; the answer names the id, so a
+                // user's report can be found in the log.
+                let request_id = crate::app::secrets::random_token()[..16].to_string();
+                let span = tracing::info_span!("request", id = %request_id, method, route = %pattern);
+                let fut = tracing::Instrument::instrument(srv.call(req), span);
                 async move {
-                    let res = fut.await?;
+                    let mut res = fut.await?;
                     if let Some(m) = metrics {
                         m.observe(&pattern, method, res.status().as_u16(), started.elapsed());
+                    }
+                    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&request_id) {
+                        res.headers_mut()
+                            .insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
                     }
                     Ok(res)
                 }

@@ -358,3 +358,20 @@ async fn metrics_are_served_only_when_enabled_and_never_name_a_person() {
     assert!(!body.contains("u0001@corp.example"), "no person in a label");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn every_answer_names_its_request_id_for_the_log() {
+    let app = TestApp::with_accounts().await;
+    let mut ids = Vec::new();
+    for path in ["/login", "/healthz", "/no-such-page", "/static/app.css"] {
+        let r = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+        let id = r.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_string());
+        let id = id.unwrap_or_else(|| panic!("{path}: no x-request-id"));
+        assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{path}: {id}");
+        ids.push(id);
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "one id per request");
+    app.finish().await;
+}
