@@ -332,6 +332,58 @@ where
     .await
 }
 
+/// A directory file read whole before anything is written: one row per
+/// person (a later row for the same person wins), in line order, and no
+/// identifier claimed by two people.
+struct DirectoryFile {
+    rows: Vec<DirectoryRow>,
+    rows_read: u64,
+    /// The user ids of the file's rows.
+    users: HashSet<String>,
+}
+
+fn read_directory<I>(file: &str, records: I) -> Result<DirectoryFile, ImportError>
+where
+    I: Iterator<Item = Result<DirectoryRow, InputError>>,
+{
+    let mut rows: Vec<DirectoryRow> = Vec::new();
+    let mut position: HashMap<String, usize> = HashMap::new();
+    let mut rows_read = 0;
+    for row in records {
+        let row = row?;
+        rows_read += 1;
+        match position.get(&row.user_id) {
+            Some(&i) => rows[i] = row,
+            None => {
+                position.insert(row.user_id.clone(), rows.len());
+                rows.push(row);
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.line);
+    let mut claims: HashMap<String, (u64, String)> = HashMap::new();
+    for row in &rows {
+        for (id, kind) in row_identifiers(row) {
+            match claims.get(&id) {
+                Some((line, owner)) if *owner != row.user_id => {
+                    return Err(InputError::in_column(
+                        file,
+                        row.line,
+                        kind_column(kind),
+                        format!("{} {id} is already claimed by {owner} on line {line}", kind_word(kind)),
+                    )
+                    .into());
+                }
+                Some(_) => {}
+                None => {
+                    claims.insert(id, (row.line, row.user_id.clone()));
+                }
+            }
+        }
+    }
+    Ok(DirectoryFile { rows, rows_read, users: position.into_keys().collect() })
+}
+
 /// Imports directory rows from any reader as one file, recorded in the
 /// history as `people` under `file_name`. `shape` names the columns the
 /// file carries: only those are changed for people already known;
@@ -348,57 +400,25 @@ where
     I: Iterator<Item = Result<DirectoryRow, InputError>> + Send,
 {
     let started_at = now();
-    let spooled = spool_records(file_name, records);
-    note_failure(db, "people", file_name, started_at, &spooled).await;
-    let spool = spooled?;
+    let read = read_directory(file_name, records);
+    note_failure(db, "people", file_name, started_at, &read).await;
+    let DirectoryFile { rows, rows_read, users } = read?;
     let name = file_name.to_string();
     transactional(db, "people", file_name, async move |tx: &mut Tx, _import_id: i64| {
         let storage = |e: anyhow::Error| ImportError::storage(&name, e);
-        let mut summary =
-            ImportSummary { source: "people".into(), file_name: name.clone(), details, ..Default::default() };
-        // The whole file first: which row claims which identifier is checked
-        // before anything is stored. A later row for the same person wins.
-        let mut rows: Vec<DirectoryRow> = Vec::new();
-        let mut position: HashMap<String, usize> = HashMap::new();
-        for spooled in spool.batches(PEOPLE_BATCH).map_err(storage)? {
-            for row in spooled.map_err(storage)? {
-                summary.rows_read += 1;
-                match position.get(&row.user_id) {
-                    Some(&i) => rows[i] = row,
-                    None => {
-                        position.insert(row.user_id.clone(), rows.len());
-                        rows.push(row);
-                    }
-                }
-            }
-        }
-        rows.sort_by_key(|r| r.line);
-        let mut claims: HashMap<String, (u64, String)> = HashMap::new();
-        for row in &rows {
-            for (id, kind) in row_identifiers(row) {
-                match claims.get(&id) {
-                    Some((line, owner)) if *owner != row.user_id => {
-                        return Err(InputError::in_column(
-                            &name,
-                            row.line,
-                            kind_column(kind),
-                            format!("{} {id} is already claimed by {owner} on line {line}", kind_word(kind)),
-                        )
-                        .into());
-                    }
-                    Some(_) => {}
-                    None => {
-                        claims.insert(id, (row.line, row.user_id.clone()));
-                    }
-                }
-            }
-        }
+        let mut summary = ImportSummary {
+            source: "people".into(),
+            file_name: name.clone(),
+            rows_read,
+            details,
+            ..Default::default()
+        };
         for batch in rows.chunks(PEOPLE_BATCH) {
             let idents: Vec<Vec<(String, &'static str)>> = batch.iter().map(row_identifiers).collect();
             let keys: Vec<&str> = idents.iter().flatten().map(|(id, _)| id.as_str()).collect();
             let mut owners = identity::owners(tx, &keys).await.map_err(storage)?;
             for row in batch {
-                let linked = link_directory_row(tx, &name, row, &position, &owners).await?;
+                let linked = link_directory_row(tx, &name, row, &users, &owners).await?;
                 summary.details.people_matched_by_alias += u64::from(linked.by_alias);
                 summary.details.people_merged += linked.merged;
                 if linked.changed {
@@ -476,13 +496,13 @@ async fn link_directory_row(
     tx: &mut Tx,
     file: &str,
     row: &DirectoryRow,
-    in_file: &HashMap<String, usize>,
+    in_file: &HashSet<String>,
     owners: &HashMap<String, identity::Owner>,
 ) -> Result<Linked, ImportError> {
     let storage = |e: anyhow::Error| ImportError::storage(file, e);
     let ids = row_identifiers(row);
     // Another row of this file: the identifier moves to this row, nobody merges.
-    let other_row = |o: &identity::Owner| o.user_id != row.user_id && in_file.contains_key(&o.user_id);
+    let other_row = |o: &identity::Owner| o.user_id != row.user_id && in_file.contains(&o.user_id);
     let mut target: Option<(i64, bool)> = None;
     let mut by_alias = false;
     if let Some(o) = owners.get(&row.user_id)
