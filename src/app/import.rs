@@ -1,6 +1,14 @@
-//! Importing directory and event files: all-or-nothing per file (one
-//! transaction), idempotent (duplicates are skipped by the model's rule),
-//! streamed in batches so memory does not grow with the file.
+//! Importing directory and event files: all-or-nothing per file,
+//! idempotent (duplicates are skipped by the model's rule), streamed in
+//! batches so memory does not grow with the file.
+//!
+//! Most files are stored in one transaction. An events file, which can be
+//! millions of rows, commits in bounded batches instead, so that other
+//! writers (a sign-in, the outbox) never wait for a whole file on SQLite's
+//! single writer: until its last transaction marks it done, its events and
+//! the people it created are invisible to every read, and if it fails (or
+//! its process stops) its rows are removed, batch by batch. Imports run one
+//! at a time either way.
 
 use std::collections::{HashMap, HashSet};
 
@@ -62,6 +70,129 @@ pub fn disk_full_text(file: &str) -> String {
     )
 }
 
+/// How long an import waits for another one to finish before giving up.
+const WAIT_FOR_TURN_SECONDS: i64 = 3_600;
+
+/// Poll interval while another import runs.
+const TURN_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// What a running import found interrupted is marked with.
+const INTERRUPTED: &str = "the import stopped before it finished (its process ended); nothing of it was counted";
+
+/// A batched import (or removal) with no sign of life for this long was
+/// interrupted, wherever it ran.
+const STALE_AFTER_SECONDS: i64 = 120;
+
+/// This process, as an import's owner: host, boot and process id.
+fn this_process() -> &'static str {
+    static OWNER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    OWNER.get_or_init(|| {
+        let read = |path: &str| std::fs::read_to_string(path).map(|s| s.trim().to_string()).unwrap_or_default();
+        let host = read("/proc/sys/kernel/hostname");
+        let boot = read("/proc/sys/kernel/random/boot_id");
+        format!("{host}/{boot}/{}", std::process::id())
+    })
+}
+
+/// The batched imports this process is running, by id: registered for as
+/// long as the import's task lives (dropped however it ends).
+struct Running(i64);
+
+fn running_here() -> std::sync::MutexGuard<'static, HashSet<i64>> {
+    static RUNNING: std::sync::OnceLock<std::sync::Mutex<HashSet<i64>>> = std::sync::OnceLock::new();
+    RUNNING.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Running {
+    fn new(id: i64) -> Running {
+        running_here().insert(id);
+        Running(id)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        running_here().remove(&self.0);
+    }
+}
+
+/// Whether an import in progress still has a process behind it: not when
+/// its heartbeat is stale, nor when it ran on this machine (same host and
+/// boot) in a process that is gone, nor when it ran in this process and its
+/// task ended.
+fn alive(p: &imports::InProgress, now: i64) -> bool {
+    if p.heartbeat_at.is_none_or(|h| h < now - STALE_AFTER_SECONDS) {
+        return false;
+    }
+    let Some(owner) = p.owner.as_deref() else { return true };
+    if owner == this_process() {
+        return running_here().contains(&p.id);
+    }
+    let (machine, pid) = owner.rsplit_once('/').unwrap_or((owner, ""));
+    let (ours, _) = this_process().rsplit_once('/').unwrap_or_default();
+    if machine != ours || ours.ends_with('/') {
+        // Another machine (or one that could not be told apart): only the
+        // heartbeat says.
+        return true;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // A process killed but not yet reaped is a zombie: state `Z`.
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Starts an import in a transaction once no other import runs: reserves
+/// its row and returns its id with the transaction holding the import lock.
+/// Batched imports (see the module) are waited for; those whose process is
+/// gone are removed first.
+async fn take_turn(db: &Db, source: &str, file: &str, started_at: i64) -> anyhow::Result<(Tx, i64)> {
+    let deadline = now() + WAIT_FOR_TURN_SECONDS;
+    loop {
+        let mut tx = db.begin().await?;
+        imports::serialise(&mut tx).await?;
+        // On SQLite this insert takes the write lock, which makes the checks
+        // below and the start one step.
+        let id = imports::start(&mut tx, source, file, started_at).await?;
+        let (live, gone): (Vec<_>, Vec<_>) =
+            imports::in_progress(&mut tx, id).await?.into_iter().partition(|p| alive(p, now()));
+        if !live.is_empty() {
+            tx.rollback().await?;
+            anyhow::ensure!(
+                now() < deadline,
+                "another import has been running for an hour; try again once it finished"
+            );
+            tokio::time::sleep(TURN_POLL).await;
+            continue;
+        }
+        if gone.is_empty() {
+            return Ok((tx, id));
+        }
+        // Their rows must be gone before this import de-duplicates against
+        // what is stored.
+        let gone: Vec<i64> = gone.iter().map(|p| p.id).collect();
+        imports::claim(&mut tx, &gone, this_process(), INTERRUPTED, now()).await?;
+        imports::forget(&mut tx, id).await?;
+        tx.commit().await?;
+        remove_imports(db, &gone).await?;
+    }
+}
+
+/// Removes what failed or interrupted batched imports stored, in bounded
+/// batches (each its own short transaction), then marks them failed.
+async fn remove_imports(db: &Db, ids: &[i64]) -> anyhow::Result<()> {
+    for &id in ids {
+        let mut from = i64::MIN;
+        while let Some(next) = imports::remove_batch(db, id, from, REMOVE_BATCH).await? {
+            from = next;
+        }
+    }
+    Ok(())
+}
+
+/// Events removed per transaction when a batched import is undone.
+const REMOVE_BATCH: i64 = 20_000;
+
 /// Runs `work` in a transaction; on any error rolls back and records the
 /// failure in the import history.
 pub(super) async fn transactional<F>(db: &Db, source: &str, file: &str, work: F) -> Result<ImportSummary, ImportError>
@@ -71,9 +202,7 @@ where
     let started_at = now();
     let storage = |e: anyhow::Error| ImportError::storage(file, e);
     let result = async {
-        let mut tx = db.begin().await.map_err(storage)?;
-        imports::serialise(&mut tx).await.map_err(storage)?;
-        let id = imports::start(&mut tx, source, file, started_at).await.map_err(storage)?;
+        let (mut tx, id) = take_turn(db, source, file, started_at).await.map_err(storage)?;
         match work(&mut tx, id).await {
             Ok(summary) => {
                 imports::finish(&mut tx, id, &summary).await.map_err(storage)?;
@@ -95,6 +224,69 @@ where
     if let Err(e) = &result {
         // Best effort: the failure is already reported to the caller.
         let _ = imports::record_failure(db, source, file, started_at, &e.to_string()).await;
+    }
+    result
+}
+
+/// Runs a batched import (see the module): `store` is called once per
+/// batch with `state`, each in its own transaction, and `finish` once in the
+/// last one, which marks the import done. After each batch the rows stored
+/// so far are sent to `progress`, if given (the import waits while it is
+/// full). On any error, or a batch that cannot be read, what was stored is
+/// removed and the failure recorded on the import's row.
+async fn batched<T, B, S, F>(
+    db: &Db,
+    source: &str,
+    file: &str,
+    mut state: T,
+    mut batches: tokio::sync::mpsc::Receiver<anyhow::Result<B>>,
+    progress: Option<tokio::sync::mpsc::Sender<u64>>,
+    mut store: S,
+    finish: F,
+) -> Result<ImportSummary, ImportError>
+where
+    S: AsyncFnMut(&mut T, &mut Tx, i64, B) -> anyhow::Result<u64>,
+    F: AsyncFnOnce(T, &mut Tx) -> anyhow::Result<ImportSummary>,
+{
+    let storage = |e: anyhow::Error| ImportError::storage(file, e);
+    let (mut tx, id) = take_turn(db, source, file, now()).await.map_err(storage)?;
+    imports::heartbeat(&mut tx, id, this_process(), now()).await.map_err(storage)?;
+    let _running = Running::new(id);
+    tx.commit().await.map_err(storage)?;
+    let result = async {
+        while let Some(batch) = batches.recv().await {
+            let batch = batch?;
+            let mut tx = db.begin().await?;
+            let stored = store(&mut state, &mut tx, id, batch).await?;
+            imports::heartbeat(&mut tx, id, this_process(), now()).await?;
+            tx.commit().await?;
+            if let Some(progress) = &progress {
+                // A progress reader that went away stops nothing.
+                let _ = progress.send(stored).await;
+            }
+        }
+        let mut tx = db.begin().await?;
+        let summary = finish(state, &mut tx).await?;
+        imports::publish_people(&mut tx, id).await?;
+        imports::finish(&mut tx, id, &summary).await?;
+        bump_data_version(&mut tx).await?;
+        tx.commit().await?;
+        anyhow::Ok(summary)
+    }
+    .await
+    .map_err(storage);
+    match &result {
+        Ok(summary) if summary.events_added >= ANALYZE_AFTER_ROWS => {
+            // Best effort: fresh statistics keep window reads on the index.
+            let _ = imports::analyze_events(db).await;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            // Best effort: the failure is already reported to the caller, and
+            // rows left behind are removed by the next import (they go stale).
+            let _ = imports::mark_removing(db, id, &e.to_string()).await;
+            let _ = remove_imports(db, &[id]).await;
+        }
     }
     result
 }
@@ -130,6 +322,8 @@ struct EventImport {
     /// Kinds this import added: bounded, since kind ids are a small space.
     new_kinds: usize,
     summary: ImportSummary,
+    /// The batched import this is, whose new people wait for its end.
+    pending: Option<i64>,
 }
 
 impl EventImport {
@@ -141,6 +335,7 @@ impl EventImport {
             first_event: HashMap::new(),
             new_kinds: 0,
             summary: ImportSummary::default(),
+            pending: None,
         })
     }
 
@@ -148,7 +343,7 @@ impl EventImport {
         let new_people: HashSet<&str> =
             batch.iter().map(|e| e.user_id.as_str()).filter(|u| !self.people.contains_key(*u)).collect();
         if !new_people.is_empty() {
-            let found = people_store::ensure(tx, &new_people).await?;
+            let found = people_store::ensure(tx, &new_people, self.pending).await?;
             self.summary.people_created += found.created;
             self.summary.details.people_matched_by_alias += found.by_alias.len() as u64;
             self.people.extend(found.ids);
@@ -295,6 +490,21 @@ pub async fn import_event_records<I>(
 where
     I: Iterator<Item = Result<RawEvent, InputError>> + Send + 'static,
 {
+    import_event_records_with_progress(db, file_name, details, records, None).await
+}
+
+/// [`import_event_records`], sending the rows stored so far to `progress`
+/// after each batch committed.
+pub async fn import_event_records_with_progress<I>(
+    db: &Db,
+    file_name: &str,
+    details: ImportDetails,
+    records: I,
+    progress: Option<tokio::sync::mpsc::Sender<u64>>,
+) -> Result<ImportSummary, ImportError>
+where
+    I: Iterator<Item = Result<RawEvent, InputError>> + Send + 'static,
+{
     let name = file_name.to_string();
     let started_at = now();
     let parse_name = name.clone();
@@ -304,32 +514,49 @@ where
         .and_then(|r| r);
     note_failure(db, "events", &name, started_at, &spooled).await;
     let spool = spooled?;
-    transactional(db, "events", file_name, async move |tx: &mut Tx, import_id: i64| {
-        let storage = |e: anyhow::Error| ImportError::storage(&name, e);
-        let mut state = EventImport::new(tx).await.map_err(storage)?;
-        let mut spooled = spool.batches(BATCH).map_err(storage)?;
-        let (sender, mut batches) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<RawEvent>>>(2);
-        let reader = tokio::task::spawn_blocking(move || {
-            for batch in spooled.by_ref() {
-                let failed = batch.is_err();
-                if sender.blocking_send(batch).is_err() || failed {
-                    return;
-                }
+    let storage = |e: anyhow::Error| ImportError::storage(&name, e);
+    let state = {
+        let mut tx = db.begin().await.map_err(storage)?;
+        let state = EventImport::new(&mut tx).await.map_err(storage)?;
+        tx.rollback().await.map_err(storage)?;
+        state
+    };
+    let mut spooled = spool.batches(BATCH).map_err(storage)?;
+    let (sender, batches) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<RawEvent>>>(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        for batch in spooled.by_ref() {
+            let failed = batch.is_err();
+            if sender.blocking_send(batch).is_err() || failed {
+                return;
             }
-        });
-        while let Some(batch) = batches.recv().await {
-            state.store(tx, import_id, &batch.map_err(storage)?).await.map_err(storage)?;
         }
-        reader.await.map_err(|e| storage(e.into()))?;
-        drop(spool);
-        people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
-        state.summary.file_name = name.clone();
-        state.summary.source = "events".into();
-        state.summary.details =
-            ImportDetails { people_matched_by_alias: state.summary.details.people_matched_by_alias, ..details };
-        Ok(state.summary)
-    })
-    .await
+    });
+    let result = batched(
+        db,
+        "events",
+        file_name,
+        state,
+        batches,
+        progress,
+        async |state: &mut EventImport, tx: &mut Tx, import_id: i64, batch: Vec<RawEvent>| {
+            state.pending = Some(import_id);
+            state.store(tx, import_id, &batch).await?;
+            Ok(state.summary.rows_read)
+        },
+        async |mut state: EventImport, tx: &mut Tx| {
+            people_store::note_first_events(tx, &state.first_event).await?;
+            state.summary.file_name = name.clone();
+            state.summary.source = "events".into();
+            state.summary.details =
+                ImportDetails { people_matched_by_alias: state.summary.details.people_matched_by_alias, ..details };
+            Ok(state.summary)
+        },
+    )
+    .await;
+    // The reader stops once its channel is dropped (or at the end).
+    reader.await.map_err(|e| storage(e.into()))?;
+    drop(spool);
+    result
 }
 
 /// A directory file read whole before anything is written: one row per

@@ -53,7 +53,7 @@ pub async fn import_facts(
             let batch: Vec<PeriodFact> = batch.map_err(storage)?;
             summary.rows_read += batch.len() as u64;
             let ids: HashSet<&str> = batch.iter().map(|f| f.user_id.as_str()).collect();
-            let found = people::ensure(tx, &ids).await.map_err(storage)?;
+            let found = people::ensure(tx, &ids, None).await.map_err(storage)?;
             summary.people_created += found.created;
             by_alias.extend(found.by_alias);
             let known = found.ids;

@@ -1,6 +1,6 @@
 //! Reading what the activity engine needs for one window.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -35,7 +35,9 @@ pub struct PersonDetails {
 /// Loads every person (sorted by user id) and the events between `from`
 /// (inclusive) and `to` (exclusive).
 pub async fn load(db: &Db, from: i64, to: i64) -> Result<(Dataset, Vec<i64>)> {
-    let people_sql = "SELECT id, user_id, department, start_date, first_event_ts FROM people ORDER BY user_id";
+    // People created by an import still running are not counted yet.
+    let people_sql = "SELECT id, user_id, department, start_date, first_event_ts FROM people \
+                      WHERE pending_import IS NULL ORDER BY user_id";
     let rows: Vec<(i64, Person)> = on_db!(db, pool => {
         sqlx::query(people_sql).fetch_all(pool).await?.into_iter().map(|r| {
             let start: Option<String> = r.try_get("start_date")?;
@@ -62,8 +64,9 @@ pub async fn load(db: &Db, from: i64, to: i64) -> Result<(Dataset, Vec<i64>)> {
 
     let events = match db {
         Db::Sqlite(pool) => {
+            let running: HashSet<i64> = super::imports::uncounted(db).await?.into_iter().collect();
             let mut conn = pool.acquire().await?;
-            super::sqlite_fast::window_events(&mut conn, from, to, &index).await?
+            super::sqlite_fast::window_events(&mut conn, from, to, &index, &running).await?
         }
         Db::Postgres(pool) => {
             let mut conn = pool.acquire().await?;
@@ -80,10 +83,16 @@ pub async fn load(db: &Db, from: i64, to: i64) -> Result<(Dataset, Vec<i64>)> {
     Ok((Dataset { people, events, facts }, ids))
 }
 
+/// The latest event of a finished import (the events of an import running or
+/// being removed are not counted); newest first along the window index, so it stops at
+/// the first counted row.
+const LAST_EVENT_SQL: &str = "SELECT MAX(ts) AS ts FROM (SELECT ts FROM events \
+     WHERE import_id NOT IN (SELECT id FROM imports WHERE status IN ('running', 'removing')) \
+     ORDER BY ts DESC LIMIT 1) AS last";
+
 /// The latest event instant, if any.
 pub async fn last_event_ts(db: &Db) -> Result<Option<i64>> {
-    let ts: Option<i64> =
-        on_db!(db, pool => sqlx::query("SELECT MAX(ts) AS ts FROM events").fetch_one(pool).await?.try_get("ts")?);
+    let ts: Option<i64> = on_db!(db, pool => sqlx::query(LAST_EVENT_SQL).fetch_one(pool).await?.try_get("ts")?);
     Ok(ts)
 }
 
@@ -105,7 +114,9 @@ pub struct Totals {
 }
 
 pub async fn totals(db: &Db) -> Result<Totals> {
-    let sql = "SELECT (SELECT COUNT(*) FROM people) AS people, (SELECT COUNT(*) FROM events) AS events, \
+    let sql = "SELECT (SELECT COUNT(*) FROM people WHERE pending_import IS NULL) AS people, \
+               (SELECT COUNT(*) FROM events \
+               WHERE import_id NOT IN (SELECT id FROM imports WHERE status IN ('running', 'removing'))) AS events, \
                (SELECT COUNT(*) FROM channels) AS channels";
     on_db!(db, pool => {
         let r = sqlx::query(sql).fetch_one(pool).await?;

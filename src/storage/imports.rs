@@ -82,6 +82,118 @@ pub async fn serialise(tx: &mut Tx) -> Result<()> {
     Ok(())
 }
 
+/// The imports whose rows are not counted: still running, or being
+/// removed after a failure.
+pub const UNCOUNTED: &str = "SELECT id FROM imports WHERE status IN ('running', 'removing')";
+
+/// A batched import (or the removal of a failed one) in progress: who runs
+/// it and when it last gave a sign of life.
+#[derive(Clone, Debug)]
+pub struct InProgress {
+    pub id: i64,
+    pub owner: Option<String>,
+    pub heartbeat_at: Option<i64>,
+}
+
+/// The batched imports and removals in progress, other than `own`. Call
+/// inside a transaction that holds the import lock (after [`start`] on
+/// SQLite, which takes the write lock; after [`serialise`] on PostgreSQL).
+pub async fn in_progress(tx: &mut Tx, own: i64) -> Result<Vec<InProgress>> {
+    let sql = "SELECT id, owner, heartbeat_at FROM imports \
+               WHERE status IN ('running', 'removing') AND id <> $1 AND heartbeat_at IS NOT NULL";
+    on_tx!(tx, conn => {
+        sqlx::query(sql).bind(own).fetch_all(conn).await?.into_iter()
+            .map(|r| Ok(InProgress { id: r.try_get("id")?, owner: r.try_get("owner")?, heartbeat_at: r.try_get("heartbeat_at")? }))
+            .collect()
+    })
+}
+
+/// Takes over the removal of imports whose process is gone: marked
+/// `removing` with `error` (unless they have one), owned by `owner`.
+pub async fn claim(tx: &mut Tx, ids: &[i64], owner: &str, error: &str, now: i64) -> Result<()> {
+    let sql = "UPDATE imports SET status = 'removing', error = COALESCE(error, $2), owner = $3, heartbeat_at = $4 \
+               WHERE id = $1";
+    for id in ids {
+        on_tx!(tx, conn => sqlx::query(sql).bind(id).bind(error).bind(owner).bind(now).execute(conn).await.map(drop)?);
+    }
+    Ok(())
+}
+
+/// Drops an import's row (one that never stored anything).
+pub async fn forget(tx: &mut Tx, id: i64) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query("DELETE FROM imports WHERE id = $1").bind(id).execute(conn).await.map(drop)?);
+    Ok(())
+}
+
+/// Marks a batched import alive now, run by `owner`. The heartbeat and the
+/// owner are what tell a running import from an interrupted one.
+pub async fn heartbeat(tx: &mut Tx, id: i64, owner: &str, now: i64) -> Result<()> {
+    let sql = "UPDATE imports SET heartbeat_at = $2, owner = $3 WHERE id = $1";
+    on_tx!(tx, conn => sqlx::query(sql).bind(id).bind(now).bind(owner).execute(conn).await.map(drop)?);
+    Ok(())
+}
+
+/// Keeps a removal's import alive (its owner stays).
+async fn touch(tx: &mut Tx, id: i64, now: i64) -> Result<()> {
+    let sql = "UPDATE imports SET heartbeat_at = $2 WHERE id = $1";
+    on_tx!(tx, conn => sqlx::query(sql).bind(id).bind(now).execute(conn).await.map(drop)?);
+    Ok(())
+}
+
+/// Ids of the imports whose rows are not counted ([`UNCOUNTED`]).
+pub async fn uncounted(db: &Db) -> Result<Vec<i64>> {
+    on_db!(db, pool => Ok(sqlx::query_scalar(UNCOUNTED).fetch_all(pool).await?))
+}
+
+/// Records that a batched import failed: its rows stay uncounted while they
+/// are removed ([`remove_batch`]).
+pub async fn mark_removing(db: &Db, id: i64, error: &str) -> Result<()> {
+    let sql = "UPDATE imports SET status = 'removing', error = $2, heartbeat_at = $3 WHERE id = $1";
+    on_db!(db, pool => sqlx::query(sql).bind(id).bind(error).bind(now()).execute(pool).await.map(drop)?);
+    Ok(())
+}
+
+/// Removes up to about `limit` events of a failed import at or after
+/// `from`, the earliest first, in one short transaction, and returns where
+/// the next batch starts; once no event is left, removes the people it
+/// created, marks it failed and returns None.
+pub async fn remove_batch(db: &Db, id: i64, from: i64, limit: i64) -> Result<Option<i64>> {
+    let mut tx = db.begin().await?;
+    // Along the window index (which carries the import), earliest first;
+    // rows sharing the last instant go with the batch.
+    let last_sql =
+        "SELECT MAX(ts) FROM (SELECT ts FROM events WHERE import_id = $1 AND ts >= $2 ORDER BY ts LIMIT $3) AS b";
+    let last: Option<i64> =
+        on_tx!(&mut tx, conn => sqlx::query_scalar(last_sql).bind(id).bind(from).bind(limit).fetch_one(conn).await?);
+    match last {
+        Some(last) => {
+            let delete = "DELETE FROM events WHERE import_id = $1 AND ts >= $2 AND ts <= $3";
+            on_tx!(&mut tx, conn => sqlx::query(delete).bind(id).bind(from).bind(last).execute(conn).await.map(drop)?);
+            touch(&mut tx, id, now()).await?;
+        }
+        None => {
+            for sql in [
+                "DELETE FROM person_identifiers WHERE person_id IN (SELECT id FROM people WHERE pending_import = $1)",
+                "DELETE FROM people WHERE pending_import = $1",
+            ] {
+                on_tx!(&mut tx, conn => sqlx::query(sql).bind(id).execute(conn).await.map(drop)?);
+            }
+            let failed = "UPDATE imports SET status = 'failed', finished_at = $2 WHERE id = $1";
+            on_tx!(&mut tx, conn => sqlx::query(failed).bind(id).bind(now()).execute(conn).await.map(drop)?);
+        }
+    }
+    tx.commit().await?;
+    Ok(last.map(|l| l + 1))
+}
+
+/// Makes a batched import's people count (its events count once its row
+/// says `done`), inside its last transaction.
+pub async fn publish_people(tx: &mut Tx, id: i64) -> Result<()> {
+    let sql = "UPDATE people SET pending_import = NULL WHERE pending_import = $1";
+    on_tx!(tx, conn => sqlx::query(sql).bind(id).execute(conn).await.map(drop)?);
+    Ok(())
+}
+
 /// Refreshes PostgreSQL's statistics of the events table after a big
 /// import, so window reads stay on the index (SQLite: nothing to do).
 pub async fn analyze_events(db: &Db) -> Result<()> {

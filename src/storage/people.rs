@@ -105,8 +105,9 @@ pub struct Resolved {
 }
 
 /// Finds people by any identifier (user id, e-mail or alias, trimmed and
-/// case-insensitive) or creates them, keyed by the id as given.
-pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>) -> Result<Resolved> {
+/// case-insensitive) or creates them, keyed by the id as given. People
+/// created for an import still `pending` are not counted until it finishes.
+pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>, pending: Option<i64>) -> Result<Resolved> {
     let pg = tx.is_postgres();
     let wanted: Vec<(&str, String)> = user_ids.iter().map(|u| (*u, identity::normalise(u))).collect();
     let keys: Vec<&str> = wanted.iter().map(|(_, k)| k.as_str()).filter(|k| !k.is_empty()).collect();
@@ -128,14 +129,15 @@ pub async fn ensure(tx: &mut Tx, user_ids: &HashSet<&str>) -> Result<Resolved> {
     }
     for chunk in missing.chunks(1000) {
         let values =
-            (0..chunk.len()).map(|i| format!("({})", placeholders(pg, 2 * i + 1, 2))).collect::<Vec<_>>().join(", ");
-        let insert =
-            format!("INSERT INTO people (user_id, created_at) VALUES {values} ON CONFLICT (user_id) DO NOTHING");
+            (0..chunk.len()).map(|i| format!("({})", placeholders(pg, 3 * i + 1, 3))).collect::<Vec<_>>().join(", ");
+        let insert = format!(
+            "INSERT INTO people (user_id, created_at, pending_import) VALUES {values} ON CONFLICT (user_id) DO NOTHING"
+        );
         let ts = now();
         on_tx!(tx, conn => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(insert.as_str()));
             for id in chunk {
-                q = q.bind(*id).bind(ts);
+                q = q.bind(*id).bind(ts).bind(pending);
             }
             out.created += q.execute(&mut *conn).await?.rows_affected();
         });

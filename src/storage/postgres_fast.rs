@@ -45,7 +45,8 @@ pub async fn window_events(
 ) -> Result<Vec<Event>> {
     // Integers only in the statement: COPY takes no bind parameters.
     let sql = format!(
-        "COPY (SELECT person_id, ts, kind_id, channel_id, channel_type FROM events WHERE ts >= {from} AND ts < {to}) TO STDOUT"
+        "COPY (SELECT person_id, ts, kind_id, channel_id, channel_type FROM events WHERE ts >= {from} AND ts < {to} \
+         AND import_id NOT IN (SELECT id FROM imports WHERE status IN ('running', 'removing'))) TO STDOUT"
     );
     let mut stream = conn.copy_out_raw(&sql).await.context("reading events")?;
     let mut events = Vec::new();

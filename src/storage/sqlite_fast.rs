@@ -3,7 +3,7 @@
 //! connection's worker thread, about 2 µs a row; stepping the statement
 //! directly on the connection's handle is ten times faster.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::CStr;
 use std::ptr::{NonNull, null_mut};
 
@@ -15,7 +15,7 @@ use super::dataset::event;
 use crate::domain::metrics::Event;
 
 const WINDOW_SQL: &CStr =
-    c"SELECT person_id, ts, kind_id, channel_id, channel_type FROM events WHERE ts >= ?1 AND ts < ?2";
+    c"SELECT person_id, ts, kind_id, channel_id, channel_type, import_id FROM events WHERE ts >= ?1 AND ts < ?2";
 
 /// Finalizes the statement however the read ends.
 struct Statement(NonNull<ffi::sqlite3_stmt>);
@@ -36,12 +36,14 @@ fn error_message(db: *mut ffi::sqlite3) -> String {
     unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db)).to_string_lossy().into_owned() }
 }
 
-/// Reads the events with `from <= ts < to` whose person is in `index`.
+/// Reads the events with `from <= ts < to` whose person is in `index`,
+/// leaving out those of the imports in `running` (not finished yet).
 pub async fn window_events(
     conn: &mut SqliteConnection,
     from: i64,
     to: i64,
     index: &HashMap<i64, u32>,
+    running: &HashSet<i64>,
 ) -> Result<Vec<Event>> {
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
@@ -56,7 +58,7 @@ pub async fn window_events(
         let stmt = Statement(stmt);
         let s = stmt.0.as_ptr();
         let mut events = Vec::new();
-        // SAFETY: `s` is a prepared statement with two parameters and five
+        // SAFETY: `s` is a prepared statement with two parameters and six
         // integer columns; it is only used on this thread while the
         // connection is locked, and finalized by `stmt`'s drop.
         unsafe {
@@ -66,7 +68,8 @@ pub async fn window_events(
                 match ffi::sqlite3_step(s) {
                     ffi::SQLITE_ROW => {
                         let person = ffi::sqlite3_column_int64(s, 0);
-                        if let Some(&person) = index.get(&person) {
+                        let counted = running.is_empty() || !running.contains(&ffi::sqlite3_column_int64(s, 5));
+                        if let Some(&person) = index.get(&person).filter(|_| counted) {
                             events.push(event(
                                 person,
                                 ffi::sqlite3_column_int64(s, 1),

@@ -19,6 +19,7 @@ mod fuzz_regressions;
 mod golden;
 mod harness;
 mod identity;
+mod import_batches;
 mod import_errors;
 mod instances;
 mod mail;

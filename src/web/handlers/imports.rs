@@ -185,6 +185,7 @@ fn status_label(t: &Catalog, status: &str) -> String {
         "done" => t.get("imports.status.done"),
         "failed" => t.get("imports.status.failed"),
         "running" => t.get("imports.status.running"),
+        "removing" => t.get("imports.status.removing"),
         other => other,
     }
     .to_string()
@@ -192,7 +193,7 @@ fn status_label(t: &Catalog, status: &str) -> String {
 
 fn history_row(t: &Catalog, tz: Tz, r: ImportRecord) -> HistoryRow {
     let s = &r.summary;
-    let failed = r.status == "failed";
+    let failed = r.status == "failed" || r.status == "removing";
     let events = counts_events(&s.source);
     let shown = |applies: bool, n: u64| if applies && !failed { count(n) } else { DASH.to_string() };
     HistoryRow {
