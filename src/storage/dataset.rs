@@ -7,20 +7,8 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::Db;
-use super::events::kind_of;
-use crate::domain::metrics::{ChannelType, Dataset, Event, Person};
+use crate::domain::metrics::{Dataset, Person};
 use crate::on_db;
-
-/// An engine event from stored columns.
-pub fn event(person: u32, ts: i64, kind_id: i64, channel_id: i64, channel_type: i64) -> Event {
-    Event {
-        person,
-        ts,
-        kind: kind_of(kind_id),
-        channel: u32::try_from(channel_id).unwrap_or(0),
-        channel_type: ChannelType::from_code(channel_type),
-    }
-}
 
 /// A person's directory details beyond what the engine needs.
 #[derive(Clone, Debug, Default)]

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use futures_util::TryStreamExt;
 use sqlx::PgConnection;
 
-use super::dataset::event;
+use super::events::event;
 use crate::domain::metrics::Event;
 
 /// Parses one tab-separated line of five integers.

@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use libsqlite3_sys as ffi;
 use sqlx::SqliteConnection;
 
-use super::dataset::event;
+use super::events::event;
 use crate::domain::metrics::Event;
 
 const WINDOW_SQL: &CStr =

@@ -118,9 +118,10 @@ pub async fn respond(
 ) -> Result<bool> {
     let mut tx = db.begin().await?;
     if let Some(id) = invitation_id {
-        let sql = "UPDATE survey_invitations SET responded_at = $1 WHERE id = $2 AND responded_at IS NULL";
-        let first =
-            on_tx!(&mut tx, c => sqlx::query(sql).bind(now).bind(id).execute(&mut *c).await?.rows_affected() == 1);
+        // Answered, but not when: the time would match the response's day
+        // on a day with one answer. `responded_at` holds the sending time.
+        let sql = "UPDATE survey_invitations SET responded_at = sent_at WHERE id = $1 AND responded_at IS NULL";
+        let first = on_tx!(&mut tx, c => sqlx::query(sql).bind(id).execute(&mut *c).await?.rows_affected() == 1);
         if !first {
             tx.rollback().await?;
             return Ok(false);

@@ -390,6 +390,16 @@ async fn a_survey_response_keeps_no_link_to_the_person_and_the_page_says_exactly
         1,
         "the invitation is marked answered on its own"
     );
+    // ... with no time of its own: the day of a lone response would match it.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM survey_invitations WHERE responded_at IS NOT NULL AND responded_at <> sent_at"
+        )
+        .await,
+        0,
+        "when the invitation was answered is not kept"
+    );
     // The person's export holds the invitation, not the answers.
     let invs = undercurrent::storage::surveys::invitations(&db, survey).await.unwrap();
     let answered = invs.iter().find(|i| i.responded_at.is_some()).unwrap();
