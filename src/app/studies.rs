@@ -17,6 +17,7 @@ use crate::domain::sampling::{
 };
 use crate::domain::tier::Tier;
 use crate::storage::directory::{self, Directory};
+use crate::storage::holdouts;
 use crate::storage::invitations::{self, NewInvitation};
 use crate::storage::outbox;
 use crate::storage::studies::{self, NewRound, Study};
@@ -234,7 +235,11 @@ pub async fn draw_round(
 ) -> Result<DrawOutcome> {
     anyhow::ensure!(study.is_open(), "the study is closed");
     let size = u32::try_from(study.round_size).unwrap_or(0);
-    let (draw, key_to_id, as_of) = draw_people(db, study, as_of, size, seed, now).await?;
+    let holdout = match holdouts::size_of(db, study.id).await? {
+        None => size,
+        Some(n) => u32::try_from(n).unwrap_or(0),
+    };
+    let (draw, key_to_id, as_of) = draw_people(db, study, as_of, size, holdout, seed, now).await?;
     let strata: Vec<StratumJson> = draw
         .strata
         .iter()
@@ -273,25 +278,33 @@ pub async fn draw_round(
         let person_id = *key_to_id.get(p.person_key.as_str()).context("a drawn person has no id")?;
         insert_pick(&mut tx, study.id, round_id, person_id, p, false, t).await?;
     }
+    for p in &draw.held_out {
+        let person_id = *key_to_id.get(p.person_key.as_str()).context("a held-out person has no id")?;
+        holdouts::insert(&mut tx, study.id, round_id, person_id, p.tier.as_str(), p.department.as_deref(), t).await?;
+    }
     tx.commit().await?;
     Ok(DrawOutcome { round_id, number, draw })
 }
 
 /// A stratified draw of `size` of the study's target people under its
-/// contact rules, evaluated as of a date; with the people's database ids and
-/// the as-of date used.
+/// contact rules (and `holdout` more set aside), evaluated as of a date;
+/// with the people's database ids and the as-of date used. People the study
+/// holds out already are never drawn.
 pub async fn draw_people(
     db: &Db,
     study: &Study,
     as_of: Option<NaiveDate>,
     size: u32,
+    holdout: u32,
     seed: Option<u64>,
     now: DateTime<Utc>,
 ) -> Result<(sampling::Draw, HashMap<String, i64>, NaiveDate)> {
     let org = settings::load(db).await?;
     let computed = evaluate::compute(db, &org, as_of, None).await?;
     let dir = directory::load(db).await?;
-    let cands = candidates(&computed, &dir);
+    let held = holdouts::people_of(db, study.id).await?;
+    let cands: Vec<(Candidate, i64)> =
+        candidates(&computed, &dir).into_iter().filter(|(_, id)| !held.contains(id)).collect();
     let ids: HashMap<i64, String> = cands.iter().map(|(c, id)| (*id, c.person_key.clone())).collect();
     let key_to_id: HashMap<String, i64> = cands.iter().map(|(c, id)| (c.person_key.clone(), *id)).collect();
     let histories = histories_by_key(db, &ids).await?;
@@ -301,6 +314,8 @@ pub async fn draw_people(
         size,
         allocation: allocation_of(study),
         seed: seed.unwrap_or_else(fresh_seed),
+        holdout,
+        not_for_holdout: invitations::for_study(db, study.id).await?.into_iter().map(|i| i.user_id).collect(),
     };
     let people: Vec<Candidate> = cands.into_iter().map(|(c, _)| c).collect();
     let draw = sampling::draw(&spec, &people, &histories, now);
@@ -339,6 +354,8 @@ pub enum AddRefusal {
     UnknownPerson,
     AlreadySent,
     AlreadyInRound,
+    /// The study set this person aside to compare with: never contacted.
+    HeldOut,
     Rule(Exclusion),
 }
 
@@ -361,6 +378,9 @@ pub async fn add_person(
     let Some((cand, id)) = candidates(&computed, &dir).into_iter().find(|(c, _)| c.person_key == user_id.trim()) else {
         return Ok(Err(AddRefusal::UnknownPerson));
     };
+    if holdouts::people_of(db, study.id).await?.contains(&id) {
+        return Ok(Err(AddRefusal::HeldOut));
+    }
     let history = invitations::histories(db).await?.remove(&id).unwrap_or_default();
     if let Err(e) = rules_of(study).check(&history, now) {
         return Ok(Err(AddRefusal::Rule(e)));
@@ -378,6 +398,9 @@ pub async fn drop_invitation(db: &Db, invitation_id: i64) -> Result<bool> {
     tx.commit().await?;
     Ok(changed)
 }
+
+/// Why a held-out person is not sent anything.
+pub const HELD_OUT: &str = "held out by this study to compare with: never contacted";
 
 /// What sending a round did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -412,7 +435,9 @@ pub async fn send_round(
     let mut outcome = SendOutcome::default();
     for inv in invitations::drawn_in_round(&mut tx, round.id).await? {
         let history = histories.entry(inv.person_id).or_default();
+        let held_out = holdouts::holds(&mut tx, study.id, inv.person_id).await?;
         let verdict = match inv.email.as_deref().map(str::trim).filter(|e| e.contains('@')) {
+            _ if held_out => Err(HELD_OUT.to_string()),
             None => Err("no e-mail address in the directory".to_string()),
             Some(_) => sampling::recheck_at_send(&rules, history, now).map_err(|e| e.describe()),
         };

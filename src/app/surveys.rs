@@ -54,7 +54,7 @@ pub async fn send(
     now: DateTime<Utc>,
 ) -> Result<Sent> {
     anyhow::ensure!(study.is_open(), "the study is closed");
-    let (draw, ids, _) = draw_people(db, study, None, size, None, now).await?;
+    let (draw, ids, _) = draw_people(db, study, None, size, 0, None, now).await?;
     let dir = directory::load(db).await?;
     let t = now.timestamp();
     let mut sent = Sent { shortfall: draw.shortfall, ..Sent::default() };

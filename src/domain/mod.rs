@@ -10,6 +10,7 @@ pub mod codebook;
 pub mod coverage;
 pub mod decimal;
 pub mod demo;
+pub mod effect;
 pub mod evaluation;
 pub mod facts;
 pub mod kind;

@@ -1,5 +1,5 @@
-//! The combined report's arithmetic: codes by tier, representative quotes,
-//! and tier movement after outreach, each under the privacy floor when the
+//! The combined report's arithmetic: codes by tier and representative
+//! quotes, each under the privacy floor when the
 //! reader is a manager. Pure: the caller gathers the interviews, quotes and
 //! tiers.
 
@@ -102,7 +102,7 @@ pub fn representative_quotes(
     out
 }
 
-/// How deep a tier is, for movement: dormant < silent < shallow < deep.
+/// How deep a tier is, for movement after outreach (`domain::effect`): dormant < silent < shallow < deep.
 /// New people are in their grace period and have no place on the scale;
 /// neither have people whose depth their source cannot measure.
 pub fn depth(t: Tier) -> Option<u8> {
@@ -113,70 +113,6 @@ pub fn depth(t: Tier) -> Option<u8> {
         Tier::Deep => Some(3),
         Tier::New | Tier::Unmeasured => None,
     }
-}
-
-/// Where a group went between two dates.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Movement {
-    pub people: u32,
-    pub deeper: u32,
-    pub same: u32,
-    pub shallower: u32,
-}
-
-impl Movement {
-    pub fn deeper_share(&self) -> Option<f64> {
-        (self.people > 0).then(|| f64::from(self.deeper) / f64::from(self.people))
-    }
-}
-
-/// Counts moves from `before` to `after` tiers; pairs with a new tier on
-/// either side are not counted.
-pub fn movement(pairs: &[(Tier, Tier)]) -> Movement {
-    let mut m = Movement::default();
-    for (before, after) in pairs {
-        let (Some(b), Some(a)) = (depth(*before), depth(*after)) else { continue };
-        m.people += 1;
-        match a.cmp(&b) {
-            std::cmp::Ordering::Greater => m.deeper += 1,
-            std::cmp::Ordering::Equal => m.same += 1,
-            std::cmp::Ordering::Less => m.shallower += 1,
-        }
-    }
-    m
-}
-
-/// Contacted people against similar people who were not contacted: the
-/// comparison group is everyone else who had one of the contacted people's
-/// tiers at draw time, weighted to the contacted group's tier mix (each
-/// tier's rate applied to the contacted count of that tier), so that a
-/// group of mostly silent people is compared with silent people.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Comparison {
-    pub contacted: Movement,
-    pub others: Movement,
-    /// The comparison group's share moving deeper, on the contacted mix.
-    pub others_deeper_share: Option<f64>,
-}
-
-pub fn compare(contacted: &[(Tier, Tier)], others: &[(Tier, Tier)]) -> Comparison {
-    let c = movement(contacted);
-    let o = movement(others);
-    let mut weighted = 0.0;
-    let mut weight = 0u32;
-    let tiers: Vec<Tier> = contacted.iter().map(|(b, _)| *b).filter(|t| depth(*t).is_some()).collect();
-    for tier in Tier::ALL {
-        let n = tiers.iter().filter(|t| **t == tier).count() as u32;
-        if n == 0 {
-            continue;
-        }
-        let same_tier: Vec<(Tier, Tier)> = others.iter().copied().filter(|(b, _)| *b == tier).collect();
-        if let Some(share) = movement(&same_tier).deeper_share() {
-            weighted += share * f64::from(n);
-            weight += n;
-        }
-    }
-    Comparison { contacted: c, others: o, others_deeper_share: (weight > 0).then(|| weighted / f64::from(weight)) }
 }
 
 #[cfg(test)]
@@ -247,29 +183,5 @@ mod tests {
         let all = codes_by_tier(&sample(), None);
         let r = representative_quotes(&quotes, &all, false, 10);
         assert_eq!(r.len(), 5, "researchers see every quote");
-    }
-
-    #[test]
-    fn movement_compares_with_the_same_tiers_not_contacted() {
-        // Contacted: 3 silent (2 went shallow), 1 shallow (went deep), 1 new (not counted).
-        let contacted = [(Silent, Shallow), (Silent, Shallow), (Silent, Silent), (Shallow, Deep), (New, Deep)];
-        // Others: silent 1 of 4 deeper; shallow 0 of 2; deep 2 (not in the contacted mix).
-        let others = [
-            (Silent, Shallow),
-            (Silent, Silent),
-            (Silent, Silent),
-            (Silent, Dormant),
-            (Shallow, Shallow),
-            (Shallow, Silent),
-            (Deep, Deep),
-            (Deep, Deep),
-        ];
-        let c = compare(&contacted, &others);
-        assert_eq!(c.contacted, Movement { people: 4, deeper: 3, same: 1, shallower: 0 });
-        assert_eq!(c.contacted.deeper_share(), Some(0.75));
-        assert_eq!(c.others, Movement { people: 8, deeper: 1, same: 5, shallower: 2 });
-        // Weighted to the contacted mix: (3 x 1/4 + 1 x 0/2) / 4 = 0.1875.
-        assert_eq!(c.others_deeper_share, Some(0.1875));
-        assert_eq!(compare(&[], &others).others_deeper_share, None);
     }
 }

@@ -212,6 +212,12 @@ pub struct DrawSpec {
     pub size: u32,
     pub allocation: Allocation,
     pub seed: u64,
+    /// People to set aside as a holdout: drawn from the same strata as the
+    /// picked ones, in proportion to them, and never contacted.
+    pub holdout: u32,
+    /// People who may be picked but not held out (by `person_key`): those
+    /// the study has drawn before.
+    pub not_for_holdout: BTreeSet<String>,
 }
 
 /// One drawn person, with the metrics and tier frozen at draw time.
@@ -269,6 +275,9 @@ pub struct Draw {
     pub shortfall: u32,
     /// Targeted people the contact rules kept out, by `person_key`.
     pub excluded: Vec<(String, Exclusion)>,
+    /// The holdout: people of the picked strata set aside, not contacted,
+    /// to compare with (by stratum, then `person_key`).
+    pub held_out: Vec<Pick>,
 }
 
 /// Draws `spec.size` people: targeted candidates who pass the contact rules,
@@ -297,13 +306,27 @@ pub fn draw(
     let sizes: Vec<u32> = groups.values().map(|g| g.len() as u32).collect();
     let quotas = apportion(spec.size, &sizes, spec.allocation);
     let taken = fill(&quotas, &sizes, spec.allocation);
-    let (mut picked, mut strata) = (Vec::new(), Vec::new());
+    let held = holdout_quotas(spec.holdout, &taken, &sizes);
+    let (mut picked, mut strata, mut held_out) = (Vec::new(), Vec::new(), Vec::new());
     for (i, ((tier, department), members)) in groups.iter().enumerate() {
         let mut rng = stratum_rng(spec.seed, *tier, *department);
-        let mut chosen: Vec<&Candidate> =
-            choose(members.len(), taken[i] as usize, &mut rng).into_iter().map(|j| members[j]).collect();
+        // One shuffle: its first `taken` are picked, the next `held` who
+        // may be held out are (so the picks are the same with or without a
+        // holdout).
+        let shuffled = if held[i] > 0 { members.len() } else { taken[i] as usize };
+        let order = choose(members.len(), shuffled, &mut rng);
+        let (first, rest) = order.split_at(taken[i] as usize);
+        let mut chosen: Vec<&Candidate> = first.iter().map(|&j| members[j]).collect();
         chosen.sort_by(|a, b| a.person_key.cmp(&b.person_key));
         picked.extend(chosen.into_iter().map(Pick::of));
+        let mut aside: Vec<&Candidate> = rest
+            .iter()
+            .map(|&j| members[j])
+            .filter(|c| !spec.not_for_holdout.contains(&c.person_key))
+            .take(held[i] as usize)
+            .collect();
+        aside.sort_by(|a, b| a.person_key.cmp(&b.person_key));
+        held_out.extend(aside.into_iter().map(Pick::of));
         strata.push(Stratum {
             tier: *tier,
             department: department.map(str::to_owned),
@@ -313,7 +336,22 @@ pub fn draw(
         });
     }
     let shortfall = spec.size.saturating_sub(taken.iter().sum());
-    Draw { seed: spec.seed, size: spec.size, picked, strata, shortfall, excluded }
+    Draw { seed: spec.seed, size: spec.size, picked, strata, shortfall, excluded, held_out }
+}
+
+/// The holdout's share of each stratum: `total` in proportion to the people
+/// picked there, each capped at the people left in it.
+fn holdout_quotas(total: u32, taken: &[u32], sizes: &[u32]) -> Vec<u32> {
+    let mut out = vec![0; taken.len()];
+    let with: Vec<usize> = (0..taken.len()).filter(|&i| taken[i] > 0).collect();
+    if total == 0 || with.is_empty() {
+        return out;
+    }
+    let weights: Vec<u32> = with.iter().map(|&i| taken[i]).collect();
+    for (&i, q) in with.iter().zip(apportion(total, &weights, Allocation::Proportional)) {
+        out[i] = q.min(sizes[i] - taken[i]);
+    }
+    out
 }
 
 /// Splits `total` over strata of the given sizes (each at least 1).
@@ -456,6 +494,7 @@ fn count<N: Into<i64>>(n: N, one: &str, many: &str) -> String {
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+    use std::collections::HashSet;
 
     fn now() -> DateTime<Utc> {
         "2026-06-01T12:00:00Z".parse().unwrap()
@@ -485,7 +524,15 @@ mod tests {
     }
 
     fn spec(size: u32, allocation: Allocation, seed: u64) -> DrawSpec {
-        DrawSpec { target: Target::default(), rules: ContactRules::default(), size, allocation, seed }
+        DrawSpec {
+            holdout: 0,
+            not_for_holdout: BTreeSet::new(),
+            target: Target::default(),
+            rules: ContactRules::default(),
+            size,
+            allocation,
+            seed,
+        }
     }
 
     fn run(spec: &DrawSpec, cs: &[Candidate]) -> Draw {
@@ -649,6 +696,37 @@ mod tests {
             ("p004", "exclusion.yearly_limit", "2 interviews in the last 365 days (at most 2 interviews a year)"),
         ];
         assert_eq!(why, expected.map(|(k, key, words)| (k, key, words.to_owned())));
+    }
+
+    #[test]
+    fn a_holdout_comes_from_the_picked_strata_and_leaves_the_picks_alone() {
+        let cs = seven_five_three();
+        let plain = run(&spec(6, Allocation::Proportional, 7), &cs);
+        let with = run(&DrawSpec { holdout: 6, ..spec(6, Allocation::Proportional, 7) }, &cs);
+        assert_eq!(with.picked, plain.picked, "the picks do not depend on the holdout");
+        assert!(plain.held_out.is_empty());
+        assert_eq!(with.held_out.len(), 6);
+        let picked: HashSet<&str> = with.picked.iter().map(|p| p.person_key.as_str()).collect();
+        assert!(with.held_out.iter().all(|h| !picked.contains(h.person_key.as_str())), "disjoint");
+        // In proportion to the picks per stratum (3, 2, 1 of 7, 5, 3).
+        let per = |d: &Draw, prefix: char| d.held_out.iter().filter(|p| p.person_key.starts_with(prefix)).count();
+        let picks = |prefix: char| with.picked.iter().filter(|p| p.person_key.starts_with(prefix)).count();
+        for prefix in ['a', 'b', 'c'] {
+            assert_eq!(per(&with, prefix), picks(prefix), "stratum {prefix}");
+        }
+        // Capped at the people left in a stratum.
+        let big = run(&DrawSpec { holdout: 100, ..spec(6, Allocation::Proportional, 7) }, &cs);
+        assert_eq!(big.held_out.len(), 15 - 6);
+        // People drawn before by the study are never held out.
+        let before: BTreeSet<String> = with.held_out.iter().map(|p| p.person_key.clone()).collect();
+        let again =
+            run(&DrawSpec { holdout: 6, not_for_holdout: before.clone(), ..spec(6, Allocation::Proportional, 7) }, &cs);
+        assert_eq!(again.picked, plain.picked);
+        assert!(again.held_out.iter().all(|p| !before.contains(&p.person_key)), "{:?}", again.held_out);
+        assert_eq!(again.held_out.len(), 3, "others of the same strata take their place, as many as are left");
+        // Another seed, another holdout.
+        let other = run(&DrawSpec { holdout: 6, ..spec(6, Allocation::Proportional, 8) }, &cs);
+        assert_ne!(other.held_out, with.held_out);
     }
 
     #[test]

@@ -248,6 +248,14 @@ pub async fn merge(tx: &mut Tx, from: i64, into: i64) -> Result<Result<(), Merge
              AND o.ts = events.ts AND o.kind_id = events.kind_id AND o.channel_id = events.channel_id \
              AND o.channel_type = events.channel_type)",
             "UPDATE events SET person_id = $2 WHERE person_id = $1",
+            // A holdout stays one only if the merged person was never
+            // contacted by that study.
+            "DELETE FROM holdouts WHERE person_id = $1 AND (\
+             EXISTS (SELECT 1 FROM holdouts h WHERE h.person_id = $2 AND h.study_id = holdouts.study_id) \
+             OR EXISTS (SELECT 1 FROM invitations i WHERE i.person_id = $2 AND i.study_id = holdouts.study_id))",
+            "DELETE FROM holdouts WHERE person_id = $2 \
+             AND EXISTS (SELECT 1 FROM invitations i WHERE i.person_id = $1 AND i.study_id = holdouts.study_id)",
+            "UPDATE holdouts SET person_id = $2 WHERE person_id = $1",
             "UPDATE invitations SET person_id = $2 WHERE person_id = $1",
             "UPDATE survey_invitations SET person_id = $2 WHERE person_id = $1",
             "DELETE FROM opt_outs WHERE person_id = $1 AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.person_id = $2)",

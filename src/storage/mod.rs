@@ -22,6 +22,7 @@ pub mod dataset;
 pub mod directory;
 pub mod events;
 pub mod facts;
+pub mod holdouts;
 pub mod identity;
 pub mod imports;
 pub mod interviews;

@@ -66,6 +66,8 @@ pub async fn export(db: &Db, id: i64) -> Result<Value> {
         ("interview_codes", format!("SELECT ic.interview_id, c.key, c.label_en FROM interview_codes ic \
                                      JOIN study_codes c ON c.id = ic.code_id WHERE ic.interview_id IN ({interview_ids})")),
         ("quotes", format!("SELECT interview_id, text, shareable, created_at FROM quotes WHERE interview_id IN ({interview_ids})")),
+        ("holdouts", "SELECT h.round_id, s.title AS study, h.tier, h.department, h.created_at FROM holdouts h \
+                      JOIN studies s ON s.id = h.study_id WHERE h.person_id = $1".into()),
         ("survey_invitations", "SELECT survey_id, tier, department, sent_at, responded_at FROM survey_invitations \
                                 WHERE person_id = $1".into()),
         ("messages", format!("SELECT kind, to_addr, subject, state, created_at, finished_at FROM outbox \
@@ -98,6 +100,7 @@ pub async fn erase(tx: &mut Tx, id: i64, user_id: &str) -> Result<Vec<(&'static 
         ("booking_changes", format!("DELETE FROM booking_changes WHERE booking_id IN ({booking_ids})")),
         ("bookings", format!("DELETE FROM bookings WHERE id IN ({booking_ids})")),
         ("invitations", "DELETE FROM invitations WHERE person_id = $1".into()),
+        ("holdouts", "DELETE FROM holdouts WHERE person_id = $1".into()),
         ("survey_invitations", "DELETE FROM survey_invitations WHERE person_id = $1".into()),
         ("opt_outs", "DELETE FROM opt_outs WHERE person_id = $1".into()),
         ("person_facts", "DELETE FROM person_facts WHERE person_id = $1".into()),

@@ -18,6 +18,7 @@ mod faults;
 mod fuzz_regressions;
 mod golden;
 mod harness;
+mod holdout;
 mod identity;
 mod import_batches;
 mod import_errors;

@@ -6,8 +6,6 @@
 //! Managers read it under the privacy floor; only the research team sees
 //! quotes not cleared for sharing.
 
-use std::collections::HashMap;
-
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -18,10 +16,11 @@ use super::dashboard::{Row, department_table};
 use super::html;
 use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
-use crate::domain::report::{self, CodedInterview, Comparison, ReportQuote};
+use crate::domain::effect::{self, Effect};
+use crate::domain::report::{self, CodedInterview, ReportQuote};
 use crate::domain::tier::Tier;
 use crate::storage::studies::{self, Study};
-use crate::storage::{audit, interviews, invitations};
+use crate::storage::{audit, interviews};
 use crate::web::error::WebError;
 use crate::web::i18n::{self, Lang};
 use crate::web::page::Page;
@@ -45,12 +44,76 @@ pub struct QuoteShown {
     pub shareable: bool,
 }
 
+/// The effect of a study's outreach, as the report shows it.
 #[derive(Serialize)]
-pub struct MovementShown {
-    pub contacted: u32,
-    pub contacted_deeper: String,
-    pub others: u32,
-    pub others_deeper: String,
+pub struct EffectShown {
+    pub study: String,
+    /// Sentences: what is compared, or why nothing can be.
+    pub lines: Vec<String>,
+    /// Contacted and holdout: group, n, share moving deeper, mean
+    /// interactive days.
+    pub rows: Vec<[String; 4]>,
+    /// The difference with its interval, and what it means.
+    pub difference: Option<String>,
+    pub verdict: Option<String>,
+}
+
+/// A share with its n, or a dash when the group is smaller than `min`.
+fn share_of(x: u32, n: u32, min: u32) -> String {
+    if n < min || n == 0 {
+        return "–".into();
+    }
+    i18n::percent(f64::from(x) / f64::from(n))
+}
+
+fn points(x: f64) -> String {
+    format!("{:+.1}", x * 100.0)
+}
+
+fn effect_shown(page: &Page, study: &str, effect: &Effect, floor: Option<u32>) -> EffectShown {
+    let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let mut shown =
+        EffectShown { study: study.to_string(), lines: Vec::new(), rows: Vec::new(), difference: None, verdict: None };
+    match effect {
+        Effect::NoHoldout => shown.lines.push(page.t("report.effect.no_holdout")),
+        Effect::NotContacted => shown.lines.push(page.t("report.effect.not_contacted")),
+        Effect::NeedsData { first_contact, needs_until, data_end } => shown.lines.push(page.tf(
+            "report.effect.needs_data",
+            &[("first", &date(*first_contact)), ("until", &date(*needs_until)), ("end", &date(*data_end))],
+        )),
+        Effect::Measured { first_contact, contacted, holdout, deeper } => {
+            shown.lines.push(page.tf("report.effect.intro", &[("first", &date(*first_contact))]));
+            // No share for a group too small to tell, or below the floor.
+            let min = effect::MIN_GROUP.max(floor.unwrap_or(0));
+            for (key, o) in [("report.effect.contacted", contacted), ("report.effect.holdout", holdout)] {
+                let days = o.mean_interactive_days.filter(|_| o.people >= min).map(|d| format!("{d:.1}"));
+                shown.rows.push([
+                    page.t(key),
+                    o.people.to_string(),
+                    share_of(o.deeper, o.people, min),
+                    days.unwrap_or_else(|| "–".into()),
+                ]);
+            }
+            match deeper {
+                Some(d) if !d.too_few_to_tell() && d.a.n >= min && d.b.n >= min => {
+                    shown.difference = Some(page.tf(
+                        "report.effect.difference",
+                        &[("diff", &points(d.estimate)), ("low", &points(d.low)), ("high", &points(d.high))],
+                    ));
+                    let verdict = match (d.clear(), d.estimate > 0.0) {
+                        (true, true) => "report.effect.clear_more",
+                        (true, false) => "report.effect.clear_less",
+                        (false, _) => "report.effect.unclear",
+                    };
+                    shown.verdict = Some(page.t(verdict));
+                }
+                _ => {
+                    shown.verdict = Some(page.tf("report.effect.too_few", &[("min", &min.to_string())]));
+                }
+            }
+        }
+    }
+    shown
 }
 
 #[derive(Serialize)]
@@ -91,7 +154,7 @@ pub struct Report {
     pub codes: Vec<CodeRow>,
     pub hidden_tiers: Vec<String>,
     pub quotes: Vec<QuoteShown>,
-    pub movement: Option<MovementShown>,
+    pub effects: Vec<EffectShown>,
     pub surveys: Vec<SurveyShown>,
     pub actions: Vec<String>,
     pub privacy_floor: Option<u32>,
@@ -145,8 +208,6 @@ async fn build(
     let mut codes = Vec::new();
     let mut coded: Vec<CodedInterview> = Vec::new();
     let mut raw_quotes = Vec::new();
-    let mut invs = Vec::new();
-    let mut first_as_of: Option<NaiveDate> = None;
     let mut study_surveys = Vec::new();
     for study in scope {
         codes.extend(interviews::codes(&state.db, study.id).await?);
@@ -157,15 +218,6 @@ async fn build(
                 .filter_map(|(t, codes)| Some(CodedInterview { tier: Tier::parse(&t)?, codes })),
         );
         raw_quotes.extend(interviews::quotes_for_study(&state.db, study.id).await?);
-        invs.extend(invitations::for_study(&state.db, study.id).await?);
-        let first = studies::rounds(&state.db, study.id)
-            .await?
-            .last()
-            .and_then(|r| NaiveDate::parse_from_str(&r.as_of, "%Y-%m-%d").ok());
-        first_as_of = match (first_as_of, first) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
         study_surveys.extend(crate::storage::surveys::for_study(&state.db, study.id).await?);
     }
     let by_tier = report::codes_by_tier(&coded, private.then_some(floor));
@@ -205,61 +257,11 @@ async fn build(
         })
         .collect();
 
-    // After outreach: the interviewed against similar people not contacted.
-    let current: HashMap<&str, Tier> =
-        c.evaluation.results.iter().map(|r| (c.data.people[r.person].user_id.as_str(), r.tier)).collect();
-    // Contacted: interviewed, or answered a survey (tiers as frozen when
-    // asked; a person in both counts once, as interviewed).
-    let user_of: HashMap<i64, &str> =
-        c.person_ids.iter().zip(&c.data.people).map(|(id, p)| (*id, p.user_id.as_str())).collect();
-    let mut asked: HashMap<&str, Tier> = HashMap::new();
-    let mut surveyed_any: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for s in &study_surveys {
-        for i in crate::storage::surveys::invitations(&state.db, s.id).await? {
-            let Some(user) = user_of.get(&i.person_id).copied() else { continue };
-            surveyed_any.insert(user);
-            if i.responded_at.is_some()
-                && let Some(t) = Tier::parse(&i.tier)
-            {
-                asked.insert(user, t);
-            }
-        }
-    }
-    for i in invs.iter().filter(|i| i.status == "completed") {
-        if let (Some(t), Some(user)) = (Tier::parse(&i.tier), current.get_key_value(i.user_id.as_str()).map(|(k, _)| k))
-        {
-            asked.insert(user, t);
-        }
-    }
-    let contacted: Vec<(Tier, Tier)> =
-        asked.iter().filter_map(|(user, before)| Some((*before, *current.get(user)?))).collect();
-    let mut movement = None;
-    if let Some(as_of) = first_as_of
-        && !contacted.is_empty()
-    {
-        let then = state.cache.get(&state.db, Some(as_of), None).await?;
-        let tc = &then.computed;
-        let mut invited: std::collections::HashSet<&str> = invs.iter().map(|i| i.user_id.as_str()).collect();
-        invited.extend(surveyed_any.iter().copied());
-        let others: Vec<(Tier, Tier)> = tc
-            .evaluation
-            .results
-            .iter()
-            .filter_map(|r| {
-                let user = tc.data.people[r.person].user_id.as_str();
-                (!invited.contains(user)).then_some(())?;
-                Some((r.tier, *current.get(user)?))
-            })
-            .collect();
-        let cmp: Comparison = report::compare(&contacted, &others);
-        if !private || cmp.contacted.people >= floor {
-            movement = Some(MovementShown {
-                contacted: cmp.contacted.people,
-                contacted_deeper: pct(cmp.contacted.deeper_share()),
-                others: cmp.others.people,
-                others_deeper: pct(cmp.others_deeper_share),
-            });
-        }
+    // After outreach: the contacted against each study's holdout.
+    let mut effects = Vec::new();
+    for study in scope {
+        let effect = crate::app::effect::of_study(&state.db, study.id, c, snapshot.settings.timezone).await?;
+        effects.push(effect_shown(page, &study.title, &effect, private.then_some(floor)));
     }
 
     // Surveys by tier, under the floor for managers.
@@ -322,7 +324,7 @@ async fn build(
         codes: code_rows,
         hidden_tiers: by_tier.hidden_tiers.iter().map(|t| tier_name(*t)).collect(),
         quotes: shown_quotes,
-        movement,
+        effects,
         surveys: surveys_shown,
         actions,
         privacy_floor: private.then_some(floor),

@@ -204,6 +204,7 @@ pub async fn add(
                 AddRefusal::UnknownPerson => page.tf("rounds.add.unknown", &[("user", form.user_id.trim())]),
                 AddRefusal::AlreadySent => page.t("rounds.add.sent"),
                 AddRefusal::AlreadyInRound => page.t("rounds.add.already"),
+                AddRefusal::HeldOut => page.t("rounds.add.held_out"),
                 AddRefusal::Rule(e) => page.tf("rounds.add.rule", &[("why", &exclusion_text(&page, &e))]),
             };
             render(&viewer, &state, study, round, None, Some(error)).await
