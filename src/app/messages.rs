@@ -211,7 +211,7 @@ pub fn render_links(text: &str, allowed: &dyn Fn(&str, i64) -> bool) -> String {
         let parsed = after.find("}}").and_then(|end| {
             let (kind, id) = after[..end].split_once(':')?;
             let id: i64 = id.parse().ok()?;
-            (matches!(kind, "i" | "o" | "s") && allowed(kind, id)).then_some((kind, id, end))
+            (matches!(kind, "i" | "o" | "s" | "a") && allowed(kind, id)).then_some((kind, id, end))
         });
         match parsed {
             Some((kind, id, end)) => {

@@ -57,8 +57,20 @@ pub async fn rendered_body(db: &Db, m: &Message) -> Result<String> {
             surveys_allowed.push(id);
         }
     }
+    // An account invitation's link goes only to the address invited.
+    let mut accounts_allowed = Vec::new();
+    if m.kind == "account_invitation" {
+        for (i, _) in m.body.match_indices("{{link-token:a:") {
+            let tail = &m.body[i + "{{link-token:a:".len()..];
+            let Some(id) = tail.split("}}").next().and_then(|n| n.parse::<i64>().ok()) else { continue };
+            if crate::storage::account_invitations::get(db, id).await?.is_some_and(|a| a.email == m.to_addr.trim()) {
+                accounts_allowed.push(id);
+            }
+        }
+    }
     let allowed = |kind: &str, id: i64| match kind {
         "i" | "o" => m.invitation_id == Some(id),
+        "a" => accounts_allowed.contains(&id),
         _ => surveys_allowed.contains(&id),
     };
     Ok(super::messages::render_links(&m.body, &allowed))

@@ -3,9 +3,9 @@
 use anyhow::Result;
 use sqlx::Row;
 
-use super::{Db, now};
+use super::{Db, Tx, now};
 use crate::domain::account::Role;
-use crate::on_db;
+use crate::{on_db, on_tx};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
@@ -75,6 +75,15 @@ pub async fn create(db: &Db, email: &str, name: &str, role: Role, password_hash:
             .fetch_optional(pool).await?;
         Ok(match row { Some(r) => Some(r.try_get("id")?), None => None })
     })
+}
+
+/// [`create`] inside a transaction.
+pub async fn create_in(tx: &mut Tx, email: &str, name: &str, role: Role, password_hash: &str) -> Result<Option<i64>> {
+    let sql = "INSERT INTO accounts (email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
+               ON CONFLICT (email) DO NOTHING RETURNING id";
+    let id: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(sql).bind(email).bind(name).bind(role.as_str())
+        .bind(password_hash).bind(now()).fetch_optional(&mut *c).await?);
+    Ok(id)
 }
 
 /// The account and its password hash, by e-mail.

@@ -6,7 +6,7 @@ use super::api;
 use super::handlers::{
     accounts, adoption, audit, auth, calendar, codebook, dashboard, imports, interviews, language, mapping,
     participant, people, person, report, rights, rounds, settings, static_files, studies, survey_response, surveys,
-    tokens,
+    tokens, welcome,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -22,6 +22,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/logout", web::post().to(auth::logout));
     cfg.route("/setup", web::get().to(auth::setup_form));
     cfg.route("/setup", web::post().to(auth::setup));
+    // An invitation's one-time link: the invitee sets their own password.
+    cfg.route("/welcome/{token}", web::get().to(welcome::form));
+    cfg.route("/welcome/{token}", web::post().to(welcome::accept));
     cfg.route("/language", web::post().to(language::switch));
 
     // Reading the numbers.

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod account_invitations;
 mod api;
 mod architecture;
 mod browser;

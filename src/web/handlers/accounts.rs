@@ -8,13 +8,15 @@ use serde::Deserialize;
 use super::auth::start_session;
 use super::{html, see_other};
 use crate::app::accounts::{
-    self as account_service, CreateError, hash_password_off_thread, verify_password_off_thread,
+    self as account_service, CreateError, InvitationText, hash_password_off_thread, verify_password_off_thread,
 };
 use crate::app::sign_in::{self as throttle, Attempt};
 use crate::domain::account::{Permission, Role, check_password};
+use crate::storage::account_invitations;
 use crate::storage::accounts::{self, Account};
 use crate::storage::{audit, now};
 use crate::web::error::WebError;
+use crate::web::i18n::Lang;
 use crate::web::page::Page;
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
@@ -25,6 +27,8 @@ struct AccountsPage {
     page: Page,
     accounts: Vec<Account>,
     roles: Vec<&'static str>,
+    /// Invitations not used yet: e-mail, role, expiry date.
+    invited: Vec<(String, &'static str, String)>,
     error: Option<String>,
     created: bool,
 }
@@ -54,7 +58,6 @@ pub struct NewAccount {
     email: String,
     name: String,
     role: String,
-    password: String,
 }
 
 /// Every field defaults, so that an empty or partial form reaches the
@@ -80,10 +83,22 @@ async fn render_list(
     error: Option<String>,
     created: bool,
 ) -> Result<HttpResponse, WebError> {
+    let tz = crate::app::settings::load(&state.db).await?.timezone;
+    let invited = account_invitations::open(&state.db, now())
+        .await?
+        .into_iter()
+        .filter_map(|i| {
+            let role = Role::parse(&i.role)?.as_str();
+            let expires = chrono::DateTime::from_timestamp(i.expires_at, 0)?.with_timezone(&tz);
+            Some((i.email, role, expires.format("%Y-%m-%d %H:%M").to_string()))
+        })
+        .collect();
     let page = AccountsPage {
         page: Page::new(viewer, "accounts", "accounts.title"),
         accounts: accounts::list(&state.db).await?,
-        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        // Least privileged first: the form's default.
+        roles: Role::ALL.iter().rev().map(|r| r.as_str()).collect(),
+        invited,
         error,
         created,
     };
@@ -95,6 +110,8 @@ pub async fn list(viewer: Viewer, state: web::Data<AppState>, q: web::Query<Flag
     render_list(&viewer, &state, None, q.created.is_some()).await
 }
 
+/// Invites someone by e-mail: they choose their own password through a
+/// one-time link sent through the outbox.
 pub async fn create(
     viewer: Viewer,
     state: web::Data<AppState>,
@@ -103,16 +120,45 @@ pub async fn create(
     viewer.require(Permission::ManageAccounts)?;
     let t = viewer.lang.catalog();
     let role = Role::parse(&form.role).ok_or_else(|| WebError::BadRequest("unknown role".into()))?;
-    let error =
-        match account_service::create(&state.db, &form.email, &form.name, role, &form.password, viewer.audit_actor())
-            .await?
-        {
-            Ok(_) => return Ok(see_other("/accounts?created=1")),
-            Err(CreateError::Email(_)) => t.get("account.bad_email"),
-            Err(CreateError::Password(key)) => t.get(key),
-            Err(CreateError::Taken) => t.get("account.taken"),
-        };
+    let Some(base) = crate::app::settings::links_base(&state.db, state.base_url.as_deref()).await? else {
+        return render_list(&viewer, &state, Some(t.get("accounts.no_address").to_string()), false).await;
+    };
+    let (outreach, _) = crate::app::settings::outreach(&state.db, &base).await?;
+    let text = invitation_text(&viewer, role);
+    let invited = account_service::invite(
+        &state.db,
+        &form.email,
+        &form.name,
+        role,
+        &text,
+        &base,
+        &outreach.from,
+        viewer.audit_actor(),
+        now(),
+    )
+    .await?;
+    let error = match invited {
+        Ok(_) => return Ok(see_other("/accounts?created=1")),
+        Err(CreateError::Email(_)) => t.get("account.bad_email"),
+        Err(CreateError::Password(key)) => t.get(key),
+        Err(CreateError::Taken) => t.get("account.taken"),
+    };
     render_list(&viewer, &state, Some(error.to_string()), false).await
+}
+
+/// The invitation e-mail, in both languages (the invitee's is unknown).
+fn invitation_text(viewer: &Viewer, role: Role) -> InvitationText {
+    let inviter = if viewer.account.name.trim().is_empty() { &viewer.account.email } else { &viewer.account.name };
+    let days = account_service::INVITATION_DAYS.to_string();
+    let part = |lang: Lang| {
+        let c = lang.catalog();
+        let role_name = c.get(&format!("role.{}", role.as_str())).to_string();
+        let fill =
+            |key: &str| c.get(key).replace("{inviter}", inviter).replace("{role}", &role_name).replace("{days}", &days);
+        (fill("accounts.invite.subject"), fill("accounts.invite.body"))
+    };
+    let (en, zh) = (part(Lang::En), part(Lang::ZhCn));
+    InvitationText { subject: format!("{} / {}", en.0, zh.0), body: format!("{}\n\n---\n\n{}", en.1, zh.1) }
 }
 
 pub async fn set_role(

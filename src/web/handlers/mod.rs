@@ -25,6 +25,7 @@ pub mod studies;
 pub mod survey_response;
 pub mod surveys;
 pub mod tokens;
+pub mod welcome;
 
 use std::net::{IpAddr, SocketAddr};
 
