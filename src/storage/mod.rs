@@ -31,6 +31,7 @@ pub mod invitations;
 pub mod mappings;
 pub mod outbox;
 pub mod people;
+pub mod person_history;
 mod postgres_fast;
 pub mod rights;
 pub mod rollouts;

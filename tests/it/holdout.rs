@@ -70,9 +70,24 @@ async fn a_holdout_is_never_contacted_by_its_study_and_the_report_compares_with_
         assert!(!held.iter().any(|u| m.to_addr.contains(u.as_str())), "{} was mailed", m.to_addr);
     }
 
+    // A person's page tells the research team what the study did with
+    // them; an analyst does not see it.
+    let mut r = app.signed_in(Role::Researcher).await;
+    let (_, page) = r.get(&format!("/people/{someone}")).await;
+    assert!(page.contains("id=\"history\""), "{page}");
+    assert!(page.contains("Held out in round 1: never contacted by this study"), "{page}");
+    assert!(page.contains(&format!("href=\"/studies/{}\"", s.id)), "{page}");
+    let invited_one =
+        invitations::for_round(&db, round1.id).await.unwrap().into_iter().find(|i| !held.contains(&i.user_id)).unwrap();
+    let (_, page) = r.get(&format!("/people/{}", invited_one.user_id)).await;
+    assert!(page.contains("Drawn in round 1: "), "{page}");
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    let (status, page) = analyst.get(&format!("/people/{someone}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("id=\"history\""), "analysts see no outreach history");
+
     // The report: contacted against the holdout, with n, and too few
     // people to tell at this size.
-    let mut r = app.signed_in(Role::Researcher).await;
     let (status, page) = r.get(&format!("/studies/{}/report", s.id)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("People contacted since 2026-05-01 against the holdout"), "{page}");

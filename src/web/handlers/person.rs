@@ -20,6 +20,7 @@ use crate::domain::tier::Tier;
 use crate::storage::audit;
 use crate::storage::directory::{self};
 use crate::storage::identity;
+use crate::storage::person_history;
 use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
 use crate::web::i18n;
@@ -96,6 +97,53 @@ struct PersonPage {
     sessions: Vec<SessionRow>,
     sessions_note: String,
     timezone: String,
+    /// The research team's history with the person (None: not shown to
+    /// this role).
+    history: Option<Vec<HistoryShown>>,
+}
+
+/// One row of a person's outreach history, in words.
+pub struct HistoryShown {
+    pub date: String,
+    pub study: String,
+    pub study_href: Option<String>,
+    pub what: String,
+    pub interview_href: Option<String>,
+}
+
+fn history_shown(page: &Page, tz: chrono_tz::Tz, rows: Vec<person_history::HistoryRow>) -> Vec<HistoryShown> {
+    rows.into_iter()
+        .map(|r| {
+            let date =
+                r.at.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                    .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default();
+            let state = r.state.clone().unwrap_or_default();
+            let round = r.round.unwrap_or_default().to_string();
+            let what = match r.what.as_str() {
+                "invitation" => page.tf(
+                    "person.history.invitation",
+                    &[("round", &round), ("state", &page.t(&format!("invitation.status.{state}")))],
+                ),
+                "booking" => {
+                    page.tf("person.history.booking", &[("state", &page.t(&format!("booking.status.{state}")))])
+                }
+                "survey" => page.tf(
+                    &format!("person.history.survey_{state}"),
+                    &[("survey", r.detail.as_deref().unwrap_or_default())],
+                ),
+                "holdout" => page.tf("person.history.holdout", &[("round", &round)]),
+                _ => page.t("person.history.opt_out"),
+            };
+            HistoryShown {
+                date,
+                study: r.study.clone().unwrap_or_else(|| page.t("person.history.all_studies")),
+                study_href: r.study_id.map(|id| format!("/studies/{id}")),
+                what,
+                interview_href: r.interview_id.map(|id| format!("/interviews/{id}")),
+            }
+        })
+        .collect()
 }
 
 /// "half" for 1/2, else a percentage.
@@ -404,7 +452,13 @@ pub async fn show(
         page.tf("people.sessions.all", &[("total", &i18n::integer(all_sessions.len() as i64))])
     };
 
+    let history = if viewer.role().may(Permission::RunStudies) {
+        Some(history_shown(&page, tz, person_history::of_person(&state.db, db_id).await?))
+    } else {
+        None
+    };
     let template = PersonPage {
+        history,
         user_id: person.user_id.clone(),
         context: page.tf(
             "people.context",
