@@ -101,8 +101,9 @@ pub struct BookingMail<'a> {
     pub links: &'a Links,
     pub from: &'a str,
     pub now: DateTime<Utc>,
-    /// The calendar address of the application (`/calendar`).
-    pub calendar_url: String,
+    /// The interview's page in the application (`/interviews/{booking}`),
+    /// for the interviewer's messages.
+    pub interview_url: String,
 }
 
 /// A time range as a recipient reads it, in their zone, with the zone named.
@@ -270,7 +271,7 @@ pub fn booking_change(m: &BookingMail, change: Change) -> Vec<NewMessage> {
         let tz = if to_host { m.interviewer_tz } else { m.participant_tz };
         let mut body = format!("{}\n\n{}\n", fill(t.lead, &values), when(lang, m.start, m.end, tz));
         if to_host {
-            body.push_str(&format!("\n{}\n", m.calendar_url));
+            body.push_str(&format!("\n{}\n", m.interview_url));
         } else {
             body.push_str(&manage_lines(
                 lang,

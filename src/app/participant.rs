@@ -31,8 +31,9 @@ pub struct Outreach {
 }
 
 impl Outreach {
-    pub fn calendar_url(&self) -> String {
-        format!("{}/calendar", self.links.base.trim_end_matches('/'))
+    /// A booking's interview page, where the interviewer records it.
+    pub fn interview_url(&self, booking_id: i64) -> String {
+        format!("{}/interviews/{booking_id}", self.links.base.trim_end_matches('/'))
     }
 }
 
@@ -219,7 +220,7 @@ fn mail<'a>(p: &'a Parties<'a>, b: &'a Booking) -> BookingMail<'a> {
         links: &p.out.links,
         from: &p.out.from,
         now: p.now,
-        calendar_url: p.out.calendar_url(),
+        interview_url: p.out.interview_url(b.id),
     }
 }
 

@@ -20,8 +20,10 @@ pub struct HistoryRow {
     /// The invitation's or booking's state; for a survey `answered` or
     /// `sent`.
     pub state: Option<String>,
-    /// The interview recorded for a booking; a survey's title.
-    pub interview_id: Option<i64>,
+    /// A booking that was not cancelled: its interview page
+    /// (`/interviews/{booking}`).
+    pub booking_id: Option<i64>,
+    /// A survey's title.
     pub detail: Option<String>,
 }
 
@@ -29,13 +31,13 @@ pub struct HistoryRow {
 pub async fn of_person(db: &Db, person_id: i64) -> Result<Vec<HistoryRow>> {
     let sql = "\
         SELECT 'invitation' AS what, COALESCE(i.invited_at, i.created_at) AS at, s.id AS study_id, s.title AS study, \
-               r.number AS round, i.status AS state, CAST(NULL AS BIGINT) AS interview_id, CAST(NULL AS TEXT) AS detail \
+               r.number AS round, i.status AS state, CAST(NULL AS BIGINT) AS booking_id, CAST(NULL AS TEXT) AS detail \
         FROM invitations i JOIN studies s ON s.id = i.study_id JOIN rounds r ON r.id = i.round_id \
         WHERE i.person_id = $1 \
         UNION ALL \
-        SELECT 'booking', b.starts_at, s.id, s.title, CAST(NULL AS BIGINT), b.status, iv.id, CAST(NULL AS TEXT) \
+        SELECT 'booking', b.starts_at, s.id, s.title, CAST(NULL AS BIGINT), b.status, \
+               CASE WHEN b.status = 'cancelled' THEN NULL ELSE b.id END, CAST(NULL AS TEXT) \
         FROM bookings b JOIN invitations i ON i.id = b.invitation_id JOIN studies s ON s.id = i.study_id \
-        LEFT JOIN interviews iv ON iv.booking_id = b.id \
         WHERE i.person_id = $1 \
         UNION ALL \
         SELECT 'survey', si.sent_at, s.id, s.title, CAST(NULL AS BIGINT), \

@@ -68,7 +68,9 @@ async fn a_forwarded_host_never_reaches_the_links_in_e_mails() {
     let mine = queued.iter().find(|m| m.kind == "booked").unwrap();
     assert!(mine.body.contains(&format!("{}/i/", app.base)), "the configured address: {}", mine.body);
     let theirs = queued.iter().find(|m| m.kind == "booked_host").unwrap();
-    assert!(theirs.body.contains(&format!("{}/calendar", app.base)), "{}", theirs.body);
+    // The interviewer's mail links to the interview itself.
+    let booking = theirs.booking_id.unwrap();
+    assert!(theirs.body.contains(&format!("{}/interviews/{booking}", app.base)), "{}", theirs.body);
     app.finish().await;
 }
 

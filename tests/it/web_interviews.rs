@@ -179,3 +179,25 @@ async fn a_study_edits_its_own_codebook() {
     assert_eq!(m.post(&path, &[("label_en", "x")]).await.0, StatusCode::FORBIDDEN);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_person_page_links_a_booking_to_its_interview_and_the_interviewer_mail_does_too() {
+    let app = TestApp::with_accounts().await;
+    let booking = booked(&app).await;
+    let mut r = app.signed_in(Role::Researcher).await;
+    let (status, page) = r.get("/people/p000").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Drawn in round 1: "), "{page}");
+    assert!(page.contains("Interview booked: "), "{page}");
+    assert!(page.contains(&format!("href=\"/interviews/{booking}\"")), "{page}");
+    let host = undercurrent::storage::outbox::all(&app.t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == "booked_host")
+        .expect("the interviewer's message");
+    assert!(host.body.contains(&format!("{}/interviews/{booking}", app.base)), "{}", host.body);
+    let (status, _) = r.get(&format!("/interviews/{booking}")).await;
+    assert_eq!(status, StatusCode::OK);
+    app.finish().await;
+}

@@ -140,7 +140,7 @@ fn history_shown(page: &Page, tz: chrono_tz::Tz, rows: Vec<person_history::Histo
                 study: r.study.clone().unwrap_or_else(|| page.t("person.history.all_studies")),
                 study_href: r.study_id.map(|id| format!("/studies/{id}")),
                 what,
-                interview_href: r.interview_id.map(|id| format!("/interviews/{id}")),
+                interview_href: r.booking_id.map(|id| format!("/interviews/{id}")),
             }
         })
         .collect()
