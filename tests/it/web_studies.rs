@@ -108,6 +108,10 @@ async fn a_researcher_runs_a_study_from_template_to_outcome() {
     let drawn = invitations::for_round(&db, round.id).await.unwrap();
     assert!(!drawn.is_empty() && drawn.len() <= 3, "{}", drawn.len());
     assert!(drawn.iter().all(|i| i.tier == "silent" || i.tier == "shallow"));
+    // Each drawn person links to their page.
+    for i in &drawn {
+        assert!(page.contains(&format!("href=\"/people/{}\"", i.user_id.replace('@', "%40"))), "{page}");
+    }
 
     // Drop one, add one by hand, then send.
     let dropped = drawn[0].clone();
