@@ -10,6 +10,7 @@ pub mod import_facts;
 pub mod messages;
 pub mod outbox;
 pub mod participant;
+pub mod people_list;
 pub mod rights;
 pub mod secrets;
 pub mod settings;

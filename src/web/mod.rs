@@ -3,6 +3,7 @@
 //! page or action; templates live in `templates/`.
 
 pub mod api;
+pub mod cache;
 pub mod charts;
 pub mod coverage;
 pub mod error;
@@ -10,10 +11,12 @@ pub mod handlers;
 pub mod i18n;
 pub mod metrics;
 pub mod page;
+pub mod query;
 pub mod routes;
 pub mod security;
 pub mod session;
 pub mod state;
+pub mod upload;
 pub mod url;
 
 use std::net::TcpListener;

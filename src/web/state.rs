@@ -12,7 +12,11 @@ pub struct AppState {
     /// Set the `Secure` flag on cookies (on unless serving plain HTTP on a
     /// loopback address).
     pub secure_cookies: bool,
-    pub cache: Arc<super::handlers::cache::EvaluationCache>,
+    pub cache: Arc<super::cache::EvaluationCache>,
+    /// Directory details by data version (the people list and CSV).
+    pub directories: Arc<super::cache::DirectoryCache>,
+    /// The read API's rows of the latest snapshot.
+    pub export_rows: Arc<super::cache::SnapshotMemo<super::api::read::ExportRows>>,
     /// Wakes this process's outbox worker after a change queued e-mail.
     pub outbox: Arc<Notify>,
     /// Where e-mail goes, for the pages that say so.
@@ -44,6 +48,8 @@ impl AppState {
             db,
             secure_cookies,
             cache: Arc::default(),
+            directories: Arc::default(),
+            export_rows: Arc::default(),
             outbox: Arc::default(),
             mail_description: Arc::from("data/outbox"),
             mail_to_folder: true,

@@ -5,7 +5,6 @@
 //! once per data and settings version (the pages' cache).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -16,7 +15,7 @@ use super::{ApiError, authenticate, json_response};
 use crate::app::export::{write_json, write_summary_json};
 use crate::storage::api_tokens::Scope;
 use crate::storage::audit;
-use crate::web::handlers::cache::Snapshot;
+use crate::web::cache::Snapshot;
 use crate::web::state::AppState;
 
 /// One snapshot's export as JSON: the context (`as_of`, `window_days`,
@@ -42,24 +41,6 @@ impl ExportRows {
             people.into_iter().filter_map(|row| Some((row.get("user_id")?.as_str()?.to_string(), row))).collect();
         Ok(ExportRows { context, people })
     }
-}
-
-/// The rows of the latest snapshot asked about, so that reading person
-/// after person converts the export once. Keyed by the snapshot itself (a
-/// weak reference keeps its address from being reused while it is held).
-type Memo = Option<(Weak<Snapshot>, Arc<ExportRows>)>;
-static LAST_ROWS: Mutex<Memo> = Mutex::new(None);
-
-fn export_rows(snapshot: &Arc<Snapshot>) -> anyhow::Result<Arc<ExportRows>> {
-    let key = Arc::downgrade(snapshot);
-    if let Some((k, rows)) = &*LAST_ROWS.lock().unwrap_or_else(|e| e.into_inner())
-        && k.ptr_eq(&key)
-    {
-        return Ok(rows.clone());
-    }
-    let rows = Arc::new(ExportRows::of(snapshot)?);
-    *LAST_ROWS.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, rows.clone()));
-    Ok(rows)
 }
 
 /// `as_of` from the query: a date (YYYY-MM-DD), or absent for the latest
@@ -94,7 +75,7 @@ pub async fn person_metrics(
     // An e-mail or alias names the person too.
     let wanted = crate::storage::identity::user_id_of(&state.db, &given).await?.unwrap_or(given);
     let snapshot = state.cache.get_weeks(&state.db, as_of, None, 1).await?;
-    let rows = export_rows(&snapshot)?;
+    let rows = state.export_rows.get(&snapshot, ExportRows::of)?;
     let person = rows.people.get(&wanted).ok_or_else(not_found)?;
     let c = &snapshot.computed;
     if let Some(db_id) = c.data.people.iter().position(|p| p.user_id == wanted).and_then(|i| c.person_ids.get(i)) {

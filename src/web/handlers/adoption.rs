@@ -9,7 +9,6 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::cache::Snapshot;
 use super::dashboard::AsOfQuery;
 use super::{html, see_other};
 use crate::csv_out::{Cell, CsvOut};
@@ -17,6 +16,7 @@ use crate::domain::account::Permission;
 use crate::domain::adoption::{CurvePoint, curve, default_rollouts, grace_weeks};
 use crate::domain::evaluation::Summary;
 use crate::storage::{audit, rollouts};
+use crate::web::cache::Snapshot;
 use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
 use crate::web::i18n;

@@ -5,17 +5,12 @@
 //! command line imports a file: all-or-nothing, duplicates skipped. Files of
 //! one upload are independent: one failing does not undo the others.
 
-use std::fmt::Display;
-use std::path::{Path, PathBuf};
-
 use actix_multipart::Multipart;
-use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
-use futures_util::{Stream, StreamExt};
-use tokio::io::AsyncWriteExt;
+use futures_util::StreamExt;
 
 use super::html;
 use crate::app::import::{ImportError, disk_full_text, import_events, import_people};
@@ -27,20 +22,14 @@ use crate::ingest::InputError;
 use crate::ingest::source::{in_browser, open_limited, parse_encoding};
 use crate::ingest::vendor::{DateOrder, VendorOptions};
 use crate::storage::imports::{self, ImportDetails, ImportRecord, ImportSummary};
-use crate::storage::{audit, io_disk_full, now};
+use crate::storage::{audit, now};
 use crate::web::error::WebError;
 use crate::web::i18n::{self, Catalog};
 use crate::web::page::Page;
-use crate::web::session::{Viewer, random_token};
+use crate::web::session::Viewer;
 use crate::web::state::AppState;
+use crate::web::upload::{MAX_FILE_BYTES, SpoolError, TempUpload, display_name, drain, size_limit, small_text, spool};
 
-/// The largest file accepted: 2 GiB.
-pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
-
-/// The limit in words ("2 GiB").
-fn size_limit() -> String {
-    format!("{} GiB", MAX_FILE_BYTES >> 30)
-}
 /// Rows of history shown.
 const HISTORY_ROWS: i64 = 50;
 
@@ -352,106 +341,6 @@ pub async fn upload_exports(
     receive(viewer, state, payload, Source::Exports).await
 }
 
-/// The file name a browser sent, without any folder part (some browsers
-/// send a full path) and without control characters.
-pub fn display_name(raw: &str) -> String {
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    base.chars().filter(|c| !c.is_control()).collect::<String>().trim().chars().take(255).collect()
-}
-
-/// A temporary file that is removed when dropped, whatever happens.
-struct TempUpload(PathBuf);
-
-impl TempUpload {
-    fn new(dir: &Path) -> TempUpload {
-        TempUpload(dir.join(format!("undercurrent-upload-{}", random_token())))
-    }
-}
-
-impl Drop for TempUpload {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-#[derive(Debug)]
-pub enum SpoolError {
-    /// The file is larger than the limit; the rest of it was read and dropped.
-    TooLarge,
-    /// The upload itself broke off.
-    Upload(String),
-    /// The disk is full; the rest of the upload was read and dropped.
-    DiskFull,
-    /// Writing the temporary file failed.
-    Io(std::io::Error),
-}
-
-impl Display for SpoolError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SpoolError::TooLarge => write!(f, "the file is larger than {}", size_limit()),
-            SpoolError::Upload(e) => write!(f, "the upload broke off: {e}"),
-            SpoolError::DiskFull => write!(f, "the server's disk is full"),
-            SpoolError::Io(e) => write!(f, "writing the temporary file failed: {e}"),
-        }
-    }
-}
-
-impl From<std::io::Error> for SpoolError {
-    fn from(e: std::io::Error) -> Self {
-        SpoolError::Io(e)
-    }
-}
-
-/// Reads and drops the rest of a stream, so that the next part of the
-/// upload and the response still get through.
-async fn drain<S, E>(stream: &mut S) -> Result<(), SpoolError>
-where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: Display,
-{
-    while let Some(chunk) = stream.next().await {
-        chunk.map_err(|e| SpoolError::Upload(e.to_string()))?;
-    }
-    Ok(())
-}
-
-/// Writes a stream of chunks to a new file at `path` (readable by this user
-/// only), at most `limit` bytes; returns the bytes written.
-pub async fn spool<S, E>(stream: &mut S, path: &Path, limit: u64) -> Result<u64, SpoolError>
-where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: Display,
-{
-    let mut options = tokio::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut file = options.open(path).await?;
-    let mut written: u64 = 0;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| SpoolError::Upload(e.to_string()))?;
-        written += chunk.len() as u64;
-        if written > limit {
-            drop(file);
-            drain(stream).await?;
-            return Err(SpoolError::TooLarge);
-        }
-        if let Err(e) = file.write_all(&chunk).await {
-            if !io_disk_full(&e) {
-                return Err(e.into());
-            }
-            drop(file);
-            drain(stream).await?;
-            return Err(SpoolError::DiskFull);
-        }
-    }
-    if let Err(e) = file.flush().await {
-        return Err(if io_disk_full(&e) { SpoolError::DiskFull } else { e.into() });
-    }
-    Ok(written)
-}
-
 /// Receives an upload form, importing each file as soon as it has arrived.
 async fn receive(
     viewer: Viewer,
@@ -560,18 +449,6 @@ async fn audit_failure(
     Ok(())
 }
 
-/// Reads a short text field of a form (at most 64 bytes kept).
-async fn small_text(part: &mut actix_multipart::Field) -> Result<String, SpoolError> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = part.next().await {
-        let chunk = chunk.map_err(|e| SpoolError::Upload(e.to_string()))?;
-        if bytes.len() < 64 {
-            bytes.extend_from_slice(&chunk[..chunk.len().min(64 - bytes.len())]);
-        }
-    }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
 /// Stores one uploaded file in a temporary file, then imports it.
 async fn import_part(
     state: &AppState,
@@ -626,18 +503,6 @@ async fn import_part(
 mod tests {
     use super::*;
 
-    fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Unpin {
-        futures_util::stream::iter(parts.iter().map(|p| Ok(Bytes::from_static(p))).collect::<Vec<_>>())
-    }
-
-    #[test]
-    fn file_names_lose_their_folders() {
-        assert_eq!(display_name("C:\\Users\\me\\events.csv"), "events.csv");
-        assert_eq!(display_name("../../etc/people.csv"), "people.csv");
-        assert_eq!(display_name("jan\u{0}.ndjson.gz"), "jan.ndjson.gz");
-        assert_eq!(display_name(""), "");
-    }
-
     #[test]
     fn a_file_too_large_is_explained_in_both_languages() {
         for lang in crate::web::i18n::Lang::ALL {
@@ -646,24 +511,5 @@ mod tests {
             assert!(o.advice.is_some_and(|a| a.contains("2 GiB")));
             assert!(o.error.is_some_and(|e| e.starts_with("big.csv: ")));
         }
-    }
-
-    #[tokio::test]
-    async fn a_stream_is_written_whole_within_the_limit() {
-        let temp = TempUpload::new(&std::env::temp_dir());
-        let n = spool(&mut chunks(&[b"user_id\n", b"u1\n"]), &temp.0, 100).await.unwrap();
-        assert_eq!(n, 11);
-        assert_eq!(std::fs::read(&temp.0).unwrap(), b"user_id\nu1\n");
-        let path = temp.0.clone();
-        drop(temp);
-        assert!(!path.exists(), "the temporary file is removed");
-    }
-
-    #[tokio::test]
-    async fn a_stream_past_the_limit_is_refused_and_read_to_its_end() {
-        let temp = TempUpload::new(&std::env::temp_dir());
-        let mut stream = chunks(&[b"12345", b"67890", b"abc"]);
-        assert!(matches!(spool(&mut stream, &temp.0, 8).await, Err(SpoolError::TooLarge)));
-        assert!(stream.next().await.is_none());
     }
 }

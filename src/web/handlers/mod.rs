@@ -5,7 +5,6 @@ pub mod accounts;
 pub mod adoption;
 pub mod audit;
 pub mod auth;
-pub mod cache;
 pub mod calendar;
 pub mod codebook;
 pub mod dashboard;

@@ -6,9 +6,8 @@
 //! it); filtering, sorting and paging then happen in memory, so a request
 //! costs no query per row even with tens of thousands of people.
 
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, Weak};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -16,21 +15,18 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::cache::{EvaluationCache, Snapshot};
 use super::html;
 use crate::app::export::{LEADING_COLUMNS, shown_metrics};
-use crate::app::settings::DATA_VERSION_KEY;
+use crate::app::people_list::{Column, Filters, Item, select};
 use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
-use crate::domain::decimal::Ratio;
-use crate::domain::evaluation::PersonResult;
-use crate::domain::metrics::Person;
 use crate::domain::tier::Tier;
-use crate::storage::directory::{self, Directory, DirectoryEntry};
-use crate::storage::{audit, settings as setting_store};
+use crate::storage::audit;
+use crate::storage::directory::Directory;
 use crate::web::error::WebError;
 use crate::web::i18n;
 use crate::web::page::Page;
+use crate::web::query::{or_dash, parse_as_of, parse_window, set, with_query};
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
 use crate::web::url;
@@ -40,42 +36,9 @@ pub const PAGE_SIZE: usize = 50;
 /// Sessions listed on a person page.
 pub const RECENT_SESSIONS: usize = 30;
 
-// ---------------------------------------------------------------------------
-// Directory details, cached by data version.
-
-/// A directory read, for one application (its evaluation cache identifies
-/// it: held weakly, the address cannot be reused while the entry lives) and
-/// one data version.
-struct CachedDirectory {
-    owner: Weak<EvaluationCache>,
-    version: String,
-    directory: Arc<Directory>,
-}
-
-static DIRECTORIES: Mutex<Vec<CachedDirectory>> = Mutex::new(Vec::new());
-const DIRECTORY_SLOTS: usize = 4;
-
 /// Everyone's directory details as of the current data version.
 async fn directory_of(state: &AppState) -> Result<Arc<Directory>, WebError> {
-    let version = setting_store::all(&state.db).await?.remove(DATA_VERSION_KEY).unwrap_or_default();
-    let owner = Arc::downgrade(&state.cache);
-    {
-        let mut cached = DIRECTORIES.lock().unwrap_or_else(|e| e.into_inner());
-        cached.retain(|c| c.owner.strong_count() > 0);
-        if let Some(hit) = cached.iter().find(|c| c.owner.ptr_eq(&owner) && c.version == version) {
-            return Ok(hit.directory.clone());
-        }
-    }
-    let directory = Arc::new(directory::load(&state.db).await?);
-    if !version.is_empty() {
-        let mut cached = DIRECTORIES.lock().unwrap_or_else(|e| e.into_inner());
-        cached.retain(|c| !c.owner.ptr_eq(&owner));
-        if cached.len() >= DIRECTORY_SLOTS {
-            cached.remove(0);
-        }
-        cached.push(CachedDirectory { owner, version, directory: directory.clone() });
-    }
-    Ok(directory)
+    Ok(state.directories.get(&state.db).await?)
 }
 
 // ---------------------------------------------------------------------------
@@ -97,318 +60,38 @@ pub struct ListQuery {
     page: Option<String>,
 }
 
-fn set(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+/// The list's query, checked.
+fn parse_filters(q: &ListQuery) -> Result<Filters, WebError> {
+    let text = |v: &Option<String>| set(v).unwrap_or_default().to_string();
+    Ok(Filters {
+        as_of: parse_as_of(&q.as_of)?,
+        window: parse_window(&q.window)?,
+        q: text(&q.q),
+        tier: set(&q.tier).and_then(Tier::parse),
+        department: text(&q.department),
+        attr: text(&q.attr),
+        value: text(&q.value),
+        sort: set(&q.sort).and_then(Column::parse).filter(|c| *c != Column::UserId),
+        desc: set(&q.dir) == Some("desc"),
+        page: set(&q.page).and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1),
+    })
 }
 
-pub(super) fn parse_as_of(v: &Option<String>) -> Result<Option<NaiveDate>, WebError> {
-    set(v)
-        .map(|s| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| WebError::BadRequest(format!("`{s}` is not a date")))
-        })
-        .transpose()
+/// Links to the list.
+trait ListLink {
+    /// The list with these filters, a sort and a page.
+    fn href(&self, path: &str, column: Column, desc: bool, page: usize) -> String;
 }
 
-pub(super) fn parse_window(v: &Option<String>) -> Result<Option<u32>, WebError> {
-    set(v)
-        .map(|s| {
-            s.parse::<u32>()
-                .ok()
-                .filter(|n| (1..=366).contains(n))
-                .ok_or_else(|| WebError::BadRequest(format!("`{s}` is not a window of 1 to 366 days")))
-        })
-        .transpose()
-}
-
-/// A column of the list, which is also a sort key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Column {
-    UserId,
-    Name,
-    Department,
-    Tier,
-    ActiveDays,
-    InteractiveDays,
-    Sessions,
-    LoginDepth,
-    MessagesSent,
-    FeatureBreadth,
-    MedianReply,
-}
-
-impl Column {
-    const ALL: [Column; 11] = [
-        Column::UserId,
-        Column::Name,
-        Column::Department,
-        Column::Tier,
-        Column::ActiveDays,
-        Column::InteractiveDays,
-        Column::Sessions,
-        Column::LoginDepth,
-        Column::MessagesSent,
-        Column::FeatureBreadth,
-        Column::MedianReply,
-    ];
-
-    fn key(self) -> &'static str {
-        match self {
-            Column::UserId => "user_id",
-            Column::Name => "name",
-            Column::Department => "department",
-            Column::Tier => "tier",
-            Column::ActiveDays => "active_days",
-            Column::InteractiveDays => "interactive_days",
-            Column::Sessions => "sessions",
-            Column::LoginDepth => "login_depth",
-            Column::MessagesSent => "messages_sent",
-            Column::FeatureBreadth => "feature_breadth",
-            Column::MedianReply => "median_reply_minutes",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Column> {
-        Column::ALL.into_iter().find(|c| c.key() == s)
-    }
-
-    fn numeric(self) -> bool {
-        !matches!(self, Column::UserId | Column::Name | Column::Department | Column::Tier)
-    }
-
-    fn label_key(self) -> String {
-        format!("people.col.{}", self.key())
-    }
-}
-
-/// The list's filters, sort and page, checked.
-#[derive(Clone, Debug, Default)]
-struct Filters {
-    as_of: Option<NaiveDate>,
-    window: Option<u32>,
-    q: String,
-    tier: Option<Tier>,
-    department: String,
-    attr: String,
-    value: String,
-    sort: Option<Column>,
-    desc: bool,
-    page: usize,
-}
-
-impl Filters {
-    fn parse(q: &ListQuery) -> Result<Filters, WebError> {
-        let text = |v: &Option<String>| set(v).unwrap_or_default().to_string();
-        Ok(Filters {
-            as_of: parse_as_of(&q.as_of)?,
-            window: parse_window(&q.window)?,
-            q: text(&q.q),
-            tier: set(&q.tier).and_then(Tier::parse),
-            department: text(&q.department),
-            attr: text(&q.attr),
-            value: text(&q.value),
-            sort: set(&q.sort).and_then(Column::parse).filter(|c| *c != Column::UserId),
-            desc: set(&q.dir) == Some("desc"),
-            page: set(&q.page).and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1),
-        })
-    }
-
-    fn sort_column(&self) -> Column {
-        self.sort.unwrap_or(Column::UserId)
-    }
-
-    /// Whether any filter narrows the list (the date and window do not).
-    fn narrows(&self) -> bool {
-        !self.q.is_empty()
-            || self.tier.is_some()
-            || !self.department.is_empty()
-            || (!self.attr.is_empty() && !self.value.is_empty())
-    }
-
-    /// The date and window, as query parameters.
-    fn window_params(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if let Some(d) = self.as_of {
-            out.push(("as_of", d.to_string()));
-        }
-        if let Some(w) = self.window {
-            out.push(("window", w.to_string()));
-        }
-        out
-    }
-
-    /// The filters (not sort or page), as query parameters.
-    fn filter_params(&self) -> Vec<(&'static str, String)> {
-        let mut out = self.window_params();
-        if !self.q.is_empty() {
-            out.push(("q", self.q.clone()));
-        }
-        if let Some(t) = self.tier {
-            out.push(("tier", t.as_str().to_string()));
-        }
-        if !self.department.is_empty() {
-            out.push(("department", self.department.clone()));
-        }
-        if !self.attr.is_empty() && !self.value.is_empty() {
-            out.push(("attr", self.attr.clone()));
-            out.push(("value", self.value.clone()));
-        }
-        out
-    }
-
-    fn sort_params(&self, column: Column, desc: bool) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if column != Column::UserId {
-            out.push(("sort", column.key().to_string()));
-        }
-        if desc {
-            out.push(("dir", "desc".to_string()));
-        }
-        out
-    }
-
-    /// A link to the list with these filters, a sort and a page.
+impl ListLink for Filters {
     fn href(&self, path: &str, column: Column, desc: bool, page: usize) -> String {
-        let mut params = self.filter_params();
-        params.extend(self.sort_params(column, desc));
-        if page > 1 {
-            params.push(("page", page.to_string()));
-        }
-        with_query(path, &params)
+        with_query(path, &self.params(column, desc, page))
     }
-}
-
-pub(super) fn with_query(path: &str, params: &[(&str, String)]) -> String {
-    if params.is_empty() {
-        return path.to_string();
-    }
-    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", url::query_value(v))).collect();
-    format!("{path}?{}", query.join("&"))
 }
 
 /// The person page of a user id, keeping an explicit date and window.
 fn person_href(user_id: &str, window_params: &[(&'static str, String)]) -> String {
     with_query(&format!("/people/{}", url::segment(user_id)), window_params)
-}
-
-// ---------------------------------------------------------------------------
-// Selecting and ordering people.
-
-/// A listed person with what the list shows about them.
-struct Item<'a> {
-    /// Position in the evaluation (user id order).
-    pos: usize,
-    result: &'a PersonResult,
-    person: &'a Person,
-    entry: Option<&'a DirectoryEntry>,
-}
-
-impl Item<'_> {
-    fn name(&self) -> Option<&str> {
-        self.entry.and_then(|e| e.name.as_deref()).filter(|s| !s.trim().is_empty())
-    }
-
-    fn email(&self) -> Option<&str> {
-        self.entry.and_then(|e| e.email.as_deref()).filter(|s| !s.trim().is_empty())
-    }
-
-    fn department(&self) -> Option<&str> {
-        self.person.department.as_deref().filter(|s| !s.trim().is_empty())
-    }
-}
-
-/// A sort value; `None` (no value) always sorts last.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum SortValue {
-    Text(String),
-    Number(u64),
-    Exact(Ratio),
-}
-
-fn sort_value(item: &Item<'_>, column: Column) -> Option<SortValue> {
-    let c = &item.result.counters;
-    let n = |v: u32| Some(SortValue::Number(u64::from(v)));
-    match column {
-        Column::UserId => Some(SortValue::Number(item.pos as u64)),
-        Column::Name => item.name().map(|s| SortValue::Text(s.to_lowercase())),
-        Column::Department => item.department().map(|s| SortValue::Text(s.to_lowercase())),
-        Column::Tier => {
-            Some(SortValue::Number(Tier::ALL.iter().position(|t| *t == item.result.tier).unwrap_or(0) as u64))
-        }
-        Column::ActiveDays => n(c.active_days),
-        Column::InteractiveDays => n(c.interactive_days),
-        Column::Sessions => n(c.sessions),
-        Column::LoginDepth => c.login_depth().map(SortValue::Exact),
-        Column::MessagesSent => n(c.messages_sent),
-        Column::FeatureBreadth => n(c.feature_breadth()),
-        Column::MedianReply => c.median_reply_minutes().map(SortValue::Exact),
-    }
-}
-
-/// The people matching the filters, in the requested order, with the tier
-/// counts of those matching every filter but the tier.
-struct Selection<'a> {
-    items: Vec<Item<'a>>,
-    tier_counts: BTreeMap<Tier, usize>,
-    listed: usize,
-}
-
-fn select<'a>(snapshot: &'a Snapshot, directory: &'a Directory, f: &Filters) -> Selection<'a> {
-    let c = &snapshot.computed;
-    let q = f.q.to_lowercase();
-    let value = f.value.to_lowercase();
-    let attr_filter = !f.attr.is_empty() && !value.is_empty();
-    let mut tier_counts: BTreeMap<Tier, usize> = Tier::ALL.iter().map(|t| (*t, 0)).collect();
-    let mut items = Vec::new();
-    for (pos, result) in c.evaluation.results.iter().enumerate() {
-        let person = &c.data.people[result.person];
-        let entry = c.person_ids.get(result.person).and_then(|id| directory.get(*id));
-        let item = Item { pos, result, person, entry };
-        if !f.department.is_empty() && person.department.as_deref() != Some(f.department.as_str()) {
-            continue;
-        }
-        if !q.is_empty() {
-            let hit = person.user_id.to_lowercase().contains(&q)
-                || item.name().is_some_and(|n| n.to_lowercase().contains(&q))
-                || item.email().is_some_and(|e| e.to_lowercase().contains(&q));
-            if !hit {
-                continue;
-            }
-        }
-        if attr_filter {
-            let hit = entry.and_then(|e| e.attribute(&f.attr)).is_some_and(|v| v.trim().to_lowercase() == value);
-            if !hit {
-                continue;
-            }
-        }
-        *tier_counts.entry(result.tier).or_default() += 1;
-        if f.tier.is_some_and(|t| t != result.tier) {
-            continue;
-        }
-        items.push(item);
-    }
-    let column = f.sort_column();
-    if column != Column::UserId || f.desc {
-        let mut keyed: Vec<(Option<SortValue>, Item<'a>)> =
-            items.into_iter().map(|item| (sort_value(&item, column), item)).collect();
-        keyed.sort_by(|(a, x), (b, y)| {
-            match (a, b) {
-                (Some(a), Some(b)) => {
-                    let o = a.cmp(b);
-                    if f.desc { o.reverse() } else { o }
-                }
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => Ordering::Equal,
-            }
-            .then(x.pos.cmp(&y.pos))
-        });
-        items = keyed.into_iter().map(|(_, item)| item).collect();
-    }
-    Selection { items, tier_counts, listed: c.evaluation.results.len() }
-}
-
-pub(super) fn or_dash(s: String) -> String {
-    if s.is_empty() { "–".to_string() } else { s }
 }
 
 // ---------------------------------------------------------------------------
@@ -516,13 +199,13 @@ pub async fn list(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewPeople)?;
-    let f = Filters::parse(&q)?;
+    let f = parse_filters(&q)?;
     let snapshot = state.cache.get(&state.db, f.as_of, f.window).await?;
     let directory = directory_of(&state).await?;
     let page = Page::new(&viewer, "people", "people.title");
     let c = &snapshot.computed;
     let window = &c.evaluation.window;
-    let selection = select(&snapshot, &directory, &f);
+    let selection = select(&snapshot.computed, &directory, &f);
     let total = selection.items.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let current = f.page.min(pages);
@@ -718,10 +401,10 @@ pub async fn download(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewPeople)?;
-    let f = Filters::parse(&q)?;
+    let f = parse_filters(&q)?;
     let snapshot = state.cache.get(&state.db, f.as_of, f.window).await?;
     let directory = directory_of(&state).await?;
-    let selection = select(&snapshot, &directory, &f);
+    let selection = select(&snapshot.computed, &directory, &f);
     let as_of = snapshot.computed.evaluation.window.as_of;
 
     let mut w = CsvOut::new(Vec::new());
@@ -773,7 +456,7 @@ mod tests {
             page: Some("0".into()),
             ..ListQuery::default()
         };
-        let f = Filters::parse(&q).unwrap();
+        let f = parse_filters(&q).unwrap();
         assert_eq!(f.as_of, None);
         assert_eq!(f.page, 1);
         assert!(f.narrows());
@@ -781,7 +464,7 @@ mod tests {
             f.href("/people", Column::MessagesSent, true, 2),
             "/people?tier=deep&department=R%26D&sort=messages_sent&dir=desc&page=2"
         );
-        assert!(Filters::parse(&ListQuery { as_of: Some("yesterday".into()), ..ListQuery::default() }).is_err());
-        assert!(Filters::parse(&ListQuery { window: Some("0".into()), ..ListQuery::default() }).is_err());
+        assert!(parse_filters(&ListQuery { as_of: Some("yesterday".into()), ..ListQuery::default() }).is_err());
+        assert!(parse_filters(&ListQuery { window: Some("0".into()), ..ListQuery::default() }).is_err());
     }
 }

@@ -6,7 +6,6 @@ use askama::Template;
 use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 
-use super::cache::WEEKS;
 use super::html;
 use crate::domain::account::Permission;
 use crate::domain::calendar::{DAY_SECONDS, Window};
@@ -21,6 +20,7 @@ use crate::storage::audit;
 use crate::storage::directory::{self};
 use crate::storage::identity;
 use crate::storage::person_history;
+use crate::web::cache::WEEKS;
 use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
 use crate::web::i18n;
@@ -30,6 +30,7 @@ use crate::web::state::AppState;
 
 use super::people::*;
 use crate::app::export::shown_metrics;
+use crate::web::query::{or_dash, parse_as_of, parse_window, with_query};
 
 /// The as-of date and window of a person page.
 #[derive(Deserialize, Default)]

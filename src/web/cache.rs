@@ -1,10 +1,14 @@
+//! What pages share between requests, held by the application state (no
+//! process-wide statics): evaluations, directory details, and the read
+//! API's rows of the latest snapshot.
+//!
 //! Evaluations are costly (every event of a window) and change only when
 //! data or settings do, so pages share them: keyed by as-of date, window
 //! and a version made of the data version and the settings. An import or a
 //! settings change makes a new version, so stale entries are never served.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -15,6 +19,7 @@ use crate::domain::activity_series::{active_in_last, daily_active, weekly_evalua
 use crate::domain::calendar::{EARLIEST_AS_OF, LATEST_AS_OF, Window};
 use crate::domain::evaluation::Summary;
 use crate::domain::settings::OrgSettings;
+use crate::storage::directory::{self, Directory};
 use crate::storage::{Db, settings as store};
 
 /// Weeks shown in week-by-week series.
@@ -183,5 +188,57 @@ mod tests {
         assert_eq!(e.map.len(), 1);
         assert_eq!(e.get(&key(1, "v2")), Some(10));
         assert_eq!(e.get(&key(1, "v1")), None);
+    }
+}
+
+/// Everyone's directory details (name, e-mail, title, location, free-form
+/// attributes), read in one query and kept until the data version changes
+/// (every import changes it).
+#[derive(Default)]
+pub struct DirectoryCache {
+    entry: Mutex<Option<(String, Arc<Directory>)>>,
+}
+
+impl DirectoryCache {
+    pub async fn get(&self, db: &Db) -> Result<Arc<Directory>> {
+        let version = store::all(db).await?.remove(DATA_VERSION_KEY).unwrap_or_default();
+        if let Some((v, directory)) = &*self.entry.lock().unwrap_or_else(|e| e.into_inner())
+            && *v == version
+            && !version.is_empty()
+        {
+            return Ok(directory.clone());
+        }
+        let directory = Arc::new(directory::load(db).await?);
+        if !version.is_empty() {
+            *self.entry.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, directory.clone()));
+        }
+        Ok(directory)
+    }
+}
+
+/// A value derived from the latest snapshot asked about, so that reading
+/// person after person derives it once. Keyed by the snapshot itself (a
+/// weak reference keeps its address from being reused while it is held).
+pub struct SnapshotMemo<T> {
+    last: Mutex<Option<(Weak<Snapshot>, Arc<T>)>>,
+}
+
+impl<T> Default for SnapshotMemo<T> {
+    fn default() -> Self {
+        SnapshotMemo { last: Mutex::new(None) }
+    }
+}
+
+impl<T> SnapshotMemo<T> {
+    pub fn get(&self, snapshot: &Arc<Snapshot>, derive: impl FnOnce(&Snapshot) -> Result<T>) -> Result<Arc<T>> {
+        let key = Arc::downgrade(snapshot);
+        if let Some((k, value)) = &*self.last.lock().unwrap_or_else(|e| e.into_inner())
+            && k.ptr_eq(&key)
+        {
+            return Ok(value.clone());
+        }
+        let value = Arc::new(derive(snapshot)?);
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, value.clone()));
+        Ok(value)
     }
 }

@@ -1,0 +1,190 @@
+//! POST /imports/mapping/preview: the first mapped records and what would
+//! be refused, without storing anything.
+
+use super::*;
+
+/// What a preview found, before it is put into words.
+pub(super) struct PreviewData {
+    rows_read: u64,
+    errors: Vec<String>,
+    error_count: u64,
+    stopped: bool,
+    records: Vec<Vec<String>>,
+    kinds: BTreeMap<String, u64>,
+}
+
+pub(super) fn channel_type_name(c: ChannelType) -> &'static str {
+    match c {
+        ChannelType::Unknown => "",
+        ChannelType::Direct => "direct",
+        ChannelType::Group => "group",
+        ChannelType::Broadcast => "broadcast",
+    }
+}
+
+/// Counts a problem; whether it ends the reading (a problem with the file
+/// itself, not with one value).
+pub(super) fn note_error(data: &mut PreviewData, e: InputError) -> bool {
+    data.error_count += 1;
+    if data.errors.len() < PREVIEW_ERRORS {
+        data.errors.push(in_browser(&e.to_string()));
+    }
+    e.column.is_none()
+}
+
+/// Reads the whole file through the mapping, storing nothing.
+pub(super) fn run_preview(
+    path: PathBuf,
+    name: String,
+    forced: Option<&'static Encoding>,
+    mapping: Mapping,
+    tz: Tz,
+) -> Result<PreviewData, InputError> {
+    let file = std::fs::File::open(&path).map_err(|e| InputError::new(&name, 0, format!("cannot open: {e}")))?;
+    let input = open_as(&name, file, forced)?;
+    let mut data = PreviewData {
+        rows_read: 0,
+        errors: Vec::new(),
+        error_count: 0,
+        stopped: false,
+        records: Vec::new(),
+        kinds: BTreeMap::new(),
+    };
+    match mapping.target {
+        Target::Events => {
+            for item in MappedEvents::new(input, &mapping, tz)? {
+                data.rows_read += 1;
+                match item {
+                    Ok(e) => {
+                        if data.kinds.len() < PREVIEW_KINDS || data.kinds.contains_key(&e.kind) {
+                            *data.kinds.entry(e.kind.clone()).or_default() += 1;
+                        }
+                        if data.records.len() < SAMPLE_ROWS {
+                            let when = DateTime::from_timestamp(e.ts, 0)
+                                .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %:z").to_string())
+                                .unwrap_or_default();
+                            data.records.push(vec![
+                                e.line.to_string(),
+                                e.user_id,
+                                when,
+                                e.kind,
+                                e.channel.unwrap_or_default(),
+                                channel_type_name(e.channel_type).to_string(),
+                                e.duration_seconds.map(|d| d.to_string()).unwrap_or_default(),
+                                e.event_id.unwrap_or_default(),
+                            ]);
+                        }
+                    }
+                    Err(e) => {
+                        if note_error(&mut data, e) {
+                            data.stopped = true;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Target::People => {
+            for item in MappedPeople::new(input, &mapping, tz)? {
+                data.rows_read += 1;
+                match item {
+                    Ok(p) => {
+                        if data.records.len() < SAMPLE_ROWS {
+                            let attributes =
+                                p.attributes.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; ");
+                            data.records.push(vec![
+                                p.line.to_string(),
+                                p.user_id,
+                                p.name.unwrap_or_default(),
+                                p.email.unwrap_or_default(),
+                                p.department.unwrap_or_default(),
+                                p.title.unwrap_or_default(),
+                                p.location.unwrap_or_default(),
+                                p.start_date.map(|d| d.to_string()).unwrap_or_default(),
+                                attributes,
+                            ]);
+                        }
+                    }
+                    Err(e) => {
+                        if note_error(&mut data, e) {
+                            data.stopped = true;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(data)
+}
+
+pub(super) fn preview_view(t: &Catalog, target: Target, tz: Tz, result: Result<PreviewData, InputError>) -> Preview {
+    let mut columns = vec![t.get("mapping.preview.line").to_string()];
+    columns.extend(target.fields().iter().map(|f| field_label(t, *f)));
+    if target == Target::People {
+        columns.push(t.get("mapping.preview.attributes").to_string());
+    }
+    let data = match result {
+        Ok(d) => d,
+        Err(e) => {
+            return Preview {
+                sentence: t.get("mapping.preview.cannot_read").to_string(),
+                ok: false,
+                columns,
+                rows: Vec::new(),
+                errors: vec![in_browser(&e.to_string())],
+                kinds: Vec::new(),
+                times_note: None,
+            };
+        }
+    };
+    let rows = i18n::integer(data.rows_read as i64);
+    let mut sentence = if data.error_count == 0 {
+        t.fill("mapping.preview.ok", &[("rows", &rows)])
+    } else {
+        t.fill("mapping.preview.errors", &[("rows", &rows), ("errors", &i18n::integer(data.error_count as i64))])
+    };
+    if data.stopped {
+        sentence = format!("{sentence} {}", t.get("mapping.preview.stopped"));
+    }
+    Preview {
+        sentence,
+        ok: data.error_count == 0,
+        columns,
+        rows: data.records,
+        errors: data.errors,
+        kinds: data
+            .kinds
+            .into_iter()
+            .map(|(kind, n)| KindCount { known: Kind::known(&kind).is_some(), kind, count: i18n::integer(n as i64) })
+            .collect(),
+        times_note: (target == Target::Events).then(|| t.fill("mapping.preview.times", &[("tz", tz.name())])),
+    }
+}
+
+/// POST /imports/mapping/preview: the first mapped records and the
+/// problems of the whole file; nothing is stored.
+pub async fn preview(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::Import)?;
+    let tz = org_zone(&state).await?;
+    let t = viewer.lang.catalog();
+    let s = submitted(&form);
+    let (path, sample) = match loaded(&state.upload_dir, t, &s) {
+        Ok(l) => l,
+        Err(message) => return render(&viewer, &state, tz, failed_view(message)).await,
+    };
+    let (mut file, ok) = checked_view(t, &s, &sample, tz);
+    if ok {
+        let (name, mapping) = (s.name.clone(), s.mapping.clone());
+        let forced = parse_encoding(&s.encoding).ok().flatten();
+        let result = tokio::task::spawn_blocking(move || run_preview(path, name, forced, mapping, tz))
+            .await
+            .map_err(|e| anyhow::anyhow!("the preview failed: {e}"))?;
+        file.preview = Some(preview_view(t, s.mapping.target, tz, result));
+    }
+    render(&viewer, &state, tz, View { file: Some(file), ..View::default() }).await
+}
