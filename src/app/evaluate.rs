@@ -4,8 +4,8 @@ use anyhow::Result;
 use chrono::NaiveDate;
 
 use crate::domain::calendar::{Window, local_day};
+use crate::domain::dataset::Dataset;
 use crate::domain::evaluation::{Evaluation, PersonResult, evaluate};
-use crate::domain::metrics::Dataset;
 use crate::domain::profile::Profile;
 use crate::domain::settings::OrgSettings;
 use crate::storage::{Db, dataset};

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use crate::app::evaluate::Computed;
+use crate::domain::dataset::Person;
 use crate::domain::decimal::Ratio;
 use crate::domain::evaluation::PersonResult;
-use crate::domain::metrics::Person;
 use crate::domain::tier::Tier;
 use crate::storage::directory::{Directory, DirectoryEntry};
 

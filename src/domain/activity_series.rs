@@ -4,8 +4,8 @@
 use chrono::Days;
 
 use super::calendar::Window;
+use super::dataset::Dataset;
 use super::evaluation::{Evaluation, PersonResult, evaluate};
-use super::metrics::Dataset;
 use super::profile::Profile;
 use super::tier::Tier;
 
@@ -74,8 +74,8 @@ pub fn weekly_evaluations(data: &Dataset, latest: &Window, profile: &Profile, we
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::dataset::{ChannelType, Event, Person};
     use crate::domain::kind::Kind;
-    use crate::domain::metrics::{ChannelType, Event, Person};
 
     #[test]
     fn daily_and_rolling_active_people() {

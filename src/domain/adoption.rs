@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::calendar::local_day;
+use super::dataset::Person;
 use super::evaluation::Summary;
-use super::metrics::Person;
 
 /// A department's default rollout date: the earliest directory start date
 /// of its people, else the day of their earliest event.

@@ -20,32 +20,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::calendar::Window;
+use super::dataset::FactRow;
 use super::facts::FactSource;
 use super::kind::Family;
-use super::tier::Tier;
-
-/// A stored fact as the engine sees it; `person` indexes `Dataset::people`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FactRow {
-    pub person: u32,
-    pub source: Option<FactSource>,
-    /// The report kind within the source (`FactSource::report`).
-    pub report: String,
-    pub start: NaiveDate,
-    pub end: NaiveDate,
-    /// The date the vendor produced the figures.
-    pub refreshed: NaiveDate,
-    pub active_days: Option<u32>,
-    pub messages: Option<u32>,
-    pub reactions: Option<u32>,
-    pub calls: Option<u32>,
-    pub meetings: Option<u32>,
-    pub files: Option<u32>,
-    pub docs: Option<u32>,
-    /// Conversations or messages read (Google Chat): presence, not interaction.
-    pub reads: Option<u32>,
-    pub passive: bool,
-}
 
 impl FactRow {
     fn interactions(&self) -> u32 {
@@ -233,31 +210,11 @@ impl Default for AggregatedRule {
     }
 }
 
-/// The tier of a person known only from aggregated sources (grace period
-/// already ruled out by the caller). A person who interacts but whose data
-/// cannot reach deep (no day counts, too few visible families) is
-/// `Unmeasured`, not shallow: the gap is the source's, not theirs.
-pub fn classify(a: &Aggregated, rule: &AggregatedRule) -> Tier {
-    if !a.present {
-        return Tier::Dormant;
-    }
-    if a.interactions == 0 {
-        return Tier::Silent;
-    }
-    if super::coverage::depth_gap(a, rule).is_some() {
-        return Tier::Unmeasured;
-    }
-    let days = a.interactive_days.or(a.active_days).unwrap_or(0);
-    if days >= rule.min_active_days && a.feature_breadth() >= rule.min_feature_breadth {
-        Tier::Deep
-    } else {
-        Tier::Shallow
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::coverage::classify;
+    use crate::domain::tier::Tier;
 
     fn date(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -14,6 +14,7 @@
 use super::aggregated::{Aggregated, AggregatedRule};
 use super::facts::FactSource;
 use super::kind::Family;
+use super::tier::Tier;
 
 /// What a source can measure. `families` is a bit set of [`Family`] bits the
 /// source can see.
@@ -146,6 +147,28 @@ pub fn depth_gap(a: &Aggregated, rule: &AggregatedRule) -> Option<DepthGap> {
     }
     let source = a.sources.iter().copied().find(|s| *s == FactSource::SlackDashboard).unwrap_or(first);
     Some(DepthGap { source, reason: GapReason::FewFamilies })
+}
+
+/// The tier of a person known only from aggregated sources (grace period
+/// already ruled out by the caller). A person who interacts but whose data
+/// cannot reach deep (no day counts, too few visible families) is
+/// `Unmeasured`, not shallow: the gap is the source's, not theirs.
+pub fn classify(a: &Aggregated, rule: &AggregatedRule) -> Tier {
+    if !a.present {
+        return Tier::Dormant;
+    }
+    if a.interactions == 0 {
+        return Tier::Silent;
+    }
+    if depth_gap(a, rule).is_some() {
+        return Tier::Unmeasured;
+    }
+    let days = a.interactive_days.or(a.active_days).unwrap_or(0);
+    if days >= rule.min_active_days && a.feature_breadth() >= rule.min_feature_breadth {
+        Tier::Deep
+    } else {
+        Tier::Shallow
+    }
 }
 
 #[cfg(test)]

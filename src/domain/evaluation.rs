@@ -5,12 +5,15 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::aggregated::{Aggregated, FactRow, aggregate, classify as classify_aggregated};
+use super::aggregated::{Aggregated, aggregate};
 use super::calendar::{Window, local_day};
+use super::coverage::classify as classify_aggregated;
 use super::coverage::{DepthGap, depth_gap};
+use super::dataset::Dataset;
+use super::dataset::FactRow;
 use super::decimal::Ratio;
 use super::kind::Family;
-use super::metrics::{Counters, Dataset, compute_counters};
+use super::metrics::{Counters, compute_counters};
 use super::profile::{OrgIndicator, Profile, is_share, org_indicators, person_indicators};
 use super::tier::{Tier, classify, is_listed, onboarding_date};
 

@@ -3,88 +3,13 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
-
 use super::calendar::{DAY_SECONDS, Window};
+use super::dataset::{ChannelType, Dataset, Event};
 use super::decimal::Ratio;
 use super::kind::{Class, Kind, KindMap};
 
 /// Session timeout: a gap of more than this ends a session.
 pub const SESSION_GAP_SECONDS: i64 = 30 * 60;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
-pub enum ChannelType {
-    #[default]
-    Unknown,
-    Direct,
-    Group,
-    Broadcast,
-}
-
-impl ChannelType {
-    pub fn parse(s: &str) -> Option<ChannelType> {
-        match s {
-            "direct" => Some(ChannelType::Direct),
-            "group" => Some(ChannelType::Group),
-            "broadcast" => Some(ChannelType::Broadcast),
-            _ => None,
-        }
-    }
-
-    pub fn code(self) -> i16 {
-        self as i16
-    }
-
-    pub fn from_code(code: i64) -> ChannelType {
-        match code {
-            1 => ChannelType::Direct,
-            2 => ChannelType::Group,
-            3 => ChannelType::Broadcast,
-            _ => ChannelType::Unknown,
-        }
-    }
-}
-
-/// One stored event as the engine sees it. `person` indexes `Dataset::people`;
-/// `channel` 0 means "no channel".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Event {
-    pub person: u32,
-    pub ts: i64,
-    pub kind: Kind,
-    pub channel: u32,
-    pub channel_type: ChannelType,
-}
-
-/// A person as the engine sees it.
-#[derive(Clone, Debug, Default)]
-pub struct Person {
-    pub user_id: String,
-    pub department: Option<String>,
-    /// Directory `start_date`.
-    pub start_date: Option<NaiveDate>,
-    /// The earliest imported event, from all data.
-    pub first_event: Option<i64>,
-}
-
-/// What the engine needs: people sorted by `user_id` (their index order is the
-/// tie-break for simultaneous messages), and every event from one day before
-/// the window's start to its end (replies may answer a message from before
-/// the window).
-#[derive(Clone, Debug, Default)]
-pub struct Dataset {
-    pub people: Vec<Person>,
-    pub events: Vec<Event>,
-    /// Facts from aggregated sources ending inside the window.
-    pub facts: Vec<super::aggregated::FactRow>,
-}
-
-impl Dataset {
-    /// The span of event time the engine needs for a window.
-    pub fn needed_span(window: &Window) -> (i64, i64) {
-        (window.start() - DAY_SECONDS, window.end())
-    }
-}
 
 /// Everything counted for one person over a window. Tiers and profile
 /// indicators are derived from these counters.

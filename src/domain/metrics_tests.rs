@@ -4,8 +4,9 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use super::calendar::{Window, day_start};
+use super::dataset::{ChannelType, Dataset, Event, Person};
 use super::kind::{Kind, KindMap};
-use super::metrics::{ChannelType, Counters, Dataset, Event, Person, compute_counters};
+use super::metrics::{Counters, compute_counters};
 
 fn date(s: &str) -> NaiveDate {
     s.parse().unwrap()

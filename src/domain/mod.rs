@@ -8,6 +8,7 @@ pub mod aggregated;
 pub mod calendar;
 pub mod codebook;
 pub mod coverage;
+pub mod dataset;
 pub mod decimal;
 pub mod demo;
 pub mod effect;

@@ -12,7 +12,7 @@ use super::InputError;
 use super::csv_file::CsvFile;
 use super::source::{Input, normalise_header, not_utf8, read_error};
 use super::timestamp::{self, EXPECTED, shorten};
-use crate::domain::metrics::ChannelType;
+use crate::domain::dataset::ChannelType;
 
 /// One event as read from a file, identifiers normalised.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

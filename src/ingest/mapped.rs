@@ -16,8 +16,8 @@ use super::events::{RawEvent, normalise_user_id};
 use super::people::{DirectoryRow, bare_address, split_aliases};
 use super::source::{Input, normalise_header, not_utf8};
 use super::timestamp::shorten;
+use crate::domain::dataset::ChannelType;
 use crate::domain::mapping::{Bound, Field, Mapping, Target, describe};
-use crate::domain::metrics::ChannelType;
 
 /// The fields of one source record, by column position.
 pub trait Record {

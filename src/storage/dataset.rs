@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::Db;
-use crate::domain::metrics::{Dataset, Person};
+use crate::domain::dataset::{Dataset, Person};
 use crate::on_db;
 
 /// A person's directory details beyond what the engine needs.

@@ -7,8 +7,8 @@ use anyhow::Result;
 use sqlx::Row;
 
 use super::{Tx, placeholders};
+use crate::domain::dataset::{ChannelType, Event};
 use crate::domain::kind::{FIRST_CUSTOM_KIND_ID, Kind};
-use crate::domain::metrics::{ChannelType, Event};
 use crate::on_tx;
 
 /// An event ready to store: every name already resolved to an id.

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::{Db, Tx};
-use crate::domain::aggregated::FactRow;
+use crate::domain::dataset::FactRow;
 use crate::domain::facts::{FactSource, PeriodFact};
 use crate::{on_db, on_tx};
 

@@ -9,7 +9,7 @@ use futures_util::TryStreamExt;
 use sqlx::PgConnection;
 
 use super::events::event;
-use crate::domain::metrics::Event;
+use crate::domain::dataset::Event;
 
 /// Parses one tab-separated line of five integers.
 fn parse_line(line: &[u8]) -> Option<[i64; 5]> {

@@ -12,7 +12,7 @@ use libsqlite3_sys as ffi;
 use sqlx::SqliteConnection;
 
 use super::events::event;
-use crate::domain::metrics::Event;
+use crate::domain::dataset::Event;
 
 const WINDOW_SQL: &CStr =
     c"SELECT person_id, ts, kind_id, channel_id, channel_type, import_id FROM events WHERE ts >= ?1 AND ts < ?2";

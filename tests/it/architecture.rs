@@ -63,3 +63,87 @@ fn sql_is_written_only_in_storage() {
     }
     assert!(found.is_empty(), "SQL belongs in src/storage:\n{}", found.join("\n"));
 }
+
+/// The modules of one layer each file imports (`super::x` or
+/// `crate::layer::x`, in `use` lines or paths), by module name.
+fn module_imports(layer: &str) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(layer);
+    let mut graph = std::collections::BTreeMap::new();
+    for (file, text) in sources(&root) {
+        let rel = Path::new(&file).strip_prefix(&root).unwrap().to_path_buf();
+        // A file's module: its first path part (`vendor/row.rs` is `vendor`).
+        let first = rel.components().next().unwrap().as_os_str().to_string_lossy().to_string();
+        let module = first.trim_end_matches(".rs").to_string();
+        if module == "mod" {
+            continue;
+        }
+        let nested = rel.components().count() > 1;
+        let deps: &mut std::collections::BTreeSet<String> = graph.entry(module.clone()).or_default();
+        // Tests may reach anywhere; only the module's own code counts.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for line in code.lines() {
+            let line = line.split("//").next().unwrap_or_default();
+            let mut rest = line;
+            let prefixes = [format!("crate::{layer}::"), "super::".to_string()];
+            while let Some((at, prefix)) = prefixes.iter().filter_map(|p| rest.find(p.as_str()).map(|i| (i, p))).min() {
+                let after = &rest[at + prefix.len()..];
+                // In a nested file `super::` is its own module's root.
+                let name: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let is_super = prefix == "super::";
+                if !(is_super && nested) && !name.is_empty() && name != module && name != "super" {
+                    deps.insert(name.clone());
+                }
+                rest = &after[name.len()..];
+            }
+        }
+    }
+    graph
+}
+
+/// A cycle among a layer's modules, if any (as the path that closes it).
+fn a_cycle(graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(c) = visit(next, graph, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    graph.keys().find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn the_domain_and_storage_modules_import_each_other_without_cycles() {
+    for layer in ["domain", "storage"] {
+        let graph = module_imports(layer);
+        assert!(graph.len() > 10, "{layer} was read");
+        assert_eq!(a_cycle(&graph), None, "a cycle among src/{layer}'s modules");
+    }
+}
+
+#[test]
+fn the_cycle_check_finds_a_cycle() {
+    let graph = [("a", vec!["b"]), ("b", vec!["c"]), ("c", vec!["a"]), ("d", vec![])]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
+        .collect();
+    assert_eq!(a_cycle(&graph), Some(vec!["a".into(), "b".into(), "c".into(), "a".into()]));
+}

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use undercurrent::app::import::{import_event_records, import_event_records_with_progress};
-use undercurrent::domain::metrics::ChannelType;
+use undercurrent::domain::dataset::ChannelType;
 use undercurrent::ingest::InputError;
 use undercurrent::ingest::events::RawEvent;
 use undercurrent::storage::imports::{ImportDetails, recent};

@@ -10,8 +10,9 @@ use undercurrent::app::export::table;
 use undercurrent::app::import::import_events;
 use undercurrent::app::settings::load;
 use undercurrent::domain::calendar::Window;
+use undercurrent::domain::dataset::{ChannelType, Dataset, Event, Person};
 use undercurrent::domain::kind::{KNOWN_KINDS, Kind, KindMap};
-use undercurrent::domain::metrics::{ChannelType, Dataset, Event, Person, compute_counters};
+use undercurrent::domain::metrics::compute_counters;
 use undercurrent::ingest::source::open;
 
 const BASE: i64 = 1_779_000_000; // mid-May 2026

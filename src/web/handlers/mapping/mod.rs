@@ -22,12 +22,12 @@ use super::{html, see_other};
 use crate::app::import::{ImportError, disk_full_text, import_mapped};
 use crate::app::settings;
 use crate::domain::account::Permission;
+use crate::domain::dataset::ChannelType;
 use crate::domain::kind::{KNOWN_KINDS, Kind};
 use crate::domain::mapping::{
     COMMON_PATTERNS, Field, Mapping, MappingProblem, Target, TimeFormat, is_content_column, offered_columns,
     parse_value_map, pattern_example, value_map_text,
 };
-use crate::domain::metrics::ChannelType;
 use crate::ingest::InputError;
 use crate::ingest::mapped::{MappedEvents, MappedPeople, Sample, sample};
 use crate::ingest::source::{in_browser, open_as, open_limited, parse_encoding};
