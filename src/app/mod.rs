@@ -14,6 +14,7 @@ pub mod people_list;
 pub mod rights;
 pub mod secrets;
 pub mod settings;
+pub mod settings_preview;
 pub mod sign_in;
 pub mod spool;
 pub mod studies;

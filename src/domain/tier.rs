@@ -103,6 +103,26 @@ pub fn classify(
     Tier::Shallow
 }
 
+/// People moving between tiers from one evaluation to another, each person
+/// keyed by an id: `(from, to, people)` for every pair that changed, `None`
+/// meaning not listed in that evaluation; most people first, then by tier
+/// order.
+pub fn moves<K: Ord>(
+    before: &std::collections::BTreeMap<K, Tier>,
+    after: &std::collections::BTreeMap<K, Tier>,
+) -> Vec<(Option<Tier>, Option<Tier>, u32)> {
+    let mut counted: std::collections::BTreeMap<(Option<Tier>, Option<Tier>), u32> = Default::default();
+    for id in before.keys().chain(after.keys().filter(|id| !before.contains_key(*id))) {
+        let (a, b) = (before.get(id).copied(), after.get(id).copied());
+        if a != b {
+            *counted.entry((a, b)).or_default() += 1;
+        }
+    }
+    let mut out: Vec<_> = counted.into_iter().map(|((a, b), n)| (a, b, n)).collect();
+    out.sort_by(|x, y| y.2.cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +186,24 @@ mod tests {
         assert!(is_listed(None, as_of));
         assert!(is_listed(Some(as_of), as_of));
         assert!(!is_listed(Some(date("2026-05-30")), as_of));
+    }
+
+    #[test]
+    fn moves_count_each_changed_person_once_most_first() {
+        use std::collections::BTreeMap;
+        let before: BTreeMap<i64, Tier> =
+            [(1, Tier::Silent), (2, Tier::Silent), (3, Tier::Deep), (4, Tier::Shallow), (5, Tier::Dormant)].into();
+        let after: BTreeMap<i64, Tier> =
+            [(1, Tier::Shallow), (2, Tier::Shallow), (3, Tier::Deep), (4, Tier::Silent), (6, Tier::New)].into();
+        assert_eq!(
+            moves(&before, &after),
+            vec![
+                (Some(Tier::Silent), Some(Tier::Shallow), 2),
+                (None, Some(Tier::New), 1),
+                (Some(Tier::Shallow), Some(Tier::Silent), 1),
+                (Some(Tier::Dormant), None, 1),
+            ]
+        );
+        assert!(moves(&before, &before).is_empty());
     }
 }

@@ -14,8 +14,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{html, see_other};
-use crate::app::evaluate::{Computed, compute};
 use crate::app::settings::{self as settings_service, stored};
+use crate::app::settings_preview;
 use crate::domain::account::Permission;
 use crate::domain::decimal::Ratio;
 use crate::domain::evaluation::Summary;
@@ -471,10 +471,6 @@ fn rate_change(t: &Catalog, before: Option<Ratio>, after: Option<Ratio>) -> Stri
     }
 }
 
-fn tiers_by_person(c: &Computed) -> HashMap<i64, Tier> {
-    c.evaluation.results.iter().map(|r| (c.person_ids[r.person], r.tier)).collect()
-}
-
 async fn preview(
     viewer: &Viewer,
     state: &AppState,
@@ -484,31 +480,17 @@ async fn preview(
     changes: &[Change],
 ) -> Result<Preview, WebError> {
     let t = viewer.lang.catalog();
-    let before = compute(&state.db, &cur.settings, None, None).await?;
-    let after = compute(&state.db, proposed_settings, None, None).await?;
-    let (tiers_before, tiers_after) = (tiers_by_person(&before), tiers_by_person(&after));
-
-    let mut moves: BTreeMap<(Option<Tier>, Option<Tier>), u32> = BTreeMap::new();
-    for id in tiers_before.keys().chain(tiers_after.keys().filter(|id| !tiers_before.contains_key(id))) {
-        let (a, b) = (tiers_before.get(id).copied(), tiers_after.get(id).copied());
-        if a != b {
-            *moves.entry((a, b)).or_default() += 1;
-        }
-    }
-    let moved: u32 = moves.values().sum();
-    let mut moves: Vec<_> = moves.into_iter().collect();
-    moves.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    let m = settings_preview::preview(&state.db, &cur.settings, proposed_settings).await?;
     let tier_name = |tier: Option<Tier>| match tier {
         Some(tier) => t.get(&format!("tier.{}", tier.as_str())).to_string(),
         None => t.get("settings.preview.not_listed").to_string(),
     };
-    let transitions = moves
-        .into_iter()
-        .map(|((a, b), n)| Transition { from: tier_name(a), to: tier_name(b), count: i18n::integer(i64::from(n)) })
+    let transitions = m
+        .moves
+        .iter()
+        .map(|&(a, b, n)| Transition { from: tier_name(a), to: tier_name(b), count: i18n::integer(i64::from(n)) })
         .collect();
-
-    let (s_before, s_after): (Summary, Summary) =
-        (before.evaluation.summary(&before.profile), after.evaluation.summary(&after.profile));
+    let (s_before, s_after) = (&m.before, &m.after);
     let mut compared = vec![
         Compared {
             label: t.get("dashboard.login_rate").to_string(),
@@ -527,7 +509,7 @@ async fn preview(
     ];
     for tier in Tier::ALL {
         let n = |s: &Summary| i64::from(s.tier_counts.get(&tier).copied().unwrap_or(0));
-        let (a, b) = (n(&s_before), n(&s_after));
+        let (a, b) = (n(s_before), n(s_after));
         compared.push(Compared {
             label: tier_name(Some(tier)),
             before: i18n::integer(a),
@@ -537,7 +519,7 @@ async fn preview(
         });
     }
 
-    let listed = tiers_before.len().max(tiers_after.len());
+    let (listed, moved) = (m.listed, m.moved);
     let sentence = if changes.is_empty() {
         t.get("settings.preview.no_change").to_string()
     } else {
@@ -546,11 +528,11 @@ async fn preview(
             &[("n", &i18n::integer(i64::from(moved))), ("total", &i18n::integer(listed as i64))],
         )
     };
-    let (d1, d2) = (before.evaluation.window.as_of, after.evaluation.window.as_of);
+    let (d1, d2) = (m.as_of_before, m.as_of_after);
     let context = if d1 == d2 {
         t.fill(
             "settings.preview.context",
-            &[("date", &i18n::date(viewer.lang, d1)), ("days", &after.evaluation.window.days.to_string())],
+            &[("date", &i18n::date(viewer.lang, d1)), ("days", &m.window_days.to_string())],
         )
     } else {
         t.fill(
