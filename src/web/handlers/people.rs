@@ -6,7 +6,7 @@
 //! it); filtering, sorting and paging then happen in memory, so a request
 //! costs no query per row even with tens of thousands of people.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use actix_web::http::header;
@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::html;
+use crate::app::evaluate::Computed;
 use crate::app::export::{LEADING_COLUMNS, shown_metrics};
 use crate::app::people_list::{Column, Filters, Item, select};
 use crate::csv_out::{Cell, CsvOut};
@@ -212,125 +213,16 @@ pub async fn list(
     let column = f.sort_column();
     let window_params = f.window_params();
 
-    let rows: Vec<ListRow> = selection
-        .items
-        .iter()
-        .skip((current - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .map(|item| {
-            let shown = shown_metrics(item.result);
-            // Whole numbers get separators; what a source lacks shows as a dash.
-            let cell = |i: usize| match &shown[i] {
-                Some(v) => v.parse::<i64>().map(i18n::integer).unwrap_or_else(|_| or_dash(v.clone())),
-                None => "–".to_string(),
-            };
-            ListRow {
-                user_id: item.person.user_id.clone(),
-                href: person_href(&item.person.user_id, &window_params),
-                name: item.name().unwrap_or_default().to_string(),
-                department: item.department().unwrap_or_default().to_string(),
-                tier: item.result.tier.as_str(),
-                tier_label: page.t(&format!("tier.{}", item.result.tier.as_str())),
-                numbers: vec![cell(0), cell(1), cell(2), cell(4), cell(5), cell(6), cell(7)],
-            }
-        })
-        .collect();
+    let rows = list_rows(&page, &selection.items, current, &window_params);
 
-    let heads = Column::ALL
-        .iter()
-        .map(|&col| {
-            let sorted = col == column;
-            // A first click sorts numbers from the largest, text from A.
-            let next_desc = if sorted { !f.desc } else { col.numeric() };
-            Head {
-                label: page.t(&col.label_key()),
-                href: f.href("/people", col, next_desc, 1),
-                aria_sort: match (sorted, f.desc) {
-                    (false, _) => "",
-                    (true, false) => "ascending",
-                    (true, true) => "descending",
-                },
-                arrow: match (sorted, f.desc) {
-                    (false, _) => "",
-                    (true, false) => "▲",
-                    (true, true) => "▼",
-                },
-                hint: page.t(if next_desc { "people.sort.desc" } else { "people.sort.asc" }),
-                numeric: col.numeric(),
-            }
-        })
-        .collect();
+    let heads = heads(&page, &f, column);
 
     let without_tier = Filters { tier: None, ..f.clone() };
-    let chips = Tier::ALL
-        .iter()
-        .map(|t| TierChip {
-            tier: t.as_str(),
-            label: page.t(&format!("tier.{}", t.as_str())),
-            count: i18n::integer(selection.tier_counts.get(t).copied().unwrap_or(0) as i64),
-            href: Filters { tier: Some(*t), ..f.clone() }.href("/people", column, f.desc, 1),
-            current: f.tier == Some(*t),
-        })
-        .collect();
+    let chips = tier_chips(&page, &f, &selection.tier_counts, column);
 
-    let tiers = choices(
-        std::iter::once((String::new(), page.t("people.filter.all_tiers")))
-            .chain(Tier::ALL.iter().map(|t| (t.as_str().to_string(), page.t(&format!("tier.{}", t.as_str()))))),
-        f.tier.map(|t| t.as_str()).unwrap_or_default(),
-    );
-    let department_names: BTreeSet<&str> = c
-        .evaluation
-        .results
-        .iter()
-        .filter_map(|r| c.data.people[r.person].department.as_deref())
-        .filter(|d| !d.trim().is_empty())
-        .collect();
-    let departments = choices(
-        std::iter::once((String::new(), page.t("people.filter.all_departments")))
-            .chain(department_names.iter().map(|d| (d.to_string(), d.to_string()))),
-        &f.department,
-    );
-    let mut attribute_names: Vec<(String, String)> = vec![
-        (String::new(), page.t("people.filter.choose_attribute")),
-        ("title".to_string(), page.t("people.field.title")),
-        ("location".to_string(), page.t("people.field.location")),
-    ];
-    attribute_names.extend(
-        directory
-            .attribute_names
-            .iter()
-            .filter(|n| !matches!(n.as_str(), "title" | "location"))
-            .map(|n| (n.clone(), n.clone())),
-    );
-    let attributes = choices(attribute_names, &f.attr);
+    let (tiers, departments, attributes) = filter_choices(&page, c, &directory, &f);
 
-    let showing = if total == 0 {
-        String::new()
-    } else {
-        let first = (current - 1) * PAGE_SIZE + 1;
-        let last = (current * PAGE_SIZE).min(total);
-        page.tf(
-            "people.showing",
-            &[
-                ("first", &i18n::integer(first as i64)),
-                ("last", &i18n::integer(last as i64)),
-                ("total", &i18n::integer(total as i64)),
-            ],
-        )
-    };
-    let page_links = if pages > 1 {
-        page_numbers(current, pages)
-            .into_iter()
-            .map(|n| PageLink {
-                number: n,
-                label: if n == 0 { String::new() } else { page.tf("people.page_n", &[("n", &n.to_string())]) },
-                href: if n == 0 { String::new() } else { f.href("/people", column, f.desc, n) },
-                current: n == current,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let (showing, page_links) = paging(&page, &f, column, current, total);
     let prev = (current > 1).then(|| f.href("/people", column, f.desc, current - 1));
     let next = (current < pages).then(|| f.href("/people", column, f.desc, current + 1));
     let csv_href = f.href("/people.csv", column, f.desc, 1);
@@ -374,6 +266,153 @@ pub async fn list(
         page,
     };
     html(&template)
+}
+
+/// The rows of one page of the list.
+fn list_rows(
+    page: &Page,
+    items: &[Item<'_>],
+    current: usize,
+    window_params: &[(&'static str, String)],
+) -> Vec<ListRow> {
+    items
+        .iter()
+        .skip((current - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|item| {
+            let shown = shown_metrics(item.result);
+            // Whole numbers get separators; what a source lacks shows as a dash.
+            let cell = |i: usize| match &shown[i] {
+                Some(v) => v.parse::<i64>().map(i18n::integer).unwrap_or_else(|_| or_dash(v.clone())),
+                None => "–".to_string(),
+            };
+            ListRow {
+                user_id: item.person.user_id.clone(),
+                href: person_href(&item.person.user_id, &window_params),
+                name: item.name().unwrap_or_default().to_string(),
+                department: item.department().unwrap_or_default().to_string(),
+                tier: item.result.tier.as_str(),
+                tier_label: page.t(&format!("tier.{}", item.result.tier.as_str())),
+                numbers: vec![cell(0), cell(1), cell(2), cell(4), cell(5), cell(6), cell(7)],
+            }
+        })
+        .collect()
+}
+
+/// The column heads, each a link that sorts by it.
+fn heads(page: &Page, f: &Filters, column: Column) -> Vec<Head> {
+    Column::ALL
+        .iter()
+        .map(|&col| {
+            let sorted = col == column;
+            // A first click sorts numbers from the largest, text from A.
+            let next_desc = if sorted { !f.desc } else { col.numeric() };
+            Head {
+                label: page.t(&col.label_key()),
+                href: f.href("/people", col, next_desc, 1),
+                aria_sort: match (sorted, f.desc) {
+                    (false, _) => "",
+                    (true, false) => "ascending",
+                    (true, true) => "descending",
+                },
+                arrow: match (sorted, f.desc) {
+                    (false, _) => "",
+                    (true, false) => "▲",
+                    (true, true) => "▼",
+                },
+                hint: page.t(if next_desc { "people.sort.desc" } else { "people.sort.asc" }),
+                numeric: col.numeric(),
+            }
+        })
+        .collect()
+}
+
+/// One chip per tier with its count among the people matching the other
+/// filters.
+fn tier_chips(page: &Page, f: &Filters, counts: &BTreeMap<Tier, usize>, column: Column) -> Vec<TierChip> {
+    Tier::ALL
+        .iter()
+        .map(|t| TierChip {
+            tier: t.as_str(),
+            label: page.t(&format!("tier.{}", t.as_str())),
+            count: i18n::integer(counts.get(t).copied().unwrap_or(0) as i64),
+            href: Filters { tier: Some(*t), ..f.clone() }.href("/people", column, f.desc, 1),
+            current: f.tier == Some(*t),
+        })
+        .collect()
+}
+
+/// The filter form's choices: tiers, departments, attributes.
+fn filter_choices(
+    page: &Page,
+    c: &Computed,
+    directory: &Directory,
+    f: &Filters,
+) -> (Vec<Choice>, Vec<Choice>, Vec<Choice>) {
+    let tiers = choices(
+        std::iter::once((String::new(), page.t("people.filter.all_tiers")))
+            .chain(Tier::ALL.iter().map(|t| (t.as_str().to_string(), page.t(&format!("tier.{}", t.as_str()))))),
+        f.tier.map(|t| t.as_str()).unwrap_or_default(),
+    );
+    let department_names: BTreeSet<&str> = c
+        .evaluation
+        .results
+        .iter()
+        .filter_map(|r| c.data.people[r.person].department.as_deref())
+        .filter(|d| !d.trim().is_empty())
+        .collect();
+    let departments = choices(
+        std::iter::once((String::new(), page.t("people.filter.all_departments")))
+            .chain(department_names.iter().map(|d| (d.to_string(), d.to_string()))),
+        &f.department,
+    );
+    let mut attribute_names: Vec<(String, String)> = vec![
+        (String::new(), page.t("people.filter.choose_attribute")),
+        ("title".to_string(), page.t("people.field.title")),
+        ("location".to_string(), page.t("people.field.location")),
+    ];
+    attribute_names.extend(
+        directory
+            .attribute_names
+            .iter()
+            .filter(|n| !matches!(n.as_str(), "title" | "location"))
+            .map(|n| (n.clone(), n.clone())),
+    );
+    let attributes = choices(attribute_names, &f.attr);
+    (tiers, departments, attributes)
+}
+
+/// "Showing 51–100 of 230" and the page links.
+fn paging(page: &Page, f: &Filters, column: Column, current: usize, total: usize) -> (String, Vec<PageLink>) {
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let showing = if total == 0 {
+        String::new()
+    } else {
+        let first = (current - 1) * PAGE_SIZE + 1;
+        let last = (current * PAGE_SIZE).min(total);
+        page.tf(
+            "people.showing",
+            &[
+                ("first", &i18n::integer(first as i64)),
+                ("last", &i18n::integer(last as i64)),
+                ("total", &i18n::integer(total as i64)),
+            ],
+        )
+    };
+    let page_links = if pages > 1 {
+        page_numbers(current, pages)
+            .into_iter()
+            .map(|n| PageLink {
+                number: n,
+                label: if n == 0 { String::new() } else { page.tf("people.page_n", &[("n", &n.to_string())]) },
+                href: if n == 0 { String::new() } else { f.href("/people", column, f.desc, n) },
+                current: n == current,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (showing, page_links)
 }
 
 // ---------------------------------------------------------------------------

@@ -4,21 +4,24 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{Days, NaiveDate};
+use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::html;
+use super::people::*;
+use crate::app::export::shown_metrics;
 use crate::domain::account::Permission;
 use crate::domain::calendar::{DAY_SECONDS, Window};
 use crate::domain::coverage::DepthGap;
-use crate::domain::dataset::Event;
+use crate::domain::dataset::{Event, Person};
 use crate::domain::decimal::{Ratio, display_f64};
 use crate::domain::evaluation::PersonResult;
 use crate::domain::kind::{Family, KindMap};
-use crate::domain::metrics::sessions_of;
+use crate::domain::metrics::{Session, sessions_of};
 use crate::domain::profile::Profile;
 use crate::domain::tier::Tier;
 use crate::storage::audit;
-use crate::storage::directory::{self};
+use crate::storage::directory::{self, DirectoryEntry};
 use crate::storage::identity;
 use crate::storage::person_history;
 use crate::web::cache::WEEKS;
@@ -26,12 +29,9 @@ use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
 use crate::web::i18n;
 use crate::web::page::Page;
+use crate::web::query::{or_dash, parse_as_of, parse_window, with_query};
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
-
-use super::people::*;
-use crate::app::export::shown_metrics;
-use crate::web::query::{or_dash, parse_as_of, parse_window, with_query};
 
 /// The as-of date and window of a person page.
 #[derive(Deserialize, Default)]
@@ -320,77 +320,14 @@ pub async fn show(
     page.title = name.clone().unwrap_or_else(|| person.user_id.clone());
     let window = &c.evaluation.window;
     let tz = snapshot.settings.timezone;
-    let m = &result.counters;
-    let int = |v: u32| i18n::integer(i64::from(v));
     let explicit: Vec<(&'static str, String)> = as_of
         .map(|d| ("as_of", d.to_string()))
         .into_iter()
         .chain(window_days.map(|w| ("window", w.to_string())))
         .collect();
 
-    let none = || page.t("people.none");
-    let text = |v: Option<&str>| v.filter(|s| !s.trim().is_empty()).map(str::to_string).unwrap_or_else(none);
-    let email = entry.email.as_deref().map(|e| e.trim().to_lowercase());
-    let known_as: Vec<String> = identity::known_as(&state.db, db_id)
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .filter(|id| Some(id) != email.as_ref())
-        .collect();
-    let mut details = vec![
-        Fact { label: page.t("people.col.user_id"), value: person.user_id.clone() },
-        Fact { label: page.t("people.field.email"), value: text(entry.email.as_deref()) },
-        Fact { label: page.t("people.col.department"), value: text(person.department.as_deref()) },
-        Fact { label: page.t("people.field.title"), value: text(entry.title.as_deref()) },
-        Fact { label: page.t("people.field.location"), value: text(entry.location.as_deref()) },
-        Fact {
-            label: page.t("people.field.start_date"),
-            value: entry.start_date.or(person.start_date).map(|d| page.date(&d)).unwrap_or_else(none),
-        },
-        Fact {
-            label: page.t("people.field.onboarding"),
-            value: result.onboarding.map(|d| page.date(&d)).unwrap_or_else(none),
-        },
-    ];
-    if !known_as.is_empty() {
-        details.insert(1, Fact { label: page.t("people.known_as"), value: known_as.join(", ") });
-    }
-    let attributes =
-        entry.attributes.iter().map(|(k, v)| Fact { label: k.clone(), value: or_dash(v.clone()) }).collect();
-
-    let shown = shown_metrics(result);
-    let labels = [
-        "people.col.active_days",
-        "people.col.interactive_days",
-        "people.col.sessions",
-        "people.metric.engaged_sessions",
-        "people.col.login_depth",
-        "people.col.messages_sent",
-        "people.col.feature_breadth",
-        "people.col.median_reply_minutes",
-    ];
-    let metrics = labels
-        .iter()
-        .zip(&shown)
-        .enumerate()
-        .map(|(i, (label, value))| {
-            let value = match value {
-                None => page.t("people.not_available"),
-                Some(v) if i == 6 => page.tf("people.metric.of_five", &[("n", v)]),
-                Some(v) => v.parse::<i64>().map(i18n::integer).unwrap_or_else(|_| or_dash(v.clone())),
-            };
-            // Google Chat counts messages and reactions together.
-            let label = match *label {
-                "people.col.messages_sent"
-                    if result.aggregated.as_ref().is_some_and(|a| a.messages_include_reactions) =>
-                {
-                    "people.metric.messages_and_reactions"
-                }
-                other => other,
-            };
-            Fact { label: page.t(label), value }
-        })
-        .collect::<Vec<_>>();
+    let (details, attributes) = details(&state, &page, db_id, person, result, &entry).await?;
+    let metrics = metric_facts(&page, result);
     let indicators = c
         .profile
         .indicator_keys()
@@ -403,24 +340,7 @@ pub async fn show(
         })
         .collect();
 
-    // Families used, and which ones the person's source can see at all.
-    let (used, visible, breadth) = match &result.aggregated {
-        Some(a) => (a.families, a.reported_families, a.feature_breadth()),
-        None => (m.families, u8::MAX, m.feature_breadth()),
-    };
-    let families: Vec<FamilyUse> = Family::ALL
-        .iter()
-        .map(|f| {
-            let used = used & f.bit() != 0;
-            let shown = match (used, visible & f.bit() != 0) {
-                (true, _) => page.t("people.family.used"),
-                (false, true) => page.t("people.family.not_used"),
-                (false, false) => page.t("people.not_available"),
-            };
-            FamilyUse { label: page.t(&format!("people.family.{}", f.name())), used, shown }
-        })
-        .collect();
-    let families_summary = page.tf("people.families.summary", &[("n", &breadth.to_string())]);
+    let (families, families_summary) = family_use(&page, result);
 
     // This person's events, for the weekly series and the sessions.
     let person_no = index as u32;
@@ -428,31 +348,7 @@ pub async fn show(
     let weeks = weekly(&events, window, &c.profile.kinds);
     let mut window_events = in_window(&events, window);
     let all_sessions = sessions_of(&mut window_events, &c.profile.kinds);
-    let sessions: Vec<SessionRow> = all_sessions
-        .iter()
-        .rev()
-        .take(RECENT_SESSIONS)
-        .map(|s| {
-            let start = chrono::DateTime::from_timestamp(s.start, 0).map(|d| d.with_timezone(&tz));
-            SessionRow {
-                iso: start.map(|d| d.to_rfc3339()).unwrap_or_default(),
-                start: start
-                    .map(|d| format!("{} {}", page.date(&d.date_naive()), d.format("%H:%M")))
-                    .unwrap_or_default(),
-                minutes: display_f64((s.end - s.start) as f64 / 60.0, 1),
-                engaged: s.engaged,
-                events: int(s.events),
-            }
-        })
-        .collect();
-    let sessions_note = if all_sessions.len() > RECENT_SESSIONS {
-        page.tf(
-            "people.sessions.some",
-            &[("n", &RECENT_SESSIONS.to_string()), ("total", &i18n::integer(all_sessions.len() as i64))],
-        )
-    } else {
-        page.tf("people.sessions.all", &[("total", &i18n::integer(all_sessions.len() as i64))])
-    };
+    let (sessions, sessions_note) = recent_sessions(&page, tz, &all_sessions);
 
     let history = if viewer.role().may(Permission::RunStudies) {
         Some(history_shown(&page, tz, person_history::of_person(&state.db, db_id).await?))
@@ -489,4 +385,137 @@ pub async fn show(
         page,
     };
     html(&template)
+}
+
+/// The person's directory details and free-form attributes.
+async fn details(
+    state: &AppState,
+    page: &Page,
+    db_id: i64,
+    person: &Person,
+    result: &PersonResult,
+    entry: &DirectoryEntry,
+) -> Result<(Vec<Fact>, Vec<Fact>), WebError> {
+    let none = || page.t("people.none");
+    let text = |v: Option<&str>| v.filter(|s| !s.trim().is_empty()).map(str::to_string).unwrap_or_else(none);
+    let email = entry.email.as_deref().map(|e| e.trim().to_lowercase());
+    let known_as: Vec<String> = identity::known_as(&state.db, db_id)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| Some(id) != email.as_ref())
+        .collect();
+    let mut details = vec![
+        Fact { label: page.t("people.col.user_id"), value: person.user_id.clone() },
+        Fact { label: page.t("people.field.email"), value: text(entry.email.as_deref()) },
+        Fact { label: page.t("people.col.department"), value: text(person.department.as_deref()) },
+        Fact { label: page.t("people.field.title"), value: text(entry.title.as_deref()) },
+        Fact { label: page.t("people.field.location"), value: text(entry.location.as_deref()) },
+        Fact {
+            label: page.t("people.field.start_date"),
+            value: entry.start_date.or(person.start_date).map(|d| page.date(&d)).unwrap_or_else(none),
+        },
+        Fact {
+            label: page.t("people.field.onboarding"),
+            value: result.onboarding.map(|d| page.date(&d)).unwrap_or_else(none),
+        },
+    ];
+    if !known_as.is_empty() {
+        details.insert(1, Fact { label: page.t("people.known_as"), value: known_as.join(", ") });
+    }
+    let attributes =
+        entry.attributes.iter().map(|(k, v)| Fact { label: k.clone(), value: or_dash(v.clone()) }).collect();
+    Ok((details, attributes))
+}
+
+/// The person's metrics, each with what a source cannot measure said so.
+fn metric_facts(page: &Page, result: &PersonResult) -> Vec<Fact> {
+    let shown = shown_metrics(result);
+    let labels = [
+        "people.col.active_days",
+        "people.col.interactive_days",
+        "people.col.sessions",
+        "people.metric.engaged_sessions",
+        "people.col.login_depth",
+        "people.col.messages_sent",
+        "people.col.feature_breadth",
+        "people.col.median_reply_minutes",
+    ];
+    labels
+        .iter()
+        .zip(&shown)
+        .enumerate()
+        .map(|(i, (label, value))| {
+            let value = match value {
+                None => page.t("people.not_available"),
+                Some(v) if i == 6 => page.tf("people.metric.of_five", &[("n", v)]),
+                Some(v) => v.parse::<i64>().map(i18n::integer).unwrap_or_else(|_| or_dash(v.clone())),
+            };
+            // Google Chat counts messages and reactions together.
+            let label = match *label {
+                "people.col.messages_sent"
+                    if result.aggregated.as_ref().is_some_and(|a| a.messages_include_reactions) =>
+                {
+                    "people.metric.messages_and_reactions"
+                }
+                other => other,
+            };
+            Fact { label: page.t(label), value }
+        })
+        .collect()
+}
+
+/// Feature families used, and which ones the person's source can see at all.
+fn family_use(page: &Page, result: &PersonResult) -> (Vec<FamilyUse>, String) {
+    let m = &result.counters;
+    let (used, visible, breadth) = match &result.aggregated {
+        Some(a) => (a.families, a.reported_families, a.feature_breadth()),
+        None => (m.families, u8::MAX, m.feature_breadth()),
+    };
+    let families: Vec<FamilyUse> = Family::ALL
+        .iter()
+        .map(|f| {
+            let used = used & f.bit() != 0;
+            let shown = match (used, visible & f.bit() != 0) {
+                (true, _) => page.t("people.family.used"),
+                (false, true) => page.t("people.family.not_used"),
+                (false, false) => page.t("people.not_available"),
+            };
+            FamilyUse { label: page.t(&format!("people.family.{}", f.name())), used, shown }
+        })
+        .collect();
+    let families_summary = page.tf("people.families.summary", &[("n", &breadth.to_string())]);
+    (families, families_summary)
+}
+
+/// The most recent sessions and a note of how many there are in all.
+fn recent_sessions(page: &Page, tz: Tz, all_sessions: &[Session]) -> (Vec<SessionRow>, String) {
+    let int = |v: u32| i18n::integer(i64::from(v));
+    let sessions: Vec<SessionRow> = all_sessions
+        .iter()
+        .rev()
+        .take(RECENT_SESSIONS)
+        .map(|s| {
+            let start = chrono::DateTime::from_timestamp(s.start, 0).map(|d| d.with_timezone(&tz));
+            SessionRow {
+                iso: start.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                start: start
+                    .map(|d| format!("{} {}", page.date(&d.date_naive()), d.format("%H:%M")))
+                    .unwrap_or_default(),
+                minutes: display_f64((s.end - s.start) as f64 / 60.0, 1),
+                engaged: s.engaged,
+                events: int(s.events),
+            }
+        })
+        .collect();
+    let sessions_note = if all_sessions.len() > RECENT_SESSIONS {
+        page.tf(
+            "people.sessions.some",
+            &[("n", &RECENT_SESSIONS.to_string()), ("total", &i18n::integer(all_sessions.len() as i64))],
+        )
+    } else {
+        page.tf("people.sessions.all", &[("total", &i18n::integer(all_sessions.len() as i64))])
+    };
+
+    (sessions, sessions_note)
 }
