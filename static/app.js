@@ -11,6 +11,14 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const button of document.querySelectorAll("[data-hide-with-js]")) {
     button.hidden = true;
   }
+  // "Choose all on this page": shown only where the script runs.
+  for (const all of document.querySelectorAll("input[data-select-all]")) {
+    const boxes = () => document.querySelectorAll(`input[type=checkbox][name="${all.dataset.selectAll}"]`);
+    all.hidden = false;
+    all.addEventListener("change", () => {
+      for (const b of boxes()) b.checked = all.checked;
+    });
+  }
   // Forms that must not be sent twice.
   for (const form of document.querySelectorAll("form[data-once]")) {
     form.addEventListener("submit", () => {

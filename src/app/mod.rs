@@ -2,6 +2,7 @@
 //! the pure domain to storage (imports, evaluations, settings).
 
 pub mod accounts;
+pub mod add_people;
 pub mod effect;
 pub mod evaluate;
 pub mod export;

@@ -322,7 +322,7 @@ pub async fn draw_people(
     Ok((draw, key_to_id, computed.evaluation.window.as_of))
 }
 
-async fn insert_pick(
+pub(super) async fn insert_pick(
     tx: &mut Tx,
     study_id: i64,
     round_id: i64,
@@ -357,10 +357,16 @@ pub enum AddRefusal {
     /// The study set this person aside to compare with: never contacted.
     HeldOut,
     Rule(Exclusion),
+    /// The person is in another round of this study already.
+    InStudy(i64),
+    /// The round named does not exist.
+    NoSuchRound,
+    /// The study is closed: nobody joins it.
+    StudyClosed,
 }
 
 /// Adds a person to an unsent round by hand, frozen as they are evaluated
-/// now (the round's as-of date), after the contact rules.
+/// as of the round's date, after the contact rules (`add_people`).
 pub async fn add_person(
     db: &Db,
     study: &Study,
@@ -368,27 +374,12 @@ pub async fn add_person(
     user_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<(), AddRefusal>> {
-    if round.sent_at.is_some() {
-        return Ok(Err(AddRefusal::AlreadySent));
-    }
-    let org = settings::load(db).await?;
-    let as_of = NaiveDate::parse_from_str(&round.as_of, "%Y-%m-%d").ok();
-    let computed = evaluate::compute(db, &org, as_of, None).await?;
-    let dir = directory::load(db).await?;
-    let Some((cand, id)) = candidates(&computed, &dir).into_iter().find(|(c, _)| c.person_key == user_id.trim()) else {
-        return Ok(Err(AddRefusal::UnknownPerson));
-    };
-    if holdouts::people_of(db, study.id).await?.contains(&id) {
-        return Ok(Err(AddRefusal::HeldOut));
-    }
-    let history = invitations::histories(db).await?.remove(&id).unwrap_or_default();
-    if let Err(e) = rules_of(study).check(&history, now) {
-        return Ok(Err(AddRefusal::Rule(e)));
-    }
-    let mut tx = db.begin().await?;
-    let added = insert_pick(&mut tx, study.id, round.id, id, &Pick::of(&cand), true, now.timestamp()).await?;
-    tx.commit().await?;
-    Ok(if added { Ok(()) } else { Err(AddRefusal::AlreadyInRound) })
+    let to = super::add_people::Destination::Round(round.number);
+    Ok(match super::add_people::add(db, study, to, &[user_id.to_string()], None, now).await? {
+        Err(refusal) => Err(refusal),
+        Ok(added) if !added.added.is_empty() => Ok(()),
+        Ok(added) => Err(added.refused.into_iter().find_map(|v| v.outcome.err()).unwrap_or(AddRefusal::UnknownPerson)),
+    })
 }
 
 /// Takes a drawn person out of an unsent round.

@@ -4,9 +4,9 @@ use actix_web::web;
 
 use super::api;
 use super::handlers::{
-    accounts, adoption, audit, auth, calendar, codebook, dashboard, imports, interviews, language, mapping,
-    participant, people, person, report, rights, rounds, settings, static_files, studies, survey_response, surveys,
-    tokens, welcome,
+    accounts, add_to_study, adoption, audit, auth, calendar, codebook, dashboard, imports, interviews, language,
+    mapping, participant, people, person, report, rights, rounds, settings, static_files, studies, survey_response,
+    surveys, tokens, welcome,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -60,6 +60,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/studies", web::get().to(studies::list));
     cfg.route("/studies", web::post().to(studies::create));
     cfg.route("/studies/new", web::get().to(studies::new_form));
+    cfg.route("/studies/add-people", web::get().to(add_to_study::form));
+    cfg.route("/studies/add-people", web::post().to(add_to_study::add));
     cfg.route("/studies/{id}", web::get().to(studies::show));
     cfg.route("/studies/{id}/edit", web::get().to(studies::edit_form));
     cfg.route("/studies/{id}/edit", web::post().to(studies::save));

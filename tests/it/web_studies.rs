@@ -194,3 +194,102 @@ async fn a_researcher_runs_a_study_from_template_to_outcome() {
     assert!(!studies::get(&db, study.id).await.unwrap().unwrap().is_open());
     app.finish().await;
 }
+
+/// The `person` checkboxes of the people list.
+fn chosen_boxes(page: &str) -> Vec<String> {
+    page.split("name=\"person\" value=\"").skip(1).map(|rest| rest.split('"').next().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn people_chosen_on_the_list_join_a_study_under_its_contact_rules() {
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    import_fixture(&db).await;
+    let mut r = app.signed_in(Role::Researcher).await;
+    let (_, page) = r.get("/studies/new?scenario=internal_collaboration&language=en").await;
+    let mut form = form_of(&page);
+    set(&mut form, "title", "Quiet teams");
+    set(&mut form, "round_size", "1");
+    let refs: Vec<(&str, &str)> = form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let (status, _, location) = r.post("/studies", &refs).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let study_path = location.unwrap();
+    let study = studies::list(&db).await.unwrap().remove(0);
+    // Round 1: one person drawn, one set aside as the holdout.
+    let (status, _, _) = r.post(&format!("{study_path}/rounds"), &[("as_of", ""), ("seed", "7")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let round1 = studies::round(&db, study.id, 1).await.unwrap().unwrap();
+    let drawn = invitations::for_round(&db, round1.id).await.unwrap().remove(0).user_id;
+    let held = undercurrent::storage::holdouts::for_study(&db, study.id).await.unwrap().remove(0).user_id;
+
+    // The list offers a checkbox per person to those who run studies only.
+    let (_, page) = r.get("/people?tier=silent").await;
+    assert!(page.contains("id=\"add-form\""), "{page}");
+    let silent = chosen_boxes(&page);
+    let (_, page) = r.get("/people?tier=shallow").await;
+    let shallow = chosen_boxes(&page);
+    let free: Vec<&String> = silent.iter().chain(&shallow).filter(|u| **u != drawn && **u != held).collect();
+    assert!(free.len() >= 2, "the fixture has silent and shallow people: {free:?}");
+    let (ok, opted_out) = (free[0].clone(), free[1].clone());
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    let (_, page) = analyst.get("/people").await;
+    assert!(chosen_boxes(&page).is_empty() && !page.contains("add-form"), "{page}");
+    assert_eq!(analyst.get("/studies/add-people").await.0, StatusCode::FORBIDDEN);
+
+    // One of them opted out of every study.
+    let mut tx = db.begin().await.unwrap();
+    let ids = undercurrent::storage::people::lookup(&mut tx, &[opted_out.as_str()]).await.unwrap();
+    invitations::opt_out(&mut tx, ids[&opted_out], None, None, Utc::now().timestamp()).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // Each chosen person's verdict, for round 1 (not sent yet).
+    let chosen = [ok.as_str(), opted_out.as_str(), held.as_str(), drawn.as_str(), "ghost@corp.example"];
+    let query: Vec<String> = chosen.iter().map(|u| format!("person={}", u.replace('@', "%40"))).collect();
+    let (status, page) = r.get(&format!("/studies/add-people?{}&to={}:1", query.join("&"), study.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    let row = |user: &str| {
+        let at = page.find(&format!("data-user=\"{user}\"")).unwrap_or_else(|| panic!("{user}: {page}"));
+        page[at..at + page[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(row(&ok).contains("class=\"passes\""), "{}", row(&ok));
+    assert!(row(&opted_out).contains("opted out"), "{}", row(&opted_out));
+    assert!(row(&held).contains("holdout"), "{}", row(&held));
+    assert!(row(&drawn).contains("already in this round"), "{}", row(&drawn));
+    assert!(row("ghost@corp.example").contains("No person"), "{page}");
+    assert!(page.contains("Add 1 people") || page.contains("id=\"add\""), "{page}");
+    // Nothing changed by looking.
+    assert_eq!(invitations::for_round(&db, round1.id).await.unwrap().len(), 1);
+
+    // Without the session token nothing is added.
+    let mut pairs: Vec<(&str, &str)> = chosen.iter().map(|u| ("person", *u)).collect();
+    let to_new = format!("{}:new", study.id);
+    pairs.push(("to", &to_new));
+    let (status, _, _) = r.post_raw("/studies/add-people", &pairs).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(studies::rounds(&db, study.id).await.unwrap().len(), 1);
+
+    // Into a new round: only the one who passes joins it, by hand.
+    let (status, _, location) = r.post("/studies/add-people", &pairs).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some(format!("{study_path}/rounds/2").as_str()));
+    let round2 = studies::round(&db, study.id, 2).await.unwrap().unwrap();
+    assert_eq!(round2.allocation, "by_hand");
+    let added = invitations::for_round(&db, round2.id).await.unwrap();
+    // (The person drawn in round 1 is in the study already.)
+    assert_eq!(added.iter().map(|i| i.user_id.as_str()).collect::<Vec<_>>(), vec![ok.as_str()]);
+    assert_eq!(added[0].added_by_hand, 1);
+    assert!(added[0].reason.contains("days"), "the reason is frozen as in a draw: {}", added[0].reason);
+    let (_, page) = r.get(&format!("{study_path}/rounds/2")).await;
+    assert!(page.contains(&format!("data-user=\"{ok}\"")), "{page}");
+    assert!(!page.contains("id=\"seed\""), "a round chosen by hand has no seed: {page}");
+    let (_, page) =
+        r.get(&format!("/studies/add-people?person={}&to={}:new", drawn.replace('@', "%40"), study.id)).await;
+    assert!(page.contains("Already in round 1 of this study"), "{page}");
+    // Adding the same people again adds nobody and says why.
+    let to_two = format!("{}:2", study.id);
+    let again: Vec<(&str, &str)> = [("person", ok.as_str()), ("to", to_two.as_str())].into();
+    let (status, page, _) = r.post("/studies/add-people", &again).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"error\"") && page.contains("already in this round"), "{page}");
+    app.finish().await;
+}

@@ -2,6 +2,7 @@
 //! asking, may they, parse, do, render or redirect.
 
 pub mod accounts;
+pub mod add_to_study;
 pub mod adoption;
 pub mod audit;
 pub mod auth;

@@ -148,6 +148,8 @@ pub struct PageLink {
 #[template(path = "people.html")]
 struct PeoplePage {
     page: Page,
+    /// The viewer may add chosen people to a study.
+    can_add: bool,
     as_of: NaiveDate,
     window: u32,
     context: String,
@@ -263,6 +265,7 @@ pub async fn list(
         listed: selection.listed,
         coverage: crate::web::coverage::note(&page, &c.evaluation.summary(&c.profile)),
         can_import: viewer.role().may(Permission::Import),
+        can_add: viewer.role().may(Permission::RunStudies),
         page,
     };
     html(&template)

@@ -201,15 +201,23 @@ pub async fn add(
     match outreach::add_person(&state.db, &study, &round, &form.user_id, Utc::now()).await? {
         Ok(()) => Ok(see_other(&format!("/studies/{}/rounds/{}", study.id, round.number))),
         Err(refusal) => {
-            let error = match refusal {
-                AddRefusal::UnknownPerson => page.tf("rounds.add.unknown", &[("user", form.user_id.trim())]),
-                AddRefusal::AlreadySent => page.t("rounds.add.sent"),
-                AddRefusal::AlreadyInRound => page.t("rounds.add.already"),
-                AddRefusal::HeldOut => page.t("rounds.add.held_out"),
-                AddRefusal::Rule(e) => page.tf("rounds.add.rule", &[("why", &exclusion_text(&page, &e))]),
-            };
+            let error = refusal_text(&page, &refusal, form.user_id.trim());
             render(&viewer, &state, study, round, None, Some(error)).await
         }
+    }
+}
+
+/// Why a person cannot be added, in words.
+pub(super) fn refusal_text(page: &Page, refusal: &AddRefusal, user_id: &str) -> String {
+    match refusal {
+        AddRefusal::UnknownPerson => page.tf("rounds.add.unknown", &[("user", user_id)]),
+        AddRefusal::AlreadySent => page.t("rounds.add.sent"),
+        AddRefusal::AlreadyInRound => page.t("rounds.add.already"),
+        AddRefusal::HeldOut => page.t("rounds.add.held_out"),
+        AddRefusal::Rule(e) => page.tf("rounds.add.rule", &[("why", &exclusion_text(page, e))]),
+        AddRefusal::InStudy(n) => page.tf("rounds.add.in_study", &[("n", &n.to_string())]),
+        AddRefusal::NoSuchRound => page.t("rounds.add.no_round"),
+        AddRefusal::StudyClosed => page.t("rounds.add.closed"),
     }
 }
 
