@@ -25,6 +25,11 @@ fn lang(study: &Study) -> Language {
     Language::parse(&study.language).unwrap_or(Language::En)
 }
 
+/// The study's title as invited people see it: never the internal one.
+fn face(study: &Study) -> String {
+    crate::domain::study::participant_title(&study.participant_title, lang(study))
+}
+
 fn display_name(inv: &Invitation) -> String {
     inv.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| inv.user_id.clone())
 }
@@ -43,9 +48,10 @@ pub fn invitation(study: &Study, inv: &Invitation, links: &Links, from: &str) ->
         Language::En => deadline.format("%-d %B %Y").to_string(),
         Language::ZhCn => deadline.format("%Y年%-m月%-d日").to_string(),
     };
+    let face = face(study);
     let values = [
         ("name", name.as_str()),
-        ("study", study.title.as_str()),
+        ("study", face.as_str()),
         ("minutes", minutes.as_str()),
         ("link", link.as_str()),
         ("opt_out_link", opt_out.as_str()),
@@ -231,10 +237,12 @@ pub fn render_links(text: &str, allowed: &dyn Fn(&str, i64) -> bool) -> String {
 
 fn calendar(m: &BookingMail, method: Method, to_host: bool) -> ics::CalendarPart {
     let participant = display_name(m.invitation);
-    let (summary, tz) = if to_host {
-        (format!("{} · {participant}", m.study.title), m.interviewer_tz)
+    // The interviewer's entry names the study as the team knows it; the
+    // participant's shows its participant face.
+    let (summary, description, tz) = if to_host {
+        (format!("{} · {participant}", m.study.title), m.study.goal.clone(), m.interviewer_tz)
     } else {
-        (m.study.title.clone(), m.participant_tz)
+        (face(m.study), m.study.participant_description.clone(), m.participant_tz)
     };
     ics::render(&Invite {
         uid: m.uid.to_string(),
@@ -244,7 +252,7 @@ fn calendar(m: &BookingMail, method: Method, to_host: bool) -> ics::CalendarPart
         end: m.end,
         timezone: tz,
         summary,
-        description: m.study.goal.clone(),
+        description,
         organizer: (m.interviewer_name.to_string(), m.interviewer_email.to_string()),
         attendee: (participant, m.invitation.email.clone().unwrap_or_default()),
         stamp: m.now,
@@ -266,8 +274,9 @@ pub fn booking_change(m: &BookingMail, change: Change) -> Vec<NewMessage> {
     let mut out = Vec::new();
     for to_host in [false, true] {
         let t = texts(lang, change, to_host);
+        let study_name = if to_host { m.study.title.clone() } else { face(m.study) };
         let values =
-            [("study", m.study.title.as_str()), ("name", participant.as_str()), ("participant", participant.as_str())];
+            [("study", study_name.as_str()), ("name", participant.as_str()), ("participant", participant.as_str())];
         let tz = if to_host { m.interviewer_tz } else { m.participant_tz };
         let mut body = format!("{}\n\n{}\n", fill(t.lead, &values), when(lang, m.start, m.end, tz));
         if to_host {
@@ -319,7 +328,7 @@ pub fn reminders(m: &BookingMail, offsets: &[TimeDelta]) -> Vec<NewMessage> {
                     format!(
                         "Reminder: interview in {} ({})",
                         if hours >= 1 { format!("{hours} h") } else { format!("{} min", offset.num_minutes()) },
-                        m.study.title
+                        face(m.study)
                     ),
                     format!("{participant}, a reminder of your interview:"),
                 ),
@@ -327,7 +336,7 @@ pub fn reminders(m: &BookingMail, offsets: &[TimeDelta]) -> Vec<NewMessage> {
                     format!(
                         "提醒：{}后有访谈（{}）",
                         if hours >= 1 { format!("{hours} 小时") } else { format!("{} 分钟", offset.num_minutes()) },
-                        m.study.title
+                        face(m.study)
                     ),
                     format!("{participant}，提醒您参加访谈："),
                 ),

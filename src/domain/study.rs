@@ -32,8 +32,13 @@ impl Language {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StudyTemplate {
     pub scenario: ProfileId,
+    /// For the team only.
     pub title: String,
     pub goal: String,
+    /// What invited people see: neutral, about their experience, never the
+    /// team's question.
+    pub participant_title: String,
+    pub participant_description: String,
     pub interview_minutes: u32,
     /// May use [`INVITATION_PLACEHOLDERS`].
     pub invitation_subject: String,
@@ -46,7 +51,8 @@ pub struct StudyTemplate {
 
 /// The placeholders an invitation may use, with what each becomes:
 /// - `{name}`: the invited person's display name;
-/// - `{study}`: the study's title;
+/// - `{study}`: the study's title as invited people see it (its participant
+///   title, never the internal one);
 /// - `{minutes}`: the interview length in minutes;
 /// - `{link}`: the person's own booking link (pick a time);
 /// - `{opt_out_link}`: the link that stops all research contact with the person;
@@ -59,9 +65,9 @@ pub const DEFAULT_INTERVIEW_MINUTES: u32 = 30;
 /// The built-in template of `scenario` in `lang`.
 pub fn template(scenario: ProfileId, lang: Language) -> StudyTemplate {
     let t = texts(scenario, lang);
-    let (body, consent) = match lang {
-        Language::En => (BODY_EN, CONSENT_EN),
-        Language::ZhCn => (BODY_ZH, CONSENT_ZH),
+    let (body, consent, face_title, face_description) = match lang {
+        Language::En => (BODY_EN, CONSENT_EN, FACE_TITLE_EN, FACE_DESCRIPTION_EN),
+        Language::ZhCn => (BODY_ZH, CONSENT_ZH, FACE_TITLE_ZH, FACE_DESCRIPTION_ZH),
     };
     // `{topic}` is internal to the built-in texts; every other placeholder is left for sending.
     let topic = [("topic", t.topic)];
@@ -69,11 +75,27 @@ pub fn template(scenario: ProfileId, lang: Language) -> StudyTemplate {
         scenario,
         title: t.title.to_string(),
         goal: t.goal.to_string(),
+        participant_title: fill(face_title, &topic),
+        participant_description: fill(face_description, &topic),
         interview_minutes: DEFAULT_INTERVIEW_MINUTES,
         invitation_subject: t.subject.to_string(),
         invitation_body: fill(body, &topic),
         consent: consent.to_string(),
         guide: t.guide.iter().map(|q| q.to_string()).collect(),
+    }
+}
+
+/// The title invited people see: the study's participant title, or, when
+/// it has none, a neutral one in the study's language. Never the internal
+/// title.
+pub fn participant_title(participant_title: &str, lang: Language) -> String {
+    match participant_title.trim() {
+        "" => match lang {
+            Language::En => NEUTRAL_TITLE_EN,
+            Language::ZhCn => NEUTRAL_TITLE_ZH,
+        }
+        .to_string(),
+        t => t.to_string(),
     }
 }
 
@@ -279,6 +301,14 @@ fn texts(scenario: ProfileId, lang: Language) -> Texts {
     }
 }
 
+const FACE_TITLE_EN: &str = "Your experience with {topic}";
+const FACE_DESCRIPTION_EN: &str = "We are talking with a few people about how they use {topic} in their work. There are no right or wrong answers: your experience, whatever it is, helps make it work better for everyone.";
+const FACE_TITLE_ZH: &str = "您使用{topic}的体验";
+const FACE_DESCRIPTION_ZH: &str =
+    "我们正在与少数同事交流他们在工作中使用{topic}的情况。答案没有对错之分：无论您的体验如何，都能帮助我们让它更好用。";
+const NEUTRAL_TITLE_EN: &str = "A short conversation about your work";
+const NEUTRAL_TITLE_ZH: &str = "关于您工作方式的简短交流";
+
 const BODY_EN: &str = "Hello {name},
 
 We are running a short study, \"{study}\", to understand how people really use {topic} and what would make it more useful. We would like to hear about your own experience, whatever it is: there are no right or wrong answers.
@@ -338,7 +368,15 @@ mod tests {
                 let t = template(p, l);
                 assert_eq!(t.scenario, p);
                 assert_eq!(t.interview_minutes, 30);
-                for field in [&t.title, &t.goal, &t.invitation_subject, &t.invitation_body, &t.consent] {
+                for field in [
+                    &t.title,
+                    &t.goal,
+                    &t.participant_title,
+                    &t.participant_description,
+                    &t.invitation_subject,
+                    &t.invitation_body,
+                    &t.consent,
+                ] {
                     assert!(!field.trim().is_empty(), "{p} {l:?}");
                 }
                 assert!((6..=9).contains(&t.guide.len()), "{p} {l:?}: {} questions", t.guide.len());

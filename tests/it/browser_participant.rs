@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::common::browser::{Browser, available};
-use crate::common::outreach::{interviewer, invite_all, people, round, study};
+use crate::common::outreach::{PARTICIPANT_TITLE, interviewer, invite_all, people, round, study};
 use crate::common::web::TestApp;
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::America::New_York;
@@ -119,7 +119,9 @@ async fn a_participant_books_moves_cancels_and_opts_out_in_the_browser() {
     // Stop all research invitations.
     b.click("#opt-out").await;
     b.wait_for("#confirm-opt-out").await;
-    assert!(b.source().await.contains("Silent colleagues"), "the page names the study");
+    let source = b.source().await;
+    assert!(source.contains(PARTICIPANT_TITLE), "the page names the study as participants know it");
+    assert!(!source.contains("Silent colleagues"), "never by its internal title");
     b.type_into("textarea[name=reason]", "no time").await;
     b.click("#confirm-opt-out").await;
     b.wait_for("#opted-out").await;

@@ -635,3 +635,62 @@ async fn the_interview_form_names_its_owner_and_sign_out_clears_the_browsers_sto
     assert_eq!(resp.headers().get("clear-site-data").and_then(|v| v.to_str().ok()), Some("\"storage\""));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_internal_title_and_goal_never_reach_a_participant() {
+    let app = TestApp::spawn().await;
+    let db = app.t.db.clone();
+    people(&db, 1).await;
+    let now = Utc::now();
+    let from = (now + TimeDelta::days(2)).date_naive().and_hms_opt(10, 0, 0).unwrap().and_utc();
+    let host = interviewer(&db, "ivy@corp.example", "UTC", from, from + TimeDelta::hours(2)).await;
+    let s = study(&db, &[host], ContactRules::default()).await;
+    let (internal_title, internal_goal) = (s.title.clone(), s.goal.clone());
+    let r = round(&db, &s, &["p000"], now).await;
+    let out = outreach(&app.base);
+    undercurrent::app::studies::send_round(&db, &s, &r, &out.links, &out.from, now).await.unwrap();
+    let inv = invitations::for_round(&db, r.id).await.unwrap().remove(0);
+    let token = undercurrent::app::secrets::link_token("i", inv.id);
+    let opt_out_token = undercurrent::app::secrets::link_token("o", inv.id);
+
+    // The participant's pages: the invitation, booking, the opt-out page.
+    let mut c = participant_client(&app, &token).await;
+    let (_, page) = c.get(&format!("/i/{token}?tz=UTC")).await;
+    assert!(page.contains(PARTICIPANT_TITLE), "{page}");
+    let form = [("slot", slot(host, from)), ("tz", "UTC".to_string())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let (status, _, location) = c.post(&format!("/i/{token}/book"), &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, booked) = c.get(&location.unwrap()).await;
+    let (_, opt_out) = app.client().get(&format!("/o/{opt_out_token}")).await;
+    let (_, opt_out_from_invitation) = c.get(&format!("/i/{token}/opt-out")).await;
+    for (what, text) in
+        [("page", &page), ("booked page", &booked), ("opt-out", &opt_out), ("opt-out", &opt_out_from_invitation)]
+    {
+        assert!(!text.contains(&internal_title) && !text.contains(&internal_goal), "{what}: {text}");
+    }
+
+    // Every message to the participant (invitation, booking, reminders),
+    // with its calendar file; the interviewer's keep the team's title.
+    let all = outbox::all(&db).await.unwrap();
+    let to_participant: Vec<_> = all.iter().filter(|m| m.to_addr != "ivy@corp.example").collect();
+    let kinds: Vec<&str> = to_participant.iter().map(|m| m.kind.as_str()).collect();
+    assert!(kinds.contains(&"invitation") && kinds.contains(&"booked"), "{kinds:?}");
+    for m in &to_participant {
+        let ics = m.ics.clone().unwrap_or_default().replace("\r\n ", "");
+        for text in [&m.subject, &m.body, &ics] {
+            assert!(!text.contains(&internal_title) && !text.contains(&internal_goal), "{}: {text}", m.kind);
+        }
+    }
+    let invitation = to_participant.iter().find(|m| m.kind == "invitation").unwrap();
+    assert!(
+        invitation.subject.contains(PARTICIPANT_TITLE),
+        "{{study}} is the participant title: {}",
+        invitation.subject
+    );
+    let booked_ics = to_participant.iter().find(|m| m.kind == "booked").unwrap().ics.clone().unwrap();
+    assert!(booked_ics.replace("\r\n ", "").contains(&format!("SUMMARY:{PARTICIPANT_TITLE}")), "{booked_ics}");
+    let host_mail = all.iter().find(|m| m.to_addr == "ivy@corp.example").expect("the interviewer is told");
+    assert!(host_mail.subject.contains(&internal_title) || host_mail.body.contains(&internal_title));
+    app.finish().await;
+}

@@ -36,12 +36,34 @@ pub struct SlotChoice {
     pub label: String,
 }
 
+/// A study as the people it invites see it.
+struct Face {
+    title: String,
+    description: String,
+    interview_minutes: i64,
+    consent: String,
+}
+
+impl Face {
+    fn of(study: &Study) -> Face {
+        let lang = Language::parse(&study.language).unwrap_or(Language::En);
+        Face {
+            title: crate::domain::study::participant_title(&study.participant_title, lang),
+            description: study.participant_description.clone(),
+            interview_minutes: study.interview_minutes,
+            consent: study.consent.clone(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "participant.html")]
 struct ParticipantPage {
     page: Page,
     token: String,
-    study: Study,
+    /// What the study shows invited people (never its internal title or
+    /// goal, which the page is not given).
+    face: Face,
     name: String,
     status: String,
     timezone: &'static str,
@@ -253,7 +275,7 @@ async fn render(
         page,
         token: token.to_string(),
         status: inv.status.clone(),
-        study,
+        face: Face::of(&study),
         name,
         timezone: tz.name(),
         zones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),
@@ -404,7 +426,7 @@ fn opt_out_page(
     done: bool,
 ) -> Result<HttpResponse, WebError> {
     let page = page(anon, &study, "participant.opt_out.title");
-    let body = html(&OptOutPage { page, action, back, study_title: study.title, done });
+    let body = html(&OptOutPage { page, action, back, study_title: Face::of(&study).title, done });
     respond(anon, state, body)
 }
 

@@ -46,6 +46,8 @@ struct ListPage {
 pub struct Form {
     pub title: String,
     pub goal: String,
+    pub participant_title: String,
+    pub participant_description: String,
     pub scenario: String,
     pub language: String,
     pub interview_minutes: String,
@@ -151,6 +153,8 @@ fn form_of_template(scenario: ProfileId, lang: Language, me: i64) -> Form {
     Form {
         title: t.title,
         goal: t.goal,
+        participant_title: t.participant_title,
+        participant_description: t.participant_description,
         scenario: scenario.as_str().into(),
         language: lang.as_str().into(),
         interview_minutes: t.interview_minutes.to_string(),
@@ -181,6 +185,8 @@ fn form_of_study(s: &Study, interviewers: Vec<i64>) -> Form {
     Form {
         title: s.title.clone(),
         goal: s.goal.clone(),
+        participant_title: s.participant_title.clone(),
+        participant_description: s.participant_description.clone(),
         scenario: s.scenario.clone(),
         language: s.language.clone(),
         interview_minutes: s.interview_minutes.to_string(),
@@ -262,6 +268,8 @@ fn read_form(pairs: &[(String, String)]) -> Form {
     Form {
         title: one("title"),
         goal: one("goal"),
+        participant_title: one("participant_title"),
+        participant_description: one("participant_description"),
         scenario: one("scenario"),
         language: one("language"),
         interview_minutes: one("interview_minutes"),
@@ -360,6 +368,8 @@ fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<Study
     Ok(StudyFields {
         title: clip(&f.title, 200),
         goal: clip(&f.goal, 2000),
+        participant_title: clip(&f.participant_title, 200),
+        participant_description: clip(&f.participant_description, 2000),
         scenario: scenario.map(|s| s.as_str()).unwrap_or_default().into(),
         interview_minutes: minutes,
         language: language.map(|l| l.as_str()).unwrap_or("en").into(),

@@ -55,10 +55,15 @@ pub async fn interviewer(db: &Db, email: &str, tz: &str, from: DateTime<Utc>, un
     id
 }
 
+/// The title invited people see in the studies these helpers make.
+pub const PARTICIPANT_TITLE: &str = "Your experience with the messaging tool";
+
 pub fn fields(title: &str, rules: ContactRules) -> StudyFields {
     StudyFields {
         title: title.into(),
         goal: "Why people log in but stay silent".into(),
+        participant_title: PARTICIPANT_TITLE.into(),
+        participant_description: "We would like to hear how the tool works for you.".into(),
         scenario: "internal_collaboration".into(),
         interview_minutes: 30,
         language: "en".into(),
