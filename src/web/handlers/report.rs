@@ -87,9 +87,14 @@ fn effect_shown(page: &Page, study: &str, effect: &Effect, floor: Option<u32>) -
             let min = effect::MIN_GROUP.max(floor.unwrap_or(0));
             for (key, o) in [("report.effect.contacted", contacted), ("report.effect.holdout", holdout)] {
                 let days = o.mean_interactive_days.filter(|_| o.people >= min).map(|d| format!("{d:.1}"));
+                // Under the floor a group's size is not given either.
+                let n = match floor {
+                    Some(f) if o.people < f => page.tf("report.fewer_than", &[("n", &f.to_string())]),
+                    _ => o.people.to_string(),
+                };
                 shown.rows.push([
                     page.t(key),
-                    o.people.to_string(),
+                    n,
                     share_of(o.deeper, o.people, min),
                     days.unwrap_or_else(|| "–".into()),
                 ]);
@@ -149,7 +154,14 @@ pub struct Report {
     pub department_columns: Vec<String>,
     pub departments: Vec<Vec<String>>,
     pub hidden_groups: usize,
+    /// Interviews broken down by tier (merged tiers included).
     pub interviews: u32,
+    /// Every coded interview, whether the floor lets it be broken down or not.
+    pub interviews_coded: u32,
+    /// Coded interviews exist, but too few for any breakdown under the floor.
+    pub interviews_not_broken_down: bool,
+    /// Quotes cleared for sharing that the floor keeps from this reader.
+    pub quotes_withheld: u32,
     pub tier_columns: Vec<String>,
     pub codes: Vec<CodeRow>,
     pub hidden_tiers: Vec<String>,
@@ -223,8 +235,14 @@ async fn build(
     let by_tier = report::codes_by_tier(&coded, private.then_some(floor));
     let shown_tiers: Vec<Tier> = by_tier.interviews.keys().copied().collect();
     let tier_name = |t: Tier| page.t(&format!("tier.{}", t.as_str()));
+    let tier_list = |tiers: &[Tier]| tiers.iter().map(|t| tier_name(*t)).collect::<Vec<_>>().join(", ");
     let mut tier_columns: Vec<String> =
         shown_tiers.iter().map(|t| format!("{} (n = {})", tier_name(*t), by_tier.interviews[t])).collect();
+    // Tiers too small on their own, together ("Silent, Shallow together").
+    if let Some(m) = &by_tier.merged {
+        let label = page.tf("report.tiers_together", &[("tiers", &tier_list(&m.tiers))]);
+        tier_columns.push(format!("{label} (n = {})", m.interviews));
+    }
     tier_columns.insert(0, page.t("report.code"));
     let code_rows: Vec<CodeRow> = by_tier
         .ranked()
@@ -234,6 +252,7 @@ async fn build(
             cells: shown_tiers
                 .iter()
                 .map(|t| format!("{} ({})", by_tier.count(&key, *t), pct(by_tier.share(&key, *t))))
+                .chain(by_tier.merged.iter().map(|m| format!("{} ({})", m.count(&key), pct(m.share(&key)))))
                 .collect(),
             total,
             key,
@@ -247,6 +266,13 @@ async fn build(
             Some(ReportQuote { text, tier: Tier::parse(&tier)?, code, shareable: shareable != 0 })
         })
         .collect();
+    // Cleared quotes a manager does not see: their tier is not shown on its
+    // own (a quote from a small group points at a person).
+    let quotes_withheld = if research_team {
+        0
+    } else {
+        quotes.iter().filter(|q| q.shareable && !by_tier.interviews.contains_key(&q.tier)).count() as u32
+    };
     let shown_quotes = report::representative_quotes(&quotes, &by_tier, !research_team, 3)
         .into_iter()
         .map(|q| QuoteShown {
@@ -319,7 +345,10 @@ async fn build(
         department_columns,
         departments,
         hidden_groups,
-        interviews: by_tier.interviews.values().sum(),
+        interviews: by_tier.interviews.values().sum::<u32>() + by_tier.merged.as_ref().map_or(0, |m| m.interviews),
+        interviews_coded: by_tier.total,
+        interviews_not_broken_down: by_tier.all_hidden(),
+        quotes_withheld,
         tier_columns,
         codes: code_rows,
         hidden_tiers: by_tier.hidden_tiers.iter().map(|t| tier_name(*t)).collect(),
