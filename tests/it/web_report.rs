@@ -168,3 +168,65 @@ async fn the_overall_report_gathers_every_study_for_every_role() {
     assert_eq!(anonymous.get("/report").await.0, StatusCode::SEE_OTHER);
     app.finish().await;
 }
+
+/// Survey results in the report: the research team sees every tier; a
+/// manager sees tiers below the floor counted together, and the number of
+/// responses always matches what the tables add up to.
+#[tokio::test]
+async fn survey_results_merge_small_tiers_for_managers_and_say_so() {
+    use undercurrent::domain::survey::{Answer, parse_definition};
+    use undercurrent::storage::surveys;
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    import_fixture(&db).await;
+    let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
+    let s = study(&db, &[me], ContactRules::default()).await;
+    let questions = serde_json::to_string(&parse_definition("likert* Useful?\n").unwrap()).unwrap();
+    let survey = surveys::insert(&db, s.id, "Pulse", &questions, me, 0).await.unwrap();
+    let now = Utc::now().timestamp();
+    for (tier, n) in [("deep", 5), ("silent", 2), ("shallow", 1)] {
+        for _ in 0..n {
+            let answers = serde_json::to_string(&vec![Some(Answer::Scale(4))]).unwrap();
+            surveys::respond(&db, survey, None, Some(tier), None, &answers, now).await.unwrap();
+        }
+    }
+    let path = format!("/studies/{}/report", s.id);
+    let row = |page: &str, label: &str| -> Option<String> {
+        let i = page.find(&format!("<th scope=\"row\">{label}</th>"))?;
+        Some(page[i..i + page[i..].find("</tr>").unwrap()].to_string())
+    };
+    let mut researcher = app.signed_in(Role::Researcher).await;
+    let (_, page) = researcher.get(&path).await;
+    assert!(page.contains("responses: 8"), "{page}");
+    assert!(row(&page, "Deep").unwrap().contains("<td>5</td>"));
+    assert!(row(&page, "Shallow").unwrap().contains("<td>1</td>"));
+
+    // Floor 3: silent (2) and shallow (1) together reach it; deep is shown alone.
+    settings::set(&db, "privacy_floor", "3").await.unwrap();
+    let mut manager = app.signed_in(Role::Manager).await;
+    let (_, page) = manager.get(&path).await;
+    assert!(page.contains("responses: 8"), "{page}");
+    assert!(row(&page, "Deep").unwrap().contains("<td>5</td>"));
+    assert!(row(&page, "Shallow, Silent together").unwrap().contains("<td>3</td>"), "{page}");
+    assert!(row(&page, "Shallow").is_none() && row(&page, "Silent").is_none());
+    assert!(page.contains("fewer responses than the privacy floor"), "the hint speaks of responses");
+
+    // Floor 5: together they are 3, so deep joins them; nothing is shown
+    // alone, and the 8 responses are all there.
+    settings::set(&db, "privacy_floor", "5").await.unwrap();
+    let (_, page) = manager.get(&path).await;
+    assert!(row(&page, "Deep").is_none(), "deep alone beside the 8 responses would give the other 3 away");
+    assert!(row(&page, "Deep, Shallow, Silent together").unwrap().contains("<td>8</td>"), "{page}");
+    let (_, body) = manager.get(&format!("{path}.json")).await;
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["surveys"][0]["responses"], 8);
+    assert_eq!(json["surveys"][0]["questions"][0]["rows"].as_array().unwrap().len(), 1);
+
+    // Floor 9: not even all of them together; the report says so rather
+    // than "no answers".
+    settings::set(&db, "privacy_floor", "9").await.unwrap();
+    let (_, page) = manager.get(&path).await;
+    assert!(row(&page, "Deep, Shallow, Silent together").is_none());
+    assert!(!page.contains("No answers yet") && page.contains("fewer responses than the privacy floor"), "{page}");
+    app.finish().await;
+}
