@@ -298,3 +298,29 @@ proptest! {
         rt.block_on(check(&depts, floor));
     }
 }
+
+/// Everyone together below the floor: a manager reads no rate and no count
+/// of them anywhere, and the report says why.
+#[tokio::test]
+async fn an_organisation_below_the_floor_shows_a_manager_no_rate() {
+    let depts = [dept("Legal", 3, 2)];
+    let app = TestApp::with_accounts().await;
+    load(&app.t.db, &depts).await;
+    let mut manager = app.signed_in(Role::Manager).await;
+    let (status, page) = manager.get("/report").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Fewer people are measured than the privacy floor (5), so no rate is shown"), "{page}");
+    assert!(!page.contains("66.7%") && !page.contains("(n = 3)"), "{page}");
+    let (_, body) = manager.get("/report.json").await;
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((json["login_rate"].as_str(), json["base"].is_null()), (Some("–"), true));
+    assert!(json["departments"].as_array().unwrap().is_empty());
+    let (_, csv) = manager.get(&format!("/adoption.csv?as_of={AS_OF}")).await;
+    assert_eq!(csv.lines().count(), 1, "only the header: {csv}");
+    // The research team reads the rates.
+    let mut researcher = app.signed_in(Role::Researcher).await;
+    let (_, body) = researcher.get("/report.json").await;
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((json["login_rate"].as_str(), json["base"].as_u64()), (Some("66.7%"), Some(3)));
+    app.finish().await;
+}

@@ -146,8 +146,9 @@ pub struct Report {
     pub gap_points: String,
     /// People behind the login rate, and behind the deep rate and the gap
     /// (fewer when some people's depth is not measurable from their source).
-    pub base: u32,
-    pub deep_base: u32,
+    /// None for a manager when everyone together is below the floor.
+    pub base: Option<u32>,
+    pub deep_base: Option<u32>,
     /// Who is counted apart and why, and how to get better data.
     pub coverage: Option<String>,
     pub coverage_advice: Vec<String>,
@@ -306,7 +307,14 @@ async fn build(
         });
     }
 
-    let headline = if summary.partial_coverage() && summary.deep_rate().is_none() {
+    // The whole organisation below the floor: a manager reads no rate of it.
+    let below_floor = private && summary.listed < floor;
+    let headline = if below_floor {
+        page.tf(
+            "report.headline_below_floor",
+            &[("floor", &floor.to_string()), ("interviews", &coded.len().to_string())],
+        )
+    } else if summary.partial_coverage() && summary.deep_rate().is_none() {
         page.tf(
             "report.headline_unmeasured",
             &[("login", &pct(summary.login_rate().map(|r| r.to_f64()))), ("interviews", &coded.len().to_string())],
@@ -321,7 +329,8 @@ async fn build(
             ],
         )
     };
-    let coverage = crate::web::coverage::note(page, &summary);
+    let coverage = crate::web::coverage::note(page, &summary).filter(|_| !below_floor);
+    let shown = |v: String| if below_floor { "–".to_string() } else { v };
     let actions = code_rows
         .iter()
         .take(3)
@@ -335,11 +344,11 @@ async fn build(
         study: title,
         as_of: c.evaluation.window.as_of,
         headline,
-        login_rate: pct(summary.login_rate().map(|r| r.to_f64())),
-        deep_rate: pct(summary.deep_rate().map(|r| r.to_f64())),
-        gap_points: summary.gap_points().map(|g| format!("{g:.1}")).unwrap_or_else(|| "–".into()),
-        base: summary.base,
-        deep_base: summary.measurable_base(),
+        login_rate: shown(pct(summary.login_rate().map(|r| r.to_f64()))),
+        deep_rate: shown(pct(summary.deep_rate().map(|r| r.to_f64()))),
+        gap_points: shown(summary.gap_points().map(|g| format!("{g:.1}")).unwrap_or_else(|| "–".into())),
+        base: (!below_floor).then_some(summary.base),
+        deep_base: (!below_floor).then_some(summary.measurable_base()),
         coverage_advice: coverage.as_ref().map(|n| n.advice.clone()).unwrap_or_default(),
         coverage: coverage.map(|n| n.sentence),
         department_columns,
