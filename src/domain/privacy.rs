@@ -143,4 +143,62 @@ mod tests {
         let p = plan([("a", 5), ("b", 9)], Some(5));
         assert_eq!((p.not_alone(), p.alone), (0, vec!["a", "b"]));
     }
+
+    /// Rank of 0/1 rows over the rationals (elimination in f64; rows are short).
+    fn rank(rows: &[Vec<f64>]) -> usize {
+        let mut m = rows.to_vec();
+        let cols = m.first().map_or(0, Vec::len);
+        let mut r = 0;
+        for c in 0..cols {
+            let Some(p) = (r..m.len()).find(|&i| m[i][c].abs() > 1e-9) else { continue };
+            m.swap(r, p);
+            let pivot = m[r].clone();
+            for (i, row) in m.iter_mut().enumerate() {
+                if i != r && row[c].abs() > 1e-9 {
+                    let f = row[c] / pivot[c];
+                    row.iter_mut().zip(&pivot).for_each(|(x, p)| *x -= f * p);
+                }
+            }
+            r += 1;
+        }
+        r
+    }
+
+    proptest::proptest! {
+        /// Whatever the group sizes around the floor: every group shown is at
+        /// or above the floor, and no set of groups below the floor is a sum
+        /// or difference of what is shown (each group alone, the merged
+        /// group, and the total, which is always said: "3 interviews were
+        /// coded"), except the total itself when everything is below it.
+        #[test]
+        fn nothing_below_the_floor_can_be_worked_out(
+            sizes in proptest::collection::vec(1u32..=12, 1..=7),
+            floor in 1u32..=8,
+        ) {
+            let p = plan(sizes.iter().copied().enumerate(), Some(floor));
+            let n = sizes.len();
+            let set = |keys: &[usize]| (0..n).map(|i| if keys.contains(&i) { 1.0 } else { 0.0 }).collect::<Vec<f64>>();
+            let size = |keys: &[usize]| keys.iter().map(|&i| sizes[i]).sum::<u32>();
+            let mut shown = vec![vec![1.0; n]];
+            for &k in &p.alone {
+                proptest::prop_assert!(sizes[k] >= floor);
+                shown.push(set(&[k]));
+            }
+            if !p.merged.is_empty() {
+                proptest::prop_assert!(size(&p.merged) >= floor);
+                shown.push(set(&p.merged));
+            }
+            proptest::prop_assert!(p.suppressed.is_empty() || (p.alone.is_empty() && p.merged.is_empty()));
+            let base = rank(&shown);
+            for mask in 1u32..(1 << n) {
+                let keys: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+                if size(&keys) >= floor || keys.len() == n {
+                    continue;
+                }
+                let mut with = shown.clone();
+                with.push(set(&keys));
+                proptest::prop_assert!(rank(&with) > base, "{:?} of {:?} under {}", keys, sizes, floor);
+            }
+        }
+    }
 }
