@@ -25,6 +25,8 @@ struct Dept {
     name: String,
     size: u32,
     active: u32,
+    /// The directory's start date of its people.
+    start: &'static str,
 }
 
 async fn load(db: &Db, depts: &[Dept]) {
@@ -36,7 +38,7 @@ async fn load(db: &Db, depts: &[Dept]) {
     for d in depts {
         for i in 0..d.size {
             let id = format!("{}{i}@corp.example", d.name.to_lowercase().replace(' ', ""));
-            people.push_str(&format!("{id},P{i},{},2025-01-01\n", d.name));
+            people.push_str(&format!("{id},P{i},{},{}\n", d.name, d.start));
             if i < d.active {
                 for back in 0..42 {
                     let day = day0 - chrono::Days::new(back);
@@ -239,7 +241,7 @@ async fn check(depts: &[Dept], floor: u32) {
 }
 
 fn dept(name: &str, size: u32, active: u32) -> Dept {
-    Dept { name: name.into(), size, active }
+    Dept { name: name.into(), size, active, start: "2025-01-01" }
 }
 
 /// The case: a 2-person department (1 deep, 1 dormant) beside a
@@ -322,5 +324,32 @@ async fn an_organisation_below_the_floor_shows_a_manager_no_rate() {
     let (_, body) = researcher.get("/report.json").await;
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!((json["login_rate"].as_str(), json["base"].as_u64()), (Some("66.7%"), Some(3)));
+    app.finish().await;
+}
+
+/// The overview's tier mix week by week: each week under the floor by its
+/// own size (the organisation grew past the floor only lately), not by
+/// today's.
+#[tokio::test]
+async fn each_week_of_the_tier_mix_is_under_the_floor_by_its_own_size() {
+    let depts = [dept("Engineering", 3, 3), Dept { start: "2026-05-20", ..dept("Operations", 4, 0) }];
+    let app = TestApp::with_accounts().await;
+    load(&app.t.db, &depts).await;
+    let weekly = |page: &str| -> Vec<(String, Vec<String>)> {
+        let from = page.find("<h2>Tier mix").unwrap_or_else(|| panic!("{page}"));
+        let section = &page[from..from + page[from..].find("</section>").unwrap()];
+        let body = section.replace("<table>", "<table id=\"weekly\">");
+        html_rows(&body, "weekly")
+    };
+    let mut manager = app.signed_in(Role::Manager).await;
+    let (_, page) = manager.get(&format!("/?as_of={AS_OF}")).await;
+    let rows = weekly(&page);
+    let last = rows.last().unwrap();
+    assert!(last.1.iter().all(|c| c != "–"), "7 people today: {rows:?}");
+    let early = &rows[rows.len() - 3];
+    assert!(early.1.iter().all(|c| c == "–"), "3 people two weeks ago: {rows:?}");
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    let (_, page) = analyst.get(&format!("/?as_of={AS_OF}")).await;
+    assert!(weekly(&page).iter().all(|(_, cells)| cells.iter().all(|c| c != "–")), "no floor for analysts");
     app.finish().await;
 }
