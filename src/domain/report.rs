@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::privacy::plan;
 use super::tier::Tier;
 
 /// One interview as the report counts it: the participant's tier frozen at
@@ -18,12 +19,38 @@ pub struct CodedInterview {
 /// How often each code came up among the interviews of each tier.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CodesByTier {
-    /// Interviews per tier (the denominator of each share).
+    /// Interviews per tier shown on its own (the denominator of each share).
     pub interviews: BTreeMap<Tier, u32>,
     /// code key -> tier -> interviews filed under it.
     pub counts: BTreeMap<String, BTreeMap<Tier, u32>>,
-    /// Tiers left out because fewer interviews than the floor fall in them.
+    /// Tiers not shown on their own under the floor (merged or left out),
+    /// in tier order.
     pub hidden_tiers: Vec<Tier>,
+    /// Tiers too small on their own, shown together when together they
+    /// reach the floor.
+    pub merged: Option<MergedTiers>,
+    /// Every coded interview, shown or not: what exists.
+    pub total: u32,
+}
+
+/// Tiers counted together under the floor ("silent and shallow together").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MergedTiers {
+    /// In tier order.
+    pub tiers: Vec<Tier>,
+    pub interviews: u32,
+    /// code key -> interviews of these tiers filed under it.
+    pub counts: BTreeMap<String, u32>,
+}
+
+impl MergedTiers {
+    pub fn count(&self, code: &str) -> u32 {
+        self.counts.get(code).copied().unwrap_or(0)
+    }
+
+    pub fn share(&self, code: &str) -> Option<f64> {
+        (self.interviews > 0).then(|| f64::from(self.count(code)) / f64::from(self.interviews))
+    }
 }
 
 impl CodesByTier {
@@ -37,33 +64,61 @@ impl CodesByTier {
         (n > 0).then(|| f64::from(self.count(code, tier)) / f64::from(n))
     }
 
-    /// Codes from the most to the least mentioned overall (ties by key).
+    /// Codes from the most to the least mentioned overall among the shown
+    /// interviews, merged tiers included (ties by key).
     pub fn ranked(&self) -> Vec<(String, u32)> {
-        let mut out: Vec<(String, u32)> = self.counts.iter().map(|(k, m)| (k.clone(), m.values().sum())).collect();
+        let mut totals: BTreeMap<String, u32> =
+            self.counts.iter().map(|(k, m)| (k.clone(), m.values().sum())).collect();
+        for (k, n) in self.merged.iter().flat_map(|m| &m.counts) {
+            *totals.entry(k.clone()).or_default() += n;
+        }
+        let mut out: Vec<(String, u32)> = totals.into_iter().collect();
         out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         out
     }
+
+    /// Whether coded interviews exist but the floor lets none be broken
+    /// down by tier (all of them together are fewer than the floor).
+    pub fn all_hidden(&self) -> bool {
+        self.total > 0 && self.interviews.is_empty() && self.merged.is_none()
+    }
 }
 
-/// Counts codes by tier. With a `floor`, tiers with fewer interviews than
-/// it are left out entirely (their interviews, their counts), so that a
-/// manager never reads what two silent people said.
+/// Counts codes by tier. With a `floor`, tiers are shown under the privacy
+/// floor's one rule ([`crate::domain::privacy::plan`]): a tier with fewer
+/// interviews than the floor is counted together with other small tiers
+/// (and the smallest shown one, if need be, so that the total minus the
+/// shown tiers gives nothing away), or not at all when even together they
+/// are too few; so that a manager never reads what two silent people said.
 pub fn codes_by_tier(interviews: &[CodedInterview], floor: Option<u32>) -> CodesByTier {
     let mut per_tier: BTreeMap<Tier, u32> = BTreeMap::new();
     for i in interviews {
         *per_tier.entry(i.tier).or_default() += 1;
     }
-    let hidden: Vec<Tier> = per_tier.iter().filter(|(_, n)| floor.is_some_and(|f| **n < f)).map(|(t, _)| *t).collect();
-    let mut out = CodesByTier { hidden_tiers: hidden.clone(), ..CodesByTier::default() };
-    for i in interviews.iter().filter(|i| !hidden.contains(&i.tier)) {
-        *out.interviews.entry(i.tier).or_default() += 1;
+    let p = plan(per_tier.iter().map(|(t, n)| (*t, *n)), floor);
+    let mut hidden: Vec<Tier> = p.merged.iter().chain(&p.suppressed).copied().collect();
+    hidden.sort();
+    let mut merged_tiers = p.merged.clone();
+    merged_tiers.sort();
+    let mut merged = (!merged_tiers.is_empty()).then(|| MergedTiers { tiers: merged_tiers, ..MergedTiers::default() });
+    let mut out = CodesByTier { hidden_tiers: hidden, total: interviews.len() as u32, ..CodesByTier::default() };
+    for i in interviews {
         let mut codes = i.codes.clone();
         codes.sort();
         codes.dedup();
-        for c in codes {
-            *out.counts.entry(c).or_default().entry(i.tier).or_default() += 1;
+        if p.is_alone(&i.tier) {
+            *out.interviews.entry(i.tier).or_default() += 1;
+            for c in codes {
+                *out.counts.entry(c).or_default().entry(i.tier).or_default() += 1;
+            }
+        } else if let Some(m) = merged.as_mut().filter(|m| m.tiers.contains(&i.tier)) {
+            m.interviews += 1;
+            for c in codes {
+                *m.counts.entry(c).or_default() += 1;
+            }
         }
     }
+    out.merged = merged;
     out
 }
 
@@ -152,14 +207,44 @@ mod tests {
 
     #[test]
     fn the_floor_hides_small_tiers_entirely() {
+        // Dormant (1) is below the floor of 2; shown alone beside the total
+        // of 6, shallow (2) and silent (3) would give it away, so the
+        // smallest shown tier, shallow, is counted together with it.
         let r = codes_by_tier(&sample(), Some(2));
-        assert_eq!(r.hidden_tiers, vec![Dormant]);
+        assert_eq!(r.hidden_tiers, vec![Shallow, Dormant]);
         assert!(!r.interviews.contains_key(&Dormant));
         assert_eq!(r.count("need_mismatch", Dormant), 0);
         assert!(!r.counts.contains_key("need_mismatch"));
+        let m = r.merged.as_ref().unwrap();
+        assert_eq!((m.tiers.clone(), m.interviews, m.count("need_mismatch")), (vec![Shallow, Dormant], 3, 1));
+        assert_eq!(r.total, 6);
         let r = codes_by_tier(&sample(), Some(3));
         assert_eq!(r.hidden_tiers, vec![Shallow, Dormant], "in tier order");
         assert_eq!(r.interviews, BTreeMap::from([(Silent, 3)]));
+    }
+
+    #[test]
+    fn tiers_merge_to_reach_the_floor_or_nothing_is_broken_down() {
+        // Shallow 2 and silent 3 with a floor of 5: together, not apart.
+        let five = &sample()[..5];
+        let r = codes_by_tier(five, Some(5));
+        assert!(r.interviews.is_empty());
+        let m = r.merged.as_ref().unwrap();
+        assert_eq!((m.tiers.clone(), m.interviews), (vec![Shallow, Silent], 5));
+        assert_eq!(m.count("check_in_only"), 3);
+        assert_eq!(r.ranked()[0], ("check_in_only".to_string(), 3), "merged tiers count towards the ranking");
+        assert!(!r.all_hidden());
+        // Three interviews against a floor of 5: they exist, none is broken down.
+        let r = codes_by_tier(&sample()[..3], Some(5));
+        assert_eq!((r.total, r.all_hidden(), r.hidden_tiers.clone()), (3, true, vec![Silent]));
+        assert!(r.ranked().is_empty());
+        // The sum of what is shown is always the total, or nothing is shown.
+        for floor in 1..8 {
+            let r = codes_by_tier(&sample(), Some(floor));
+            let shown: u32 = r.interviews.values().sum::<u32>() + r.merged.as_ref().map_or(0, |m| m.interviews);
+            assert!(shown == r.total || shown == 0, "floor {floor}");
+            assert!(r.interviews.values().chain(r.merged.iter().map(|m| &m.interviews)).all(|n| *n >= floor));
+        }
     }
 
     #[test]

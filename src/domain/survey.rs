@@ -7,6 +7,7 @@
 
 use serde::{Serialize, Serializer};
 
+use super::privacy::plan;
 use super::tier::Tier;
 
 /// At most this many questions in one survey.
@@ -299,9 +300,22 @@ pub struct QuestionResult {
     pub index: usize,
     /// Tier order, None last; only groups with at least one response.
     pub by_tier: Vec<TierResult>,
-    /// Groups left out for having fewer respondents than the floor.
+    /// Groups not shown on their own under the floor (merged or left out),
+    /// in tier order, anonymous last.
     #[serde(serialize_with = "serialize_tiers")]
     pub hidden: Vec<Option<Tier>>,
+    /// Groups too small on their own, counted together when together they
+    /// reach the floor.
+    pub merged: Option<MergedResult>,
+}
+
+/// Several tiers' results counted together under the privacy floor.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MergedResult {
+    #[serde(serialize_with = "serialize_tiers")]
+    pub tiers: Vec<Option<Tier>>,
+    /// `tier` is None here: the group is `tiers`.
+    pub result: TierResult,
 }
 
 /// The answer to `q` if it fits the question's kind (otherwise it is not
@@ -363,9 +377,13 @@ type Group<'a> = (Option<Tier>, Vec<&'a [Option<Answer>]>);
 /// answers in question order; a short list counts as unanswered for the
 /// rest). `respondents` of a tier = its responses; `answered` = those with a
 /// valid answer to the question (answers that do not fit the question's kind
-/// or options are ignored). Groups with no response are left out; groups
-/// with fewer respondents than `floor` (when Some) are left out and listed in
-/// `hidden`. Anonymous respondents (no tier) form the group None, last.
+/// or options are ignored). Groups with no response are left out. With a
+/// `floor`, groups follow the privacy floor's one rule
+/// ([`crate::domain::privacy::plan`]): those too small are counted together
+/// in `merged` (with the smallest shown group if need be, so that the
+/// number of responses minus the shown groups gives nothing away) or not at
+/// all, and are listed in `hidden`. Anonymous respondents (no tier) form the
+/// group None, last.
 pub fn results_by_tier(
     questions: &[Question],
     responses: &[(Option<Tier>, Vec<Option<Answer>>)],
@@ -378,16 +396,24 @@ pub fn results_by_tier(
         .map(|tier| (tier, responses.iter().filter(|(t, _)| *t == tier).map(|(_, a)| a.as_slice()).collect()))
         .filter(|(_, sets): &(_, Vec<_>)| !sets.is_empty())
         .collect();
-    let (shown, hidden): (Vec<_>, Vec<_>) =
-        groups.into_iter().partition(|(_, sets)| floor.is_none_or(|f| sets.len() as u64 >= u64::from(f)));
-    let hidden: Vec<Option<Tier>> = hidden.into_iter().map(|(t, _)| t).collect();
+    let p = plan(groups.iter().enumerate().map(|(i, (_, sets))| (i, sets.len() as u32)), floor);
+    let mut hidden_at: Vec<usize> = p.merged.iter().chain(&p.suppressed).copied().collect();
+    hidden_at.sort();
+    let hidden: Vec<Option<Tier>> = hidden_at.iter().map(|&i| groups[i].0).collect();
+    let mut merged_at = p.merged.clone();
+    merged_at.sort();
+    let merged_sets: Vec<&[Option<Answer>]> = merged_at.iter().flat_map(|&i| groups[i].1.iter().copied()).collect();
     questions
         .iter()
         .enumerate()
         .map(|(index, q)| QuestionResult {
             index,
-            by_tier: shown.iter().map(|(tier, sets)| tier_result(q, *tier, sets, index)).collect(),
+            by_tier: p.alone.iter().map(|&i| tier_result(q, groups[i].0, &groups[i].1, index)).collect(),
             hidden: hidden.clone(),
+            merged: (!merged_at.is_empty()).then(|| MergedResult {
+                tiers: merged_at.iter().map(|&i| groups[i].0).collect(),
+                result: tier_result(q, None, &merged_sets, index),
+            }),
         })
         .collect()
 }
@@ -634,8 +660,23 @@ text Anything else? | 还有什么想说的？
         responses.push((None, vec![Some(Answer::Scale(10))]));
         // A wrong kind of answer is not counted.
         responses.push((Some(Tier::Deep), vec![Some(Answer::Text(s("?")))]));
+        // New (1) and anonymous (1) are below the floor of 3 even together;
+        // shown beside the 6 responses, deep (4) would give them away, so
+        // all three are counted together.
         let r = results_by_tier(&q, &responses, Some(3));
-        assert_eq!(r[0].hidden, vec![Some(Tier::New), None]);
+        assert_eq!(r[0].hidden, vec![Some(Tier::Deep), Some(Tier::New), None]);
+        assert!(r[0].by_tier.is_empty());
+        let m = r[0].merged.as_ref().unwrap();
+        assert_eq!((m.tiers.clone(), m.result.respondents, m.result.answered), (r[0].hidden.clone(), 6, 5));
+        let json = serde_json::to_value(&r[0]).unwrap();
+        assert_eq!(json["hidden"], serde_json::json!(["deep", "new", null]));
+        // One more small group and the small ones reach the floor together:
+        // deep is shown alone.
+        let mut more = responses.clone();
+        more.push((Some(Tier::Silent), vec![Some(Answer::Scale(0))]));
+        let r = results_by_tier(&q, &more, Some(3));
+        assert_eq!(r[0].hidden, vec![Some(Tier::Silent), Some(Tier::New), None]);
+        assert_eq!(r[0].merged.as_ref().unwrap().result.respondents, 3);
         assert_eq!(r[0].by_tier.len(), 1);
         let deep = &r[0].by_tier[0];
         assert_eq!((deep.tier, deep.respondents, deep.answered), (Some(Tier::Deep), 4, 3));
@@ -643,7 +684,6 @@ text Anything else? | 还有什么想说的？
         assert!((deep.nps.unwrap() - 200.0 / 3.0).abs() < 1e-9);
         let json = serde_json::to_value(&r[0]).unwrap();
         assert_eq!(json["by_tier"][0]["tier"], "deep");
-        assert_eq!(json["hidden"], serde_json::json!(["new", null]));
 
         let r = results_by_tier(&q, &responses, Some(1));
         assert!(r[0].hidden.is_empty());

@@ -96,6 +96,16 @@ async fn a_holdout_is_never_contacted_by_its_study_and_the_report_compares_with_
     assert!(!page.contains("similar people"), "the old comparison is gone");
     let (_, json) = r.get(&format!("/studies/{}/report.json", s.id)).await;
     assert!(json.contains("\"effects\""), "{json}");
+    // A manager, with a floor above both groups (5 each), reads neither
+    // group's size; the research team does.
+    undercurrent::app::settings::set(&db, "privacy_floor", "6").await.unwrap();
+    let mut manager = app.signed_in(Role::Manager).await;
+    let (_, page) = manager.get(&format!("/studies/{}/report", s.id)).await;
+    let effect = &page[page.find("id=\"effect-1\"").unwrap()..];
+    let effect = &effect[..effect.find("</table>").unwrap()];
+    assert_eq!(effect.matches("<td class=\"num\">fewer than 6</td>").count(), 2, "{effect}");
+    let (_, page) = r.get(&format!("/studies/{}/report", s.id)).await;
+    assert!(!page.contains("fewer than 6"), "{page}");
 
     // Contacted after the data end: nothing can be measured yet, and the
     // page says from which date data are missing.

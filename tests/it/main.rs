@@ -30,6 +30,7 @@ mod output_safety;
 mod outreach;
 mod outreach_mail;
 mod participant_security;
+mod privacy_floor;
 mod properties;
 mod rights;
 mod upgrade;

@@ -86,26 +86,42 @@ async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
         "actions follow the top codes"
     );
 
-    // A manager, with the floor at 2: the shallow tier (1 interview) and its
-    // quote are hidden; only cleared quotes from the silent tier show.
+    // A manager, with the floor at 2: the shallow tier (1 interview) is
+    // below it; shown beside the total of 4, silent (3) would give it away,
+    // so the two tiers are counted together. Quotes show only from tiers
+    // shown on their own: the page says how many are held back, and why.
     settings::set(&db, "privacy_floor", "2").await.unwrap();
     let mut manager = app.signed_in(Role::Manager).await;
     let (status, page) = manager.get(&path).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("Silent (n = 3)"));
+    assert!(page.contains("Shallow, Silent together (n = 4)"), "{page}");
+    assert!(!page.contains("Silent (n = 3)"), "silent alone would reveal shallow's 1");
+    let checkins = page[page.find("<th scope=\"row\">Only check-ins and notifications</th>").unwrap()..].to_string();
+    assert!(checkins[..checkins.find("</tr>").unwrap()].contains("<td>3 (75%)</td>"), "{checkins}");
     assert!(!page.contains("Shallow (n = 1)"), "{page}");
     assert!(page.contains("id=\"hidden-tiers\""));
-    assert!(page.contains("I only punch in."));
+    assert!(!page.contains("I only punch in."), "a quote from a tier not shown on its own");
+    assert!(page.contains("2 quotes were cleared for sharing and are not shown here"), "{page}");
+    assert!(!page.contains("No quotes cleared for sharing yet"));
     assert!(!page.contains(&format!("href=\"/studies/{}\"", s.id)), "no link to a page a manager may not open");
     assert!(!page.contains("Secret: my boss reads it."), "uncleared quotes never reach managers");
     assert!(!page.contains("Nobody showed me how."), "a quote from a tier below the floor");
     for p in ["p000", "Person 0", "p000@corp.example"] {
         assert!(!page.contains(p), "no person is named: {p}");
     }
-    // With the default floor of 5 nothing of the interviews shows.
+    // With the default floor of 5 nothing of the interviews shows, and the
+    // report says what exists and why it is not broken down.
     settings::set(&db, "privacy_floor", "5").await.unwrap();
     let (_, page) = manager.get(&path).await;
     assert!(!page.contains("I only punch in.") && !page.contains("Silent (n = 3)"));
+    assert!(!page.contains("together (n ="), "4 interviews cannot reach a floor of 5 even together");
+    assert!(page.contains("4 interviews were coded; tiers with fewer than 5 are not broken down"), "{page}");
+    assert!(page.contains("(total: 4)"), "the headline's total matches what the report says exists");
+    for silent in ["No interviews recorded yet", "No quotes cleared for sharing yet", "once interviews are coded"] {
+        assert!(!page.contains(silent), "nothing is said to be missing that exists: {silent}");
+    }
+    assert!(page.contains("2 quotes were cleared for sharing"), "{page}");
+    assert!(page.contains("which show once at least 5 interviews are coded (4 so far)"), "{page}");
 
     // Downloads follow the same rules.
     let (status, body) = manager.get(&format!("{path}.json")).await;
@@ -113,6 +129,9 @@ async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["quotes"].as_array().unwrap().len(), 0);
     assert_eq!(json["privacy_floor"], 5);
+    assert_eq!((json["interviews_coded"].as_u64(), json["interviews"].as_u64()), (Some(4), Some(0)));
+    assert_eq!((json["interviews_not_broken_down"].as_bool(), json["quotes_withheld"].as_u64()), (Some(true), Some(2)));
+    assert!(json["codes"].as_array().unwrap().is_empty() && json["tier_columns"].as_array().unwrap().len() == 1);
     let (status, body) = researcher.get(&format!("{path}.json")).await;
     assert_eq!(status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -147,5 +166,67 @@ async fn the_overall_report_gathers_every_study_for_every_role() {
     }
     let mut anonymous = app.client();
     assert_eq!(anonymous.get("/report").await.0, StatusCode::SEE_OTHER);
+    app.finish().await;
+}
+
+/// Survey results in the report: the research team sees every tier; a
+/// manager sees tiers below the floor counted together, and the number of
+/// responses always matches what the tables add up to.
+#[tokio::test]
+async fn survey_results_merge_small_tiers_for_managers_and_say_so() {
+    use undercurrent::domain::survey::{Answer, parse_definition};
+    use undercurrent::storage::surveys;
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    import_fixture(&db).await;
+    let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
+    let s = study(&db, &[me], ContactRules::default()).await;
+    let questions = serde_json::to_string(&parse_definition("likert* Useful?\n").unwrap()).unwrap();
+    let survey = surveys::insert(&db, s.id, "Pulse", &questions, me, 0).await.unwrap();
+    let now = Utc::now().timestamp();
+    for (tier, n) in [("deep", 5), ("silent", 2), ("shallow", 1)] {
+        for _ in 0..n {
+            let answers = serde_json::to_string(&vec![Some(Answer::Scale(4))]).unwrap();
+            surveys::respond(&db, survey, None, Some(tier), None, &answers, now).await.unwrap();
+        }
+    }
+    let path = format!("/studies/{}/report", s.id);
+    let row = |page: &str, label: &str| -> Option<String> {
+        let i = page.find(&format!("<th scope=\"row\">{label}</th>"))?;
+        Some(page[i..i + page[i..].find("</tr>").unwrap()].to_string())
+    };
+    let mut researcher = app.signed_in(Role::Researcher).await;
+    let (_, page) = researcher.get(&path).await;
+    assert!(page.contains("responses: 8"), "{page}");
+    assert!(row(&page, "Deep").unwrap().contains("<td>5</td>"));
+    assert!(row(&page, "Shallow").unwrap().contains("<td>1</td>"));
+
+    // Floor 3: silent (2) and shallow (1) together reach it; deep is shown alone.
+    settings::set(&db, "privacy_floor", "3").await.unwrap();
+    let mut manager = app.signed_in(Role::Manager).await;
+    let (_, page) = manager.get(&path).await;
+    assert!(page.contains("responses: 8"), "{page}");
+    assert!(row(&page, "Deep").unwrap().contains("<td>5</td>"));
+    assert!(row(&page, "Shallow, Silent together").unwrap().contains("<td>3</td>"), "{page}");
+    assert!(row(&page, "Shallow").is_none() && row(&page, "Silent").is_none());
+    assert!(page.contains("fewer responses than the privacy floor"), "the hint speaks of responses");
+
+    // Floor 5: together they are 3, so deep joins them; nothing is shown
+    // alone, and the 8 responses are all there.
+    settings::set(&db, "privacy_floor", "5").await.unwrap();
+    let (_, page) = manager.get(&path).await;
+    assert!(row(&page, "Deep").is_none(), "deep alone beside the 8 responses would give the other 3 away");
+    assert!(row(&page, "Deep, Shallow, Silent together").unwrap().contains("<td>8</td>"), "{page}");
+    let (_, body) = manager.get(&format!("{path}.json")).await;
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["surveys"][0]["responses"], 8);
+    assert_eq!(json["surveys"][0]["questions"][0]["rows"].as_array().unwrap().len(), 1);
+
+    // Floor 9: not even all of them together; the report says so rather
+    // than "no answers".
+    settings::set(&db, "privacy_floor", "9").await.unwrap();
+    let (_, page) = manager.get(&path).await;
+    assert!(row(&page, "Deep, Shallow, Silent together").is_none());
+    assert!(!page.contains("No answers yet") && page.contains("fewer responses than the privacy floor"), "{page}");
     app.finish().await;
 }

@@ -15,6 +15,7 @@ use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
 use crate::domain::adoption::{CurvePoint, curve, default_rollouts, grace_weeks};
 use crate::domain::evaluation::Summary;
+use crate::domain::privacy::plan;
 use crate::storage::{audit, rollouts};
 use crate::web::cache::Snapshot;
 use crate::web::charts::{self, ChartText, Series};
@@ -31,12 +32,13 @@ struct DepartmentCurve {
     name: String,
     rollout: NaiveDate,
     rollout_is_default: bool,
-    people: u32,
+    /// Today's people, or a dash when the department is not shown alone today.
+    people: String,
     login_rate: String,
     deep_rate: String,
     /// People behind the deep rate and the gap (those whose depth their
-    /// source can measure).
-    deep_base: u32,
+    /// source can measure), or a dash.
+    deep_base: String,
     /// Who is counted apart, when anyone is.
     coverage: Option<String>,
     gap: String,
@@ -93,6 +95,36 @@ fn department_points(snapshot: &Snapshot, dept: &str, rollout: NaiveDate) -> Vec
     curve(rollout, &weekly)
 }
 
+/// Which departments each week may show alone: the privacy floor's one plan
+/// over all departments of that week (the overview and the report follow
+/// the same plan for the latest week), so that no department merged
+/// elsewhere is shown alone here. None for readers without the floor.
+fn alone_by_week(snapshot: &Snapshot, floor: Option<u32>) -> Option<BTreeMap<NaiveDate, Vec<Option<String>>>> {
+    floor.map(|f| {
+        snapshot
+            .weekly
+            .iter()
+            .map(|w| (w.as_of, plan(w.departments.iter().map(|(d, s)| (d.clone(), s.listed)), Some(f)).alone))
+            .collect()
+    })
+}
+
+/// A department's points that the reader may see: under the floor, those
+/// of the weeks in which the department is shown alone.
+fn shown_points(
+    snapshot: &Snapshot,
+    alone: &Option<BTreeMap<NaiveDate, Vec<Option<String>>>>,
+    dept: &str,
+    rollout: NaiveDate,
+) -> Vec<CurvePoint> {
+    let key = Some(dept.to_string());
+    let mut points = department_points(snapshot, dept, rollout);
+    if let Some(alone) = alone {
+        points.retain(|p| alone.get(&p.as_of).is_some_and(|a| a.contains(&key)));
+    }
+    points
+}
+
 pub async fn show(
     viewer: Viewer,
     state: web::Data<AppState>,
@@ -103,21 +135,22 @@ pub async fn show(
     let page = Page::new(&viewer, "adoption", "adoption.title");
     let floor = snapshot.settings.privacy_floor;
     let private = viewer.role().applies_privacy_floor();
+    let alone = alone_by_week(&snapshot, private.then_some(floor));
     let grace = grace_weeks(snapshot.computed.profile.grace_days);
     let latest = snapshot.weekly.last();
     let mut hidden = 0;
     let mut departments = Vec::new();
     for (name, (rollout, is_default)) in &dates {
-        let now = latest.and_then(|w| w.departments.get(&Some(name.clone())));
-        let people = now.map(|s| s.listed).unwrap_or(0);
-        if private && people < floor {
+        let points = shown_points(&snapshot, &alone, name, *rollout);
+        // Today's figures only when the department is shown alone today.
+        let now = latest
+            .filter(|w| points.last().is_some_and(|p| p.as_of == w.as_of) || alone.is_none())
+            .and_then(|w| w.departments.get(&Some(name.clone())));
+        if alone.is_some() && points.is_empty() {
             hidden += 1;
             continue;
         }
-        let mut points = department_points(&snapshot, name, *rollout);
-        if private {
-            points.retain(|p| p.summary.listed >= floor);
-        }
+        let people = now.map(|s| i18n::integer(i64::from(s.listed))).unwrap_or_else(|| "–".into());
         let max_week = points.last().map(|p| p.week).unwrap_or(0).max(0) as usize;
         let labels: Vec<String> = (0..=max_week).map(|w| w.to_string()).collect();
         // One value per week since rollout; a week without a point repeats
@@ -162,7 +195,7 @@ pub async fn show(
             None => ("–".into(), "–".into(), "–".into()),
         };
         let as_of = snapshot.computed.evaluation.window.as_of;
-        let deep_base = now.map(|s| s.measurable_base()).unwrap_or(0);
+        let deep_base = now.map(|s| i18n::integer(i64::from(s.measurable_base()))).unwrap_or_else(|| "–".into());
         let coverage = now.and_then(|s| crate::web::coverage::note(&page, s)).map(|n| n.sentence);
         departments.push(DepartmentCurve {
             deep_base,
@@ -210,8 +243,8 @@ pub async fn download(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewAdoption)?;
     let (snapshot, dates) = load(&state, &q).await?;
-    let floor = snapshot.settings.privacy_floor;
     let private = viewer.role().applies_privacy_floor();
+    let alone = alone_by_week(&snapshot, private.then_some(snapshot.settings.privacy_floor));
     let mut w = CsvOut::new(Vec::new());
     let fail = |e: csv::Error| WebError::Internal(e.into());
     w.text_row([
@@ -227,10 +260,7 @@ pub async fn download(
     ])
     .map_err(fail)?;
     for (name, (rollout, _)) in &dates {
-        for p in department_points(&snapshot, name, *rollout) {
-            if private && p.summary.listed < floor {
-                continue;
-            }
+        for p in shown_points(&snapshot, &alone, name, *rollout) {
             let fmt = |r: Option<f64>| r.map(|r| format!("{r:.4}")).unwrap_or_default();
             w.row([
                 Cell::text(name.as_str()),

@@ -221,7 +221,9 @@ pub async fn show(
             .collect(),
     };
 
-    // Tier mix week by week (shares of listed people).
+    // Tier mix week by week (shares of listed people): each week under the
+    // floor by its own size.
+    let shown = |w: &super::cache::WeekPoint| !private || w.overall.listed >= floor;
     let weeks: Vec<String> = snapshot.weekly.iter().map(|w| w.as_of.format("%m-%d").to_string()).collect();
     let series: Vec<Series> = Tier::ALL
         .iter()
@@ -232,7 +234,7 @@ pub async fn show(
             values: snapshot
                 .weekly
                 .iter()
-                .map(|w| if visible { f64::from(w.overall.tier_counts[t]) } else { 0.0 })
+                .map(|w| if shown(w) { f64::from(w.overall.tier_counts[t]) } else { 0.0 })
                 .collect(),
         })
         .collect();
@@ -253,7 +255,7 @@ pub async fn show(
                 label: page.date(&w.as_of),
                 cells: Tier::ALL
                     .iter()
-                    .map(|t| if visible { i18n::integer(i64::from(w.overall.tier_counts[t])) } else { "–".into() })
+                    .map(|t| if shown(w) { i18n::integer(i64::from(w.overall.tier_counts[t])) } else { "–".into() })
                     .collect(),
             })
             .collect(),

@@ -87,9 +87,14 @@ fn effect_shown(page: &Page, study: &str, effect: &Effect, floor: Option<u32>) -
             let min = effect::MIN_GROUP.max(floor.unwrap_or(0));
             for (key, o) in [("report.effect.contacted", contacted), ("report.effect.holdout", holdout)] {
                 let days = o.mean_interactive_days.filter(|_| o.people >= min).map(|d| format!("{d:.1}"));
+                // Under the floor a group's size is not given either.
+                let n = match floor {
+                    Some(f) if o.people < f => page.tf("report.fewer_than", &[("n", &f.to_string())]),
+                    _ => o.people.to_string(),
+                };
                 shown.rows.push([
                     page.t(key),
-                    o.people.to_string(),
+                    n,
                     share_of(o.deeper, o.people, min),
                     days.unwrap_or_else(|| "–".into()),
                 ]);
@@ -141,15 +146,23 @@ pub struct Report {
     pub gap_points: String,
     /// People behind the login rate, and behind the deep rate and the gap
     /// (fewer when some people's depth is not measurable from their source).
-    pub base: u32,
-    pub deep_base: u32,
+    /// None for a manager when everyone together is below the floor.
+    pub base: Option<u32>,
+    pub deep_base: Option<u32>,
     /// Who is counted apart and why, and how to get better data.
     pub coverage: Option<String>,
     pub coverage_advice: Vec<String>,
     pub department_columns: Vec<String>,
     pub departments: Vec<Vec<String>>,
     pub hidden_groups: usize,
+    /// Interviews broken down by tier (merged tiers included).
     pub interviews: u32,
+    /// Every coded interview, whether the floor lets it be broken down or not.
+    pub interviews_coded: u32,
+    /// Coded interviews exist, but too few for any breakdown under the floor.
+    pub interviews_not_broken_down: bool,
+    /// Quotes cleared for sharing that the floor keeps from this reader.
+    pub quotes_withheld: u32,
     pub tier_columns: Vec<String>,
     pub codes: Vec<CodeRow>,
     pub hidden_tiers: Vec<String>,
@@ -223,8 +236,14 @@ async fn build(
     let by_tier = report::codes_by_tier(&coded, private.then_some(floor));
     let shown_tiers: Vec<Tier> = by_tier.interviews.keys().copied().collect();
     let tier_name = |t: Tier| page.t(&format!("tier.{}", t.as_str()));
+    let tier_list = |tiers: &[Tier]| tiers.iter().map(|t| tier_name(*t)).collect::<Vec<_>>().join(", ");
     let mut tier_columns: Vec<String> =
         shown_tiers.iter().map(|t| format!("{} (n = {})", tier_name(*t), by_tier.interviews[t])).collect();
+    // Tiers too small on their own, together ("Silent, Shallow together").
+    if let Some(m) = &by_tier.merged {
+        let label = page.tf("report.tiers_together", &[("tiers", &tier_list(&m.tiers))]);
+        tier_columns.push(format!("{label} (n = {})", m.interviews));
+    }
     tier_columns.insert(0, page.t("report.code"));
     let code_rows: Vec<CodeRow> = by_tier
         .ranked()
@@ -234,6 +253,7 @@ async fn build(
             cells: shown_tiers
                 .iter()
                 .map(|t| format!("{} ({})", by_tier.count(&key, *t), pct(by_tier.share(&key, *t))))
+                .chain(by_tier.merged.iter().map(|m| format!("{} ({})", m.count(&key), pct(m.share(&key)))))
                 .collect(),
             total,
             key,
@@ -247,6 +267,13 @@ async fn build(
             Some(ReportQuote { text, tier: Tier::parse(&tier)?, code, shareable: shareable != 0 })
         })
         .collect();
+    // Cleared quotes a manager does not see: their tier is not shown on its
+    // own (a quote from a small group points at a person).
+    let quotes_withheld = if research_team {
+        0
+    } else {
+        quotes.iter().filter(|q| q.shareable && !by_tier.interviews.contains_key(&q.tier)).count() as u32
+    };
     let shown_quotes = report::representative_quotes(&quotes, &by_tier, !research_team, 3)
         .into_iter()
         .map(|q| QuoteShown {
@@ -280,7 +307,14 @@ async fn build(
         });
     }
 
-    let headline = if summary.partial_coverage() && summary.deep_rate().is_none() {
+    // The whole organisation below the floor: a manager reads no rate of it.
+    let below_floor = private && summary.listed < floor;
+    let headline = if below_floor {
+        page.tf(
+            "report.headline_below_floor",
+            &[("floor", &floor.to_string()), ("interviews", &coded.len().to_string())],
+        )
+    } else if summary.partial_coverage() && summary.deep_rate().is_none() {
         page.tf(
             "report.headline_unmeasured",
             &[("login", &pct(summary.login_rate().map(|r| r.to_f64()))), ("interviews", &coded.len().to_string())],
@@ -295,7 +329,8 @@ async fn build(
             ],
         )
     };
-    let coverage = crate::web::coverage::note(page, &summary);
+    let coverage = crate::web::coverage::note(page, &summary).filter(|_| !below_floor);
+    let shown = |v: String| if below_floor { "–".to_string() } else { v };
     let actions = code_rows
         .iter()
         .take(3)
@@ -309,17 +344,20 @@ async fn build(
         study: title,
         as_of: c.evaluation.window.as_of,
         headline,
-        login_rate: pct(summary.login_rate().map(|r| r.to_f64())),
-        deep_rate: pct(summary.deep_rate().map(|r| r.to_f64())),
-        gap_points: summary.gap_points().map(|g| format!("{g:.1}")).unwrap_or_else(|| "–".into()),
-        base: summary.base,
-        deep_base: summary.measurable_base(),
+        login_rate: shown(pct(summary.login_rate().map(|r| r.to_f64()))),
+        deep_rate: shown(pct(summary.deep_rate().map(|r| r.to_f64()))),
+        gap_points: shown(summary.gap_points().map(|g| format!("{g:.1}")).unwrap_or_else(|| "–".into())),
+        base: (!below_floor).then_some(summary.base),
+        deep_base: (!below_floor).then_some(summary.measurable_base()),
         coverage_advice: coverage.as_ref().map(|n| n.advice.clone()).unwrap_or_default(),
         coverage: coverage.map(|n| n.sentence),
         department_columns,
         departments,
         hidden_groups,
-        interviews: by_tier.interviews.values().sum(),
+        interviews: by_tier.interviews.values().sum::<u32>() + by_tier.merged.as_ref().map_or(0, |m| m.interviews),
+        interviews_coded: by_tier.total,
+        interviews_not_broken_down: by_tier.all_hidden(),
+        quotes_withheld,
         tier_columns,
         codes: code_rows,
         hidden_tiers: by_tier.hidden_tiers.iter().map(|t| tier_name(*t)).collect(),

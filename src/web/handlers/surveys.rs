@@ -169,7 +169,8 @@ fn tier_label(page: &Page, t: Option<Tier>) -> String {
     }
 }
 
-/// Results by tier as tables; `floor` for managers.
+/// Results by tier as tables; `floor` for managers (tiers below it are
+/// counted together in a last row, or not at all, and named in `hidden`).
 pub fn result_tables(
     page: &Page,
     questions: &[Question],
@@ -190,10 +191,16 @@ pub fn result_tables(
                 Kind::Single | Kind::Multiple => columns.extend(q.options.iter().map(|o| option_label(page.lang, o))),
                 Kind::Text => {}
             }
+            let merged = r.merged.as_ref().map(|m| {
+                let tiers = m.tiers.iter().map(|t| tier_label(page, *t)).collect::<Vec<_>>();
+                (page.tf("report.tiers_together", &[("tiers", &tiers.join(", "))]), &m.result)
+            });
             let rows = r
                 .by_tier
                 .iter()
-                .map(|t| {
+                .map(|t| (tier_label(page, t.tier), t))
+                .chain(merged)
+                .map(|(label, t)| {
                     let mut cells = vec![t.respondents.to_string(), t.answered.to_string()];
                     match q.kind {
                         Kind::Likert => cells.push(t.mean.map(|m| format!("{m:.1}")).unwrap_or_else(|| "–".into())),
@@ -204,7 +211,7 @@ pub fn result_tables(
                         Kind::Single | Kind::Multiple => cells.extend(t.option_counts.iter().map(u32::to_string)),
                         Kind::Text => {}
                     }
-                    (tier_label(page, t.tier), cells)
+                    (label, cells)
                 })
                 .collect();
             let hidden = r.hidden.iter().map(|t| tier_label(page, *t)).collect::<Vec<_>>().join(", ");
