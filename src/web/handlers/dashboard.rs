@@ -223,7 +223,7 @@ pub async fn show(
 
     // Tier mix week by week (shares of listed people): each week under the
     // floor by its own size.
-    let shown = |w: &super::cache::WeekPoint| !private || w.overall.listed >= floor;
+    let shown = |w: &crate::web::cache::WeekPoint| !private || w.overall.listed >= floor;
     let weeks: Vec<String> = snapshot.weekly.iter().map(|w| w.as_of.format("%m-%d").to_string()).collect();
     let series: Vec<Series> = Tier::ALL
         .iter()
