@@ -15,6 +15,7 @@ use crate::domain::evaluation::PersonResult;
 use crate::domain::sampling::{
     self, Allocation, Candidate, ContactHistory, ContactRules, DrawSpec, Exclusion, Pick, ReasonFacts, Target,
 };
+use crate::domain::state::{InvitationStatus, RoundState};
 use crate::domain::tier::Tier;
 use crate::storage::directory::{self, Directory};
 use crate::storage::holdouts;
@@ -368,7 +369,7 @@ pub async fn add_person(
     user_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<(), AddRefusal>> {
-    if round.sent_at.is_some() {
+    if round.state() == RoundState::Sent {
         return Ok(Err(AddRefusal::AlreadySent));
     }
     let org = settings::load(db).await?;
@@ -394,7 +395,7 @@ pub async fn add_person(
 /// Takes a drawn person out of an unsent round.
 pub async fn drop_invitation(db: &Db, invitation_id: i64) -> Result<bool> {
     let mut tx = db.begin().await?;
-    let changed = invitations::set_status(&mut tx, invitation_id, &["drawn"], "dropped").await?;
+    let changed = invitations::set_status(&mut tx, invitation_id, InvitationStatus::Dropped).await?;
     tx.commit().await?;
     Ok(changed)
 }

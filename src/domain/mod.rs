@@ -22,6 +22,7 @@ pub mod report;
 pub mod sampling;
 pub mod scheduling;
 pub mod settings;
+pub mod state;
 pub mod study;
 pub mod survey;
 pub mod tier;

@@ -42,6 +42,12 @@ mod sqlite_fast;
 pub mod studies;
 pub mod surveys;
 
+/// States as a SQL list (`'drawn', 'invited'`), for `status IN (...)`: the
+/// states' own names, never user input.
+pub(crate) fn state_list<S: crate::domain::state::State>(states: &[S]) -> String {
+    states.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
+}
+
 /// The default database: a SQLite file under `data/`, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/undercurrent.db";
 

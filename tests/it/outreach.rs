@@ -124,8 +124,12 @@ async fn contact_rules_are_checked_again_when_sending() {
     assert!(why["p001"].contains("at least 60 days"), "{why:?}");
     assert!(why["p002"].contains("opted out"), "{why:?}");
     assert!(why["p003"].contains("no e-mail"), "{why:?}");
-    let statuses: Vec<(String, String)> =
-        invitations::for_round(&db, r.id).await.unwrap().into_iter().map(|i| (i.user_id, i.status)).collect();
+    let statuses: Vec<(String, String)> = invitations::for_round(&db, r.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.user_id, i.status.to_string()))
+        .collect();
     assert!(statuses.contains(&("p000".into(), "invited".into())));
     assert!(statuses.contains(&("p001".into(), "excluded".into())));
     // One invitation queued for p000, committed with the status change.
@@ -364,7 +368,7 @@ async fn the_participant_books_reschedules_cancels_and_opts_out_over_http() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("You will not be invited"), "{page}");
     let inv = invitations::for_round(&db, r.id).await.unwrap().remove(0);
-    assert_eq!(inv.status, "opted_out");
+    assert_eq!(inv.status.as_str(), "opted_out");
     let histories = invitations::histories(&db).await.unwrap();
     assert!(histories[&inv.person_id].opted_out);
 
@@ -481,7 +485,9 @@ async fn a_reminder_that_could_not_go_out_in_time_is_dropped_and_says_so() {
     assert_eq!((late.sent, late.dropped), (0, 2), "{late:?}");
     let reminders: Vec<_> = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.kind == "reminder").collect();
     assert!(
-        reminders.iter().all(|m| m.state == "dropped" && m.last_error.as_deref().unwrap_or("").contains("expired"))
+        reminders
+            .iter()
+            .all(|m| m.state.as_str() == "dropped" && m.last_error.as_deref().unwrap_or("").contains("expired"))
     );
     t.finish().await;
 }

@@ -275,7 +275,7 @@ pub async fn calendar(
                 tier: page.t(&format!("tier.{}", e.tier)),
                 department: e.department.unwrap_or_default(),
                 status: page.t(&format!("booking.status.{}", e.status)),
-                active: e.status == "booked",
+                active: e.status.is_active(),
                 past: e.starts_at <= now,
             }
         })

@@ -19,6 +19,7 @@ use crate::app::settings;
 use crate::app::studies::{FrozenFacts, reason_facts};
 use crate::domain::account::Permission;
 use crate::domain::codebook::Consent;
+use crate::domain::state::BookingStatus;
 use crate::storage::interviews::{self, Code, Interview, Record, Saved};
 use crate::storage::studies::{self, Study};
 use crate::storage::{audit, bookings, invitations};
@@ -122,7 +123,7 @@ struct Loaded {
 
 async fn load(state: &AppState, booking_id: i64) -> Result<Loaded, WebError> {
     let booking = bookings::get(&state.db, booking_id).await?.ok_or(WebError::NotFound)?;
-    if booking.status == "cancelled" {
+    if booking.status == BookingStatus::Cancelled {
         return Err(WebError::NotFound);
     }
     let invitation = invitations::get(&state.db, booking.invitation_id).await?.ok_or(WebError::NotFound)?;

@@ -13,6 +13,7 @@ use super::{html, see_other};
 use crate::app::participant::{self, Refusal, Slot};
 use crate::app::settings;
 use crate::domain::scheduling;
+use crate::domain::state::InvitationStatus;
 use crate::domain::study::Language;
 use crate::storage::bookings::{self, Booking};
 use crate::storage::directory;
@@ -43,7 +44,7 @@ struct ParticipantPage {
     token: String,
     study: Study,
     name: String,
-    status: String,
+    status: InvitationStatus,
     timezone: &'static str,
     zones: Vec<&'static str>,
     booking: Option<String>,
@@ -241,7 +242,7 @@ async fn render(
         .as_ref()
         .is_some_and(|b| scheduling::may_reschedule(&policy, true, reschedules, at(b.starts_at), now).is_ok());
     let can_cancel = active.as_ref().is_some_and(|b| scheduling::may_cancel(true, at(b.starts_at), now).is_ok());
-    let open_to_book = matches!(inv.status.as_str(), "invited" | "cancelled" | "declined");
+    let open_to_book = inv.status.may_become(InvitationStatus::Booked);
     let days = if open_to_book || can_reschedule {
         days(page.lang, &participant::free_slots(&state.db, &study, now).await?, tz)
     } else {
@@ -252,7 +253,7 @@ async fn render(
     html(&ParticipantPage {
         page,
         token: token.to_string(),
-        status: inv.status.clone(),
+        status: inv.status,
         study,
         name,
         timezone: tz.name(),
@@ -415,7 +416,14 @@ pub async fn opt_out_form(
 ) -> Result<HttpResponse, WebError> {
     let (inv, study) = lookup(&state, &token).await?;
     let back = Some(format!("/i/{}", url::segment(&token)));
-    opt_out_page(&anon, &state, study, format!("/i/{}/opt-out", url::segment(&token)), back, inv.status == "opted_out")
+    opt_out_page(
+        &anon,
+        &state,
+        study,
+        format!("/i/{}/opt-out", url::segment(&token)),
+        back,
+        inv.status == InvitationStatus::OptedOut,
+    )
 }
 
 pub async fn opt_out(
@@ -452,7 +460,7 @@ pub async fn opt_out_link(
     token: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let (inv, study) = opt_out_target(&state, &token).await?;
-    opt_out_page(&anon, &state, study, format!("/o/{token}"), None, inv.status == "opted_out")
+    opt_out_page(&anon, &state, study, format!("/o/{token}"), None, inv.status == InvitationStatus::OptedOut)
 }
 
 pub async fn opt_out_by_link(

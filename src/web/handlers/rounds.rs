@@ -12,6 +12,7 @@ use super::{html, see_other};
 use crate::app::studies::{self as outreach, AddRefusal, ExcludedJson, FrozenFacts, StratumJson};
 use crate::domain::account::Permission;
 use crate::domain::sampling::Exclusion;
+use crate::domain::state::{InvitationStatus, RoundState};
 use crate::storage::studies::{self, Round, Study};
 use crate::storage::{audit, invitations};
 use crate::web::error::WebError;
@@ -29,7 +30,8 @@ pub struct PersonRow {
     pub reason: String,
     pub facts: FrozenFacts,
     pub status: String,
-    pub status_key: String,
+    /// Still in the draw of an unsent round: a researcher may drop them.
+    pub droppable: bool,
     pub exclusion: Option<String>,
     pub by_hand: bool,
 }
@@ -149,7 +151,7 @@ async fn render(
             reason: i.reason.clone(),
             facts: FrozenFacts::parse(&i.facts),
             status: page.t(&format!("invitation.status.{}", i.status)),
-            status_key: i.status.clone(),
+            droppable: i.status.may_become(InvitationStatus::Dropped) && round.state() == RoundState::Drawn,
             exclusion: i.exclusion.clone(),
             by_hand: i.added_by_hand != 0,
             user_id: i.user_id,

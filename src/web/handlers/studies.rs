@@ -15,6 +15,7 @@ use crate::app::studies::{rules_json, rules_of, target_json, target_of};
 use crate::domain::account::Permission;
 use crate::domain::profile::ProfileId;
 use crate::domain::sampling::{ContactRules, Target};
+use crate::domain::state::InvitationStatus;
 use crate::domain::study::{self, INVITATION_PLACEHOLDERS, Language};
 use crate::domain::tier::Tier;
 use crate::storage::studies::{self, Study, StudyFields};
@@ -123,14 +124,14 @@ pub async fn list(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResp
     let mut rows = Vec::new();
     for s in studies::list(&state.db).await? {
         let invs = invitations::for_study(&state.db, s.id).await?;
-        let count = |f: &dyn Fn(&str) -> bool| invs.iter().filter(|i| f(&i.status)).count();
+        let count = |f: &dyn Fn(InvitationStatus) -> bool| invs.iter().filter(|i| f(i.status)).count();
         rows.push(StudyRow {
             id: s.id,
             open: s.is_open(),
             scenario: page.t(&format!("profile.{}", s.scenario)),
             invited: invs.iter().filter(|i| i.invited_at.is_some()).count(),
-            booked: count(&|st| matches!(st, "booked" | "completed" | "no_show_participant" | "no_show_host")),
-            completed: count(&|st| st == "completed"),
+            booked: count(&InvitationStatus::holds_or_held_a_booking),
+            completed: count(&|st| st == InvitationStatus::Completed),
             title: s.title,
         });
     }
@@ -471,7 +472,7 @@ pub struct BookingRow {
 pub struct MessageRow {
     pub kind: String,
     pub to: String,
-    pub state: String,
+    pub state: &'static str,
     pub attempts: i64,
     pub when: String,
     pub error: Option<String>,
@@ -499,10 +500,40 @@ struct StudyPage {
     guide: Vec<String>,
 }
 
+/// A column of the funnel: who counts in it.
+#[derive(Clone, Copy)]
+enum FunnelColumn {
+    Invited,
+    Opened,
+    BookedEver,
+    /// In this state now.
+    Now(InvitationStatus),
+}
+
+impl FunnelColumn {
+    /// The column's catalog key, `studies.funnel.{key}`.
+    fn key(self) -> &'static str {
+        match self {
+            FunnelColumn::Invited => "invited",
+            FunnelColumn::Opened => "opened",
+            FunnelColumn::BookedEver => "booked",
+            FunnelColumn::Now(s) => s.as_str(),
+        }
+    }
+}
+
 /// The funnel's columns: invited, opened the page, booked (ever),
 /// declined, opted out, completed, no-show by the participant, by the host.
-const FUNNEL: [&str; 8] =
-    ["invited", "opened", "booked", "declined", "opted_out", "completed", "no_show_participant", "no_show_host"];
+const FUNNEL: [FunnelColumn; 8] = [
+    FunnelColumn::Invited,
+    FunnelColumn::Opened,
+    FunnelColumn::BookedEver,
+    FunnelColumn::Now(InvitationStatus::Declined),
+    FunnelColumn::Now(InvitationStatus::OptedOut),
+    FunnelColumn::Now(InvitationStatus::Completed),
+    FunnelColumn::Now(InvitationStatus::NoShowParticipant),
+    FunnelColumn::Now(InvitationStatus::NoShowHost),
+];
 
 pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
@@ -530,10 +561,10 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
                 of_tier
                     .iter()
                     .filter(|i| match *col {
-                        "invited" => true,
-                        "opened" => i.opened_at.is_some(),
-                        "booked" => booked_ever.contains(i.user_id.as_str()),
-                        other => i.status == other,
+                        FunnelColumn::Invited => true,
+                        FunnelColumn::Opened => i.opened_at.is_some(),
+                        FunnelColumn::BookedEver => booked_ever.contains(i.user_id.as_str()),
+                        FunnelColumn::Now(s) => i.status == s,
                     })
                     .count()
             })
@@ -548,7 +579,7 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
     }
     let mut rounds = Vec::new();
     for r in studies::rounds(&state.db, study.id).await? {
-        let people = invs.iter().filter(|i| i.round_id == r.id && i.status != "dropped").count();
+        let people = invs.iter().filter(|i| i.round_id == r.id && i.status != InvitationStatus::Dropped).count();
         rounds.push(RoundRow { number: r.number, drawn_at: local(r.drawn_at), sent: r.sent_at.map(local), people });
     }
     let mut names = Vec::new();
@@ -597,13 +628,13 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
         .map(|m| MessageRow {
             kind: page.t(&format!("outbox.kind.{}", m.kind)),
             to: crate::app::secrets::mask_email(&m.to_addr),
-            state: m.state.clone(),
+            state: m.state.as_str(),
             attempts: m.attempts,
             when: local(m.finished_at.unwrap_or(m.next_attempt_at.max(m.created_at))),
             error: m.last_error,
         })
         .collect();
-    let funnel_columns = FUNNEL.iter().map(|c| page.t(&format!("studies.funnel.{c}"))).collect();
+    let funnel_columns = FUNNEL.iter().map(|c| page.t(&format!("studies.funnel.{}", c.key()))).collect();
     let guide = study.guide.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
     html(&StudyPage {
         scenario: page.t(&format!("profile.{}", study.scenario)),
