@@ -22,7 +22,7 @@ use crate::storage::holdouts;
 use crate::storage::invitations::{self, NewInvitation};
 use crate::storage::outbox;
 use crate::storage::studies::{self, NewRound, Study};
-use crate::storage::{Db, Tx};
+use crate::storage::{CorruptJson, Db, Tx, read_json};
 
 /// Where participant links point: the application's public address.
 #[derive(Clone, Debug)]
@@ -66,14 +66,14 @@ pub fn target_json(t: &Target) -> String {
     serde_json::to_string(&j).unwrap_or_default()
 }
 
-pub fn target_of(study: &Study) -> Target {
-    let j: TargetJson = serde_json::from_str(&study.target).unwrap_or_default();
+pub fn target_of(study: &Study) -> Result<Target, CorruptJson> {
+    let j: TargetJson = read_json(&study.target, || format!("the target of study {}", study.id))?;
     let tiers: BTreeSet<Tier> = j.tiers.iter().filter_map(|t| Tier::parse(t)).collect();
-    Target {
+    Ok(Target {
         tiers: if tiers.is_empty() { Target::default().tiers } else { tiers },
         departments: j.departments.map(|d| d.into_iter().collect()),
         attributes: j.attributes,
-    }
+    })
 }
 
 pub fn rules_json(r: &ContactRules) -> String {
@@ -86,16 +86,14 @@ pub fn rules_json(r: &ContactRules) -> String {
     serde_json::to_string(&j).unwrap_or_default()
 }
 
-pub fn rules_of(study: &Study) -> ContactRules {
-    match serde_json::from_str::<RulesJson>(&study.rules) {
-        Ok(j) => ContactRules {
-            min_days_between_contacts: j.min_days_between_contacts,
-            max_invitations_per_week: j.max_invitations_per_week,
-            max_interviews_per_year: j.max_interviews_per_year,
-            exclude_after_no_show: j.exclude_after_no_show,
-        },
-        Err(_) => ContactRules::default(),
-    }
+pub fn rules_of(study: &Study) -> Result<ContactRules, CorruptJson> {
+    let j: RulesJson = read_json(&study.rules, || format!("the contact rules of study {}", study.id))?;
+    Ok(ContactRules {
+        min_days_between_contacts: j.min_days_between_contacts,
+        max_invitations_per_week: j.max_invitations_per_week,
+        max_interviews_per_year: j.max_interviews_per_year,
+        exclude_after_no_show: j.exclude_after_no_show,
+    })
 }
 
 pub fn allocation_of(study: &Study) -> Allocation {
@@ -310,8 +308,8 @@ pub async fn draw_people(
     let key_to_id: HashMap<String, i64> = cands.iter().map(|(c, id)| (c.person_key.clone(), *id)).collect();
     let histories = histories_by_key(db, &ids).await?;
     let spec = DrawSpec {
-        target: target_of(study),
-        rules: rules_of(study),
+        target: target_of(study)?,
+        rules: rules_of(study)?,
         size,
         allocation: allocation_of(study),
         seed: seed.unwrap_or_else(fresh_seed),
@@ -383,7 +381,7 @@ pub async fn add_person(
         return Ok(Err(AddRefusal::HeldOut));
     }
     let history = invitations::histories(db).await?.remove(&id).unwrap_or_default();
-    if let Err(e) = rules_of(study).check(&history, now) {
+    if let Err(e) = rules_of(study)?.check(&history, now) {
         return Ok(Err(AddRefusal::Rule(e)));
     }
     let mut tx = db.begin().await?;
@@ -425,7 +423,7 @@ pub async fn send_round(
 ) -> Result<SendOutcome> {
     anyhow::ensure!(study.is_open(), "the study is closed");
     anyhow::ensure!(links.base.starts_with("http"), "no address is known for the links in e-mails (set public_url)");
-    let rules = rules_of(study);
+    let rules = rules_of(study)?;
     let mut histories = invitations::histories(db).await?;
     let t = now.timestamp();
     let mut tx = db.begin().await?;

@@ -153,6 +153,30 @@ async fn contact_rules_are_checked_again_when_sending() {
     t.finish().await;
 }
 
+/// A study whose stored contact rules do not read stops the send with an
+/// error naming the study, instead of sending under the default rules.
+#[tokio::test]
+async fn unreadable_stored_rules_stop_a_send_instead_of_defaulting() {
+    let t = TestDb::new().await;
+    let db = t.db.clone();
+    people(&db, 2).await;
+    let now = utc(2026, 12, 1, 9, 0);
+    let host = interviewer(&db, "ivy@corp.example", "UTC", now, now + TimeDelta::days(7)).await;
+    let out = outreach("http://127.0.0.1");
+    let s = study(&db, &[host], ContactRules::default()).await;
+    let r = round(&db, &s, &["p000", "p001"], now).await;
+    let mut f = fields("Silent colleagues", ContactRules::default());
+    f.rules = "{}".into();
+    studies::update(&db, s.id, &f, now.timestamp()).await.unwrap();
+    let s = studies::get(&db, s.id).await.unwrap().unwrap();
+    let err = outreach_app::send_round(&db, &s, &r, &out.links, &out.from, now).await.unwrap_err();
+    assert!(format!("{err:#}").contains(&format!("the contact rules of study {}", s.id)), "{err:#}");
+    assert!(outbox::all(&db).await.unwrap().is_empty(), "nothing queued");
+    let statuses: Vec<_> = invitations::for_round(&db, r.id).await.unwrap().into_iter().map(|i| i.status).collect();
+    assert!(statuses.iter().all(|s| s.as_str() == "drawn"), "{statuses:?}");
+    t.finish().await;
+}
+
 async fn set_email(db: &undercurrent::storage::Db, user_id: &str, email: Option<&str>) {
     use undercurrent::storage::Db;
     match db {

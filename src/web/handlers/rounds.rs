@@ -14,7 +14,7 @@ use crate::domain::account::Permission;
 use crate::domain::sampling::Exclusion;
 use crate::domain::state::{InvitationStatus, RoundState};
 use crate::storage::studies::{self, Round, Study};
-use crate::storage::{audit, invitations};
+use crate::storage::{audit, invitations, read_json};
 use crate::web::error::WebError;
 use crate::web::page::Page;
 use crate::web::session::Viewer;
@@ -157,8 +157,7 @@ async fn render(
             user_id: i.user_id,
         })
         .collect();
-    let strata = serde_json::from_str::<Vec<StratumJson>>(&round.strata)
-        .unwrap_or_default()
+    let strata = read_json::<Vec<StratumJson>>(&round.strata, || format!("the strata of round {}", round.id))?
         .into_iter()
         .map(|s| StratumRow {
             tier: tier(&s.tier),
@@ -169,7 +168,7 @@ async fn render(
             shortfall: s.quota.saturating_sub(s.drawn),
         })
         .collect();
-    let excluded = serde_json::from_str(&round.excluded).unwrap_or_default();
+    let excluded = read_json(&round.excluded, || format!("the exclusions of round {}", round.id))?;
     html(&RoundPage { page, study, rnd: round, people, strata, excluded, message, error })
 }
 

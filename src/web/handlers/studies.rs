@@ -18,6 +18,7 @@ use crate::domain::sampling::{ContactRules, Target};
 use crate::domain::state::InvitationStatus;
 use crate::domain::study::{self, INVITATION_PLACEHOLDERS, Language};
 use crate::domain::tier::Tier;
+use crate::storage::CorruptJson;
 use crate::storage::studies::{self, Study, StudyFields};
 use crate::storage::{accounts, audit, bookings, invitations, outbox};
 use crate::web::error::WebError;
@@ -176,10 +177,10 @@ fn form_of_template(scenario: ProfileId, lang: Language, me: i64) -> Form {
     }
 }
 
-fn form_of_study(s: &Study, interviewers: Vec<i64>) -> Form {
-    let target = target_of(s);
-    let rules = rules_of(s);
-    Form {
+fn form_of_study(s: &Study, interviewers: Vec<i64>) -> Result<Form, CorruptJson> {
+    let target = target_of(s)?;
+    let rules = rules_of(s)?;
+    Ok(Form {
         title: s.title.clone(),
         goal: s.goal.clone(),
         scenario: s.scenario.clone(),
@@ -203,7 +204,7 @@ fn form_of_study(s: &Study, interviewers: Vec<i64>) -> Form {
         max_reschedules: s.max_reschedules.to_string(),
         change_notice_hours: s.change_notice_hours.to_string(),
         interviewers: interviewers.into_iter().collect(),
-    }
+    })
 }
 
 async fn render_form(
@@ -413,7 +414,7 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
     let s = get_study(&state, *id).await?;
-    let form = form_of_study(&s, studies::interviewers(&state.db, s.id).await?);
+    let form = form_of_study(&s, studies::interviewers(&state.db, s.id).await?)?;
     render_form(&viewer, &state, format!("/studies/{}/edit", s.id), form, Vec::new()).await
 }
 
@@ -588,7 +589,7 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
             names.push(if acc.name.is_empty() { acc.email } else { acc.name });
         }
     }
-    let target = target_of(&study);
+    let target = target_of(&study)?;
     let target_text = {
         let tiers = target.tiers.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))).collect::<Vec<_>>().join(", ");
         let depts = target
@@ -599,7 +600,7 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
         let attrs = target.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
         [tiers, depts, attrs].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")
     };
-    let r = rules_of(&study);
+    let r = rules_of(&study)?;
     let rules = page.tf(
         "studies.rules_summary",
         &[
