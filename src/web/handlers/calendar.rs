@@ -173,7 +173,7 @@ pub async fn add_weekly(
 
 fn parse_local(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M").ok()?;
-    crate::domain::calendar::local_instant(tz, naive).and_then(|ts| DateTime::from_timestamp(ts, 0))
+    crate::domain::calendar::local_instant(tz, naive)
 }
 
 pub async fn add_one_off(
