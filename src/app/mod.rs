@@ -9,6 +9,7 @@ pub mod import;
 pub mod import_facts;
 pub mod messages;
 pub mod outbox;
+pub mod outreach;
 pub mod participant;
 pub mod rights;
 pub mod secrets;

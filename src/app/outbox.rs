@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::participant::Outreach;
+use super::outreach::Outreach;
 use crate::domain::state::{InvitationStatus, OutboxState};
 use crate::mail::Outgoing;
 use crate::mail::ics::{CalendarPart, Method};

@@ -12,8 +12,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::messages::{self, BookingMail, Change};
+use super::outreach::Outreach;
 use super::secrets::{random_token, token_hash};
-use super::studies::Links;
 use crate::domain::scheduling::{self, Availability, ChangePolicy, ChangeRefusal, Interval, SlotRefusal, WeeklyHours};
 use crate::domain::state::{BookingStatus, InvitationStatus};
 use crate::storage::availability;
@@ -22,21 +22,6 @@ use crate::storage::invitations::{self, Invitation};
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::studies::{self, Study};
 use crate::storage::{Db, Tx, accounts};
-
-/// What outreach messages need from the configuration.
-#[derive(Clone, Debug)]
-pub struct Outreach {
-    pub links: Links,
-    pub from: String,
-    pub reminders: Vec<TimeDelta>,
-}
-
-impl Outreach {
-    /// A booking's interview page, where the interviewer records it.
-    pub fn interview_url(&self, booking_id: i64) -> String {
-        format!("{}/interviews/{booking_id}", self.links.base.trim_end_matches('/'))
-    }
-}
 
 /// How far ahead participants see free slots.
 pub const BOOKING_HORIZON_DAYS: i64 = 28;

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::evaluate::{self, Computed};
+use super::outreach::Links;
 use super::{messages, settings};
 use crate::domain::decimal::Ratio;
 use crate::domain::evaluation::PersonResult;
@@ -23,23 +24,6 @@ use crate::storage::invitations::{self, NewInvitation};
 use crate::storage::outbox;
 use crate::storage::studies::{self, NewRound, Study};
 use crate::storage::{CorruptJson, Db, Tx, read_json};
-
-/// Where participant links point: the application's public address.
-#[derive(Clone, Debug)]
-pub struct Links {
-    pub base: String,
-}
-
-impl Links {
-    pub fn invitation(&self, token: &str) -> String {
-        format!("{}/i/{token}", self.base.trim_end_matches('/'))
-    }
-
-    /// The opt-out link of an opt-out token.
-    pub fn opt_out(&self, opt_out_token: &str) -> String {
-        format!("{}/o/{opt_out_token}", self.base.trim_end_matches('/'))
-    }
-}
 
 #[derive(Serialize, Deserialize, Default)]
 struct TargetJson {

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::{html, see_other};
+use crate::app::outreach::Outreach;
 use crate::app::participant::{self, Refusal, Slot};
 use crate::app::settings;
 use crate::domain::scheduling;
@@ -133,7 +134,7 @@ fn respond(anon: &Anonymous, state: &AppState, body: Result<HttpResponse, WebErr
 /// address the server was configured with, never from a request's headers
 /// (a client's `Host` or `X-Forwarded-Host` must not decide where the
 /// links in e-mails point); `None` when neither is known.
-pub async fn outreach_of(state: &AppState) -> Result<Option<participant::Outreach>, WebError> {
+pub async fn outreach_of(state: &AppState) -> Result<Option<Outreach>, WebError> {
     let Some(base) = settings::links_base(&state.db, state.base_url.as_deref()).await? else { return Ok(None) };
     Ok(Some(settings::outreach(&state.db, &base).await?.0))
 }
@@ -141,7 +142,7 @@ pub async fn outreach_of(state: &AppState) -> Result<Option<participant::Outreac
 /// The outreach configuration for a change that must happen even when no
 /// address is known for links (opting out): links then point nowhere
 /// (`about:invalid`) rather than at an address a request chose.
-async fn outreach_or_none(state: &AppState) -> Result<participant::Outreach, WebError> {
+async fn outreach_or_none(state: &AppState) -> Result<Outreach, WebError> {
     match outreach_of(state).await? {
         Some(o) => Ok(o),
         None => Ok(settings::outreach(&state.db, "about:invalid").await?.0),
