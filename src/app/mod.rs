@@ -7,6 +7,7 @@ pub mod evaluate;
 pub mod export;
 pub mod import;
 pub mod import_facts;
+pub mod interviews;
 pub mod messages;
 pub mod outbox;
 pub mod outreach;

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod effect;
 pub mod evaluation;
 pub mod facts;
+pub mod interview;
 pub mod kind;
 pub mod mapping;
 pub mod metrics;

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{html, see_other};
+use crate::app::interviews as app_interviews;
 use crate::app::settings;
 use crate::app::studies::{FrozenFacts, reason_facts};
 use crate::domain::account::Permission;
@@ -275,15 +276,10 @@ pub async fn save(
     viewer.require(Permission::RunStudies)?;
     let l = load(&state, *id).await?;
     let (mut record, version) = read(&body);
-    let codes = interviews::codes(&state.db, l.study.id).await?;
-    record.codes.retain(|id| codes.iter().any(|c| c.id == *id));
-    // The root cause is one of the study's codes (by key), or not judged yet.
-    if !codes.iter().any(|c| c.key == record.root_cause) {
-        record.root_cause.clear();
-    }
     let autosave = req.headers().get("x-autosave").is_some();
+    let now = Utc::now().timestamp();
     let outcome =
-        interviews::save(&state.db, l.interview.id, version, &record, viewer.account.id, Utc::now().timestamp())
+        app_interviews::save(&state.db, l.study.id, l.interview.id, version, &mut record, viewer.account.id, now)
             .await?;
     match outcome {
         Saved::Saved(v) => {
