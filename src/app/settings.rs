@@ -30,10 +30,20 @@ pub async fn stored(db: &Db) -> Result<BTreeMap<String, String>> {
     Ok(map)
 }
 
+/// Why a setting was not set.
+#[derive(Debug, thiserror::Error)]
+pub enum SetError {
+    /// The value does not fit the key: what is wrong, in words for the user.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("storing the setting failed: {0:#}")]
+    Store(anyhow::Error),
+}
+
 /// Validates and stores a setting; returns the stored value.
-pub async fn set(db: &Db, key: &str, value: &str) -> Result<String, String> {
-    let value = validate(key, value)?;
-    store::set(db, key, &value).await.map_err(|e| format!("storing the setting failed: {e:#}"))?;
+pub async fn set(db: &Db, key: &str, value: &str) -> Result<String, SetError> {
+    let value = validate(key, value).map_err(SetError::Invalid)?;
+    store::set(db, key, &value).await.map_err(SetError::Store)?;
     Ok(value)
 }
 
