@@ -13,6 +13,7 @@ use super::evaluate;
 use super::settings;
 use super::studies::{AddRefusal, candidates, insert_pick, rules_of};
 use crate::domain::sampling::{Candidate, Pick};
+use crate::domain::state::InvitationStatus;
 use crate::storage::Db;
 use crate::storage::directory;
 use crate::storage::holdouts;
@@ -77,10 +78,10 @@ async fn judge(
     let in_study: BTreeMap<String, i64> = invitations::for_study(db, study.id)
         .await?
         .into_iter()
-        .filter(|i| i.status != "dropped")
+        .filter(|i| i.status != InvitationStatus::Dropped)
         .map(|i| (i.user_id, numbers.get(&i.round_id).copied().unwrap_or(0)))
         .collect();
-    let rules = rules_of(study);
+    let rules = rules_of(study)?;
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for given in user_ids {

@@ -12,9 +12,6 @@ use crate::domain::effect::{Effect, Member, outreach_effect};
 use crate::domain::tier::Tier;
 use crate::storage::{Db, holdouts, invitations, studies};
 
-/// Invitation states that never reached the person.
-const NOT_CONTACTED: [&str; 3] = ["drawn", "dropped", "excluded"];
-
 /// Compares the people a study contacted (in rounds that have a holdout)
 /// with those rounds' holdout, as `now` (the current evaluation) has them.
 pub async fn of_study(db: &Db, study_id: i64, now: &Computed, tz: Tz) -> Result<Effect> {
@@ -35,7 +32,7 @@ pub async fn of_study(db: &Db, study_id: i64, now: &Computed, tz: Tz) -> Result<
     let contacted: Vec<Member> = invitations::for_study(db, study_id)
         .await?
         .iter()
-        .filter(|i| sent.contains_key(&i.round_id) && !NOT_CONTACTED.contains(&i.status.as_str()))
+        .filter(|i| sent.contains_key(&i.round_id) && i.status.was_contacted())
         .filter_map(|i| member(&i.user_id, &i.tier))
         .collect();
     let holdout: Vec<Member> =

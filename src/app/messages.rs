@@ -6,8 +6,8 @@
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use chrono_tz::Tz;
 
+use super::outreach::Links;
 use super::secrets::{link_placeholder, link_token, random_token};
-use super::studies::Links;
 use crate::domain::study::{Language, fill};
 use crate::mail::ics::{self, Invite, Method};
 use crate::storage::invitations::Invitation;

@@ -14,7 +14,8 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::participant::Outreach;
+use super::outreach::Outreach;
+use crate::domain::state::{InvitationStatus, OutboxState};
 use crate::mail::Outgoing;
 use crate::mail::ics::{CalendarPart, Method};
 use crate::mail::transport::{Mailer, SendError};
@@ -157,7 +158,7 @@ impl Worker {
                 return Ok(Some("the study was closed"));
             }
             if let Some(iid) = m.invitation_id
-                && invitations::get(&self.db, iid).await?.is_some_and(|i| i.status == "opted_out")
+                && invitations::get(&self.db, iid).await?.is_some_and(|i| i.status == InvitationStatus::OptedOut)
             {
                 return Ok(Some("the person opted out"));
             }
@@ -198,14 +199,14 @@ impl Worker {
     async fn deliver(&self, m: &Message, now: DateTime<Utc>, done: &mut Drained) -> Result<()> {
         let t = now.timestamp();
         if let Some(why) = self.obsolete(m, now).await? {
-            outbox::finish(&self.db, m.id, &self.name, "dropped", Some(why), t).await?;
+            outbox::finish(&self.db, m.id, &self.name, OutboxState::Dropped, Some(why), t).await?;
             done.dropped += 1;
             return Ok(());
         }
         let text = rendered_body(&self.db, m).await?;
         match self.mailer.send(&self.outgoing(m, text)).await {
             Ok(()) => {
-                outbox::finish(&self.db, m.id, &self.name, "sent", None, Utc::now().timestamp()).await?;
+                outbox::finish(&self.db, m.id, &self.name, OutboxState::Sent, None, Utc::now().timestamp()).await?;
                 outbox::record_attempt(&self.db, m.id, &self.name, true, None, t).await?;
                 done.sent += 1;
             }
@@ -216,7 +217,7 @@ impl Worker {
                 if permanent || m.attempts + 1 >= MAX_ATTEMPTS {
                     let shown = super::secrets::mask_emails(&text);
                     tracing::warn!(message = m.id, kind = %m.kind, "outbox message failed for good: {shown}");
-                    outbox::finish(&self.db, m.id, &self.name, "failed", Some(&text), t).await?;
+                    outbox::finish(&self.db, m.id, &self.name, OutboxState::Failed, Some(&text), t).await?;
                     done.failed += 1;
                 } else {
                     let next = now + backoff(m.attempts);

@@ -12,30 +12,16 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::messages::{self, BookingMail, Change};
+use super::outreach::Outreach;
 use super::secrets::{random_token, token_hash};
-use super::studies::Links;
 use crate::domain::scheduling::{self, Availability, ChangePolicy, ChangeRefusal, Interval, SlotRefusal, WeeklyHours};
+use crate::domain::state::{BookingStatus, InvitationStatus};
 use crate::storage::availability;
 use crate::storage::bookings::{self, Booking, NewBooking};
 use crate::storage::invitations::{self, Invitation};
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::studies::{self, Study};
 use crate::storage::{Db, Tx, accounts};
-
-/// What outreach messages need from the configuration.
-#[derive(Clone, Debug)]
-pub struct Outreach {
-    pub links: Links,
-    pub from: String,
-    pub reminders: Vec<TimeDelta>,
-}
-
-impl Outreach {
-    /// A booking's interview page, where the interviewer records it.
-    pub fn interview_url(&self, booking_id: i64) -> String {
-        format!("{}/interviews/{booking_id}", self.links.base.trim_end_matches('/'))
-    }
-}
 
 /// How far ahead participants see free slots.
 pub const BOOKING_HORIZON_DAYS: i64 = 28;
@@ -255,9 +241,9 @@ pub async fn book(
     // writer at once, so it never has to upgrade from a reader).
     bookings::lock_interviewer(&mut tx, interviewer_id).await?;
     let Some(inv) = invitations::get_in(&mut tx, inv.id).await? else { return Ok(Err(Refusal::Closed)) };
-    match inv.status.as_str() {
-        "invited" | "cancelled" | "declined" => {}
-        "booked" => {
+    match inv.status {
+        s if s.may_become(InvitationStatus::Booked) => {}
+        InvitationStatus::Booked => {
             // The same form posted again (a double click, a resent form):
             // nothing to do, the booking stands.
             return Ok(match bookings::active_for_invitation(&mut tx, inv.id).await? {
@@ -283,7 +269,7 @@ pub async fn book(
     let Some(id) = bookings::insert(&mut tx, &new, t).await? else {
         return Ok(Err(Refusal::Slot(SlotRefusal::Taken)));
     };
-    invitations::set_status(&mut tx, inv.id, &["invited", "cancelled", "declined"], "booked").await?;
+    invitations::set_status(&mut tx, inv.id, InvitationStatus::Booked).await?;
     invitations::mark_responded(&mut tx, inv.id, None, t).await?;
     let booking = bookings::get_in(&mut tx, id).await?.ok_or_else(|| anyhow::anyhow!("booking {id} vanished"))?;
     let parties = Parties { study, inv: &inv, host: &host, host_tz, participant_tz, token: Some(token), out, now };
@@ -400,7 +386,7 @@ pub async fn cancel(
         tx.rollback().await?;
         return Ok(Err(Refusal::NotBooked));
     }
-    invitations::set_status(&mut tx, inv.id, &["booked"], "cancelled").await?;
+    invitations::set_status(&mut tx, inv.id, InvitationStatus::Cancelled).await?;
     outbox::drop_for_booking(&mut tx, b.id, "reminder", REMINDERS_MOVED, t).await?;
     let booking = bookings::get_in(&mut tx, b.id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
     let parties = Parties { study: &study, inv: &inv, host: &host, host_tz, participant_tz, token, out, now };
@@ -421,7 +407,7 @@ pub async fn decline(
 ) -> Result<Result<(), Refusal>> {
     cancel_active(db, out, Some(token), inv, now).await?;
     let mut tx = db.begin().await?;
-    let changed = invitations::set_status(&mut tx, inv.id, &["invited", "cancelled", "declined"], "declined").await?;
+    let changed = invitations::set_status(&mut tx, inv.id, InvitationStatus::Declined).await?;
     if changed {
         invitations::mark_responded(&mut tx, inv.id, reason, now.timestamp()).await?;
     }
@@ -459,8 +445,7 @@ pub async fn opt_out(
     let t = now.timestamp();
     let mut tx = db.begin().await?;
     invitations::opt_out(&mut tx, inv.person_id, Some(inv.study_id), reason, t).await?;
-    invitations::set_status(&mut tx, inv.id, &["drawn", "invited", "cancelled", "declined", "booked"], "opted_out")
-        .await?;
+    invitations::set_status(&mut tx, inv.id, InvitationStatus::OptedOut).await?;
     invitations::mark_responded(&mut tx, inv.id, reason, t).await?;
     tx.commit().await
 }
@@ -468,21 +453,13 @@ pub async fn opt_out(
 /// The interviewer records what happened. A cancelled booking has no
 /// outcome (it is not a no-show).
 pub async fn set_outcome(db: &Db, booking_id: i64, outcome: &str, by: &str, now: DateTime<Utc>) -> Result<bool> {
-    if !matches!(outcome, "completed" | "no_show_participant" | "no_show_host") {
-        return Ok(false);
-    }
+    let Some(outcome) = BookingStatus::outcome(outcome) else { return Ok(false) };
     let Some(b) = bookings::get(db, booking_id).await? else { return Ok(false) };
     let t = now.timestamp();
     let mut tx = db.begin().await?;
     let changed = bookings::set_outcome(&mut tx, b.id, outcome, by, t).await?;
     if changed {
-        invitations::set_status(
-            &mut tx,
-            b.invitation_id,
-            &["booked", "completed", "no_show_participant", "no_show_host"],
-            outcome,
-        )
-        .await?;
+        invitations::set_status(&mut tx, b.invitation_id, outcome.invitation()).await?;
         outbox::drop_for_booking(&mut tx, b.id, "reminder", "the interview already has an outcome", t).await?;
     }
     tx.commit().await?;

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, anyhow};
 
+use super::outreach::{Environment, Links, Outreach};
 use crate::domain::settings::{InflateLimits, OrgSettings, validate};
 use crate::storage::{Db, settings as store};
 
@@ -29,10 +30,20 @@ pub async fn stored(db: &Db) -> Result<BTreeMap<String, String>> {
     Ok(map)
 }
 
+/// Why a setting was not set.
+#[derive(Debug, thiserror::Error)]
+pub enum SetError {
+    /// The value does not fit the key: what is wrong, in words for the user.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("storing the setting failed: {0:#}")]
+    Store(anyhow::Error),
+}
+
 /// Validates and stores a setting; returns the stored value.
-pub async fn set(db: &Db, key: &str, value: &str) -> Result<String, String> {
-    let value = validate(key, value)?;
-    store::set(db, key, &value).await.map_err(|e| format!("storing the setting failed: {e:#}"))?;
+pub async fn set(db: &Db, key: &str, value: &str) -> Result<String, SetError> {
+    let value = validate(key, value).map_err(SetError::Invalid)?;
+    store::set(db, key, &value).await.map_err(SetError::Store)?;
     Ok(value)
 }
 
@@ -40,7 +51,7 @@ pub async fn set(db: &Db, key: &str, value: &str) -> Result<String, String> {
 /// `public_url` setting, else `UNDERCURRENT_PUBLIC_URL`).
 pub async fn public_url(db: &Db) -> Result<Option<String>> {
     let stored = stored(db).await?.remove("public_url").filter(|v| !v.trim().is_empty());
-    Ok(stored.or_else(|| std::env::var("UNDERCURRENT_PUBLIC_URL").ok().filter(|v| !v.trim().is_empty())))
+    Ok(stored.or_else(|| Environment::get().public_url.clone()))
 }
 
 /// The base address of participants' links: the public address, else the
@@ -54,17 +65,16 @@ pub async fn links_base(db: &Db, configured: Option<&str>) -> Result<Option<Stri
 /// `public_url` setting, else `UNDERCURRENT_PUBLIC_URL`, else `fallback`),
 /// sender and reminders; and the SMTP URL (`SMTP_URL` in the environment
 /// wins over the `mail.smtp_url` setting; none: the outbox folder).
-pub async fn outreach(db: &Db, fallback_base: &str) -> Result<(super::participant::Outreach, Option<String>)> {
+pub async fn outreach(db: &Db, fallback_base: &str) -> Result<(Outreach, Option<String>)> {
     let map = stored(db).await?;
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    let base =
-        map.get("public_url").cloned().or_else(|| env("UNDERCURRENT_PUBLIC_URL")).unwrap_or(fallback_base.into());
+    let env = Environment::get();
+    let base = map.get("public_url").cloned().or_else(|| env.public_url.clone()).unwrap_or(fallback_base.into());
     let from = map.get("mail.from").cloned().unwrap_or_else(|| "Undercurrent <undercurrent@localhost>".into());
     let reminders = crate::domain::settings::parse_reminders(
         map.get("mail.reminders").map(String::as_str).unwrap_or(crate::domain::settings::DEFAULT_REMINDERS),
     )
     .unwrap_or_default();
-    let smtp = env("SMTP_URL").or_else(|| map.get("mail.smtp_url").cloned());
-    let outreach = super::participant::Outreach { links: super::studies::Links { base }, from, reminders };
+    let smtp = env.smtp_url.clone().or_else(|| map.get("mail.smtp_url").cloned());
+    let outreach = Outreach { links: Links { base }, from, reminders };
     Ok((outreach, smtp))
 }

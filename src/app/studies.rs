@@ -9,36 +9,21 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::evaluate::{self, Computed};
+use super::outreach::Links;
 use super::{messages, settings};
 use crate::domain::decimal::Ratio;
 use crate::domain::evaluation::PersonResult;
 use crate::domain::sampling::{
     self, Allocation, Candidate, ContactHistory, ContactRules, DrawSpec, Exclusion, Pick, ReasonFacts, Target,
 };
+use crate::domain::state::InvitationStatus;
 use crate::domain::tier::Tier;
 use crate::storage::directory::{self, Directory};
 use crate::storage::holdouts;
 use crate::storage::invitations::{self, NewInvitation};
 use crate::storage::outbox;
 use crate::storage::studies::{self, NewRound, Study};
-use crate::storage::{Db, Tx};
-
-/// Where participant links point: the application's public address.
-#[derive(Clone, Debug)]
-pub struct Links {
-    pub base: String,
-}
-
-impl Links {
-    pub fn invitation(&self, token: &str) -> String {
-        format!("{}/i/{token}", self.base.trim_end_matches('/'))
-    }
-
-    /// The opt-out link of an opt-out token.
-    pub fn opt_out(&self, opt_out_token: &str) -> String {
-        format!("{}/o/{opt_out_token}", self.base.trim_end_matches('/'))
-    }
-}
+use crate::storage::{CorruptJson, Db, Tx, read_json};
 
 #[derive(Serialize, Deserialize, Default)]
 struct TargetJson {
@@ -65,14 +50,14 @@ pub fn target_json(t: &Target) -> String {
     serde_json::to_string(&j).unwrap_or_default()
 }
 
-pub fn target_of(study: &Study) -> Target {
-    let j: TargetJson = serde_json::from_str(&study.target).unwrap_or_default();
+pub fn target_of(study: &Study) -> Result<Target, CorruptJson> {
+    let j: TargetJson = read_json(&study.target, || format!("the target of study {}", study.id))?;
     let tiers: BTreeSet<Tier> = j.tiers.iter().filter_map(|t| Tier::parse(t)).collect();
-    Target {
+    Ok(Target {
         tiers: if tiers.is_empty() { Target::default().tiers } else { tiers },
         departments: j.departments.map(|d| d.into_iter().collect()),
         attributes: j.attributes,
-    }
+    })
 }
 
 pub fn rules_json(r: &ContactRules) -> String {
@@ -85,16 +70,14 @@ pub fn rules_json(r: &ContactRules) -> String {
     serde_json::to_string(&j).unwrap_or_default()
 }
 
-pub fn rules_of(study: &Study) -> ContactRules {
-    match serde_json::from_str::<RulesJson>(&study.rules) {
-        Ok(j) => ContactRules {
-            min_days_between_contacts: j.min_days_between_contacts,
-            max_invitations_per_week: j.max_invitations_per_week,
-            max_interviews_per_year: j.max_interviews_per_year,
-            exclude_after_no_show: j.exclude_after_no_show,
-        },
-        Err(_) => ContactRules::default(),
-    }
+pub fn rules_of(study: &Study) -> Result<ContactRules, CorruptJson> {
+    let j: RulesJson = read_json(&study.rules, || format!("the contact rules of study {}", study.id))?;
+    Ok(ContactRules {
+        min_days_between_contacts: j.min_days_between_contacts,
+        max_invitations_per_week: j.max_invitations_per_week,
+        max_interviews_per_year: j.max_interviews_per_year,
+        exclude_after_no_show: j.exclude_after_no_show,
+    })
 }
 
 pub fn allocation_of(study: &Study) -> Allocation {
@@ -309,8 +292,8 @@ pub async fn draw_people(
     let key_to_id: HashMap<String, i64> = cands.iter().map(|(c, id)| (c.person_key.clone(), *id)).collect();
     let histories = histories_by_key(db, &ids).await?;
     let spec = DrawSpec {
-        target: target_of(study),
-        rules: rules_of(study),
+        target: target_of(study)?,
+        rules: rules_of(study)?,
         size,
         allocation: allocation_of(study),
         seed: seed.unwrap_or_else(fresh_seed),
@@ -385,7 +368,7 @@ pub async fn add_person(
 /// Takes a drawn person out of an unsent round.
 pub async fn drop_invitation(db: &Db, invitation_id: i64) -> Result<bool> {
     let mut tx = db.begin().await?;
-    let changed = invitations::set_status(&mut tx, invitation_id, &["drawn"], "dropped").await?;
+    let changed = invitations::set_status(&mut tx, invitation_id, InvitationStatus::Dropped).await?;
     tx.commit().await?;
     Ok(changed)
 }
@@ -415,7 +398,7 @@ pub async fn send_round(
 ) -> Result<SendOutcome> {
     anyhow::ensure!(study.is_open(), "the study is closed");
     anyhow::ensure!(links.base.starts_with("http"), "no address is known for the links in e-mails (set public_url)");
-    let rules = rules_of(study);
+    let rules = rules_of(study)?;
     let mut histories = invitations::histories(db).await?;
     let t = now.timestamp();
     let mut tx = db.begin().await?;

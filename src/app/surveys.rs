@@ -5,8 +5,9 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
+use super::outreach::Links;
 use super::secrets::{link_placeholder, link_token, random_token, token_hash};
-use super::studies::{Links, draw_people};
+use super::studies::draw_people;
 use crate::domain::study::{Language, fill};
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::studies::Study;

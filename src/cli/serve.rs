@@ -27,7 +27,7 @@ async fn prepare_demo(db: &Db) -> Result<Option<String>> {
         let dir = Path::new("data/demo");
         println!("Generating the demo organisation (1,500 people, 8 departments, 120 days)...");
         super::demo::generate(1500, 120, 1, dir, None)?;
-        settings::set(db, "timezone", "Asia/Shanghai").await.map_err(anyhow::Error::msg)?;
+        settings::set(db, "timezone", "Asia/Shanghai").await?;
         let tz = settings::load(db).await?.timezone;
         let people = dir.join("people.csv");
         let input = open(&people.display().to_string(), std::fs::File::open(&people)?)?;

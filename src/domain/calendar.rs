@@ -8,23 +8,27 @@ use chrono_tz::Tz;
 pub const DAY_SECONDS: i64 = 86_400;
 
 /// The instant a wall-clock time in `tz` means: the one rule for local times
-/// everywhere (imported timestamps, interviewers' hours, forms), the rule of
-/// iCalendar (RFC 5545, 3.3.5), so that our calendar files and the clients
-/// reading them agree:
+/// everywhere (imported timestamps, interviewers' hours, one-off windows,
+/// the demo, and the calendar files we write), the rule of iCalendar
+/// (RFC 5545, 3.3.5), so that our calendar files and the clients reading
+/// them agree:
 /// - a time that occurs twice (clocks turned back) is the earlier instant;
-/// - a time that does not occur (clocks turned forward) is read with the
-///   offset in force just before the jump: 02:30 on New York's spring-forward
-///   day is 07:30Z, which the clock shows as 03:30 EDT. Distinct local times
-///   stay distinct instants, in order.
+/// - a time that does not occur (clocks turned forward) moves forward by the
+///   gap: it is read with the offset in force just before the jump, so 02:30
+///   on New York's spring-forward day is 07:30Z, which the clock shows as
+///   03:30 EDT. Distinct local times stay distinct instants, in order.
+///
+/// (A day's start, [`day_start`], is a different question: the first instant
+/// of the date, which is the jump itself when midnight is skipped.)
 ///
 /// `None` only at the ends of chrono's range.
-pub fn local_instant(tz: Tz, local: NaiveDateTime) -> Option<i64> {
+pub fn local_instant(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     if let Some(t) = tz.from_local_datetime(&local).earliest() {
-        return Some(t.timestamp());
+        return Some(t.with_timezone(&Utc));
     }
     let jump = gap_end(tz, local)?;
     let before = DateTime::from_timestamp(jump - 1, 0)?.with_timezone(&tz).offset().fix().local_minus_utc();
-    local.and_utc().timestamp().checked_sub(i64::from(before))
+    DateTime::from_timestamp(local.and_utc().timestamp().checked_sub(i64::from(before))?, 0)
 }
 
 /// The instant a gap containing `local` ends: the first second whose wall
@@ -136,13 +140,12 @@ mod tests {
     /// `local_instant` of a local time, as UTC `YYYY-MM-DDTHH:MM`.
     fn instant(tz: Tz, local: &str) -> String {
         let local = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M").unwrap();
-        let ts = local_instant(tz, local).unwrap();
-        DateTime::from_timestamp(ts, 0).unwrap().format("%Y-%m-%dT%H:%M").to_string()
+        local_instant(tz, local).unwrap().format("%Y-%m-%dT%H:%M").to_string()
     }
 
     #[test]
     fn skipped_times_take_the_offset_before_the_jump_and_repeated_ones_the_earlier_instant() {
-        use chrono_tz::{America::New_York, Australia::Sydney, Europe::London};
+        use chrono_tz::{America::New_York, Australia::Sydney, Europe::Berlin, Europe::London};
         // New York 2026: 02:00 EST -> 03:00 EDT on 8 March, 02:00 EDT -> 01:00 EST on 1 November.
         assert_eq!(instant(New_York, "2026-03-08 01:59"), "2026-03-08T06:59");
         assert_eq!(instant(New_York, "2026-03-08 02:30"), "2026-03-08T07:30");
@@ -157,6 +160,27 @@ mod tests {
         assert_eq!(instant(Sydney, "2026-04-05 02:30"), "2026-04-04T15:30");
         assert_eq!(instant(Sydney, "2026-10-04 02:30"), "2026-10-03T16:30");
         assert_eq!(instant(Sydney, "2026-10-04 03:00"), "2026-10-03T16:00");
+        // Berlin 2026: 02:00 CET -> 03:00 CEST on 29 March, 03:00 CEST -> 02:00 CET on 25 October.
+        assert_eq!(instant(Berlin, "2026-03-29 01:59"), "2026-03-29T00:59");
+        assert_eq!(instant(Berlin, "2026-03-29 02:00"), "2026-03-29T01:00");
+        assert_eq!(instant(Berlin, "2026-03-29 02:30"), "2026-03-29T01:30");
+        assert_eq!(instant(Berlin, "2026-03-29 03:00"), "2026-03-29T01:00");
+        assert_eq!(instant(Berlin, "2026-10-25 01:59"), "2026-10-24T23:59");
+        assert_eq!(instant(Berlin, "2026-10-25 02:30"), "2026-10-25T00:30");
+        assert_eq!(instant(Berlin, "2026-10-25 03:00"), "2026-10-25T02:00");
+        // New York's repeated hour: the earlier instant, EDT; its end is EST.
+        assert_eq!(instant(New_York, "2026-11-01 01:00"), "2026-11-01T05:00");
+        assert_eq!(instant(New_York, "2026-11-01 01:59"), "2026-11-01T05:59");
+        // A skipped time moves forward by the gap: it is the instant its wall
+        // clock reads an hour later, and that later time means the same instant.
+        let naive = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        for (tz, skipped, later) in
+            [(New_York, "2026-03-08 02:15", "2026-03-08 03:15"), (Berlin, "2026-03-29 02:15", "2026-03-29 03:15")]
+        {
+            let moved = local_instant(tz, naive(skipped)).unwrap();
+            assert_eq!(local_of(tz, moved), Some(naive(later)), "{skipped}");
+            assert_eq!(Some(moved), local_instant(tz, naive(later)), "{skipped}");
+        }
         // Distinct skipped times stay distinct and in order.
         assert!(instant(New_York, "2026-03-08 02:10") < instant(New_York, "2026-03-08 02:40"));
     }

@@ -319,7 +319,7 @@ impl Org {
 /// night, and nothing here is generated before about 08:30).
 fn local_base(tz: Tz, date: NaiveDate) -> i64 {
     let noon = date.and_hms_opt(12, 0, 0).unwrap_or_default();
-    super::calendar::local_instant(tz, noon).unwrap_or_else(|| noon.and_utc().timestamp()) - 12 * H
+    super::calendar::local_instant(tz, noon).map_or_else(|| noon.and_utc().timestamp(), |t| t.timestamp()) - 12 * H
 }
 
 /// Channel and channel type of an event.

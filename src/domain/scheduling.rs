@@ -3,7 +3,7 @@
 //! what a participant may still change, and when reminders go out.
 //! Pure: callers pass `now` and the interviewer's other bookings.
 
-use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, TimeDelta, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
 
 use super::calendar::{self, local_of};
@@ -299,8 +299,8 @@ fn merged_windows(av: &Availability, from: DateTime<Utc>, until: DateTime<Utc>) 
     let (mut date, last) = (first.date(), last.date());
     while date <= last {
         for w in av.weekly.iter().filter(|w| w.weekday == date.weekday() && w.start < w.end) {
-            let start = local_instant(tz, date.and_time(w.start));
-            let end = local_instant(tz, date.and_time(w.end));
+            let start = calendar::local_instant(tz, date.and_time(w.start));
+            let end = calendar::local_instant(tz, date.and_time(w.end));
             if let (Some(start), Some(end)) = (start, end)
                 && let Some(i) = Interval::new(start, end)
             {
@@ -321,11 +321,6 @@ fn merged_windows(av: &Availability, from: DateTime<Utc>, until: DateTime<Utc>) 
     let range = Interval { start: from, end: until };
     merged.retain(|w| w.overlaps(&range));
     merged
-}
-
-/// The instant a wall-clock time in `tz` means, by the app's one rule ([`calendar::local_instant`]).
-fn local_instant(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-    calendar::local_instant(tz, local).and_then(|ts| DateTime::from_timestamp(ts, 0))
 }
 
 fn is_free(start: DateTime<Utc>, end: DateTime<Utc>, buffer: TimeDelta, busy: &[Interval]) -> bool {

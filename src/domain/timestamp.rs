@@ -51,7 +51,7 @@ pub fn parse(text: &str, tz: Tz) -> Result<i64, String> {
 /// ([`calendar::local_instant`]: a repeated time is the earlier instant, a
 /// skipped one is read with the offset before the jump).
 pub fn local_to_instant(tz: Tz, naive: NaiveDateTime) -> i64 {
-    calendar::local_instant(tz, naive).unwrap_or_else(|| naive.and_utc().timestamp())
+    calendar::local_instant(tz, naive).map_or_else(|| naive.and_utc().timestamp(), |t| t.timestamp())
 }
 
 /// Parses a `YYYY-MM-DD` date.
@@ -74,7 +74,11 @@ mod tests {
         use chrono_tz::America::New_York;
         for local in ["2026-03-08 02:30:00", "2026-11-01 01:30:00", "2026-07-01 12:00:00"] {
             let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M:%S").unwrap();
-            assert_eq!(parse(local, New_York), Ok(calendar::local_instant(New_York, naive).unwrap()), "{local}");
+            assert_eq!(
+                parse(local, New_York),
+                Ok(calendar::local_instant(New_York, naive).unwrap().timestamp()),
+                "{local}"
+            );
         }
     }
 

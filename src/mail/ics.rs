@@ -3,8 +3,10 @@
 //! so a calendar shows the slot at the right hour even where it does not
 //! know the IANA name. Pure: plain data in, text out.
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
+
+use crate::domain::calendar;
 
 const PRODID: &str = "-//Undercurrent//Interview scheduling//EN";
 
@@ -167,17 +169,16 @@ fn local_stamp(t: NaiveDateTime) -> String {
     t.format("%Y%m%dT%H%M%S").to_string()
 }
 
-/// DTSTART or DTEND in the zone's local time. A local time in the repeated
-/// hour of a fall-back means its first occurrence (RFC 5545 3.3.5), so an
-/// instant in the second one is written in UTC instead.
+/// DTSTART or DTEND in the zone's local time, when that local time means
+/// the instant by the one rule (`calendar::local_instant`, RFC 5545 3.3.5).
+/// A local time in the repeated hour of a fall-back means its first
+/// occurrence, so an instant in the second one is written in UTC instead.
 fn date_time(name: &str, tz: Tz, t: DateTime<Utc>) -> String {
     let local = t.with_timezone(&tz).naive_local();
-    match tz.from_local_datetime(&local) {
-        LocalResult::Ambiguous(first, _) if first.timestamp() != t.timestamp() => {
-            format!("{name}:{}", utc_stamp(t))
-        }
-        _ => format!("{name};TZID={}:{}", tz.name(), local_stamp(local)),
+    if calendar::local_instant(tz, local).is_some_and(|meant| meant.timestamp() != t.timestamp()) {
+        return format!("{name}:{}", utc_stamp(t));
     }
+    format!("{name};TZID={}:{}", tz.name(), local_stamp(local))
 }
 
 /// The offset in force at one instant: what a VTIMEZONE observance records.

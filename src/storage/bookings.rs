@@ -5,6 +5,7 @@
 use anyhow::Result;
 
 use super::{Db, Tx};
+use crate::domain::state::{BookingStatus, State};
 use crate::{on_db, on_tx};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -14,7 +15,8 @@ pub struct Booking {
     pub interviewer_id: i64,
     pub starts_at: i64,
     pub ends_at: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: BookingStatus,
     pub uid: String,
     pub sequence: i64,
     pub participant_timezone: String,
@@ -24,7 +26,7 @@ pub struct Booking {
 
 impl Booking {
     pub fn is_active(&self) -> bool {
-        self.status == "booked"
+        self.status.is_active()
     }
 }
 
@@ -124,15 +126,18 @@ pub async fn cancel(tx: &mut Tx, id: i64, by: &str, reason: Option<&str>, now: i
 
 /// Records what happened: completed, or a no-show by either side. Only for
 /// a booking that is active (or already had an outcome, to correct it).
-pub async fn set_outcome(tx: &mut Tx, id: i64, outcome: &str, by: &str, now: i64) -> Result<bool> {
-    let sql = "UPDATE bookings SET status = $1, updated_at = $2 WHERE id = $3 \
-               AND status IN ('booked', 'completed', 'no_show_participant', 'no_show_host')";
-    let changed =
-        on_tx!(tx, c => sqlx::query(sql).bind(outcome).bind(now).bind(id).execute(&mut *c).await?.rows_affected() == 1);
+pub async fn set_outcome(tx: &mut Tx, id: i64, outcome: BookingStatus, by: &str, now: i64) -> Result<bool> {
+    anyhow::ensure!(BookingStatus::OUTCOMES.contains(&outcome), "`{outcome}` is not an interview's outcome");
+    let sql = format!(
+        "UPDATE bookings SET status = $1, updated_at = $2 WHERE id = $3 AND status IN ({})",
+        super::state_list(outcome.sources())
+    );
+    let changed = on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(outcome.as_str()).bind(now)
+        .bind(id).execute(&mut *c).await?.rows_affected() == 1);
     if changed {
         let start: i64 = on_tx!(tx, c => sqlx::query_scalar("SELECT starts_at FROM bookings WHERE id = $1")
             .bind(id).fetch_one(&mut *c).await?);
-        record_change(tx, id, outcome, start, by, now).await?;
+        record_change(tx, id, outcome.as_str(), start, by, now).await?;
     }
     Ok(changed)
 }
@@ -171,7 +176,8 @@ pub struct CalendarEntry {
     pub id: i64,
     pub starts_at: i64,
     pub ends_at: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: BookingStatus,
     pub study_id: i64,
     pub study_title: String,
     pub user_id: String,

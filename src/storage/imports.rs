@@ -246,8 +246,9 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<ImportRecord>> {
         sqlx::query(sql).bind(limit).fetch_all(pool).await?.into_iter().map(|r| {
             let unknown: String = r.try_get("unknown_kinds")?;
             let details: String = r.try_get("details")?;
+            let id: i64 = r.try_get("id")?;
             Ok(ImportRecord {
-                id: r.try_get("id")?,
+                id,
                 status: r.try_get("status")?,
                 error: r.try_get("error")?,
                 started_at: r.try_get("started_at")?,
@@ -262,8 +263,8 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<ImportRecord>> {
                     people_updated: r.try_get::<i64, _>("people_updated")? as u64,
                     first_ts: r.try_get("first_ts")?,
                     last_ts: r.try_get("last_ts")?,
-                    unknown_kinds: serde_json::from_str(&unknown).unwrap_or_default(),
-                    details: serde_json::from_str(&details).unwrap_or_default(),
+                    unknown_kinds: super::read_json(&unknown, || format!("the unknown kinds of import {id}"))?,
+                    details: super::read_json(&details, || format!("the details of import {id}"))?,
                 },
             })
         }).collect()

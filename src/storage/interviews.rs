@@ -8,6 +8,8 @@ use anyhow::Result;
 
 use super::{Db, Tx};
 use crate::domain::codebook::DEFAULT_CODES;
+pub use crate::domain::interview::Record;
+use crate::domain::interview::StaleSave;
 use crate::{on_db, on_tx};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -103,17 +105,6 @@ async fn get_in(tx: &mut Tx, id: i64) -> Result<Interview> {
     on_tx!(tx, c => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_one(&mut *c).await?))
 }
 
-/// What a researcher saves.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Record {
-    pub consent: Option<String>,
-    pub consent_on: Option<String>,
-    pub notes: String,
-    pub root_cause: String,
-    pub follow_up: String,
-    pub codes: Vec<i64>,
-}
-
 #[derive(Debug, PartialEq, Eq)]
 pub enum Saved {
     /// Stored; the new version.
@@ -132,54 +123,47 @@ async fn codes_in(tx: &mut Tx, interview_id: i64) -> Result<Vec<i64>> {
     on_tx!(tx, c => Ok(sqlx::query_scalar(sql).bind(interview_id).fetch_all(&mut *c).await?))
 }
 
-fn same(i: &Interview, codes: &[i64], r: &Record) -> bool {
-    let mut wanted = r.codes.clone();
-    wanted.sort_unstable();
-    wanted.dedup();
-    i.consent == r.consent
-        && i.consent_on == r.consent_on
-        && i.notes == r.notes
-        && i.root_cause == r.root_cause
-        && i.follow_up == r.follow_up
-        && codes == wanted.as_slice()
+/// The stored record, as the domain compares it.
+fn record_of(i: &Interview, codes: Vec<i64>) -> Record {
+    Record {
+        consent: i.consent.clone(),
+        consent_on: i.consent_on.clone(),
+        notes: i.notes.clone(),
+        root_cause: i.root_cause.clone(),
+        follow_up: i.follow_up.clone(),
+        codes,
+    }
 }
 
-/// Saves a record made from `base_version`. Withdrawn or refused consent
-/// clears every free-text field (notes and follow-up) and deletes the
-/// quotes in the same transaction; the root cause (a code) and the codes
-/// stay, for counts.
+/// Saves a record made from `base_version`, as the domain's consent rule
+/// stores it ([`Record::as_stored`]): withdrawn or refused consent clears
+/// every free-text field and deletes the quotes in the same transaction.
+/// A save that lost a race is decided by [`Record::stale_save`].
 pub async fn save(db: &Db, id: i64, base_version: i64, r: &Record, by: i64, now: i64) -> Result<Saved> {
     let mut tx = db.begin().await?;
     // The write first: on SQLite the transaction is a writer from the start.
     let sql = "UPDATE interviews SET consent = $1, consent_on = $2, notes = $3, root_cause = $4, follow_up = $5, \
                version = version + 1, updated_at = $6, updated_by = $7 WHERE id = $8 AND version = $9";
-    let consented = r.consent.as_deref() == Some("yes") || r.consent.is_none();
-    let notes = if consented { r.notes.as_str() } else { "" };
-    let follow_up = if consented { r.follow_up.as_str() } else { "" };
-    let changed = on_tx!(&mut tx, c => sqlx::query(sql).bind(&r.consent).bind(&r.consent_on).bind(notes)
-        .bind(&r.root_cause).bind(follow_up).bind(now).bind(by).bind(id).bind(base_version)
-        .execute(&mut *c).await?.rows_affected() == 1);
+    let stored = r.as_stored();
+    let changed = on_tx!(&mut tx, c => sqlx::query(sql).bind(&stored.consent).bind(&stored.consent_on)
+        .bind(&stored.notes).bind(&stored.root_cause).bind(&stored.follow_up).bind(now).bind(by).bind(id)
+        .bind(base_version).execute(&mut *c).await?.rows_affected() == 1);
     if !changed {
         let current = get_in(&mut tx, id).await?;
         let codes = codes_in(&mut tx, id).await?;
         tx.rollback().await?;
-        let as_saved = Record { notes: notes.to_string(), follow_up: follow_up.to_string(), ..r.clone() };
-        return Ok(if same(&current, &codes, &as_saved) {
-            Saved::Saved(current.version)
-        } else {
-            Saved::Conflict(Box::new((current, codes)))
+        return Ok(match r.stale_save(&record_of(&current, codes.clone())) {
+            StaleSave::AlreadySaved => Saved::Saved(current.version),
+            StaleSave::Conflict => Saved::Conflict(Box::new((current, codes))),
         });
     }
     on_tx!(&mut tx, c => {
         sqlx::query("DELETE FROM interview_codes WHERE interview_id = $1").bind(id).execute(&mut *c).await?;
-        let mut codes = r.codes.clone();
-        codes.sort_unstable();
-        codes.dedup();
-        for code in codes {
+        for code in &stored.codes {
             sqlx::query("INSERT INTO interview_codes (interview_id, code_id) VALUES ($1, $2)")
                 .bind(id).bind(code).execute(&mut *c).await?;
         }
-        if !consented {
+        if !stored.keeps_free_text() {
             sqlx::query("DELETE FROM quotes WHERE interview_id = $1").bind(id).execute(&mut *c).await?;
         }
     });

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Db, Tx};
 use crate::domain::sampling::ContactHistory;
+use crate::domain::state::{InvitationStatus, State};
 use crate::{on_db, on_tx};
 
 /// An invitation with the person it is for.
@@ -25,7 +26,8 @@ pub struct Invitation {
     pub facts: String,
     pub reason: String,
     pub added_by_hand: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: InvitationStatus,
     pub exclusion: Option<String>,
     pub reschedules: i64,
     pub invited_at: Option<i64>,
@@ -98,13 +100,14 @@ pub async fn by_token_hash(db: &Db, hash: &str) -> Result<Option<Invitation>> {
     on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(hash).fetch_optional(pool).await?))
 }
 
-/// Changes the status, only from one of `from` (so that two racing changes
-/// cannot both apply); returns whether it changed.
-pub async fn set_status(tx: &mut Tx, id: i64, from: &[&str], to: &str) -> Result<bool> {
-    let list = from.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
-    debug_assert!(from.iter().all(|s| s.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+/// Moves the invitation to `to`, only from a state the transition table
+/// allows (so that two racing changes cannot both apply); returns whether
+/// it changed.
+pub async fn set_status(tx: &mut Tx, id: i64, to: InvitationStatus) -> Result<bool> {
+    let list = super::state_list(to.sources());
     let sql = format!("UPDATE invitations SET status = $1 WHERE id = $2 AND status IN ({list})");
-    on_tx!(tx, c => Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to).bind(id).execute(&mut *c).await?.rows_affected() == 1))
+    on_tx!(tx, c => Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to.as_str()).bind(id)
+        .execute(&mut *c).await?.rows_affected() == 1))
 }
 
 /// Marks an invitation sent (its tokens' hashes stored), only from `drawn`.

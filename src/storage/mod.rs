@@ -42,6 +42,29 @@ mod sqlite_fast;
 pub mod studies;
 pub mod surveys;
 
+/// States as a SQL list (`'drawn', 'invited'`), for `status IN (...)`: the
+/// states' own names, never user input.
+pub(crate) fn state_list<S: crate::domain::state::State>(states: &[S]) -> String {
+    states.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+/// A JSON column that does not read as what it should hold (a study's
+/// target or rules, a round's strata, a survey's questions, an import's
+/// summary): an error naming the record, instead of an empty default that
+/// would show an empty page or draw with default rules.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} is not readable: {source}")]
+pub struct CorruptJson {
+    pub what: String,
+    #[source]
+    pub source: serde_json::Error,
+}
+
+/// Reads a stored JSON value; `what` names it for the error.
+pub fn read_json<T: serde::de::DeserializeOwned>(json: &str, what: impl FnOnce() -> String) -> Result<T, CorruptJson> {
+    serde_json::from_str(json).map_err(|source| CorruptJson { what: what(), source })
+}
+
 /// The default database: a SQLite file under `data/`, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/undercurrent.db";
 
@@ -245,5 +268,20 @@ mod tests {
     fn passwords_are_hidden_in_urls() {
         assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::read_json;
+
+    #[test]
+    fn unreadable_json_is_an_error_naming_the_record_not_a_default() {
+        let ok: Vec<u32> = read_json("[1, 2]", || "the strata of round 1".into()).unwrap();
+        assert_eq!(ok, vec![1, 2]);
+        for bad in ["", "{", "{\"a\": 1}"] {
+            let err = read_json::<Vec<u32>>(bad, || "the strata of round 7".into()).unwrap_err();
+            assert!(err.to_string().starts_with("the strata of round 7 is not readable: "), "{err}");
+        }
     }
 }

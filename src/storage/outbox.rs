@@ -8,6 +8,7 @@
 use anyhow::Result;
 
 use super::{Db, Tx};
+use crate::domain::state::OutboxState;
 use crate::{on_db, on_tx};
 
 /// What to send, as queued.
@@ -42,7 +43,8 @@ pub struct Message {
     pub ics: Option<String>,
     pub ics_method: Option<String>,
     pub message_id: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: OutboxState,
     pub not_before: i64,
     pub expires_at: Option<i64>,
     pub attempts: i64,
@@ -99,11 +101,13 @@ pub async fn record_attempt(db: &Db, id: i64, worker: &str, ok: bool, error: Opt
 
 /// Finishes a claimed message: `sent`, `failed` or `dropped` (with why).
 /// Only the worker holding the claim can; false when it lost it.
-pub async fn finish(db: &Db, id: i64, worker: &str, state: &str, error: Option<&str>, now: i64) -> Result<bool> {
+pub async fn finish(db: &Db, id: i64, worker: &str, state: OutboxState, error: Option<&str>, now: i64) -> Result<bool> {
+    OutboxState::Sending.become_(state)?;
+    anyhow::ensure!(state.is_final(), "a claimed message cannot be finished as `{state}`");
     let sql = "UPDATE outbox SET state = $1, last_error = COALESCE($2, last_error), finished_at = $3, \
                attempts = attempts + $4, lease_until = NULL WHERE id = $5 AND claimed_by = $6 AND state = 'sending'";
-    let attempted = i64::from(state != "dropped");
-    on_db!(db, pool => Ok(sqlx::query(sql).bind(state).bind(error).bind(now).bind(attempted).bind(id).bind(worker)
+    let attempted = i64::from(state.counts_an_attempt());
+    on_db!(db, pool => Ok(sqlx::query(sql).bind(state.as_str()).bind(error).bind(now).bind(attempted).bind(id).bind(worker)
         .execute(pool).await?.rows_affected() == 1))
 }
 

@@ -4,6 +4,7 @@ use anyhow::Result;
 use sqlx::Row;
 
 use super::{Db, Tx};
+use crate::domain::state::{RoundState, StudyStatus};
 use crate::{on_db, on_tx};
 
 /// A study as stored. Target and rules are JSON (see `app::studies`).
@@ -31,7 +32,8 @@ pub struct Study {
     pub auto_send: i64,
     pub max_reschedules: i64,
     pub change_notice_hours: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: StudyStatus,
     pub created_by: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -40,7 +42,7 @@ pub struct Study {
 
 impl Study {
     pub fn is_open(&self) -> bool {
-        self.status == "open"
+        self.status == StudyStatus::Open
     }
 }
 
@@ -172,6 +174,12 @@ pub struct Round {
     pub excluded: String,
     pub shortfall: i64,
     pub sent_at: Option<i64>,
+}
+
+impl Round {
+    pub fn state(&self) -> RoundState {
+        RoundState::of(self.sent_at)
+    }
 }
 
 pub struct NewRound<'a> {

@@ -25,6 +25,12 @@ pub enum WebError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<crate::storage::CorruptJson> for WebError {
+    fn from(e: crate::storage::CorruptJson) -> Self {
+        WebError::Internal(e.into())
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
         WebError::Internal(e.into())

@@ -101,7 +101,7 @@ async fn a_participant_books_moves_cancels_and_opts_out_in_the_browser() {
     let calendar = bookings::calendar(&db, Some(host), 0).await.unwrap();
     assert_eq!(calendar.len(), 1, "moved, not duplicated");
     assert_eq!(calendar[0].starts_at, later.timestamp());
-    assert_eq!(calendar[0].status, "booked");
+    assert_eq!(calendar[0].status.as_str(), "booked");
     b.screenshot("participant-rescheduled").await;
 
     // Cancel it.
@@ -128,7 +128,7 @@ async fn a_participant_books_moves_cancels_and_opts_out_in_the_browser() {
     assert!(b.text("#opted-out").await.contains("You will not be invited"));
     b.screenshot("participant-opted-out").await;
     let inv = invitations::for_round(&db, r.id).await.unwrap().remove(0);
-    assert_eq!(inv.status, "opted_out");
+    assert_eq!(inv.status.as_str(), "opted_out");
 
     // Back on the invitation: no times, no opt-out link.
     b.goto(&format!("{base}/i/{token}?tz=America/New_York")).await;

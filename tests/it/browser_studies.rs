@@ -104,7 +104,7 @@ async fn a_researcher_runs_a_study_in_the_browser() {
     assert_eq!(b.count("#send").await, 0, "a sent round cannot be sent again");
     let queued = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.kind == "invitation").count();
     let invited = invitations::for_round(&db, round.id).await.unwrap();
-    let invited = invited.iter().filter(|i| i.status == "invited").count();
+    let invited = invited.iter().filter(|i| i.status.as_str() == "invited").count();
     assert!(queued > 0 && queued == invited, "{queued} queued, {invited} invited");
     assert!(message.contains(&invited.to_string()), "{message}");
     b.screenshot_full("researcher-round-sent").await;

@@ -145,7 +145,7 @@ async fn two_instances_send_each_message_once_and_book_each_slot_once() {
     let total = ids.len();
     ids.dedup();
     assert_eq!(ids.len(), total, "a message arrived twice");
-    let sent = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.state == "sent").count();
+    let sent = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.state.as_str() == "sent").count();
     assert_eq!(total, sent, "each sent row arrived exactly once");
     assert_eq!(total, 52);
     drop(a);

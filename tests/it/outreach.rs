@@ -124,8 +124,12 @@ async fn contact_rules_are_checked_again_when_sending() {
     assert!(why["p001"].contains("at least 60 days"), "{why:?}");
     assert!(why["p002"].contains("opted out"), "{why:?}");
     assert!(why["p003"].contains("no e-mail"), "{why:?}");
-    let statuses: Vec<(String, String)> =
-        invitations::for_round(&db, r.id).await.unwrap().into_iter().map(|i| (i.user_id, i.status)).collect();
+    let statuses: Vec<(String, String)> = invitations::for_round(&db, r.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.user_id, i.status.to_string()))
+        .collect();
     assert!(statuses.contains(&("p000".into(), "invited".into())));
     assert!(statuses.contains(&("p001".into(), "excluded".into())));
     // One invitation queued for p000, committed with the status change.
@@ -146,6 +150,30 @@ async fn contact_rules_are_checked_again_when_sending() {
         outreach_app::send_round(&db, &third, &r3, &out.links, &out.from, now + TimeDelta::days(2)).await.unwrap();
     assert_eq!(sent.queued, 0);
     assert!(sent.excluded[0].1.contains("in the last 7 days"), "{:?}", sent.excluded);
+    t.finish().await;
+}
+
+/// A study whose stored contact rules do not read stops the send with an
+/// error naming the study, instead of sending under the default rules.
+#[tokio::test]
+async fn unreadable_stored_rules_stop_a_send_instead_of_defaulting() {
+    let t = TestDb::new().await;
+    let db = t.db.clone();
+    people(&db, 2).await;
+    let now = utc(2026, 12, 1, 9, 0);
+    let host = interviewer(&db, "ivy@corp.example", "UTC", now, now + TimeDelta::days(7)).await;
+    let out = outreach("http://127.0.0.1");
+    let s = study(&db, &[host], ContactRules::default()).await;
+    let r = round(&db, &s, &["p000", "p001"], now).await;
+    let mut f = fields("Silent colleagues", ContactRules::default());
+    f.rules = "{}".into();
+    studies::update(&db, s.id, &f, now.timestamp()).await.unwrap();
+    let s = studies::get(&db, s.id).await.unwrap().unwrap();
+    let err = outreach_app::send_round(&db, &s, &r, &out.links, &out.from, now).await.unwrap_err();
+    assert!(format!("{err:#}").contains(&format!("the contact rules of study {}", s.id)), "{err:#}");
+    assert!(outbox::all(&db).await.unwrap().is_empty(), "nothing queued");
+    let statuses: Vec<_> = invitations::for_round(&db, r.id).await.unwrap().into_iter().map(|i| i.status).collect();
+    assert!(statuses.iter().all(|s| s.as_str() == "drawn"), "{statuses:?}");
     t.finish().await;
 }
 
@@ -364,7 +392,7 @@ async fn the_participant_books_reschedules_cancels_and_opts_out_over_http() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("You will not be invited"), "{page}");
     let inv = invitations::for_round(&db, r.id).await.unwrap().remove(0);
-    assert_eq!(inv.status, "opted_out");
+    assert_eq!(inv.status.as_str(), "opted_out");
     let histories = invitations::histories(&db).await.unwrap();
     assert!(histories[&inv.person_id].opted_out);
 
@@ -481,7 +509,9 @@ async fn a_reminder_that_could_not_go_out_in_time_is_dropped_and_says_so() {
     assert_eq!((late.sent, late.dropped), (0, 2), "{late:?}");
     let reminders: Vec<_> = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.kind == "reminder").collect();
     assert!(
-        reminders.iter().all(|m| m.state == "dropped" && m.last_error.as_deref().unwrap_or("").contains("expired"))
+        reminders
+            .iter()
+            .all(|m| m.state.as_str() == "dropped" && m.last_error.as_deref().unwrap_or("").contains("expired"))
     );
     t.finish().await;
 }

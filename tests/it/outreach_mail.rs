@@ -164,7 +164,7 @@ async fn invitations_bookings_reschedules_cancellations_and_reminders_arrive_onc
     participant::book(&db, &out, &t2, &i2, &st, host, utc(2026, 12, 3, 3, 0), tz, now).await.unwrap().unwrap();
     let down = worker.drain_once(now).await.unwrap();
     assert_eq!((down.sent, down.retried), (0, 4), "{down:?}");
-    let waiting = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.state == "pending").count();
+    let waiting = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.state.as_str() == "pending").count();
     assert!(waiting >= 4);
     // Still down a minute later: retried again, attempts recorded.
     let later = now + TimeDelta::minutes(1);
@@ -177,7 +177,7 @@ async fn invitations_bookings_reschedules_cancellations_and_reminders_arrive_onc
     assert_eq!(worker.drain_once(now + TimeDelta::minutes(30)).await.unwrap().sent, 0);
     let mails = arrived_once(&smtp, 14);
     assert_eq!(mails.len(), 14);
-    let sent_rows = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.state == "sent").count();
+    let sent_rows = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.state.as_str() == "sent").count();
     assert_eq!(sent_rows, 14, "each sent row arrived exactly once");
     let retried = outbox::all(&db).await.unwrap().into_iter().find(|m| m.kind == "booked" && m.attempts > 1).unwrap();
     let attempts = outbox::attempts(&db, retried.id).await.unwrap();
@@ -290,12 +290,12 @@ async fn an_hour_without_the_mail_server_loses_nothing_and_drops_only_what_expir
     assert_eq!(mails.len(), 10);
 
     let rows = outbox::all(&db).await.unwrap();
-    assert_eq!(rows.iter().filter(|m| m.state == "sent").count(), 10);
-    let dropped: Vec<_> = rows.iter().filter(|m| m.state == "dropped").collect();
+    assert_eq!(rows.iter().filter(|m| m.state.as_str() == "sent").count(), 10);
+    let dropped: Vec<_> = rows.iter().filter(|m| m.state.as_str() == "dropped").collect();
     assert_eq!(dropped.len(), 1, "{dropped:?}");
     assert_eq!(dropped[0].kind, "reminder");
     assert!(dropped[0].last_error.as_deref().is_some_and(|e| e.contains("expired")), "{dropped:?}");
-    assert!(rows.iter().all(|m| m.state == "sent" || m.state == "dropped"), "nothing left waiting");
+    assert!(rows.iter().all(|m| m.state.as_str() == "sent" || m.state.as_str() == "dropped"), "nothing left waiting");
 
     // The study page shows the dropped reminder as such.
     let mut ivy = app.client();

@@ -126,7 +126,7 @@ async fn a_researcher_runs_a_study_from_template_to_outcome() {
     assert!(location.unwrap().contains("sent="));
     let queued: Vec<_> = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.kind == "invitation").collect();
     let invited = invitations::for_round(&db, round.id).await.unwrap();
-    let invited: Vec<_> = invited.iter().filter(|i| i.status == "invited").collect();
+    let invited: Vec<_> = invited.iter().filter(|i| i.status.as_str() == "invited").collect();
     assert_eq!(queued.len(), invited.len());
     assert!(!queued.is_empty());
     // Links point at this server (no public_url set) and carry the opt-out.
@@ -171,7 +171,7 @@ async fn a_researcher_runs_a_study_from_template_to_outcome() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _, _) = r.post(&format!("/bookings/{}/outcome", booking.id), &[("outcome", "completed")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(invitations::get(&db, inv.id).await.unwrap().unwrap().status, "completed");
+    assert_eq!(invitations::get(&db, inv.id).await.unwrap().unwrap().status.as_str(), "completed");
 
     // The funnel by tier on the study page.
     let (_, page) = r.get(&study_path).await;

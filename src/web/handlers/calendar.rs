@@ -173,7 +173,7 @@ pub async fn add_weekly(
 
 fn parse_local(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M").ok()?;
-    crate::domain::calendar::local_instant(tz, naive).and_then(|ts| DateTime::from_timestamp(ts, 0))
+    crate::domain::calendar::local_instant(tz, naive)
 }
 
 pub async fn add_one_off(
@@ -275,7 +275,7 @@ pub async fn calendar(
                 tier: page.t(&format!("tier.{}", e.tier)),
                 department: e.department.unwrap_or_default(),
                 status: page.t(&format!("booking.status.{}", e.status)),
-                active: e.status == "booked",
+                active: e.status.is_active(),
                 past: e.starts_at <= now,
             }
         })

@@ -15,10 +15,12 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{html, see_other};
+use crate::app::interviews as app_interviews;
 use crate::app::settings;
 use crate::app::studies::{FrozenFacts, reason_facts};
 use crate::domain::account::Permission;
 use crate::domain::codebook::Consent;
+use crate::domain::state::BookingStatus;
 use crate::storage::interviews::{self, Code, Interview, Record, Saved};
 use crate::storage::studies::{self, Study};
 use crate::storage::{audit, bookings, invitations};
@@ -122,7 +124,7 @@ struct Loaded {
 
 async fn load(state: &AppState, booking_id: i64) -> Result<Loaded, WebError> {
     let booking = bookings::get(&state.db, booking_id).await?.ok_or(WebError::NotFound)?;
-    if booking.status == "cancelled" {
+    if booking.status == BookingStatus::Cancelled {
         return Err(WebError::NotFound);
     }
     let invitation = invitations::get(&state.db, booking.invitation_id).await?.ok_or(WebError::NotFound)?;
@@ -274,15 +276,10 @@ pub async fn save(
     viewer.require(Permission::RunStudies)?;
     let l = load(&state, *id).await?;
     let (mut record, version) = read(&body);
-    let codes = interviews::codes(&state.db, l.study.id).await?;
-    record.codes.retain(|id| codes.iter().any(|c| c.id == *id));
-    // The root cause is one of the study's codes (by key), or not judged yet.
-    if !codes.iter().any(|c| c.key == record.root_cause) {
-        record.root_cause.clear();
-    }
     let autosave = req.headers().get("x-autosave").is_some();
+    let now = Utc::now().timestamp();
     let outcome =
-        interviews::save(&state.db, l.interview.id, version, &record, viewer.account.id, Utc::now().timestamp())
+        app_interviews::save(&state.db, l.study.id, l.interview.id, version, &mut record, viewer.account.id, now)
             .await?;
     match outcome {
         Saved::Saved(v) => {

@@ -10,9 +10,11 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::{html, see_other};
+use crate::app::outreach::Outreach;
 use crate::app::participant::{self, Refusal, Slot};
 use crate::app::settings;
 use crate::domain::scheduling;
+use crate::domain::state::InvitationStatus;
 use crate::domain::study::Language;
 use crate::storage::bookings::{self, Booking};
 use crate::storage::directory;
@@ -65,7 +67,7 @@ struct ParticipantPage {
     /// goal, which the page is not given).
     face: Face,
     name: String,
-    status: String,
+    status: InvitationStatus,
     timezone: &'static str,
     zones: Vec<&'static str>,
     booking: Option<String>,
@@ -154,7 +156,7 @@ fn respond(anon: &Anonymous, state: &AppState, body: Result<HttpResponse, WebErr
 /// address the server was configured with, never from a request's headers
 /// (a client's `Host` or `X-Forwarded-Host` must not decide where the
 /// links in e-mails point); `None` when neither is known.
-pub async fn outreach_of(state: &AppState) -> Result<Option<participant::Outreach>, WebError> {
+pub async fn outreach_of(state: &AppState) -> Result<Option<Outreach>, WebError> {
     let Some(base) = settings::links_base(&state.db, state.base_url.as_deref()).await? else { return Ok(None) };
     Ok(Some(settings::outreach(&state.db, &base).await?.0))
 }
@@ -162,7 +164,7 @@ pub async fn outreach_of(state: &AppState) -> Result<Option<participant::Outreac
 /// The outreach configuration for a change that must happen even when no
 /// address is known for links (opting out): links then point nowhere
 /// (`about:invalid`) rather than at an address a request chose.
-async fn outreach_or_none(state: &AppState) -> Result<participant::Outreach, WebError> {
+async fn outreach_or_none(state: &AppState) -> Result<Outreach, WebError> {
     match outreach_of(state).await? {
         Some(o) => Ok(o),
         None => Ok(settings::outreach(&state.db, "about:invalid").await?.0),
@@ -263,7 +265,7 @@ async fn render(
         .as_ref()
         .is_some_and(|b| scheduling::may_reschedule(&policy, true, reschedules, at(b.starts_at), now).is_ok());
     let can_cancel = active.as_ref().is_some_and(|b| scheduling::may_cancel(true, at(b.starts_at), now).is_ok());
-    let open_to_book = matches!(inv.status.as_str(), "invited" | "cancelled" | "declined");
+    let open_to_book = inv.status.may_become(InvitationStatus::Booked);
     let days = if open_to_book || can_reschedule {
         days(page.lang, &participant::free_slots(&state.db, &study, now).await?, tz)
     } else {
@@ -274,7 +276,7 @@ async fn render(
     html(&ParticipantPage {
         page,
         token: token.to_string(),
-        status: inv.status.clone(),
+        status: inv.status,
         face: Face::of(&study),
         name,
         timezone: tz.name(),
@@ -437,7 +439,14 @@ pub async fn opt_out_form(
 ) -> Result<HttpResponse, WebError> {
     let (inv, study) = lookup(&state, &token).await?;
     let back = Some(format!("/i/{}", url::segment(&token)));
-    opt_out_page(&anon, &state, study, format!("/i/{}/opt-out", url::segment(&token)), back, inv.status == "opted_out")
+    opt_out_page(
+        &anon,
+        &state,
+        study,
+        format!("/i/{}/opt-out", url::segment(&token)),
+        back,
+        inv.status == InvitationStatus::OptedOut,
+    )
 }
 
 pub async fn opt_out(
@@ -474,7 +483,7 @@ pub async fn opt_out_link(
     token: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let (inv, study) = opt_out_target(&state, &token).await?;
-    opt_out_page(&anon, &state, study, format!("/o/{token}"), None, inv.status == "opted_out")
+    opt_out_page(&anon, &state, study, format!("/o/{token}"), None, inv.status == InvitationStatus::OptedOut)
 }
 
 pub async fn opt_out_by_link(

@@ -294,7 +294,7 @@ async fn build(
     // Surveys by tier, under the floor for managers.
     let mut surveys_shown = Vec::new();
     for s in &study_surveys {
-        let questions = super::surveys::questions_of(s);
+        let questions = super::surveys::questions_of(s)?;
         let responses = super::surveys::parsed_responses(state, s.id).await?;
         let tables = super::surveys::result_tables(page, &questions, &responses, private.then_some(floor));
         surveys_shown.push(SurveyShown {

@@ -12,8 +12,9 @@ use super::{html, see_other};
 use crate::app::studies::{self as outreach, AddRefusal, ExcludedJson, FrozenFacts, StratumJson};
 use crate::domain::account::Permission;
 use crate::domain::sampling::Exclusion;
+use crate::domain::state::{InvitationStatus, RoundState};
 use crate::storage::studies::{self, Round, Study};
-use crate::storage::{audit, invitations};
+use crate::storage::{audit, invitations, read_json};
 use crate::web::error::WebError;
 use crate::web::page::Page;
 use crate::web::session::Viewer;
@@ -29,7 +30,8 @@ pub struct PersonRow {
     pub reason: String,
     pub facts: FrozenFacts,
     pub status: String,
-    pub status_key: String,
+    /// Still in the draw of an unsent round: a researcher may drop them.
+    pub droppable: bool,
     pub exclusion: Option<String>,
     pub by_hand: bool,
 }
@@ -149,14 +151,13 @@ async fn render(
             reason: i.reason.clone(),
             facts: FrozenFacts::parse(&i.facts),
             status: page.t(&format!("invitation.status.{}", i.status)),
-            status_key: i.status.clone(),
+            droppable: i.status.may_become(InvitationStatus::Dropped) && round.state() == RoundState::Drawn,
             exclusion: i.exclusion.clone(),
             by_hand: i.added_by_hand != 0,
             user_id: i.user_id,
         })
         .collect();
-    let strata = serde_json::from_str::<Vec<StratumJson>>(&round.strata)
-        .unwrap_or_default()
+    let strata = read_json::<Vec<StratumJson>>(&round.strata, || format!("the strata of round {}", round.id))?
         .into_iter()
         .map(|s| StratumRow {
             tier: tier(&s.tier),
@@ -167,7 +168,7 @@ async fn render(
             shortfall: s.quota.saturating_sub(s.drawn),
         })
         .collect();
-    let excluded = serde_json::from_str(&round.excluded).unwrap_or_default();
+    let excluded = read_json(&round.excluded, || format!("the exclusions of round {}", round.id))?;
     html(&RoundPage { page, study, rnd: round, people, strata, excluded, message, error })
 }
 

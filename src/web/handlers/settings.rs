@@ -429,7 +429,7 @@ pub async fn save(
 
     for c in &changes {
         let detail = match &c.value {
-            Some(v) => settings_service::set(&state.db, c.key, v).await.map_err(|e| anyhow::anyhow!(e))?,
+            Some(v) => settings_service::set(&state.db, c.key, v).await.map_err(anyhow::Error::from)?,
             None => {
                 store::unset(&state.db, c.key).await?;
                 effective_value(&proposed_settings, &proposed, c.key)

@@ -15,8 +15,10 @@ use crate::app::studies::{rules_json, rules_of, target_json, target_of};
 use crate::domain::account::Permission;
 use crate::domain::profile::ProfileId;
 use crate::domain::sampling::{ContactRules, Target};
+use crate::domain::state::InvitationStatus;
 use crate::domain::study::{self, INVITATION_PLACEHOLDERS, Language};
 use crate::domain::tier::Tier;
+use crate::storage::CorruptJson;
 use crate::storage::studies::{self, Study, StudyFields};
 use crate::storage::{accounts, audit, bookings, invitations, outbox};
 use crate::web::error::WebError;
@@ -125,14 +127,14 @@ pub async fn list(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResp
     let mut rows = Vec::new();
     for s in studies::list(&state.db).await? {
         let invs = invitations::for_study(&state.db, s.id).await?;
-        let count = |f: &dyn Fn(&str) -> bool| invs.iter().filter(|i| f(&i.status)).count();
+        let count = |f: &dyn Fn(InvitationStatus) -> bool| invs.iter().filter(|i| f(i.status)).count();
         rows.push(StudyRow {
             id: s.id,
             open: s.is_open(),
             scenario: page.t(&format!("profile.{}", s.scenario)),
             invited: invs.iter().filter(|i| i.invited_at.is_some()).count(),
-            booked: count(&|st| matches!(st, "booked" | "completed" | "no_show_participant" | "no_show_host")),
-            completed: count(&|st| st == "completed"),
+            booked: count(&InvitationStatus::holds_or_held_a_booking),
+            completed: count(&|st| st == InvitationStatus::Completed),
             title: s.title,
         });
     }
@@ -179,10 +181,10 @@ fn form_of_template(scenario: ProfileId, lang: Language, me: i64) -> Form {
     }
 }
 
-fn form_of_study(s: &Study, interviewers: Vec<i64>) -> Form {
-    let target = target_of(s);
-    let rules = rules_of(s);
-    Form {
+fn form_of_study(s: &Study, interviewers: Vec<i64>) -> Result<Form, CorruptJson> {
+    let target = target_of(s)?;
+    let rules = rules_of(s)?;
+    Ok(Form {
         title: s.title.clone(),
         goal: s.goal.clone(),
         participant_title: s.participant_title.clone(),
@@ -208,7 +210,7 @@ fn form_of_study(s: &Study, interviewers: Vec<i64>) -> Form {
         max_reschedules: s.max_reschedules.to_string(),
         change_notice_hours: s.change_notice_hours.to_string(),
         interviewers: interviewers.into_iter().collect(),
-    }
+    })
 }
 
 async fn render_form(
@@ -422,7 +424,7 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
     let s = get_study(&state, *id).await?;
-    let form = form_of_study(&s, studies::interviewers(&state.db, s.id).await?);
+    let form = form_of_study(&s, studies::interviewers(&state.db, s.id).await?)?;
     render_form(&viewer, &state, format!("/studies/{}/edit", s.id), form, Vec::new()).await
 }
 
@@ -481,7 +483,7 @@ pub struct BookingRow {
 pub struct MessageRow {
     pub kind: String,
     pub to: String,
-    pub state: String,
+    pub state: &'static str,
     pub attempts: i64,
     pub when: String,
     pub error: Option<String>,
@@ -509,10 +511,40 @@ struct StudyPage {
     guide: Vec<String>,
 }
 
+/// A column of the funnel: who counts in it.
+#[derive(Clone, Copy)]
+enum FunnelColumn {
+    Invited,
+    Opened,
+    BookedEver,
+    /// In this state now.
+    Now(InvitationStatus),
+}
+
+impl FunnelColumn {
+    /// The column's catalog key, `studies.funnel.{key}`.
+    fn key(self) -> &'static str {
+        match self {
+            FunnelColumn::Invited => "invited",
+            FunnelColumn::Opened => "opened",
+            FunnelColumn::BookedEver => "booked",
+            FunnelColumn::Now(s) => s.as_str(),
+        }
+    }
+}
+
 /// The funnel's columns: invited, opened the page, booked (ever),
 /// declined, opted out, completed, no-show by the participant, by the host.
-const FUNNEL: [&str; 8] =
-    ["invited", "opened", "booked", "declined", "opted_out", "completed", "no_show_participant", "no_show_host"];
+const FUNNEL: [FunnelColumn; 8] = [
+    FunnelColumn::Invited,
+    FunnelColumn::Opened,
+    FunnelColumn::BookedEver,
+    FunnelColumn::Now(InvitationStatus::Declined),
+    FunnelColumn::Now(InvitationStatus::OptedOut),
+    FunnelColumn::Now(InvitationStatus::Completed),
+    FunnelColumn::Now(InvitationStatus::NoShowParticipant),
+    FunnelColumn::Now(InvitationStatus::NoShowHost),
+];
 
 pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
@@ -540,10 +572,10 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
                 of_tier
                     .iter()
                     .filter(|i| match *col {
-                        "invited" => true,
-                        "opened" => i.opened_at.is_some(),
-                        "booked" => booked_ever.contains(i.user_id.as_str()),
-                        other => i.status == other,
+                        FunnelColumn::Invited => true,
+                        FunnelColumn::Opened => i.opened_at.is_some(),
+                        FunnelColumn::BookedEver => booked_ever.contains(i.user_id.as_str()),
+                        FunnelColumn::Now(s) => i.status == s,
                     })
                     .count()
             })
@@ -558,7 +590,7 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
     }
     let mut rounds = Vec::new();
     for r in studies::rounds(&state.db, study.id).await? {
-        let people = invs.iter().filter(|i| i.round_id == r.id && i.status != "dropped").count();
+        let people = invs.iter().filter(|i| i.round_id == r.id && i.status != InvitationStatus::Dropped).count();
         rounds.push(RoundRow { number: r.number, drawn_at: local(r.drawn_at), sent: r.sent_at.map(local), people });
     }
     let mut names = Vec::new();
@@ -567,7 +599,7 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
             names.push(if acc.name.is_empty() { acc.email } else { acc.name });
         }
     }
-    let target = target_of(&study);
+    let target = target_of(&study)?;
     let target_text = {
         let tiers = target.tiers.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))).collect::<Vec<_>>().join(", ");
         let depts = target
@@ -578,7 +610,7 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
         let attrs = target.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
         [tiers, depts, attrs].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")
     };
-    let r = rules_of(&study);
+    let r = rules_of(&study)?;
     let rules = page.tf(
         "studies.rules_summary",
         &[
@@ -607,13 +639,13 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
         .map(|m| MessageRow {
             kind: page.t(&format!("outbox.kind.{}", m.kind)),
             to: crate::app::secrets::mask_email(&m.to_addr),
-            state: m.state.clone(),
+            state: m.state.as_str(),
             attempts: m.attempts,
             when: local(m.finished_at.unwrap_or(m.next_attempt_at.max(m.created_at))),
             error: m.last_error,
         })
         .collect();
-    let funnel_columns = FUNNEL.iter().map(|c| page.t(&format!("studies.funnel.{c}"))).collect();
+    let funnel_columns = FUNNEL.iter().map(|c| page.t(&format!("studies.funnel.{}", c.key()))).collect();
     let guide = study.guide.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
     html(&StudyPage {
         scenario: page.t(&format!("profile.{}", study.scenario)),

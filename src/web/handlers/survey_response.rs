@@ -14,7 +14,7 @@ use crate::app::settings;
 use crate::domain::survey::{self, Kind};
 use crate::storage::studies::{self, Study};
 use crate::storage::surveys::{self, Survey};
-use crate::storage::{directory, invitations};
+use crate::storage::{CorruptJson, directory, invitations};
 use crate::web::error::WebError;
 use crate::web::i18n::Lang;
 use crate::web::page::Page;
@@ -104,8 +104,8 @@ async fn lookup(state: &AppState, token: &str, open: bool) -> Result<(Survey, St
     Ok((survey, study, link))
 }
 
-fn views(lang: Lang, survey: &Survey, invalid: &[usize]) -> Vec<QuestionView> {
-    questions_of(survey)
+fn views(lang: Lang, survey: &Survey, invalid: &[usize]) -> Result<Vec<QuestionView>, CorruptJson> {
+    Ok(questions_of(survey)?
         .iter()
         .enumerate()
         .map(|(i, q)| QuestionView {
@@ -127,7 +127,7 @@ fn views(lang: Lang, survey: &Survey, invalid: &[usize]) -> Vec<QuestionView> {
             },
             invalid: invalid.contains(&i),
         })
-        .collect()
+        .collect())
 }
 
 async fn page_for(
@@ -157,7 +157,7 @@ async fn page_with(
     let action = if open { format!("/s/open/{token}") } else { format!("/s/{token}") };
     let departments = if open { studies::departments(&state.db).await? } else { Vec::new() };
     let mut resp = html(&FormPage {
-        questions: views(page.lang, &survey, &invalid),
+        questions: views(page.lang, &survey, &invalid)?,
         page,
         title: survey.title,
         action,
@@ -209,7 +209,7 @@ async fn submit(
     if open && req.cookie(&answered_cookie_name(survey.id)).is_some() {
         return page_with(&anon, state, token, open, Vec::new(), false, Some("surveys.already_answered")).await;
     }
-    let questions = questions_of(&survey);
+    let questions = questions_of(&survey)?;
     let answers = match survey::parse_answers(&questions, fields) {
         Ok(a) => a,
         Err(invalid) => return page_for(&anon, state, token, open, invalid, false).await,

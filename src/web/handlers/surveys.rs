@@ -15,6 +15,7 @@ use crate::domain::survey::{self, Answer, Kind, Question};
 use crate::domain::tier::Tier;
 use crate::storage::studies::{self, Study};
 use crate::storage::surveys::{self, Survey};
+use crate::storage::{CorruptJson, read_json};
 use crate::web::error::WebError;
 use crate::web::i18n::Lang;
 use crate::web::page::Page;
@@ -90,8 +91,8 @@ pub fn option_label(lang: Lang, o: &(String, String)) -> String {
     if lang == Lang::ZhCn { o.1.clone() } else { o.0.clone() }
 }
 
-pub fn questions_of(s: &Survey) -> Vec<Question> {
-    serde_json::from_str(&s.questions).unwrap_or_default()
+pub fn questions_of(s: &Survey) -> Result<Vec<Question>, CorruptJson> {
+    read_json(&s.questions, || format!("the questions of survey {}", s.id))
 }
 
 async fn study_of(state: &AppState, id: i64) -> Result<Study, WebError> {
@@ -111,7 +112,7 @@ async fn render_list(
     for s in surveys::for_study(&state.db, study.id).await? {
         rows.push(SurveyRow {
             id: s.id,
-            questions: questions_of(&s).len(),
+            questions: questions_of(&s)?.len(),
             invited: surveys::invitations(&state.db, s.id).await?.len(),
             responses: surveys::responses(&state.db, s.id).await?.len(),
             title: s.title,
@@ -249,7 +250,7 @@ async fn render(
     message: Option<String>,
 ) -> Result<HttpResponse, WebError> {
     let page = Page::new(viewer, "studies", "surveys.title");
-    let questions = questions_of(&survey);
+    let questions = questions_of(&survey)?;
     let responses = parsed_responses(state, survey.id).await?;
     let results = result_tables(&page, &questions, &responses, None);
     let invited: Vec<(Tier, bool)> = surveys::invitations(&state.db, survey.id)

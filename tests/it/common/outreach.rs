@@ -6,9 +6,9 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, TimeZone, Utc};
-use undercurrent::app::participant::Outreach;
+use undercurrent::app::outreach::{Links, Outreach};
 use undercurrent::app::secrets::{link_token, token_hash};
-use undercurrent::app::studies::{Links, rules_json, target_json};
+use undercurrent::app::studies::{rules_json, target_json};
 use undercurrent::domain::account::Role;
 use undercurrent::domain::sampling::{ContactRules, Target};
 use undercurrent::storage::availability::{self, Profile};
