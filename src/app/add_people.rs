@@ -11,7 +11,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::evaluate;
 use super::settings;
-use super::studies::{AddRefusal, candidates, insert_pick, rules_of};
+use super::studies::{candidates, insert_pick, rules_of};
+use crate::domain::sampling::Exclusion;
 use crate::domain::sampling::{Candidate, Pick};
 use crate::domain::state::InvitationStatus;
 use crate::storage::Db;
@@ -195,4 +196,38 @@ pub async fn add(
     }
     tx.commit().await?;
     Ok(Ok(Added { round_number, added, refused }))
+}
+
+/// Why a person could not be added by hand.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AddRefusal {
+    UnknownPerson,
+    AlreadySent,
+    AlreadyInRound,
+    /// The study set this person aside to compare with: never contacted.
+    HeldOut,
+    Rule(Exclusion),
+    /// The person is in another round of this study already.
+    InStudy(i64),
+    /// The round named does not exist.
+    NoSuchRound,
+    /// The study is closed: nobody joins it.
+    StudyClosed,
+}
+
+/// Adds a person to an unsent round by hand, frozen as they are evaluated
+/// as of the round's date, after the contact rules (`add_people`).
+pub async fn add_person(
+    db: &Db,
+    study: &Study,
+    round: &studies::Round,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), AddRefusal>> {
+    let to = Destination::Round(round.number);
+    Ok(match add(db, study, to, &[user_id.to_string()], None, now).await? {
+        Err(refusal) => Err(refusal),
+        Ok(added) if !added.added.is_empty() => Ok(()),
+        Ok(added) => Err(added.refused.into_iter().find_map(|v| v.outcome.err()).unwrap_or(AddRefusal::UnknownPerson)),
+    })
 }

@@ -14,7 +14,7 @@ use super::{messages, settings};
 use crate::domain::decimal::Ratio;
 use crate::domain::evaluation::PersonResult;
 use crate::domain::sampling::{
-    self, Allocation, Candidate, ContactHistory, ContactRules, DrawSpec, Exclusion, Pick, ReasonFacts, Target,
+    self, Allocation, Candidate, ContactHistory, ContactRules, DrawSpec, Pick, ReasonFacts, Target,
 };
 use crate::domain::state::InvitationStatus;
 use crate::domain::tier::Tier;
@@ -329,40 +329,6 @@ pub(super) async fn insert_pick(
         now,
     )
     .await
-}
-
-/// Why a person could not be added by hand.
-#[derive(Debug, PartialEq, Eq)]
-pub enum AddRefusal {
-    UnknownPerson,
-    AlreadySent,
-    AlreadyInRound,
-    /// The study set this person aside to compare with: never contacted.
-    HeldOut,
-    Rule(Exclusion),
-    /// The person is in another round of this study already.
-    InStudy(i64),
-    /// The round named does not exist.
-    NoSuchRound,
-    /// The study is closed: nobody joins it.
-    StudyClosed,
-}
-
-/// Adds a person to an unsent round by hand, frozen as they are evaluated
-/// as of the round's date, after the contact rules (`add_people`).
-pub async fn add_person(
-    db: &Db,
-    study: &Study,
-    round: &studies::Round,
-    user_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Result<(), AddRefusal>> {
-    let to = super::add_people::Destination::Round(round.number);
-    Ok(match super::add_people::add(db, study, to, &[user_id.to_string()], None, now).await? {
-        Err(refusal) => Err(refusal),
-        Ok(added) if !added.added.is_empty() => Ok(()),
-        Ok(added) => Err(added.refused.into_iter().find_map(|v| v.outcome.err()).unwrap_or(AddRefusal::UnknownPerson)),
-    })
 }
 
 /// Takes a drawn person out of an unsent round.

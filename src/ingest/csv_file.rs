@@ -18,8 +18,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use csv::{ByteRecord, Position};
 
 use super::InputError;
-use super::events::csv_error;
-use super::source::{RecordGuard, read_error};
+use super::source::{RecordGuard, not_utf8, read_error};
 
 /// How many lines from the top may sit above the header row.
 pub const MAX_LINES_ABOVE_HEADER: usize = 20;
@@ -296,6 +295,21 @@ impl Read for CrlfToLf {
                 return Ok(w);
             }
         }
+    }
+}
+
+/// Maps a CSV error to an input error.
+pub fn csv_error(file: &str, gzipped: bool, err: csv::Error) -> InputError {
+    let line = err.position().map(|p| p.line()).unwrap_or(1);
+    match err.into_kind() {
+        csv::ErrorKind::Io(e) => read_error(file, line, gzipped, &e),
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => InputError::new(
+            file,
+            pos.map(|p| p.line()).unwrap_or(line),
+            format!("expected {expected_len} fields as in the header, found {len}"),
+        ),
+        csv::ErrorKind::Utf8 { pos, .. } => not_utf8(file, pos.map(|p| p.line()).unwrap_or(line), None, &[]),
+        other => InputError::new(file, line, format!("not valid CSV: {other:?}")),
     }
 }
 

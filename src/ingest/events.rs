@@ -229,21 +229,6 @@ impl Iterator for EventReader {
     }
 }
 
-/// Maps a CSV error to an input error.
-pub fn csv_error(file: &str, gzipped: bool, err: csv::Error) -> InputError {
-    let line = err.position().map(|p| p.line()).unwrap_or(1);
-    match err.into_kind() {
-        csv::ErrorKind::Io(e) => read_error(file, line, gzipped, &e),
-        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => InputError::new(
-            file,
-            pos.map(|p| p.line()).unwrap_or(line),
-            format!("expected {expected_len} fields as in the header, found {len}"),
-        ),
-        csv::ErrorKind::Utf8 { pos, .. } => not_utf8(file, pos.map(|p| p.line()).unwrap_or(line), None, &[]),
-        other => InputError::new(file, line, format!("not valid CSV: {other:?}")),
-    }
-}
-
 /// The columns every event file names.
 const REQUIRED: [&str; 3] = ["user_id", "timestamp", "event"];
 

@@ -131,10 +131,10 @@ fn a_cycle(graph: &std::collections::BTreeMap<String, std::collections::BTreeSet
 }
 
 #[test]
-fn the_domain_and_storage_modules_import_each_other_without_cycles() {
-    for layer in ["domain", "storage"] {
+fn the_modules_of_each_layer_import_each_other_without_cycles() {
+    for layer in ["domain", "storage", "app", "ingest", "mail", "cli"] {
         let graph = module_imports(layer);
-        assert!(graph.len() > 10, "{layer} was read");
+        assert!(!graph.is_empty(), "{layer} was read");
         assert_eq!(a_cycle(&graph), None, "a cycle among src/{layer}'s modules");
     }
 }

@@ -8,7 +8,8 @@ use std::collections::HashSet;
 use crate::common::outreach::*;
 use crate::common::web::{TestApp, import_fixture};
 use reqwest::StatusCode;
-use undercurrent::app::studies::{self as outreach_app, AddRefusal, HELD_OUT};
+use undercurrent::app::add_people::{AddRefusal, add_person};
+use undercurrent::app::studies::{self as outreach_app, HELD_OUT};
 use undercurrent::domain::account::Role;
 use undercurrent::domain::sampling::ContactRules;
 use undercurrent::storage::invitations::{self, NewInvitation};
@@ -41,7 +42,7 @@ async fn a_holdout_is_never_contacted_by_its_study_and_the_report_compares_with_
     assert!(later.iter().all(|u| !held.contains(*u)), "{later:?}");
     let round1 = studies::round(&db, s.id, first.number).await.unwrap().unwrap();
     let someone = held.iter().next().unwrap();
-    let refused = outreach_app::add_person(&db, &s, &round1, someone, contact).await.unwrap();
+    let refused = add_person(&db, &s, &round1, someone, contact).await.unwrap();
     assert_eq!(refused, Err(AddRefusal::HeldOut));
 
     // Even an invitation slipped into the round by other means is not sent.

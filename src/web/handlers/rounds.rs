@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::participant::{NO_LINK_BASE, outreach_of};
 use super::{html, see_other};
-use crate::app::studies::{self as outreach, AddRefusal, ExcludedJson, FrozenFacts, StratumJson};
+use crate::app::add_people::{self, AddRefusal};
+use crate::app::studies::{self as outreach, ExcludedJson, FrozenFacts, StratumJson};
 use crate::domain::account::Permission;
 use crate::domain::sampling::Exclusion;
 use crate::domain::state::{InvitationStatus, RoundState};
@@ -199,7 +200,7 @@ pub async fn add(
     let study = study_of(&state, path.0).await?;
     let round = round_of(&state, study.id, path.1).await?;
     let page = Page::new(&viewer, "studies", "rounds.title");
-    match outreach::add_person(&state.db, &study, &round, &form.user_id, Utc::now()).await? {
+    match add_people::add_person(&state.db, &study, &round, &form.user_id, Utc::now()).await? {
         Ok(()) => Ok(see_other(&format!("/studies/{}/rounds/{}", study.id, round.number))),
         Err(refusal) => {
             let error = refusal_text(&page, &refusal, form.user_id.trim());
