@@ -267,6 +267,18 @@ pub fn bar_chart(
     classes: &[String],
     value_format: &dyn Fn(f64) -> String,
 ) -> String {
+    bar_chart_linked(text, categories, values, classes, value_format, &[])
+}
+
+/// [`bar_chart`] whose bar i, where `links[i]` is given, is a link there.
+pub fn bar_chart_linked(
+    text: &ChartText,
+    categories: &[String],
+    values: &[f64],
+    classes: &[String],
+    value_format: &dyn Fn(f64) -> String,
+    links: &[Option<String>],
+) -> String {
     if categories.is_empty() {
         return no_data("bar", text);
     }
@@ -283,7 +295,14 @@ pub fn bar_chart(
         let cls = series_class(i, classes.get(i).map(String::as_str).unwrap_or(""));
         let yt = tenths(f.y(v));
         let label = value_format(v);
+        let link = links.get(i).and_then(Option::as_deref);
+        if let Some(href) = link {
+            w!(out, r#"<a href="{}">"#, escape(href));
+        }
         rect(&mut out, &format!("bar {cls}"), f.x_center(i) - bw / 2.0, bw, yt, base, &format!("{cat}: {label}"));
+        if link.is_some() {
+            out.push_str("</a>");
+        }
         if show_values {
             text_at(&mut out, "label value", f.x_center(i), yt as f64 / 10.0 - 4.0, "middle", &label);
         }

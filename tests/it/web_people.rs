@@ -502,3 +502,40 @@ async fn fifty_thousand_people_stay_quick() {
     assert_eq!(text.lines().count(), n + 1);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_overview_and_adoption_lead_to_the_people_behind_each_tier_and_department() {
+    let app = TestApp::with_accounts().await;
+    load_fixture(&app).await;
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    let (status, page) = get(&mut analyst, &format!("/?{AS_OF}")).await;
+    assert_eq!(status, StatusCode::OK);
+    // Each tier's bar opens the list filtered to it, keeping the date.
+    for tier in ["deep", "shallow", "silent", "dormant"] {
+        let href = format!("<a href=\"/people?tier={tier}&amp;as_of=2026-05-29&amp;window=28\">");
+        assert!(page.contains(&href), "{tier}: {page}");
+    }
+    // Each department row too.
+    let department = page
+        .split("<a href=\"/people?department=")
+        .nth(1)
+        .and_then(|rest| rest.split('&').next())
+        .expect("a department links to the people list")
+        .to_string();
+    let (_, list) = get(&mut analyst, &format!("/people?department={department}&{AS_OF}")).await;
+    assert!(list.contains("<table id=\"people\""), "the filtered list has people: {list}");
+    assert!(list.contains(" selected>"), "the department is chosen in the filter: {list}");
+    let (_, list) = get(&mut analyst, &format!("/people?tier=silent&{AS_OF}")).await;
+    assert!(list.contains("class=\"chip tier-silent\" href") && list.contains("aria-current=\"true\""), "{list}");
+    // The adoption page's departments link there as well.
+    let (_, adoption) = get(&mut analyst, &format!("/adoption?{AS_OF}")).await;
+    assert!(adoption.contains("<a href=\"/people?department="), "{adoption}");
+
+    // A manager sees aggregates only: no way into the list.
+    let mut manager = app.signed_in(Role::Manager).await;
+    let (_, page) = get(&mut manager, &format!("/?{AS_OF}")).await;
+    assert!(!page.contains("href=\"/people?"), "{page}");
+    let (_, adoption) = get(&mut manager, &format!("/adoption?{AS_OF}")).await;
+    assert!(!adoption.contains("href=\"/people?"), "{adoption}");
+    app.finish().await;
+}

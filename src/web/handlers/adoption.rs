@@ -30,6 +30,8 @@ const MAX_WEEKS: u32 = 52;
 
 struct DepartmentCurve {
     name: String,
+    /// The people list filtered to the department, for roles that may see people.
+    people_href: Option<String>,
     rollout: NaiveDate,
     rollout_is_default: bool,
     /// Today's people, or a dash when the department is not shown alone today.
@@ -135,6 +137,7 @@ pub async fn show(
     let page = Page::new(&viewer, "adoption", "adoption.title");
     let floor = snapshot.settings.privacy_floor;
     let private = viewer.role().applies_privacy_floor();
+    let may_list = viewer.role().may(Permission::ViewPeople);
     let alone = alone_by_week(&snapshot, private.then_some(floor));
     let grace = grace_weeks(snapshot.computed.profile.grace_days);
     let latest = snapshot.weekly.last();
@@ -200,6 +203,7 @@ pub async fn show(
         departments.push(DepartmentCurve {
             deep_base,
             coverage,
+            people_href: may_list.then(|| crate::web::query::with_query("/people", &[("department", name.clone())])),
             name: name.clone(),
             rollout: *rollout,
             rollout_is_default: *is_default,

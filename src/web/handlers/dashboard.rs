@@ -19,6 +19,7 @@ use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
 use crate::web::i18n;
 use crate::web::page::Page;
+use crate::web::query::with_query;
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
 
@@ -32,6 +33,8 @@ pub struct AsOfQuery {
 pub struct Row {
     pub label: String,
     pub cells: Vec<String>,
+    /// Where the row leads (the people list filtered to it), if anywhere.
+    pub href: Option<String>,
 }
 
 /// A chart with its data table for screen readers and keyboard users.
@@ -139,7 +142,7 @@ fn department_row(label: String, s: &Summary) -> Row {
     // The deep rate's n: fewer than the people past their grace period when
     // some people's depth is not measurable from their source.
     cells.push(i18n::integer(i64::from(s.measurable_base())));
-    Row { label, cells }
+    Row { label, cells, href: None }
 }
 
 pub async fn show(
@@ -210,14 +213,37 @@ pub async fn show(
         x_label: page.t("chart.tier"),
         y_label: page.t("chart.people"),
     };
+    // Roles that may see people reach the people list from each tier and
+    // department, keeping an explicit date and window.
+    let may_list = viewer.role().may(Permission::ViewPeople);
+    let explicit: Vec<(&str, String)> = q
+        .as_of
+        .map(|d| ("as_of", d.to_string()))
+        .into_iter()
+        .chain(q.window.map(|w| ("window", w.to_string())))
+        .collect();
+    let list_href = |key: &'static str, value: &str| {
+        let mut params = vec![(key, value.to_string())];
+        params.extend(explicit.iter().cloned());
+        may_list.then(|| with_query("/people", &params))
+    };
+    let tier_links: Vec<Option<String>> = Tier::ALL.iter().map(|t| list_href("tier", t.as_str())).collect();
     let tiers = Chart {
-        svg: charts::bar_chart(&text, &tier_names, &counts, &tier_classes(), &|v| i18n::integer(v.round() as i64)),
+        svg: charts::bar_chart_linked(
+            &text,
+            &tier_names,
+            &counts,
+            &tier_classes(),
+            &|v| i18n::integer(v.round() as i64),
+            &tier_links,
+        ),
         legend: String::new(),
         columns: vec![page.t("chart.tier"), page.t("chart.people")],
         rows: tier_names
             .iter()
             .zip(&counts)
-            .map(|(n, v)| Row { label: n.clone(), cells: vec![i18n::integer(*v as i64)] })
+            .zip(&tier_links)
+            .map(|((n, v), href)| Row { label: n.clone(), cells: vec![i18n::integer(*v as i64)], href: href.clone() })
             .collect(),
     };
 
@@ -257,6 +283,7 @@ pub async fn show(
                     .iter()
                     .map(|t| if shown(w) { i18n::integer(i64::from(w.overall.tier_counts[t])) } else { "–".into() })
                     .collect(),
+                href: None,
             })
             .collect(),
     };
@@ -281,7 +308,7 @@ pub async fn show(
         rows: days
             .iter()
             .zip(&values)
-            .map(|(d, v)| Row { label: d.clone(), cells: vec![i18n::integer(*v as i64)] })
+            .map(|(d, v)| Row { label: d.clone(), cells: vec![i18n::integer(*v as i64)], href: None })
             .collect(),
     };
     let dau = *daily_counts.last().unwrap_or(&0);
@@ -308,7 +335,7 @@ pub async fn show(
         rows: labels
             .iter()
             .zip(&values)
-            .map(|(l, v)| Row { label: l.clone(), cells: vec![i18n::integer(*v as i64)] })
+            .map(|(l, v)| Row { label: l.clone(), cells: vec![i18n::integer(*v as i64)], href: None })
             .collect(),
     };
 
@@ -326,14 +353,18 @@ pub async fn show(
                     Ok(share) if is_share(i.key) => i18n::percent(share),
                     _ => i.value.clone(),
                 };
-                Row { label: page.t(&format!("indicator.{}", i.key)), cells: vec![shown] }
+                Row { label: page.t(&format!("indicator.{}", i.key)), cells: vec![shown], href: None }
             })
             .collect()
     } else {
         Vec::new()
     };
 
-    let (department_columns, departments, hidden_groups) = department_table(&page, c, private, floor);
+    let (department_columns, mut departments, hidden_groups) = department_table(&page, c, private, floor);
+    let unfiltered = [page.t("dashboard.no_department"), page.t("dashboard.other_groups")];
+    for row in departments.iter_mut().filter(|r| !unfiltered.contains(&r.label)) {
+        row.href = list_href("department", &row.label);
+    }
 
     let template = DashboardPage {
         as_of: window.as_of,
