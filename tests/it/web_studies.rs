@@ -236,6 +236,12 @@ async fn people_chosen_on_the_list_join_a_study_under_its_contact_rules() {
     assert!(chosen_boxes(&page).is_empty() && !page.contains("add-form"), "{page}");
     assert_eq!(analyst.get("/studies/add-people").await.0, StatusCode::FORBIDDEN);
 
+    // A person's page offers the same path for one person.
+    let (_, person) = r.get(&format!("/people/{}", ok.replace('@', "%40"))).await;
+    assert!(person.contains(&format!("href=\"/studies/add-people?person={}\"", ok.replace('@', "%40"))), "{person}");
+    let (_, person) = analyst.get(&format!("/people/{}", ok.replace('@', "%40"))).await;
+    assert!(!person.contains("add-people"), "{person}");
+
     // One of them opted out of every study.
     let mut tx = db.begin().await.unwrap();
     let ids = undercurrent::storage::people::lookup(&mut tx, &[opted_out.as_str()]).await.unwrap();
