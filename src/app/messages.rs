@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 
 use super::outreach::Links;
 use super::secrets::{link_placeholder, link_token, random_token};
+use crate::domain::meeting::{Place, PlaceKind};
 use crate::domain::study::{Language, fill};
 use crate::mail::ics::{self, Invite, Method};
 use crate::storage::invitations::Invitation;
@@ -58,6 +59,9 @@ pub fn invitation(study: &Study, inv: &Invitation, links: &Links, from: &str) ->
         ("deadline", deadline.as_str()),
     ];
     let mut body = fill(&study.invitation_body, &values);
+    if let Ok(Some(place)) = Place::parse(&study.meeting_kind, &study.meeting_detail) {
+        body = format!("{}\n\n{}\n", body.trim_end(), invitation_place(lang(study), &place));
+    }
     if !body.contains(&opt_out) {
         body.push_str(&footer(lang(study), &opt_out));
     }
@@ -110,6 +114,63 @@ pub struct BookingMail<'a> {
     /// The interview's page in the application (`/interviews/{booking}`),
     /// for the interviewer's messages.
     pub interview_url: String,
+    /// Where the interview happens, for this booking (`None`: not said).
+    pub place: Option<Place>,
+}
+
+/// Where an interview happens, as a line of a message.
+pub fn place_line(lang: Language, place: &Place) -> String {
+    let d = place.detail.as_str();
+    match (lang, place.kind) {
+        (Language::En, PlaceKind::Video) => format!("Where: video call, {d}"),
+        (Language::En, PlaceKind::Room) => format!("Where: {d}"),
+        (Language::En, PlaceKind::Phone) => format!("Where: by phone, please call {d}"),
+        (Language::En, PlaceKind::WeCall) => "Where: by phone, we will call you".to_string(),
+        (Language::ZhCn, PlaceKind::Video) => format!("地点：视频会议，{d}"),
+        (Language::ZhCn, PlaceKind::Room) => format!("地点：{d}"),
+        (Language::ZhCn, PlaceKind::Phone) => format!("地点：电话，请拨打 {d}"),
+        (Language::ZhCn, PlaceKind::WeCall) => "地点：电话，我们会给您打电话".to_string(),
+    }
+}
+
+/// How the interview happens, as an invitation says it (the booking's own
+/// video room and the interviewer come with the booking).
+fn invitation_place(lang: Language, place: &Place) -> String {
+    let d = place.detail.as_str();
+    match (lang, place.kind) {
+        (Language::En, PlaceKind::Video) => {
+            "The conversation is a video call; the link comes with your booking.".into()
+        }
+        (Language::En, PlaceKind::Room) => format!("The conversation takes place in person: {d}."),
+        (Language::En, PlaceKind::Phone) => format!("The conversation is by phone: you call {d}."),
+        (Language::En, PlaceKind::WeCall) => "The conversation is by phone: we will call you.".into(),
+        (Language::ZhCn, PlaceKind::Video) => "交流以视频会议形式进行，链接会随预约确认发送给您。".into(),
+        (Language::ZhCn, PlaceKind::Room) => format!("交流当面进行，地点：{d}。"),
+        (Language::ZhCn, PlaceKind::Phone) => format!("交流通过电话进行，请拨打 {d}。"),
+        (Language::ZhCn, PlaceKind::WeCall) => "交流通过电话进行，我们会给您打电话。".into(),
+    }
+}
+
+/// The interviewer a participant will talk with, as a line of a message.
+fn interviewer_line(lang: Language, name: &str) -> String {
+    match lang {
+        Language::En => format!("You will talk with {name}."),
+        Language::ZhCn => format!("与您交流的是：{name}"),
+    }
+}
+
+/// The place's lines of a message: where, and for the participant, with whom.
+fn meeting_lines(m: &BookingMail, lang: Language, to_host: bool) -> String {
+    let mut out = String::new();
+    if let Some(place) = &m.place {
+        out.push_str(&place_line(lang, place));
+        out.push('\n');
+    }
+    if !to_host {
+        out.push_str(&interviewer_line(lang, m.interviewer_name));
+        out.push('\n');
+    }
+    out
 }
 
 /// A time range as a recipient reads it, in their zone, with the zone named.
@@ -244,7 +305,13 @@ fn calendar(m: &BookingMail, method: Method, to_host: bool) -> ics::CalendarPart
     } else {
         (face(m.study), m.study.participant_description.clone(), m.participant_tz)
     };
+    let location = m.place.as_ref().map(|p| match p.kind {
+        PlaceKind::WeCall => place_line(lang(m.study), p),
+        _ => p.detail.clone(),
+    });
     ics::render(&Invite {
+        location,
+        url: m.place.as_ref().and_then(|p| p.url()).map(str::to_string),
         uid: m.uid.to_string(),
         sequence: u32::try_from(m.sequence).unwrap_or(0),
         method,
@@ -278,7 +345,12 @@ pub fn booking_change(m: &BookingMail, change: Change) -> Vec<NewMessage> {
         let values =
             [("study", study_name.as_str()), ("name", participant.as_str()), ("participant", participant.as_str())];
         let tz = if to_host { m.interviewer_tz } else { m.participant_tz };
-        let mut body = format!("{}\n\n{}\n", fill(t.lead, &values), when(lang, m.start, m.end, tz));
+        let mut body = format!(
+            "{}\n\n{}\n{}",
+            fill(t.lead, &values),
+            when(lang, m.start, m.end, tz),
+            if change == Change::Cancelled { String::new() } else { meeting_lines(m, lang, to_host) }
+        );
         if to_host {
             body.push_str(&format!("\n{}\n", m.interview_url));
         } else {
@@ -342,8 +414,9 @@ pub fn reminders(m: &BookingMail, offsets: &[TimeDelta]) -> Vec<NewMessage> {
                 ),
             };
             let body = format!(
-                "{lead}\n\n{}\n{}",
+                "{lead}\n\n{}\n{}{}",
                 when(lang, m.start, m.end, m.participant_tz),
+                meeting_lines(m, lang, false),
                 manage_lines(lang, m.links, m.invitation.id, m.token.is_some(), m.invitation.opt_out_hash.is_some())
             );
             NewMessage {

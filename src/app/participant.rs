@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use super::messages::{self, BookingMail, Change};
 use super::outreach::Outreach;
 use super::secrets::{random_token, token_hash};
+use crate::domain::meeting::{self, Place};
 use crate::domain::scheduling::{self, Availability, ChangePolicy, ChangeRefusal, Interval, SlotRefusal, WeeklyHours};
 use crate::domain::state::{BookingStatus, InvitationStatus};
 use crate::storage::availability;
@@ -21,7 +22,7 @@ use crate::storage::bookings::{self, Booking, NewBooking};
 use crate::storage::invitations::{self, Invitation};
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::studies::{self, Study};
-use crate::storage::{Db, Tx, accounts};
+use crate::storage::{Db, Tx, accounts, places};
 
 /// How far ahead participants see free slots.
 pub const BOOKING_HORIZON_DAYS: i64 = 28;
@@ -178,7 +179,22 @@ pub fn policy_of(study: &Study) -> ChangePolicy {
     policy(study)
 }
 
+/// Where a study's interviews with an interviewer happen: the
+/// interviewer's own place, else the study's.
+pub async fn place_in(tx: &mut Tx, study: &Study, interviewer: i64) -> Result<Option<Place>> {
+    let of_study = Place::parse(&study.meeting_kind, &study.meeting_detail).ok().flatten();
+    Ok(meeting::choose(of_study, places::of_in(tx, interviewer).await?))
+}
+
+/// [`place_in`] outside a transaction.
+pub async fn place_of(db: &Db, study: &Study, interviewer: i64) -> Result<Option<Place>> {
+    let of_study = Place::parse(&study.meeting_kind, &study.meeting_detail).ok().flatten();
+    Ok(meeting::choose(of_study, places::of(db, interviewer).await?))
+}
+
 struct Parties<'a> {
+    /// Where the interviewer meets (not yet made the booking's own).
+    place: Option<Place>,
     study: &'a Study,
     inv: &'a Invitation,
     host: &'a accounts::Account,
@@ -207,6 +223,7 @@ fn mail<'a>(p: &'a Parties<'a>, b: &'a Booking) -> BookingMail<'a> {
         from: &p.out.from,
         now: p.now,
         interview_url: p.out.interview_url(b.id),
+        place: p.place.as_ref().map(|place| place.for_booking(&b.uid)),
     }
 }
 
@@ -272,7 +289,9 @@ pub async fn book(
     invitations::set_status(&mut tx, inv.id, InvitationStatus::Booked).await?;
     invitations::mark_responded(&mut tx, inv.id, None, t).await?;
     let booking = bookings::get_in(&mut tx, id).await?.ok_or_else(|| anyhow::anyhow!("booking {id} vanished"))?;
-    let parties = Parties { study, inv: &inv, host: &host, host_tz, participant_tz, token: Some(token), out, now };
+    let place = place_in(&mut tx, study, host.id).await?;
+    let parties =
+        Parties { place, study, inv: &inv, host: &host, host_tz, participant_tz, token: Some(token), out, now };
     let m = mail(&parties, &booking);
     let mut queued = messages::booking_change(&m, Change::Booked);
     queued.extend(messages::reminders(&m, &out.reminders));
@@ -332,7 +351,9 @@ pub async fn reschedule(
     invitations::count_reschedule(&mut tx, inv.id).await?;
     outbox::drop_for_booking(&mut tx, current.id, "reminder", REMINDERS_MOVED, t).await?;
     let booking = bookings::get_in(&mut tx, current.id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
-    let parties = Parties { study, inv: &inv, host: &host, host_tz, participant_tz, token: Some(token), out, now };
+    let place = place_in(&mut tx, study, host.id).await?;
+    let parties =
+        Parties { place, study, inv: &inv, host: &host, host_tz, participant_tz, token: Some(token), out, now };
     let m = mail(&parties, &booking);
     let mut queued = messages::booking_change(&m, Change::Rescheduled);
     if current.interviewer_id != interviewer_id
@@ -340,7 +361,7 @@ pub async fn reschedule(
             (accounts::get(db, current.interviewer_id).await?, availability_of(db, current.interviewer_id).await?)
     {
         // The old interviewer's calendar drops the event.
-        let old_parties = Parties { host: &old, host_tz: old_av.timezone, ..parties };
+        let old_parties = Parties { place: None, host: &old, host_tz: old_av.timezone, ..parties };
         let mut old_booking = booking.clone();
         old_booking.starts_at = current.starts_at;
         old_booking.ends_at = current.ends_at;
@@ -389,7 +410,8 @@ pub async fn cancel(
     invitations::set_status(&mut tx, inv.id, InvitationStatus::Cancelled).await?;
     outbox::drop_for_booking(&mut tx, b.id, "reminder", REMINDERS_MOVED, t).await?;
     let booking = bookings::get_in(&mut tx, b.id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
-    let parties = Parties { study: &study, inv: &inv, host: &host, host_tz, participant_tz, token, out, now };
+    let place = place_in(&mut tx, &study, host.id).await?;
+    let parties = Parties { place, study: &study, inv: &inv, host: &host, host_tz, participant_tz, token, out, now };
     enqueue_all(&mut tx, messages::booking_change(&mail(&parties, &booking), Change::Cancelled), t).await?;
     tx.commit().await?;
     Ok(Ok(()))

@@ -17,6 +17,7 @@ pub mod facts;
 pub mod interview;
 pub mod kind;
 pub mod mapping;
+pub mod meeting;
 pub mod metrics;
 pub mod privacy;
 pub mod profile;

@@ -40,6 +40,10 @@ pub struct Invite {
     pub timezone: Tz,
     pub summary: String,
     pub description: String,
+    /// Where: a room, a number to call, a video address (LOCATION).
+    pub location: Option<String>,
+    /// A video address to join by (URL).
+    pub url: Option<String>,
     /// (name, e-mail address)
     pub organizer: (String, String),
     /// (name, e-mail address)
@@ -71,6 +75,13 @@ pub fn render(invite: &Invite) -> CalendarPart {
     cal.push(&date_time("DTEND", tz, invite.end));
     cal.push(&format!("SUMMARY:{}", escape_text(&invite.summary)));
     cal.push(&format!("DESCRIPTION:{}", escape_text(&invite.description)));
+    if let Some(location) = invite.location.as_deref().filter(|l| !l.is_empty()) {
+        cal.push(&format!("LOCATION:{}", escape_text(location)));
+    }
+    if let Some(url) = invite.url.as_deref().filter(|u| !u.is_empty()) {
+        // A URI value: not text-escaped, and never with a line break.
+        cal.push(&format!("URL:{}", url.replace(['\r', '\n'], "")));
+    }
     let (name, email) = &invite.organizer;
     cal.push(&format!("ORGANIZER;CN={}:{}", param_value(name), cal_address(email)));
     let (name, email) = &invite.attendee;
@@ -295,6 +306,8 @@ mod tests {
 
     fn invite(tz: Tz, start: DateTime<Utc>, method: Method) -> Invite {
         Invite {
+            location: None,
+            url: None,
             uid: "booking-7@undercurrent".into(),
             sequence: 2,
             method,

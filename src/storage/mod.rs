@@ -32,6 +32,7 @@ pub mod mappings;
 pub mod outbox;
 pub mod people;
 pub mod person_history;
+pub mod places;
 mod postgres_fast;
 pub mod rights;
 pub mod rollouts;

@@ -16,6 +16,9 @@ pub struct Study {
     /// What invited people see instead of the title and goal.
     pub participant_title: String,
     pub participant_description: String,
+    /// Where interviews happen (`domain::meeting`): '' when not set.
+    pub meeting_kind: String,
+    pub meeting_detail: String,
     pub scenario: String,
     pub interview_minutes: i64,
     pub language: String,
@@ -53,6 +56,8 @@ pub struct StudyFields {
     pub goal: String,
     pub participant_title: String,
     pub participant_description: String,
+    pub meeting_kind: String,
+    pub meeting_detail: String,
     pub scenario: String,
     pub interview_minutes: i64,
     pub language: String,
@@ -70,7 +75,7 @@ pub struct StudyFields {
     pub change_notice_hours: i64,
 }
 
-const COLUMNS: &str = "id, title, goal, participant_title, participant_description, scenario, interview_minutes, language, invitation_subject, invitation_body, \
+const COLUMNS: &str = "id, title, goal, participant_title, participant_description, meeting_kind, meeting_detail, scenario, interview_minutes, language, invitation_subject, invitation_body, \
     consent, guide, target, rules, round_size, allocation, recurrence_days, next_round_at, auto_send, max_reschedules, \
     change_notice_hours, status, created_by, created_at, updated_at, closed_at";
 
@@ -78,9 +83,9 @@ pub async fn insert(db: &Db, f: &StudyFields, created_by: Option<i64>, now: i64)
     let sql = "INSERT INTO studies (title, goal, scenario, interview_minutes, language, invitation_subject, \
                invitation_body, consent, guide, target, rules, round_size, allocation, recurrence_days, next_round_at, \
                auto_send, max_reschedules, change_notice_hours, status, created_by, created_at, updated_at, \
-               participant_title, participant_description) \
+               participant_title, participant_description, meeting_kind, meeting_detail) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'open', $19, $20, $20, \
-               $21, $22) \
+               $21, $22, $23, $24) \
                RETURNING id";
     let next = f.recurrence_days.map(|d| now + d * 86_400);
     on_db!(db, pool => Ok(sqlx::query(sql)
@@ -88,7 +93,7 @@ pub async fn insert(db: &Db, f: &StudyFields, created_by: Option<i64>, now: i64)
         .bind(&f.invitation_subject).bind(&f.invitation_body).bind(&f.consent).bind(&f.guide).bind(&f.target)
         .bind(&f.rules).bind(f.round_size).bind(&f.allocation).bind(f.recurrence_days).bind(next)
         .bind(i64::from(f.auto_send)).bind(f.max_reschedules).bind(f.change_notice_hours).bind(created_by).bind(now)
-        .bind(&f.participant_title).bind(&f.participant_description)
+        .bind(&f.participant_title).bind(&f.participant_description).bind(&f.meeting_kind).bind(&f.meeting_detail)
         .fetch_one(pool).await?.try_get("id")?))
 }
 
@@ -101,13 +106,14 @@ pub async fn update(db: &Db, id: i64, f: &StudyFields, now: i64) -> Result<()> {
                     WHEN recurrence_days IS NOT NULL AND recurrence_days = $14 THEN next_round_at \
                     ELSE $15 + $14 * 86400 END, \
                recurrence_days = $14, auto_send = $16, max_reschedules = $17, change_notice_hours = $18, \
-               updated_at = $15, participant_title = $20, participant_description = $21 WHERE id = $19";
+               updated_at = $15, participant_title = $20, participant_description = $21, \
+               meeting_kind = $22, meeting_detail = $23 WHERE id = $19";
     on_db!(db, pool => sqlx::query(sql)
         .bind(&f.title).bind(&f.goal).bind(&f.scenario).bind(f.interview_minutes).bind(&f.language)
         .bind(&f.invitation_subject).bind(&f.invitation_body).bind(&f.consent).bind(&f.guide).bind(&f.target)
         .bind(&f.rules).bind(f.round_size).bind(&f.allocation).bind(f.recurrence_days).bind(now)
         .bind(i64::from(f.auto_send)).bind(f.max_reschedules).bind(f.change_notice_hours).bind(id)
-        .bind(&f.participant_title).bind(&f.participant_description)
+        .bind(&f.participant_title).bind(&f.participant_description).bind(&f.meeting_kind).bind(&f.meeting_detail)
         .execute(pool).await.map(drop)?);
     Ok(())
 }

@@ -5,8 +5,8 @@ use actix_web::web;
 use super::api;
 use super::handlers::{
     accounts, add_to_study, adoption, audit, auth, calendar, codebook, dashboard, imports, interviews, language,
-    mapping, participant, people, person, report, rights, rounds, settings, static_files, studies, survey_response,
-    surveys, tokens, welcome,
+    mapping, participant, people, person, place, report, rights, rounds, settings, static_files, studies,
+    survey_response, surveys, tokens, welcome,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -87,6 +87,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/studies/{id}/invitations/{inv}/drop", web::post().to(rounds::drop_person));
     cfg.route("/availability", web::get().to(calendar::page));
     cfg.route("/availability", web::post().to(calendar::save_profile));
+    cfg.route("/availability/place", web::get().to(place::page));
+    cfg.route("/availability/place", web::post().to(place::save));
     cfg.route("/availability/weekly", web::post().to(calendar::add_weekly));
     cfg.route("/availability/one-off", web::post().to(calendar::add_one_off));
     cfg.route("/availability/{kind}/{id}/delete", web::post().to(calendar::delete));

@@ -22,6 +22,8 @@ fn event_start() -> DateTime<Utc> {
 
 fn invite(method: Method, sequence: u32) -> Invite {
     Invite {
+        location: None,
+        url: None,
         uid: "booking-17.3f9a@undercurrent".into(),
         sequence,
         method,

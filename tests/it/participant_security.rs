@@ -694,3 +694,89 @@ async fn the_internal_title_and_goal_never_reach_a_participant() {
     assert!(host_mail.subject.contains(&internal_title) || host_mail.body.contains(&internal_title));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_place_and_the_interviewer_reach_the_page_the_mails_and_the_calendar_entry() {
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    people(&db, 2).await;
+    let now = Utc::now();
+    let from = (now + TimeDelta::days(2)).date_naive().and_hms_opt(10, 0, 0).unwrap().and_utc();
+    let host = interviewer(&db, "ivy@corp.example", "UTC", from, from + TimeDelta::hours(2)).await;
+    let mut f = fields("Silent colleagues", ContactRules::default());
+    f.meeting_kind = "video".into();
+    f.meeting_detail = "https://meet.jit.si/{room}".into();
+    let id = undercurrent::storage::studies::insert(&db, &f, None, now.timestamp()).await.unwrap();
+    undercurrent::storage::studies::set_interviewers(&db, id, &[host]).await.unwrap();
+    let s = undercurrent::storage::studies::get(&db, id).await.unwrap().unwrap();
+    let r = round(&db, &s, &["p000", "p001"], now).await;
+    let out = outreach(&app.base);
+    let invitation = undercurrent::app::messages::invitation(
+        &s,
+        &invitations::for_round(&db, r.id).await.unwrap()[0],
+        &out.links,
+        &out.from,
+    );
+    assert!(invitation.body.contains("video call; the link comes with your booking"), "{}", invitation.body);
+    let mut invited = invite_all(&db, &r, now).await;
+    let (second, second_token) = invited.remove(1);
+    let (inv, token) = invited.remove(0);
+
+    // Before booking the page says how the interview happens.
+    let mut c = participant_client(&app, &token).await;
+    let (_, page) = c.get(&format!("/i/{token}?tz=UTC")).await;
+    assert!(page.contains("id=\"study-where\"") && page.contains("Video call"), "{page}");
+    let form = [("slot", slot(host, from)), ("tz", "UTC".to_string())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let (status, _, location) = c.post(&format!("/i/{token}/book"), &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = c.get(&location.unwrap()).await;
+    let booking = bookings::for_invitation(&db, inv.id).await.unwrap().remove(0);
+    let room: String = booking.uid.chars().filter(char::is_ascii_alphanumeric).take(24).collect();
+    let url = format!("https://meet.jit.si/undercurrent-{room}");
+    assert!(page.contains("id=\"booking-where\"") && page.contains(&url), "{page}");
+    assert!(page.contains("id=\"booking-with\""), "the participant is told who the interviewer is: {page}");
+
+    // Both messages and both calendar entries carry the booking's own room.
+    let all = outbox::all(&db).await.unwrap();
+    let booked = all.iter().find(|m| m.kind == "booked").unwrap();
+    let host_mail = all.iter().find(|m| m.kind == "booked_host").unwrap();
+    assert!(booked.body.contains(&format!("Where: video call, {url}")), "{}", booked.body);
+    assert!(booked.body.contains("You will talk with"), "{}", booked.body);
+    assert!(host_mail.body.contains(&url), "{}", host_mail.body);
+    for m in [booked, host_mail] {
+        let ics = m.ics.clone().unwrap().replace("\r\n ", "");
+        assert!(ics.contains(&format!("LOCATION:{url}")) && ics.contains(&format!("URL:{url}")), "{ics}");
+    }
+
+    // The interviewer's own place wins: they call the next participant.
+    let mut researcher = app.signed_in(undercurrent::domain::account::Role::Researcher).await;
+    let (_, page, _) = researcher.post("/availability/place", &[("kind", "video"), ("detail", "meet.example")]).await;
+    assert!(page.contains("id=\"error\""), "{page}");
+    let (status, _, _) = researcher.post("/availability/place", &[("kind", "we_call"), ("detail", "")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let me = undercurrent::storage::accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0;
+    assert!(undercurrent::storage::places::of(&db, me.id).await.unwrap().is_some());
+    undercurrent::storage::places::set(
+        &db,
+        host,
+        undercurrent::domain::meeting::Place::parse("we_call", "").unwrap().as_ref(),
+    )
+    .await
+    .unwrap();
+    let mut c = participant_client(&app, &second_token).await;
+    let later = from + TimeDelta::hours(1);
+    let form = [("slot", slot(host, later)), ("tz", "UTC".to_string())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let (status, _, _) = c.post(&format!("/i/{second_token}/book"), &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let mail = outbox::all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == "booked" && m.invitation_id == Some(second.id))
+        .unwrap();
+    assert!(mail.body.contains("Where: by phone, we will call you"), "{}", mail.body);
+    assert!(!mail.body.contains("meet.jit.si"), "{}", mail.body);
+    app.finish().await;
+}

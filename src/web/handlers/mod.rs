@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod participant;
 pub mod people;
 pub mod person;
+pub mod place;
 pub mod report;
 pub mod rights;
 pub mod rounds;

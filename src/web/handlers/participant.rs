@@ -13,6 +13,7 @@ use super::{html, see_other};
 use crate::app::outreach::Outreach;
 use crate::app::participant::{self, Refusal, Slot};
 use crate::app::settings;
+use crate::domain::meeting::Place;
 use crate::domain::scheduling;
 use crate::domain::state::InvitationStatus;
 use crate::domain::study::Language;
@@ -66,6 +67,9 @@ struct ParticipantPage {
     /// What the study shows invited people (never its internal title or
     /// goal, which the page is not given).
     face: Face,
+    /// Where and with whom: for the booking, or the study's place before one.
+    place: Option<String>,
+    interviewer: Option<String>,
     name: String,
     status: InvitationStatus,
     timezone: &'static str,
@@ -273,11 +277,27 @@ async fn render(
     };
     let name = inv.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_default();
     let booking = active.as_ref().map(|b| when(page.lang, b, tz));
+    let (place, interviewer) = match &active {
+        Some(b) => {
+            let host = crate::storage::accounts::get(&state.db, b.interviewer_id).await?;
+            let place =
+                participant::place_of(&state.db, &study, b.interviewer_id).await?.map(|p| p.for_booking(&b.uid));
+            (place, host.map(|h| if h.name.trim().is_empty() { h.email } else { h.name }))
+        }
+        None => (Place::parse(&study.meeting_kind, &study.meeting_detail).ok().flatten(), None),
+    };
+    // Before a booking, only how (a video address may still be a template).
+    let place = place.map(|p| match &active {
+        Some(_) => page.tf(&format!("place.{}", p.kind.as_str()), &[("detail", &p.detail)]),
+        None => page.t(&format!("place.kind.{}", p.kind.as_str())),
+    });
     html(&ParticipantPage {
         page,
         token: token.to_string(),
         status: inv.status,
         face: Face::of(&study),
+        place,
+        interviewer,
         name,
         timezone: tz.name(),
         zones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),

@@ -13,6 +13,7 @@ use super::{html, see_other};
 use crate::app::settings;
 use crate::app::studies::{rules_json, rules_of, target_json, target_of};
 use crate::domain::account::Permission;
+use crate::domain::meeting::{Place, PlaceError, PlaceKind};
 use crate::domain::profile::ProfileId;
 use crate::domain::sampling::{ContactRules, Target};
 use crate::domain::state::InvitationStatus;
@@ -50,6 +51,8 @@ pub struct Form {
     pub goal: String,
     pub participant_title: String,
     pub participant_description: String,
+    pub meeting_kind: String,
+    pub meeting_detail: String,
     pub scenario: String,
     pub language: String,
     pub interview_minutes: String,
@@ -91,6 +94,13 @@ struct FormPage {
     departments: Vec<Choice>,
     researchers: Vec<Choice>,
     placeholders: String,
+}
+
+impl FormPage {
+    /// The kinds of meeting place, by stored name.
+    fn place_kinds(&self) -> Vec<&'static str> {
+        PlaceKind::ALL.iter().map(|k| k.as_str()).collect()
+    }
 }
 
 fn scenarios(page: &Page) -> Vec<(&'static str, String)> {
@@ -157,6 +167,8 @@ fn form_of_template(scenario: ProfileId, lang: Language, me: i64) -> Form {
         goal: t.goal,
         participant_title: t.participant_title,
         participant_description: t.participant_description,
+        meeting_kind: String::new(),
+        meeting_detail: String::new(),
         scenario: scenario.as_str().into(),
         language: lang.as_str().into(),
         interview_minutes: t.interview_minutes.to_string(),
@@ -189,6 +201,8 @@ fn form_of_study(s: &Study, interviewers: Vec<i64>) -> Result<Form, CorruptJson>
         goal: s.goal.clone(),
         participant_title: s.participant_title.clone(),
         participant_description: s.participant_description.clone(),
+        meeting_kind: s.meeting_kind.clone(),
+        meeting_detail: s.meeting_detail.clone(),
         scenario: s.scenario.clone(),
         language: s.language.clone(),
         interview_minutes: s.interview_minutes.to_string(),
@@ -272,6 +286,8 @@ fn read_form(pairs: &[(String, String)]) -> Form {
         goal: one("goal"),
         participant_title: one("participant_title"),
         participant_description: one("participant_description"),
+        meeting_kind: one("meeting_kind"),
+        meeting_detail: one("meeting_detail"),
         scenario: one("scenario"),
         language: one("language"),
         interview_minutes: one("interview_minutes"),
@@ -297,6 +313,15 @@ fn read_form(pairs: &[(String, String)]) -> Form {
 }
 
 /// Checks the form; the fields to store, or what is wrong in words.
+/// Why a meeting place cannot be saved, in words.
+pub fn place_error(page: &Page, e: &PlaceError) -> String {
+    page.t(match e {
+        PlaceError::UnknownKind => "place.error.kind",
+        PlaceError::NotAnAddress => "place.error.address",
+        PlaceError::Missing => "place.error.missing",
+    })
+}
+
 fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<StudyFields, Vec<String>> {
     let mut errors = Vec::new();
     let mut number = |value: &str, key: &str, min: i64, max: i64| -> i64 {
@@ -356,6 +381,13 @@ fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<Study
     if f.interviewers.is_empty() || !f.interviewers.iter().all(|i| allowed_interviewers.contains(i)) {
         errors.push(page.t("studies.error.interviewers"));
     }
+    let place = match Place::parse(&f.meeting_kind, &f.meeting_detail) {
+        Ok(place) => place,
+        Err(e) => {
+            errors.push(place_error(page, &e));
+            None
+        }
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -372,6 +404,8 @@ fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<Study
         goal: clip(&f.goal, 2000),
         participant_title: clip(&f.participant_title, 200),
         participant_description: clip(&f.participant_description, 2000),
+        meeting_kind: place.as_ref().map(|p| p.kind.as_str()).unwrap_or_default().into(),
+        meeting_detail: place.map(|p| p.detail.chars().take(500).collect()).unwrap_or_default(),
         scenario: scenario.map(|s| s.as_str()).unwrap_or_default().into(),
         interview_minutes: minutes,
         language: language.map(|l| l.as_str()).unwrap_or("en").into(),

@@ -64,6 +64,8 @@ pub fn fields(title: &str, rules: ContactRules) -> StudyFields {
         goal: "Why people log in but stay silent".into(),
         participant_title: PARTICIPANT_TITLE.into(),
         participant_description: "We would like to hear how the tool works for you.".into(),
+        meeting_kind: String::new(),
+        meeting_detail: String::new(),
         scenario: "internal_collaboration".into(),
         interview_minutes: 30,
         language: "en".into(),
