@@ -59,7 +59,7 @@ pub trait State: Copy + Eq + Sized + 'static {
     }
 }
 
-/// Inherent `as_str`, `parse`, `may_become` and `become_`, Display, `FromStr` and `TryFrom<String>` (what storage decodes a column
+/// Inherent `as_str`, `parse`, `may_become` and `become_`, Display, serde, `FromStr` and `TryFrom<String>` (what storage decodes a column
 /// with) as the stored string, for each state enum.
 macro_rules! stored_as_text {
     ($t:ty) => {
@@ -87,6 +87,11 @@ macro_rules! stored_as_text {
             type Error = UnknownState;
             fn try_from(s: String) -> Result<Self, UnknownState> {
                 <$t as State>::parse(&s)
+            }
+        }
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
             }
         }
         impl std::str::FromStr for $t {
@@ -370,6 +375,50 @@ impl OutboxState {
     }
 }
 
+/// An import: running (its rows not yet counted), done, or failed; a
+/// failed batched import is `removing` its rows until they are gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ImportStatus {
+    Running,
+    Done,
+    Removing,
+    Failed,
+}
+
+impl State for ImportStatus {
+    const WHAT: &'static str = "import";
+    const ALL: &'static [Self] =
+        &[ImportStatus::Running, ImportStatus::Done, ImportStatus::Removing, ImportStatus::Failed];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ImportStatus::Running => "running",
+            ImportStatus::Done => "done",
+            ImportStatus::Removing => "removing",
+            ImportStatus::Failed => "failed",
+        }
+    }
+
+    fn sources(self) -> &'static [Self] {
+        match self {
+            // A file that fails before any batch is recorded failed at once.
+            ImportStatus::Running => &[],
+            ImportStatus::Done => &[ImportStatus::Running],
+            // Another process takes over a removal whose owner is gone.
+            ImportStatus::Removing => &[ImportStatus::Running, ImportStatus::Removing],
+            ImportStatus::Failed => &[ImportStatus::Removing],
+        }
+    }
+}
+stored_as_text!(ImportStatus);
+
+impl ImportStatus {
+    /// Failed, or failing: its rows never count.
+    pub fn is_failed(self) -> bool {
+        matches!(self, ImportStatus::Failed | ImportStatus::Removing)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,6 +439,7 @@ mod tests {
         round_trips::<InvitationStatus>();
         round_trips::<BookingStatus>();
         round_trips::<OutboxState>();
+        round_trips::<ImportStatus>();
         // The stored strings are the database's, unchanged.
         assert_eq!(I::OptedOut.as_str(), "opted_out");
         assert_eq!(B::NoShowParticipant.as_str(), "no_show_participant");
@@ -521,6 +571,18 @@ mod tests {
                 assert!(from.become_(to).is_err(), "{from} -> {to}");
             }
         }
+    }
+
+    #[test]
+    fn imports_finish_once_and_a_failed_one_is_removed_first() {
+        assert_eq!(
+            allowed::<ImportStatus>(),
+            vec![("removing", "failed"), ("removing", "removing"), ("running", "done"), ("running", "removing")]
+        );
+        assert!(ImportStatus::Done.become_(ImportStatus::Failed).is_err());
+        assert!(ImportStatus::Failed.become_(ImportStatus::Running).is_err());
+        assert!(ImportStatus::Removing.is_failed() && ImportStatus::Failed.is_failed());
+        assert!(!ImportStatus::Running.is_failed() && !ImportStatus::Done.is_failed());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use anyhow::Result;
 use sqlx::Row;
 
 use super::{Db, Tx, now};
+use crate::domain::state::ImportStatus;
 use crate::{on_db, on_tx};
 
 /// What one import did.
@@ -64,7 +65,7 @@ fn is_zero(n: &u64) -> bool {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ImportRecord {
     pub id: i64,
-    pub status: String,
+    pub status: ImportStatus,
     pub error: Option<String>,
     pub started_at: i64,
     pub finished_at: i64,
@@ -249,7 +250,7 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<ImportRecord>> {
             let id: i64 = r.try_get("id")?;
             Ok(ImportRecord {
                 id,
-                status: r.try_get("status")?,
+                status: ImportStatus::parse(&r.try_get::<String, _>("status")?)?,
                 error: r.try_get("error")?,
                 started_at: r.try_get("started_at")?,
                 finished_at: r.try_get("finished_at")?,

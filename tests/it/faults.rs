@@ -298,7 +298,7 @@ async fn an_upload_that_finds_the_disk_full_is_refused_clearly_and_leaves_no_fil
     assert!(left.is_empty(), "the half-written upload is removed: {left:?}");
     let history = imports::recent(&app.t.db, 5).await.unwrap();
     assert_eq!(history.len(), 1, "{history:?}");
-    assert_eq!(history[0].status, "failed");
+    assert_eq!(history[0].status.as_str(), "failed");
     assert!(history[0].error.as_deref().is_some_and(|e| e.contains("the disk is full")), "{history:?}");
     app.finish().await;
 }

@@ -89,7 +89,7 @@ async fn other_writers_get_in_between_batches_and_nothing_counts_until_the_last(
     // Another writer is not held up until the file ends.
     settings::set(&t.db, "organisation_name", "Written during an import").await.unwrap();
     let history = recent(&t.db, 5).await.unwrap();
-    assert_eq!(history[0].status, "running", "the import is still running: {history:?}");
+    assert_eq!(history[0].status.as_str(), "running", "the import is still running: {history:?}");
     assert_eq!(history[0].summary.file_name, "big.csv");
     assert!(scalar(&t.db, "SELECT COUNT(*) FROM events").await >= BATCH as i64 + 10, "the first batch is committed");
     // ... but nothing of it is counted: not its events, not its new people.
@@ -101,7 +101,7 @@ async fn other_writers_get_in_between_batches_and_nothing_counts_until_the_last(
     let (totals, last, people, window) = counted(&t.db).await;
     assert_eq!((people, window), (52, 5 * BATCH + 10), "{totals}");
     assert_eq!(last, Some(day() + 86_400 + 5 * BATCH as i64 - 1));
-    assert_eq!(recent(&t.db, 1).await.unwrap()[0].status, "done");
+    assert_eq!(recent(&t.db, 1).await.unwrap()[0].status.as_str(), "done");
     t.finish().await;
 }
 
@@ -127,7 +127,7 @@ async fn a_file_that_fails_after_some_batches_leaves_nothing() {
     assert_eq!(scalar(&t.db, "SELECT COUNT(*) FROM people").await, rows_before, "its new people are removed");
     assert_eq!(scalar(&t.db, "SELECT COUNT(*) FROM events").await, 10, "its events are removed");
     let history = recent(&t.db, 1).await.unwrap();
-    assert_eq!(history[0].status, "failed");
+    assert_eq!(history[0].status.as_str(), "failed");
     assert!(history[0].error.as_deref().unwrap_or_default().contains("new event kinds"), "{history:?}");
     t.finish().await;
 }
@@ -147,7 +147,7 @@ async fn interrupted(db: &Db, file: &str) -> i64 {
     import.abort();
     assert!(import.await.unwrap_err().is_cancelled());
     let history = recent(db, 1).await.unwrap();
-    assert_eq!(history[0].status, "running");
+    assert_eq!(history[0].status.as_str(), "running");
     history[0].id
 }
 
@@ -175,7 +175,7 @@ async fn an_import_whose_process_stopped_is_removed_by_the_next_one() {
     assert_eq!(scalar(&t.db, "SELECT COUNT(*) FROM people WHERE user_id LIKE 'first.csv%'").await, 0);
     let history = recent(&t.db, 5).await.unwrap();
     let row = history.iter().find(|r| r.id == first).unwrap();
-    assert_eq!(row.status, "failed");
+    assert_eq!(row.status.as_str(), "failed");
     assert!(row.error.as_deref().unwrap_or_default().contains("stopped before it finished"), "{row:?}");
 
     // Stopped elsewhere (another machine): its heartbeat went stale.

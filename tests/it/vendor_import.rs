@@ -107,7 +107,7 @@ async fn exports_upload_in_the_browser_flow() {
     assert!(body.contains("Google Chat report") && body.contains("Facts added"), "{body}");
     let history = undercurrent::storage::imports::recent(&app.t.db, 5).await.unwrap();
     assert_eq!(history[0].summary.source, "google_chat");
-    assert_eq!(history[0].status, "done");
+    assert_eq!(history[0].status.as_str(), "done");
     app.finish().await;
 }
 

@@ -245,7 +245,7 @@ async fn resaved_exports_and_the_date_order_field_in_the_browser() {
     assert_eq!(body.matches("Facts added").count(), 2, "{body}");
     let history = undercurrent::storage::imports::recent(&app.t.db, 5).await.unwrap();
     assert_eq!(history[1].summary.details.header_line, Some(2), "PowerShell's #TYPE line skipped");
-    assert_eq!(history[0].status, "done");
+    assert_eq!(history[0].status.as_str(), "done");
     app.finish().await;
 }
 

@@ -18,6 +18,7 @@ use crate::app::import_facts::import_facts;
 use crate::app::settings;
 use crate::domain::account::Permission;
 use crate::domain::facts::FactSource;
+use crate::domain::state::ImportStatus;
 use crate::ingest::InputError;
 use crate::ingest::source::{in_browser, open_limited, parse_encoding};
 use crate::ingest::vendor::{DateOrder, VendorOptions};
@@ -169,20 +170,13 @@ fn source_label(t: &Catalog, source: &str) -> String {
     .to_string()
 }
 
-fn status_label(t: &Catalog, status: &str) -> String {
-    match status {
-        "done" => t.get("imports.status.done"),
-        "failed" => t.get("imports.status.failed"),
-        "running" => t.get("imports.status.running"),
-        "removing" => t.get("imports.status.removing"),
-        other => other,
-    }
-    .to_string()
+fn status_label(t: &Catalog, status: ImportStatus) -> String {
+    t.get(&format!("imports.status.{status}")).to_string()
 }
 
 fn history_row(t: &Catalog, tz: Tz, r: ImportRecord) -> HistoryRow {
     let s = &r.summary;
-    let failed = r.status == "failed" || r.status == "removing";
+    let failed = r.status.is_failed();
     let events = counts_events(&s.source);
     let shown = |applies: bool, n: u64| if applies && !failed { count(n) } else { DASH.to_string() };
     HistoryRow {
@@ -190,7 +184,7 @@ fn history_row(t: &Catalog, tz: Tz, r: ImportRecord) -> HistoryRow {
         source: source_label(t, &s.source),
         file: s.file_name.clone(),
         failed,
-        status: status_label(t, &r.status),
+        status: status_label(t, r.status),
         rows_read: shown(true, s.rows_read),
         events_added: shown(events, s.events_added),
         duplicates_skipped: shown(events, s.duplicates_skipped),

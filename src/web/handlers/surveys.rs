@@ -226,13 +226,12 @@ pub async fn parsed_responses(
     state: &AppState,
     survey_id: i64,
 ) -> Result<Vec<(Option<Tier>, Vec<Option<Answer>>)>, WebError> {
-    Ok(surveys::responses(&state.db, survey_id)
-        .await?
-        .into_iter()
-        .filter_map(|(tier, _, answers)| {
-            Some((tier.as_deref().and_then(Tier::parse), serde_json::from_str(&answers).ok()?))
-        })
-        .collect())
+    let mut out = Vec::new();
+    for (tier, _, answers) in surveys::responses(&state.db, survey_id).await? {
+        let answers = read_json(&answers, || format!("a response to survey {survey_id}"))?;
+        out.push((tier.as_deref().and_then(Tier::parse), answers));
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize, Default)]
