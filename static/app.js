@@ -19,6 +19,21 @@ document.addEventListener("DOMContentLoaded", () => {
       for (const b of boxes()) b.checked = all.checked;
     });
   }
+  // The participant's page: without a zone in the address, show the times
+  // in the browser's own zone (the list stays to change it).
+  const zoneForm = document.getElementById("zone-form");
+  if (zoneForm && !new URLSearchParams(window.location.search).has("tz")) {
+    try {
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      const select = zoneForm.querySelector("select[name=tz]");
+      if (zone && select && select.value !== zone && [...select.options].some((o) => o.value === zone)) {
+        select.value = zone;
+        zoneForm.submit();
+      }
+    } catch (e) {
+      // No Intl: the server's guess stands.
+    }
+  }
   // Forms that must not be sent twice.
   for (const form of document.querySelectorAll("form[data-once]")) {
     form.addEventListener("submit", () => {

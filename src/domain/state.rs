@@ -228,8 +228,11 @@ impl State for InvitationStatus {
         match self {
             I::Drawn => &[],
             I::Dropped | I::Excluded | I::Invited => &[I::Drawn],
+            // A declined invitation offers no more times: the person
+            // said no, and the page says so instead.
+            I::Booked => &[I::Invited, I::Cancelled],
             // Declining again only records a new reason.
-            I::Booked | I::Declined => OPEN_TO_BOOK,
+            I::Declined => OPEN_TO_BOOK,
             I::Cancelled => &[I::Booked],
             I::OptedOut => &[I::Drawn, I::Invited, I::Cancelled, I::Declined, I::Booked],
             I::Completed | I::NoShowParticipant | I::NoShowHost => OUTCOME_SOURCES,
@@ -471,7 +474,6 @@ mod tests {
             ("drawn", "opted_out"),
             ("invited", "booked"),
             ("cancelled", "booked"),
-            ("declined", "booked"),
             ("invited", "declined"),
             ("cancelled", "declined"),
             ("declined", "declined"),
@@ -493,6 +495,7 @@ mod tests {
     #[test]
     fn a_refused_invitation_change_says_what_and_why() {
         assert_eq!(I::Invited.become_(I::Booked), Ok(I::Booked));
+        assert!(!I::Declined.may_become(I::Booked), "a declined invitation offers no times");
         assert_eq!(
             I::OptedOut.become_(I::Booked),
             Err(Refused { what: "invitation", from: "opted_out", to: "booked" })

@@ -246,6 +246,9 @@ pub struct Anonymous {
     pub fresh: bool,
     /// The visitor picked the language themselves (the language cookie).
     pub chose_language: bool,
+    /// Without a choice, the browser's Accept-Language named a language
+    /// the app speaks.
+    pub browser_language: bool,
 }
 
 impl Anonymous {
@@ -263,6 +266,13 @@ impl FromRequest for Anonymous {
         Box::pin(async move {
             let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("no app state"))?;
             let chose_language = req.cookie(LANG_COOKIE).is_some();
+            let browser_language = !chose_language
+                && req
+                    .headers()
+                    .get(actix_web::http::header::ACCEPT_LANGUAGE)
+                    .and_then(|h| h.to_str().ok())
+                    .and_then(Lang::from_accept_language)
+                    .is_some();
             let lang = language(&req);
             // Only a token this server signed counts: one planted in the
             // cookie by someone else (a sibling subdomain) does not.
@@ -271,11 +281,15 @@ impl FromRequest for Anonymous {
             match existing {
                 Some(csrf) => {
                     check_csrf(&req, state, &csrf).await?;
-                    Ok(Anonymous { lang, csrf, fresh: false, chose_language })
+                    Ok(Anonymous { lang, csrf, fresh: false, chose_language, browser_language })
                 }
-                None if is_safe(req.method()) => {
-                    Ok(Anonymous { lang, csrf: visitor_token(&state.form_key), fresh: true, chose_language })
-                }
+                None if is_safe(req.method()) => Ok(Anonymous {
+                    lang,
+                    csrf: visitor_token(&state.form_key),
+                    fresh: true,
+                    chose_language,
+                    browser_language,
+                }),
                 None => Err(WebError::Csrf),
             }
         })

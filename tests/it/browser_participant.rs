@@ -73,8 +73,9 @@ async fn a_participant_books_moves_cancels_and_opts_out_in_the_browser() {
     assert!(inv.opened_at.is_some(), "opening the page is tracked");
     b.screenshot("participant-slots").await;
 
-    // Book the first slot.
+    // Book the first slot, accepting the study's consent first.
     b.click(&radio(from)).await;
+    b.click("#consent").await;
     b.click("#book").await;
     b.wait_for("#done").await;
     assert!(b.url().await.contains("done=booked"), "{}", b.url().await);

@@ -121,7 +121,7 @@ async fn two_instances_send_each_message_once_and_book_each_slot_once() {
         tasks.push(tokio::spawn(async move {
             let mut c = client(&base);
             c.get(&format!("/i/{token}?tz=UTC")).await;
-            c.post(&format!("/i/{token}/book"), &[("slot", slot.as_str()), ("tz", "UTC")]).await.0
+            c.post(&format!("/i/{token}/book"), &[("slot", slot.as_str()), ("tz", "UTC"), ("consent", "yes")]).await.0
         }));
     }
     let mut won = 0;

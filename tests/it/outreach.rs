@@ -354,10 +354,12 @@ async fn the_participant_books_reschedules_cancels_and_opts_out_over_http() {
     assert!(inv.opened_at.is_some());
 
     // No CSRF token: refused.
-    let (status, _, _) = c.post_raw(&format!("/i/{token}/book"), &[("slot", &slot(from)), ("tz", "UTC")]).await;
+    let (status, _, _) =
+        c.post_raw(&format!("/i/{token}/book"), &[("slot", &slot(from)), ("tz", "UTC"), ("consent", "yes")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let (status, _, location) = c.post(&format!("/i/{token}/book"), &[("slot", &slot(from)), ("tz", "UTC")]).await;
+    let (status, _, location) =
+        c.post(&format!("/i/{token}/book"), &[("slot", &slot(from)), ("tz", "UTC"), ("consent", "yes")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location.unwrap().contains("done=booked"));
     let (_, page) = c.get(&format!("/i/{token}?tz=UTC&done=booked")).await;
@@ -365,20 +367,28 @@ async fn the_participant_books_reschedules_cancels_and_opts_out_over_http() {
     assert!(page.contains("Booked."), "{page}");
 
     // A slot outside availability is refused with a clear message.
-    let (status, page, _) =
-        c.post(&format!("/i/{token}/book"), &[("slot", &slot(from + TimeDelta::hours(5))), ("tz", "UTC")]).await;
+    let (status, page, _) = c
+        .post(
+            &format!("/i/{token}/book"),
+            &[("slot", &slot(from + TimeDelta::hours(5))), ("tz", "UTC"), ("consent", "yes")],
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(page.contains("That time is not offered"), "{page}");
 
-    let (status, _, _) =
-        c.post(&format!("/i/{token}/book"), &[("slot", &slot(from + TimeDelta::hours(1))), ("tz", "UTC")]).await;
+    let (status, _, _) = c
+        .post(
+            &format!("/i/{token}/book"),
+            &[("slot", &slot(from + TimeDelta::hours(1))), ("tz", "UTC"), ("consent", "yes")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = c.get(&format!("/i/{token}?tz=UTC")).await;
     assert!(page.contains("11:00–11:30 (UTC)"), "{page}");
     let b = bookings::calendar(&db, Some(host), 0).await.unwrap();
     assert_eq!(b.len(), 1, "moved, not duplicated");
 
-    let (status, _, _) = c.post(&format!("/i/{token}/cancel"), &[("tz", "UTC")]).await;
+    let (status, _, _) = c.post(&format!("/i/{token}/cancel"), &[("tz", "UTC"), ("consent", "yes")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(bookings::calendar(&db, Some(host), 0).await.unwrap().is_empty());
     let kinds: Vec<String> =

@@ -55,7 +55,7 @@ async fn a_forwarded_host_never_reaches_the_links_in_e_mails() {
         .header("X-Forwarded-Host", "evil.example")
         .header("X-Forwarded-Proto", "https")
         .header("Forwarded", "host=evil.example;proto=https")
-        .form(&[("slot", slot(host, from).as_str()), ("tz", "UTC")])
+        .form(&[("slot", slot(host, from).as_str()), ("tz", "UTC"), ("consent", "yes")])
         .send()
         .await
         .unwrap();
@@ -91,7 +91,7 @@ async fn without_any_known_address_nothing_is_sent_and_the_study_page_says_why()
         .http
         .post(url)
         .header("X-Forwarded-Host", "evil.example")
-        .form(&[("slot", slot(host, from).as_str()), ("tz", "UTC")])
+        .form(&[("slot", slot(host, from).as_str()), ("tz", "UTC"), ("consent", "yes")])
         .send()
         .await
         .unwrap();
@@ -117,7 +117,7 @@ async fn without_any_known_address_nothing_is_sent_and_the_study_page_says_why()
         .http
         .post(url)
         .header("X-Forwarded-Host", "evil.example")
-        .form(&[("slot", slot(host, from).as_str()), ("tz", "UTC")])
+        .form(&[("slot", slot(host, from).as_str()), ("tz", "UTC"), ("consent", "yes")])
         .send()
         .await
         .unwrap();
@@ -181,7 +181,7 @@ async fn posting_the_same_booking_again_changes_nothing_and_shows_the_booking() 
     let db = app.t.db.clone();
     let (host, _, inv, token, from) = invited(&db).await;
     let mut c = participant_client(&app, &token).await;
-    let form = [("slot", slot(host, from)), ("tz", "UTC".to_string())];
+    let form = [("slot", slot(host, from)), ("tz", "UTC".to_string()), ("consent", "yes".to_string())];
     let form: Vec<(&str, &str)> = form.iter().map(|(a, b)| (*a, b.as_str())).collect();
     let (status, _, location) = c.post(&format!("/i/{token}/book"), &form).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -657,7 +657,7 @@ async fn the_internal_title_and_goal_never_reach_a_participant() {
     let mut c = participant_client(&app, &token).await;
     let (_, page) = c.get(&format!("/i/{token}?tz=UTC")).await;
     assert!(page.contains(PARTICIPANT_TITLE), "{page}");
-    let form = [("slot", slot(host, from)), ("tz", "UTC".to_string())];
+    let form = [("slot", slot(host, from)), ("tz", "UTC".to_string()), ("consent", "yes".to_string())];
     let form: Vec<(&str, &str)> = form.iter().map(|(a, b)| (*a, b.as_str())).collect();
     let (status, _, location) = c.post(&format!("/i/{token}/book"), &form).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -726,7 +726,7 @@ async fn the_place_and_the_interviewer_reach_the_page_the_mails_and_the_calendar
     let mut c = participant_client(&app, &token).await;
     let (_, page) = c.get(&format!("/i/{token}?tz=UTC")).await;
     assert!(page.contains("id=\"study-where\"") && page.contains("Video call"), "{page}");
-    let form = [("slot", slot(host, from)), ("tz", "UTC".to_string())];
+    let form = [("slot", slot(host, from)), ("tz", "UTC".to_string()), ("consent", "yes".to_string())];
     let form: Vec<(&str, &str)> = form.iter().map(|(a, b)| (*a, b.as_str())).collect();
     let (status, _, location) = c.post(&format!("/i/{token}/book"), &form).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -766,7 +766,7 @@ async fn the_place_and_the_interviewer_reach_the_page_the_mails_and_the_calendar
     .unwrap();
     let mut c = participant_client(&app, &second_token).await;
     let later = from + TimeDelta::hours(1);
-    let form = [("slot", slot(host, later)), ("tz", "UTC".to_string())];
+    let form = [("slot", slot(host, later)), ("tz", "UTC".to_string()), ("consent", "yes".to_string())];
     let form: Vec<(&str, &str)> = form.iter().map(|(a, b)| (*a, b.as_str())).collect();
     let (status, _, _) = c.post(&format!("/i/{second_token}/book"), &form).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -778,5 +778,44 @@ async fn the_place_and_the_interviewer_reach_the_page_the_mails_and_the_calendar
         .unwrap();
     assert!(mail.body.contains("Where: by phone, we will call you"), "{}", mail.body);
     assert!(!mail.body.contains("meet.jit.si"), "{}", mail.body);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn consent_comes_before_booking_a_declined_invitation_offers_no_times_and_the_browser_language_counts() {
+    let app = TestApp::spawn().await;
+    let db = app.t.db.clone();
+    let (host, _, inv, token, from) = invited(&db).await;
+
+    // A Chinese browser reads the (English) study's page in Chinese.
+    let r = reqwest::Client::new()
+        .get(format!("{}/i/{token}?tz=UTC", app.base))
+        .header("Accept-Language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("lang=\"zh-CN\""), "{page}");
+
+    // The consent is on the booking form, and booking without it is refused.
+    let mut c = participant_client(&app, &token).await;
+    let (_, page) = c.get(&format!("/i/{token}?tz=UTC")).await;
+    assert!(page.contains("id=\"consent\"") && page.contains("We take notes."), "{page}");
+    let slot_value = slot(host, from);
+    let (status, page, _) = c.post(&format!("/i/{token}/book"), &[("slot", slot_value.as_str()), ("tz", "UTC")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"error\""), "{page}");
+    assert!(bookings::for_invitation(&db, inv.id).await.unwrap().is_empty(), "nothing booked without consent");
+
+    // After declining, the page offers no times and says so.
+    let (status, _, _) = c.post(&format!("/i/{token}/decline"), &[("reason", "busy")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = c.get(&format!("/i/{token}?tz=UTC")).await;
+    assert!(!page.contains("name=\"slot\""), "{page}");
+    assert!(page.contains("id=\"state\""), "{page}");
+    let form = [("slot", slot_value.as_str()), ("tz", "UTC"), ("consent", "yes")];
+    let (status, _, _) = c.post(&format!("/i/{token}/book"), &form).await;
+    assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(bookings::for_invitation(&db, inv.id).await.unwrap().is_empty(), "a declined invitation books nothing");
     app.finish().await;
 }

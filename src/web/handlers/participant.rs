@@ -119,6 +119,8 @@ pub struct View {
 pub struct SlotForm {
     slot: String,
     tz: String,
+    /// The consent checkbox ("yes" when ticked).
+    consent: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -127,10 +129,11 @@ pub struct ReasonForm {
     reason: String,
 }
 
-/// The language of a page for participants: the study's, unless the
-/// visitor switched language themselves.
+/// The language of a page for participants: the one the visitor chose,
+/// else the one their browser asks for (Accept-Language), else the
+/// study's.
 pub fn lang_for(anon: &Anonymous, study: &Study) -> Lang {
-    if anon.chose_language {
+    if anon.chose_language || anon.browser_language {
         anon.lang
     } else if Language::parse(&study.language) == Some(Language::ZhCn) {
         Lang::ZhCn
@@ -382,6 +385,11 @@ pub async fn book(
         return Ok(back(&token, tz.name(), ""));
     }
     let active = current.is_some();
+    // A study that asks for consent has it accepted before a first booking.
+    if !active && !study.consent.trim().is_empty() && form.consent.trim().is_empty() {
+        let error = Some("participant.error.consent".to_string());
+        return respond(&anon, &state, render(&anon, &state, &token, Some(&form.tz), None, error).await);
+    }
     let result = if active {
         participant::reschedule(&state.db, &out, &token, &inv, &study, interviewer, start, tz, Utc::now()).await?
     } else {
