@@ -2,6 +2,7 @@
 //! gzipped, streamed record by record. Parsing only: nothing here touches the
 //! database, so every error can name the file, line and column.
 
+pub mod busy_ics;
 pub mod csv_file;
 pub mod error;
 pub mod events;

@@ -99,6 +99,46 @@ pub fn render(invite: &Invite) -> CalendarPart {
     CalendarPart { method: invite.method, text: cal.text }
 }
 
+/// One interview in an interviewer's subscribed feed.
+#[derive(Debug, Clone)]
+pub struct FeedEntry {
+    pub uid: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub summary: String,
+    pub description: String,
+    /// The interview's page (behind sign-in).
+    pub url: String,
+}
+
+/// A published calendar (no iTIP method: calendars subscribe to it rather
+/// than answer it) of an interviewer's interviews. Times are in UTC, which
+/// every calendar shows in its own zone, so no VTIMEZONE is needed.
+pub fn feed(name: &str, entries: &[FeedEntry], stamp: DateTime<Utc>) -> String {
+    let mut cal = Lines::default();
+    cal.push("BEGIN:VCALENDAR");
+    cal.push(&format!("PRODID:{PRODID}"));
+    cal.push("VERSION:2.0");
+    cal.push("CALSCALE:GREGORIAN");
+    cal.push(&format!("X-WR-CALNAME:{}", escape_text(name)));
+    cal.push("REFRESH-INTERVAL;VALUE=DURATION:PT1H");
+    for e in entries {
+        cal.push("BEGIN:VEVENT");
+        cal.push(&format!("UID:{}", escape_text(&e.uid)));
+        cal.push(&format!("DTSTAMP:{}", utc_stamp(stamp)));
+        cal.push(&format!("DTSTART:{}", utc_stamp(e.start)));
+        cal.push(&format!("DTEND:{}", utc_stamp(e.end)));
+        cal.push(&format!("SUMMARY:{}", escape_text(&e.summary)));
+        cal.push(&format!("DESCRIPTION:{}", escape_text(&e.description)));
+        cal.push(&format!("URL:{}", e.url.chars().filter(|c| !c.is_control()).collect::<String>()));
+        cal.push("STATUS:CONFIRMED");
+        cal.push("TRANSP:OPAQUE");
+        cal.push("END:VEVENT");
+    }
+    cal.push("END:VCALENDAR");
+    cal.text
+}
+
 /// Content lines, each ended by CRLF and folded at 75 octets.
 #[derive(Default)]
 struct Lines {

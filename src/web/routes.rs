@@ -4,8 +4,8 @@ use actix_web::web;
 
 use super::api;
 use super::handlers::{
-    accounts, add_to_study, adoption, audit, auth, calendar, codebook, dashboard, imports, interviews, language,
-    mapping, participant, people, person, place, report, rights, rounds, settings, static_files, studies,
+    accounts, add_to_study, adoption, audit, auth, calendar, calendar_feed, codebook, dashboard, imports, interviews,
+    language, mapping, participant, people, person, place, report, rights, rounds, settings, static_files, studies,
     survey_response, surveys, tokens, welcome,
 };
 
@@ -91,6 +91,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/availability/place", web::post().to(place::save));
     cfg.route("/availability/weekly", web::post().to(calendar::add_weekly));
     cfg.route("/availability/one-off", web::post().to(calendar::add_one_off));
+    cfg.route("/availability/feed", web::post().to(calendar::issue_feed));
+    cfg.route("/availability/feed/revoke", web::post().to(calendar::revoke_feed));
     cfg.route("/availability/{kind}/{id}/delete", web::post().to(calendar::delete));
     cfg.route("/calendar", web::get().to(calendar::calendar));
     cfg.route("/bookings/{id}/outcome", web::post().to(calendar::outcome));
@@ -113,6 +115,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/s/open/{token}", web::post().to(survey_response::answer_open));
     cfg.route("/s/{token}", web::get().to(survey_response::show));
     cfg.route("/s/{token}", web::post().to(survey_response::answer));
+    cfg.route("/feeds/{file}", web::get().to(calendar_feed::serve));
     cfg.route("/s/{token}/opt-out", web::post().to(survey_response::opt_out));
 
     // Administration.

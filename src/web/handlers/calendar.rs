@@ -13,7 +13,7 @@ use super::{html, see_other};
 use crate::app::{participant, settings};
 use crate::domain::account::Permission;
 use crate::domain::scheduling::parse_hours;
-use crate::storage::{availability, bookings};
+use crate::storage::{availability, bookings, interviewer_feeds};
 use crate::web::error::WebError;
 use crate::web::page::Page;
 use crate::web::session::Viewer;
@@ -43,6 +43,10 @@ struct AvailabilityPage {
     days: Vec<(u8, String)>,
     error: Option<String>,
     configured: bool,
+    /// When the private feed was issued (in the interviewer's zone).
+    feed_issued: Option<String>,
+    /// The feed's URL, shown once right after it is issued.
+    feed_url: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -70,6 +74,15 @@ pub struct OneOffForm {
 const DAY_KEYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 async fn render(viewer: &Viewer, state: &AppState, error: Option<String>) -> Result<HttpResponse, WebError> {
+    render_with_feed(viewer, state, error, None).await
+}
+
+async fn render_with_feed(
+    viewer: &Viewer,
+    state: &AppState,
+    error: Option<String>,
+    feed_url: Option<String>,
+) -> Result<HttpResponse, WebError> {
     let page = Page::new(viewer, "calendar", "availability.title");
     let id = viewer.account.id;
     let profile = availability::profile(&state.db, id).await?;
@@ -95,6 +108,7 @@ async fn render(viewer: &Viewer, state: &AppState, error: Option<String>) -> Res
         .into_iter()
         .map(|o| OneOffRow { id: o.id, window: format!("{} – {}", local(o.starts_at), local(o.ends_at)) })
         .collect();
+    let feed_issued = interviewer_feeds::issued_at(&state.db, id).await?.map(local);
     let days = DAY_KEYS.iter().enumerate().map(|(i, k)| (i as u8, page.t(&format!("day.{k}")))).collect();
     html(&AvailabilityPage {
         page,
@@ -107,6 +121,8 @@ async fn render(viewer: &Viewer, state: &AppState, error: Option<String>) -> Res
         zones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),
         days,
         error,
+        feed_issued,
+        feed_url,
     })
 }
 
@@ -205,6 +221,21 @@ pub async fn delete(
         _ => return Err(WebError::NotFound),
     };
     availability::delete(&state.db, viewer.account.id, weekly, path.1).await?;
+    Ok(see_other("/availability"))
+}
+
+/// Issues a new URL (the old one stops working) and shows it once.
+pub async fn issue_feed(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    let base = settings::links_base(&state.db, state.base_url.as_deref()).await?.unwrap_or_default();
+    let token =
+        crate::app::interviewer_feed::issue(&state.db, (viewer.account.id, &viewer.account.email), Utc::now()).await?;
+    render_with_feed(&viewer, &state, None, Some(crate::app::interviewer_feed::url(&base, &token))).await
+}
+
+pub async fn revoke_feed(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    crate::app::interviewer_feed::revoke(&state.db, (viewer.account.id, &viewer.account.email)).await?;
     Ok(see_other("/availability"))
 }
 

@@ -7,6 +7,7 @@ pub mod adoption;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod calendar_feed;
 pub mod codebook;
 pub mod dashboard;
 pub mod imports;
