@@ -25,6 +25,7 @@ pub mod scheduling;
 pub mod settings;
 pub mod study;
 pub mod survey;
+pub mod survey_text;
 pub mod tier;
 pub mod timestamp;
 
