@@ -480,6 +480,33 @@ pub fn response_rates(invited: &[(Tier, bool)]) -> Vec<(Tier, u32, u32)> {
         .collect()
 }
 
+/// Tiers counted together under the floor: (tiers, invited, responded).
+pub type MergedRate = (Vec<Tier>, u32, u32);
+
+/// Response rates under the privacy floor, for managers: a tier with fewer
+/// invitees than the floor is counted with the other small ones (and the
+/// smallest shown tier if need be), under the one rule
+/// ([`crate::domain::privacy::plan`]). Returns the tiers shown alone as
+/// [`response_rates`] does, and the merged group (tiers, invited,
+/// responded) when there is one; groups too small even together are left
+/// out.
+pub fn response_rates_under_floor(
+    invited: &[(Tier, bool)],
+    floor: Option<u32>,
+) -> (Vec<(Tier, u32, u32)>, Option<MergedRate>) {
+    let rates = response_rates(invited);
+    let p = plan(rates.iter().map(|(t, n, _)| (*t, *n)), floor);
+    let alone = rates.iter().filter(|(t, _, _)| p.is_alone(t)).copied().collect();
+    let mut tiers = p.merged.clone();
+    tiers.sort();
+    let merged = (!tiers.is_empty()).then(|| {
+        let (n, r) =
+            rates.iter().filter(|(t, _, _)| tiers.contains(t)).fold((0, 0), |(n, r), (_, tn, tr)| (n + tn, r + tr));
+        (tiers, n, r)
+    });
+    (alone, merged)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -758,6 +785,23 @@ text Anything else? | 还有什么想说的？
         assert!(!r[1].by_tier[0].nps_caution());
         assert_eq!(r[1].by_tier[0].scale_counts, vec![0, 0, 30]);
         assert!(r[0].by_tier[0].scale_counts.iter().all(|c| *c == 0));
+    }
+
+    #[test]
+    fn response_rates_merge_small_tiers_under_the_floor() {
+        let mut invited: Vec<(Tier, bool)> = (0..6).map(|i| (Tier::Deep, i < 3)).collect();
+        invited.extend([(Tier::Silent, true), (Tier::Silent, false), (Tier::New, false)]);
+        invited.extend((0..2).map(|_| (Tier::Shallow, true)));
+        // Floor 3: silent (2), new (1) and shallow (2) together; deep alone.
+        let (alone, merged) = response_rates_under_floor(&invited, Some(3));
+        assert_eq!(alone, vec![(Tier::Deep, 6, 3)]);
+        assert_eq!(merged, Some((vec![Tier::Shallow, Tier::Silent, Tier::New], 5, 3)));
+        // No floor: every tier alone.
+        let (alone, merged) = response_rates_under_floor(&invited, None);
+        assert_eq!((alone.len(), merged), (4, None));
+        // Everything together below the floor: nothing.
+        let (alone, merged) = response_rates_under_floor(&invited, Some(20));
+        assert!(alone.is_empty() && merged.is_none());
     }
 
     #[test]

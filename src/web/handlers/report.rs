@@ -133,6 +133,9 @@ pub struct SurveyShown {
     pub text_answers: Vec<TextShown>,
     /// Cleared answers the floor keeps from this reader.
     pub text_withheld: u32,
+    /// Response rates by tier (under the floor for managers): group,
+    /// invited, the rate with its n.
+    pub rates: Vec<[String; 3]>,
     /// Whether the survey has a free-text question at all.
     #[serde(skip)]
     pub has_text: bool,
@@ -316,7 +319,22 @@ async fn build(
         // Managers read cleared answers only; the research team reads all.
         let texts =
             super::surveys::text_answers(state, s.id, &questions, &stored, (!research_team).then_some(floor)).await?;
+        let invited: Vec<(Tier, bool)> = crate::storage::surveys::invitations(&state.db, s.id)
+            .await?
+            .into_iter()
+            .filter_map(|i| Some((Tier::parse(&i.tier)?, i.responded_at.is_some())))
+            .collect();
+        let (alone, merged) = crate::domain::survey::response_rates_under_floor(&invited, private.then_some(floor));
+        let rates = alone
+            .into_iter()
+            .map(|(t, n, r)| (tier_name(t), n, r))
+            .chain(
+                merged.map(|(tiers, n, r)| (page.tf("report.tiers_together", &[("tiers", &tier_list(&tiers))]), n, r)),
+            )
+            .map(|(label, n, r)| [label, n.to_string(), super::surveys::share_cell(page, r, n)])
+            .collect();
         surveys_shown.push(SurveyShown {
+            rates,
             title: s.title.clone(),
             responses: responses.len(),
             questions: tables
@@ -504,6 +522,9 @@ async fn csv_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result<
             if let Some(c) = &t.caution {
                 w.text_row(["survey_caution", s.title.as_str(), t.prompt.as_str(), c.as_str()]).map_err(io)?;
             }
+        }
+        for [label, n, rate] in &s.rates {
+            w.text_row(["survey_rates", s.title.as_str(), label.as_str(), n.as_str(), rate.as_str()]).map_err(io)?;
         }
         for a in &s.text_answers {
             let cleared = if a.cleared { "cleared" } else { "research_team_only" };
