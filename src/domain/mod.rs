@@ -28,6 +28,7 @@ pub mod settings;
 pub mod state;
 pub mod study;
 pub mod survey;
+pub mod survey_text;
 pub mod tier;
 pub mod timestamp;
 

@@ -3,7 +3,8 @@
 //! summed up by tier.
 //!
 //! Pure: no I/O, no clock. Free-text answers are never part of the results
-//! (only whether the question was answered).
+//! (only whether the question was answered); who may read them is
+//! [`crate::domain::survey_text`]'s.
 
 use serde::{Serialize, Serializer};
 
@@ -14,6 +15,9 @@ use super::tier::Tier;
 pub const MAX_QUESTIONS: usize = 30;
 /// At most this many characters in a free-text answer (after trimming).
 pub const MAX_TEXT_CHARS: usize = 2000;
+/// Below this many answers an NPS swings by tens of points with one
+/// person, and the results say so.
+pub const NPS_MIN_ANSWERS: u32 = 30;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
@@ -293,6 +297,17 @@ pub struct TierResult {
     pub nps: Option<f64>,
     /// Single/Multiple: per option, how many picked it; empty otherwise.
     pub option_counts: Vec<u32>,
+    /// The distribution of a scale: Likert, how many answered 1, 2, ... 5;
+    /// Nps, how many detractors (0-6), passives (7-8) and promoters (9-10);
+    /// empty otherwise.
+    pub scale_counts: Vec<u32>,
+}
+
+impl TierResult {
+    /// Whether an NPS rests on too few answers to be read as a score.
+    pub fn nps_caution(&self) -> bool {
+        self.nps.is_some() && self.answered < NPS_MIN_ANSWERS
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -336,6 +351,11 @@ fn tier_result(q: &Question, tier: Option<Tier>, answer_sets: &[&[Option<Answer>
     let mut sum = 0u64;
     let (mut promoters, mut detractors) = (0u32, 0u32);
     let mut option_counts = if q.kind.is_choice() { vec![0u32; q.options.len()] } else { Vec::new() };
+    let mut scale_counts = match q.kind {
+        Kind::Likert => vec![0u32; 5],
+        Kind::Nps => vec![0u32; 3],
+        _ => Vec::new(),
+    };
     for answers in answer_sets {
         let Some(answer) = valid_answer(q, answers.get(index).and_then(Option::as_ref)) else {
             continue;
@@ -348,6 +368,15 @@ fn tier_result(q: &Question, tier: Option<Tier>, answer_sets: &[&[Option<Answer>
                     promoters += 1;
                 } else if *n <= 6 {
                     detractors += 1;
+                }
+                let slot = match q.kind {
+                    Kind::Likert => usize::from(*n).saturating_sub(1),
+                    _ if *n >= 9 => 2,
+                    _ if *n >= 7 => 1,
+                    _ => 0,
+                };
+                if let Some(c) = scale_counts.get_mut(slot) {
+                    *c += 1;
                 }
             }
             Answer::Choice(i) => option_counts[*i] += 1,
@@ -367,11 +396,27 @@ fn tier_result(q: &Question, tier: Option<Tier>, answer_sets: &[&[Option<Answer>
     let mean = scale.then(|| sum as f64 / f64::from(answered));
     let nps = (q.kind == Kind::Nps && answered > 0)
         .then(|| (f64::from(promoters) - f64::from(detractors)) * 100.0 / f64::from(answered));
-    TierResult { tier, respondents: answer_sets.len() as u32, answered, mean, nps, option_counts }
+    TierResult { tier, respondents: answer_sets.len() as u32, answered, mean, nps, option_counts, scale_counts }
 }
 
 /// A tier (None: anonymous) and the answer lists of its responses.
 type Group<'a> = (Option<Tier>, Vec<&'a [Option<Answer>]>);
+
+/// The groups of a survey's responses by tier at answer time, as the
+/// privacy floor plans them: (tier, responses) in tier order, anonymous
+/// (None) last, groups without a response left out. The results and the
+/// free-text answers plan the same groups, so that both pages agree on
+/// which tiers a manager reads on their own.
+pub fn tier_groups(tiers: impl IntoIterator<Item = Option<Tier>>) -> Vec<(Option<Tier>, u32)> {
+    let tiers: Vec<Option<Tier>> = tiers.into_iter().collect();
+    Tier::ALL
+        .into_iter()
+        .map(Some)
+        .chain([None])
+        .map(|tier| (tier, tiers.iter().filter(|t| **t == tier).count() as u32))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
 
 /// Results of each question by tier. `responses`: (tier at answer time,
 /// answers in question order; a short list counts as unanswered for the
@@ -396,7 +441,9 @@ pub fn results_by_tier(
         .map(|tier| (tier, responses.iter().filter(|(t, _)| *t == tier).map(|(_, a)| a.as_slice()).collect()))
         .filter(|(_, sets): &(_, Vec<_>)| !sets.is_empty())
         .collect();
-    let p = plan(groups.iter().enumerate().map(|(i, (_, sets))| (i, sets.len() as u32)), floor);
+    let sizes = tier_groups(responses.iter().map(|(t, _)| *t));
+    debug_assert!(sizes.iter().zip(&groups).all(|((a, n), (b, sets))| a == b && *n as usize == sets.len()));
+    let p = plan(sizes.iter().enumerate().map(|(i, (_, n))| (i, *n)), floor);
     let mut hidden_at: Vec<usize> = p.merged.iter().chain(&p.suppressed).copied().collect();
     hidden_at.sort();
     let hidden: Vec<Option<Tier>> = hidden_at.iter().map(|&i| groups[i].0).collect();
@@ -431,6 +478,33 @@ pub fn response_rates(invited: &[(Tier, bool)]) -> Vec<(Tier, u32, u32)> {
             (count > 0).then_some((tier, count, responded))
         })
         .collect()
+}
+
+/// Tiers counted together under the floor: (tiers, invited, responded).
+pub type MergedRate = (Vec<Tier>, u32, u32);
+
+/// Response rates under the privacy floor, for managers: a tier with fewer
+/// invitees than the floor is counted with the other small ones (and the
+/// smallest shown tier if need be), under the one rule
+/// ([`crate::domain::privacy::plan`]). Returns the tiers shown alone as
+/// [`response_rates`] does, and the merged group (tiers, invited,
+/// responded) when there is one; groups too small even together are left
+/// out.
+pub fn response_rates_under_floor(
+    invited: &[(Tier, bool)],
+    floor: Option<u32>,
+) -> (Vec<(Tier, u32, u32)>, Option<MergedRate>) {
+    let rates = response_rates(invited);
+    let p = plan(rates.iter().map(|(t, n, _)| (*t, *n)), floor);
+    let alone = rates.iter().filter(|(t, _, _)| p.is_alone(t)).copied().collect();
+    let mut tiers = p.merged.clone();
+    tiers.sort();
+    let merged = (!tiers.is_empty()).then(|| {
+        let (n, r) =
+            rates.iter().filter(|(t, _, _)| tiers.contains(t)).fold((0, 0), |(n, r), (_, tn, tr)| (n + tn, r + tr));
+        (tiers, n, r)
+    });
+    (alone, merged)
 }
 
 #[cfg(test)]
@@ -688,6 +762,46 @@ text Anything else? | 还有什么想说的？
         let r = results_by_tier(&q, &responses, Some(1));
         assert!(r[0].hidden.is_empty());
         assert_eq!(r[0].by_tier.len(), 3);
+    }
+
+    #[test]
+    fn scales_carry_their_distribution_and_a_small_nps_its_caution() {
+        let q = parse_definition("likert Useful?\nnps Recommend?\n").unwrap();
+        let responses: Vec<_> = [(1, 0), (5, 6), (5, 7), (3, 8), (4, 9), (5, 10)]
+            .into_iter()
+            .map(|(l, n)| (Some(Tier::Deep), vec![Some(Answer::Scale(l)), Some(Answer::Scale(n))]))
+            .collect();
+        let r = results_by_tier(&q, &responses, None);
+        let likert = &r[0].by_tier[0];
+        assert_eq!(likert.scale_counts, vec![1, 0, 1, 1, 3]);
+        assert!(!likert.nps_caution(), "no NPS, no caution");
+        let nps = &r[1].by_tier[0];
+        // Detractors 0, 6; passives 7, 8; promoters 9, 10.
+        assert_eq!(nps.scale_counts, vec![2, 2, 2]);
+        assert_eq!(nps.nps, Some(0.0));
+        assert!(nps.nps_caution(), "6 answers are fewer than {NPS_MIN_ANSWERS}");
+        let many: Vec<_> = (0..30).map(|_| (Some(Tier::Deep), vec![None, Some(Answer::Scale(10))])).collect();
+        let r = results_by_tier(&q, &many, None);
+        assert!(!r[1].by_tier[0].nps_caution());
+        assert_eq!(r[1].by_tier[0].scale_counts, vec![0, 0, 30]);
+        assert!(r[0].by_tier[0].scale_counts.iter().all(|c| *c == 0));
+    }
+
+    #[test]
+    fn response_rates_merge_small_tiers_under_the_floor() {
+        let mut invited: Vec<(Tier, bool)> = (0..6).map(|i| (Tier::Deep, i < 3)).collect();
+        invited.extend([(Tier::Silent, true), (Tier::Silent, false), (Tier::New, false)]);
+        invited.extend((0..2).map(|_| (Tier::Shallow, true)));
+        // Floor 3: silent (2), new (1) and shallow (2) together; deep alone.
+        let (alone, merged) = response_rates_under_floor(&invited, Some(3));
+        assert_eq!(alone, vec![(Tier::Deep, 6, 3)]);
+        assert_eq!(merged, Some((vec![Tier::Shallow, Tier::Silent, Tier::New], 5, 3)));
+        // No floor: every tier alone.
+        let (alone, merged) = response_rates_under_floor(&invited, None);
+        assert_eq!((alone.len(), merged), (4, None));
+        // Everything together below the floor: nothing.
+        let (alone, merged) = response_rates_under_floor(&invited, Some(20));
+        assert!(alone.is_empty() && merged.is_none());
     }
 
     #[test]

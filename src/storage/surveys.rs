@@ -159,6 +159,61 @@ pub async fn responses(db: &Db, survey_id: i64) -> Result<Vec<(Option<String>, O
     on_db!(db, pool => Ok(sqlx::query_as(sql).bind(survey_id).fetch_all(pool).await?))
 }
 
+/// One stored response as the results and the free-text answers read it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Response {
+    pub id: i64,
+    pub tier: Option<String>,
+    pub department: Option<String>,
+    /// The answers as JSON (see domain::survey::Answer).
+    pub answers: String,
+}
+
+/// A survey's responses with their ids (random, so no order of answering).
+pub async fn responses_with_ids(db: &Db, survey_id: i64) -> Result<Vec<Response>> {
+    let sql = "SELECT id, tier, department, answers FROM survey_responses WHERE survey_id = $1 ORDER BY id";
+    on_db!(db, pool => Ok(sqlx::query_as(sql).bind(survey_id).fetch_all(pool).await?))
+}
+
+/// The free-text answers of a survey cleared for managers: (response id,
+/// question index).
+pub async fn clearings(db: &Db, survey_id: i64) -> Result<Vec<(i64, i64)>> {
+    let sql = "SELECT c.response_id, c.question_index FROM survey_answer_clearings c \
+               JOIN survey_responses r ON r.id = c.response_id WHERE r.survey_id = $1 \
+               ORDER BY c.response_id, c.question_index";
+    on_db!(db, pool => Ok(sqlx::query_as(sql).bind(survey_id).fetch_all(pool).await?))
+}
+
+/// Clears (or, with `cleared = false`, withdraws the clearing of) one
+/// free-text answer of a response of `survey_id`; `false` when the response
+/// is not one of that survey's. Clearing twice changes nothing.
+pub async fn set_cleared(
+    db: &Db,
+    survey_id: i64,
+    response_id: i64,
+    question_index: i64,
+    cleared: bool,
+    by: i64,
+    now: i64,
+) -> Result<bool> {
+    let exists = "SELECT COUNT(*) FROM survey_responses WHERE id = $1 AND survey_id = $2";
+    let n: i64 =
+        on_db!(db, pool => sqlx::query_scalar(exists).bind(response_id).bind(survey_id).fetch_one(pool).await?);
+    if n == 0 {
+        return Ok(false);
+    }
+    if cleared {
+        let sql = "INSERT INTO survey_answer_clearings (response_id, question_index, cleared_by, cleared_at) \
+                   VALUES ($1, $2, $3, $4) ON CONFLICT (response_id, question_index) DO NOTHING";
+        on_db!(db, pool => sqlx::query(sql).bind(response_id).bind(question_index).bind(by).bind(now)
+            .execute(pool).await.map(drop)?);
+    } else {
+        let sql = "DELETE FROM survey_answer_clearings WHERE response_id = $1 AND question_index = $2";
+        on_db!(db, pool => sqlx::query(sql).bind(response_id).bind(question_index).execute(pool).await.map(drop)?);
+    }
+    Ok(true)
+}
+
 /// How many people a department has, for the anonymous link's floor.
 pub async fn department_size(db: &Db, department: &str) -> Result<i64> {
     let sql = "SELECT COUNT(*) FROM people WHERE department = $1";

@@ -77,6 +77,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/studies/{id}/surveys/{survey}", web::get().to(surveys::show));
     cfg.route("/studies/{id}/surveys/{survey}/send", web::post().to(surveys::send));
     cfg.route("/studies/{id}/surveys/{survey}/anonymous", web::post().to(surveys::anonymous));
+    cfg.route("/studies/{id}/surveys/{survey}/answers", web::get().to(surveys::answers));
+    cfg.route(
+        "/studies/{id}/surveys/{survey}/answers/{response}/{question}/clear",
+        web::post().to(surveys::clear_answer),
+    );
     cfg.route("/studies/{id}/codebook", web::get().to(codebook::show));
     cfg.route("/studies/{id}/codebook", web::post().to(codebook::add));
     cfg.route("/studies/{id}/codebook/{code}", web::post().to(codebook::edit));

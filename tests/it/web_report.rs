@@ -230,3 +230,121 @@ async fn survey_results_merge_small_tiers_for_managers_and_say_so() {
     assert!(!page.contains("No answers yet") && page.contains("fewer responses than the privacy floor"), "{page}");
     app.finish().await;
 }
+
+/// Every voice: free-text answers reach the research team with the tier
+/// and department at answer time, and managers only once cleared, without
+/// the department and from tiers above the floor (the rest held back and
+/// counted); distributions show each share with its n, a small NPS carries
+/// a caution, and the CSV and JSON carry the same.
+#[tokio::test]
+async fn survey_voices_reach_managers_only_when_cleared_and_above_the_floor() {
+    use undercurrent::domain::survey::{Answer, parse_definition};
+    use undercurrent::storage::surveys;
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    import_fixture(&db).await;
+    let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
+    let s = study(&db, &[me], ContactRules::default()).await;
+    let definition = "likert* Useful?\nsingle Where?\n- Here\n- Phone\nnps Recommend?\ntext Anything else?\n";
+    let questions = serde_json::to_string(&parse_definition(definition).unwrap()).unwrap();
+    let survey = surveys::insert(&db, s.id, "Pulse", &questions, me, 0).await.unwrap();
+    let now = Utc::now().timestamp();
+    // Deep: 5 responses (likert 4, 4, 4, 5, 2; "Here" 3 of 5; NPS 10 x4 and 3).
+    // Silent: 2 responses; shallow: 1.
+    let answers = |likert: u8, choice: usize, nps: u8, text: &str| {
+        serde_json::to_string(&vec![
+            Some(Answer::Scale(likert)),
+            Some(Answer::Choice(choice)),
+            Some(Answer::Scale(nps)),
+            Some(Answer::Text(text.into())),
+        ])
+        .unwrap()
+    };
+    for (i, (l, c, n)) in [(4, 0, 10), (4, 0, 10), (4, 0, 10), (5, 1, 10), (2, 1, 3)].into_iter().enumerate() {
+        let text = format!("Deep voice {i}");
+        surveys::respond(&db, survey, None, Some("deep"), Some("Zebra Team"), &answers(l, c, n, &text), now)
+            .await
+            .unwrap();
+    }
+    for i in 0..2 {
+        let text = format!("Silent voice {i}");
+        surveys::respond(&db, survey, None, Some("silent"), Some("Quokka Team"), &answers(1, 1, 2, &text), now)
+            .await
+            .unwrap();
+    }
+    let shallow = answers(3, 0, 8, "Shallow voice 0");
+    surveys::respond(&db, survey, None, Some("shallow"), Some("Quokka Team"), &shallow, now).await.unwrap();
+    let stored = surveys::responses_with_ids(&db, survey).await.unwrap();
+    let id_of = |text: &str| stored.iter().find(|r| r.answers.contains(text)).unwrap().id;
+
+    // The research team: every answer, with tier and department, on the
+    // survey's answers page and in the report.
+    let mut researcher = app.signed_in(Role::Researcher).await;
+    let answers_path = format!("/studies/{}/surveys/{survey}/answers", s.id);
+    let (status, page) = researcher.get(&answers_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Deep voice 4") && page.contains("Silent voice 1") && page.contains("Quokka Team"), "{page}");
+    let survey_page = format!("/studies/{}/surveys/{survey}", s.id);
+    let (_, page) = researcher.get(&survey_page).await;
+    assert!(page.contains("Free-text answers (8)"), "{page}");
+    assert!(page.contains("60% (3 of 5)"), "a choice's share with its n: {page}");
+    assert!(page.contains("<svg"), "the distribution as stacked bars");
+    assert!(page.contains("Fewer than 30 answers"), "a small NPS is cautioned: {page}");
+
+    // Clear two deep answers, a silent and a shallow one; one deep answer is
+    // cleared and withdrawn again.
+    for text in ["Deep voice 0", "Deep voice 1", "Silent voice 0", "Shallow voice 0", "Deep voice 2"] {
+        let (status, _, _) =
+            researcher.post(&format!("{answers_path}/{}/3/clear", id_of(text)), &[("cleared", "1")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    researcher.post(&format!("{answers_path}/{}/3/clear", id_of("Deep voice 2")), &[("cleared", "0")]).await;
+    // Only text questions are cleared, only responses of this survey.
+    let (status, _, _) =
+        researcher.post(&format!("{answers_path}/{}/0/clear", id_of("Deep voice 3")), &[("cleared", "1")]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = researcher.post(&format!("{answers_path}/12345/3/clear"), &[("cleared", "1")]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let path = format!("/studies/{}/report", s.id);
+    let (_, page) = researcher.get(&path).await;
+    for i in 0..5 {
+        assert!(page.contains(&format!("Deep voice {i}")), "{page}");
+    }
+    assert!(page.contains("Silent voice 1") && page.contains("Quokka Team"), "the research team reads departments");
+
+    // A manager, floor 3: deep (5) is shown alone; silent (2) and shallow
+    // (1) only together.
+    settings::set(&db, "privacy_floor", "3").await.unwrap();
+    let mut manager = app.signed_in(Role::Manager).await;
+    let (status, page) = manager.get(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Deep voice 0") && page.contains("Deep voice 1"), "cleared answers reach managers: {page}");
+    assert!(!page.contains("Deep voice 2"), "a withdrawn clearing");
+    assert!(!page.contains("Deep voice 3") && !page.contains("Deep voice 4"), "uncleared answers never reach managers");
+    assert!(!page.contains("Silent voice 0") && !page.contains("Shallow voice 0"), "cleared, but below the floor");
+    assert!(page.contains("2 free-text answers were cleared for sharing and are not shown here"), "{page}");
+    assert!(!page.contains("Zebra Team") && !page.contains("Quokka Team"), "no department reaches a manager");
+    assert!(page.contains("60% (3 of 5)"), "shares with their n: {page}");
+    assert_eq!(manager.get(&answers_path).await.0, StatusCode::FORBIDDEN);
+
+    // The JSON and the CSV carry the same.
+    let (_, body) = manager.get(&format!("{path}.json")).await;
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let texts: Vec<&str> =
+        json["surveys"][0]["text_answers"].as_array().unwrap().iter().map(|a| a["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), 2);
+    assert!(texts.contains(&"Deep voice 0") && texts.contains(&"Deep voice 1"));
+    assert_eq!(json["surveys"][0]["text_withheld"], 2);
+    assert!(json["surveys"][0]["text_answers"][0]["department"].is_null());
+    assert!(json["surveys"][0]["questions"][2]["caution"].as_str().unwrap().contains("Fewer than 30"));
+    let (_, csv) = manager.get(&format!("{path}.csv")).await;
+    assert!(csv.contains("Deep voice 0") && !csv.contains("Deep voice 3") && !csv.contains("Silent voice"), "{csv}");
+    assert!(csv.contains("survey_results") && csv.contains("60% (3 of 5)"), "{csv}");
+    let (_, csv) = researcher.get(&format!("{path}.csv")).await;
+    assert!(csv.contains("Deep voice 3") && csv.contains("Silent voice 1") && csv.contains("Quokka Team"), "{csv}");
+    let (_, body) = researcher.get(&format!("{path}.json")).await;
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["surveys"][0]["text_answers"].as_array().unwrap().len(), 8);
+    app.finish().await;
+}

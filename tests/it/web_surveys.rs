@@ -81,6 +81,13 @@ async fn a_survey_is_written_sent_answered_once_and_read_by_tier() {
     // The results by tier, and the response rate.
     let (_, page) = r.get(&survey_path).await;
     assert!(page.contains("id=\"rates\""), "{page}");
+    let table = |page: &str, marker: &str| {
+        let from = &page[page.find(marker).unwrap_or_else(|| panic!("{marker}: {page}"))..];
+        from[..from.find("</table>").unwrap()].to_string()
+    };
+    assert!(table(&page, "id=\"rates\"").contains("% (1 of "), "the response rate with its n: {page}");
+    let (_, report) = r.get(&format!("/studies/{}/report", s.id)).await;
+    assert!(table(&report, "class=\"survey-rates\"").contains("% (1 of "), "{report}");
     assert!(page.contains("<td>4.0</td>"), "the Likert mean: {page}");
     assert!(page.contains("<td>+100</td>"), "one promoter out of one: {page}");
     assert!(!page.contains("Too many groups"), "free text is not shown in the tables");

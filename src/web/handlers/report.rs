@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::dashboard::{Row, department_table};
 use super::html;
+use super::surveys::TextShown;
 use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
 use crate::domain::effect::{self, Effect};
@@ -126,6 +127,18 @@ pub struct SurveyShown {
     pub title: String,
     pub responses: usize,
     pub questions: Vec<SurveyTable>,
+    /// Free-text answers: every one for the research team (with the
+    /// department at answer time); for managers only those cleared, from
+    /// tiers shown on their own, without the department.
+    pub text_answers: Vec<TextShown>,
+    /// Cleared answers the floor keeps from this reader.
+    pub text_withheld: u32,
+    /// Response rates by tier (under the floor for managers): group,
+    /// invited, the rate with its n.
+    pub rates: Vec<[String; 3]>,
+    /// Whether the survey has a free-text question at all.
+    #[serde(skip)]
+    pub has_text: bool,
 }
 
 #[derive(Serialize)]
@@ -134,6 +147,11 @@ pub struct SurveyTable {
     pub columns: Vec<String>,
     pub rows: Vec<(String, Vec<String>)>,
     pub hidden: String,
+    /// The stacked bars of the distribution (the table is its data).
+    #[serde(skip)]
+    pub chart: String,
+    /// An NPS from too few answers, said with each group's n.
+    pub caution: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -295,15 +313,44 @@ async fn build(
     let mut surveys_shown = Vec::new();
     for s in &study_surveys {
         let questions = super::surveys::questions_of(s)?;
-        let responses = super::surveys::parsed_responses(state, s.id).await?;
+        let stored = super::surveys::stored_responses(state, s.id).await?;
+        let responses = super::surveys::for_results(&stored);
         let tables = super::surveys::result_tables(page, &questions, &responses, private.then_some(floor));
+        // Managers read cleared answers only; the research team reads all.
+        let texts =
+            super::surveys::text_answers(state, s.id, &questions, &stored, (!research_team).then_some(floor)).await?;
+        let invited: Vec<(Tier, bool)> = crate::storage::surveys::invitations(&state.db, s.id)
+            .await?
+            .into_iter()
+            .filter_map(|i| Some((Tier::parse(&i.tier)?, i.responded_at.is_some())))
+            .collect();
+        let (alone, merged) = crate::domain::survey::response_rates_under_floor(&invited, private.then_some(floor));
+        let rates = alone
+            .into_iter()
+            .map(|(t, n, r)| (tier_name(t), n, r))
+            .chain(
+                merged.map(|(tiers, n, r)| (page.tf("report.tiers_together", &[("tiers", &tier_list(&tiers))]), n, r)),
+            )
+            .map(|(label, n, r)| [label, n.to_string(), super::surveys::share_cell(page, r, n)])
+            .collect();
         surveys_shown.push(SurveyShown {
+            rates,
             title: s.title.clone(),
             responses: responses.len(),
             questions: tables
                 .into_iter()
-                .map(|t| SurveyTable { prompt: t.prompt, columns: t.columns, rows: t.rows, hidden: t.hidden })
+                .map(|t| SurveyTable {
+                    prompt: t.prompt,
+                    columns: t.columns,
+                    rows: t.rows,
+                    hidden: t.hidden,
+                    chart: t.chart,
+                    caution: t.caution,
+                })
                 .collect(),
+            text_answers: super::surveys::text_shown(page, &questions, texts.shown),
+            text_withheld: texts.withheld,
+            has_text: questions.iter().any(|q| q.kind == crate::domain::survey::Kind::Text),
         });
     }
 
@@ -451,6 +498,51 @@ async fn csv_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result<
         let label = cells.next().map(|l| Cell::text(l.as_str()));
         w.row([Cell::text("departments")].into_iter().chain(label).chain(cells.map(|c| Cell::number(c.as_str()))))
             .map_err(io)?;
+    }
+    // Survey results: one row per question and group, the distribution's
+    // cells as the page shows them (each share with its n); then the
+    // free-text answers this reader may see.
+    for s in &r.surveys {
+        for t in &s.questions {
+            w.text_row(
+                ["survey_columns", s.title.as_str(), t.prompt.as_str()]
+                    .into_iter()
+                    .chain(t.columns.iter().map(String::as_str)),
+            )
+            .map_err(io)?;
+            for (label, cells) in &t.rows {
+                let head = [
+                    Cell::text("survey_results"),
+                    Cell::text(s.title.as_str()),
+                    Cell::text(t.prompt.as_str()),
+                    Cell::text(label.as_str()),
+                ];
+                w.row(head.into_iter().chain(cells.iter().map(|c| Cell::number(c.as_str())))).map_err(io)?;
+            }
+            if let Some(c) = &t.caution {
+                w.text_row(["survey_caution", s.title.as_str(), t.prompt.as_str(), c.as_str()]).map_err(io)?;
+            }
+        }
+        for [label, n, rate] in &s.rates {
+            w.text_row(["survey_rates", s.title.as_str(), label.as_str(), n.as_str(), rate.as_str()]).map_err(io)?;
+        }
+        for a in &s.text_answers {
+            let cleared = if a.cleared { "cleared" } else { "research_team_only" };
+            w.text_row([
+                "survey_text",
+                s.title.as_str(),
+                a.prompt.as_str(),
+                a.tier.as_str(),
+                a.department.as_deref().unwrap_or(""),
+                cleared,
+                a.text.as_str(),
+            ])
+            .map_err(io)?;
+        }
+        if s.text_withheld > 0 {
+            w.text_row(["survey_text_withheld".to_string(), s.title.clone(), s.text_withheld.to_string()])
+                .map_err(io)?;
+        }
     }
     let body = w.into_inner()?;
     Ok(HttpResponse::Ok()

@@ -1,6 +1,7 @@
 //! Pulse surveys, the research team's side: write one (questions as text),
-//! send it to a sampled group, share an anonymous link, read results and
-//! response rates by tier.
+//! send it to a sampled group, share an anonymous link, read results
+//! (distributions as stacked bars beside their tables) and response rates by
+//! tier, read the free-text answers and clear them for managers.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -11,12 +12,17 @@ use super::participant::{NO_LINK_BASE, outreach_of};
 use super::{html, see_other};
 use crate::app::{secrets, surveys as app_surveys};
 use crate::domain::account::Permission;
-use crate::domain::survey::{self, Answer, Kind, Question};
+use std::collections::HashSet;
+
+use crate::domain::survey::{self, Answer, Kind, NPS_MIN_ANSWERS, Question, TierResult};
+use crate::domain::survey_text::{self, TextAnswer, TextAnswers};
 use crate::domain::tier::Tier;
 use crate::storage::studies::{self, Study};
 use crate::storage::surveys::{self, Survey};
 use crate::storage::{CorruptJson, read_json};
+use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
+use crate::web::i18n;
 use crate::web::i18n::Lang;
 use crate::web::page::Page;
 use crate::web::session::Viewer;
@@ -56,12 +62,32 @@ impl ListPage {
     }
 }
 
-/// One question's results, as a table.
+/// One question's results, as a table (the data of its chart).
 pub struct ResultTable {
     pub prompt: String,
     pub columns: Vec<String>,
     pub rows: Vec<(String, Vec<String>)>,
     pub hidden: String,
+    /// The distribution as stacked bars (SVG and legend, escaped); empty
+    /// for questions without one (text) or without answers.
+    pub chart: String,
+    /// An NPS from fewer than [`NPS_MIN_ANSWERS`] answers: says so, naming
+    /// each group with its n.
+    pub caution: Option<String>,
+}
+
+/// A free-text answer as a page, the CSV and the JSON show it.
+#[derive(serde::Serialize)]
+pub struct TextShown {
+    #[serde(skip)]
+    pub response: i64,
+    pub question: usize,
+    pub prompt: String,
+    pub text: String,
+    pub tier: String,
+    /// The research team only.
+    pub department: Option<String>,
+    pub cleared: bool,
 }
 
 #[derive(Template)]
@@ -71,8 +97,10 @@ struct SurveyPage {
     study: Study,
     survey: Survey,
     results: Vec<ResultTable>,
-    rates: Vec<(String, u32, u32)>,
+    rates: Vec<(String, u32, u32, String)>,
     responses: usize,
+    /// Free-text answers, on their own page.
+    text_answers: usize,
     anonymous_link: Option<String>,
     message: Option<String>,
 }
@@ -170,6 +198,64 @@ fn tier_label(page: &Page, t: Option<Tier>) -> String {
     }
 }
 
+/// "60% (3 of 5)": every share with its n; a dash when n is 0.
+pub fn share_cell(page: &Page, x: u32, n: u32) -> String {
+    if n == 0 {
+        return "–".into();
+    }
+    page.tf(
+        "surveys.share_of",
+        &[("pct", &i18n::percent(f64::from(x) / f64::from(n))), ("x", &x.to_string()), ("n", &n.to_string())],
+    )
+}
+
+/// The labels of a question's distribution (Likert values, NPS groups,
+/// options), empty for text.
+fn distribution_labels(page: &Page, q: &Question) -> Vec<String> {
+    match q.kind {
+        Kind::Likert => (1..=5).map(|v| v.to_string()).collect(),
+        Kind::Nps => {
+            ["detractors", "passives", "promoters"].iter().map(|k| page.t(&format!("surveys.nps.{k}"))).collect()
+        }
+        Kind::Single | Kind::Multiple => q.options.iter().map(|o| option_label(page.lang, o)).collect(),
+        Kind::Text => Vec::new(),
+    }
+}
+
+fn distribution(q: &Question, t: &TierResult) -> Vec<u32> {
+    if q.kind.is_choice() { t.option_counts.clone() } else { t.scale_counts.clone() }
+}
+
+/// Stacked bars, one per group: shares of the answers (Likert, single,
+/// NPS groups), or numbers of picks for a multiple question (where one
+/// person may pick several options).
+fn distribution_chart(page: &Page, q: &Question, groups: &[(String, &TierResult)]) -> String {
+    let labels = distribution_labels(page, q);
+    if labels.is_empty() || groups.iter().all(|(_, t)| t.answered == 0) {
+        return String::new();
+    }
+    let categories: Vec<String> = groups.iter().map(|(l, t)| format!("{l} (n = {})", t.answered)).collect();
+    let series: Vec<Series> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Series {
+            name: name.clone(),
+            class: String::new(),
+            values: groups.iter().map(|(_, t)| f64::from(distribution(q, t).get(i).copied().unwrap_or(0))).collect(),
+        })
+        .collect();
+    let multiple = q.kind == Kind::Multiple;
+    let text = ChartText {
+        title: prompt(page.lang, q),
+        desc: page.t(if multiple { "surveys.chart_desc_multiple" } else { "surveys.chart_desc" }),
+        x_label: page.t("studies.tier"),
+        y_label: page.t(if multiple { "surveys.picks" } else { "chart.share" }),
+    };
+    let svg = charts::stacked_bars(&text, &categories, &series, !multiple);
+    let legend = charts::legend(&series.iter().map(|s| (s.name.clone(), s.class.clone())).collect::<Vec<_>>());
+    format!("{svg}{legend}")
+}
+
 /// Results by tier as tables; `floor` for managers (tiers below it are
 /// counted together in a last row, or not at all, and named in `hidden`).
 pub fn result_tables(
@@ -189,18 +275,26 @@ pub fn result_tables(
                     columns.push(page.t("surveys.mean"));
                     columns.push("NPS".into());
                 }
-                Kind::Single | Kind::Multiple => columns.extend(q.options.iter().map(|o| option_label(page.lang, o))),
-                Kind::Text => {}
+                Kind::Single | Kind::Multiple | Kind::Text => {}
             }
+            columns.extend(distribution_labels(page, q));
             let merged = r.merged.as_ref().map(|m| {
                 let tiers = m.tiers.iter().map(|t| tier_label(page, *t)).collect::<Vec<_>>();
                 (page.tf("report.tiers_together", &[("tiers", &tiers.join(", "))]), &m.result)
             });
-            let rows = r
-                .by_tier
+            let groups: Vec<(String, &TierResult)> =
+                r.by_tier.iter().map(|t| (tier_label(page, t.tier), t)).chain(merged).collect();
+            let chart = distribution_chart(page, q, &groups);
+            let small: Vec<String> = groups
                 .iter()
-                .map(|t| (tier_label(page, t.tier), t))
-                .chain(merged)
+                .filter(|(_, t)| t.nps_caution())
+                .map(|(label, t)| format!("{label} (n = {})", t.answered))
+                .collect();
+            let caution = (!small.is_empty()).then(|| {
+                page.tf("surveys.nps_caution", &[("min", &NPS_MIN_ANSWERS.to_string()), ("groups", &small.join(", "))])
+            });
+            let rows = groups
+                .iter()
                 .map(|(label, t)| {
                     let mut cells = vec![t.respondents.to_string(), t.answered.to_string()];
                     match q.kind {
@@ -209,16 +303,40 @@ pub fn result_tables(
                             cells.push(t.mean.map(|m| format!("{m:.1}")).unwrap_or_else(|| "–".into()));
                             cells.push(t.nps.map(|n| format!("{n:+.0}")).unwrap_or_else(|| "–".into()));
                         }
-                        Kind::Single | Kind::Multiple => cells.extend(t.option_counts.iter().map(u32::to_string)),
-                        Kind::Text => {}
+                        Kind::Single | Kind::Multiple | Kind::Text => {}
                     }
-                    (label, cells)
+                    // Shares of those who answered (a multiple question's
+                    // shares may add up to more than 100%).
+                    cells.extend(distribution(q, t).into_iter().map(|x| share_cell(page, x, t.answered)));
+                    (label.clone(), cells)
                 })
                 .collect();
             let hidden = r.hidden.iter().map(|t| tier_label(page, *t)).collect::<Vec<_>>().join(", ");
-            Some(ResultTable { prompt: prompt(page.lang, q), columns, rows, hidden })
+            Some(ResultTable { prompt: prompt(page.lang, q), columns, rows, hidden, chart, caution })
         })
         .collect()
+}
+
+/// A survey's stored responses, parsed (unreadable ones are left out).
+pub async fn stored_responses(state: &AppState, survey_id: i64) -> Result<Vec<survey_text::Response>, WebError> {
+    // A response whose answers do not read is an error naming the survey,
+    // never a response quietly left out of the results.
+    let mut out = Vec::new();
+    for r in surveys::responses_with_ids(&state.db, survey_id).await? {
+        let answers = read_json(&r.answers, || format!("a response to survey {survey_id}"))?;
+        out.push(survey_text::Response {
+            id: r.id,
+            tier: r.tier.as_deref().and_then(Tier::parse),
+            department: r.department,
+            answers,
+        });
+    }
+    Ok(out)
+}
+
+/// Responses as the results want them.
+pub fn for_results(responses: &[survey_text::Response]) -> Vec<(Option<Tier>, Vec<Option<Answer>>)> {
+    responses.iter().map(|r| (r.tier, r.answers.clone())).collect()
 }
 
 /// A survey's responses as the results want them.
@@ -226,12 +344,39 @@ pub async fn parsed_responses(
     state: &AppState,
     survey_id: i64,
 ) -> Result<Vec<(Option<Tier>, Vec<Option<Answer>>)>, WebError> {
-    let mut out = Vec::new();
-    for (tier, _, answers) in surveys::responses(&state.db, survey_id).await? {
-        let answers = read_json(&answers, || format!("a response to survey {survey_id}"))?;
-        out.push((tier.as_deref().and_then(Tier::parse), answers));
-    }
-    Ok(out)
+    Ok(for_results(&stored_responses(state, survey_id).await?))
+}
+
+/// The free-text answers a reader sees (`manager_floor`: None for the
+/// research team) and how many cleared ones the floor holds back.
+pub async fn text_answers(
+    state: &AppState,
+    survey_id: i64,
+    questions: &[Question],
+    responses: &[survey_text::Response],
+    manager_floor: Option<u32>,
+) -> Result<TextAnswers, WebError> {
+    let cleared: HashSet<(i64, usize)> = surveys::clearings(&state.db, survey_id)
+        .await?
+        .into_iter()
+        .filter_map(|(r, q)| Some((r, usize::try_from(q).ok()?)))
+        .collect();
+    Ok(survey_text::text_answers(questions, responses, &cleared, manager_floor))
+}
+
+pub fn text_shown(page: &Page, questions: &[Question], answers: Vec<TextAnswer>) -> Vec<TextShown> {
+    answers
+        .into_iter()
+        .map(|a| TextShown {
+            response: a.response_id,
+            question: a.question,
+            prompt: questions.get(a.question).map(|q| prompt(page.lang, q)).unwrap_or_default(),
+            tier: tier_label(page, a.tier),
+            department: a.department,
+            text: a.text,
+            cleared: a.cleared,
+        })
+        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -250,7 +395,9 @@ async fn render(
 ) -> Result<HttpResponse, WebError> {
     let page = Page::new(viewer, "studies", "surveys.title");
     let questions = questions_of(&survey)?;
-    let responses = parsed_responses(state, survey.id).await?;
+    let stored = stored_responses(state, survey.id).await?;
+    let text_answers = survey_text::text_answers(&questions, &stored, &HashSet::new(), None).shown.len();
+    let responses = for_results(&stored);
     let results = result_tables(&page, &questions, &responses, None);
     let invited: Vec<(Tier, bool)> = surveys::invitations(&state.db, survey.id)
         .await?
@@ -259,10 +406,10 @@ async fn render(
         .collect();
     let rates = survey::response_rates(&invited)
         .into_iter()
-        .map(|(t, n, r)| (page.t(&format!("tier.{}", t.as_str())), n, r))
+        .map(|(t, n, r)| (page.t(&format!("tier.{}", t.as_str())), n, r, share_cell(&page, r, n)))
         .collect();
     let count = responses.len();
-    html(&SurveyPage { page, study, survey, results, rates, responses: count, anonymous_link, message })
+    html(&SurveyPage { page, study, survey, results, rates, responses: count, text_answers, anonymous_link, message })
 }
 
 async fn both(state: &AppState, study: i64, survey: i64) -> Result<(Study, Survey), WebError> {
@@ -327,4 +474,67 @@ pub async fn anonymous(
     resp.headers_mut()
         .insert(actix_web::http::header::CACHE_CONTROL, actix_web::http::header::HeaderValue::from_static("no-store"));
     Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "survey_answers.html")]
+struct AnswersPage {
+    page: Page,
+    study: Study,
+    survey: Survey,
+    answers: Vec<TextShown>,
+}
+
+impl AnswersPage {
+    fn act(&self, tail: &str) -> String {
+        self.page.action(&format!("/studies/{}/surveys/{}/answers{tail}", self.study.id, self.survey.id))
+    }
+}
+
+/// The free-text answers with the tier and department at answer time, each
+/// with its clearing for managers.
+pub async fn answers(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    let (study, survey) = both(&state, path.0, path.1).await?;
+    let page = Page::new(&viewer, "studies", "surveys.text_answers");
+    let questions = questions_of(&survey)?;
+    let stored = stored_responses(&state, survey.id).await?;
+    let shown = text_answers(&state, survey.id, &questions, &stored, None).await?.shown;
+    let answers = text_shown(&page, &questions, shown);
+    html(&AnswersPage { page, study, survey, answers })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ClearForm {
+    /// "1": cleared for managers; anything else: not.
+    cleared: String,
+}
+
+/// Clears one free-text answer for managers, or withdraws its clearing.
+pub async fn clear_answer(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64, i64, i64)>,
+    form: web::Form<ClearForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    let (study_id, survey_id, response, question) = path.into_inner();
+    let (study, survey) = both(&state, study_id, survey_id).await?;
+    let questions = questions_of(&survey)?;
+    let is_text =
+        usize::try_from(question).ok().and_then(|i| questions.get(i).map(|q| q.kind == Kind::Text)).unwrap_or(false);
+    if !is_text {
+        return Err(WebError::NotFound);
+    }
+    let cleared = form.cleared == "1";
+    let now = Utc::now().timestamp();
+    if !surveys::set_cleared(&state.db, survey.id, response, question, cleared, viewer.account.id, now).await? {
+        return Err(WebError::NotFound);
+    }
+    Ok(see_other(&format!("/studies/{}/surveys/{}/answers#answer-{response}-{question}", study.id, survey.id)))
 }

@@ -1,0 +1,12 @@
+-- Free-text survey answers cleared for managers, like quotes: the research
+-- team reads every answer (with the tier and department at answer time);
+-- managers read only those cleared here, without the department, and only
+-- from tiers the privacy floor shows on their own. One row per cleared
+-- answer (a response and the index of its question); no row: not cleared.
+CREATE TABLE survey_answer_clearings (
+    response_id BIGINT NOT NULL REFERENCES survey_responses (id) ON DELETE CASCADE,
+    question_index BIGINT NOT NULL,
+    cleared_by BIGINT REFERENCES accounts (id),
+    cleared_at BIGINT NOT NULL,
+    PRIMARY KEY (response_id, question_index)
+);
