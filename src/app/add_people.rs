@@ -129,6 +129,23 @@ pub async fn verdicts(
     user_ids: &[String],
     now: DateTime<Utc>,
 ) -> Result<Result<Vec<Verdict>, AddRefusal>> {
+    Ok(prepare(db, study, to, user_ids, now).await?.map(|p| p.judged.into_iter().map(|(v, _)| v).collect()))
+}
+
+/// A destination with each person judged for it.
+struct Prepared {
+    round: Option<Round>,
+    as_of: NaiveDate,
+    judged: Vec<(Verdict, Option<(Pick, i64)>)>,
+}
+
+async fn prepare(
+    db: &Db,
+    study: &Study,
+    to: Destination,
+    user_ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<Result<Prepared, AddRefusal>> {
     let round = match destination_round(db, study, to).await? {
         Ok(r) => r,
         Err(refusal) => return Ok(Err(refusal)),
@@ -136,7 +153,7 @@ pub async fn verdicts(
     let as_of = round.as_ref().and_then(|r| NaiveDate::parse_from_str(&r.as_of, "%Y-%m-%d").ok());
     let people = evaluate_people(db, as_of).await?;
     let judged = judge(db, study, round.as_ref(), &people, user_ids, now).await?;
-    Ok(Ok(judged.into_iter().map(|(v, _)| v).collect()))
+    Ok(Ok(Prepared { round, as_of: people.as_of, judged }))
 }
 
 /// Adds those of `user_ids` who pass to the destination, in one
@@ -152,13 +169,10 @@ pub async fn add(
     if !study.is_open() {
         return Ok(Err(AddRefusal::StudyClosed));
     }
-    let round = match destination_round(db, study, to).await? {
-        Ok(r) => r,
+    let Prepared { round, as_of, judged } = match prepare(db, study, to, user_ids, now).await? {
+        Ok(p) => p,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let as_of = round.as_ref().and_then(|r| NaiveDate::parse_from_str(&r.as_of, "%Y-%m-%d").ok());
-    let people = evaluate_people(db, as_of).await?;
-    let judged = judge(db, study, round.as_ref(), &people, user_ids, now).await?;
     let (passing, refused): (Vec<_>, Vec<_>) = judged.into_iter().partition(|(v, _)| v.outcome.is_ok());
     let mut refused: Vec<Verdict> = refused.into_iter().map(|(v, _)| v).collect();
     let t = now.timestamp();
@@ -174,7 +188,7 @@ pub async fn add(
                     seed: 0,
                     size: passing.len() as i64,
                     allocation: "by_hand",
-                    as_of: people.as_of.to_string(),
+                    as_of: as_of.to_string(),
                     drawn_by: added_by,
                     strata: "[]".into(),
                     excluded: "[]".into(),

@@ -234,6 +234,8 @@ where
 /// so far are sent to `progress`, if given (the import waits while it is
 /// full). On any error, or a batch that cannot be read, what was stored is
 /// removed and the failure recorded on the import's row.
+// The file, its batches, what to do with each and at the end: each a separate concern.
+#[allow(clippy::too_many_arguments)]
 async fn batched<T, B, S, F>(
     db: &Db,
     source: &str,

@@ -192,6 +192,17 @@ pub fn kind_of(id: i64) -> Kind {
     Kind(u16::try_from(id).unwrap_or(0))
 }
 
+/// An engine event from stored columns.
+pub fn event(person: u32, ts: i64, kind_id: i64, channel_id: i64, channel_type: i64) -> Event {
+    Event {
+        person,
+        ts,
+        kind: kind_of(kind_id),
+        channel: u32::try_from(channel_id).unwrap_or(0),
+        channel_type: ChannelType::from_code(channel_type),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,16 +230,5 @@ mod tests {
         // An identified event after an unidentified one with its identity.
         let mut batch = vec![ev(5, None), ev(5, Some("c"))];
         assert_eq!(dedup_within(&mut batch), 1);
-    }
-}
-
-/// An engine event from stored columns.
-pub fn event(person: u32, ts: i64, kind_id: i64, channel_id: i64, channel_type: i64) -> Event {
-    Event {
-        person,
-        ts,
-        kind: kind_of(kind_id),
-        channel: u32::try_from(channel_id).unwrap_or(0),
-        channel_type: ChannelType::from_code(channel_type),
     }
 }

@@ -90,7 +90,8 @@ fn module_imports(layer: &str) -> std::collections::BTreeMap<String, std::collec
                 // In a nested file `super::` is its own module's root.
                 let name: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
                 let is_super = prefix == "super::";
-                if !(is_super && nested) && !name.is_empty() && name != module && name != "super" {
+                let own = is_super && nested;
+                if !own && !name.is_empty() && name != module && name != "super" {
                     deps.insert(name.clone());
                 }
                 rest = &after[name.len()..];

@@ -291,7 +291,7 @@ fn list_rows(
             };
             ListRow {
                 user_id: item.person.user_id.clone(),
-                href: person_href(&item.person.user_id, &window_params),
+                href: person_href(&item.person.user_id, window_params),
                 name: item.name().unwrap_or_default().to_string(),
                 department: item.department().unwrap_or_default().to_string(),
                 tier: item.result.tier.as_str(),
