@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod outreach;
 pub mod participant;
 pub mod people_list;
+pub mod report;
 pub mod rights;
 pub mod secrets;
 pub mod settings;

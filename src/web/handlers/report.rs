@@ -18,7 +18,7 @@ use super::surveys::TextShown;
 use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
 use crate::domain::effect::{self, Effect};
-use crate::domain::report::{self, CodedInterview, ReportQuote};
+use crate::domain::report;
 use crate::domain::tier::Tier;
 use crate::storage::studies::{self, Study};
 use crate::storage::{audit, interviews};
@@ -218,6 +218,96 @@ fn code_label(lang: Lang, codes: &[interviews::Code], key: &str) -> String {
 }
 
 /// The report over some studies (one, or every study for the overall one).
+/// The codes by tier: the column heads (each tier with its n, small tiers
+/// together) and a row per code, most frequent first.
+fn code_table(page: &Page, by_tier: &report::CodesByTier, codes: &[interviews::Code]) -> (Vec<String>, Vec<CodeRow>) {
+    let shown_tiers: Vec<Tier> = by_tier.interviews.keys().copied().collect();
+    let tier_name = |t: Tier| page.t(&format!("tier.{}", t.as_str()));
+    let tier_list = |tiers: &[Tier]| tiers.iter().map(|t| tier_name(*t)).collect::<Vec<_>>().join(", ");
+    let mut tier_columns: Vec<String> =
+        shown_tiers.iter().map(|t| format!("{} (n = {})", tier_name(*t), by_tier.interviews[t])).collect();
+    // Tiers too small on their own, together ("Silent, Shallow together").
+    if let Some(m) = &by_tier.merged {
+        let label = page.tf("report.tiers_together", &[("tiers", &tier_list(&m.tiers))]);
+        tier_columns.push(format!("{label} (n = {})", m.interviews));
+    }
+    tier_columns.insert(0, page.t("report.code"));
+    let code_rows: Vec<CodeRow> = by_tier
+        .ranked()
+        .into_iter()
+        .map(|(key, total)| CodeRow {
+            label: code_label(page.lang, codes, &key),
+            cells: shown_tiers
+                .iter()
+                .map(|t| format!("{} ({})", by_tier.count(&key, *t), pct(by_tier.share(&key, *t))))
+                .chain(by_tier.merged.iter().map(|m| format!("{} ({})", m.count(&key), pct(m.share(&key)))))
+                .collect(),
+            total,
+            key,
+        })
+        .collect();
+
+    (tier_columns, code_rows)
+}
+
+/// Each survey's results as a reader may see them (`floor`: a manager's;
+/// `text_floor`: for anyone outside the research team, who reads only
+/// cleared answers above it).
+async fn surveys_shown(
+    state: &AppState,
+    page: &Page,
+    study_surveys: &[crate::storage::surveys::Survey],
+    floor: Option<u32>,
+    text_floor: Option<u32>,
+) -> Result<Vec<SurveyShown>, WebError> {
+    let tier_name = |t: Tier| page.t(&format!("tier.{}", t.as_str()));
+    let tier_list = |tiers: &[Tier]| tiers.iter().map(|t| tier_name(*t)).collect::<Vec<_>>().join(", ");
+    let mut out = Vec::new();
+    for s in study_surveys {
+        let questions = super::surveys::questions_of(s)?;
+        let stored = super::surveys::stored_responses(state, s.id).await?;
+        let responses = super::surveys::for_results(&stored);
+        let tables = super::surveys::result_tables(page, &questions, &responses, floor);
+        // Managers read cleared answers only; the research team reads all.
+        let texts = super::surveys::text_answers(state, s.id, &questions, &stored, text_floor).await?;
+        let invited: Vec<(Tier, bool)> = crate::storage::surveys::invitations(&state.db, s.id)
+            .await?
+            .into_iter()
+            .filter_map(|i| Some((Tier::parse(&i.tier)?, i.responded_at.is_some())))
+            .collect();
+        let (alone, merged) = crate::domain::survey::response_rates_under_floor(&invited, floor);
+        let rates = alone
+            .into_iter()
+            .map(|(t, n, r)| (tier_name(t), n, r))
+            .chain(
+                merged.map(|(tiers, n, r)| (page.tf("report.tiers_together", &[("tiers", &tier_list(&tiers))]), n, r)),
+            )
+            .map(|(label, n, r)| [label, n.to_string(), super::surveys::share_cell(page, r, n)])
+            .collect();
+        out.push(SurveyShown {
+            rates,
+            title: s.title.clone(),
+            responses: responses.len(),
+            questions: tables
+                .into_iter()
+                .map(|t| SurveyTable {
+                    prompt: t.prompt,
+                    columns: t.columns,
+                    rows: t.rows,
+                    hidden: t.hidden,
+                    chart: t.chart,
+                    caution: t.caution,
+                })
+                .collect(),
+            text_answers: super::surveys::text_shown(page, &questions, texts.shown),
+            text_withheld: texts.withheld,
+            has_text: questions.iter().any(|q| q.kind == crate::domain::survey::Kind::Text),
+        });
+    }
+
+    Ok(out)
+}
+
 async fn build(
     viewer: &Viewer,
     state: &AppState,
@@ -236,55 +326,13 @@ async fn build(
     let departments = rows.into_iter().map(|r| std::iter::once(r.label).chain(r.cells).collect()).collect();
 
     // Why: codes by tier, under the floor for managers.
-    let mut codes = Vec::new();
-    let mut coded: Vec<CodedInterview> = Vec::new();
-    let mut raw_quotes = Vec::new();
-    let mut study_surveys = Vec::new();
-    for study in scope {
-        codes.extend(interviews::codes(&state.db, study.id).await?);
-        coded.extend(
-            interviews::coded_for_study(&state.db, study.id)
-                .await?
-                .into_iter()
-                .filter_map(|(t, codes)| Some(CodedInterview { tier: Tier::parse(&t)?, codes })),
-        );
-        raw_quotes.extend(interviews::quotes_for_study(&state.db, study.id).await?);
-        study_surveys.extend(crate::storage::surveys::for_study(&state.db, study.id).await?);
-    }
+    let crate::app::report::Evidence { codes, coded, quotes, surveys: study_surveys } =
+        crate::app::report::evidence(&state.db, scope).await?;
     let by_tier = report::codes_by_tier(&coded, private.then_some(floor));
-    let shown_tiers: Vec<Tier> = by_tier.interviews.keys().copied().collect();
     let tier_name = |t: Tier| page.t(&format!("tier.{}", t.as_str()));
-    let tier_list = |tiers: &[Tier]| tiers.iter().map(|t| tier_name(*t)).collect::<Vec<_>>().join(", ");
-    let mut tier_columns: Vec<String> =
-        shown_tiers.iter().map(|t| format!("{} (n = {})", tier_name(*t), by_tier.interviews[t])).collect();
-    // Tiers too small on their own, together ("Silent, Shallow together").
-    if let Some(m) = &by_tier.merged {
-        let label = page.tf("report.tiers_together", &[("tiers", &tier_list(&m.tiers))]);
-        tier_columns.push(format!("{label} (n = {})", m.interviews));
-    }
-    tier_columns.insert(0, page.t("report.code"));
-    let code_rows: Vec<CodeRow> = by_tier
-        .ranked()
-        .into_iter()
-        .map(|(key, total)| CodeRow {
-            label: code_label(page.lang, &codes, &key),
-            cells: shown_tiers
-                .iter()
-                .map(|t| format!("{} ({})", by_tier.count(&key, *t), pct(by_tier.share(&key, *t))))
-                .chain(by_tier.merged.iter().map(|m| format!("{} ({})", m.count(&key), pct(m.share(&key)))))
-                .collect(),
-            total,
-            key,
-        })
-        .collect();
+    let (tier_columns, code_rows) = code_table(page, &by_tier, &codes);
 
     // Voices.
-    let quotes: Vec<ReportQuote> = raw_quotes
-        .into_iter()
-        .filter_map(|(text, tier, code, shareable)| {
-            Some(ReportQuote { text, tier: Tier::parse(&tier)?, code, shareable: shareable != 0 })
-        })
-        .collect();
     // Cleared quotes a manager does not see: their tier is not shown on its
     // own (a quote from a small group points at a person).
     let quotes_withheld = if research_team {
@@ -310,49 +358,8 @@ async fn build(
     }
 
     // Surveys by tier, under the floor for managers.
-    let mut surveys_shown = Vec::new();
-    for s in &study_surveys {
-        let questions = super::surveys::questions_of(s)?;
-        let stored = super::surveys::stored_responses(state, s.id).await?;
-        let responses = super::surveys::for_results(&stored);
-        let tables = super::surveys::result_tables(page, &questions, &responses, private.then_some(floor));
-        // Managers read cleared answers only; the research team reads all.
-        let texts =
-            super::surveys::text_answers(state, s.id, &questions, &stored, (!research_team).then_some(floor)).await?;
-        let invited: Vec<(Tier, bool)> = crate::storage::surveys::invitations(&state.db, s.id)
-            .await?
-            .into_iter()
-            .filter_map(|i| Some((Tier::parse(&i.tier)?, i.responded_at.is_some())))
-            .collect();
-        let (alone, merged) = crate::domain::survey::response_rates_under_floor(&invited, private.then_some(floor));
-        let rates = alone
-            .into_iter()
-            .map(|(t, n, r)| (tier_name(t), n, r))
-            .chain(
-                merged.map(|(tiers, n, r)| (page.tf("report.tiers_together", &[("tiers", &tier_list(&tiers))]), n, r)),
-            )
-            .map(|(label, n, r)| [label, n.to_string(), super::surveys::share_cell(page, r, n)])
-            .collect();
-        surveys_shown.push(SurveyShown {
-            rates,
-            title: s.title.clone(),
-            responses: responses.len(),
-            questions: tables
-                .into_iter()
-                .map(|t| SurveyTable {
-                    prompt: t.prompt,
-                    columns: t.columns,
-                    rows: t.rows,
-                    hidden: t.hidden,
-                    chart: t.chart,
-                    caution: t.caution,
-                })
-                .collect(),
-            text_answers: super::surveys::text_shown(page, &questions, texts.shown),
-            text_withheld: texts.withheld,
-            has_text: questions.iter().any(|q| q.kind == crate::domain::survey::Kind::Text),
-        });
-    }
+    let surveys_shown =
+        surveys_shown(state, page, &study_surveys, private.then_some(floor), (!research_team).then_some(floor)).await?;
 
     // The whole organisation below the floor: a manager reads no rate of it.
     let below_floor = private && summary.listed < floor;
