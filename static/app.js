@@ -34,6 +34,32 @@ document.addEventListener("DOMContentLoaded", () => {
       // No Intl: the server's guess stands.
     }
   }
+  // The booking form: a strip of days, then the times of the chosen day
+  // (without the script every day is listed, one after the other).
+  const slotDays = [...document.querySelectorAll("#slots fieldset.slot-day")];
+  if (slotDays.length > 1) {
+    const strip = document.createElement("div");
+    strip.className = "day-strip";
+    strip.setAttribute("role", "tablist");
+    const show = (i) => {
+      slotDays.forEach((d, j) => { d.hidden = j !== i; });
+      [...strip.children].forEach((b, j) => b.setAttribute("aria-selected", String(j === i)));
+    };
+    slotDays.forEach((day, i) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.setAttribute("role", "tab");
+      b.className = "day-tab";
+      b.textContent = day.dataset.short || day.querySelector("legend").textContent;
+      b.title = day.querySelector("legend").textContent;
+      b.addEventListener("click", () => show(i));
+      strip.appendChild(b);
+    });
+    slotDays[0].before(strip);
+    // A day with a chosen time stays open (a form shown again).
+    const checked = slotDays.findIndex((d) => d.querySelector("input:checked"));
+    show(checked >= 0 ? checked : 0);
+  }
   // Forms that must not be sent twice.
   for (const form of document.querySelectorAll("form[data-once]")) {
     form.addEventListener("submit", () => {

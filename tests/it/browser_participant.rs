@@ -140,3 +140,50 @@ async fn a_participant_books_moves_cancels_and_opts_out_in_the_browser() {
     b.quit().await;
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_days_are_a_strip_and_only_the_chosen_days_times_show() {
+    if !available() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let db = app.t.db.clone();
+    people(&db, 1).await;
+    let now = Utc::now();
+    let first = (now + TimeDelta::days(2)).date_naive().and_hms_opt(10, 0, 0).unwrap().and_utc();
+    let host = interviewer(&db, "ivy@corp.example", "UTC", first, first + TimeDelta::hours(2)).await;
+    // A second and a third day of free times.
+    for d in [1, 2] {
+        let start = first + TimeDelta::days(d);
+        undercurrent::storage::availability::add_one_off(
+            &db,
+            host,
+            start.timestamp(),
+            (start + TimeDelta::hours(2)).timestamp(),
+        )
+        .await
+        .unwrap();
+    }
+    let s = study(&db, &[host], ContactRules::default()).await;
+    let r = round(&db, &s, &["p000"], now).await;
+    let (_, token) = invite_all(&db, &r, now).await.remove(0);
+
+    let b = Browser::start().await;
+    b.set_width(390).await;
+    b.goto(&format!("{}/i/{token}?tz=UTC", app.base)).await;
+    b.wait_for(".day-strip").await;
+    assert_eq!(b.count(".day-strip .day-tab").await, 3, "one tab per day");
+    let visible = "return [...document.querySelectorAll('#slots fieldset.slot-day')].filter(f => !f.hidden).length";
+    assert_eq!(b.script(visible).await, 1, "one day's times at a time");
+    assert_eq!(b.script("return document.querySelectorAll('.day-tab')[0].getAttribute('aria-selected')").await, "true");
+    b.click(".day-strip .day-tab:nth-child(3)").await;
+    let shown = "return [...document.querySelectorAll('#slots fieldset.slot-day')].findIndex(f => !f.hidden)";
+    assert_eq!(b.script(shown).await, 2, "the third day's times");
+    let (width, _) = b.overflow_x().await;
+    assert!(width <= 390, "the page fits a 390 px phone: {width}");
+    let height = b.script("return document.body.scrollHeight").await.as_i64().unwrap();
+    assert!(height < 2500, "the times of one day, not every day's: {height}");
+    b.screenshot("participant-day-strip").await;
+    b.quit().await;
+    app.finish().await;
+}

@@ -31,6 +31,8 @@ use crate::web::url::{self, filters};
 /// One day of free slots, in the participant's zone.
 pub struct Day {
     pub label: String,
+    /// The day in a few characters, for the day strip.
+    pub short: String,
     pub slots: Vec<SlotChoice>,
 }
 
@@ -240,7 +242,13 @@ fn days(lang: Lang, slots: &[Slot], tz: Tz) -> Vec<Day> {
                     format!("{} {}", local.format("%Y年%-m月%-d日"), crate::app::messages::zh_weekday(local.weekday()))
                 }
             };
-            out.push(Day { label, slots: Vec::new() });
+            let short = match lang {
+                Lang::En => local.format("%a %-d %b").to_string(),
+                Lang::ZhCn => {
+                    format!("{} {}", local.format("%-m月%-d日"), crate::app::messages::zh_weekday(local.weekday()))
+                }
+            };
+            out.push(Day { label, short, slots: Vec::new() });
         }
         if let Some(day) = out.last_mut() {
             day.slots.push(SlotChoice {
