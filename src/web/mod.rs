@@ -65,6 +65,15 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             })
             .wrap(middleware::Compress::default())
             .configure(routes::configure)
+            // An address no route knows: the app's own not-found page, not
+            // an empty answer; a known address asked with a method it does
+            // not take: 405, as before.
+            .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                match req.match_pattern() {
+                    Some(_) => Ok(actix_web::HttpResponse::MethodNotAllowed().finish()),
+                    None => Err(error::WebError::NotFound),
+                }
+            }))
     })
     .listen(listener)?
     .run();

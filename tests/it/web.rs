@@ -375,3 +375,16 @@ async fn every_answer_names_its_request_id_for_the_log() {
     assert_eq!(ids.len(), 4, "one id per request");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_unknown_address_gets_the_apps_not_found_page() {
+    let app = TestApp::with_accounts().await;
+    let r = reqwest::get(format!("{}/no-such-page", app.base)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Not found") && body.contains("未找到"), "{body}");
+    // A known address with a method it does not take still says so.
+    let r = reqwest::Client::new().delete(format!("{}/login", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    app.finish().await;
+}

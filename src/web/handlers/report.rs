@@ -441,7 +441,7 @@ async fn scope(state: &AppState, id: Option<i64>, page: &Page) -> Result<(Vec<St
 
 async fn show_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewAggregates)?;
-    let mut page = Page::new(&viewer, "studies", "report.title");
+    let mut page = Page::new(&viewer, "report", "report.title");
     let (studies, title) = scope(state, id, &page).await?;
     page.title = format!("{} · {title}", page.title);
     let r = build(&viewer, state, &studies, title, &page).await?;
@@ -470,7 +470,7 @@ pub async fn overall(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpR
 
 async fn json_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewAggregates)?;
-    let page = Page::new(&viewer, "studies", "report.title");
+    let page = Page::new(&viewer, "report", "report.title");
     let (studies, title) = scope(state, id, &page).await?;
     let r = build(&viewer, state, &studies, title, &page).await?;
     Ok(HttpResponse::Ok().insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"report.json\"")).json(r))
@@ -486,7 +486,7 @@ pub async fn overall_json(viewer: Viewer, state: web::Data<AppState>) -> Result<
 
 async fn csv_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewAggregates)?;
-    let page = Page::new(&viewer, "studies", "report.title");
+    let page = Page::new(&viewer, "report", "report.title");
     let (studies, title) = scope(state, id, &page).await?;
     let r = build(&viewer, state, &studies, title, &page).await?;
     // Two tables of different widths in one file; the labels are reason
