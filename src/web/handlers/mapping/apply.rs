@@ -9,14 +9,11 @@ pub async fn apply(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require(Permission::Import)?;
-    let tz = org_zone(&state).await?;
-    let t = viewer.lang.catalog();
-    let s = submitted(&form);
-    let (_, sample) = match loaded(&state.upload_dir, t, &s) {
-        Ok(l) => l,
-        Err(message) => return render(&viewer, &state, tz, failed_view(message)).await,
+    let Step { tz, s, path: _, sample } = match step(&viewer, &state, &form).await? {
+        Ok(step) => step,
+        Err(page) => return Ok(page),
     };
+    let t = viewer.lang.catalog();
     let chosen = match s.preset {
         Some(id) => mappings::get(&state.db, id).await?,
         None => None,

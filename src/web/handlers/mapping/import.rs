@@ -53,14 +53,11 @@ pub async fn import(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require(Permission::Import)?;
-    let tz = org_zone(&state).await?;
-    let t = viewer.lang.catalog();
-    let s = submitted(&form);
-    let (path, sample) = match loaded(&state.upload_dir, t, &s) {
-        Ok(l) => l,
-        Err(message) => return render(&viewer, &state, tz, failed_view(message)).await,
+    let Step { tz, s, path, sample } = match step(&viewer, &state, &form).await? {
+        Ok(step) => step,
+        Err(page) => return Ok(page),
     };
+    let t = viewer.lang.catalog();
     let (file, ok) = checked_view(t, &s, &sample, tz);
     if !ok {
         return render(&viewer, &state, tz, View { file: Some(file), ..View::default() }).await;

@@ -510,6 +510,30 @@ fn checked_view(t: &Catalog, s: &Submitted, sample: &Sample, tz: Tz) -> (FileVie
     (view, ok)
 }
 
+/// A step after the upload: who asks (checked), the organisation's zone,
+/// the submitted form and its upload read; `Err` holds the page to answer
+/// with when the upload is gone or unreadable.
+struct Step {
+    tz: Tz,
+    s: Submitted,
+    path: PathBuf,
+    sample: Sample,
+}
+
+async fn step(
+    viewer: &Viewer,
+    state: &AppState,
+    form: &[(String, String)],
+) -> Result<Result<Step, HttpResponse>, WebError> {
+    viewer.require(Permission::Import)?;
+    let tz = org_zone(state).await?;
+    let s = submitted(form);
+    match loaded(&state.upload_dir, viewer.lang.catalog(), &s) {
+        Ok((path, sample)) => Ok(Ok(Step { tz, s, path, sample })),
+        Err(message) => Ok(Err(render(viewer, state, tz, failed_view(message)).await?)),
+    }
+}
+
 /// The model's event kinds, for the value map's hint.
 pub fn known_kinds() -> String {
     KNOWN_KINDS.iter().filter(|(k, _, _)| k.is_core()).map(|(_, n, _)| *n).collect::<Vec<_>>().join(", ")

@@ -169,14 +169,11 @@ pub async fn preview(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    viewer.require(Permission::Import)?;
-    let tz = org_zone(&state).await?;
-    let t = viewer.lang.catalog();
-    let s = submitted(&form);
-    let (path, sample) = match loaded(&state.upload_dir, t, &s) {
-        Ok(l) => l,
-        Err(message) => return render(&viewer, &state, tz, failed_view(message)).await,
+    let Step { tz, s, path, sample } = match step(&viewer, &state, &form).await? {
+        Ok(step) => step,
+        Err(page) => return Ok(page),
     };
+    let t = viewer.lang.catalog();
     let (mut file, ok) = checked_view(t, &s, &sample, tz);
     if ok {
         let (name, mapping) = (s.name.clone(), s.mapping.clone());
