@@ -11,10 +11,12 @@ use super::html;
 use crate::app::evaluate::Computed;
 use crate::domain::account::Permission;
 use crate::domain::activity_series::breadth_distribution;
+use crate::domain::calendar::Window;
 use crate::domain::evaluation::Summary;
 use crate::domain::privacy::{Group, apply_floor};
 use crate::domain::profile::is_share;
 use crate::domain::tier::Tier;
+use crate::web::cache::Snapshot;
 use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
 use crate::web::i18n;
@@ -161,48 +163,7 @@ pub async fn show(
     let visible = !private || summary.listed >= floor;
     let tier_names: Vec<String> = Tier::ALL.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))).collect();
 
-    let headline = (visible && summary.base > 0).then(|| {
-        let login = share(summary.login_rate());
-        let deep = share(summary.deep_rate());
-        let gap = summary.gap_points().map(|g| crate::domain::decimal::display_f64(g, 1));
-        let sentence = match &gap {
-            // Nobody's depth is measurable: no deep rate, no gap, only the
-            // login rate and the coverage note.
-            None if summary.partial_coverage() => {
-                page.tf("dashboard.headline_unmeasured", &[("login", &login), ("days", &window.days.to_string())])
-            }
-            // Some people's depth is not measurable: the sentence speaks of
-            // the measured people only, and names how many they are.
-            _ if summary.partial_coverage() => page.tf(
-                "dashboard.headline_partial",
-                &[
-                    ("n", &i18n::integer(i64::from(summary.measurable_base()))),
-                    ("login", &share(summary.measurable_login_rate())),
-                    ("deep", &deep),
-                    ("gap", gap.as_deref().unwrap_or_default()),
-                    ("days", &window.days.to_string()),
-                ],
-            ),
-            _ => page.tf(
-                "dashboard.headline",
-                &[
-                    ("login", &share(summary.measurable_login_rate())),
-                    ("deep", &deep),
-                    ("gap", gap.as_deref().unwrap_or_default()),
-                    ("days", &window.days.to_string()),
-                ],
-            ),
-        };
-        Headline {
-            login_rate: login,
-            deep_rate: deep,
-            gap: gap.unwrap_or_else(|| "–".into()),
-            sentence,
-            base: i18n::integer(i64::from(summary.base)),
-            deep_base: i18n::integer(i64::from(summary.measurable_base())),
-            coverage: crate::web::coverage::note(&page, &summary),
-        }
-    });
+    let headline = (visible && summary.base > 0).then(|| headline_of(&page, &summary, window));
 
     // Tier distribution.
     let counts: Vec<f64> =
@@ -247,118 +208,19 @@ pub async fn show(
             .collect(),
     };
 
-    // Tier mix week by week (shares of listed people): each week under the
-    // floor by its own size.
-    let shown = |w: &crate::web::cache::WeekPoint| !private || w.overall.listed >= floor;
-    let weeks: Vec<String> = snapshot.weekly.iter().map(|w| w.as_of.format("%m-%d").to_string()).collect();
-    let series: Vec<Series> = Tier::ALL
-        .iter()
-        .zip(&tier_names)
-        .map(|(t, name)| Series {
-            name: name.clone(),
-            class: format!("tier-{}", t.as_str()),
-            values: snapshot
-                .weekly
-                .iter()
-                .map(|w| if shown(w) { f64::from(w.overall.tier_counts[t]) } else { 0.0 })
-                .collect(),
-        })
-        .collect();
-    let text = ChartText {
-        title: page.t("chart.weekly.title"),
-        desc: page.t("chart.weekly.desc"),
-        x_label: page.t("chart.week_ending"),
-        y_label: page.t("chart.share"),
-    };
-    let weekly = Chart {
-        svg: charts::stacked_bars(&text, &weeks, &series, true),
-        legend: charts::legend(&series.iter().map(|s| (s.name.clone(), s.class.clone())).collect::<Vec<_>>()),
-        columns: std::iter::once(page.t("chart.week_ending")).chain(tier_names.iter().cloned()).collect(),
-        rows: snapshot
-            .weekly
-            .iter()
-            .map(|w| Row {
-                label: page.date(&w.as_of),
-                cells: Tier::ALL
-                    .iter()
-                    .map(|t| if shown(w) { i18n::integer(i64::from(w.overall.tier_counts[t])) } else { "–".into() })
-                    .collect(),
-                href: None,
-            })
-            .collect(),
-    };
+    let weekly = weekly_chart(&page, &snapshot, &tier_names, private.then_some(floor));
 
     // Daily active people, DAU / WAU / MAU.
     let daily_counts = &snapshot.daily_active;
-    let days: Vec<String> = (0..window.days)
-        .map(|i| (window.first_day() + chrono::Days::new(u64::from(i))).format("%m-%d").to_string())
-        .collect();
-    let text = ChartText {
-        title: page.t("chart.daily.title"),
-        desc: page.t("chart.daily.desc"),
-        x_label: page.t("chart.day"),
-        y_label: page.t("chart.people"),
-    };
-    let values: Vec<f64> = daily_counts.iter().map(|&n| if visible { f64::from(n) } else { 0.0 }).collect();
-    let daily_series = [Series { name: page.t("chart.active_people"), class: "s0".into(), values: values.clone() }];
-    let daily = Chart {
-        svg: charts::line_chart(&text, &days, &daily_series, false, None),
-        legend: String::new(),
-        columns: vec![page.t("chart.day"), page.t("chart.active_people")],
-        rows: days
-            .iter()
-            .zip(&values)
-            .map(|(d, v)| Row { label: d.clone(), cells: vec![i18n::integer(*v as i64)], href: None })
-            .collect(),
-    };
+    let daily = daily_chart(&page, daily_counts, window, visible);
     let dau = *daily_counts.last().unwrap_or(&0);
     let (wau, mau) = (snapshot.weekly_active, snapshot.monthly_active);
     let hide = |n: u32| if visible { i18n::integer(i64::from(n)) } else { "–".into() };
     let stickiness = if visible && mau > 0 { i18n::percent(f64::from(dau) / f64::from(mau)) } else { "–".into() };
 
-    // Feature breadth.
-    let breadth_counts = breadth_distribution(c.evaluation.results.iter());
-    let labels: Vec<String> = (0..=5).map(|n| n.to_string()).collect();
-    let values: Vec<f64> = breadth_counts.iter().map(|&n| if visible { f64::from(n) } else { 0.0 }).collect();
-    let text = ChartText {
-        title: page.t("chart.breadth.title"),
-        desc: page.t("chart.breadth.desc"),
-        x_label: page.t("chart.families"),
-        y_label: page.t("chart.people"),
-    };
-    let breadth = Chart {
-        svg: charts::bar_chart(&text, &labels, &values, &vec!["s0".to_string(); 6], &|v| {
-            i18n::integer(v.round() as i64)
-        }),
-        legend: String::new(),
-        columns: vec![page.t("chart.families"), page.t("chart.people")],
-        rows: labels
-            .iter()
-            .zip(&values)
-            .map(|(l, v)| Row { label: l.clone(), cells: vec![i18n::integer(*v as i64)], href: None })
-            .collect(),
-    };
+    let breadth = breadth_chart(&page, c, visible);
 
-    // Indicators count events: where nobody is measured by events, an empty
-    // one is not available from the sources, not merely without data.
-    let by_events = c.evaluation.results.iter().any(|r| r.tier != Tier::New && r.aggregated.is_none());
-    let indicators = if visible {
-        summary
-            .indicators
-            .iter()
-            .map(|i| {
-                let shown = match i.value.parse::<f64>() {
-                    _ if i.value.is_empty() && !by_events => page.t("people.not_available"),
-                    _ if i.value.is_empty() => "–".to_string(),
-                    Ok(share) if is_share(i.key) => i18n::percent(share),
-                    _ => i.value.clone(),
-                };
-                Row { label: page.t(&format!("indicator.{}", i.key)), cells: vec![shown], href: None }
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let indicators = if visible { indicator_rows(&page, c, &summary) } else { Vec::new() };
 
     let (department_columns, mut departments, hidden_groups) = department_table(&page, c, private, floor);
     let unfiltered = [page.t("dashboard.no_department"), page.t("dashboard.other_groups")];
@@ -387,4 +249,163 @@ pub async fn show(
         page,
     };
     html(&template)
+}
+
+/// The headline: the login and deep rates, the gap and the sentence that
+/// reads them (for the measured people only, when some are not).
+fn headline_of(page: &Page, summary: &Summary, window: &Window) -> Headline {
+    let login = share(summary.login_rate());
+    let deep = share(summary.deep_rate());
+    let gap = summary.gap_points().map(|g| crate::domain::decimal::display_f64(g, 1));
+    let sentence = match &gap {
+        // Nobody's depth is measurable: no deep rate, no gap, only the
+        // login rate and the coverage note.
+        None if summary.partial_coverage() => {
+            page.tf("dashboard.headline_unmeasured", &[("login", &login), ("days", &window.days.to_string())])
+        }
+        // Some people's depth is not measurable: the sentence speaks of
+        // the measured people only, and names how many they are.
+        _ if summary.partial_coverage() => page.tf(
+            "dashboard.headline_partial",
+            &[
+                ("n", &i18n::integer(i64::from(summary.measurable_base()))),
+                ("login", &share(summary.measurable_login_rate())),
+                ("deep", &deep),
+                ("gap", gap.as_deref().unwrap_or_default()),
+                ("days", &window.days.to_string()),
+            ],
+        ),
+        _ => page.tf(
+            "dashboard.headline",
+            &[
+                ("login", &share(summary.measurable_login_rate())),
+                ("deep", &deep),
+                ("gap", gap.as_deref().unwrap_or_default()),
+                ("days", &window.days.to_string()),
+            ],
+        ),
+    };
+    Headline {
+        login_rate: login,
+        deep_rate: deep,
+        gap: gap.unwrap_or_else(|| "–".into()),
+        sentence,
+        base: i18n::integer(i64::from(summary.base)),
+        deep_base: i18n::integer(i64::from(summary.measurable_base())),
+        coverage: crate::web::coverage::note(page, summary),
+    }
+}
+
+/// The tier mix week by week (shares of listed people); with a manager's
+/// `floor`, each week under it by its own size.
+fn weekly_chart(page: &Page, snapshot: &Snapshot, tier_names: &[String], floor: Option<u32>) -> Chart {
+    // Tier mix week by week (shares of listed people): each week under the
+    // floor by its own size.
+    let shown = |w: &crate::web::cache::WeekPoint| floor.is_none_or(|f| w.overall.listed >= f);
+    let weeks: Vec<String> = snapshot.weekly.iter().map(|w| w.as_of.format("%m-%d").to_string()).collect();
+    let series: Vec<Series> = Tier::ALL
+        .iter()
+        .zip(tier_names)
+        .map(|(t, name)| Series {
+            name: name.clone(),
+            class: format!("tier-{}", t.as_str()),
+            values: snapshot
+                .weekly
+                .iter()
+                .map(|w| if shown(w) { f64::from(w.overall.tier_counts[t]) } else { 0.0 })
+                .collect(),
+        })
+        .collect();
+    let text = ChartText {
+        title: page.t("chart.weekly.title"),
+        desc: page.t("chart.weekly.desc"),
+        x_label: page.t("chart.week_ending"),
+        y_label: page.t("chart.share"),
+    };
+    Chart {
+        svg: charts::stacked_bars(&text, &weeks, &series, true),
+        legend: charts::legend(&series.iter().map(|s| (s.name.clone(), s.class.clone())).collect::<Vec<_>>()),
+        columns: std::iter::once(page.t("chart.week_ending")).chain(tier_names.iter().cloned()).collect(),
+        rows: snapshot
+            .weekly
+            .iter()
+            .map(|w| Row {
+                label: page.date(&w.as_of),
+                cells: Tier::ALL
+                    .iter()
+                    .map(|t| if shown(w) { i18n::integer(i64::from(w.overall.tier_counts[t])) } else { "–".into() })
+                    .collect(),
+                href: None,
+            })
+            .collect(),
+    }
+}
+
+/// People active on each day of the window.
+fn daily_chart(page: &Page, daily_counts: &[u32], window: &Window, visible: bool) -> Chart {
+    let days: Vec<String> = (0..window.days)
+        .map(|i| (window.first_day() + chrono::Days::new(u64::from(i))).format("%m-%d").to_string())
+        .collect();
+    let text = ChartText {
+        title: page.t("chart.daily.title"),
+        desc: page.t("chart.daily.desc"),
+        x_label: page.t("chart.day"),
+        y_label: page.t("chart.people"),
+    };
+    let values: Vec<f64> = daily_counts.iter().map(|&n| if visible { f64::from(n) } else { 0.0 }).collect();
+    let daily_series = [Series { name: page.t("chart.active_people"), class: "s0".into(), values: values.clone() }];
+    Chart {
+        svg: charts::line_chart(&text, &days, &daily_series, false, None),
+        legend: String::new(),
+        columns: vec![page.t("chart.day"), page.t("chart.active_people")],
+        rows: days
+            .iter()
+            .zip(&values)
+            .map(|(d, v)| Row { label: d.clone(), cells: vec![i18n::integer(*v as i64)], href: None })
+            .collect(),
+    }
+}
+
+/// People by the number of feature families they used.
+fn breadth_chart(page: &Page, c: &Computed, visible: bool) -> Chart {
+    let breadth_counts = breadth_distribution(c.evaluation.results.iter());
+    let labels: Vec<String> = (0..=5).map(|n| n.to_string()).collect();
+    let values: Vec<f64> = breadth_counts.iter().map(|&n| if visible { f64::from(n) } else { 0.0 }).collect();
+    let text = ChartText {
+        title: page.t("chart.breadth.title"),
+        desc: page.t("chart.breadth.desc"),
+        x_label: page.t("chart.families"),
+        y_label: page.t("chart.people"),
+    };
+    Chart {
+        svg: charts::bar_chart(&text, &labels, &values, &vec!["s0".to_string(); 6], &|v| {
+            i18n::integer(v.round() as i64)
+        }),
+        legend: String::new(),
+        columns: vec![page.t("chart.families"), page.t("chart.people")],
+        rows: labels
+            .iter()
+            .zip(&values)
+            .map(|(l, v)| Row { label: l.clone(), cells: vec![i18n::integer(*v as i64)], href: None })
+            .collect(),
+    }
+}
+
+/// The profile's key indicators; where nobody is measured by events, an
+/// empty one is not available from the sources, not merely without data.
+fn indicator_rows(page: &Page, c: &Computed, summary: &Summary) -> Vec<Row> {
+    let by_events = c.evaluation.results.iter().any(|r| r.tier != Tier::New && r.aggregated.is_none());
+    summary
+        .indicators
+        .iter()
+        .map(|i| {
+            let shown = match i.value.parse::<f64>() {
+                _ if i.value.is_empty() && !by_events => page.t("people.not_available"),
+                _ if i.value.is_empty() => "–".to_string(),
+                Ok(share) if is_share(i.key) => i18n::percent(share),
+                _ => i.value.clone(),
+            };
+            Row { label: page.t(&format!("indicator.{}", i.key)), cells: vec![shown], href: None }
+        })
+        .collect()
 }
