@@ -43,8 +43,9 @@ pub fn invitation(study: &Study, inv: &Invitation, links: &Links, from: &str) ->
     let minutes = study.interview_minutes.to_string();
     let link = links.invitation(&link_placeholder("i", inv.id));
     let opt_out = links.opt_out(&link_placeholder("o", inv.id));
-    // Invitations ask for an answer within two weeks.
-    let deadline = (chrono::Utc::now() + TimeDelta::days(14)).date_naive();
+    // The day the booking page offers times before (`participant::horizon`,
+    // counted from sending, which is now).
+    let deadline = super::outreach::deadline(chrono::Utc::now());
     let deadline = match lang(study) {
         Language::En => deadline.format("%-d %B %Y").to_string(),
         Language::ZhCn => deadline.format("%Y年%-m月%-d日").to_string(),

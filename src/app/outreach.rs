@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+
+use crate::storage::invitations::Invitation;
 
 /// Where participant links point: the application's public address.
 #[derive(Clone, Debug)]
@@ -58,6 +60,25 @@ impl Environment {
             let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
             Environment { public_url: var("UNDERCURRENT_PUBLIC_URL"), smtp_url: var("SMTP_URL") }
         })
+    }
+}
+
+/// How far ahead participants see free slots.
+pub const BOOKING_HORIZON_DAYS: i64 = 28;
+
+/// The day an invitation sent at `sent` asks for a time before (its
+/// e-mail's "pick a time before" date).
+pub fn deadline(sent: DateTime<Utc>) -> NaiveDate {
+    (sent + TimeDelta::days(BOOKING_HORIZON_DAYS)).date_naive()
+}
+
+/// The instant an invitation offers times up to: the start (UTC) of its
+/// [`deadline`] day, and never further ahead than the horizon from now.
+pub fn horizon(inv: &Invitation, now: DateTime<Utc>) -> DateTime<Utc> {
+    let from_now = now + TimeDelta::days(BOOKING_HORIZON_DAYS);
+    match inv.invited_at.and_then(|t| DateTime::from_timestamp(t, 0)) {
+        Some(sent) => from_now.min(deadline(sent).and_time(NaiveTime::MIN).and_utc()),
+        None => from_now,
     }
 }
 

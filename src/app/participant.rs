@@ -24,8 +24,7 @@ use crate::storage::outbox::{self, NewMessage};
 use crate::storage::studies::{self, Study};
 use crate::storage::{Db, Tx, accounts, places};
 
-/// How far ahead participants see free slots.
-pub const BOOKING_HORIZON_DAYS: i64 = 28;
+pub use super::outreach::{BOOKING_HORIZON_DAYS, deadline, horizon};
 
 /// The invitation behind a participant link, with its study; `None` for an
 /// unknown token or a closed study (links expire when the study closes).
@@ -82,10 +81,10 @@ fn length(study: &Study) -> TimeDelta {
     TimeDelta::minutes(study.interview_minutes.clamp(5, 480))
 }
 
-/// Free slots of a study's interviewers over the next weeks; where two
+/// Free slots of a study's interviewers until `until` (an invitation's
+/// [`horizon`]); where two
 /// interviewers are free at once, the one listed first offers the slot.
-pub async fn free_slots(db: &Db, study: &Study, now: DateTime<Utc>) -> Result<Vec<Slot>> {
-    let until = now + TimeDelta::days(BOOKING_HORIZON_DAYS);
+pub async fn free_slots(db: &Db, study: &Study, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<Slot>> {
     let mut slots: Vec<Slot> = Vec::new();
     for id in studies::interviewers(db, study.id).await? {
         let Some(av) = availability_of(db, id).await? else { continue };
@@ -140,10 +139,11 @@ async fn check_slot_in(
     start: DateTime<Utc>,
     except: Option<i64>,
     now: DateTime<Utc>,
+    until: DateTime<Utc>,
 ) -> Result<Result<(), SlotRefusal>> {
     // Only what the page would offer: nothing beyond its horizon, however
     // far ahead the interviewer's availability goes.
-    if start > now + TimeDelta::days(BOOKING_HORIZON_DAYS) {
+    if start > until {
         return Ok(Err(SlotRefusal::OutsideAvailability));
     }
     let day = 86_400;
@@ -270,7 +270,7 @@ pub async fn book(
         }
         _ => return Ok(Err(Refusal::Closed)),
     }
-    if let Err(r) = check_slot_in(&mut tx, &av, study, interviewer_id, start, None, now).await? {
+    if let Err(r) = check_slot_in(&mut tx, &av, study, interviewer_id, start, None, now, horizon(&inv, now)).await? {
         return Ok(Err(Refusal::Slot(r)));
     }
     let uid = format!("{}@undercurrent", &random_token()[..40]);
@@ -331,7 +331,9 @@ pub async fn reschedule(
     if let Err(r) = scheduling::may_reschedule(&policy(study), true, reschedules, at(current.starts_at), now) {
         return Ok(Err(Refusal::Change(r)));
     }
-    if let Err(r) = check_slot_in(&mut tx, &av, study, interviewer_id, start, Some(current.id), now).await? {
+    if let Err(r) =
+        check_slot_in(&mut tx, &av, study, interviewer_id, start, Some(current.id), now, horizon(&inv, now)).await?
+    {
         return Ok(Err(Refusal::Slot(r)));
     }
     let end = start + length(study);

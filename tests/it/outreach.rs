@@ -277,11 +277,12 @@ async fn new_york_and_shanghai_see_the_same_instant_across_a_dst_change() {
         interviewer(&db, "ivy@corp.example", "Asia/Shanghai", utc(2027, 3, 15, 12, 0), utc(2027, 3, 15, 14, 0)).await;
     let s = study(&db, &[host], ContactRules::default()).await;
     let r = round(&db, &s, &["p000"], now).await;
-    let (inv, token) = invite_all(&db, &r, now).await.remove(0);
+    // Invited and booked ten days ahead (within the invitation's four
+    // weeks), still on EST.
+    let booked_at = start - TimeDelta::days(10);
+    let (inv, token) = invite_all(&db, &r, booked_at).await.remove(0);
     let out = outreach(&app.base);
     let ny = chrono_tz::America::New_York;
-    // Booked ten days ahead (within the page's four weeks), still on EST.
-    let booked_at = start - TimeDelta::days(10);
     participant::book(&db, &out, &token, &inv, &s, host, start, ny, booked_at).await.unwrap().unwrap();
 
     // The page, in the participant's zone (remembered from the booking).

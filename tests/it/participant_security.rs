@@ -819,3 +819,41 @@ async fn consent_comes_before_booking_a_declined_invitation_offers_no_times_and_
     assert!(bookings::for_invitation(&db, inv.id).await.unwrap().is_empty(), "a declined invitation books nothing");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_page_offers_times_only_before_the_day_the_invitation_names() {
+    let app = TestApp::spawn().await;
+    let db = app.t.db.clone();
+    people(&db, 1).await;
+    let now = Utc::now();
+    // Sent 20 days ago: the e-mail asked for a time before the 28th day.
+    let sent = now - TimeDelta::days(20);
+    let deadline = undercurrent::app::outreach::deadline(sent);
+    let edge = deadline.and_hms_opt(0, 0, 0).unwrap().and_utc();
+    // The interviewer is free from two days before that day to two after.
+    let host = interviewer(&db, "ivy@corp.example", "UTC", edge - TimeDelta::days(2), edge + TimeDelta::days(2)).await;
+    let s = study(&db, &[host], ContactRules::default()).await;
+    let r = round(&db, &s, &["p000"], now).await;
+    let (inv, token) = invite_all(&db, &r, sent).await.remove(0);
+    assert_eq!(undercurrent::app::participant::horizon(&inv, now), edge);
+    let slots = undercurrent::app::participant::free_slots(&db, &s, now, edge).await.unwrap();
+    assert!(!slots.is_empty() && slots.iter().all(|x| x.start < edge), "only times before {deadline}");
+    // The page shows none on or after that day, and booking one is refused.
+    let mut c = participant_client(&app, &token).await;
+    let (_, page) = c.get(&format!("/i/{token}?tz=UTC")).await;
+    let late = format!("{host}:{}", (edge + TimeDelta::hours(1)).timestamp());
+    let early = format!("{host}:{}", (edge - TimeDelta::hours(1)).timestamp());
+    assert!(page.contains(&early) && !page.contains(&late), "{page}");
+    let form = [("slot", late.as_str()), ("tz", "UTC"), ("consent", "yes")];
+    let (status, _, _) = c.post(&format!("/i/{token}/book"), &form).await;
+    assert_ne!(status, StatusCode::SEE_OTHER, "a time after the deadline is not booked");
+    assert!(bookings::for_invitation(&db, inv.id).await.unwrap().is_empty());
+    // A fresh invitation's e-mail names that day as well.
+    let out = outreach(&app.base);
+    let mut asks = s.clone();
+    asks.invitation_body = "Pick a time before {deadline}: {link}".into();
+    let mail = undercurrent::app::messages::invitation(&asks, &inv, &out.links, &out.from);
+    let expected = undercurrent::app::outreach::deadline(Utc::now()).format("%-d %B %Y").to_string();
+    assert!(mail.body.contains(&format!("before {expected}")), "{}", mail.body);
+    app.finish().await;
+}

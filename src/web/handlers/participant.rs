@@ -282,7 +282,7 @@ async fn render(
     let can_cancel = active.as_ref().is_some_and(|b| scheduling::may_cancel(true, at(b.starts_at), now).is_ok());
     let open_to_book = inv.status.may_become(InvitationStatus::Booked);
     let days = if open_to_book || can_reschedule {
-        days(page.lang, &participant::free_slots(&state.db, &study, now).await?, tz)
+        days(page.lang, &participant::free_slots(&state.db, &study, now, participant::horizon(&inv, now)).await?, tz)
     } else {
         Vec::new()
     };
