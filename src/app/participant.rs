@@ -138,8 +138,8 @@ async fn check_slot_in(
     interviewer_id: i64,
     start: DateTime<Utc>,
     except: Option<i64>,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
+    // Now, and the invitation's horizon.
+    (now, until): (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<Result<(), SlotRefusal>> {
     // Only what the page would offer: nothing beyond its horizon, however
     // far ahead the interviewer's availability goes.
@@ -270,7 +270,7 @@ pub async fn book(
         }
         _ => return Ok(Err(Refusal::Closed)),
     }
-    if let Err(r) = check_slot_in(&mut tx, &av, study, interviewer_id, start, None, now, horizon(&inv, now)).await? {
+    if let Err(r) = check_slot_in(&mut tx, &av, study, interviewer_id, start, None, (now, horizon(&inv, now))).await? {
         return Ok(Err(Refusal::Slot(r)));
     }
     let uid = format!("{}@undercurrent", &random_token()[..40]);
@@ -332,7 +332,7 @@ pub async fn reschedule(
         return Ok(Err(Refusal::Change(r)));
     }
     if let Err(r) =
-        check_slot_in(&mut tx, &av, study, interviewer_id, start, Some(current.id), now, horizon(&inv, now)).await?
+        check_slot_in(&mut tx, &av, study, interviewer_id, start, Some(current.id), (now, horizon(&inv, now))).await?
     {
         return Ok(Err(Refusal::Slot(r)));
     }
