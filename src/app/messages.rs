@@ -60,7 +60,7 @@ pub fn invitation(study: &Study, inv: &Invitation, links: &Links, from: &str) ->
         ("deadline", deadline.as_str()),
     ];
     let mut body = fill(&study.invitation_body, &values);
-    if let Ok(Some(place)) = Place::parse(&study.meeting_kind, &study.meeting_detail) {
+    if let Some(place) = study.place() {
         body = format!("{}\n\n{}\n", body.trim_end(), invitation_place(lang(study), &place));
     }
     if !body.contains(&opt_out) {

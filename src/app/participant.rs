@@ -182,14 +182,12 @@ pub fn policy_of(study: &Study) -> ChangePolicy {
 /// Where a study's interviews with an interviewer happen: the
 /// interviewer's own place, else the study's.
 pub async fn place_in(tx: &mut Tx, study: &Study, interviewer: i64) -> Result<Option<Place>> {
-    let of_study = Place::parse(&study.meeting_kind, &study.meeting_detail).ok().flatten();
-    Ok(meeting::choose(of_study, places::of_in(tx, interviewer).await?))
+    Ok(meeting::choose(study.place(), places::of_in(tx, interviewer).await?))
 }
 
 /// [`place_in`] outside a transaction.
 pub async fn place_of(db: &Db, study: &Study, interviewer: i64) -> Result<Option<Place>> {
-    let of_study = Place::parse(&study.meeting_kind, &study.meeting_detail).ok().flatten();
-    Ok(meeting::choose(of_study, places::of(db, interviewer).await?))
+    Ok(meeting::choose(study.place(), places::of(db, interviewer).await?))
 }
 
 struct Parties<'a> {

@@ -7,21 +7,21 @@ use super::{Db, Tx};
 use crate::domain::meeting::{Place, PlaceKind};
 use crate::{on_db, on_tx};
 
-/// The interviewer's place, if they set one (an unknown stored kind reads
-/// as none).
+const SELECT: &str = "SELECT kind, detail FROM interviewer_places WHERE account_id = $1";
+
+/// A stored row as a place (an unknown stored kind reads as none).
+fn place(row: Option<(String, String)>) -> Option<Place> {
+    row.and_then(|(kind, detail)| PlaceKind::parse(&kind).map(|kind| Place { kind, detail }))
+}
+
+/// The interviewer's place, if they set one.
 pub async fn of(db: &Db, account_id: i64) -> Result<Option<Place>> {
-    let sql = "SELECT kind, detail FROM interviewer_places WHERE account_id = $1";
-    let row: Option<(String, String)> =
-        on_db!(db, pool => sqlx::query_as(sql).bind(account_id).fetch_optional(pool).await?);
-    Ok(row.and_then(|(kind, detail)| PlaceKind::parse(&kind).map(|kind| Place { kind, detail })))
+    Ok(place(on_db!(db, pool => sqlx::query_as(SELECT).bind(account_id).fetch_optional(pool).await?)))
 }
 
 /// [`of`], inside a transaction.
 pub async fn of_in(tx: &mut Tx, account_id: i64) -> Result<Option<Place>> {
-    let sql = "SELECT kind, detail FROM interviewer_places WHERE account_id = $1";
-    let row: Option<(String, String)> =
-        on_tx!(tx, c => sqlx::query_as(sql).bind(account_id).fetch_optional(&mut *c).await?);
-    Ok(row.and_then(|(kind, detail)| PlaceKind::parse(&kind).map(|kind| Place { kind, detail })))
+    Ok(place(on_tx!(tx, c => sqlx::query_as(SELECT).bind(account_id).fetch_optional(&mut *c).await?)))
 }
 
 /// Sets (or, with `None`, clears) the interviewer's place.

@@ -44,6 +44,12 @@ pub struct Study {
 }
 
 impl Study {
+    /// Where the study's interviews happen, if it says (a stored place that
+    /// no longer reads counts as none).
+    pub fn place(&self) -> Option<crate::domain::meeting::Place> {
+        crate::domain::meeting::Place::parse(&self.meeting_kind, &self.meeting_detail).ok().flatten()
+    }
+
     pub fn is_open(&self) -> bool {
         self.status == StudyStatus::Open
     }

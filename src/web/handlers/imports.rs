@@ -417,7 +417,8 @@ fn target(source: Source) -> String {
     format!("import:{}", source.as_str())
 }
 
-fn audit_detail(s: &ImportSummary) -> String {
+/// What the audit log says of an import.
+pub(super) fn audit_detail(s: &ImportSummary) -> String {
     if counts_events(&s.source) {
         format!(
             "{}: {} rows read, {} events added, {} duplicates skipped, {} people created",

@@ -13,7 +13,6 @@ use super::{html, see_other};
 use crate::app::outreach::Outreach;
 use crate::app::participant::{self, Refusal, Slot};
 use crate::app::settings;
-use crate::domain::meeting::Place;
 use crate::domain::scheduling;
 use crate::domain::state::InvitationStatus;
 use crate::domain::study::Language;
@@ -295,7 +294,7 @@ async fn render(
                 participant::place_of(&state.db, &study, b.interviewer_id).await?.map(|p| p.for_booking(&b.uid));
             (place, host.map(|h| if h.name.trim().is_empty() { h.email } else { h.name }))
         }
-        None => (Place::parse(&study.meeting_kind, &study.meeting_detail).ok().flatten(), None),
+        None => (study.place(), None),
     };
     // Before a booking, only how (a video address may still be a template).
     let place = place.map(|p| match &active {

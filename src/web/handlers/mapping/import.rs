@@ -34,17 +34,7 @@ pub(super) fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
 }
 
 pub(super) fn audit_detail(s: &ImportSummary) -> String {
-    if s.source == "events" {
-        format!(
-            "{}: {} rows read, {} events added, {} duplicates skipped, {} people created (column mapping)",
-            s.file_name, s.rows_read, s.events_added, s.duplicates_skipped, s.people_created
-        )
-    } else {
-        format!(
-            "{}: {} rows read, {} people created, {} people updated (column mapping)",
-            s.file_name, s.rows_read, s.people_created, s.people_updated
-        )
-    }
+    format!("{} (column mapping)", super::super::imports::audit_detail(s))
 }
 
 /// POST /imports/mapping/import: the real import, all or nothing.
