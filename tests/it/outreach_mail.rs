@@ -76,8 +76,12 @@ async fn invitations_bookings_reschedules_cancellations_and_reminders_arrive_onc
     assert_eq!(sent.queued, 3);
     assert_eq!(worker.drain_once(now).await.unwrap().sent, 3);
     let mails = smtp.wait_for(3, Duration::from_secs(10));
-    let invites = by_subject(&mails, "Interview: Silent colleagues");
+    let invites = by_subject(&mails, "Interview: Your experience");
     assert_eq!(invites.len(), 3);
+    assert!(
+        mails.iter().all(|m| !m.subject.contains("Silent colleagues")),
+        "participants never read the internal title"
+    );
     let p0 = invites.iter().find(|m| m.to.iter().any(|a| a.contains("p000@"))).unwrap();
     assert!(p0.text.contains("Hello Person 0"), "{}", p0.text);
     assert!(p0.text.contains("http://uc.example/o/"), "every message carries the opt-out link");
@@ -112,7 +116,7 @@ async fn invitations_bookings_reschedules_cancellations_and_reminders_arrive_onc
     participant::reschedule(&db, &out, &token, &inv, &st, host, second, tz, now).await.unwrap().unwrap();
     assert_eq!(worker.drain_once(now).await.unwrap().sent, 2);
     let mails = smtp.wait_for(7, Duration::from_secs(10));
-    let moved = by_subject(&mails, "Interview moved: Silent");
+    let moved = by_subject(&mails, "Interview moved: Your experience");
     assert_eq!(moved.len(), 1);
     let ics = moved[0].calendar.clone().unwrap();
     assert_eq!(
@@ -134,7 +138,7 @@ async fn invitations_bookings_reschedules_cancellations_and_reminders_arrive_onc
     participant::cancel(&db, &out, Some(&token), booking.id, "participant", None, day_before).await.unwrap().unwrap();
     assert_eq!(worker.drain_once(day_before).await.unwrap().sent, 2);
     let mails = smtp.wait_for(10, Duration::from_secs(10));
-    let cancelled = by_subject(&mails, "Interview cancelled: Silent");
+    let cancelled = by_subject(&mails, "Interview cancelled: Your experience");
     assert_eq!(cancelled.len(), 1);
     let ics = cancelled[0].calendar.clone().unwrap();
     assert_eq!((prop(&ics, "UID"), prop(&ics, "SEQUENCE"), prop(&ics, "METHOD")), (uid, "2".into(), "CANCEL".into()));
@@ -145,7 +149,7 @@ async fn invitations_bookings_reschedules_cancellations_and_reminders_arrive_onc
     // The server goes away while two people book; nothing is lost.
     smtp.stop();
     let (i1, t1) = {
-        let m = by_subject(&mails, "Interview: Silent")
+        let m = by_subject(&mails, "Interview: Your experience")
             .into_iter()
             .find(|m| m.to.iter().any(|a| a.contains("p001@")))
             .unwrap();
@@ -153,7 +157,7 @@ async fn invitations_bookings_reschedules_cancellations_and_reminders_arrive_onc
         (find(&db, &tok).await.unwrap().unwrap().0, tok)
     };
     let (i2, t2) = {
-        let m = by_subject(&mails, "Interview: Silent")
+        let m = by_subject(&mails, "Interview: Your experience")
             .into_iter()
             .find(|m| m.to.iter().any(|a| a.contains("p002@")))
             .unwrap();
@@ -283,7 +287,7 @@ async fn an_hour_without_the_mail_server_loses_nothing_and_drops_only_what_expir
     }
 
     let mails = arrived_once(&smtp, 10);
-    assert_eq!(by_subject(&mails, "Interview: Silent").len(), 3, "each invitation of the round, once");
+    assert_eq!(by_subject(&mails, "Interview: Your experience").len(), 3, "each invitation of the round, once");
     let hour_reminders = by_subject(&mails, "Reminder: interview in 1 h");
     assert_eq!(hour_reminders.len(), 1, "only the reminder still useful went out");
     assert!(hour_reminders[0].to.iter().any(|a| a.contains("p001@")), "{:?}", hour_reminders[0].to);
