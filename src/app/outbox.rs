@@ -206,7 +206,8 @@ impl Worker {
         let text = rendered_body(&self.db, m).await?;
         match self.mailer.send(&self.outgoing(m, text)).await {
             Ok(()) => {
-                outbox::finish(&self.db, m.id, &self.name, OutboxState::Sent, None, Utc::now().timestamp()).await?;
+                let delivery = if self.mailer.is_folder() { "folder" } else { "smtp" };
+                outbox::finish_sent(&self.db, m.id, &self.name, delivery, Utc::now().timestamp()).await?;
                 outbox::record_attempt(&self.db, m.id, &self.name, true, None, t).await?;
                 done.sent += 1;
             }

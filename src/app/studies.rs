@@ -14,7 +14,7 @@ use super::{messages, settings};
 use crate::domain::decimal::Ratio;
 use crate::domain::evaluation::PersonResult;
 use crate::domain::sampling::{
-    self, Allocation, Candidate, ContactHistory, ContactRules, DrawSpec, Pick, ReasonFacts, Target,
+    self, Allocation, Candidate, ContactHistory, ContactRules, DrawSpec, Exclusion, Pick, ReasonFacts, Target,
 };
 use crate::domain::state::InvitationStatus;
 use crate::domain::tier::Tier;
@@ -203,7 +203,12 @@ pub struct StratumJson {
 pub struct ExcludedJson {
     pub user_id: String,
     pub key: String,
+    /// In English, as drawn.
     pub reason: String,
+    /// The rule with its numbers, to say it in any language (absent in
+    /// rounds drawn before it was kept).
+    #[serde(default)]
+    pub rule: Option<Exclusion>,
 }
 
 /// Draws a new round of a study as of a date (default: the latest data
@@ -237,7 +242,12 @@ pub async fn draw_round(
     let excluded: Vec<ExcludedJson> = draw
         .excluded
         .iter()
-        .map(|(k, e)| ExcludedJson { user_id: k.clone(), key: e.key().into(), reason: e.describe() })
+        .map(|(k, e)| ExcludedJson {
+            user_id: k.clone(),
+            key: e.key().into(),
+            reason: e.describe(),
+            rule: Some(e.clone()),
+        })
         .collect();
     let t = now.timestamp();
     let mut tx = db.begin().await?;
@@ -339,15 +349,12 @@ pub async fn drop_invitation(db: &Db, invitation_id: i64) -> Result<bool> {
     Ok(changed)
 }
 
-/// Why a held-out person is not sent anything.
-pub const HELD_OUT: &str = "held out by this study to compare with: never contacted";
-
 /// What sending a round did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct SendOutcome {
     pub queued: u32,
     /// (user_id, why) for people the rules, as they are now, kept out.
-    pub excluded: Vec<(String, String)>,
+    pub excluded: Vec<(String, Exclusion)>,
     pub already_sent: bool,
 }
 
@@ -377,13 +384,13 @@ pub async fn send_round(
         let history = histories.entry(inv.person_id).or_default();
         let held_out = holdouts::holds(&mut tx, study.id, inv.person_id).await?;
         let verdict = match inv.email.as_deref().map(str::trim).filter(|e| e.contains('@')) {
-            _ if held_out => Err(HELD_OUT.to_string()),
-            None => Err("no e-mail address in the directory".to_string()),
-            Some(_) => sampling::recheck_at_send(&rules, history, now).map_err(|e| e.describe()),
+            _ if held_out => Err(Exclusion::HeldOut),
+            None => Err(Exclusion::NoAddress),
+            Some(_) => sampling::recheck_at_send(&rules, history, now),
         };
         match verdict {
             Err(why) => {
-                invitations::mark_excluded(&mut tx, inv.id, &why).await?;
+                invitations::mark_excluded(&mut tx, inv.id, &serde_json::to_string(&why)?).await?;
                 outcome.excluded.push((inv.user_id.clone(), why));
             }
             Ok(()) => {

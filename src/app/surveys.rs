@@ -29,7 +29,7 @@ fn message(study: &Study, survey: &Survey, name: &str, link: &str, opt_out: &str
     let (subject, body) = match lang {
         Language::En => (
             "A two-minute survey: {survey}",
-            "Hello {name},\n\nwe would like to know how you use our messaging tool. The survey takes about two \
+            "Hello {name},\n\nWe would like to know how you use our messaging tool. The survey takes about two \
              minutes and only counts of activity were used to pick you: nobody has read your messages.\n\n{link}\n\n\
              --\nTo stop all research invitations: {opt_out}\n",
         ),

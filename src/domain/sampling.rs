@@ -80,14 +80,32 @@ impl Default for ContactRules {
     }
 }
 
-/// Why a contact rule keeps someone out.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why someone drawn is not contacted: a contact rule, or (at send time)
+/// the study's holdout or a missing address. Stored as JSON with the
+/// invitation, so each page can say it in its own language.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Exclusion {
     OptedOut,
-    NoShow { no_shows: u32 },
-    ContactedRecently { days_ago: i64, min_days: u32 },
-    WeeklyLimit { invitations: u32, limit: u32 },
-    YearlyLimit { interviews: u32, limit: u32 },
+    /// In the study's holdout: kept to compare with, never contacted.
+    HeldOut,
+    /// The directory has no e-mail address for them.
+    NoAddress,
+    NoShow {
+        no_shows: u32,
+    },
+    ContactedRecently {
+        days_ago: i64,
+        min_days: u32,
+    },
+    WeeklyLimit {
+        invitations: u32,
+        limit: u32,
+    },
+    YearlyLimit {
+        interviews: u32,
+        limit: u32,
+    },
 }
 
 impl Exclusion {
@@ -95,6 +113,8 @@ impl Exclusion {
     pub fn key(&self) -> &'static str {
         match self {
             Exclusion::OptedOut => "exclusion.opted_out",
+            Exclusion::HeldOut => "exclusion.held_out",
+            Exclusion::NoAddress => "exclusion.no_address",
             Exclusion::NoShow { .. } => "exclusion.no_show",
             Exclusion::ContactedRecently { .. } => "exclusion.contacted_recently",
             Exclusion::WeeklyLimit { .. } => "exclusion.weekly_limit",
@@ -106,6 +126,8 @@ impl Exclusion {
     pub fn describe(&self) -> String {
         match *self {
             Exclusion::OptedOut => "opted out of research contact".into(),
+            Exclusion::HeldOut => "held out by this study to compare with: never contacted".into(),
+            Exclusion::NoAddress => "no e-mail address in the directory".into(),
             Exclusion::NoShow { no_shows } => {
                 format!("did not show up for {}", count(no_shows, "interview", "interviews"))
             }

@@ -32,6 +32,24 @@ pub async fn record(
     Ok(())
 }
 
+/// How long a second view of the same thing by the same account counts as
+/// the same visit (a page reloaded, saved and shown again).
+pub const VIEW_VISIT_SECONDS: i64 = 10 * 60;
+
+/// Records that an account viewed something, once per visit: nothing is
+/// written when the same account viewed the same target within
+/// `VIEW_VISIT_SECONDS`.
+pub async fn record_view(db: &Db, account: (i64, &str), action: &str, target: &str) -> Result<()> {
+    let at = now();
+    let sql = "INSERT INTO audit_log (at, account_id, account_email, action, target, detail) \
+        SELECT $1, $2, $3, $4, $5, NULL WHERE NOT EXISTS (SELECT 1 FROM audit_log \
+        WHERE account_id = $2 AND action = $4 AND target = $5 AND at > $6)";
+    on_db!(db, pool => sqlx::query(sql)
+        .bind(at).bind(account.0).bind(account.1).bind(action).bind(target).bind(at - VIEW_VISIT_SECONDS)
+        .execute(pool).await.map(drop)?);
+    Ok(())
+}
+
 pub async fn recent(db: &Db, limit: i64, offset: i64) -> Result<Vec<AuditEntry>> {
     let sql = "SELECT id, at, account_email, action, target, detail FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2";
     on_db!(db, pool => {

@@ -52,11 +52,13 @@ pub struct Message {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// How a sent message left: "smtp" or "folder" (written, not sent).
+    pub delivery: Option<String>,
 }
 
 const COLUMNS: &str = "id, kind, study_id, invitation_id, booking_id, booking_sequence, to_addr, subject, body, ics, \
     ics_method, message_id, state, not_before, expires_at, attempts, next_attempt_at, last_error, created_at, \
-    finished_at";
+    finished_at, delivery";
 
 pub async fn enqueue(tx: &mut Tx, m: &NewMessage, now: i64) -> Result<i64> {
     let sql = "INSERT INTO outbox (kind, study_id, invitation_id, booking_id, booking_sequence, to_addr, subject, body, \
@@ -102,13 +104,31 @@ pub async fn record_attempt(db: &Db, id: i64, worker: &str, ok: bool, error: Opt
 /// Finishes a claimed message: `sent`, `failed` or `dropped` (with why).
 /// Only the worker holding the claim can; false when it lost it.
 pub async fn finish(db: &Db, id: i64, worker: &str, state: OutboxState, error: Option<&str>, now: i64) -> Result<bool> {
+    finish_as(db, id, worker, state, error, None, now).await
+}
+
+/// A sent message, with how it left ("smtp" or "folder").
+pub async fn finish_sent(db: &Db, id: i64, worker: &str, delivery: &str, now: i64) -> Result<bool> {
+    finish_as(db, id, worker, OutboxState::Sent, None, Some(delivery), now).await
+}
+
+async fn finish_as(
+    db: &Db,
+    id: i64,
+    worker: &str,
+    state: OutboxState,
+    error: Option<&str>,
+    delivery: Option<&str>,
+    now: i64,
+) -> Result<bool> {
     OutboxState::Sending.become_(state)?;
     anyhow::ensure!(state.is_final(), "a claimed message cannot be finished as `{state}`");
     let sql = "UPDATE outbox SET state = $1, last_error = COALESCE($2, last_error), finished_at = $3, \
-               attempts = attempts + $4, lease_until = NULL WHERE id = $5 AND claimed_by = $6 AND state = 'sending'";
+               attempts = attempts + $4, lease_until = NULL, delivery = $7 \
+               WHERE id = $5 AND claimed_by = $6 AND state = 'sending'";
     let attempted = i64::from(state.counts_an_attempt());
     on_db!(db, pool => Ok(sqlx::query(sql).bind(state.as_str()).bind(error).bind(now).bind(attempted).bind(id).bind(worker)
-        .execute(pool).await?.rows_affected() == 1))
+        .bind(delivery).execute(pool).await?.rows_affected() == 1))
 }
 
 /// Puts a claimed message back for another attempt at `next_at`.

@@ -155,6 +155,23 @@ pub fn date(lang: Lang, d: NaiveDate) -> String {
     }
 }
 
+/// A local day and time with its weekday: "Wed 9 Dec 2026 09:00",
+/// "2026年12月9日 星期三 09:00".
+pub fn day_and_time<Tz: chrono::TimeZone>(lang: Lang, t: &chrono::DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    match lang {
+        Lang::En => t.format("%a %-d %b %Y %H:%M").to_string(),
+        Lang::ZhCn => format!(
+            "{} {} {}",
+            t.format("%Y年%-m月%-d日"),
+            crate::app::messages::zh_weekday(t.weekday()),
+            t.format("%H:%M")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +191,9 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 5, 29).unwrap();
         assert_eq!(date(Lang::En, d), "29 May 2026");
         assert_eq!(date(Lang::ZhCn, d), "2026年5月29日");
+        let t = d.and_hms_opt(9, 5, 0).unwrap().and_utc();
+        assert_eq!(day_and_time(Lang::En, &t), "Fri 29 May 2026 09:05");
+        assert_eq!(day_and_time(Lang::ZhCn, &t), "2026年5月29日 星期五 09:05");
     }
 
     #[test]

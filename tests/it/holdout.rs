@@ -9,9 +9,10 @@ use crate::common::outreach::*;
 use crate::common::web::{TestApp, import_fixture};
 use reqwest::StatusCode;
 use undercurrent::app::add_people::{AddRefusal, add_person};
-use undercurrent::app::studies::{self as outreach_app, HELD_OUT};
+use undercurrent::app::studies as outreach_app;
 use undercurrent::domain::account::Role;
 use undercurrent::domain::sampling::ContactRules;
+use undercurrent::domain::sampling::Exclusion;
 use undercurrent::storage::invitations::{self, NewInvitation};
 use undercurrent::storage::{holdouts, outbox, studies};
 
@@ -63,7 +64,7 @@ async fn a_holdout_is_never_contacted_by_its_study_and_the_report_compares_with_
     let out = outreach("http://127.0.0.1");
     let sent = outreach_app::send_round(&db, &s, &round1, &out.links, &out.from, contact).await.unwrap();
     assert_eq!(sent.queued, 5, "{sent:?}");
-    assert!(sent.excluded.iter().any(|(u, why)| u == someone && why == HELD_OUT), "{sent:?}");
+    assert!(sent.excluded.iter().any(|(u, why)| u == someone && *why == Exclusion::HeldOut), "{sent:?}");
     // (The fixture's user ids are the people's addresses.)
     let mails = outbox::all(&db).await.unwrap();
     assert_eq!(mails.len(), 5);

@@ -13,6 +13,7 @@ mod browser_participant;
 mod browser_studies;
 mod browser_voices;
 mod calendars;
+mod chinese;
 mod cli;
 mod coverage;
 mod encodings;

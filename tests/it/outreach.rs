@@ -119,7 +119,7 @@ async fn contact_rules_are_checked_again_when_sending() {
     let s = studies::get(&db, s.id).await.unwrap().unwrap();
     let sent = outreach_app::send_round(&db, &s, &r, &out.links, &out.from, now).await.unwrap();
     assert_eq!(sent.queued, 1, "{sent:?}");
-    let why: std::collections::HashMap<_, _> = sent.excluded.into_iter().collect();
+    let why: std::collections::HashMap<_, _> = sent.excluded.into_iter().map(|(u, e)| (u, e.describe())).collect();
     assert!(why["p001"].contains("contacted 30 days ago"), "{why:?}");
     assert!(why["p001"].contains("at least 60 days"), "{why:?}");
     assert!(why["p002"].contains("opted out"), "{why:?}");
@@ -149,7 +149,7 @@ async fn contact_rules_are_checked_again_when_sending() {
     let sent =
         outreach_app::send_round(&db, &third, &r3, &out.links, &out.from, now + TimeDelta::days(2)).await.unwrap();
     assert_eq!(sent.queued, 0);
-    assert!(sent.excluded[0].1.contains("in the last 7 days"), "{:?}", sent.excluded);
+    assert!(sent.excluded[0].1.describe().contains("in the last 7 days"), "{:?}", sent.excluded);
     t.finish().await;
 }
 

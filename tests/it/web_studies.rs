@@ -299,3 +299,38 @@ async fn people_chosen_on_the_list_join_a_study_under_its_contact_rules() {
     assert!(page.contains("id=\"error\"") && page.contains("already in this round"), "{page}");
     app.finish().await;
 }
+
+/// With no mail server, messages are written to a folder: the study's
+/// message table says so instead of "Sent".
+#[tokio::test]
+async fn messages_written_to_the_folder_are_not_called_sent() {
+    use crate::common::outreach::*;
+    use std::sync::Arc;
+    use undercurrent::app::outbox::Worker;
+    use undercurrent::app::studies as outreach_app;
+    use undercurrent::domain::sampling::ContactRules;
+    use undercurrent::mail::transport::Mailer;
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    people(&db, 2).await;
+    let host = interviewer(&db, "ivy@corp.example", "UTC", utc(2026, 12, 3, 1, 0), utc(2026, 12, 3, 4, 0)).await;
+    let s = study(&db, &[host], ContactRules::default()).await;
+    let now = utc(2026, 12, 1, 8, 0);
+    let r = round(&db, &s, &["p000", "p001"], now).await;
+    let out = outreach(&app.base);
+    outreach_app::send_round(&db, &s, &r, &out.links, &out.from, now).await.unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let worker = Worker {
+        db: db.clone(),
+        mailer: Arc::new(Mailer::new(None, folder.path()).unwrap()),
+        name: "w".into(),
+        from: out.from,
+    };
+    assert_eq!(worker.drain_once(now).await.unwrap().sent, 2);
+    let mut researcher = app.signed_in(Role::Researcher).await;
+    let (_, page) = researcher.get(&format!("/studies/{}", s.id)).await;
+    let table = &page[page.find("outbox-sent").expect("the message rows")..];
+    assert!(table.contains("Written to the folder, not sent"), "{table}");
+    assert!(!table[..table.find("</tbody>").unwrap()].contains(">Sent<"), "{table}");
+    app.finish().await;
+}

@@ -5,6 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::html;
+use crate::app::settings;
 use crate::domain::account::Permission;
 use crate::storage::audit::{self, AuditEntry};
 use crate::web::error::WebError;
@@ -18,8 +19,46 @@ const PAGE_SIZE: i64 = 100;
 #[template(path = "audit.html")]
 struct AuditPage {
     page: Page,
-    entries: Vec<(String, AuditEntry)>,
+    entries: Vec<Row>,
+    /// The organisation's time zone, in which times are shown.
+    zone: String,
     next_page: Option<i64>,
+}
+
+struct Row {
+    when: String,
+    who: String,
+    action: String,
+    target: String,
+    /// Where the target can be opened, when it is a page.
+    target_link: Option<String>,
+    detail: String,
+}
+
+/// The action in words; a code no catalog knows (from a newer or older
+/// version) is shown as it is.
+fn action_words(page: &Page, code: &str) -> String {
+    let key = format!("audit.action.{code}");
+    match page.t(&key) {
+        words if words == key => code.to_string(),
+        words => words,
+    }
+}
+
+/// A target such as `account:4` in words ("Account #4"), with a link when
+/// it names a page.
+fn target_words(page: &Page, target: &str) -> (String, Option<String>) {
+    let Some((kind, id)) = target.split_once(':') else { return (target.to_string(), None) };
+    let key = format!("audit.target.{kind}");
+    let words = match page.tf(&key, &[("id", id)]) {
+        w if w == key => return (target.to_string(), None),
+        w => w,
+    };
+    let link = match kind {
+        "study" => Some(format!("/studies/{id}")),
+        _ => None,
+    };
+    (words, link)
 }
 
 #[derive(Deserialize)]
@@ -37,19 +76,25 @@ pub async fn list(
     let page_no = q.page.clamp(0, 1_000_000);
     let entries = audit::recent(&state.db, PAGE_SIZE + 1, page_no * PAGE_SIZE).await?;
     let more = entries.len() as i64 > PAGE_SIZE;
+    let tz = settings::load(&state.db).await?.timezone;
+    let page = Page::new(&viewer, "audit", "audit.title");
     let entries = entries
         .into_iter()
         .take(PAGE_SIZE as usize)
-        .map(|e| {
+        .map(|e: AuditEntry| {
             let when = chrono::DateTime::from_timestamp(e.at, 0)
-                .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
                 .unwrap_or_default();
-            (when, e)
+            let (target, target_link) = e.target.as_deref().map_or((String::new(), None), |t| target_words(&page, t));
+            Row {
+                when,
+                who: e.account_email.unwrap_or_default(),
+                action: action_words(&page, &e.action),
+                target,
+                target_link,
+                detail: e.detail.unwrap_or_default(),
+            }
         })
         .collect();
-    html(&AuditPage {
-        page: Page::new(&viewer, "audit", "audit.title"),
-        entries,
-        next_page: more.then_some(page_no + 1),
-    })
+    html(&AuditPage { page, entries, zone: tz.name().to_string(), next_page: more.then_some(page_no + 1) })
 }

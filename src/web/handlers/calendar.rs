@@ -287,8 +287,7 @@ pub async fn calendar(
         .map(|e| {
             let fmt = |ts: i64| {
                 DateTime::from_timestamp(ts, 0)
-                    .map(|d| d.with_timezone(&tz))
-                    .map(|d| d.format("%Y-%m-%d %a %H:%M").to_string())
+                    .map(|d| crate::web::i18n::day_and_time(page.lang, &d.with_timezone(&tz)))
                     .unwrap_or_default()
             };
             EntryRow {

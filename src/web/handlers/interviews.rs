@@ -241,8 +241,13 @@ pub async fn show(
     let l = load(&state, *id).await?;
     let checked = interviews::codes_of(&state.db, l.interview.id).await?;
     let form = values(&l.interview);
-    audit::record(&state.db, viewer.audit_actor(), "interview.view", Some(&format!("booking:{}", l.booking.id)), None)
-        .await?;
+    audit::record_view(
+        &state.db,
+        (viewer.account.id, &viewer.account.email),
+        "interview.view",
+        &format!("booking:{}", l.booking.id),
+    )
+    .await?;
     render(&viewer, &state, l, View { form, checked, saved: q.saved.is_some(), conflict: None, error: None }).await
 }
 

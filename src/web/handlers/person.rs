@@ -313,7 +313,13 @@ pub async fn show(
     let person = &c.data.people[index];
     let db_id = *c.person_ids.get(index).ok_or(WebError::NotFound)?;
     let entry = directory::get(&state.db, db_id).await?.unwrap_or_default();
-    audit::record(&state.db, viewer.audit_actor(), "person.view", Some(&format!("person:{db_id}")), None).await?;
+    audit::record_view(
+        &state.db,
+        (viewer.account.id, &viewer.account.email),
+        "person.view",
+        &format!("person:{db_id}"),
+    )
+    .await?;
 
     let mut page = Page::new(&viewer, "people", "people.person_title");
     let name = entry.name.clone().filter(|n| !n.trim().is_empty());

@@ -445,8 +445,8 @@ async fn show_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result
     let (studies, title) = scope(state, id, &page).await?;
     page.title = format!("{} · {title}", page.title);
     let r = build(&viewer, state, &studies, title, &page).await?;
-    let target = id.map(|i| format!("study:{i}")).unwrap_or_else(|| "all studies".into());
-    audit::record(&state.db, viewer.audit_actor(), "report.view", Some(&target), None).await?;
+    let target = id.map(|i| format!("study:{i}")).unwrap_or_else(|| "studies:all".into());
+    audit::record_view(&state.db, (viewer.account.id, &viewer.account.email), "report.view", &target).await?;
     let research_team = viewer.role().may(Permission::RunStudies);
     let base = id.map(|i| format!("/studies/{i}/report")).unwrap_or_else(|| "/report".into());
     // The study page is the research team's; managers go back to all studies.

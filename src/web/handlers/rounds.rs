@@ -14,6 +14,7 @@ use crate::app::studies::{self as outreach, ExcludedJson, FrozenFacts, StratumJs
 use crate::domain::account::Permission;
 use crate::domain::sampling::Exclusion;
 use crate::domain::state::{InvitationStatus, RoundState};
+use crate::domain::tier::Tier;
 use crate::storage::studies::{self, Round, Study};
 use crate::storage::{audit, invitations, read_json};
 use crate::web::error::WebError;
@@ -54,7 +55,8 @@ struct RoundPage {
     rnd: Round,
     people: Vec<PersonRow>,
     strata: Vec<StratumRow>,
-    excluded: Vec<ExcludedJson>,
+    /// (user_id, why in the page's language).
+    excluded: Vec<(String, String)>,
     message: Option<String>,
     error: Option<String>,
 }
@@ -149,11 +151,12 @@ async fn render(
             name: i.name.clone().unwrap_or_default(),
             tier: tier(&i.tier),
             department: i.department.clone().unwrap_or_default(),
-            reason: i.reason.clone(),
+            reason: Tier::parse(&i.tier)
+                .map_or_else(|| i.reason.clone(), |t| reason_text(&page, &FrozenFacts::parse(&i.facts), t)),
             facts: FrozenFacts::parse(&i.facts),
             status: page.t(&format!("invitation.status.{}", i.status)),
             droppable: i.status.may_become(InvitationStatus::Dropped) && round.state() == RoundState::Drawn,
-            exclusion: i.exclusion.clone(),
+            exclusion: i.exclusion.as_deref().map(|stored| stored_exclusion_text(&page, stored)),
             by_hand: i.added_by_hand != 0,
             user_id: i.user_id,
         })
@@ -169,7 +172,13 @@ async fn render(
             shortfall: s.quota.saturating_sub(s.drawn),
         })
         .collect();
-    let excluded = read_json(&round.excluded, || format!("the exclusions of round {}", round.id))?;
+    let excluded = read_json::<Vec<ExcludedJson>>(&round.excluded, || format!("the exclusions of round {}", round.id))?
+        .into_iter()
+        .map(|x| {
+            let why = x.rule.as_ref().map_or(x.reason, |rule| exclusion_text(&page, rule));
+            (x.user_id, why)
+        })
+        .collect();
     html(&RoundPage { page, study, rnd: round, people, strata, excluded, message, error })
 }
 
@@ -271,14 +280,59 @@ pub async fn send(
     )))
 }
 
+/// Why a person fits the study, from the metrics frozen at the draw, in
+/// the page's language: the facts and order of `sampling::reason`.
+pub fn reason_text(page: &Page, f: &FrozenFacts, tier: Tier) -> String {
+    let days = f.window_days.to_string();
+    if tier == Tier::Dormant {
+        return page.tf("reason.dormant", &[("days", &days)]);
+    }
+    let count = |key: &str, n: u32| {
+        page.tf(&format!("{key}.{}", if n == 1 { "one" } else { "other" }), &[("n", &n.to_string())])
+    };
+    let mut parts = vec![match f.active_days {
+        Some(n) => page.tf("reason.active", &[("n", &n.to_string()), ("days", &days)]),
+        None => page.t("reason.active_unknown"),
+    }];
+    // Silent people interact on no day by definition.
+    if tier != Tier::Silent
+        && let Some(n) = f.interactive_days
+    {
+        parts.push(count("reason.interactive", n));
+    }
+    parts.push(match f.messages_sent {
+        Some(n) => count("reason.messages", n),
+        None => page.t("reason.messages_unknown"),
+    });
+    parts.push(count("reason.families", f.feature_breadth));
+    if tier != Tier::Silent
+        && let Some(depth) = f.login_depth()
+    {
+        parts.push(page.tf("reason.depth", &[("depth", &depth.display(2))]));
+    }
+    let text = parts.join(&page.t("reason.separator"));
+    match tier {
+        Tier::New => page.tf("reason.new", &[("text", &text)]),
+        Tier::Unmeasured => page.tf("reason.unmeasured", &[("text", &text)]),
+        _ => text,
+    }
+}
+
+/// An exclusion as stored with an invitation, in the page's language; text
+/// stored before exclusions were kept as rules is shown as it is.
+fn stored_exclusion_text(page: &Page, stored: &str) -> String {
+    serde_json::from_str::<Exclusion>(stored).map_or_else(|_| stored.to_string(), |e| exclusion_text(page, &e))
+}
+
 /// A contact rule's verdict in the page's language.
 pub fn exclusion_text(page: &Page, e: &Exclusion) -> String {
     let n = |v: i64| v.to_string();
     match *e {
-        Exclusion::OptedOut => page.t(e.key()),
+        Exclusion::OptedOut | Exclusion::HeldOut | Exclusion::NoAddress => page.t(e.key()),
         Exclusion::NoShow { no_shows } => page.tf(e.key(), &[("n", &n(no_shows.into()))]),
         Exclusion::ContactedRecently { days_ago, min_days } => {
-            page.tf(e.key(), &[("days", &n(days_ago.max(0))), ("min", &n(min_days.into()))])
+            let key = if days_ago <= 0 { "exclusion.contacted_today" } else { e.key() };
+            page.tf(key, &[("days", &n(days_ago)), ("min", &n(min_days.into()))])
         }
         Exclusion::WeeklyLimit { invitations, limit } => {
             page.tf(e.key(), &[("n", &n(invitations.into())), ("limit", &n(limit.into()))])

@@ -518,6 +518,7 @@ pub struct MessageRow {
     pub kind: String,
     pub to: String,
     pub state: &'static str,
+    pub state_words: String,
     pub attempts: i64,
     pub when: String,
     pub error: Option<String>,
@@ -674,6 +675,10 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
             kind: page.t(&format!("outbox.kind.{}", m.kind)),
             to: crate::app::secrets::mask_email(&m.to_addr),
             state: m.state.as_str(),
+            state_words: match (m.state.as_str(), m.delivery.as_deref()) {
+                ("sent", Some("folder")) => page.t("outbox.state.written"),
+                (state, _) => page.t(&format!("outbox.state.{state}")),
+            },
             attempts: m.attempts,
             when: local(m.finished_at.unwrap_or(m.next_attempt_at.max(m.created_at))),
             error: m.last_error,

@@ -1,0 +1,383 @@
+//! Chinese as complete as English: every page a role can open, read in
+//! zh-CN, carries no English word outside an allow-list of data values
+//! (names, departments, addresses from the imported files and the study),
+//! product and brand names, and units. Visible text and the attributes a
+//! reader meets (placeholder, title, aria-label, alt) are both checked.
+
+use std::collections::BTreeSet;
+
+use crate::common::outreach::*;
+use crate::common::web::{Client, TestApp, import_fixture};
+use chrono::{TimeDelta, Utc};
+use reqwest::StatusCode;
+use undercurrent::app::participant;
+use undercurrent::domain::account::Role;
+use undercurrent::domain::sampling::ContactRules;
+use undercurrent::storage::{accounts, availability, interviews};
+
+/// Names that stay as they are in Chinese text: products, formats,
+/// standards and units.
+const ALWAYS: &[&str] = &[
+    "Undercurrent",
+    "English",
+    "CSV",
+    "JSON",
+    "NDJSON",
+    "ZIP",
+    "UTF",
+    "GB",
+    "GBK",
+    "ICS",
+    "iCalendar",
+    "CalDAV",
+    "API",
+    "OpenAPI",
+    "URL",
+    "HTTP",
+    "HTTPS",
+    "SMTP",
+    "UTC",
+    "ID",
+    "id",
+    "NPS",
+    "DAU",
+    "WAU",
+    "MAU",
+    "PDF",
+    "Slack",
+    "Teams",
+    "Microsoft",
+    "DingTalk",
+    "Feishu",
+    "Lark",
+    "WeCom",
+    "Google",
+    "Chat",
+    "Workspace",
+    "Zoom",
+    "Jitsi",
+    "Meet",
+    "Excel",
+    "IANA",
+    "Bearer",
+    "min",
+    "ms",
+    "MiB",
+    "KB",
+    "MB",
+    "px",
+    "n",
+    "p",
+    "vs",
+    "Asia",
+    "Shanghai",
+    "America",
+    "New_York",
+    "Europe",
+    "Berlin",
+    "Pacific",
+    "HR",
+    "IT",
+    "A4",
+    "RFC",
+    "Unix",
+    "Windows",
+    "Big5",
+    "GB18030",
+    "gzip",
+    "gz",
+    "GiB",
+    "Graph",
+    "YYYY",
+    "MM",
+    "DD",
+    "HH",
+    "SS",
+    "GET",
+    "Authorization",
+    "Big",
+    "POST",
+    "Apple",
+    "Outlook",
+    // Names of vendor reports and APIs, as the vendors write them.
+    "Reports",
+    "analytics",
+    "getFile",
+    "admin_user_stats",
+    // Values typed into files: channel types and column names.
+    "direct",
+    "group",
+    "broadcast",
+    "content",
+    "text",
+    "message",
+    "body",
+];
+
+/// Latin words of the text a reader sees: the page without its scripts and
+/// styles, tags stripped, plus the attributes shown to people.
+fn latin_words(html: &str) -> Vec<String> {
+    // Scripts and styles are not read; code, file paths and examples in
+    // <code>, <pre>, <kbd> and <samp> are not words.
+    let mut html = html.to_string();
+    for (open, close) in [
+        ("<script", "</script>"),
+        ("<style", "</style>"),
+        ("<code", "</code>"),
+        ("<pre", "</pre>"),
+        ("<kbd", "</kbd>"),
+        ("<samp", "</samp>"),
+        // What people typed (a codebook's English column, a survey's
+        // definition) is data.
+        ("<textarea", "</textarea>"),
+    ] {
+        html = without(&html, open, close);
+    }
+    let mut text = String::new();
+    let mut chars = html.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '<' {
+            let end = html[i..].find('>').map(|j| i + j).unwrap_or(html.len());
+            let tag = &html[i..end];
+            for attr in ["placeholder=\"", "title=\"", "aria-label=\"", "alt=\""] {
+                if let Some(a) = tag.find(attr) {
+                    let v = &tag[a + attr.len()..];
+                    text.push(' ');
+                    text.push_str(&v[..v.find('"').unwrap_or(v.len())]);
+                    text.push(' ');
+                }
+            }
+            while chars.peek().is_some_and(|(k, _)| *k <= end) {
+                chars.next();
+            }
+            text.push(' ');
+        } else {
+            text.push(c);
+        }
+    }
+    let text = text
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&nbsp;", " ");
+    // A run of letters, digits and the characters of paths, addresses,
+    // identifiers and placeholders; a run that is one of those
+    // (`mail.smtp_url`, `data/outbox`, `https://...`, `{deadline}`) is a
+    // literal, not a word; the others are split into words.
+    let literal = |c: char| "_./:{}@-=?&#%".contains(c);
+    let mut words = Vec::new();
+    for run in text.split(|c: char| !(c.is_ascii_alphanumeric() || literal(c))) {
+        let run = run.trim_end_matches(['.', ':', '-']).trim_start_matches('-');
+        if run.chars().any(literal) {
+            continue;
+        }
+        for w in run.split(|c: char| !c.is_ascii_alphabetic()) {
+            if w.len() >= 2 {
+                words.push(w.to_string());
+            }
+        }
+    }
+    words
+}
+
+fn allowed_from(data: &str, into: &mut BTreeSet<String>) {
+    for w in latin_words(data) {
+        into.insert(w);
+    }
+}
+
+/// `html` without the elements from `open` to `close`.
+fn without(html: &str, open: &str, close: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(open) {
+        out.push_str(&rest[..i]);
+        rest = rest[i..].find(close).map_or("", |j| &rest[i + j + close.len()..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+async fn get_zh(c: &mut Client, path: &str) -> (StatusCode, String) {
+    c.get(path).await
+}
+
+#[tokio::test]
+async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    import_fixture(&db).await;
+    people(&db, 4).await;
+    let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
+    let start = (Utc::now() + TimeDelta::days(2)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
+    let profile =
+        availability::Profile { account_id: me, timezone: "UTC".into(), buffer_minutes: 0, min_notice_minutes: 0 };
+    availability::save_profile(&db, &profile).await.unwrap();
+    availability::add_one_off(&db, me, start.timestamp(), (start + TimeDelta::hours(4)).timestamp()).await.unwrap();
+    let mut f = fields("安静的同事", ContactRules::default());
+    f.goal = "了解为什么有人只打卡".into();
+    f.participant_title = "您对消息工具的体验".into();
+    f.participant_description = "我们想听听这个工具对您是否好用。".into();
+    f.invitation_subject = "访谈邀请：{study}".into();
+    f.invitation_body = "{name}，您好：请选择时间 {link}\n退出：{opt_out_link}\n".into();
+    f.consent = "我们会做笔记。".into();
+    f.guide = "您用它做什么？".into();
+    f.language = "zh-CN".into();
+    let id = undercurrent::storage::studies::insert(&db, &f, None, Utc::now().timestamp()).await.unwrap();
+    undercurrent::storage::studies::set_interviewers(&db, id, &[me]).await.unwrap();
+    let s = undercurrent::storage::studies::get(&db, id).await.unwrap().unwrap();
+    let now = Utc::now();
+    let r = round(&db, &s, &["p000", "p001", "p002", "p003"], now).await;
+    let invited = invite_all(&db, &r, now).await;
+    // A second round: one person kept out at send time by a contact rule,
+    // stored as the rule so each page says it in its language.
+    let r2 = round(&db, &s, &["u0001@corp.example"], now).await;
+    {
+        use undercurrent::domain::sampling::Exclusion;
+        use undercurrent::storage::invitations;
+        let mut tx = db.begin().await.unwrap();
+        let inv = invitations::drawn_in_round(&mut tx, r2.id).await.unwrap().remove(0);
+        let why = serde_json::to_string(&Exclusion::ContactedRecently { days_ago: 3, min_days: 90 }).unwrap();
+        invitations::mark_excluded(&mut tx, inv.id, &why).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let codes = interviews::codes(&db, s.id).await.unwrap();
+    let out = outreach(&app.base);
+    let (inv, token) = &invited[0];
+    let b = participant::book(&db, &out, token, inv, &s, me, start, chrono_tz::UTC, now).await.unwrap().unwrap();
+    let interview = interviews::for_booking(&db, b, 0).await.unwrap();
+    let record = interviews::Record {
+        consent: Some("yes".into()),
+        codes: vec![codes[0].id],
+        notes: "只用来打卡。".into(),
+        ..Default::default()
+    };
+    interviews::save(&db, interview.id, interview.version, &record, me, 0).await.unwrap();
+    interviews::add_quote(&db, interview.id, "我只打卡。", true, Some(codes[0].id), me, 0).await.unwrap();
+
+    // Data values may be Latin: everything in the imported files.
+    let mut allowed: BTreeSet<String> = ALWAYS.iter().map(|w| w.to_string()).collect();
+    let dir = crate::common::fixture("activity-small");
+    for file in ["people.csv", "events_a.csv", "events_b.ndjson"] {
+        allowed_from(&std::fs::read_to_string(dir.join(file)).unwrap(), &mut allowed);
+    }
+    allowed_from("events_a csv events_b ndjson people", &mut allowed);
+    allowed_from("Person Sales Legal corp example test p000 p001 p002 p003", &mut allowed);
+    // The accounts' addresses (admin@test.example...).
+    allowed_from("admin researcher analyst manager", &mut allowed);
+    // Time zones are IANA names in every language.
+    for tz in chrono_tz::TZ_VARIANTS {
+        allowed_from(tz.name(), &mut allowed);
+    }
+
+    let sid = s.id;
+    let pages: Vec<String> = vec![
+        "/".into(),
+        "/adoption".into(),
+        "/people".into(),
+        "/people/p000".into(),
+        "/people/u0000@corp.example".into(),
+        "/imports".into(),
+        "/imports/mapping".into(),
+        "/settings".into(),
+        "/accounts".into(),
+        "/tokens".into(),
+        "/audit".into(),
+        "/account/password".into(),
+        "/studies".into(),
+        "/studies/new".into(),
+        format!("/studies/{sid}"),
+        format!("/studies/{sid}/edit"),
+        format!("/studies/{sid}/rounds/1"),
+        format!("/studies/{sid}/rounds/2"),
+        format!("/studies/{sid}/report"),
+        format!("/studies/{sid}/codebook"),
+        format!("/studies/{sid}/surveys"),
+        "/studies/add-people?user=p001".into(),
+        "/report".into(),
+        "/availability".into(),
+        "/availability/place".into(),
+        "/calendar".into(),
+        format!("/interviews/{}", interview.id),
+    ];
+    let mut problems = Vec::new();
+    for role in [Role::Admin, Role::Researcher, Role::Analyst, Role::Manager] {
+        let mut c = app.signed_in(role).await;
+        let (status, _, _) = c.post("/language", &[("lang", "zh-CN"), ("back", "/")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        for path in &pages {
+            let (status, page) = get_zh(&mut c, path).await;
+            if status == StatusCode::FORBIDDEN {
+                continue;
+            }
+            assert!(page.contains("lang=\"zh-CN\""), "{role} {path}: {status}");
+            let foreign: BTreeSet<String> =
+                latin_words(&page).into_iter().filter(|w| !allowed.contains(w.as_str())).collect();
+            if !foreign.is_empty() {
+                problems.push(format!("{role} {path}: {foreign:?}"));
+            }
+        }
+    }
+    // The participant's page, in the study's language and the browser's.
+    let anon = reqwest::Client::new();
+    for path in [format!("/i/{}", invited[1].1), format!("/i/{token}")] {
+        let page = anon
+            .get(format!("{}{path}", app.base))
+            .header("Accept-Language", "zh-CN,zh;q=0.9")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let foreign: BTreeSet<String> =
+            latin_words(&page).into_iter().filter(|w| !allowed.contains(w.as_str())).collect();
+        if !foreign.is_empty() {
+            problems.push(format!("participant {path}: {foreign:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "English words on Chinese pages:\n{}", problems.join("\n"));
+    // The reasons and the exclusion, said in Chinese.
+    let mut researcher = app.signed_in(Role::Researcher).await;
+    researcher.post("/language", &[("lang", "zh-CN"), ("back", "/")]).await;
+    let (_, page) = researcher.get(&format!("/studies/{sid}/rounds/2")).await;
+    assert!(page.contains("3 天前已联系过（两次联系至少间隔 90 天）"), "{page}");
+    let (_, page) = researcher.get(&format!("/studies/{sid}/rounds/1")).await;
+    assert!(page.contains("此数据源无法提供登录天数，此数据源无法提供消息数，使用 0 类功能"), "{page}");
+    app.finish().await;
+}
+
+/// The audit log says what happened in words, in the organisation's time
+/// zone, and a visit that reloads a page is one entry.
+#[tokio::test]
+async fn the_audit_log_speaks_in_words_in_the_organisations_zone_once_per_visit() {
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    import_fixture(&db).await; // sets Asia/Shanghai
+    let mut admin = app.signed_in(Role::Admin).await;
+    for _ in 0..3 {
+        let (status, _) = admin.get("/people/u0000@corp.example").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let views = undercurrent::storage::audit::recent(&db, 100, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "person.view")
+        .count();
+    assert_eq!(views, 1, "three loads in one visit are one view");
+    let (_, page) = admin.get("/audit").await;
+    assert!(page.contains("Viewed a person") && page.contains("Signed in"), "{page}");
+    assert!(page.contains("Person #"), "targets in words: {page}");
+    assert!(!page.contains(">person.view<") && !page.contains(">sign_in<") && !page.contains("person:"), "{page}");
+    assert!(page.contains("Asia/Shanghai") && !page.contains(" UTC<"), "{page}");
+    let shanghai = Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:").to_string();
+    assert!(page.contains(&shanghai), "times in the organisation's zone ({shanghai}): {page}");
+    admin.post("/language", &[("lang", "zh-CN"), ("back", "/audit")]).await;
+    let (_, page) = admin.get("/audit").await;
+    assert!(page.contains("查看个人") && page.contains("登录") && page.contains("人员 #"), "{page}");
+    app.finish().await;
+}
