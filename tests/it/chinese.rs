@@ -205,59 +205,108 @@ async fn get_zh(c: &mut Client, path: &str) -> (StatusCode, String) {
     c.get(path).await
 }
 
+/// An organisation with something on every page: the activity fixture, a
+/// Chinese study with two rounds (one person kept out by a rule), a booked
+/// and coded interview with a quote.
+pub struct EveryPage {
+    pub app: TestApp,
+    /// Every page a signed-in role may open.
+    pub pages: Vec<String>,
+    /// Participants' invitation paths (`/i/TOKEN`): booked, and not.
+    pub participant_pages: Vec<String>,
+    pub study: i64,
+}
+
+impl EveryPage {
+    pub async fn new() -> EveryPage {
+        let app = TestApp::with_accounts().await;
+        let db = app.t.db.clone();
+        import_fixture(&db).await;
+        people(&db, 4).await;
+        let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
+        let start = (Utc::now() + TimeDelta::days(2)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
+        let profile =
+            availability::Profile { account_id: me, timezone: "UTC".into(), buffer_minutes: 0, min_notice_minutes: 0 };
+        availability::save_profile(&db, &profile).await.unwrap();
+        availability::add_one_off(&db, me, start.timestamp(), (start + TimeDelta::hours(4)).timestamp()).await.unwrap();
+        let mut f = fields("安静的同事", ContactRules::default());
+        f.goal = "了解为什么有人只打卡".into();
+        f.participant_title = "您对消息工具的体验".into();
+        f.participant_description = "我们想听听这个工具对您是否好用。".into();
+        f.invitation_subject = "访谈邀请：{study}".into();
+        f.invitation_body = "{name}，您好：请选择时间 {link}\n退出：{opt_out_link}\n".into();
+        f.consent = "我们会做笔记。".into();
+        f.guide = "您用它做什么？".into();
+        f.language = "zh-CN".into();
+        let id = undercurrent::storage::studies::insert(&db, &f, None, Utc::now().timestamp()).await.unwrap();
+        undercurrent::storage::studies::set_interviewers(&db, id, &[me]).await.unwrap();
+        let s = undercurrent::storage::studies::get(&db, id).await.unwrap().unwrap();
+        let now = Utc::now();
+        let r = round(&db, &s, &["p000", "p001", "p002", "p003"], now).await;
+        let invited = invite_all(&db, &r, now).await;
+        // A second round: one person kept out at send time by a contact rule,
+        // stored as the rule so each page says it in its language.
+        let r2 = round(&db, &s, &["u0001@corp.example"], now).await;
+        {
+            use undercurrent::domain::sampling::Exclusion;
+            use undercurrent::storage::invitations;
+            let mut tx = db.begin().await.unwrap();
+            let inv = invitations::drawn_in_round(&mut tx, r2.id).await.unwrap().remove(0);
+            let why = serde_json::to_string(&Exclusion::ContactedRecently { days_ago: 3, min_days: 90 }).unwrap();
+            invitations::mark_excluded(&mut tx, inv.id, &why).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        let codes = interviews::codes(&db, s.id).await.unwrap();
+        let out = outreach(&app.base);
+        let (inv, token) = &invited[0];
+        let b = participant::book(&db, &out, token, inv, &s, me, start, chrono_tz::UTC, now).await.unwrap().unwrap();
+        let interview = interviews::for_booking(&db, b, 0).await.unwrap();
+        let record = interviews::Record {
+            consent: Some("yes".into()),
+            codes: vec![codes[0].id],
+            notes: "只用来打卡。".into(),
+            ..Default::default()
+        };
+        interviews::save(&db, interview.id, interview.version, &record, me, 0).await.unwrap();
+        interviews::add_quote(&db, interview.id, "我只打卡。", true, Some(codes[0].id), me, 0).await.unwrap();
+        let sid = s.id;
+        let pages: Vec<String> = vec![
+            "/".into(),
+            "/adoption".into(),
+            "/people".into(),
+            "/people/p000".into(),
+            "/people/u0000@corp.example".into(),
+            "/imports".into(),
+            "/imports/mapping".into(),
+            "/settings".into(),
+            "/accounts".into(),
+            "/tokens".into(),
+            "/audit".into(),
+            "/account/password".into(),
+            "/studies".into(),
+            "/studies/new".into(),
+            format!("/studies/{sid}"),
+            format!("/studies/{sid}/edit"),
+            format!("/studies/{sid}/rounds/1"),
+            format!("/studies/{sid}/rounds/2"),
+            format!("/studies/{sid}/report"),
+            format!("/studies/{sid}/codebook"),
+            format!("/studies/{sid}/surveys"),
+            "/studies/add-people?user=p001".into(),
+            "/report".into(),
+            "/availability".into(),
+            "/availability/place".into(),
+            "/calendar".into(),
+            format!("/interviews/{}", interview.id),
+        ];
+        let participant_pages = vec![format!("/i/{}", invited[1].1), format!("/i/{token}")];
+        EveryPage { app, pages, participant_pages, study: sid }
+    }
+}
+
 #[tokio::test]
 async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
-    let app = TestApp::with_accounts().await;
-    let db = app.t.db.clone();
-    import_fixture(&db).await;
-    people(&db, 4).await;
-    let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
-    let start = (Utc::now() + TimeDelta::days(2)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
-    let profile =
-        availability::Profile { account_id: me, timezone: "UTC".into(), buffer_minutes: 0, min_notice_minutes: 0 };
-    availability::save_profile(&db, &profile).await.unwrap();
-    availability::add_one_off(&db, me, start.timestamp(), (start + TimeDelta::hours(4)).timestamp()).await.unwrap();
-    let mut f = fields("安静的同事", ContactRules::default());
-    f.goal = "了解为什么有人只打卡".into();
-    f.participant_title = "您对消息工具的体验".into();
-    f.participant_description = "我们想听听这个工具对您是否好用。".into();
-    f.invitation_subject = "访谈邀请：{study}".into();
-    f.invitation_body = "{name}，您好：请选择时间 {link}\n退出：{opt_out_link}\n".into();
-    f.consent = "我们会做笔记。".into();
-    f.guide = "您用它做什么？".into();
-    f.language = "zh-CN".into();
-    let id = undercurrent::storage::studies::insert(&db, &f, None, Utc::now().timestamp()).await.unwrap();
-    undercurrent::storage::studies::set_interviewers(&db, id, &[me]).await.unwrap();
-    let s = undercurrent::storage::studies::get(&db, id).await.unwrap().unwrap();
-    let now = Utc::now();
-    let r = round(&db, &s, &["p000", "p001", "p002", "p003"], now).await;
-    let invited = invite_all(&db, &r, now).await;
-    // A second round: one person kept out at send time by a contact rule,
-    // stored as the rule so each page says it in its language.
-    let r2 = round(&db, &s, &["u0001@corp.example"], now).await;
-    {
-        use undercurrent::domain::sampling::Exclusion;
-        use undercurrent::storage::invitations;
-        let mut tx = db.begin().await.unwrap();
-        let inv = invitations::drawn_in_round(&mut tx, r2.id).await.unwrap().remove(0);
-        let why = serde_json::to_string(&Exclusion::ContactedRecently { days_ago: 3, min_days: 90 }).unwrap();
-        invitations::mark_excluded(&mut tx, inv.id, &why).await.unwrap();
-        tx.commit().await.unwrap();
-    }
-    let codes = interviews::codes(&db, s.id).await.unwrap();
-    let out = outreach(&app.base);
-    let (inv, token) = &invited[0];
-    let b = participant::book(&db, &out, token, inv, &s, me, start, chrono_tz::UTC, now).await.unwrap().unwrap();
-    let interview = interviews::for_booking(&db, b, 0).await.unwrap();
-    let record = interviews::Record {
-        consent: Some("yes".into()),
-        codes: vec![codes[0].id],
-        notes: "只用来打卡。".into(),
-        ..Default::default()
-    };
-    interviews::save(&db, interview.id, interview.version, &record, me, 0).await.unwrap();
-    interviews::add_quote(&db, interview.id, "我只打卡。", true, Some(codes[0].id), me, 0).await.unwrap();
-
+    let EveryPage { app, pages, participant_pages, study: sid } = EveryPage::new().await;
     // Data values may be Latin: everything in the imported files.
     let mut allowed: BTreeSet<String> = ALWAYS.iter().map(|w| w.to_string()).collect();
     let dir = crate::common::fixture("activity-small");
@@ -273,36 +322,6 @@ async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
         allowed_from(tz.name(), &mut allowed);
     }
 
-    let sid = s.id;
-    let pages: Vec<String> = vec![
-        "/".into(),
-        "/adoption".into(),
-        "/people".into(),
-        "/people/p000".into(),
-        "/people/u0000@corp.example".into(),
-        "/imports".into(),
-        "/imports/mapping".into(),
-        "/settings".into(),
-        "/accounts".into(),
-        "/tokens".into(),
-        "/audit".into(),
-        "/account/password".into(),
-        "/studies".into(),
-        "/studies/new".into(),
-        format!("/studies/{sid}"),
-        format!("/studies/{sid}/edit"),
-        format!("/studies/{sid}/rounds/1"),
-        format!("/studies/{sid}/rounds/2"),
-        format!("/studies/{sid}/report"),
-        format!("/studies/{sid}/codebook"),
-        format!("/studies/{sid}/surveys"),
-        "/studies/add-people?user=p001".into(),
-        "/report".into(),
-        "/availability".into(),
-        "/availability/place".into(),
-        "/calendar".into(),
-        format!("/interviews/{}", interview.id),
-    ];
     let mut problems = Vec::new();
     for role in [Role::Admin, Role::Researcher, Role::Analyst, Role::Manager] {
         let mut c = app.signed_in(role).await;
@@ -323,7 +342,7 @@ async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
     }
     // The participant's page, in the study's language and the browser's.
     let anon = reqwest::Client::new();
-    for path in [format!("/i/{}", invited[1].1), format!("/i/{token}")] {
+    for path in participant_pages {
         let page = anon
             .get(format!("{}{path}", app.base))
             .header("Accept-Language", "zh-CN,zh;q=0.9")

@@ -1,0 +1,79 @@
+//! Every page fits: as every role, in both languages, a 390 px phone never
+//! scrolls sideways (wide tables scroll inside their card), and at 1280 px
+//! no table is wider than the card that holds it (no column hidden past
+//! the edge). Screenshots of each page at both widths.
+
+use crate::chinese::EveryPage;
+use crate::common::browser::{Browser, available};
+use crate::common::web::PASSWORD;
+
+/// Tables wider than their container, as "id width>container".
+const WIDE_TABLES: &str = "const out = [];
+    for (const t of document.querySelectorAll('main table')) {
+      const box = t.parentElement.getBoundingClientRect();
+      const w = t.getBoundingClientRect().width;
+      if (w > box.width + 1) out.push((t.id || t.className || 'table') + ' ' + Math.round(w) + '>' + Math.round(box.width));
+    }
+    return out.join(', ');";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_a_phone_and_a_laptop_in_both_languages_for_every_role() {
+    if !available() {
+        return;
+    }
+    let every = EveryPage::new().await;
+    let base = &every.app.base;
+    let b = Browser::start().await;
+    let mut problems = Vec::new();
+    for role in ["admin", "researcher", "analyst", "manager"] {
+        b.sign_in(base, &format!("{role}@test.example"), PASSWORD).await;
+        for lang in ["en", "zh-CN"] {
+            b.goto(&format!("{base}/")).await;
+            b.wait_for("#lang-select").await;
+            b.click(&format!("#lang-select option[value='{lang}']")).await;
+            b.wait_for(&format!("html[lang='{lang}']")).await;
+            for width in [1280, 390] {
+                b.set_width(width).await;
+                for path in &every.pages {
+                    b.goto(&format!("{base}{path}")).await;
+                    b.wait_for("h1").await;
+                    let forbidden = b.script("return document.title.includes('Forbidden');").await;
+                    if forbidden.as_bool() == Some(true) {
+                        continue;
+                    }
+                    let (over, what) = b.overflow_x().await;
+                    if over != 0 {
+                        problems.push(format!("{role} {lang} {width}px {path}: {over}px too wide: {what}"));
+                    }
+                    if width == 1280 {
+                        let wide = b.script(WIDE_TABLES).await;
+                        let wide = wide.as_str().unwrap_or_default();
+                        if !wide.is_empty() {
+                            problems.push(format!("{role} {lang} {width}px {path}: tables past their card: {wide}"));
+                        }
+                    }
+                    if role == "admin" || role == "manager" {
+                        let name = path.trim_matches('/').replace(['/', '?', '=', '@'], "-");
+                        let name = if name.is_empty() { "overview".to_string() } else { name };
+                        b.screenshot(&format!("layout-{role}-{lang}-{width}-{name}")).await;
+                    }
+                }
+            }
+        }
+        b.set_width(1280).await;
+        b.goto(&format!("{base}/")).await;
+        b.sign_out().await;
+    }
+    for path in &every.participant_pages {
+        b.set_width(390).await;
+        b.goto(&format!("{base}{path}")).await;
+        b.wait_for("h1").await;
+        let (over, what) = b.overflow_x().await;
+        if over != 0 {
+            problems.push(format!("participant 390px {path}: {over}px too wide: {what}"));
+        }
+    }
+    b.quit().await;
+    assert!(problems.is_empty(), "pages that do not fit:\n{}", problems.join("\n"));
+    every.app.finish().await;
+}
