@@ -28,6 +28,16 @@ pub struct Code {
 const CODE_COLUMNS: &str = "id, study_id, key, label_en, label_zh, description_en, description_zh, position, archived";
 
 /// A study's codes in order; the default codebook is copied in on first use.
+/// For each code of a study that is used: (code id, interviews filed
+/// under it, quotes filed under it).
+pub async fn code_use(db: &Db, study_id: i64) -> Result<Vec<(i64, i64, i64)>> {
+    let sql = "SELECT c.id, \
+               (SELECT COUNT(*) FROM interview_codes ic WHERE ic.code_id = c.id) AS interviews, \
+               (SELECT COUNT(*) FROM quotes q WHERE q.code_id = c.id) AS quotes \
+               FROM study_codes c WHERE c.study_id = $1";
+    on_db!(db, pool => Ok(sqlx::query_as(sql).bind(study_id).fetch_all(pool).await?))
+}
+
 pub async fn codes(db: &Db, study_id: i64) -> Result<Vec<Code>> {
     let sql = format!("SELECT {CODE_COLUMNS} FROM study_codes WHERE study_id = $1 ORDER BY position, id");
     let found: Vec<Code> =

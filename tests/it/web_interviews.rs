@@ -173,6 +173,22 @@ async fn a_study_edits_its_own_codebook() {
     let (_, page) = r.get(&format!("/interviews/{booking}")).await;
     assert!(page.contains("Prefers WeChat or phone") && page.contains("Too many groups"));
     assert!(!page.contains(&learning.label_en), "{page}");
+    // Each code says how often it is used.
+    let me = undercurrent::storage::accounts::find_for_login(&app.t.db, "researcher@test.example")
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id;
+    let i = interviews::for_booking(&app.t.db, booking, 0).await.unwrap();
+    let record = interviews::Record { codes: vec![other.id], ..Default::default() };
+    interviews::save(&app.t.db, i.id, i.version, &record, me, 0).await.unwrap();
+    interviews::add_quote(&app.t.db, i.id, "All on WeChat.", false, Some(other.id), me, 0).await.unwrap();
+    let (_, page) = r.get(&path).await;
+    let card = &page[page.find("Prefers WeChat or phone").unwrap()..];
+    let card = &card[..card.find("</li>").unwrap()];
+    assert!(card.contains("Filed under it: 1 interview(s), 1 quote(s)"), "{card}");
+    assert!(page.contains("Filed under it: 0 interview(s), 0 quote(s)"), "unused codes say so");
     // Managers cannot edit a codebook.
     let mut m = app.signed_in(Role::Manager).await;
     assert_eq!(m.get(&path).await.0, StatusCode::FORBIDDEN);

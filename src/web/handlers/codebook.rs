@@ -20,7 +20,8 @@ use crate::web::state::AppState;
 struct CodebookPage {
     page: Page,
     study: Study,
-    codes: Vec<Code>,
+    /// Each code with how often it is used: (code, interviews, quotes).
+    codes: Vec<(Code, i64, i64)>,
     error: Option<String>,
 }
 
@@ -51,7 +52,15 @@ async fn render(
     error: Option<String>,
 ) -> Result<HttpResponse, WebError> {
     let page = Page::new(viewer, "studies", "codebook.title");
-    let codes = interviews::codes(&state.db, study.id).await?;
+    let used = interviews::code_use(&state.db, study.id).await?;
+    let codes = interviews::codes(&state.db, study.id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let (n, q) = used.iter().find(|u| u.0 == c.id).map_or((0, 0), |u| (u.1, u.2));
+            (c, n, q)
+        })
+        .collect();
     html(&CodebookPage { page, study, codes, error })
 }
 
