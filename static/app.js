@@ -178,4 +178,28 @@ document.addEventListener("DOMContentLoaded", () => {
       xhr.send(new FormData(form));
     });
   }
+  // The survey builder: the preview follows the text as it is written,
+  // rendered by the server (the same page, its preview section taken over).
+  const previewButton = document.getElementById("preview-survey");
+  const preview = document.getElementById("survey-preview");
+  if (previewButton && preview) {
+    const form = previewButton.form;
+    let timer = null;
+    let asked = 0;
+    const refresh = () => {
+      const mine = ++asked;
+      fetch(previewButton.formAction, { method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin" })
+        .then((r) => r.text())
+        .then((html) => {
+          if (mine !== asked) return;
+          const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("survey-preview");
+          if (fresh) preview.replaceChildren(...fresh.childNodes);
+        })
+        .catch(() => {});
+    };
+    form.querySelector("textarea[name=definition]").addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 400);
+    });
+  }
 });

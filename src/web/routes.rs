@@ -74,6 +74,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/studies/{id}/report.json", web::get().to(report::json));
     cfg.route("/studies/{id}/surveys", web::get().to(surveys::list));
     cfg.route("/studies/{id}/surveys", web::post().to(surveys::create));
+    cfg.route("/studies/{id}/surveys/preview", web::post().to(surveys::preview));
     cfg.route("/studies/{id}/surveys/{survey}", web::get().to(surveys::show));
     cfg.route("/studies/{id}/surveys/{survey}/send", web::post().to(surveys::send));
     cfg.route("/studies/{id}/surveys/{survey}/anonymous", web::post().to(surveys::anonymous));

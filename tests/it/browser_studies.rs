@@ -153,3 +153,40 @@ async fn a_researcher_runs_a_study_in_the_browser() {
     b.quit().await;
     app.finish().await;
 }
+
+/// The survey builder's preview follows the text as it is typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_survey_preview_follows_the_text_as_it_is_typed() {
+    if !available() {
+        return;
+    }
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
+    let s = crate::common::outreach::study(&db, &[me], Default::default()).await;
+    let b = Browser::start().await;
+    b.sign_in(&app.base, "researcher@test.example", PASSWORD).await;
+    b.goto(&format!("{}/studies/{}/surveys", app.base, s.id)).await;
+    b.wait_for("#survey-preview fieldset.question").await;
+    b.set_value("textarea[name=definition]", "text* What would make it worth opening? | 怎样才值得打开？").await;
+    for _ in 0..50 {
+        if b.text("#survey-preview").await.contains("What would make it worth opening?") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let preview = b.text("#survey-preview").await;
+    assert!(preview.contains("What would make it worth opening?"), "{preview}");
+    assert_eq!(b.count("#survey-preview textarea").await, 1, "a free-text question, as respondents will see it");
+    b.set_value("textarea[name=definition]", "likert How?\nfoo Bar?").await;
+    for _ in 0..50 {
+        if b.count("#survey-preview fieldset").await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(b.count("#survey-preview fieldset").await, 0, "no preview of a survey that does not read");
+    b.screenshot("survey-builder-preview").await;
+    b.quit().await;
+    app.finish().await;
+}

@@ -128,3 +128,42 @@ async fn a_survey_is_written_sent_answered_once_and_read_by_tier() {
     assert_eq!(p.get(&format!("/s/{}", "a".repeat(64))).await.0, StatusCode::NOT_FOUND);
     app.finish().await;
 }
+
+/// The survey builder previews the survey as respondents will see it, from
+/// the text being written; a line that does not read gives its number and
+/// no preview.
+#[tokio::test]
+async fn the_builder_previews_the_survey_as_it_is_written() {
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    let me =
+        undercurrent::storage::accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
+    let s = study(&db, &[me], ContactRules::default()).await;
+    let mut r = app.signed_in(Role::Researcher).await;
+    let list = format!("/studies/{}/surveys", s.id);
+    let (_, page) = r.get(&list).await;
+    let section = |page: &str| page[page.find("id=\"survey-preview\"").expect("a preview")..].to_string();
+    assert!(section(&page).contains("<fieldset class=\"question"), "the example, previewed");
+
+    let definition =
+        "single* Where do you talk? | 在哪里沟通？\n- Here | 这里\n- Phone | 电话\nnps Recommend? | 推荐？";
+    let (status, page, _) = r.post(&format!("{list}/preview"), &[("title", "Pulse"), ("definition", definition)]).await;
+    assert_eq!(status, StatusCode::OK);
+    let preview = section(&page);
+    assert!(preview.contains("Where do you talk?") && preview.contains("type=\"radio\""), "{preview}");
+    assert!(preview.contains("> Phone</label>") && preview.contains("value=\"10\""), "{preview}");
+    assert!(page.contains("value=\"Pulse\""), "the form keeps what was written");
+    assert!(surveys::for_study(&db, s.id).await.unwrap().is_empty(), "a preview saves nothing");
+
+    r.post("/language", &[("lang", "zh-CN"), ("back", "/")]).await;
+    let (_, page, _) = r.post(&format!("{list}/preview"), &[("title", "Pulse"), ("definition", definition)]).await;
+    assert!(
+        section(&page).contains("在哪里沟通？") && section(&page).contains("> 电话</label>"),
+        "in the page's language"
+    );
+
+    let (_, page, _) = r.post(&format!("{list}/preview"), &[("definition", "likert How?\nfoo Bar?")]).await;
+    assert!(page.contains("第 2 行") || page.contains("Line 2"), "{page}");
+    assert!(!section(&page).contains("<fieldset"), "no preview of a survey that does not read");
+    app.finish().await;
+}

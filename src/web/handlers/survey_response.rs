@@ -105,7 +105,12 @@ async fn lookup(state: &AppState, token: &str, open: bool) -> Result<(Survey, St
 }
 
 fn views(lang: Lang, survey: &Survey, invalid: &[usize]) -> Result<Vec<QuestionView>, CorruptJson> {
-    Ok(questions_of(survey)?
+    Ok(question_views(lang, &questions_of(survey)?, invalid))
+}
+
+/// The questions as a respondent sees them, in `lang`.
+pub fn question_views(lang: Lang, questions: &[survey::Question], invalid: &[usize]) -> Vec<QuestionView> {
+    questions
         .iter()
         .enumerate()
         .map(|(i, q)| QuestionView {
@@ -127,7 +132,7 @@ fn views(lang: Lang, survey: &Survey, invalid: &[usize]) -> Result<Vec<QuestionV
             },
             invalid: invalid.contains(&i),
         })
-        .collect())
+        .collect()
 }
 
 async fn page_for(

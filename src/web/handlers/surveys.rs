@@ -9,6 +9,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::participant::{NO_LINK_BASE, outreach_of};
+use super::survey_response::question_views;
 use super::{html, see_other};
 use crate::app::{secrets, surveys as app_surveys};
 use crate::domain::account::Permission;
@@ -54,6 +55,8 @@ struct ListPage {
     title: String,
     definition: String,
     error: Option<String>,
+    /// The survey being written, as a respondent will see it.
+    preview: Option<Vec<super::survey_response::QuestionView>>,
 }
 
 impl ListPage {
@@ -134,6 +137,7 @@ async fn render_list(
     title: String,
     definition: String,
     error: Option<String>,
+    preview: Option<Vec<super::survey_response::QuestionView>>,
 ) -> Result<HttpResponse, WebError> {
     let page = Page::new(viewer, "studies", "surveys.title");
     let mut rows = Vec::new();
@@ -146,13 +150,36 @@ async fn render_list(
             title: s.title,
         });
     }
-    html(&ListPage { page, study, surveys: rows, title, definition, error })
+    html(&ListPage { page, study, surveys: rows, title, definition, error, preview })
 }
 
 pub async fn list(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
     let study = study_of(&state, *id).await?;
-    render_list(&viewer, &state, study, String::new(), EXAMPLE.into(), None).await
+    let preview = survey::parse_definition(EXAMPLE).ok().map(|q| question_views(viewer.lang, &q, &[]));
+    render_list(&viewer, &state, study, String::new(), EXAMPLE.into(), None, preview).await
+}
+
+/// The survey as it is being written, as a respondent will see it (or the
+/// line that does not parse): the list page again, the form as it was.
+/// The page's script asks for it as the text changes.
+pub async fn preview(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<NewSurvey>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    let study = study_of(&state, *id).await?;
+    let t = viewer.lang.catalog();
+    let (preview, error) = match survey::parse_definition(&form.definition) {
+        Ok(q) => (Some(question_views(viewer.lang, &q, &[])), None),
+        Err((line, msg)) => {
+            (None, Some(t.fill("surveys.definition_error", &[("line", &line.to_string()), ("message", &msg)])))
+        }
+    };
+    let title: String = form.title.trim().chars().take(200).collect();
+    render_list(&viewer, &state, study, title, form.definition.clone(), error, preview).await
 }
 
 #[derive(Deserialize, Default)]
@@ -187,7 +214,10 @@ pub async fn create(
                 surveys::insert(&state.db, study.id, &title, &json, viewer.account.id, Utc::now().timestamp()).await?;
             Ok(see_other(&format!("/studies/{}/surveys/{sid}", study.id)))
         }
-        (_, error) => render_list(&viewer, &state, study, title, form.definition.clone(), error).await,
+        (_, error) => {
+            let preview = survey::parse_definition(&form.definition).ok().map(|q| question_views(viewer.lang, &q, &[]));
+            render_list(&viewer, &state, study, title, form.definition.clone(), error, preview).await
+        }
     }
 }
 
