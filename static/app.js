@@ -8,6 +8,24 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.submit());
   }
+  // Switching language on a page with work in progress (a column mapping,
+  // a survey being written): the choice is saved in the background, then
+  // the work is sent to the address that shows it again, in the new
+  // language, instead of leaving the page.
+  const work = document.querySelector("form[data-keeps-work]");
+  const langSelect = document.getElementById("lang-select");
+  if (work && langSelect) {
+    langSelect.addEventListener("change", (event) => {
+      event.stopImmediatePropagation();
+      const lang = langSelect.form;
+      fetch(lang.action, { method: "POST", body: new URLSearchParams(new FormData(lang)), credentials: "same-origin" })
+        .then(() => {
+          work.action = work.dataset.keepsWork;
+          work.submit();
+        })
+        .catch(() => lang.submit());
+    }, { capture: true });
+  }
   for (const button of document.querySelectorAll("[data-hide-with-js]")) {
     button.hidden = true;
   }

@@ -74,6 +74,20 @@ async fn mapping_a_dingtalk_export_and_reusing_the_preset() {
     b.script("document.getElementById('preview').scrollIntoView(); return true").await;
     b.screenshot("mapping-preview").await;
 
+    // Switching language mid-mapping keeps the work: the same file, the
+    // same choices, now in Chinese.
+    b.click("#lang-select option[value='zh-CN']").await;
+    b.wait_for("html[lang='zh-CN'] #mapping-form").await;
+    assert_eq!(b.script(&value("#col-user_id")).await, "用户ID", "the mapping is still there");
+    let values = b.script(&value("#event-values")).await;
+    let values = values.as_str().unwrap_or_default();
+    for line in ["发送消息 = message_sent", "签到 = check_in", "登录 = login"] {
+        assert!(values.lines().any(|l| l == line), "{values}");
+    }
+    assert!(b.count("#preview-rows").await > 0, "and its preview");
+    b.click("#lang-select option[value='en']").await;
+    b.wait_for("html[lang='en'] #mapping-form").await;
+
     // Save as a preset, then import.
     b.type_into("#preset-name", "钉钉导出").await;
     b.click("#save-button").await;

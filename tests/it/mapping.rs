@@ -336,6 +336,16 @@ async fn upload_preview_import_and_presets_over_http() {
     assert!(body.contains("<td>2026-05-04 09:01:00 +08:00</td>"), "{body}");
     assert!(body.contains("<td>check_in</td>"));
     assert_eq!(dataset::totals(&app.t.db).await.unwrap().events, 0, "a preview stores nothing");
+    assert!(!body.contains("id=\"kinds-warning\""), "every kind is translated: {body}");
+
+    // Kinds left untranslated: readable, but the preview says what that
+    // would mean instead of calling the file fine.
+    let (_, body, _) = admin.post("/imports/mapping/preview", &mapping_form(&token, &[("event_values", "")])).await;
+    assert!(!body.contains("every one can be imported"), "{body}");
+    assert!(body.contains("id=\"kinds-warning\"") && body.contains("None of the 4 rows has an event kind"), "{body}");
+    let some = mapping_form(&token, &[("event_values", "发送消息 = message_sent")]);
+    let (_, body, _) = admin.post("/imports/mapping/preview", &some).await;
+    assert!(body.contains("2 of 4 rows have an event kind outside the activity model"), "{body}");
 
     // A broken mapping: problems named, nothing read.
     let bad = mapping_form(&token, &[("col_channel", "消息内容"), ("timezone", "Mars/Olympus")]);

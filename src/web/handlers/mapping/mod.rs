@@ -98,6 +98,9 @@ pub struct Preview {
     pub rows: Vec<Vec<String>>,
     pub errors: Vec<String>,
     pub kinds: Vec<KindCount>,
+    /// When some rows' event kinds are outside the activity model: they
+    /// import, but count as passive (no login, no message).
+    pub kinds_warning: Option<String>,
     pub times_note: Option<String>,
 }
 

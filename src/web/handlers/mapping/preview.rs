@@ -134,6 +134,7 @@ pub(super) fn preview_view(t: &Catalog, target: Target, tz: Tz, result: Result<P
                 rows: Vec::new(),
                 errors: vec![in_browser(&e.to_string())],
                 kinds: Vec::new(),
+                kinds_warning: None,
                 times_note: None,
             };
         }
@@ -147,17 +148,33 @@ pub(super) fn preview_view(t: &Catalog, target: Target, tz: Tz, result: Result<P
     if data.stopped {
         sentence = format!("{sentence} {}", t.get("mapping.preview.stopped"));
     }
+    let kinds: Vec<KindCount> = data
+        .kinds
+        .iter()
+        .map(|(kind, n)| KindCount {
+            known: Kind::known(kind).is_some(),
+            kind: kind.clone(),
+            count: i18n::integer(*n as i64),
+        })
+        .collect();
+    let unknown_rows: u64 = data.kinds.iter().filter(|(k, _)| Kind::known(k).is_none()).map(|(_, n)| *n).sum();
+    let all_rows: u64 = data.kinds.iter().map(|(_, n)| *n).sum();
+    let kinds_warning = (unknown_rows > 0).then(|| {
+        let key = if unknown_rows == all_rows { "mapping.preview.all_unknown" } else { "mapping.preview.some_unknown" };
+        t.fill(key, &[("rows", &i18n::integer(unknown_rows as i64)), ("of", &i18n::integer(all_rows as i64))])
+    });
+    let ok = data.error_count == 0;
+    if ok && kinds_warning.is_some() {
+        sentence = t.fill("mapping.preview.ok_but", &[("rows", &rows)]);
+    }
     Preview {
         sentence,
-        ok: data.error_count == 0,
+        ok: ok && kinds_warning.is_none(),
         columns,
         rows: data.records,
         errors: data.errors,
-        kinds: data
-            .kinds
-            .into_iter()
-            .map(|(kind, n)| KindCount { known: Kind::known(&kind).is_some(), kind, count: i18n::integer(n as i64) })
-            .collect(),
+        kinds,
+        kinds_warning,
         times_note: (target == Target::Events).then(|| t.fill("mapping.preview.times", &[("tz", tz.name())])),
     }
 }
