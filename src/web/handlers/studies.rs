@@ -593,6 +593,57 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
     };
     let invs = invitations::for_study(&state.db, study.id).await?;
     let study_bookings = bookings::for_study(&state.db, study.id).await?;
+    let funnel = funnel_rows(&page, &invs, &study_bookings);
+    let mut rounds = Vec::new();
+    for r in studies::rounds(&state.db, study.id).await? {
+        let people = invs.iter().filter(|i| i.round_id == r.id && i.status != InvitationStatus::Dropped).count();
+        rounds.push(RoundRow { number: r.number, drawn_at: local(r.drawn_at), sent: r.sent_at.map(local), people });
+    }
+    let mut names = Vec::new();
+    for a in studies::interviewers(&state.db, study.id).await? {
+        if let Some(acc) = accounts::get(&state.db, a).await? {
+            names.push(if acc.name.is_empty() { acc.email } else { acc.name });
+        }
+    }
+    let bookings = study_bookings
+        .iter()
+        .map(|b| BookingRow {
+            id: b.id,
+            when: local(b.starts_at),
+            person: b.name.clone().unwrap_or_else(|| b.user_id.clone()),
+            tier: page.t(&format!("tier.{}", b.tier)),
+            status: page.t(&format!("booking.status.{}", b.status)),
+        })
+        .collect();
+    let messages =
+        outbox::for_study(&state.db, study.id).await?.into_iter().map(|m| message_row(&page, m, &local)).collect();
+    html(&StudyPage {
+        scenario: page.t(&format!("profile.{}", study.scenario)),
+        target: target_words(&page, &target_of(&study)?),
+        rules: rules_words(&page, &rules_of(&study)?),
+        funnel_columns: FUNNEL.iter().map(|c| page.t(&format!("studies.funnel.{}", c.key()))).collect(),
+        guide: study.guide.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
+        page,
+        study,
+        interviewers: names,
+        rounds,
+        funnel,
+        bookings,
+        messages,
+        mail_mode: state.mail_description.to_string(),
+        mail_to_folder: state.mail_to_folder,
+        no_link_base: crate::app::settings::links_base(&state.db, state.base_url.as_deref()).await?.is_none(),
+        timezone: tz.name().to_string(),
+    })
+}
+
+/// The funnel by tier (people invited, opened, ever booked, and where they
+/// are now), with a total row.
+fn funnel_rows(
+    page: &Page,
+    invs: &[invitations::Invitation],
+    study_bookings: &[bookings::CalendarEntry],
+) -> Vec<FunnelRow> {
     let booked_ever: BTreeSet<&str> = study_bookings.iter().map(|b| b.user_id.as_str()).collect();
     let mut funnel = Vec::new();
     let mut totals = vec![0usize; FUNNEL.len()];
@@ -623,87 +674,49 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
     if !funnel.is_empty() {
         funnel.push(FunnelRow { tier: page.t("studies.funnel.total"), cells: totals });
     }
-    let mut rounds = Vec::new();
-    for r in studies::rounds(&state.db, study.id).await? {
-        let people = invs.iter().filter(|i| i.round_id == r.id && i.status != InvitationStatus::Dropped).count();
-        rounds.push(RoundRow { number: r.number, drawn_at: local(r.drawn_at), sent: r.sent_at.map(local), people });
-    }
-    let mut names = Vec::new();
-    for a in studies::interviewers(&state.db, study.id).await? {
-        if let Some(acc) = accounts::get(&state.db, a).await? {
-            names.push(if acc.name.is_empty() { acc.email } else { acc.name });
-        }
-    }
-    let target = target_of(&study)?;
-    let target_text = {
-        let tiers = target.tiers.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))).collect::<Vec<_>>().join(", ");
-        let depts = target
-            .departments
-            .as_ref()
-            .map(|d| d.iter().cloned().collect::<Vec<_>>().join(", "))
-            .unwrap_or_else(|| page.t("studies.all_departments"));
-        let attrs = target.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
-        [tiers, depts, attrs].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")
-    };
-    let r = rules_of(&study)?;
-    let rules = page.tf(
+    funnel
+}
+
+/// Whom the study targets, in words: tiers · departments · attributes.
+fn target_words(page: &Page, target: &Target) -> String {
+    let tiers = target.tiers.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))).collect::<Vec<_>>().join(", ");
+    let depts = target
+        .departments
+        .as_ref()
+        .map(|d| d.iter().cloned().collect::<Vec<_>>().join(", "))
+        .unwrap_or_else(|| page.t("studies.all_departments"));
+    let attrs = target.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+    [tiers, depts, attrs].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")
+}
+
+fn rules_words(page: &Page, r: &ContactRules) -> String {
+    let no_show = page.t(if r.exclude_after_no_show { "studies.no_show.excluded" } else { "studies.no_show.allowed" });
+    page.tf(
         "studies.rules_summary",
         &[
             ("days", &r.min_days_between_contacts.to_string()),
             ("week", &r.max_invitations_per_week.to_string()),
             ("year", &r.max_interviews_per_year.to_string()),
-            (
-                "no_show",
-                &page.t(if r.exclude_after_no_show { "studies.no_show.excluded" } else { "studies.no_show.allowed" }),
-            ),
+            ("no_show", &no_show),
         ],
-    );
-    let bookings = study_bookings
-        .iter()
-        .map(|b| BookingRow {
-            id: b.id,
-            when: local(b.starts_at),
-            person: b.name.clone().unwrap_or_else(|| b.user_id.clone()),
-            tier: page.t(&format!("tier.{}", b.tier)),
-            status: page.t(&format!("booking.status.{}", b.status)),
-        })
-        .collect();
-    let messages = outbox::for_study(&state.db, study.id)
-        .await?
-        .into_iter()
-        .map(|m| MessageRow {
-            kind: page.t(&format!("outbox.kind.{}", m.kind)),
-            to: crate::app::secrets::mask_email(&m.to_addr),
-            state: m.state.as_str(),
-            state_words: match (m.state.as_str(), m.delivery.as_deref()) {
-                ("sent", Some("folder")) => page.t("outbox.state.written"),
-                (state, _) => page.t(&format!("outbox.state.{state}")),
-            },
-            attempts: m.attempts,
-            when: local(m.finished_at.unwrap_or(m.next_attempt_at.max(m.created_at))),
-            error: m.last_error,
-        })
-        .collect();
-    let funnel_columns = FUNNEL.iter().map(|c| page.t(&format!("studies.funnel.{}", c.key()))).collect();
-    let guide = study.guide.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
-    html(&StudyPage {
-        scenario: page.t(&format!("profile.{}", study.scenario)),
-        page,
-        study,
-        interviewers: names,
-        target: target_text,
-        rules,
-        rounds,
-        funnel_columns,
-        funnel,
-        bookings,
-        messages,
-        mail_mode: state.mail_description.to_string(),
-        mail_to_folder: state.mail_to_folder,
-        no_link_base: crate::app::settings::links_base(&state.db, state.base_url.as_deref()).await?.is_none(),
-        timezone: tz.name().to_string(),
-        guide,
-    })
+    )
+}
+
+/// A message of the study's outbox: its kind and state in words (written
+/// to the folder is not "sent"), the address masked.
+fn message_row(page: &Page, m: outbox::Message, local: &impl Fn(i64) -> String) -> MessageRow {
+    MessageRow {
+        kind: page.t(&format!("outbox.kind.{}", m.kind)),
+        to: crate::app::secrets::mask_email(&m.to_addr),
+        state: m.state.as_str(),
+        state_words: match (m.state.as_str(), m.delivery.as_deref()) {
+            ("sent", Some("folder")) => page.t("outbox.state.written"),
+            (state, _) => page.t(&format!("outbox.state.{state}")),
+        },
+        attempts: m.attempts,
+        when: local(m.finished_at.unwrap_or(m.next_attempt_at.max(m.created_at))),
+        error: m.last_error,
+    }
 }
 
 impl StudyPage {
