@@ -474,7 +474,7 @@ pub fn legend(series: &[(String, String)]) -> String {
 
 /// Row charts (one horizontal bar per labelled row) leave this much room
 /// for the labels on the left; rows are this tall.
-const ROW_LABEL_W: f64 = 180.0;
+const ROW_LABEL_W: f64 = 220.0;
 const ROW_H: f64 = 26.0;
 const ROW_TOP: f64 = 8.0;
 const ROW_BOTTOM: f64 = 34.0;
@@ -571,7 +571,13 @@ pub fn stacked_rows(text: &ChartText, categories: &[String], series: &[Series], 
     }
     let val = |s: &Series, i: usize| clean(s.values.get(i).copied().unwrap_or(0.0));
     let totals: Vec<f64> = (0..categories.len()).map(|i| series.iter().map(|s| val(s, i)).sum()).collect();
-    let ticks = if percent { UNIT_TICKS.to_vec() } else { nice_ticks(totals.iter().copied().fold(0.0, f64::max)) };
+    let max = totals.iter().copied().fold(0.0, f64::max);
+    // Counts of a few (interviews) tick in whole numbers, never "0.2".
+    let ticks = match (percent, max.ceil()) {
+        (true, _) => UNIT_TICKS.to_vec(),
+        (false, m) if m <= 5.0 => (0..=(m.max(1.0) as u32)).map(f64::from).collect(),
+        _ => nice_ticks(max),
+    };
     let top_val = *ticks.last().unwrap_or(&1.0);
     let f = Rows { n: categories.len(), low: 0.0, high: top_val };
     let mut out = String::new();
@@ -818,7 +824,7 @@ mod tests {
     #[test]
     fn row_charts_stack_segments_beside_their_labels() {
         let rows: Vec<String> =
-            vec!["Customer service and support".into(), "研发中心平台工程部门与基础设施团队".into()];
+            vec!["Customer service and support".into(), "研发中心平台工程部门与基础设施团队和运维".into()];
         let s = vec![
             Series { name: "Deep".into(), class: "tier-deep".into(), values: vec![3.0, 1.0] },
             Series { name: "Silent".into(), class: "tier-silent".into(), values: vec![1.0, 0.0] },
@@ -829,12 +835,15 @@ mod tests {
         let width = |r: &&str| r.split("width=\"").nth(1).unwrap().split('"').next().unwrap().parse::<f64>().unwrap();
         let rects = tags(&svg, "<rect class=\"bar");
         assert!((width(&rects[0]) + width(&rects[1]) - width(&rects[2])).abs() < 0.2, "both rows fill the plot");
-        assert!(svg.contains(">Customer service and supp…</text>"), "a long label is cut: {svg}");
-        assert!(svg.contains(">研发中心平台工程部门与基础设…</text>"), "wide characters count double: {svg}");
+        assert!(svg.contains(">Customer service and support</text>"), "{svg}");
+        assert!(svg.contains(">研发中心平台工程部门与基础设施团队…</text>"), "wide characters count double: {svg}");
+        assert!(fit_label(&"x".repeat(40), 208.0).ends_with("x…"), "a long label is cut");
         assert!(svg.contains(">100%</text>"));
         let counts = stacked_rows(&text("t"), &rows, &s, false);
         well_formed(&counts);
         assert!(counts.contains(r#"class="label value""#) && counts.contains(">4</text>"), "totals at the end");
+        let ticks: Vec<&str> = tags(&counts, r#"<text class="label tick""#);
+        assert_eq!(ticks.len(), 5, "0 to 4 in whole numbers: {counts}");
         assert!(stacked_rows(&text("t"), &[], &s, true).contains("No data"));
     }
 
