@@ -82,6 +82,35 @@ impl Difference {
     }
 }
 
+/// What a comparison can say, read the same way by the report's table and
+/// its summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Contacted people moved deeper more often; the interval excludes zero.
+    ClearMore,
+    /// Contacted people moved deeper less often; the interval excludes zero.
+    ClearLess,
+    /// The interval includes zero.
+    Unclear,
+    /// A group is smaller than `min`, or the interval too wide.
+    TooFew,
+}
+
+impl Verdict {
+    /// The verdict on a difference whose groups must each have at least
+    /// `min` people (the larger of [`MIN_GROUP`] and a reader's floor).
+    pub fn of(deeper: Option<&Difference>, min: u32) -> Verdict {
+        match deeper {
+            Some(d) if !d.too_few_to_tell() && d.a.n >= min && d.b.n >= min => match (d.clear(), d.estimate > 0.0) {
+                (true, true) => Verdict::ClearMore,
+                (true, false) => Verdict::ClearLess,
+                (false, _) => Verdict::Unclear,
+            },
+            _ => Verdict::TooFew,
+        }
+    }
+}
+
 /// One person compared: the tier when the round was drawn, and the tier
 /// and interactive days in the window measured now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +193,19 @@ mod tests {
     fn interval(x1: u32, n1: u32, x2: u32, n2: u32) -> (f64, f64) {
         let d = Difference::newcombe(Proportion::wilson(x1, n1).unwrap(), Proportion::wilson(x2, n2).unwrap());
         (round4(d.low), round4(d.high))
+    }
+
+    #[test]
+    fn the_verdict_needs_groups_of_the_minimum_and_a_narrow_interval() {
+        let d = |x1, n1, x2, n2| {
+            Difference::newcombe(Proportion::wilson(x1, n1).unwrap(), Proportion::wilson(x2, n2).unwrap())
+        };
+        assert_eq!(Verdict::of(Some(&d(60, 100, 20, 100)), MIN_GROUP), Verdict::ClearMore);
+        assert_eq!(Verdict::of(Some(&d(20, 100, 60, 100)), MIN_GROUP), Verdict::ClearLess);
+        assert_eq!(Verdict::of(Some(&d(30, 100, 28, 100)), MIN_GROUP), Verdict::Unclear);
+        assert_eq!(Verdict::of(Some(&d(6, 9, 2, 9)), MIN_GROUP), Verdict::TooFew, "groups under ten");
+        assert_eq!(Verdict::of(Some(&d(60, 100, 20, 100)), 150), Verdict::TooFew, "a reader's floor above the groups");
+        assert_eq!(Verdict::of(None, MIN_GROUP), Verdict::TooFew);
     }
 
     #[test]

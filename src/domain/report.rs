@@ -122,6 +122,89 @@ pub fn codes_by_tier(interviews: &[CodedInterview], floor: Option<u32>) -> Codes
     out
 }
 
+/// One group of interviews as the report breaks them down: a tier on its
+/// own, or tiers too small alone counted together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierGroup {
+    /// One tier, or several in tier order (counted together).
+    pub tiers: Vec<Tier>,
+    pub interviews: u32,
+    /// Reasons with the interviews filed under them, most mentioned first
+    /// (ties by key); only reasons mentioned at least once.
+    pub reasons: Vec<(String, u32)>,
+}
+
+impl TierGroup {
+    /// The most mentioned reason, if any was.
+    pub fn top(&self) -> Option<&(String, u32)> {
+        self.reasons.first()
+    }
+}
+
+fn ranked(counts: impl IntoIterator<Item = (String, u32)>) -> Vec<(String, u32)> {
+    let mut out: Vec<(String, u32)> = counts.into_iter().filter(|(_, n)| *n > 0).collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+impl CodesByTier {
+    /// Every group shown: each tier on its own in tier order, then the
+    /// tiers counted together; each with its reasons ranked.
+    pub fn groups(&self) -> Vec<TierGroup> {
+        let alone = self.interviews.iter().map(|(t, n)| TierGroup {
+            tiers: vec![*t],
+            interviews: *n,
+            reasons: ranked(self.counts.iter().map(|(k, m)| (k.clone(), m.get(t).copied().unwrap_or(0)))),
+        });
+        let merged = self.merged.iter().map(|m| TierGroup {
+            tiers: m.tiers.clone(),
+            interviews: m.interviews,
+            reasons: ranked(m.counts.iter().map(|(k, n)| (k.clone(), *n))),
+        });
+        alone.chain(merged).collect()
+    }
+
+    /// The group a tier's reasons can be read in: the tier on its own, or
+    /// the tiers it is counted together with; None when the floor keeps
+    /// it out or nobody of it was interviewed.
+    pub fn group_of(&self, tier: Tier) -> Option<TierGroup> {
+        self.groups().into_iter().find(|g| g.tiers.contains(&tier))
+    }
+}
+
+/// A group's login and deep rates (over the people whose depth is
+/// measurable), for comparing groups' gaps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupRates {
+    pub label: String,
+    /// The people behind the deep rate.
+    pub base: u32,
+    pub login: Option<f64>,
+    pub deep: Option<f64>,
+}
+
+impl GroupRates {
+    /// Login rate minus deep rate, in proportion points.
+    pub fn gap(&self) -> Option<f64> {
+        Some(self.login? - self.deep?)
+    }
+}
+
+/// The group where looking active and being active lie furthest apart,
+/// among groups of at least `min_base` people (smaller ones say little);
+/// the first of equals.
+pub fn widest_gap(groups: &[GroupRates], min_base: u32) -> Option<&GroupRates> {
+    groups
+        .iter()
+        .filter(|g| g.base >= min_base.max(1))
+        .filter_map(|g| Some((g, g.gap()?)))
+        .fold(None, |best: Option<(&GroupRates, f64)>, (g, gap)| match best {
+            Some((_, b)) if b >= gap => best,
+            _ => Some((g, gap)),
+        })
+        .map(|(g, _)| g)
+}
+
 /// A quote as the report may show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportQuote {
@@ -245,6 +328,50 @@ mod tests {
             assert!(shown == r.total || shown == 0, "floor {floor}");
             assert!(r.interviews.values().chain(r.merged.iter().map(|m| &m.interviews)).all(|n| *n >= floor));
         }
+    }
+
+    #[test]
+    fn groups_rank_each_tiers_reasons_and_find_the_tier_in_merged_ones() {
+        let r = codes_by_tier(&sample(), None);
+        let groups = r.groups();
+        assert_eq!(
+            groups.iter().map(|g| g.tiers.clone()).collect::<Vec<_>>(),
+            [vec![Shallow], vec![Silent], vec![Dormant]]
+        );
+        let silent = r.group_of(Silent).unwrap();
+        assert_eq!(silent.interviews, 3);
+        assert_eq!(silent.reasons, [("check_in_only".to_string(), 3), ("other_channel".to_string(), 1)]);
+        assert_eq!(silent.top(), Some(&("check_in_only".to_string(), 3)));
+        let shallow = r.group_of(Shallow).unwrap();
+        assert_eq!(shallow.reasons, [("learning_cost".to_string(), 2), ("other_channel".to_string(), 1)]);
+        assert_eq!(r.group_of(Deep), None, "nobody deep was interviewed");
+        // Under a floor of 5, silent is only read together with shallow.
+        let floored = codes_by_tier(&sample()[..5], Some(5));
+        let g = floored.group_of(Silent).unwrap();
+        assert_eq!((g.tiers.clone(), g.interviews), (vec![Shallow, Silent], 5));
+        assert_eq!(g.top(), Some(&("check_in_only".to_string(), 3)));
+        assert_eq!(codes_by_tier(&sample()[..3], Some(5)).group_of(Silent), None, "all hidden");
+    }
+
+    #[test]
+    fn the_widest_gap_is_among_groups_large_enough() {
+        let g = |label: &str, base, login, deep| GroupRates {
+            label: label.into(),
+            base,
+            login: Some(login),
+            deep: Some(deep),
+        };
+        let groups = vec![
+            g("Sales", 40, 0.9, 0.3),
+            g("Tiny", 3, 1.0, 0.0),
+            g("Ops", 50, 0.95, 0.2),
+            g("Legal", 30, 0.95, 0.2),
+            GroupRates { label: "Unmeasured".into(), base: 99, login: Some(0.9), deep: None },
+        ];
+        assert_eq!(widest_gap(&groups, 10).map(|g| g.label.as_str()), Some("Ops"), "the first of equals");
+        assert_eq!(widest_gap(&groups, 1).map(|g| g.label.as_str()), Some("Tiny"));
+        assert_eq!(widest_gap(&groups, 60), None);
+        assert!((groups[0].gap().unwrap() - 0.6).abs() < 1e-9);
     }
 
     #[test]

@@ -472,6 +472,197 @@ pub fn legend(series: &[(String, String)]) -> String {
     out
 }
 
+/// Row charts (one horizontal bar per labelled row) leave this much room
+/// for the labels on the left; rows are this tall.
+const ROW_LABEL_W: f64 = 220.0;
+const ROW_H: f64 = 26.0;
+const ROW_TOP: f64 = 8.0;
+const ROW_BOTTOM: f64 = 34.0;
+
+/// Cuts a row label to about `px` pixels at the charts' 11px font (wide
+/// characters, such as Chinese, count double).
+fn fit_label(s: &str, px: f64) -> String {
+    let width = |c: char| if c.is_ascii() { 6.2 } else { 11.0 };
+    if s.chars().map(width).sum::<f64>() <= px {
+        return s.to_string();
+    }
+    let mut used = width('…');
+    let mut out = String::new();
+    for c in s.chars() {
+        used += width(c);
+        if used > px {
+            break;
+        }
+        out.push(c);
+    }
+    out + "…"
+}
+
+/// The frame of a row chart: the plot to the right of the labels, values
+/// from `low` to `high` across it.
+struct Rows {
+    n: usize,
+    low: f64,
+    high: f64,
+}
+
+impl Rows {
+    fn height(&self) -> f64 {
+        ROW_TOP + ROW_H * self.n.max(1) as f64 + ROW_BOTTOM
+    }
+    fn plot_w(&self) -> f64 {
+        WIDTH - ROW_LABEL_W - RIGHT - 40.0
+    }
+    fn x(&self, v: f64) -> f64 {
+        let span = self.high - self.low;
+        let frac = if span > 0.0 { ((v - self.low) / span).clamp(0.0, 1.0) } else { 0.0 };
+        ROW_LABEL_W + frac * self.plot_w()
+    }
+    fn row_mid(&self, i: usize) -> f64 {
+        ROW_TOP + ROW_H * (i as f64 + 0.5)
+    }
+    fn bottom(&self) -> f64 {
+        ROW_TOP + ROW_H * self.n.max(1) as f64
+    }
+
+    /// Vertical gridlines with their labels under the plot, the row labels,
+    /// and the axis title.
+    fn axes(
+        &self,
+        out: &mut String,
+        text: &ChartText,
+        ticks: &[f64],
+        tick_fmt: &dyn Fn(f64) -> String,
+        rows: &[String],
+    ) {
+        let (y1, y2) = (num(ROW_TOP), num(self.bottom()));
+        out.push_str(r#"<g class="grid" stroke="currentColor" stroke-opacity="0.2">"#);
+        for &t in ticks {
+            let x = num(self.x(t));
+            w!(out, r#"<line x1="{x}" y1="{y1}" x2="{x}" y2="{y2}"/>"#);
+        }
+        out.push_str("</g>");
+        for &t in ticks {
+            text_at(out, "label tick", self.x(t), self.bottom() + 14.0, "middle", &tick_fmt(t));
+        }
+        for (i, r) in rows.iter().enumerate() {
+            text_at(out, "label y", ROW_LABEL_W - 8.0, self.row_mid(i) + 4.0, "end", &fit_label(r, ROW_LABEL_W - 12.0));
+        }
+        if !text.x_label.is_empty() {
+            text_at(
+                out,
+                "axis-title x",
+                self.x((self.low + self.high) / 2.0),
+                self.height() - 4.0,
+                "middle",
+                &text.x_label,
+            );
+        }
+    }
+}
+
+/// Horizontal stacked bars: one labelled row per category (a department,
+/// a reason), one segment per series (a tier). With `percent = true` each
+/// row is normalised to 100%; otherwise each row's total is written at its
+/// end. Long labels read better beside a bar than under it.
+pub fn stacked_rows(text: &ChartText, categories: &[String], series: &[Series], percent: bool) -> String {
+    if categories.is_empty() || series.is_empty() {
+        return no_data("rows", text);
+    }
+    let val = |s: &Series, i: usize| clean(s.values.get(i).copied().unwrap_or(0.0));
+    let totals: Vec<f64> = (0..categories.len()).map(|i| series.iter().map(|s| val(s, i)).sum()).collect();
+    let max = totals.iter().copied().fold(0.0, f64::max);
+    // Counts of a few (interviews) tick in whole numbers, never "0.2".
+    let ticks = match (percent, max.ceil()) {
+        (true, _) => UNIT_TICKS.to_vec(),
+        (false, m) if m <= 5.0 => (0..=(m.max(1.0) as u32)).map(f64::from).collect(),
+        _ => nice_ticks(max),
+    };
+    let top_val = *ticks.last().unwrap_or(&1.0);
+    let f = Rows { n: categories.len(), low: 0.0, high: top_val };
+    let mut out = String::new();
+    let id = chart_id(&["rows", &text.title, &text.desc]);
+    open_svg(&mut out, &id, "chart rows", WIDTH, f.height(), &text.title, &text.desc);
+    let tick_fmt = move |t: f64| if percent { pct(t) } else { human(t, top_val) };
+    f.axes(&mut out, text, &ticks, &tick_fmt, categories);
+    let bh = ROW_H * 0.64;
+    for (i, cat) in categories.iter().enumerate() {
+        let total = totals[i];
+        let y = num(f.row_mid(i) - bh / 2.0);
+        let mut cum = 0.0;
+        for (si, s) in series.iter().enumerate() {
+            let v = val(s, i);
+            if v <= 0.0 {
+                continue;
+            }
+            let from = f.x(cum);
+            cum += if percent { v / total } else { v };
+            let to = f.x(cum);
+            let tip = format!("{cat} — {}: {} ({})", s.name, compact(v), pct(v / total));
+            w!(
+                out,
+                r#"<rect class="bar {}" x="{}" y="{y}" width="{}" height="{}"><title>{}</title></rect>"#,
+                series_class(si, &s.class),
+                num(from),
+                num(to - from),
+                num(bh),
+                escape(&tip)
+            );
+        }
+        if !percent {
+            text_at(&mut out, "label value", f.x(cum) + 4.0, f.row_mid(i) + 4.0, "start", &compact(total));
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// One estimate with its interval, as [`intervals`] draws it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Estimate {
+    pub label: String,
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// Estimates with their intervals on a scale centred on zero (e.g. a
+/// difference in proportion points): one row each, a line from low to
+/// high with a dot at the estimate, and the zero line marked, so that an
+/// interval crossing it reads at a glance as "no clear difference".
+pub fn intervals(text: &ChartText, rows: &[Estimate], value_format: &dyn Fn(f64) -> String) -> String {
+    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
+    if rows.is_empty() {
+        return no_data("intervals", text);
+    }
+    let extent = rows.iter().flat_map(|r| [r.low, r.high, r.value]).map(|v| finite(v).abs()).fold(0.0, f64::max);
+    let half = *nice_ticks(extent).last().unwrap_or(&1.0);
+    let ticks = [-half, -half / 2.0, 0.0, half / 2.0, half];
+    let f = Rows { n: rows.len(), low: -half, high: half };
+    let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+    let mut out = String::new();
+    let id = chart_id(&["intervals", &text.title, &text.desc]);
+    open_svg(&mut out, &id, "chart intervals", WIDTH, f.height(), &text.title, &text.desc);
+    f.axes(&mut out, text, &ticks, value_format, &labels);
+    let (x0, y1, y2) = (num(f.x(0.0)), num(ROW_TOP), num(f.bottom()));
+    w!(out, r#"<line class="zero" x1="{x0}" y1="{y1}" x2="{x0}" y2="{y2}" stroke="currentColor" stroke-width="1.5"/>"#);
+    for (i, r) in rows.iter().enumerate() {
+        let (v, lo, hi) = (finite(r.value), finite(r.low), finite(r.high));
+        let (y, cap_t, cap_b) = (num(f.row_mid(i)), num(f.row_mid(i) - 5.0), num(f.row_mid(i) + 5.0));
+        let (xl, xh) = (num(f.x(lo)), num(f.x(hi)));
+        let tip = format!("{}: {} ({} – {})", r.label, value_format(v), value_format(lo), value_format(hi));
+        w!(
+            out,
+            r#"<g class="estimate s0"><title>{}</title><line class="line" x1="{xl}" y1="{y}" x2="{xh}" y2="{y}" stroke="currentColor" stroke-width="2"/><line class="line" x1="{xl}" y1="{cap_t}" x2="{xl}" y2="{cap_b}" stroke="currentColor" stroke-width="2"/><line class="line" x1="{xh}" y1="{cap_t}" x2="{xh}" y2="{cap_b}" stroke="currentColor" stroke-width="2"/><circle class="point" cx="{}" cy="{y}" r="4"/></g>"#,
+            escape(&tip),
+            num(f.x(v))
+        );
+        text_at(&mut out, "label value", f.x(hi) + 6.0, f.row_mid(i) + 4.0, "start", &value_format(v));
+    }
+    out.push_str("</svg>");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -628,6 +819,48 @@ mod tests {
         );
         assert_eq!(l, want);
         assert_eq!(legend(&[]), "");
+    }
+
+    #[test]
+    fn row_charts_stack_segments_beside_their_labels() {
+        let rows: Vec<String> =
+            vec!["Customer service and support".into(), "研发中心平台工程部门与基础设施团队和运维".into()];
+        let s = vec![
+            Series { name: "Deep".into(), class: "tier-deep".into(), values: vec![3.0, 1.0] },
+            Series { name: "Silent".into(), class: "tier-silent".into(), values: vec![1.0, 0.0] },
+        ];
+        let svg = stacked_rows(&text("t"), &rows, &s, true);
+        well_formed(&svg);
+        assert_eq!(tags(&svg, "<rect class=\"bar").len(), 3, "no segment for a zero");
+        let width = |r: &&str| r.split("width=\"").nth(1).unwrap().split('"').next().unwrap().parse::<f64>().unwrap();
+        let rects = tags(&svg, "<rect class=\"bar");
+        assert!((width(&rects[0]) + width(&rects[1]) - width(&rects[2])).abs() < 0.2, "both rows fill the plot");
+        assert!(svg.contains(">Customer service and support</text>"), "{svg}");
+        assert!(svg.contains(">研发中心平台工程部门与基础设施团队…</text>"), "wide characters count double: {svg}");
+        assert!(fit_label(&"x".repeat(40), 208.0).ends_with("x…"), "a long label is cut");
+        assert!(svg.contains(">100%</text>"));
+        let counts = stacked_rows(&text("t"), &rows, &s, false);
+        well_formed(&counts);
+        assert!(counts.contains(r#"class="label value""#) && counts.contains(">4</text>"), "totals at the end");
+        let ticks: Vec<&str> = tags(&counts, r#"<text class="label tick""#);
+        assert_eq!(ticks.len(), 5, "0 to 4 in whole numbers: {counts}");
+        assert!(stacked_rows(&text("t"), &[], &s, true).contains("No data"));
+    }
+
+    #[test]
+    fn intervals_centre_on_zero() {
+        let rows = vec![
+            Estimate { label: "Study A".into(), value: 0.12, low: -0.04, high: 0.281 },
+            Estimate { label: "Study B".into(), value: f64::NAN, low: -0.3, high: 0.1 },
+        ];
+        let svg = intervals(&text("t"), &rows, &|v| format!("{:+.0}", v * 100.0));
+        well_formed(&svg);
+        assert_eq!(svg.matches("<circle class=\"point\"").count(), 2);
+        assert!(svg.contains(r#"class="zero""#) && svg.contains(">+0</text>") && svg.contains(">-30</text>"), "{svg}");
+        // The zero line sits in the middle of the plot.
+        let x0: f64 = svg.split(r#"class="zero" x1=""#).nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+        assert!((x0 - (ROW_LABEL_W + (WIDTH - ROW_LABEL_W - RIGHT - 40.0) / 2.0)).abs() < 0.1);
+        assert!(intervals(&text("t"), &[], &|v| v.to_string()).contains("No data"));
     }
 
     #[test]

@@ -66,6 +66,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.tokens.json"),
                     include_str!("../../templates/i18n/en.studies.json"),
                     include_str!("../../templates/i18n/en.participant.json"),
+                    include_str!("../../templates/i18n/en.report.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -79,6 +80,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.tokens.json"),
                     include_str!("../../templates/i18n/zh-CN.studies.json"),
                     include_str!("../../templates/i18n/zh-CN.participant.json"),
+                    include_str!("../../templates/i18n/zh-CN.report.json"),
                 ])
             }),
         }
@@ -222,7 +224,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut used = Vec::new();
         let mut files = Vec::new();
-        for dir in ["templates", "src/web/handlers"] {
+        for dir in ["templates", "src/web", "src/web/handlers"] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
                 files.push(entry.unwrap().path());
             }

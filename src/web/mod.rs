@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod metrics;
 pub mod page;
 pub mod query;
+pub mod report_summary;
 pub mod routes;
 pub mod security;
 pub mod session;

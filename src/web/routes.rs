@@ -69,9 +69,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/report", web::get().to(report::overall));
     cfg.route("/report.csv", web::get().to(report::overall_csv));
     cfg.route("/report.json", web::get().to(report::overall_json));
+    cfg.route("/report.print.css", web::get().to(report::overall_print_css));
     cfg.route("/studies/{id}/report", web::get().to(report::show));
     cfg.route("/studies/{id}/report.csv", web::get().to(report::csv));
     cfg.route("/studies/{id}/report.json", web::get().to(report::json));
+    cfg.route("/studies/{id}/report.print.css", web::get().to(report::print_css));
     cfg.route("/studies/{id}/surveys", web::get().to(surveys::list));
     cfg.route("/studies/{id}/surveys", web::post().to(surveys::create));
     cfg.route("/studies/{id}/surveys/preview", web::post().to(surveys::preview));

@@ -95,6 +95,8 @@ async fn a_holdout_is_never_contacted_by_its_study_and_the_report_compares_with_
     assert!(page.contains("People contacted since 2026-05-01 against the holdout"), "{page}");
     assert!(page.contains("Holdout (not contacted)"), "{page}");
     assert!(page.contains("Too few people to tell"), "{page}");
+    let finding = "Too few people to tell whether outreach moved anyone deeper: each group needs at least 10.";
+    assert!(page.contains(finding), "the summary's finding says so too: {page}");
     assert!(!page.contains("similar people"), "the old comparison is gone");
     let (_, json) = r.get(&format!("/studies/{}/report.json", s.id)).await;
     assert!(json.contains("\"effects\""), "{json}");
@@ -120,6 +122,7 @@ async fn a_holdout_is_never_contacted_by_its_study_and_the_report_compares_with_
     assert!(page.contains("Not measurable yet: the first contact was on 2026-12-01"), "{page}");
     assert!(page.contains("must reach 2026-12-29"), "{page}");
     assert!(page.contains("they end on 2026-05-30"), "{page}");
+    assert!(page.contains("The effect of outreach is not measurable yet: the activity data must reach 2026-12-29."));
 
     // A study whose rounds set no holdout aside says so.
     let none = study(&db, &[me], ContactRules::default()).await;
@@ -128,5 +131,6 @@ async fn a_holdout_is_never_contacted_by_its_study_and_the_report_compares_with_
     assert!(holdouts::for_study(&db, none.id).await.unwrap().is_empty());
     let (_, page) = r.get(&format!("/studies/{}/report", none.id)).await;
     assert!(page.contains("No round of this study set a holdout aside"), "{page}");
+    assert!(page.contains("The effect of outreach cannot be measured: no round set a holdout aside."), "{page}");
     app.finish().await;
 }

@@ -66,9 +66,15 @@ async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
     let mut researcher = app.signed_in(Role::Researcher).await;
     let (status, page) = researcher.get(&path).await;
     assert_eq!(status, StatusCode::OK);
-    for id in ["headline", "evidence", "why", "voices", "after", "surveys", "actions"] {
+    for id in ["summary", "headline", "findings", "evidence", "why", "voices", "after", "surveys", "actions"] {
         assert!(page.contains(&format!("id=\"{id}\"")), "section {id}");
     }
+    // The summary comes first, its charts after it.
+    let at = |id: &str| page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("{id}"));
+    assert!(
+        at("summary") < at("evidence") && at("evidence") < at("departments-chart") && at("why") < at("reasons-chart")
+    );
+    assert!(at("reasons-chart") < at("codes-by-tier"), "each chart keeps its table");
     // Hand-computed: silent n = 3 (check-ins 3, other channel 1, learning 1); shallow n = 1 (learning 1).
     assert!(page.contains("Silent (n = 3)") && page.contains("Shallow (n = 1)"), "{page}");
     let row = |label: &str| {
@@ -101,6 +107,11 @@ async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
     assert!(!page.contains("Shallow (n = 1)"), "{page}");
     assert!(page.contains("id=\"hidden-tiers\""));
     assert!(!page.contains("I only punch in."), "a quote from a tier not shown on its own");
+    assert!(
+        page.contains("Among Shallow, Silent together (n = 4), the top reason is “Only check-ins and notifications” (3 of 4, 75%)."),
+        "the silent finding reads the merged group: {page}"
+    );
+    assert!(!page.contains("id=\"summary-quotes\""), "no quote a manager may not read reaches the summary");
     assert!(page.contains("2 quotes were cleared for sharing and are not shown here"), "{page}");
     assert!(!page.contains("No quotes cleared for sharing yet"));
     assert!(!page.contains(&format!("href=\"/studies/{}\"", s.id)), "no link to a page a manager may not open");
@@ -116,6 +127,8 @@ async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
     assert!(!page.contains("I only punch in.") && !page.contains("Silent (n = 3)"));
     assert!(!page.contains("together (n ="), "4 interviews cannot reach a floor of 5 even together");
     assert!(page.contains("4 interviews were coded; tiers with fewer than 5 are not broken down"), "{page}");
+    assert!(page.contains("4 interviews were coded, too few to break down under the privacy floor (5)"), "{page}");
+    assert!(!page.contains("Among silent people"), "{page}");
     assert!(page.contains("(total: 4)"), "the headline's total matches what the report says exists");
     for silent in ["No interviews recorded yet", "No quotes cleared for sharing yet", "once interviews are coded"] {
         assert!(!page.contains(silent), "nothing is said to be missing that exists: {silent}");
@@ -136,12 +149,99 @@ async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
     assert_eq!(status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["interviews"], 4);
+    // The findings: the department with the widest gap (read back from the
+    // departments table), the top reason among silent people, outreach.
+    let findings: Vec<&str> = json["findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert_eq!(findings.len(), 3, "{findings:?}");
+    assert_eq!(findings[0], widest_gap_sentence(&json), "{findings:?}");
+    assert_eq!(
+        findings[1],
+        "Among silent people interviewed (n = 3), the top reason is “Only check-ins and notifications” (3 of 3, 100%)."
+    );
+    assert!(findings[2].contains("outreach"), "{findings:?}");
+    let tops = json["top_reasons"].as_array().unwrap();
+    assert_eq!(tops.iter().map(|t| t["tier"].as_str().unwrap()).collect::<Vec<_>>(), ["Shallow", "Silent"]);
+    assert_eq!(tops[1]["reasons"][0], "Only check-ins and notifications (100%)");
+    let summary_quotes: Vec<&str> =
+        json["summary_quotes"].as_array().unwrap().iter().map(|q| q["text"].as_str().unwrap()).collect();
+    assert_eq!(
+        summary_quotes,
+        ["I only punch in.", "Nobody showed me how.", "Secret: my boss reads it."],
+        "cleared first"
+    );
     assert_eq!(json["codes"][0]["key"], "check_in_only");
     assert_eq!(json["codes"][0]["total"], 3);
     let (status, body) = researcher.get(&format!("{path}.csv")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("codes_by_tier,Only check-ins and notifications"), "{body}");
     assert!(body.contains("departments,"), "{body}");
+    app.finish().await;
+}
+
+/// The gap finding's sentence as the departments table of a report's JSON
+/// gives it: the widest login-minus-deep gap among departments with at
+/// least 10 people whose depth is measurable.
+fn widest_gap_sentence(json: &serde_json::Value) -> String {
+    let columns: Vec<&str> =
+        json["department_columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let col = |name: &str| columns.iter().position(|c| *c == name).unwrap_or_else(|| panic!("{name}: {columns:?}"));
+    let (login, deep, base) = (col("Login rate"), col("Deep rate"), col("Deep rate over (people)"));
+    let pct = |s: &str| s.trim_end_matches('%').parse::<f64>().ok();
+    let mut best: Option<(f64, Vec<String>)> = None;
+    for row in json["departments"].as_array().unwrap() {
+        let row: Vec<String> = row.as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+        let n: u32 = row[base].replace(',', "").parse().unwrap();
+        let (Some(l), Some(d)) = (pct(&row[login]), pct(&row[deep])) else { continue };
+        if n >= 10 && best.as_ref().is_none_or(|(g, _)| l - d > *g + 1e-9) {
+            best = Some((l - d, row));
+        }
+    }
+    let (gap, row) = best.expect("a department of at least 10");
+    format!(
+        "{} has the widest gap: {} of its people log in, but only {} use the tool deeply ({} points, n = {}).",
+        row[0],
+        row[login],
+        row[deep],
+        format!("{gap:.1}").trim_end_matches(".0"),
+        row[base]
+    )
+}
+
+/// The report's print stylesheet puts the study, the date and the people
+/// at the foot of every printed page, escaped as CSS, and a manager under
+/// the floor reads no head count there either.
+#[tokio::test]
+async fn every_printed_page_names_the_study_the_date_and_the_people() {
+    let app = TestApp::with_accounts().await;
+    let db = app.t.db.clone();
+    import_fixture(&db).await;
+    let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
+    let s = study(&db, &[me], ContactRules::default()).await;
+    let mut manager = app.signed_in(Role::Manager).await;
+    let (status, page) = manager.get(&format!("/studies/{}/report", s.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    let sheet = format!("/studies/{}/report.print.css", s.id);
+    assert!(page.contains(&format!("<link rel=\"stylesheet\" href=\"{sheet}\" media=\"print\">")), "{page}");
+    let (status, css) = manager.get(&sheet).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(css.starts_with("@page { @bottom-left { content: \""), "{css}");
+    let people = page.split("class=\"report-meta\">").nth(1).unwrap().split(" people").next().unwrap();
+    let people = people.rsplit(' ').next().unwrap();
+    assert!(people.replace(',', "").parse::<u32>().unwrap() > 50, "{people}");
+    assert!(css.contains("Numbers as of ") && css.contains(&format!("{people} people")), "{css}");
+    assert_eq!(css.matches('"').count(), 2, "one string, its own quotes escaped: {css}");
+    // Under the floor: no count.
+    settings::set(&db, "privacy_floor", "1000").await.unwrap();
+    let (_, css) = manager.get(&sheet).await;
+    assert!(css.contains("fewer than 1000 people") && !css.contains(&format!("{people} people")), "{css}");
+    let (_, page) = manager.get(&format!("/studies/{}/report", s.id)).await;
+    assert!(page.contains("fewer than 1000 people"), "{page}");
+    let mut anonymous = app.client();
+    assert_eq!(anonymous.get(&sheet).await.0, StatusCode::SEE_OTHER);
+    let mut zh = app.signed_in(Role::Researcher).await;
+    zh.post("/language", &[("lang", "zh-CN"), ("back", "/")]).await;
+    let (_, css) = zh.get("/report.print.css").await;
+    assert!(css.contains("数据截至") && css.contains(" 人"), "{css}");
     app.finish().await;
 }
 

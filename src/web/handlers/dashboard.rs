@@ -116,6 +116,25 @@ fn tier_classes() -> Vec<String> {
 /// columns, rows, and how many groups the privacy floor merged away (only
 /// when `private`).
 pub fn department_table(page: &Page, c: &Computed, private: bool, floor: u32) -> (Vec<String>, Vec<Row>, usize) {
+    let (groups, hidden_groups) = department_summaries(page, c, private, floor);
+    let (columns, rows) = department_row_cells(page, &groups);
+    (columns, rows, hidden_groups)
+}
+
+/// The departments table's columns and rows for these summaries.
+pub fn department_row_cells(page: &Page, groups: &[(String, Summary)]) -> (Vec<String>, Vec<Row>) {
+    let rows: Vec<Row> = groups.iter().map(|(label, s)| department_row(label.clone(), s)).collect();
+    let mut columns = vec![page.t("dashboard.department"), page.t("chart.people")];
+    columns.extend(Tier::ALL.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))));
+    columns.push(page.t("dashboard.login_rate"));
+    columns.push(page.t("dashboard.deep_rate"));
+    columns.push(page.t("coverage.deep_base"));
+    (columns, rows)
+}
+
+/// Each department's summary as a reader may see it (the departments the
+/// floor merges last, as "Other groups"), and how many were merged.
+pub fn department_summaries(page: &Page, c: &Computed, private: bool, floor: u32) -> (Vec<(String, Summary)>, usize) {
     let groups: Vec<DeptGroup> = c
         .evaluation
         .by_department(&c.data, &c.profile)
@@ -124,16 +143,11 @@ pub fn department_table(page: &Page, c: &Computed, private: bool, floor: u32) ->
         .map(|(d, s)| DeptGroup(d, s))
         .collect();
     let (kept, other, hidden_groups) = if private { apply_floor(groups, floor) } else { (groups, None, 0) };
-    let mut rows: Vec<Row> = kept.iter().map(|g| department_row(g.0.clone(), &g.1)).collect();
+    let mut out: Vec<(String, Summary)> = kept.into_iter().map(|g| (g.0, g.1)).collect();
     if let Some(o) = other {
-        rows.push(department_row(page.t("dashboard.other_groups"), &o.1));
+        out.push((page.t("dashboard.other_groups"), o.1));
     }
-    let mut columns = vec![page.t("dashboard.department"), page.t("chart.people")];
-    columns.extend(Tier::ALL.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))));
-    columns.push(page.t("dashboard.login_rate"));
-    columns.push(page.t("dashboard.deep_rate"));
-    columns.push(page.t("coverage.deep_base"));
-    (columns, rows, hidden_groups)
+    (out, hidden_groups)
 }
 
 fn department_row(label: String, s: &Summary) -> Row {

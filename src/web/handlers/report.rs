@@ -2,7 +2,8 @@
 //! mix by department, why people stay silent or shallow (codes by tier)
 //! with quotes cleared for sharing, whether those interviewed moved tier
 //! compared with similar people who were not, and suggested actions.
-//! Written to be read top to bottom; prints to A4 (one section per page).
+//! Written to be read top to bottom, the summary first; prints to A4 with
+//! the page number, date and population on every page.
 //! Managers read it under the privacy floor; only the research team sees
 //! quotes not cleared for sharing.
 
@@ -12,12 +13,12 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::dashboard::{Row, department_table};
+use super::dashboard::{Row, department_row_cells, department_summaries};
 use super::html;
 use super::surveys::TextShown;
 use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
-use crate::domain::effect::{self, Effect};
+use crate::domain::effect::{Effect, Verdict};
 use crate::domain::report;
 use crate::domain::tier::Tier;
 use crate::storage::studies::{self, Study};
@@ -25,6 +26,7 @@ use crate::storage::{audit, interviews};
 use crate::web::error::WebError;
 use crate::web::i18n::{self, Lang};
 use crate::web::page::Page;
+use crate::web::report_summary::{self, ReportChart, TierReasons};
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
 
@@ -37,7 +39,7 @@ pub struct CodeRow {
     pub total: u32,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct QuoteShown {
     pub text: String,
     pub tier: String,
@@ -85,7 +87,7 @@ fn effect_shown(page: &Page, study: &str, effect: &Effect, floor: Option<u32>) -
         Effect::Measured { first_contact, contacted, holdout, deeper } => {
             shown.lines.push(page.tf("report.effect.intro", &[("first", &date(*first_contact))]));
             // No share for a group too small to tell, or below the floor.
-            let min = effect::MIN_GROUP.max(floor.unwrap_or(0));
+            let min = report_summary::effect_min(floor);
             for (key, o) in [("report.effect.contacted", contacted), ("report.effect.holdout", holdout)] {
                 let days = o.mean_interactive_days.filter(|_| o.people >= min).map(|d| format!("{d:.1}"));
                 // Under the floor a group's size is not given either.
@@ -100,23 +102,19 @@ fn effect_shown(page: &Page, study: &str, effect: &Effect, floor: Option<u32>) -
                     days.unwrap_or_else(|| "–".into()),
                 ]);
             }
-            match deeper {
-                Some(d) if !d.too_few_to_tell() && d.a.n >= min && d.b.n >= min => {
-                    shown.difference = Some(page.tf(
-                        "report.effect.difference",
-                        &[("diff", &points(d.estimate)), ("low", &points(d.low)), ("high", &points(d.high))],
-                    ));
-                    let verdict = match (d.clear(), d.estimate > 0.0) {
-                        (true, true) => "report.effect.clear_more",
-                        (true, false) => "report.effect.clear_less",
-                        (false, _) => "report.effect.unclear",
-                    };
-                    shown.verdict = Some(page.t(verdict));
-                }
-                _ => {
-                    shown.verdict = Some(page.tf("report.effect.too_few", &[("min", &min.to_string())]));
-                }
+            let verdict = Verdict::of(deeper.as_ref(), min);
+            if let (Some(d), false) = (deeper, verdict == Verdict::TooFew) {
+                shown.difference = Some(page.tf(
+                    "report.effect.difference",
+                    &[("diff", &points(d.estimate)), ("low", &points(d.low)), ("high", &points(d.high))],
+                ));
             }
+            shown.verdict = Some(match verdict {
+                Verdict::ClearMore => page.t("report.effect.clear_more"),
+                Verdict::ClearLess => page.t("report.effect.clear_less"),
+                Verdict::Unclear => page.t("report.effect.unclear"),
+                Verdict::TooFew => page.tf("report.effect.too_few", &[("min", &min.to_string())]),
+            });
         }
     }
     shown
@@ -189,6 +187,22 @@ pub struct Report {
     pub surveys: Vec<SurveyShown>,
     pub actions: Vec<String>,
     pub privacy_floor: Option<u32>,
+    /// The summary: three findings in words (the department with the
+    /// widest gap, the top reason among silent people, the effect of
+    /// outreach), the top reasons by tier and up to three quotes.
+    pub findings: Vec<String>,
+    pub top_reasons: Vec<TierReasons>,
+    pub summary_quotes: Vec<QuoteShown>,
+    /// People in the numbers (None for a manager under the floor).
+    pub people: Option<u32>,
+    /// The date of the numbers and the people in them.
+    pub meta: String,
+    #[serde(skip)]
+    pub departments_chart: ReportChart,
+    #[serde(skip)]
+    pub reasons_chart: ReportChart,
+    #[serde(skip)]
+    pub effect_chart: ReportChart,
 }
 
 #[derive(Template)]
@@ -321,8 +335,8 @@ async fn build(
     let floor = snapshot.settings.privacy_floor;
     let c = &snapshot.computed;
     let summary = c.evaluation.summary(&c.profile);
-    let (department_columns, rows, hidden_groups): (Vec<String>, Vec<Row>, usize) =
-        department_table(page, c, private, floor);
+    let (department_groups, hidden_groups) = department_summaries(page, c, private, floor);
+    let (department_columns, rows): (Vec<String>, Vec<Row>) = department_row_cells(page, &department_groups);
     let departments = rows.into_iter().map(|r| std::iter::once(r.label).chain(r.cells).collect()).collect();
 
     // Why: codes by tier, under the floor for managers.
@@ -340,7 +354,7 @@ async fn build(
     } else {
         quotes.iter().filter(|q| q.shareable && !by_tier.interviews.contains_key(&q.tier)).count() as u32
     };
-    let shown_quotes = report::representative_quotes(&quotes, &by_tier, !research_team, 3)
+    let shown_quotes: Vec<QuoteShown> = report::representative_quotes(&quotes, &by_tier, !research_team, 3)
         .into_iter()
         .map(|q| QuoteShown {
             tier: tier_name(q.tier),
@@ -351,11 +365,12 @@ async fn build(
         .collect();
 
     // After outreach: the contacted against each study's holdout.
-    let mut effects = Vec::new();
+    let mut measured = Vec::new();
     for study in scope {
         let effect = crate::app::effect::of_study(&state.db, study.id, c, snapshot.settings.timezone).await?;
-        effects.push(effect_shown(page, &study.title, &effect, private.then_some(floor)));
+        measured.push((study.title.clone(), effect));
     }
+    let effects = measured.iter().map(|(t, e)| effect_shown(page, t, e, private.then_some(floor))).collect();
 
     // Surveys by tier, under the floor for managers.
     let surveys_shown =
@@ -394,7 +409,28 @@ async fn build(
             if text == key { page.tf("report.action.other", &[("code", &r.label)]) } else { text }
         })
         .collect();
+    // The summary, from what this reader may see.
+    let label = |k: &str| code_label(page.lang, &codes, k);
+    let min = report_summary::effect_min(private.then_some(floor));
+    let findings = vec![
+        report_summary::gap_finding(page, &department_groups, min),
+        report_summary::silent_finding(page, &by_tier, &label, private.then_some(floor)),
+        report_summary::outreach_finding(page, &measured, min),
+    ];
+    // Quotes cleared for sharing first: the summary travels furthest.
+    let mut summary_quotes: Vec<QuoteShown> = shown_quotes.iter().filter(|q| q.shareable).cloned().collect();
+    summary_quotes.extend(shown_quotes.iter().filter(|q| !q.shareable).cloned());
+    summary_quotes.truncate(3);
+    let people = (!below_floor).then_some(summary.listed);
     Ok(Report {
+        findings,
+        top_reasons: report_summary::top_reasons(page, &by_tier, &label),
+        summary_quotes,
+        people,
+        meta: report_summary::coverage_line(page, c.evaluation.window.as_of, people, floor),
+        departments_chart: report_summary::departments_chart(page, &department_groups),
+        reasons_chart: report_summary::reasons_chart(page, &by_tier, &label),
+        effect_chart: report_summary::effect_chart(page, &measured, min),
         study: title,
         as_of: c.evaluation.window.as_of,
         headline,
@@ -466,6 +502,39 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
 /// Every study together.
 pub async fn overall(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     show_scope(viewer, &state, None).await
+}
+
+/// The report's print stylesheet: the line at the foot of every printed
+/// page (study, date, people), in the reader's language. A stylesheet of
+/// its own, because `@page` margin boxes take their text from CSS only and
+/// the policy allows no inline styles; the page numbers are app.css's.
+async fn print_css_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::ViewAggregates)?;
+    let page = Page::new(&viewer, "report", "report.title");
+    let (_, title) = scope(state, id, &page).await?;
+    let snapshot = state.cache.get(&state.db, None, None).await?;
+    let c = &snapshot.computed;
+    let listed = c.evaluation.summary(&c.profile).listed;
+    let floor = snapshot.settings.privacy_floor;
+    let people = (!viewer.role().applies_privacy_floor() || listed >= floor).then_some(listed);
+    let line = report_summary::footer(&page, &title, c.evaluation.window.as_of, people, floor);
+    let body = format!("@page {{ @bottom-left {{ content: {}; }} }}\n", report_summary::css_string(&line));
+    Ok(HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(body))
+}
+
+pub async fn print_css(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    print_css_scope(viewer, &state, Some(*id)).await
+}
+
+pub async fn overall_print_css(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    print_css_scope(viewer, &state, None).await
 }
 
 async fn json_scope(viewer: Viewer, state: &AppState, id: Option<i64>) -> Result<HttpResponse, WebError> {
