@@ -15,6 +15,7 @@ mod browser_voices;
 mod calendars;
 mod cli;
 mod coverage;
+mod demo;
 mod encodings;
 mod faults;
 mod fuzz_regressions;
