@@ -110,7 +110,7 @@ const SHAPES: [Shape; 8] = [
     Shape { rollout: 230, ramp_days: 35, mix: [28, 14, 24, 12, 10, 6, 6], tried: 0.6 },
     Shape { rollout: 280, ramp_days: 35, mix: [26, 16, 24, 12, 10, 6, 6], tried: 0.6 },
     Shape { rollout: 330, ramp_days: 35, mix: [28, 14, 22, 12, 12, 6, 6], tried: 0.6 },
-    Shape { rollout: 700, ramp_days: 21, mix: [30, 14, 20, 12, 12, 6, 6], tried: 0.6 },
+    Shape { rollout: 700, ramp_days: 30, mix: [30, 14, 20, 12, 12, 6, 6], tried: 0.6 },
 ];
 
 /// Feature families beyond text, as bits of `Member::families`.
@@ -263,7 +263,7 @@ fn draws(p: &DemoParams, i: u32) -> (Member, bool, ChaCha8Rng) {
         families |= bits.swap_remove(rng.random_range(0..bits.len()));
     }
     let zeal = match arch {
-        Archetype::Borderline => rng.random_range(0.25..0.6),
+        Archetype::Borderline => rng.random_range(0.3..0.8),
         _ => 1.0,
     };
     let early = rng.random_bool(shape.tried);

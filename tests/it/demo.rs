@@ -95,9 +95,9 @@ async fn the_demo_tells_a_story_that_differs_by_department_and_matches_the_expor
     assert!(login(&engineering) >= 0.85 && deep(&engineering) >= 0.45, "{shape}");
     // Stalling: far below both, its login rate past its peak.
     let sales = last("Sales");
-    assert!(login(&sales) <= 0.75 && deep(&sales) <= 0.3, "{shape}");
+    assert!(login(&sales) <= 0.8 && deep(&sales) <= 0.3, "{shape}");
     let peak = curves["Sales"].iter().map(|(_, s)| login(s)).filter(|r| !r.is_nan()).fold(0.0, f64::max);
-    assert!(login(&sales) < peak, "{shape}");
+    assert!(login(&sales) < peak - 0.05, "{shape}");
     // Late rollout: nothing before it; a short curve.
     let legal = rollouts.iter().find(|r| r.0 == "Legal").unwrap().1;
     assert!(curves["Legal"].len() <= 6 && legal > rollouts[6].1, "{shape}");
@@ -113,9 +113,9 @@ async fn the_demo_tells_a_story_that_differs_by_department_and_matches_the_expor
         let (w2, w4) = (week(dept, 2), week(dept, 4));
         assert!(deep(&w2) < deep(&w4), "{dept} deep rate rises\n{shape}");
     }
-    for dept in ["Engineering", "Sales", "Operations", "Legal"] {
-        let (w2, w3) = (week(dept, 2), week(dept, 3));
-        assert!(login(&w2) < login(&w3), "{dept} login rate rises\n{shape}");
+    for dept in ["Engineering", "Sales", "Operations", "Marketing", "Finance", "Legal"] {
+        let (w2, w4) = (week(dept, 2), week(dept, 4));
+        assert!(login(&w2) + 0.1 < login(&w4), "{dept} login rate rises\n{shape}");
     }
     // Departments differ: the gap between logging in and working in the
     // tool ranges widely.
@@ -146,7 +146,11 @@ async fn the_demo_tells_a_story_that_differs_by_department_and_matches_the_expor
     let (code, summary, err) = cli(&t.url, &["metrics", "summary", "--as-of", END, "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let json: serde_json::Value = serde_json::from_str(&summary).unwrap();
-    assert!(summary.contains(&s.deep.to_string()) && summary.contains(&s.logged_in.to_string()), "{json}");
+    let overall = &json["overall"];
+    assert_eq!(overall["base"].as_u64(), Some(u64::from(s.base)), "{json}");
+    assert_eq!(overall["tiers"]["deep"].as_u64(), Some(u64::from(s.deep)), "{json}");
+    let login_rate = overall["login_rate"].as_f64().unwrap();
+    assert_eq!((login_rate * f64::from(s.base)).round() as u32, logged_in, "{json}");
 
     // People sit near the deep rule's thresholds: moving one moves people.
     let changes: [fn(&mut OrgSettings); 2] =
