@@ -47,6 +47,21 @@ nps How likely are you to recommend it to a colleague? | 您向同事推荐它�
 text What would make it more useful for you? | 怎样才能让它对您更有用？
 ";
 
+/// Free-text answers to the survey's last question (most leave it empty).
+const SILENT_WISHES: [&str; 4] = [
+    "Move the customer groups into it, then I would use it.",
+    "Fewer notifications from the announcement channel.",
+    "If my manager used it, the team would follow.",
+    "Tell us clearly who can read the channels.",
+];
+const SHALLOW_WISHES: [&str; 5] = [
+    "A short training on calls and shared documents.",
+    "Calls that do not drop on the office Wi-Fi.",
+    "Tickets from the service desk arriving in the tool.",
+    "Fewer notifications from the announcement channel.",
+    "A way to find old files without scrolling.",
+];
+
 /// What one interview found, by the tier the person was drawn in.
 struct Finding {
     codes: &'static [&'static str],
@@ -209,7 +224,8 @@ pub async fn seed_study(db: &Db, interviewer: i64, out: &Outreach, end: NaiveDat
         }
         let slots = participant::free_slots(db, &study, now, now + TimeDelta::days(10)).await?;
         let Some(slot) = slots.get(rng.random_range(0..slots.len().clamp(1, 4))).or(slots.first()) else { break };
-        let Ok(booking) = participant::book(db, out, &token, inv, &study, slot.interviewer_id, slot.start, tz, now).await?
+        let Ok(booking) =
+            participant::book(db, out, &token, inv, &study, slot.interviewer_id, slot.start, tz, now).await?
         else {
             continue;
         };
@@ -219,13 +235,14 @@ pub async fn seed_study(db: &Db, interviewer: i64, out: &Outreach, end: NaiveDat
             continue;
         }
         participant::set_outcome(db, booking, "completed", "interviewer", ended).await?;
-        let finding = if inv.tier == "silent" {
+        let (n, findings) = if inv.tier == "silent" {
             silent += 1;
-            &SILENT[(silent - 1) % SILENT.len()]
+            (silent, &SILENT)
         } else {
             shallow += 1;
-            &SHALLOW[(shallow - 1) % SHALLOW.len()]
+            (shallow, &SHALLOW)
         };
+        let finding = &findings[(n - 1) % findings.len()];
         let interview = interviews::for_booking(db, booking, ended.timestamp()).await?;
         let mut record = Record {
             consent: Some("yes".into()),
@@ -237,7 +254,8 @@ pub async fn seed_study(db: &Db, interviewer: i64, out: &Outreach, end: NaiveDat
         };
         let saved_at = (ended + TimeDelta::minutes(20)).timestamp();
         interview_app::save(db, id, interview.id, interview.version, &mut record, interviewer, saved_at).await?;
-        if let Some((text, shareable)) = finding.quote {
+        // A quote is said once: a finding heard again adds its codes only.
+        if let Some((text, shareable)) = finding.quote.filter(|_| n <= findings.len()) {
             interviews::add_quote(db, interview.id, text, shareable, code(finding.codes[0]), interviewer, saved_at)
                 .await?;
         }
@@ -261,12 +279,8 @@ pub async fn seed_study(db: &Db, interviewer: i64, out: &Outreach, end: NaiveDat
         let useful = if silent { rng.random_range(1..=3) } else { rng.random_range(2..=5) };
         let channel = if silent { [1, 2, 3, 3][rng.random_range(0..4)] } else { [0, 0, 1, 2][rng.random_range(0..4)] };
         let nps = if silent { rng.random_range(0..=6) } else { rng.random_range(4..=9) };
-        let wish = match (silent, k % 4) {
-            (true, 0) => Some("Move the customer groups into it, then I would use it."),
-            (false, 0) => Some("A short training on calls and shared documents."),
-            (_, 1) => Some("Fewer notifications from the announcement channel."),
-            _ => None,
-        };
+        let wishes: &[&str] = if silent { &SILENT_WISHES } else { &SHALLOW_WISHES };
+        let wish = wishes.get(k % 9).copied();
         let answers = [
             Some(Answer::Scale(useful)),
             Some(Answer::Choice(channel)),

@@ -659,8 +659,11 @@ impl Gen<'_> {
     fn call(&mut self, i: u32) {
         if let Some(j) = self.partner(i) {
             let (mine, theirs) = (self.org.m[i as usize].families, self.org.m[j as usize].families);
-            let (kind, family) =
-                if mine & theirs & VIDEO != 0 && self.chance(0.5) { ("video_call", VIDEO) } else { ("voice_call", VOICE) };
+            let (kind, family) = if mine & theirs & VIDEO != 0 && self.chance(0.5) {
+                ("video_call", VIDEO)
+            } else {
+                ("voice_call", VOICE)
+            };
             let (t, dur) = (self.when(false), self.range(60..=1800));
             self.push(i, t, kind, direct(i, j), Some(dur));
             if theirs & family != 0 {
@@ -851,7 +854,11 @@ mod tests {
             .collect();
         let share = |arch: Archetype, f: &dyn Fn(&Acc) -> bool| {
             let xs: Vec<_> = (0..ps.len())
-                .filter(|&i| settled[i] && ps[i].archetype == arch && (arch != Archetype::Collaborator || draws(&p, i as u32).0.families != 0))
+                .filter(|&i| {
+                    settled[i]
+                        && ps[i].archetype == arch
+                        && (arch != Archetype::Collaborator || draws(&p, i as u32).0.families != 0)
+                })
                 .map(|i| &acc[i])
                 .collect();
             assert!(xs.len() >= 5, "{arch:?}: {}", xs.len());
