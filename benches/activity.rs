@@ -59,7 +59,8 @@ fn generate(dir: &Path, people: u32, days: u32) -> PathBuf {
         let out = dir.display().to_string();
         let (p, d) = (people.to_string(), days.to_string());
         let status = Command::new(BIN)
-            .args(["demo", "generate", "--people", &p, "--days", &d, "--seed", "7", "--out", &out])
+            .args(["demo", "generate", "--people", &p, "--days", &d, "--seed", "7"])
+            .args(["--end", "2026-05-29", "--out", &out])
             .status()
             .expect("generating demo data");
         assert!(status.success());

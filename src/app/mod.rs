@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod add_people;
+pub mod demo;
 pub mod effect;
 pub mod evaluate;
 pub mod export;

@@ -6,17 +6,25 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 use crate::csv_out::{Cell, CsvOut};
 use crate::domain::demo::{DemoParams, events, people};
 
-pub const DEFAULT_END: &str = "2026-05-29";
+/// The demo organisation's time zone.
+pub const DEMO_TZ: Tz = chrono_tz::Asia::Shanghai;
+
+/// Today in the demo's time zone: the default last day of data, so that the
+/// demo reads as current (a study run today has activity before it).
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&DEMO_TZ).date_naive()
+}
 
 pub fn generate(n_people: u32, days: u32, seed: u64, out: &Path, end: Option<NaiveDate>) -> Result<()> {
     anyhow::ensure!(n_people >= 1 && days >= 1, "--people and --days must be at least 1");
-    let end = end.unwrap_or_else(|| DEFAULT_END.parse().unwrap_or_default());
-    let params = DemoParams { people: n_people, days, seed, end, tz: chrono_tz::Asia::Shanghai };
+    let end = end.unwrap_or_else(today);
+    let params = DemoParams { people: n_people, days, seed, end, tz: DEMO_TZ };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let roster = people(&params);
 

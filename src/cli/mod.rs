@@ -15,7 +15,7 @@ mod backup;
 pub mod demo;
 mod import;
 mod metrics;
-mod serve;
+pub mod serve;
 mod settings;
 
 #[derive(Parser, Debug)]
@@ -252,7 +252,7 @@ pub enum DemoCommand {
         seed: u64,
         #[arg(long)]
         out: PathBuf,
-        /// Last day of data (default: 2026-05-29).
+        /// Last day of data (default: today in the demo's time zone, Asia/Shanghai).
         #[arg(long)]
         end: Option<NaiveDate>,
     },

@@ -20,14 +20,19 @@ use crate::web::{AppState, session::random_token, start};
 
 pub const DEMO_ADMIN: &str = "admin@demo.example";
 
-/// Fills an empty database with the demo organisation and a demo admin;
-/// returns the admin's password when one was created.
-async fn prepare_demo(db: &Db) -> Result<Option<String>> {
-    if dataset::totals(db).await?.people == 0 {
-        let dir = Path::new("data/demo");
-        println!("Generating the demo organisation (1,500 people, 8 departments, 120 days)...");
-        super::demo::generate(1500, 120, 1, dir, None)?;
-        settings::set(db, "timezone", "Asia/Shanghai").await?;
+/// Seeds of the demo organisation and of its study.
+const DEMO_SEED: u64 = 1;
+
+/// Fills an empty database with the demo organisation (data ending today),
+/// a demo admin and, over the data, a finished study made through the app's
+/// services; returns the admin's password when one was created.
+pub async fn prepare_demo(db: &Db, dir: &Path, people: u32, links_base: &str) -> Result<Option<String>> {
+    let fresh = dataset::totals(db).await?.people == 0;
+    if fresh {
+        let end = super::demo::today();
+        println!("Generating the demo organisation ({people} people, 8 departments, 120 days to {end})...");
+        super::demo::generate(people, 120, DEMO_SEED, dir, Some(end))?;
+        settings::set(db, "timezone", super::demo::DEMO_TZ.name()).await?;
         let tz = settings::load(db).await?.timezone;
         let people = dir.join("people.csv");
         let input = open(&people.display().to_string(), std::fs::File::open(&people)?)?;
@@ -37,15 +42,27 @@ async fn prepare_demo(db: &Db) -> Result<Option<String>> {
         let summary = import_events(db, tz, input).await?;
         println!("Imported {} events.", summary.events_added);
     }
-    if accounts::find_for_login(db, DEMO_ADMIN).await?.is_some() {
-        return Ok(None);
+    let (admin, password) = match accounts::find_for_login(db, DEMO_ADMIN).await? {
+        Some((account, _)) => (account.id, None),
+        None => {
+            // Long enough and mixed enough for the password policy.
+            let password = format!("Demo-{}", &random_token()[..16]);
+            match create(db, DEMO_ADMIN, "Demo administrator", Role::Admin, &password, None).await? {
+                Ok(id) => (id, Some(password)),
+                Err(e) => anyhow::bail!("creating the demo administrator: {e:?}"),
+            }
+        }
+    };
+    if fresh {
+        let (outreach, _) = settings::outreach(db, links_base).await?;
+        let end = crate::app::evaluate::latest_data_day(db, &settings::load(db).await?).await?;
+        let s = crate::app::demo::seed_study(db, admin, &outreach, end, DEMO_SEED).await?;
+        println!(
+            "Made a finished study: {} invited, {} interviews, {} held out, {} survey responses.",
+            s.invited, s.interviews, s.held_out, s.survey_responses
+        );
     }
-    // Long enough and mixed enough for the password policy.
-    let password = format!("Demo-{}", &random_token()[..16]);
-    match create(db, DEMO_ADMIN, "Demo administrator", Role::Admin, &password, None).await? {
-        Ok(_) => Ok(Some(password)),
-        Err(e) => anyhow::bail!("creating the demo administrator: {e:?}"),
-    }
+    Ok(password)
 }
 
 pub struct ServeOptions {
@@ -69,13 +86,13 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
     if upgraded > 0 {
         tracing::info!(rows = upgraded, "participants' links moved to derived tokens");
     }
-    let demo_password = if demo { prepare_demo(&db).await? } else { None };
     let listener = TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
     let addr: SocketAddr = listener.local_addr()?;
     let secure = secure_cookies.unwrap_or(!addr.ip().is_loopback());
-    let first_run = accounts::count(&db).await? == 0;
     let url =
         if addr.ip().is_unspecified() { format!("http://127.0.0.1:{}", addr.port()) } else { format!("http://{addr}") };
+    let demo_password = if demo { prepare_demo(&db, Path::new("data/demo"), 1500, &url).await? } else { None };
+    let first_run = accounts::count(&db).await? == 0;
     // Links in e-mails: `public_url`, else the address bound to, unless
     // that is unspecified (0.0.0.0 says nothing participants could reach).
     let configured = (!addr.ip().is_unspecified()).then(|| url.clone());

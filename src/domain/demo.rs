@@ -38,6 +38,10 @@ pub struct DemoPerson {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Archetype {
     Collaborator,
+    /// Works in the tool on some days only, with one or two feature
+    /// families: around the deep rule's thresholds, where a change of
+    /// settings moves people between deep and shallow.
+    Borderline,
     PunchInReader,
     Lurker,
     Dormant,
@@ -58,8 +62,9 @@ pub struct DemoEvent {
 }
 
 /// (name, channel slug, head-count weight, titles), in rollout order: a pilot
-/// department first, the others following over the first 40% of the period,
-/// as real rollouts do; that is what gives the "new" tier something to show.
+/// department first, the others following over the first 40% of the period
+/// and one late (see [`SHAPES`]), as real rollouts do; that is what gives
+/// the "new" tier and the adoption curves something to show.
 const DEPTS: [(&str, &str, u32, [&str; 3]); 8] = [
     ("Engineering", "engineering", 25, ["Software Engineer", "Senior Software Engineer", "Engineering Manager"]),
     ("Customer Support", "support", 15, ["Support Agent", "Support Specialist", "Support Team Lead"]),
@@ -73,12 +78,49 @@ const DEPTS: [(&str, &str, u32, [&str; 3]); 8] = [
 /// Who posts to the broadcast channel, by preference (HR, Marketing).
 const ANNOUNCERS: [usize; 2] = [6, 4];
 
-/// Roughly 30% collaborators, 25% punch-in readers, 15% lurkers, 15%
-/// occasional, 8% dormant, 7% newcomers.
-const ARCHETYPES: [(Archetype, u32); 6] = {
+/// The order of a [`Shape`]'s mix.
+const ARCHETYPES: [Archetype; 7] = {
     use Archetype::*;
-    [(Collaborator, 30), (PunchInReader, 25), (Lurker, 15), (Occasional, 15), (Dormant, 8), (Newcomer, 7)]
+    [Collaborator, Borderline, PunchInReader, Lurker, Occasional, Dormant, Newcomer]
 };
+
+/// How a department takes the tool up, so that departments tell different
+/// stories on the adoption page.
+struct Shape {
+    /// Rollout day, in thousandths of the period.
+    rollout: u64,
+    /// People start using the tool spread over this many days after their
+    /// start date: the login rate ramps up over weeks, not at once.
+    ramp_days: u32,
+    /// Weights of the archetypes, in [`ARCHETYPES`] order.
+    mix: [u32; 7],
+    /// Of the dormant, the share who tried the tool for a while first.
+    tried: f64,
+}
+
+/// In [`DEPTS`] order. Engineering is healthy (many work in the tool);
+/// Customer Support is the false prosperity (nearly everyone logs in, to
+/// punch in and read, few work in it); Sales stalls (slow uptake, many try
+/// and stop); Legal gets the tool late; the others are in between.
+const SHAPES: [Shape; 8] = [
+    Shape { rollout: 0, ramp_days: 28, mix: [58, 14, 4, 6, 6, 4, 8], tried: 0.6 },
+    Shape { rollout: 60, ramp_days: 10, mix: [5, 5, 64, 12, 6, 2, 6], tried: 0.6 },
+    Shape { rollout: 120, ramp_days: 63, mix: [12, 10, 14, 8, 20, 30, 6], tried: 0.9 },
+    Shape { rollout: 180, ramp_days: 35, mix: [30, 14, 22, 12, 10, 6, 6], tried: 0.6 },
+    Shape { rollout: 230, ramp_days: 35, mix: [28, 14, 24, 12, 10, 6, 6], tried: 0.6 },
+    Shape { rollout: 280, ramp_days: 35, mix: [26, 16, 24, 12, 10, 6, 6], tried: 0.6 },
+    Shape { rollout: 330, ramp_days: 35, mix: [28, 14, 22, 12, 12, 6, 6], tried: 0.6 },
+    Shape { rollout: 700, ramp_days: 30, mix: [30, 14, 20, 12, 12, 6, 6], tried: 0.6 },
+];
+
+/// Feature families beyond text, as bits of `Member::families`.
+const VOICE: u8 = 1;
+const VIDEO: u8 = 2;
+const FILES: u8 = 4;
+const DOCS: u8 = 8;
+/// Days after first use over which a collaborator's share of interactive
+/// days grows to its full level: depth comes after logging in.
+const LEARNING_DAYS: u32 = 21;
 
 const FIRST_NAMES: [&str; 24] = [
     "Wei", "Fang", "Jing", "Lei", "Min", "Yan", "Hao", "Xin", "Tao", "Li", "Jun", "Ying", "Emma", "Liam", "Olivia",
@@ -170,7 +212,7 @@ fn day_date(p: &DemoParams, day: u32) -> NaiveDate {
 }
 
 fn rollout_day(dept: usize, days: u32) -> u32 {
-    (days as u64 * 2 / 5 * dept as u64 / (DEPTS.len() as u64 - 1)) as u32
+    (days as u64 * SHAPES[dept].rollout / 1000) as u32
 }
 
 fn weighted<R: Rng>(rng: &mut R, weights: impl Iterator<Item = u32> + Clone) -> usize {
@@ -191,7 +233,8 @@ fn weighted<R: Rng>(rng: &mut R, weights: impl Iterator<Item = u32> + Clone) -> 
 fn draws(p: &DemoParams, i: u32) -> (Member, bool, ChaCha8Rng) {
     let mut rng = stream_rng(p.seed, PEOPLE_STREAM ^ i as u64);
     let dept = weighted(&mut rng, DEPTS.iter().map(|d| d.2));
-    let arch = ARCHETYPES[weighted(&mut rng, ARCHETYPES.iter().map(|a| a.1))].0;
+    let shape = &SHAPES[dept];
+    let arch = ARCHETYPES[weighted(&mut rng, shape.mix.into_iter())];
     let (rollout, last_day) = (rollout_day(dept, p.days), p.days.saturating_sub(1));
     let start_day = match arch {
         Archetype::Newcomer => last_day.saturating_sub(rng.random_range(0..NEWCOMER_SPAN)),
@@ -201,7 +244,30 @@ fn draws(p: &DemoParams, i: u32) -> (Member, bool, ChaCha8Rng) {
     // to their first event (spec section 5).
     let hide_start = arch == Archetype::Newcomer && rng.random_bool(0.35);
     let start = start_day.min(last_day).max(rollout);
-    (Member { dept, team: 0, arch, start, early: rng.random_bool(0.6) }, hide_start, rng)
+    // A newcomer starts using the tool on day one (that is why they came);
+    // the others whenever they get round to it.
+    let delay = match arch {
+        Archetype::Newcomer => 0,
+        _ => rng.random_range(0..shape.ramp_days.max(1)),
+    };
+    // Extra feature families: collaborators vary from text only (shallow
+    // by breadth) to all five; borderline people use one or two.
+    let extra = match arch {
+        Archetype::Collaborator | Archetype::Newcomer => weighted(&mut rng, [8, 22, 28, 22, 20].into_iter()),
+        Archetype::Borderline => weighted(&mut rng, [35, 50, 15].into_iter()),
+        _ => 0,
+    };
+    let mut families = 0u8;
+    let mut bits = vec![VOICE, VIDEO, FILES, DOCS];
+    for _ in 0..extra {
+        families |= bits.swap_remove(rng.random_range(0..bits.len()));
+    }
+    let zeal = match arch {
+        Archetype::Borderline => rng.random_range(0.3..0.8),
+        _ => 1.0,
+    };
+    let early = rng.random_bool(shape.tried);
+    (Member { dept, team: 0, arch, start, delay, early, families, zeal }, hide_start, rng)
 }
 
 #[derive(Clone, Copy)]
@@ -210,8 +276,20 @@ struct Member {
     team: usize,
     arch: Archetype,
     start: u32,
-    /// A dormant person who tried the tool right after rollout.
+    /// Days from the start date to first use.
+    delay: u32,
+    /// A dormant person who tried the tool for a while after first use.
     early: bool,
+    /// Feature families used besides text (bits VOICE, VIDEO, FILES, DOCS).
+    families: u8,
+    /// Of a borderline person's days in the tool, the share they work in it.
+    zeal: f64,
+}
+
+impl Member {
+    fn adopt(&self) -> u32 {
+        self.start + self.delay
+    }
 }
 
 /// The organisation as the generator sees it, plus per-day lists that are
@@ -253,7 +331,7 @@ impl Org {
                 None => hidden.start,
             };
             let start = start.max(rollout_day(dept, p.days));
-            m.push(Member { dept, team: dept_teams[dept][local], arch: person.archetype, start, early: hidden.early });
+            m.push(Member { dept, team: dept_teams[dept][local], arch: person.archetype, start, ..hidden });
         }
         Org {
             seed: p.seed,
@@ -274,15 +352,18 @@ impl Org {
         self.team_all.iter_mut().chain(&mut self.team_rep).chain(&mut self.dept_rep).for_each(Vec::clear);
         for (i, m) in self.m.iter().enumerate() {
             // (present on a weekday, on a weekend day, interacts when present)
+            let (adopt, used) = (m.adopt(), d.saturating_sub(m.adopt()));
+            let learning = (0.3 + 0.7 * used as f64 / LEARNING_DAYS as f64).min(1.0);
             let (weekday, weekend_p, interact) = match m.arch {
-                _ if d < m.start => (0.0, 0.0, 0.0),
-                Archetype::Collaborator => (0.93, 0.12, 1.0),
+                _ if d < m.start || d < adopt => (0.0, 0.0, 0.0),
+                Archetype::Collaborator => (0.93, 0.12, learning),
+                Archetype::Borderline => (0.9, 0.05, m.zeal * learning),
                 Archetype::Newcomer => (0.9, 0.08, 1.0),
                 Archetype::PunchInReader => (0.97, 0.03, 0.0),
                 // About one interactive day a week: enough to be shallow, never deep.
                 Archetype::Lurker => (0.85, 0.05, 0.2),
                 Archetype::Occasional => (0.8, 0.05, 0.2),
-                Archetype::Dormant if m.early && d < m.start + 10 && d + QUIET_DAYS < self.days => (0.6, 0.0, 0.2),
+                Archetype::Dormant if m.early && used < 14 && d + QUIET_DAYS < self.days => (0.6, 0.0, 0.2),
                 Archetype::Dormant => (0.0, 0.0, 0.0),
             };
             let present = rng.random_bool(if weekend { weekend_p } else { weekday });
@@ -291,7 +372,7 @@ impl Org {
             if state > 0 {
                 self.team_all[m.team].push(i as u32);
             }
-            if state == 2 && matches!(m.arch, Archetype::Collaborator | Archetype::Newcomer) {
+            if state == 2 && matches!(m.arch, Archetype::Collaborator | Archetype::Borderline | Archetype::Newcomer) {
                 self.team_rep[m.team].push(i as u32);
                 self.dept_rep[m.dept].push(i as u32);
             }
@@ -423,7 +504,9 @@ impl Gen<'_> {
             let a = a + self.range(0..300);
             self.push(i, a, "notification_read", NO_CH, None);
             match m.arch {
-                Archetype::Collaborator => self.collaborate(i, weekend, 2),
+                // Still learning: some days only reading.
+                Archetype::Collaborator if state == 2 => self.collaborate(i, weekend, 2),
+                Archetype::Borderline if state == 2 => self.collaborate(i, weekend, 1),
                 Archetype::Newcomer if d >= m.start + 3 => self.collaborate(i, weekend, 1),
                 Archetype::Newcomer => {
                     self.reads(i, 2, weekend);
@@ -465,16 +548,17 @@ impl Gen<'_> {
             let t = self.when(false);
             self.conversation(i, t);
         }
-        if self.chance(0.25) {
+        let families = self.org.m[i as usize].families;
+        if families & VIDEO != 0 && self.chance(0.35) {
             self.meeting(i);
         }
-        if self.chance(0.2) {
+        if families & VOICE != 0 && self.chance(0.3) {
             self.call(i);
         }
-        if self.chance(0.25) {
+        if families & FILES != 0 && self.chance(0.35) {
             self.file(i);
         }
-        if self.chance(0.3) {
+        if families & DOCS != 0 && self.chance(0.35) {
             let mut t = self.when(false);
             for _ in 0..self.range(1..=2) {
                 self.push(i, t, "doc_edit", NO_CH, None);
@@ -554,7 +638,8 @@ impl Gen<'_> {
         let mut who = vec![i];
         for _ in 0..self.range(1..=4) {
             let j = self.pick(reps);
-            if !who.contains(&j) {
+            // Only people who use video join (feature breadth stays theirs).
+            if !who.contains(&j) && org.m[j as usize].families & VIDEO != 0 {
                 who.push(j);
             }
         }
@@ -568,12 +653,22 @@ impl Gen<'_> {
         }
     }
 
+    /// A voice call; a video call when both use video. The partner's side
+    /// is recorded when the partner uses that family (else they took it on
+    /// another device the export does not see).
     fn call(&mut self, i: u32) {
         if let Some(j) = self.partner(i) {
-            let kind = if self.chance(0.5) { "voice_call" } else { "video_call" };
+            let (mine, theirs) = (self.org.m[i as usize].families, self.org.m[j as usize].families);
+            let (kind, family) = if mine & theirs & VIDEO != 0 && self.chance(0.5) {
+                ("video_call", VIDEO)
+            } else {
+                ("voice_call", VOICE)
+            };
             let (t, dur) = (self.when(false), self.range(60..=1800));
             self.push(i, t, kind, direct(i, j), Some(dur));
-            self.push(j, t, kind, direct(i, j), Some(dur));
+            if theirs & family != 0 {
+                self.push(j, t, kind, direct(i, j), Some(dur));
+            }
         }
     }
 
@@ -656,7 +751,9 @@ mod tests {
         assert_eq!((ps[41].user_id.as_str(), ps[41].email.as_str()), ("p00042@demo.example", "p00042@demo.example"));
         let mut dates: Vec<_> = rollouts.iter().map(|r| r.1).collect();
         dates.dedup();
-        assert!(dates.len() == 8 && dates[7] <= day_date(&p, 48), "{dates:?}");
+        assert!(dates.len() == 8 && dates.windows(2).all(|w| w[0] < w[1]), "{dates:?}");
+        // Seven departments within the first 40% of the period, one late.
+        assert!(dates[6] <= day_date(&p, 48) && dates[7] >= day_date(&p, 80), "{dates:?}");
         for x in &ps {
             let rollout = rollouts.iter().find(|r| r.0 == x.department).unwrap().1;
             assert!(x.start_date.is_none_or(|s| s >= rollout));
@@ -667,6 +764,13 @@ mod tests {
         assert!(ps.iter().any(|x| x.archetype == Archetype::Newcomer && x.start_date.is_none()));
         let collaborators = ps.iter().filter(|x| x.archetype == Archetype::Collaborator).count();
         assert!((110..=190).contains(&collaborators), "{collaborators}");
+        // The departments' mixes differ: readers fill Customer Support.
+        let share = |dept: &str, arch: Archetype| {
+            let xs: Vec<_> = ps.iter().filter(|x| x.department == dept).collect();
+            xs.iter().filter(|x| x.archetype == arch).count() as f64 / xs.len() as f64
+        };
+        assert!(share("Customer Support", Archetype::PunchInReader) > 0.5);
+        assert!(share("Engineering", Archetype::Collaborator) > 0.4);
     }
 
     #[test]
@@ -694,7 +798,7 @@ mod tests {
     fn volume_and_weekly_rhythm() {
         let (p, _, es) = generate(200, 30, 5);
         let rate = es.len() as f64 / (200.0 * 30.0);
-        assert!((2.0..=8.0).contains(&rate), "{rate} events/person/day");
+        assert!((1.0..=8.0).contains(&rate), "{rate} events/person/day");
         // After the last rollout (day 12), weekends are much quieter.
         let (mut weekday, mut weekend) = ([0.0, 0.0], [0.0, 0.0]);
         for d in 12..30 {
@@ -710,7 +814,7 @@ mod tests {
     /// rules over the last 28 days.
     #[test]
     fn archetypes_reach_their_tiers() {
-        let (p, ps, es) = generate(400, 70, 6);
+        let (p, ps, es) = generate(400, 140, 6);
         #[derive(Default, Clone)]
         struct Acc {
             last: i64,
@@ -743,13 +847,34 @@ mod tests {
             }
         }
         acc.iter_mut().for_each(close);
+        // People who started using the tool, and finished learning it,
+        // before the window (the late department's people have not).
+        let settled: Vec<bool> = (0..ps.len() as u32)
+            .map(|i| draws(&p, i).0.adopt() + LEARNING_DAYS + 28 <= p.days && ps[i as usize].department != "Legal")
+            .collect();
         let share = |arch: Archetype, f: &dyn Fn(&Acc) -> bool| {
-            let xs: Vec<_> = ps.iter().zip(&acc).filter(|(x, _)| x.archetype == arch).map(|(_, a)| a).collect();
+            let xs: Vec<_> = (0..ps.len())
+                .filter(|&i| {
+                    settled[i]
+                        && ps[i].archetype == arch
+                        && (arch != Archetype::Collaborator || draws(&p, i as u32).0.families != 0)
+                })
+                .map(|i| &acc[i])
+                .collect();
+            assert!(xs.len() >= 5, "{arch:?}: {}", xs.len());
             xs.iter().filter(|a| f(a)).count() as f64 / xs.len() as f64
         };
         let deep = |a: &Acc| a.days.len() >= 8 && a.families.count_ones() >= 2 && 2 * a.engaged >= a.sessions;
         let silent = |a: &Acc| a.sessions > 0 && a.days.is_empty();
         assert!(share(Archetype::Collaborator, &deep) > 0.8);
+        // Borderline people straddle the deep rule: some deep, some not.
+        let borderline = share(Archetype::Borderline, &deep);
+        assert!((0.05..0.7).contains(&borderline), "{borderline}");
+        // Feature breadth takes every value from 0 to 5.
+        let mut breadths: Vec<u32> = acc.iter().map(|a| a.families.count_ones()).collect();
+        breadths.sort_unstable();
+        breadths.dedup();
+        assert_eq!(breadths, [0, 1, 2, 3, 4, 5]);
         assert_eq!(share(Archetype::PunchInReader, &silent), 1.0);
         for arch in [Archetype::Lurker, Archetype::Occasional] {
             assert_eq!(share(arch, &deep), 0.0, "{arch:?}");

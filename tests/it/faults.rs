@@ -37,7 +37,7 @@ async fn an_import_killed_midway_leaves_nothing_and_a_second_run_completes_it() 
     // A few hundred thousand events: long enough to be killed midway.
     let (code, _, err) = crate::common::cli(
         &t.url,
-        &["demo", "generate", "--people", "600", "--days", "60", "--out", out.to_str().unwrap()],
+        &["demo", "generate", "--people", "800", "--days", "60", "--out", out.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{err}");
     let people = out.join("people.csv");
@@ -176,7 +176,7 @@ fn database_owner() -> Option<Option<u32>> {
 /// Writes the demo's events split in two files (each with the header).
 fn two_event_files(dir: &Path, url: &str) -> (PathBuf, PathBuf, PathBuf) {
     let out = dir.join("demo");
-    let args = ["demo", "generate", "--people", "200", "--days", "30", "--out", out.to_str().unwrap()];
+    let args = ["demo", "generate", "--people", "300", "--days", "40", "--out", out.to_str().unwrap()];
     let (code, _, err) = crate::common::cli(url, &args);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(out.join("events.csv")).unwrap();

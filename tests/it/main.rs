@@ -17,6 +17,7 @@ mod calendars;
 pub mod chinese;
 mod cli;
 mod coverage;
+mod demo;
 mod encodings;
 mod faults;
 mod fuzz_regressions;
