@@ -164,7 +164,7 @@ async fn a_researcher_runs_a_study_from_template_to_outcome() {
         .unwrap()
         .unwrap();
     let (_, page) = r.get("/calendar").await;
-    assert!(page.contains(&format!("{day} ")), "{page}");
+    assert!(page.contains(&day.format("%a %-d %b %Y 14:00").to_string()), "the day and weekday in words: {page}");
     assert!(page.contains(&inv.user_id) || inv.name.as_deref().is_some_and(|n| page.contains(n)), "{page}");
     let booking = bookings::for_invitation(&db, inv.id).await.unwrap().remove(0);
     let (status, _, _) = r.post(&format!("/bookings/{}/outcome", booking.id), &[("outcome", "no_show_host")]).await;

@@ -171,15 +171,17 @@ pub async fn preview(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
     let study = study_of(&state, *id).await?;
-    let t = viewer.lang.catalog();
     let (preview, error) = match survey::parse_definition(&form.definition) {
         Ok(q) => (Some(question_views(viewer.lang, &q, &[])), None),
-        Err((line, msg)) => {
-            (None, Some(t.fill("surveys.definition_error", &[("line", &line.to_string()), ("message", &msg)])))
-        }
+        Err((line, msg)) => (None, Some(definition_error(viewer.lang.catalog(), line, &msg))),
     };
     let title: String = form.title.trim().chars().take(200).collect();
     render_list(&viewer, &state, study, title, form.definition.clone(), error, preview).await
+}
+
+/// A survey text's line that does not read, with its number.
+fn definition_error(t: &crate::web::i18n::Catalog, line: usize, msg: &str) -> String {
+    t.fill("surveys.definition_error", &[("line", &line.to_string()), ("message", msg)])
 }
 
 #[derive(Deserialize, Default)]
@@ -202,9 +204,7 @@ pub async fn create(
     let parsed = survey::parse_definition(&form.definition);
     let error = match (&parsed, title.is_empty()) {
         (_, true) => Some(t.get("surveys.title_required").to_string()),
-        (Err((line, msg)), _) => {
-            Some(t.fill("surveys.definition_error", &[("line", &line.to_string()), ("message", msg)]))
-        }
+        (Err((line, msg)), _) => Some(definition_error(t, *line, msg)),
         _ => None,
     };
     match (parsed, error) {
