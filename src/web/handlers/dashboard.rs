@@ -241,11 +241,14 @@ pub async fn show(
     let visible = !private || summary.listed >= floor;
     let holdings = first_run::holdings(&state.db).await?;
     let may_import = viewer.role().may(Permission::Import);
+    let first_day = first_event_day(&c.data.people, snapshot.settings.timezone);
+    // A date before the first event: everyone would read as dormant.
+    let before_data = first_day.is_some_and(|d| window.as_of < d);
     let empty = if !holdings.has_activity() {
         Some(Empty::NoActivity { import_href: may_import.then(|| "/imports".to_string()) })
     } else if !visible {
         Some(Empty::BelowFloor)
-    } else if summary.base == 0 {
+    } else if summary.base == 0 || before_data {
         Some(Empty::NothingOnDate)
     } else {
         None
@@ -254,6 +257,7 @@ pub async fn show(
     let blank = match &empty {
         Some(Empty::NoActivity { .. }) => Some(page.t("firstrun.no_activity")),
         Some(Empty::BelowFloor) => Some(page.tf("firstrun.below_floor", &[("floor", &floor.to_string())])),
+        Some(Empty::NothingOnDate) if before_data => Some(page.t("firstrun.chart_empty")),
         _ => None,
     };
     let checklist = match sets_up(viewer.role()) {
@@ -263,7 +267,6 @@ pub async fn show(
             .unwrap_or_default(),
         false => Vec::new(),
     };
-    let first_day = first_event_day(&c.data.people, snapshot.settings.timezone);
     let tier_names: Vec<String> = Tier::ALL.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))).collect();
 
     let headline = empty.is_none().then(|| headline_of(&page, &summary, window));
@@ -445,7 +448,11 @@ fn weekly_chart(
     };
     Chart {
         svg: charts::stacked_bars(&text, &weeks, &series, true),
-        legend: charts::legend(&series.iter().map(|s| (s.name.clone(), s.class.clone())).collect::<Vec<_>>()),
+        // No legend for an empty state: there is nothing to tell apart.
+        legend: match blank {
+            Some(_) => String::new(),
+            None => charts::legend(&series.iter().map(|s| (s.name.clone(), s.class.clone())).collect::<Vec<_>>()),
+        },
         columns: std::iter::once(page.t("chart.week_ending")).chain(tier_names.iter().cloned()).collect(),
         rows: snapshot
             .weekly
