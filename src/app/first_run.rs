@@ -5,16 +5,31 @@ use anyhow::Result;
 
 use super::settings::{self, SetError};
 use crate::domain::first_run::Holdings;
+use crate::domain::profile::ProfileId;
 use crate::storage::{Db, first_run as store, settings as settings_store};
 
 /// Internal key (never shown as a setting): the checklist was dismissed.
 const DISMISSED_KEY: &str = "_first_run.dismissed";
+
+/// The zone and profile set-up proposes (the page's script replaces the
+/// zone with the browser's).
+pub const DEFAULT_TIMEZONE: &str = "UTC";
+pub const DEFAULT_PROFILE: ProfileId = ProfileId::InternalCollaboration;
 
 /// The organisation as set-up asks for it.
 pub struct Organisation<'a> {
     pub name: &'a str,
     pub timezone: &'a str,
     pub profile: &'a str,
+}
+
+impl<'a> Organisation<'a> {
+    /// As a form gives it: an empty zone or profile (a form not from the
+    /// page) keeps the default.
+    pub fn new(name: &'a str, timezone: &'a str, profile: &'a str) -> Organisation<'a> {
+        let or = |v: &'a str, default: &'a str| if v.trim().is_empty() { default } else { v };
+        Organisation { name, timezone: or(timezone, DEFAULT_TIMEZONE), profile: or(profile, DEFAULT_PROFILE.as_str()) }
+    }
 }
 
 /// Checks the organisation's settings without storing them: the first

@@ -71,19 +71,15 @@ impl SetupPage {
             .iter()
             .map(|p| (p.as_str(), page.t(&format!("profile.{}", p.as_str()))))
             .collect();
-        let zone_chosen = !form.timezone.is_empty();
+        let org = Organisation::new(&form.organisation, &form.timezone, &form.profile);
         SetupPage {
             email: form.email.clone(),
             name: form.name.clone(),
             organisation: form.organisation.clone(),
-            timezone: if zone_chosen { form.timezone.clone() } else { "UTC".into() },
-            zone_chosen,
+            timezone: org.timezone.to_string(),
+            zone_chosen: !form.timezone.trim().is_empty(),
             timezones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),
-            profile: if form.profile.is_empty() {
-                crate::domain::profile::ProfileId::InternalCollaboration.as_str().into()
-            } else {
-                form.profile.clone()
-            },
+            profile: org.profile.to_string(),
             profiles,
             error,
             page,
@@ -252,15 +248,7 @@ pub async fn setup(
     let t = anon.lang.catalog();
     // The organisation is checked first, so that no account is created
     // for a form shown again.
-    // A form without them (not from the page) keeps the defaults.
-    fn or<'a>(v: &'a str, default: &'a str) -> &'a str {
-        if v.trim().is_empty() { default } else { v }
-    }
-    let org = Organisation {
-        name: &form.organisation,
-        timezone: or(&form.timezone, "UTC"),
-        profile: or(&form.profile, crate::domain::profile::ProfileId::InternalCollaboration.as_str()),
-    };
+    let org = Organisation::new(&form.organisation, &form.timezone, &form.profile);
     if first_run::check(&org).is_err() {
         return html(&SetupPage::new(&anon, &form, Some(t.get("firstrun.setup_invalid").to_string())));
     }

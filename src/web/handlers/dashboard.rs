@@ -91,6 +91,14 @@ struct DashboardPage {
     may_dismiss: bool,
 }
 
+impl DashboardPage {
+    /// Without activity there is no department to compare (an empty
+    /// table would only repeat the notice).
+    fn shows_departments(&self) -> bool {
+        !matches!(self.empty, Some(Empty::NoActivity { .. }))
+    }
+}
+
 /// Why the overview shows no figures: three different situations, each with
 /// its own next step.
 pub enum Empty {
