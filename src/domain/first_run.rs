@@ -76,7 +76,8 @@ mod tests {
         assert!(!empty.has_activity());
         let invited = Holdings { account_invitations: 1, ..empty };
         assert!(invited.done(Step::Teammates) && !invited.done(Step::Directory));
-        let all = Holdings { directory_people: 3, activity_records: 10, accounts: 2, account_invitations: 0, studies: 1 };
+        let all =
+            Holdings { directory_people: 3, activity_records: 10, accounts: 2, account_invitations: 0, studies: 1 };
         assert!(all.all_done() && all.has_activity());
         assert!(!Holdings { studies: 0, ..all }.all_done());
     }
@@ -98,7 +99,8 @@ mod first_day_tests {
     fn the_first_event_day_is_local() {
         let person = |first: Option<i64>| Person { first_event: first, ..Person::default() };
         // 2026-05-03 20:00 UTC is already 05-04 in Shanghai.
-        let ts = chrono::NaiveDate::from_ymd_opt(2026, 5, 3).unwrap().and_hms_opt(20, 0, 0).unwrap().and_utc().timestamp();
+        let ts =
+            chrono::NaiveDate::from_ymd_opt(2026, 5, 3).unwrap().and_hms_opt(20, 0, 0).unwrap().and_utc().timestamp();
         let people = [person(None), person(Some(ts + 86_400 * 3)), person(Some(ts))];
         assert_eq!(first_event_day(&people, chrono_tz::Asia::Shanghai), chrono::NaiveDate::from_ymd_opt(2026, 5, 4));
         assert_eq!(first_event_day(&people, chrono_tz::UTC), chrono::NaiveDate::from_ymd_opt(2026, 5, 3));

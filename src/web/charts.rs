@@ -525,7 +525,11 @@ mod tests {
 
     fn series(n: usize, values: Vec<f64>) -> Vec<Series> {
         (0..n)
-            .map(|s| Series { name: format!("T{s}"), class: String::new(), values: values.iter().copied().map(Some).collect() })
+            .map(|s| Series {
+                name: format!("T{s}"),
+                class: String::new(),
+                values: values.iter().copied().map(Some).collect(),
+            })
             .collect()
     }
 

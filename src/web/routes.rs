@@ -4,9 +4,9 @@ use actix_web::web;
 
 use super::api;
 use super::handlers::{
-    accounts, add_to_study, adoption, audit, auth, calendar, calendar_feed, codebook, dashboard, first_run, imports, interviews,
-    language, mapping, participant, people, person, place, report, rights, rounds, settings, static_files, studies,
-    survey_response, surveys, tokens, welcome,
+    accounts, add_to_study, adoption, audit, auth, calendar, calendar_feed, codebook, dashboard, first_run, imports,
+    interviews, language, mapping, participant, people, person, place, report, rights, rounds, settings, static_files,
+    studies, survey_response, surveys, tokens, welcome,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -45,6 +45,15 @@ async fn from_an_empty_database_to_a_first_overview() {
     assert_eq!(stored.get("timezone").map(String::as_str), Some("Asia/Shanghai"));
     assert_eq!(stored.get("profile").map(String::as_str), Some("customer_service"));
 
+    // The same in Chinese.
+    b.click("#lang-select option[value='zh-CN']").await;
+    b.wait_for("html[lang='zh-CN']").await;
+    assert!(b.text("#empty-state").await.contains("尚未导入任何活动数据"));
+    assert!(b.text("#first-run").await.contains("导入通讯录"));
+    b.screenshot("first-run-overview-zh-CN").await;
+    b.click("#lang-select option[value='en']").await;
+    b.wait_for("html[lang='en']").await;
+
     // The checklist's link leads to the imports page.
     b.click("#step-directory a").await;
     b.wait_for("#events-files").await;

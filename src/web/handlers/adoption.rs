@@ -195,8 +195,14 @@ pub async fn show(
                 (
                     p.week.to_string(),
                     page.date(&p.as_of),
-                    rate(p.summary.login_rate()).filter(|_| measured(p)).map(i18n::percent).unwrap_or_else(|| "–".into()),
-                    rate(p.summary.deep_rate()).filter(|_| measured(p)).map(i18n::percent).unwrap_or_else(|| "–".into()),
+                    rate(p.summary.login_rate())
+                        .filter(|_| measured(p))
+                        .map(i18n::percent)
+                        .unwrap_or_else(|| "–".into()),
+                    rate(p.summary.deep_rate())
+                        .filter(|_| measured(p))
+                        .map(i18n::percent)
+                        .unwrap_or_else(|| "–".into()),
                 )
             })
             .collect();

@@ -440,11 +440,7 @@ fn weekly_chart(
         .map(|(t, name)| Series {
             name: name.clone(),
             class: format!("tier-{}", t.as_str()),
-            values: snapshot
-                .weekly
-                .iter()
-                .map(|w| shown(w).then(|| f64::from(w.overall.tier_counts[t])))
-                .collect(),
+            values: snapshot.weekly.iter().map(|w| shown(w).then(|| f64::from(w.overall.tier_counts[t]))).collect(),
         })
         .collect();
     let text = ChartText {
@@ -532,9 +528,13 @@ fn breadth_chart(page: &Page, c: &Computed, visible: bool, blank: Option<&str>) 
         empty: blank.map(str::to_string).unwrap_or_default(),
     };
     Chart {
-        svg: charts::bar_chart(&text, if blank.is_some() { &[] } else { &labels }, &values, &vec!["s0".to_string(); 6], &|v| {
-            i18n::integer(v.round() as i64)
-        }),
+        svg: charts::bar_chart(
+            &text,
+            if blank.is_some() { &[] } else { &labels },
+            &values,
+            &vec!["s0".to_string(); 6],
+            &|v| i18n::integer(v.round() as i64),
+        ),
         legend: String::new(),
         columns: vec![page.t("chart.families"), page.t("chart.people")],
         rows: labels

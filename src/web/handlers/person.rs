@@ -255,9 +255,8 @@ fn week_chart(page: &Page, weeks: &[(NaiveDate, u32, u32)], which: usize, first_
     } else {
         ("people.chart.sessions.title", "people.chart.sessions.desc", "people.col.sessions", "s1")
     };
-    let value = |w: &(NaiveDate, u32, u32)| {
-        first_day.is_some_and(|d| w.0 >= d).then_some(if which == 0 { w.1 } else { w.2 })
-    };
+    let value =
+        |w: &(NaiveDate, u32, u32)| first_day.is_some_and(|d| w.0 >= d).then_some(if which == 0 { w.1 } else { w.2 });
     let categories: Vec<String> = weeks.iter().map(|w| w.0.format("%m-%d").to_string()).collect();
     let series = [Series {
         name: page.t(name),
