@@ -184,3 +184,44 @@ async fn empty_pages_say_what_to_do_next() {
     assert!(page.contains("ask an administrator") && !page.contains(r#"<a href="/imports">"#));
     app.finish().await;
 }
+
+/// The y axis's tick labels of every chart on a page.
+fn ticks(page: &str) -> Vec<String> {
+    page.split(r#"<text class="label tick""#)
+        .skip(1)
+        .map(|t| t.split('>').nth(1).unwrap().split('<').next().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn charts_on_the_pages_draw_no_invented_points() {
+    let app = TestApp::with_accounts().await;
+    import_fixture(&app.t.db).await;
+    let mut analyst = app.signed_in(Role::Analyst).await;
+
+    // Adoption: a week whose rate the table shows as "–" has no point.
+    let (_, page) = analyst.get("/adoption").await;
+    let mut dashes = 0;
+    for section in page.split("<h3>").skip(1) {
+        let rows = section.split("<tbody>").nth(1).unwrap().split("</tbody>").next().unwrap();
+        for row in rows.split("<tr>").skip(1) {
+            let week = row.split("<th scope=\"row\">").nth(1).unwrap().split('<').next().unwrap();
+            let cells: Vec<&str> =
+                row.split("<td class=\"num\">").skip(1).map(|c| c.split('<').next().unwrap()).collect();
+            if cells[0] == "–" {
+                dashes += 1;
+                assert!(!section.contains(&format!("Login rate — {week}: ")), "week {week} has no login rate");
+            }
+        }
+    }
+    assert!(dashes > 0, "the fixture has weeks in the grace period");
+
+    // The person page counts days and sessions: whole numbers on its axes.
+    let (_, page) = analyst.get("/people/u0000@corp.example").await;
+    let labels = ticks(&page);
+    assert!(!labels.is_empty() && labels.iter().all(|t| t.parse::<u32>().is_ok()), "{labels:?}");
+    let (_, page) = analyst.get("/").await;
+    let counts: Vec<String> = ticks(&page).into_iter().filter(|t| !t.ends_with('%')).collect();
+    assert!(counts.iter().all(|t| t.replace(',', "").parse::<u32>().is_ok()), "{counts:?}");
+    app.finish().await;
+}
