@@ -52,6 +52,16 @@ document.addEventListener("DOMContentLoaded", () => {
       // No Intl: the server's guess stands.
     }
   }
+  // Set-up: the organisation's zone defaults to this browser's zone (a
+  // zone already chosen, or a browser without Intl, keeps the list's).
+  for (const select of document.querySelectorAll("select[data-detect-zone]")) {
+    try {
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (zone && [...select.options].some((o) => o.value === zone)) select.value = zone;
+    } catch (e) {
+      // No Intl: UTC stands.
+    }
+  }
   // The booking form: a strip of days, then the times of the chosen day
   // (without the script every day is listed, one after the other).
   const slotDays = [...document.querySelectorAll("#slots fieldset.slot-day")];

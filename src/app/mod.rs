@@ -7,6 +7,7 @@ pub mod demo;
 pub mod effect;
 pub mod evaluate;
 pub mod export;
+pub mod first_run;
 pub mod import;
 pub mod import_facts;
 pub mod interviewer_feed;

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod effect;
 pub mod evaluation;
 pub mod facts;
+pub mod first_run;
 pub mod interview;
 pub mod kind;
 pub mod mapping;

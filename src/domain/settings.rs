@@ -37,9 +37,10 @@ pub const SETTINGS: &[SettingDef] = &[
     SettingDef { key: "privacy_floor", help: "smallest group an aggregate may show to a manager (1-1000)" },
 ];
 
-/// Outreach settings: how research e-mail goes out. Kept apart from the
-/// activity settings above (they change no number).
+/// Outreach settings: how research e-mail goes out, and the organisation's
+/// name. Kept apart from the activity settings above (they change no number).
 pub const MAIL_SETTINGS: &[SettingDef] = &[
+    SettingDef { key: "org_name", help: "the organisation's name, shown on the overview (asked at set-up)" },
     SettingDef {
         key: "mail.smtp_url",
         help: "SMTP server, e.g. smtp://user:password@host:587?tls=required or smtps://host:465; \
@@ -177,6 +178,10 @@ pub fn validate(key: &str, value: &str) -> Result<String, String> {
             .parse::<Tz>()
             .map(|tz| tz.name().to_string())
             .map_err(|_| format!("`{value}` is not an IANA time zone name (for example Asia/Shanghai or Europe/Berlin)")),
+        "org_name" => match value.chars().count() {
+            1..=120 if !value.chars().any(char::is_control) => Ok(value.to_string()),
+            _ => Err("the organisation's name is 1 to 120 characters on one line".to_string()),
+        },
         "profile" => ProfileId::parse(value).map(|p| p.as_str().to_string()).ok_or_else(|| {
             format!("`{value}` is not a profile; expected internal_collaboration, customer_service, social or online_education")
         }),

@@ -23,6 +23,7 @@ pub mod dataset;
 pub mod directory;
 pub mod events;
 pub mod facts;
+pub mod first_run;
 pub mod holdouts;
 pub mod identity;
 pub mod imports;

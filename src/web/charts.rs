@@ -15,7 +15,9 @@ use std::fmt::Write;
 pub struct Series {
     pub name: String,
     pub class: String,
-    pub values: Vec<f64>,
+    /// One value per category; `None` where there is no data (drawn as a
+    /// gap, never as a zero).
+    pub values: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,6 +26,9 @@ pub struct ChartText {
     pub desc: String,
     pub x_label: String,
     pub y_label: String,
+    /// What the empty state says when there is nothing to draw (in the
+    /// reader's language); "No data" when left empty.
+    pub empty: String,
 }
 
 // Writing to a String cannot fail, so the fmt::Result is noise.
@@ -113,11 +118,19 @@ fn pct(v: f64) -> String {
 }
 
 /// 0-based ticks with a 1/2/2.5/5 x 10^k step and at most 5 intervals; the last tick is >= `max`.
+/// Every axis that is not a share counts something (people, days, picks), so steps are whole
+/// numbers: an axis never reads 0, 0.2, 0.4 (shown as 0, 0, 0, 1, 1, 1).
 fn nice_ticks(max: f64) -> Vec<f64> {
     let max = if max.is_finite() && max > 0.0 { max.min(1e300) } else { 1.0 };
-    let mag = 10f64.powf((max / 5.0).log10().floor());
+    let mag = 10f64.powf((max / 5.0).log10().floor()).max(1.0);
     let intervals = |s: f64| ((max / s) - 1e-9).ceil().max(1.0);
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag).find(|&s| intervals(s) <= 5.0).unwrap_or(mag * 10.0);
+    let whole = |s: &f64| s.fract() == 0.0;
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .filter(whole)
+        .find(|&s| intervals(s) <= 5.0)
+        .unwrap_or(mag * 10.0);
     (0..=intervals(step) as usize).map(|i| i as f64 * step).collect()
 }
 
@@ -212,10 +225,23 @@ fn rect(out: &mut String, class: &str, x: f64, w: f64, top: i64, bottom: i64, ti
     w!(out, r#"<rect class="{class}" x="{x}" y="{y}" width="{w}" height="{h}"><title>{}</title></rect>"#, escape(tip));
 }
 
+/// Height of the empty state: a line of text, no axes.
+const EMPTY_HEIGHT: f64 = 64.0;
+
+/// The empty state: the chart's title and what to do, without axes or ticks that would suggest
+/// zeros.
 fn no_data(kind: &str, text: &ChartText) -> String {
-    let mut out = start(kind, text);
-    text_at(&mut out, "label nodata", WIDTH / 2.0, HEIGHT / 2.0, "middle", "No data");
+    let mut out = String::new();
+    let id = chart_id(&[kind, "empty", &text.title, &text.desc]);
+    open_svg(&mut out, &id, "chart chart-empty", WIDTH, EMPTY_HEIGHT, &text.title, &text.desc);
+    let message = if text.empty.trim().is_empty() { "No data" } else { text.empty.as_str() };
+    text_at(&mut out, "label nodata", WIDTH / 2.0, EMPTY_HEIGHT / 2.0 + 4.0, "middle", message);
     out + "</svg>"
+}
+
+/// A value to draw: `None` (no data) stays a gap; garbage becomes zero.
+fn present(v: Option<&Option<f64>>) -> Option<f64> {
+    v.copied().flatten().map(clean)
 }
 
 /// Gridlines, tick labels, axis lines, x category labels and axis titles.
@@ -314,10 +340,11 @@ pub fn bar_chart_linked(
 /// Stacked vertical bars: one stack per category (e.g. week), one layer per series (e.g. tier). With
 /// `percent = true` each stack is normalised to 100%.
 pub fn stacked_bars(text: &ChartText, categories: &[String], series: &[Series], percent: bool) -> String {
-    if categories.is_empty() || series.is_empty() {
+    let has = |i: usize| series.iter().any(|s| present(s.values.get(i)).is_some());
+    if categories.is_empty() || series.is_empty() || !(0..categories.len()).any(has) {
         return no_data("stacked", text);
     }
-    let val = |s: &Series, i: usize| clean(s.values.get(i).copied().unwrap_or(0.0));
+    let val = |s: &Series, i: usize| present(s.values.get(i)).unwrap_or(0.0);
     let totals: Vec<f64> = (0..categories.len()).map(|i| series.iter().map(|s| val(s, i)).sum()).collect();
     let ticks = if percent { UNIT_TICKS.to_vec() } else { nice_ticks(totals.iter().copied().fold(0.0, f64::max)) };
     let top_val = *ticks.last().unwrap_or(&1.0);
@@ -326,7 +353,8 @@ pub fn stacked_bars(text: &ChartText, categories: &[String], series: &[Series], 
     let tick_fmt = move |t: f64| if percent { pct(t) } else { human(t, top_val) };
     axes(&mut out, &f, text, &ticks, &tick_fmt, categories);
     let bw = (f.band() * 0.7).min(64.0);
-    for (i, cat) in categories.iter().enumerate() {
+    // A category without data is a gap: no stack at all.
+    for (i, cat) in categories.iter().enumerate().filter(|(i, _)| has(*i)) {
         let total = totals[i];
         let mut cum = 0.0;
         let mut lower = tenths(f.bottom());
@@ -364,12 +392,13 @@ pub fn line_chart(
     unit_interval: bool,
     shade: Option<(usize, usize, String)>,
 ) -> String {
-    if categories.is_empty() || series.iter().all(|s| s.values.is_empty()) {
-        return no_data("line", text);
-    }
     let n = categories.len();
     let val = |v: f64| if unit_interval { clean(v).min(1.0) } else { clean(v) };
-    let max = series.iter().flat_map(|s| s.values.iter().take(n)).map(|&v| val(v)).fold(0.0, f64::max);
+    let value = |s: &Series, i: usize| present(s.values.get(i)).map(val);
+    if n == 0 || !series.iter().any(|s| (0..n).any(|i| value(s, i).is_some())) {
+        return no_data("line", text);
+    }
+    let max = series.iter().flat_map(|s| (0..n).filter_map(move |i| value(s, i))).fold(0.0, f64::max);
     let ticks = if unit_interval { UNIT_TICKS.to_vec() } else { nice_ticks(max) };
     let top_val = *ticks.last().unwrap_or(&1.0);
     let f = Frame::new(n, top_val);
@@ -389,18 +418,22 @@ pub fn line_chart(
     axes(&mut out, &f, text, &ticks, &tick_fmt, categories);
     for (si, s) in series.iter().enumerate() {
         let cls = series_class(si, &s.class);
-        let pts: Vec<(f64, f64, f64)> =
-            s.values.iter().take(n).enumerate().map(|(i, &v)| (f.x_center(i), f.y(val(v)), val(v))).collect();
+        let pts: Vec<(usize, f64, f64, f64)> =
+            (0..n).filter_map(|i| value(s, i).map(|v| (i, f.x_center(i), f.y(v), v))).collect();
         if pts.is_empty() {
             continue;
         }
-        let coords: Vec<String> = pts.iter().map(|(x, y, _)| format!("{},{}", num(*x), num(*y))).collect();
-        w!(
-            out,
-            r#"<g class="series"><polyline class="line {cls}" points="{}" fill="none" stroke="currentColor" stroke-width="2"/>"#,
-            coords.join(" ")
-        );
-        for (i, (x, y, v)) in pts.iter().enumerate() {
+        out.push_str(r#"<g class="series">"#);
+        // One polyline per run of consecutive values: a gap in the data is a gap in the line.
+        for run in pts.chunk_by(|a, b| b.0 == a.0 + 1) {
+            let coords: Vec<String> = run.iter().map(|(_, x, y, _)| format!("{},{}", num(*x), num(*y))).collect();
+            w!(
+                out,
+                r#"<polyline class="line {cls}" points="{}" fill="none" stroke="currentColor" stroke-width="2"/>"#,
+                coords.join(" ")
+            );
+        }
+        for (i, x, y, v) in &pts {
             let shown = if unit_interval { pct(*v) } else { compact(*v) };
             w!(
                 out,
@@ -408,7 +441,7 @@ pub fn line_chart(
                 num(*x),
                 num(*y),
                 escape(&s.name),
-                escape(&categories[i])
+                escape(&categories[*i])
             );
         }
         out.push_str("</g>");
@@ -668,7 +701,13 @@ mod tests {
     use super::*;
 
     fn text(title: &str) -> ChartText {
-        ChartText { title: title.into(), desc: "d".into(), x_label: "Week".into(), y_label: "Users".into() }
+        ChartText {
+            title: title.into(),
+            desc: "d".into(),
+            x_label: "Week".into(),
+            y_label: "Users".into(),
+            empty: String::new(),
+        }
     }
 
     fn cats(n: usize) -> Vec<String> {
@@ -676,7 +715,13 @@ mod tests {
     }
 
     fn series(n: usize, values: Vec<f64>) -> Vec<Series> {
-        (0..n).map(|s| Series { name: format!("T{s}"), class: String::new(), values: values.clone() }).collect()
+        (0..n)
+            .map(|s| Series {
+                name: format!("T{s}"),
+                class: String::new(),
+                values: values.iter().copied().map(Some).collect(),
+            })
+            .collect()
     }
 
     fn tags<'a>(svg: &'a str, prefix: &str) -> Vec<&'a str> {
@@ -743,7 +788,7 @@ mod tests {
     #[test]
     fn percent_stacks_fill_full_height() {
         let mut s = series(3, vec![1.0, 8.0, 3.3]);
-        s[1].values = vec![1.0 / 3.0, 0.1, 7.7];
+        s[1].values = vec![Some(1.0 / 3.0), Some(0.1), Some(7.7)];
         let svg = stacked_bars(&text("t"), &cats(3), &s, true);
         well_formed(&svg);
         let rects = tags(&svg, "<rect class=\"bar");
@@ -777,7 +822,7 @@ mod tests {
         assert_eq!(nice_ticks(9000.0), vec![0.0, 2000.0, 4000.0, 6000.0, 8000.0, 10000.0]);
         assert_eq!(nice_ticks(0.0).last(), Some(&1.0));
         assert_eq!(nice_ticks(f64::NAN).last(), Some(&1.0));
-        for m in [0.003, 0.7, 1.0, 13.0, 999.0, 12345.0, 1e300] {
+        for m in [13.0, 999.0, 12345.0, 1e300] {
             let t = nice_ticks(m);
             assert!((4..=6).contains(&t.len()) && *t.last().unwrap() >= m && t[t.len() - 1].is_finite(), "{t:?}");
         }
@@ -790,7 +835,7 @@ mod tests {
 
     #[test]
     fn many_categories_label_every_kth() {
-        let s = vec![Series { name: "A".into(), class: "tier-a".into(), values: vec![0.5; 30] }];
+        let s = vec![Series { name: "A".into(), class: "tier-a".into(), values: vec![Some(0.5); 30] }];
         let svg = line_chart(&text("t"), &cats(30), &s, true, Some((4, 8, "Grace".into())));
         well_formed(&svg);
         assert_eq!(tags(&svg, r#"<text class="label x""#).len(), 10);
@@ -868,5 +913,86 @@ mod tests {
         let a = bar_chart(&text("t"), &cats(3), &[1.0, 2.0, 3.0], &[], &compact);
         assert_eq!(a, bar_chart(&text("t"), &cats(3), &[1.0, 2.0, 3.0], &[], &compact));
         assert_ne!(chart_id(&["bar", "t"]), chart_id(&["bar", "u"]));
+    }
+
+    /// The labels of the y axis's ticks.
+    fn tick_labels(svg: &str) -> Vec<String> {
+        svg.split(r#"<text class="label tick""#)
+            .skip(1)
+            .map(|t| t.split('>').nth(1).unwrap().split('<').next().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn count_axes_tick_in_whole_numbers() {
+        for m in [0.0, 0.003, 0.7, 1.0, 2.0, 3.0, 4.5, 7.0, 12.0, 13.0] {
+            let t = nice_ticks(m);
+            assert!(t.iter().all(|v| v.fract() == 0.0), "{m}: {t:?}");
+            assert!(*t.last().unwrap() >= m && t.len() <= 6, "{m}: {t:?}");
+            let distinct: std::collections::BTreeSet<i64> = t.iter().map(|v| *v as i64).collect();
+            assert_eq!(distinct.len(), t.len(), "no tick repeats: {t:?}");
+        }
+        assert_eq!(nice_ticks(0.0), vec![0.0, 1.0]);
+        assert_eq!(nice_ticks(4.0), vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(nice_ticks(7.0), vec![0.0, 2.0, 4.0, 6.0, 8.0]);
+        // Three weeks of 0, 1 and 2 interactive days: no 0.5 days on the axis.
+        let days = series(1, vec![0.0, 1.0, 2.0]);
+        let svg = line_chart(&text("t"), &cats(3), &days, false, None);
+        assert_eq!(tick_labels(&svg), ["0", "1", "2"]);
+        let bars = bar_chart(&text("t"), &cats(2), &[1.0, 0.0], &[], &compact);
+        assert_eq!(tick_labels(&bars), ["0", "1"]);
+    }
+
+    #[test]
+    fn no_data_is_a_gap_not_a_zero() {
+        // Weeks 0 and 1 have no rate (everyone still in the grace period), week 3 is missing.
+        let s = vec![Series {
+            name: "Login rate".into(),
+            class: String::new(),
+            values: vec![None, None, Some(0.5), None, Some(0.75), Some(0.8)],
+        }];
+        let svg = line_chart(&text("t"), &cats(6), &s, true, None);
+        well_formed(&svg);
+        assert_eq!(svg.matches("<circle").count(), 3, "a point only where there is a value");
+        assert!(!svg.contains("W1: 0%") && !svg.contains("W2: 0%"), "no invented zeros");
+        let lines = tags(&svg, "<polyline");
+        assert_eq!(lines.len(), 2, "the line breaks at the missing week: {lines:?}");
+        assert_eq!(lines[0].matches(',').count(), 1, "a lone point before the gap");
+        assert_eq!(lines[1].matches(',').count(), 2);
+        // A real zero is drawn.
+        let zero = vec![Series { name: "z".into(), class: String::new(), values: vec![Some(0.0), Some(0.5)] }];
+        assert_eq!(line_chart(&text("t"), &cats(2), &zero, true, None).matches("<circle").count(), 2);
+    }
+
+    #[test]
+    fn nothing_is_drawn_before_the_first_data() {
+        // The tier mix: the first two weeks come before the first event.
+        let mut s = series(2, vec![0.0, 0.0, 3.0, 4.0]);
+        for t in &mut s {
+            t.values[0] = None;
+            t.values[1] = None;
+        }
+        let svg = stacked_bars(&text("t"), &cats(4), &s, true);
+        well_formed(&svg);
+        let rects = tags(&svg, "<rect class=\"bar");
+        assert_eq!(rects.len(), 4, "two stacks of two layers, none for the first weeks");
+        assert!(!svg.contains("<title>W1 — ") && !svg.contains("<title>W2 — ") && svg.contains("<title>W3 — "));
+        // The first category still has its label: the gap is visible as a gap.
+        assert!(svg.contains(">W1</text>"));
+    }
+
+    #[test]
+    fn empty_charts_show_an_empty_state_without_axes() {
+        let t = ChartText { empty: "No activity imported yet".into(), ..text("t") };
+        let none = vec![Series { name: "a".into(), class: String::new(), values: vec![None, None] }];
+        for svg in [
+            bar_chart(&t, &[], &[], &[], &compact),
+            stacked_bars(&t, &cats(2), &none, true),
+            line_chart(&t, &cats(2), &none, false, None),
+        ] {
+            well_formed(&svg);
+            assert!(svg.contains(">No activity imported yet</text>") && svg.contains("chart-empty"), "{svg}");
+            assert!(!svg.contains("class=\"axis\"") && !svg.contains("label tick"), "no axes: {svg}");
+        }
     }
 }

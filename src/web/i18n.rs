@@ -67,6 +67,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.studies.json"),
                     include_str!("../../templates/i18n/en.participant.json"),
                     include_str!("../../templates/i18n/en.report.json"),
+                    include_str!("../../templates/i18n/en.firstrun.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -81,6 +82,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.studies.json"),
                     include_str!("../../templates/i18n/zh-CN.participant.json"),
                     include_str!("../../templates/i18n/zh-CN.report.json"),
+                    include_str!("../../templates/i18n/zh-CN.firstrun.json"),
                 ])
             }),
         }

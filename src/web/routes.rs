@@ -4,9 +4,9 @@ use actix_web::web;
 
 use super::api;
 use super::handlers::{
-    accounts, add_to_study, adoption, audit, auth, calendar, calendar_feed, codebook, dashboard, imports, interviews,
-    language, mapping, participant, people, person, place, report, rights, rounds, settings, static_files, studies,
-    survey_response, surveys, tokens, welcome,
+    accounts, add_to_study, adoption, audit, auth, calendar, calendar_feed, codebook, dashboard, first_run, imports,
+    interviews, language, mapping, participant, people, person, place, report, rights, rounds, settings, static_files,
+    studies, survey_response, surveys, tokens, welcome,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
     // Reading the numbers.
     cfg.route("/", web::get().to(dashboard::show));
+    cfg.route("/first-run/dismiss", web::post().to(first_run::dismiss));
     cfg.route("/adoption", web::get().to(adoption::show));
     cfg.route("/adoption.csv", web::get().to(adoption::download));
     cfg.route("/adoption/rollout", web::post().to(adoption::set_rollout));

@@ -15,6 +15,7 @@ use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
 use crate::domain::adoption::{CurvePoint, curve, default_rollouts, grace_weeks};
 use crate::domain::evaluation::Summary;
+use crate::domain::first_run::first_event_day;
 use crate::domain::privacy::plan;
 use crate::storage::{audit, rollouts};
 use crate::web::cache::Snapshot;
@@ -59,6 +60,8 @@ struct AdoptionPage {
     hidden: usize,
     privacy_floor: u32,
     can_set_rollout: bool,
+    /// Where an empty page leads: the imports page, for roles that may import.
+    can_import: bool,
     legend: String,
     /// How to get better data, when some people's depth is not measurable.
     advice: Vec<String>,
@@ -141,6 +144,10 @@ pub async fn show(
     let alone = alone_by_week(&snapshot, private.then_some(floor));
     let grace = grace_weeks(snapshot.computed.profile.grace_days);
     let latest = snapshot.weekly.last();
+    // Weeks ending before the first event have no data (a rollout set by
+    // hand may come before it): gaps, not weeks of everyone dormant.
+    let first_day = first_event_day(&snapshot.computed.data.people, snapshot.settings.timezone);
+    let measured = |p: &CurvePoint| first_day.is_none_or(|d| p.as_of >= d);
     let mut hidden = 0;
     let mut departments = Vec::new();
     for (name, (rollout, is_default)) in &dates {
@@ -156,14 +163,17 @@ pub async fn show(
         let people = now.map(|s| i18n::integer(i64::from(s.listed))).unwrap_or_else(|| "–".into());
         let max_week = points.last().map(|p| p.week).unwrap_or(0).max(0) as usize;
         let labels: Vec<String> = (0..=max_week).map(|w| w.to_string()).collect();
-        // One value per week since rollout; a week without a point repeats
-        // nothing and shows as zero-height only if missing data.
-        let mut login = vec![0.0; max_week + 1];
-        let mut deep = vec![0.0; max_week + 1];
+        // One value per week since rollout; a week without a point, or
+        // without a rate (everyone still in the grace period), is a gap, as
+        // in the table, never a zero.
+        let mut login = vec![None; max_week + 1];
+        let mut deep = vec![None; max_week + 1];
         for p in &points {
-            if let Ok(i) = usize::try_from(p.week) {
-                login[i] = rate(p.summary.login_rate()).unwrap_or(0.0);
-                deep[i] = rate(p.summary.deep_rate()).unwrap_or(0.0);
+            if let Ok(i) = usize::try_from(p.week)
+                && measured(p)
+            {
+                login[i] = rate(p.summary.login_rate());
+                deep[i] = rate(p.summary.deep_rate());
             }
         }
         let series = [
@@ -175,6 +185,7 @@ pub async fn show(
             desc: page.t("adoption.chart_desc"),
             x_label: page.t("adoption.weeks_since"),
             y_label: page.t("chart.share"),
+            empty: page.t("firstrun.adoption_chart_empty"),
         };
         let shade = (grace > 0).then(|| (0, grace.min(labels.len()), page.t("adoption.grace")));
         let svg = charts::line_chart(&text, &labels, &series, true, shade);
@@ -184,8 +195,14 @@ pub async fn show(
                 (
                     p.week.to_string(),
                     page.date(&p.as_of),
-                    rate(p.summary.login_rate()).map(i18n::percent).unwrap_or_else(|| "–".into()),
-                    rate(p.summary.deep_rate()).map(i18n::percent).unwrap_or_else(|| "–".into()),
+                    rate(p.summary.login_rate())
+                        .filter(|_| measured(p))
+                        .map(i18n::percent)
+                        .unwrap_or_else(|| "–".into()),
+                    rate(p.summary.deep_rate())
+                        .filter(|_| measured(p))
+                        .map(i18n::percent)
+                        .unwrap_or_else(|| "–".into()),
                 )
             })
             .collect();
@@ -234,6 +251,7 @@ pub async fn show(
         hidden,
         privacy_floor: floor,
         can_set_rollout: viewer.role().may(Permission::SetRollout),
+        can_import: viewer.role().may(Permission::Import),
         legend,
         page,
     };

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::{client_ip, html, see_other};
 use crate::app::accounts::{self as account_service, CreateError, verify_password_off_thread};
+use crate::app::first_run::{self, Organisation};
 use crate::app::sign_in::{self as throttle, Attempt};
 use crate::domain::account::Role;
 use crate::storage::{Db, accounts, audit, now};
@@ -49,7 +50,41 @@ struct SetupPage {
     page: Page,
     email: String,
     name: String,
+    organisation: String,
+    /// The chosen zone; the page's script replaces the default with the
+    /// browser's zone.
+    timezone: String,
+    /// The zone was chosen (a form shown again): the script leaves it.
+    zone_chosen: bool,
+    timezones: Vec<&'static str>,
+    profile: String,
+    /// Each profile: its id and its name in the reader's language.
+    profiles: Vec<(&'static str, String)>,
     error: Option<String>,
+}
+
+impl SetupPage {
+    /// The form, empty or as submitted.
+    fn new(anon: &Anonymous, form: &SetupForm, error: Option<String>) -> SetupPage {
+        let page = Page::anonymous(anon, "setup.title");
+        let profiles = crate::domain::profile::ProfileId::ALL
+            .iter()
+            .map(|p| (p.as_str(), page.t(&format!("profile.{}", p.as_str()))))
+            .collect();
+        let org = Organisation::new(&form.organisation, &form.timezone, &form.profile);
+        SetupPage {
+            email: form.email.clone(),
+            name: form.name.clone(),
+            organisation: form.organisation.clone(),
+            timezone: org.timezone.to_string(),
+            zone_chosen: !form.timezone.trim().is_empty(),
+            timezones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),
+            profile: org.profile.to_string(),
+            profiles,
+            error,
+            page,
+        }
+    }
 }
 
 /// Every field defaults, so that an empty or partial form reaches the
@@ -78,6 +113,9 @@ pub struct SetupForm {
     email: String,
     name: String,
     password: String,
+    organisation: String,
+    timezone: String,
+    profile: String,
 }
 
 /// Only local paths: no open redirect. Browsers drop tabs and newlines from
@@ -195,12 +233,7 @@ pub async fn setup_form(anon: Anonymous, state: web::Data<AppState>) -> Result<H
     if accounts::count(&state.db).await? > 0 {
         return Ok(see_other("/login"));
     }
-    let page = SetupPage {
-        page: Page::anonymous(&anon, "setup.title"),
-        email: String::new(),
-        name: String::new(),
-        error: None,
-    };
+    let page = SetupPage::new(&anon, &SetupForm::default(), None);
     with_anon_cookie(html(&page)?, &anon, &state)
 }
 
@@ -213,17 +246,21 @@ pub async fn setup(
         return Ok(see_other("/login"));
     }
     let t = anon.lang.catalog();
+    // The organisation is checked first, so that no account is created
+    // for a form shown again.
+    let org = Organisation::new(&form.organisation, &form.timezone, &form.profile);
+    if first_run::check(&org).is_err() {
+        return html(&SetupPage::new(&anon, &form, Some(t.get("firstrun.setup_invalid").to_string())));
+    }
     let error =
         match account_service::create(&state.db, &form.email, &form.name, Role::Admin, &form.password, None).await? {
-            Ok(id) => return sign_in(&state, id, "/").await,
+            Ok(id) => {
+                first_run::save(&state.db, &org).await.map_err(|e| WebError::Internal(anyhow::anyhow!("{e}")))?;
+                return sign_in(&state, id, "/").await;
+            }
             Err(CreateError::Email(_)) => t.get("account.bad_email").to_string(),
             Err(CreateError::Password(key)) => t.get(key).to_string(),
             Err(CreateError::Taken) => t.get("account.taken").to_string(),
         };
-    html(&SetupPage {
-        page: Page::anonymous(&anon, "setup.title"),
-        email: form.email.clone(),
-        name: form.name.clone(),
-        error: Some(error),
-    })
+    html(&SetupPage::new(&anon, &form, Some(error)))
 }

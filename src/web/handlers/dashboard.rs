@@ -9,10 +9,12 @@ use serde::Deserialize;
 
 use super::html;
 use crate::app::evaluate::Computed;
+use crate::app::first_run;
 use crate::domain::account::Permission;
 use crate::domain::activity_series::breadth_distribution;
 use crate::domain::calendar::Window;
 use crate::domain::evaluation::Summary;
+use crate::domain::first_run::{Holdings, Step, first_event_day};
 use crate::domain::privacy::{Group, apply_floor};
 use crate::domain::profile::is_share;
 use crate::domain::tier::Tier;
@@ -80,6 +82,90 @@ struct DashboardPage {
     department_columns: Vec<String>,
     hidden_groups: usize,
     privacy_floor: u32,
+    /// The organisation's name, when set.
+    organisation: Option<String>,
+    /// Why the overview has nothing to show, when it has not.
+    empty: Option<Empty>,
+    /// The first run's steps, until all are done or dismissed.
+    checklist: Vec<ChecklistItem>,
+    may_dismiss: bool,
+}
+
+impl DashboardPage {
+    /// Without activity there is no department to compare (an empty
+    /// table would only repeat the notice).
+    fn shows_departments(&self) -> bool {
+        !matches!(self.empty, Some(Empty::NoActivity { .. }))
+    }
+}
+
+/// Why the overview shows no figures: three different situations, each with
+/// its own next step.
+pub enum Empty {
+    /// Nothing imported yet; the imports page for roles that may import.
+    NoActivity { import_href: Option<String> },
+    /// The group is smaller than the privacy floor.
+    BelowFloor,
+    /// Data exists, but no one is measured on this date (before the data,
+    /// or everyone still in the grace period).
+    NothingOnDate,
+}
+
+impl Empty {
+    /// The situation's name, as the page marks it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Empty::NoActivity { .. } => "no-activity",
+            Empty::BelowFloor => "below-floor",
+            Empty::NothingOnDate => "nothing-on-date",
+        }
+    }
+
+    pub fn import_href(&self) -> Option<&str> {
+        match self {
+            Empty::NoActivity { import_href } => import_href.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// One step of the first-run checklist.
+pub struct ChecklistItem {
+    pub id: &'static str,
+    pub title: String,
+    pub unlocks: String,
+    /// Where to do it, for roles that may.
+    pub href: Option<String>,
+    pub done: bool,
+}
+
+/// The checklist as this role reads it: every step, with a link where the
+/// role may take it.
+fn checklist_items(page: &Page, role: crate::domain::account::Role, h: &Holdings) -> Vec<ChecklistItem> {
+    h.steps()
+        .into_iter()
+        .map(|(step, done)| {
+            let (href, permission) = match step {
+                Step::Directory => ("/imports#people-title", Permission::Import),
+                Step::Activity => ("/imports#events-title", Permission::Import),
+                Step::Teammates => ("/accounts", Permission::ManageAccounts),
+                Step::Study => ("/studies/new", Permission::RunStudies),
+            };
+            ChecklistItem {
+                id: step.as_str(),
+                title: page.t(&format!("firstrun.step.{}", step.as_str())),
+                unlocks: page.t(&format!("firstrun.unlocks.{}", step.as_str())),
+                href: role.may(permission).then(|| href.to_string()),
+                done,
+            }
+        })
+        .collect()
+}
+
+/// Whether a role takes part in setting the install up (and so sees the
+/// checklist).
+fn sets_up(role: crate::domain::account::Role) -> bool {
+    [Permission::Import, Permission::ManageAccounts, Permission::RunStudies].into_iter().any(|p| role.may(p))
 }
 
 /// A department's summary as a privacy-floor group.
@@ -175,9 +261,37 @@ pub async fn show(
     let floor = snapshot.settings.privacy_floor;
     let private = viewer.role().applies_privacy_floor();
     let visible = !private || summary.listed >= floor;
+    let holdings = first_run::holdings(&state.db).await?;
+    let may_import = viewer.role().may(Permission::Import);
+    let first_day = first_event_day(&c.data.people, snapshot.settings.timezone);
+    // A date before the first event: everyone would read as dormant.
+    let before_data = first_day.is_some_and(|d| window.as_of < d);
+    let empty = if !holdings.has_activity() {
+        Some(Empty::NoActivity { import_href: may_import.then(|| "/imports".to_string()) })
+    } else if !visible {
+        Some(Empty::BelowFloor)
+    } else if summary.base == 0 || before_data {
+        Some(Empty::NothingOnDate)
+    } else {
+        None
+    };
+    // What an empty chart says: no activity at all, or a group too small.
+    let blank = match &empty {
+        Some(Empty::NoActivity { .. }) => Some(page.t("firstrun.no_activity")),
+        Some(Empty::BelowFloor) => Some(page.tf("firstrun.below_floor", &[("floor", &floor.to_string())])),
+        Some(Empty::NothingOnDate) if before_data => Some(page.t("firstrun.chart_empty")),
+        _ => None,
+    };
+    let checklist = match sets_up(viewer.role()) {
+        true => first_run::checklist(&state.db, &holdings)
+            .await?
+            .map(|h| checklist_items(&page, viewer.role(), &h))
+            .unwrap_or_default(),
+        false => Vec::new(),
+    };
     let tier_names: Vec<String> = Tier::ALL.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))).collect();
 
-    let headline = (visible && summary.base > 0).then(|| headline_of(&page, &summary, window));
+    let headline = empty.is_none().then(|| headline_of(&page, &summary, window));
 
     // Tier distribution.
     let counts: Vec<f64> =
@@ -187,6 +301,7 @@ pub async fn show(
         desc: page.t("chart.tiers.desc"),
         x_label: page.t("chart.tier"),
         y_label: page.t("chart.people"),
+        empty: blank.clone().unwrap_or_default(),
     };
     // Roles that may see people reach the people list from each tier and
     // department, keeping an explicit date and window.
@@ -206,7 +321,7 @@ pub async fn show(
     let tiers = Chart {
         svg: charts::bar_chart_linked(
             &text,
-            &tier_names,
+            if blank.is_some() { &[] } else { &tier_names },
             &counts,
             &tier_classes(),
             &|v| i18n::integer(v.round() as i64),
@@ -216,25 +331,27 @@ pub async fn show(
         columns: vec![page.t("chart.tier"), page.t("chart.people")],
         rows: tier_names
             .iter()
+            .take(if blank.is_some() { 0 } else { tier_names.len() })
             .zip(&counts)
             .zip(&tier_links)
             .map(|((n, v), href)| Row { label: n.clone(), cells: vec![i18n::integer(*v as i64)], href: href.clone() })
             .collect(),
     };
 
-    let weekly = weekly_chart(&page, &snapshot, &tier_names, private.then_some(floor));
+    let weekly = weekly_chart(&page, &snapshot, &tier_names, private.then_some(floor), first_day, blank.as_deref());
 
     // Daily active people, DAU / WAU / MAU.
     let daily_counts = &snapshot.daily_active;
-    let daily = daily_chart(&page, daily_counts, window, visible);
+    let daily = daily_chart(&page, daily_counts, window, visible, first_day, blank.as_deref());
     let dau = *daily_counts.last().unwrap_or(&0);
     let (wau, mau) = (snapshot.weekly_active, snapshot.monthly_active);
-    let hide = |n: u32| if visible { i18n::integer(i64::from(n)) } else { "–".into() };
-    let stickiness = if visible && mau > 0 { i18n::percent(f64::from(dau) / f64::from(mau)) } else { "–".into() };
+    let figures = visible && blank.is_none();
+    let hide = |n: u32| if figures { i18n::integer(i64::from(n)) } else { "–".into() };
+    let stickiness = if figures && mau > 0 { i18n::percent(f64::from(dau) / f64::from(mau)) } else { "–".into() };
 
-    let breadth = breadth_chart(&page, c, visible);
+    let breadth = breadth_chart(&page, c, visible, blank.as_deref());
 
-    let indicators = if visible { indicator_rows(&page, c, &summary) } else { Vec::new() };
+    let indicators = if figures { indicator_rows(&page, c, &summary) } else { Vec::new() };
 
     let (department_columns, mut departments, hidden_groups) = department_table(&page, c, private, floor);
     let unfiltered = [page.t("dashboard.no_department"), page.t("dashboard.other_groups")];
@@ -260,6 +377,10 @@ pub async fn show(
         department_columns,
         hidden_groups,
         privacy_floor: floor,
+        organisation: first_run::organisation_name(&state.db).await?,
+        empty,
+        checklist,
+        may_dismiss: viewer.role().may(Permission::ChangeSettings),
         page,
     };
     html(&template)
@@ -312,10 +433,20 @@ fn headline_of(page: &Page, summary: &Summary, window: &Window) -> Headline {
 
 /// The tier mix week by week (shares of listed people); with a manager's
 /// `floor`, each week under it by its own size.
-fn weekly_chart(page: &Page, snapshot: &Snapshot, tier_names: &[String], floor: Option<u32>) -> Chart {
-    // Tier mix week by week (shares of listed people): each week under the
-    // floor by its own size.
-    let shown = |w: &crate::web::cache::WeekPoint| floor.is_none_or(|f| w.overall.listed >= f);
+///
+/// Weeks ending before the first event have no data: they are gaps, not
+/// weeks of everyone dormant.
+fn weekly_chart(
+    page: &Page,
+    snapshot: &Snapshot,
+    tier_names: &[String],
+    floor: Option<u32>,
+    first_day: Option<NaiveDate>,
+    blank: Option<&str>,
+) -> Chart {
+    let shown = |w: &crate::web::cache::WeekPoint| {
+        blank.is_none() && floor.is_none_or(|f| w.overall.listed >= f) && first_day.is_none_or(|d| w.as_of >= d)
+    };
     let weeks: Vec<String> = snapshot.weekly.iter().map(|w| w.as_of.format("%m-%d").to_string()).collect();
     let series: Vec<Series> = Tier::ALL
         .iter()
@@ -323,11 +454,7 @@ fn weekly_chart(page: &Page, snapshot: &Snapshot, tier_names: &[String], floor: 
         .map(|(t, name)| Series {
             name: name.clone(),
             class: format!("tier-{}", t.as_str()),
-            values: snapshot
-                .weekly
-                .iter()
-                .map(|w| if shown(w) { f64::from(w.overall.tier_counts[t]) } else { 0.0 })
-                .collect(),
+            values: snapshot.weekly.iter().map(|w| shown(w).then(|| f64::from(w.overall.tier_counts[t]))).collect(),
         })
         .collect();
     let text = ChartText {
@@ -335,10 +462,15 @@ fn weekly_chart(page: &Page, snapshot: &Snapshot, tier_names: &[String], floor: 
         desc: page.t("chart.weekly.desc"),
         x_label: page.t("chart.week_ending"),
         y_label: page.t("chart.share"),
+        empty: blank.map(str::to_string).unwrap_or_else(|| page.t("firstrun.chart_empty")),
     };
     Chart {
         svg: charts::stacked_bars(&text, &weeks, &series, true),
-        legend: charts::legend(&series.iter().map(|s| (s.name.clone(), s.class.clone())).collect::<Vec<_>>()),
+        // No legend for an empty state: there is nothing to tell apart.
+        legend: match blank {
+            Some(_) => String::new(),
+            None => charts::legend(&series.iter().map(|s| (s.name.clone(), s.class.clone())).collect::<Vec<_>>()),
+        },
         columns: std::iter::once(page.t("chart.week_ending")).chain(tier_names.iter().cloned()).collect(),
         rows: snapshot
             .weekly
@@ -356,17 +488,30 @@ fn weekly_chart(page: &Page, snapshot: &Snapshot, tier_names: &[String], floor: 
 }
 
 /// People active on each day of the window.
-fn daily_chart(page: &Page, daily_counts: &[u32], window: &Window, visible: bool) -> Chart {
-    let days: Vec<String> = (0..window.days)
-        .map(|i| (window.first_day() + chrono::Days::new(u64::from(i))).format("%m-%d").to_string())
-        .collect();
+/// Days before the first event are gaps.
+fn daily_chart(
+    page: &Page,
+    daily_counts: &[u32],
+    window: &Window,
+    visible: bool,
+    first_day: Option<NaiveDate>,
+    blank: Option<&str>,
+) -> Chart {
+    let dates: Vec<NaiveDate> =
+        (0..window.days).map(|i| window.first_day() + chrono::Days::new(u64::from(i))).collect();
+    let days: Vec<String> = dates.iter().map(|d| d.format("%m-%d").to_string()).collect();
     let text = ChartText {
         title: page.t("chart.daily.title"),
         desc: page.t("chart.daily.desc"),
         x_label: page.t("chart.day"),
         y_label: page.t("chart.people"),
+        empty: blank.map(str::to_string).unwrap_or_else(|| page.t("firstrun.chart_empty")),
     };
-    let values: Vec<f64> = daily_counts.iter().map(|&n| if visible { f64::from(n) } else { 0.0 }).collect();
+    let values: Vec<Option<f64>> = daily_counts
+        .iter()
+        .zip(&dates)
+        .map(|(&n, d)| (visible && blank.is_none() && first_day.is_none_or(|f| *d >= f)).then(|| f64::from(n)))
+        .collect();
     let daily_series = [Series { name: page.t("chart.active_people"), class: "s0".into(), values: values.clone() }];
     Chart {
         svg: charts::line_chart(&text, &days, &daily_series, false, None),
@@ -375,13 +520,17 @@ fn daily_chart(page: &Page, daily_counts: &[u32], window: &Window, visible: bool
         rows: days
             .iter()
             .zip(&values)
-            .map(|(d, v)| Row { label: d.clone(), cells: vec![i18n::integer(*v as i64)], href: None })
+            .map(|(d, v)| Row {
+                label: d.clone(),
+                cells: vec![v.map(|v| i18n::integer(v as i64)).unwrap_or_else(|| "–".into())],
+                href: None,
+            })
             .collect(),
     }
 }
 
 /// People by the number of feature families they used.
-fn breadth_chart(page: &Page, c: &Computed, visible: bool) -> Chart {
+fn breadth_chart(page: &Page, c: &Computed, visible: bool, blank: Option<&str>) -> Chart {
     let breadth_counts = breadth_distribution(c.evaluation.results.iter());
     let labels: Vec<String> = (0..=5).map(|n| n.to_string()).collect();
     let values: Vec<f64> = breadth_counts.iter().map(|&n| if visible { f64::from(n) } else { 0.0 }).collect();
@@ -390,15 +539,21 @@ fn breadth_chart(page: &Page, c: &Computed, visible: bool) -> Chart {
         desc: page.t("chart.breadth.desc"),
         x_label: page.t("chart.families"),
         y_label: page.t("chart.people"),
+        empty: blank.map(str::to_string).unwrap_or_default(),
     };
     Chart {
-        svg: charts::bar_chart(&text, &labels, &values, &vec!["s0".to_string(); 6], &|v| {
-            i18n::integer(v.round() as i64)
-        }),
+        svg: charts::bar_chart(
+            &text,
+            if blank.is_some() { &[] } else { &labels },
+            &values,
+            &vec!["s0".to_string(); 6],
+            &|v| i18n::integer(v.round() as i64),
+        ),
         legend: String::new(),
         columns: vec![page.t("chart.families"), page.t("chart.people")],
         rows: labels
             .iter()
+            .take(if blank.is_some() { 0 } else { labels.len() })
             .zip(&values)
             .map(|(l, v)| Row { label: l.clone(), cells: vec![i18n::integer(*v as i64)], href: None })
             .collect(),

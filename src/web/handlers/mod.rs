@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod calendar_feed;
 pub mod codebook;
 pub mod dashboard;
+pub mod first_run;
 pub mod imports;
 pub mod interviews;
 pub mod language;

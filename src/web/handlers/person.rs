@@ -247,24 +247,28 @@ fn weekly(events: &[Event], window: &Window, kinds: &KindMap) -> Vec<(NaiveDate,
         .collect()
 }
 
-fn week_chart(page: &Page, weeks: &[(NaiveDate, u32, u32)], which: usize) -> Chart {
+/// Weeks ending before the person's first event are gaps, not weeks of
+/// nothing (and without any event the chart is an empty state).
+fn week_chart(page: &Page, weeks: &[(NaiveDate, u32, u32)], which: usize, first_day: Option<NaiveDate>) -> Chart {
     let (title, desc, name, class) = if which == 0 {
         ("people.chart.interactive.title", "people.chart.interactive.desc", "people.col.interactive_days", "s0")
     } else {
         ("people.chart.sessions.title", "people.chart.sessions.desc", "people.col.sessions", "s1")
     };
-    let value = |w: &(NaiveDate, u32, u32)| if which == 0 { w.1 } else { w.2 };
+    let value =
+        |w: &(NaiveDate, u32, u32)| first_day.is_some_and(|d| w.0 >= d).then_some(if which == 0 { w.1 } else { w.2 });
     let categories: Vec<String> = weeks.iter().map(|w| w.0.format("%m-%d").to_string()).collect();
     let series = [Series {
         name: page.t(name),
         class: class.into(),
-        values: weeks.iter().map(|w| f64::from(value(w))).collect(),
+        values: weeks.iter().map(|w| value(w).map(f64::from)).collect(),
     }];
     let text = ChartText {
         title: page.t(title),
         desc: page.t(desc),
         x_label: page.t("people.chart.week_ending"),
         y_label: page.t(name),
+        empty: page.t("firstrun.chart_empty"),
     };
     Chart {
         svg: charts::line_chart(&text, &categories, &series, false, None),
@@ -272,7 +276,10 @@ fn week_chart(page: &Page, weeks: &[(NaiveDate, u32, u32)], which: usize) -> Cha
         columns: vec![page.t("people.chart.week_ending"), page.t(name)],
         rows: weeks
             .iter()
-            .map(|w| ChartRow { label: page.date(&w.0), cells: vec![i18n::integer(i64::from(value(w)))] })
+            .map(|w| ChartRow {
+                label: page.date(&w.0),
+                cells: vec![value(w).map(|v| i18n::integer(i64::from(v))).unwrap_or_else(|| "–".into())],
+            })
             .collect(),
     }
 }
@@ -352,6 +359,7 @@ pub async fn show(
     let person_no = index as u32;
     let events: Vec<Event> = c.data.events.iter().filter(|e| e.person == person_no).copied().collect();
     let weeks = weekly(&events, window, &c.profile.kinds);
+    let first_day = person.first_event.map(|ts| crate::domain::calendar::local_day(tz, ts));
     let mut window_events = in_window(&events, window);
     let all_sessions = sessions_of(&mut window_events, &c.profile.kinds);
     let (sessions, sessions_note) = recent_sessions(&page, tz, &all_sessions);
@@ -380,8 +388,8 @@ pub async fn show(
         reason: tier_reason(&page, result, &c.profile),
         metrics,
         indicators,
-        interactive_chart: week_chart(&page, &weeks, 0),
-        sessions_chart: week_chart(&page, &weeks, 1),
+        interactive_chart: week_chart(&page, &weeks, 0, first_day),
+        sessions_chart: week_chart(&page, &weeks, 1, first_day),
         families,
         families_summary,
         sessions,

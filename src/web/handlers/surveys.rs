@@ -271,7 +271,10 @@ fn distribution_chart(page: &Page, q: &Question, groups: &[(String, &TierResult)
         .map(|(i, name)| Series {
             name: name.clone(),
             class: String::new(),
-            values: groups.iter().map(|(_, t)| f64::from(distribution(q, t).get(i).copied().unwrap_or(0))).collect(),
+            values: groups
+                .iter()
+                .map(|(_, t)| Some(f64::from(distribution(q, t).get(i).copied().unwrap_or(0))))
+                .collect(),
         })
         .collect();
     let multiple = q.kind == Kind::Multiple;
@@ -280,6 +283,7 @@ fn distribution_chart(page: &Page, q: &Question, groups: &[(String, &TierResult)
         desc: page.t(if multiple { "surveys.chart_desc_multiple" } else { "surveys.chart_desc" }),
         x_label: page.t("studies.tier"),
         y_label: page.t(if multiple { "surveys.picks" } else { "chart.share" }),
+        empty: page.t("firstrun.chart_empty"),
     };
     let svg = charts::stacked_bars(&text, &categories, &series, !multiple);
     let legend = charts::legend(&series.iter().map(|s| (s.name.clone(), s.class.clone())).collect::<Vec<_>>());

@@ -298,3 +298,12 @@ impl Browser {
         pdf
     }
 }
+
+impl Browser {
+    /// Makes the page's clock read in `zone` (Chromium's DevTools
+    /// emulation), as a browser in that zone would.
+    pub async fn emulate_timezone(&self, zone: &str) {
+        let body = json!({"cmd": "Emulation.setTimezoneOverride", "params": {"timezoneId": zone}});
+        self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(body)).await;
+    }
+}
