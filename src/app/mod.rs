@@ -8,6 +8,7 @@ pub mod evaluate;
 pub mod export;
 pub mod import;
 pub mod import_facts;
+pub mod interviewer_calendar;
 pub mod interviewer_feed;
 pub mod interviews;
 pub mod messages;

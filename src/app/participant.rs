@@ -11,6 +11,7 @@ use anyhow::Result;
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
+use super::interviewer_calendar;
 use super::messages::{self, BookingMail, Change};
 use super::outreach::Outreach;
 use super::secrets::{random_token, token_hash};
@@ -88,11 +89,13 @@ pub async fn free_slots(db: &Db, study: &Study, now: DateTime<Utc>, until: DateT
     let mut slots: Vec<Slot> = Vec::new();
     for id in studies::interviewers(db, study.id).await? {
         let Some(av) = availability_of(db, id).await? else { continue };
-        let busy: Vec<Interval> = bookings::busy_now(db, id, now.timestamp() - 86_400, until.timestamp() + 86_400)
+        let mut busy: Vec<Interval> = bookings::busy_now(db, id, now.timestamp() - 86_400, until.timestamp() + 86_400)
             .await?
             .into_iter()
             .filter_map(|(s, e)| Interval::new(at(s), at(e)))
             .collect();
+        // The interviewer's own calendar (read again first when stale).
+        busy.extend(interviewer_calendar::busy(db, id, now).await?);
         for start in scheduling::free_slots(&av, length(study), &busy, now, now, until) {
             if !slots.iter().any(|s| s.start == start) {
                 slots.push(Slot { start, interviewer_id: id });
@@ -147,12 +150,15 @@ async fn check_slot_in(
         return Ok(Err(SlotRefusal::OutsideAvailability));
     }
     let day = 86_400;
-    let busy: Vec<Interval> =
+    let mut busy: Vec<Interval> =
         bookings::busy(tx, interviewer_id, start.timestamp() - day, start.timestamp() + day, except)
             .await?
             .into_iter()
             .filter_map(|(s, e)| Interval::new(at(s), at(e)))
             .collect();
+    // The busy times of the interviewer's own calendar as last read (no
+    // network inside the booking's transaction).
+    busy.extend(interviewer_calendar::busy_in(tx, interviewer_id).await?);
     Ok(scheduling::check_slot(av, length(study), &busy, now, start))
 }
 

@@ -26,6 +26,7 @@ pub mod facts;
 pub mod holdouts;
 pub mod identity;
 pub mod imports;
+pub mod interviewer_calendars;
 pub mod interviewer_feeds;
 pub mod interviews;
 pub mod invitations;

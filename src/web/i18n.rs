@@ -66,6 +66,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.tokens.json"),
                     include_str!("../../templates/i18n/en.studies.json"),
                     include_str!("../../templates/i18n/en.participant.json"),
+                    include_str!("../../templates/i18n/en.calendars.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -79,6 +80,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.tokens.json"),
                     include_str!("../../templates/i18n/zh-CN.studies.json"),
                     include_str!("../../templates/i18n/zh-CN.participant.json"),
+                    include_str!("../../templates/i18n/zh-CN.calendars.json"),
                 ])
             }),
         }

@@ -12,6 +12,7 @@ mod browser_mapping;
 mod browser_participant;
 mod browser_studies;
 mod browser_voices;
+mod busy_calendars;
 mod calendars;
 mod cli;
 mod coverage;

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use undercurrent::storage::Db;
 
 pub mod browser;
+pub mod calendar_servers;
 pub mod outreach;
 pub mod smtp;
 pub mod web;
