@@ -99,7 +99,12 @@ fn password_context(account_id: i64) -> String {
 
 /// Connects the account's calendar (replacing any earlier one) and reads it
 /// once, so that the page can say at once whether it works.
-pub async fn connect(db: &Db, account: (i64, &str), source: Source, now: DateTime<Utc>) -> Result<Result<(), ConnectRefusal>> {
+pub async fn connect(
+    db: &Db,
+    account: (i64, &str),
+    source: Source,
+    now: DateTime<Utc>,
+) -> Result<Result<(), ConnectRefusal>> {
     let (kind, url, username, password) = match &source {
         Source::Feed { url } => ("ics", url, "", ""),
         Source::CalDav { url, username, password } => {
@@ -160,6 +165,7 @@ fn client() -> Result<&'static reqwest::Client> {
     if let Some(c) = CLIENT.get() {
         return Ok(c);
     }
+    crate::install_tls_provider();
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -212,7 +218,11 @@ fn http_error(e: reqwest::Error) -> String {
 }
 
 /// The calendar texts of a connection within `[from, until)`.
-async fn fetch(c: &interviewer_calendars::Connection, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<String>, String> {
+async fn fetch(
+    c: &interviewer_calendars::Connection,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<String>, String> {
     let id = c.account_id;
     let unreadable = "the stored address cannot be read (the links' secret changed?): connect the calendar again";
     let url = open_sealed(&c.url_sealed, &url_context(id)).ok_or_else(|| unreadable.to_string())?;
@@ -235,8 +245,7 @@ async fn fetch(c: &interviewer_calendars::Connection, from: DateTime<Utc>, until
         }
         caldav::calendar_data(&body_of(response).await?)
     } else {
-        let response =
-            client.get(&url).header("Accept", "text/calendar").send().await.map_err(http_error)?;
+        let response = client.get(&url).header("Accept", "text/calendar").send().await.map_err(http_error)?;
         let status = response.status();
         if !status.is_success() {
             return Err(format!("the server answered {status}"));
@@ -261,10 +270,8 @@ fn range(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
 pub async fn refresh(db: &Db, account_id: i64, now: DateTime<Utc>) -> Result<bool> {
     let Some(c) = interviewer_calendars::get(db, account_id).await? else { return Ok(false) };
     // Floating times are the interviewer's own.
-    let tz: Tz = availability::profile(db, account_id)
-        .await?
-        .and_then(|p| p.timezone.parse().ok())
-        .unwrap_or(chrono_tz::UTC);
+    let tz: Tz =
+        availability::profile(db, account_id).await?.and_then(|p| p.timezone.parse().ok()).unwrap_or(chrono_tz::UTC);
     let (from, until) = range(now);
     match fetch(&c, from, until).await {
         Ok(texts) => {
@@ -275,8 +282,7 @@ pub async fn refresh(db: &Db, account_id: i64, now: DateTime<Utc>) -> Result<boo
                 .collect();
             busy.sort_unstable();
             busy.dedup();
-            interviewer_calendars::record_busy(db, account_id, &serde_json::to_string(&busy)?, now.timestamp())
-                .await?;
+            interviewer_calendars::record_busy(db, account_id, &serde_json::to_string(&busy)?, now.timestamp()).await?;
             Ok(true)
         }
         Err(e) => {
@@ -359,7 +365,9 @@ mod tests {
         assert_eq!(parse_url("webcal://cal.example/p/abc.ics").unwrap().as_str(), "https://cal.example/p/abc.ics");
         assert!(parse_url(" https://cal.example/dav/ ").is_some());
         assert!(parse_url("http://127.0.0.1:8080/x.ics").is_some());
-        for bad in ["", "cal.example/x.ics", "file:///etc/passwd", "ftp://cal.example/x", "https://", "javascript:alert(1)"] {
+        for bad in
+            ["", "cal.example/x.ics", "file:///etc/passwd", "ftp://cal.example/x", "https://", "javascript:alert(1)"]
+        {
             assert!(parse_url(bad).is_none(), "{bad}");
         }
     }

@@ -156,8 +156,7 @@ pub fn open_sealed(sealed: &str, context: &str) -> Option<String> {
     let (nonce, data) = raw.split_at(ring::aead::NONCE_LEN);
     let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
     let mut data = data.to_vec();
-    let plain =
-        sealing_key().open_in_place(nonce, ring::aead::Aad::from(context.as_bytes()), &mut data).ok()?.to_vec();
+    let plain = sealing_key().open_in_place(nonce, ring::aead::Aad::from(context.as_bytes()), &mut data).ok()?.to_vec();
     String::from_utf8(plain).ok()
 }
 

@@ -97,10 +97,8 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
     let server = start(state, listener)?;
     if worker {
         // Interviewers' own calendars, read every quarter hour.
-        let calendars = crate::app::interviewer_calendar::run(
-            db.clone(),
-            crate::app::interviewer_calendar::REFRESH_EVERY,
-        );
+        let calendars =
+            crate::app::interviewer_calendar::run(db.clone(), crate::app::interviewer_calendar::REFRESH_EVERY);
         tokio::spawn(calendars);
         let worker = Worker {
             db,

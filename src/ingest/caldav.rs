@@ -39,6 +39,7 @@ pub fn calendar_data(xml: &str) -> Result<Vec<String>, String> {
                 b"multistatus" => saw_multistatus = true,
                 _ => {}
             },
+            Event::Empty(e) if e.local_name().as_ref() == b"multistatus" => saw_multistatus = true,
             Event::End(e) if e.local_name().as_ref() == b"calendar-data" => {
                 found.extend(current.take());
             }
@@ -100,7 +101,10 @@ mod tests {
         assert!(calendar_data("<html><body>Login</body></html>").is_err());
         assert!(calendar_data("<D:multistatus xmlns:D=\"DAV:\"><a></b>").is_err());
         assert!(calendar_data("BEGIN:VCALENDAR").is_err());
-        assert!(calendar_data("<D:multistatus><x>&nope;</x></D:multistatus>").is_ok(), "entities outside data are skipped");
+        assert!(
+            calendar_data("<D:multistatus><x>&nope;</x></D:multistatus>").is_ok(),
+            "entities outside data are skipped"
+        );
     }
 
     #[test]

@@ -162,7 +162,11 @@ async fn a_weekly_meeting_keeps_its_wall_clock_hour_across_the_end_of_daylight_s
     };
     let expected = ["09:00", "09:30", "11:00", "11:30"];
     assert_eq!(local(10, 26), expected, "before the change (Monday 26 October)");
-    assert_eq!(local(11, 2), expected, "after the change (Monday 2 November): the meeting is at 10:00 New York time, 15:00 UTC");
+    assert_eq!(
+        local(11, 2),
+        expected,
+        "after the change (Monday 2 November): the meeting is at 10:00 New York time, 15:00 UTC"
+    );
     assert_eq!(local(11, 9), expected, "a week later");
     // After the change, the meeting is at 15:00 UTC: the 14:00 UTC slot
     // (09:00 in New York) stays.
@@ -208,8 +212,7 @@ async fn an_unreadable_calendar_is_reported_and_slots_stay_on_the_last_good_busy
     let (status, _, _) = m.post("/availability/busy-calendar", &[("kind", "ics"), ("url", &feed.url)]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Without the CSRF token, nothing changes.
-    let (status, _, _) =
-        s.ivy_client.post_raw("/availability/busy-calendar/remove", &[]).await;
+    let (status, _, _) = s.ivy_client.post_raw("/availability/busy-calendar/remove", &[]).await;
     assert_ne!(status, StatusCode::SEE_OTHER);
     assert!(undercurrent::storage::interviewer_calendars::get(&s.app.t.db, s.ivy).await.unwrap().is_some());
     s.app.finish().await;

@@ -47,7 +47,8 @@ impl FeedServer {
                             "HTTP/1.1 200 OK\r\nContent-Type: text/calendar; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
                             text.len()
                         ),
-                        None => "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
+                        None => "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            .into(),
                     };
                     let _ = stream.write_all(response.as_bytes()).await;
                     let _ = stream.shutdown().await;

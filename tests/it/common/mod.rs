@@ -46,6 +46,8 @@ impl TestDb {
     }
 
     async fn create(folder: Option<&Path>) -> TestDb {
+        // The tests' HTTP clients use the process's TLS provider.
+        undercurrent::install_tls_provider();
         match postgres_server() {
             Some(server) => {
                 let name = format!(
