@@ -308,3 +308,34 @@ async fn a_slow_calendar_does_not_hang_the_booking_page() {
     }
     s.app.finish().await;
 }
+
+/// The availability page's form in the browser: connect a feed, see when it
+/// was read; then a calendar that cannot be read shows its error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interviewer_connects_a_calendar_in_the_browser() {
+    if !crate::common::browser::available() {
+        return;
+    }
+    let s = Setup::new().await;
+    let feed = FeedServer::start(&busy_feed(s.at(10, 0), s.at(10, 45), (s.at(11, 0), s.at(11, 30)))).await;
+    let b = crate::common::browser::Browser::start().await;
+    b.sign_in(&s.app.base, IVY, PASSWORD).await;
+    b.goto(&format!("{}/availability", s.app.base)).await;
+    b.type_into("#busy-calendar-form input[name=url]", &feed.url).await;
+    b.click("#busy-calendar-form button").await;
+    b.wait_for("#busy-calendar-refreshed").await;
+    assert!(b.text("#busy-calendar").await.contains("1 busy times read."));
+    b.screenshot_full("availability-busy-calendar").await;
+    assert_eq!(s.offered().await, ["09:00", "09:30", "11:00", "11:30"]);
+
+    b.set_value("#busy-calendar-form select[name=kind]", "caldav").await;
+    b.type_into("#busy-calendar-form input[name=url]", &calendar_servers::unreachable_url()).await;
+    b.type_into("#busy-calendar-form input[name=username]", "ivy").await;
+    b.type_into("#busy-calendar-form input[name=password]", "pw").await;
+    b.click("#busy-calendar-form button").await;
+    b.wait_for("#busy-calendar-error").await;
+    assert!(b.text("#busy-calendar-error").await.contains("could not connect"));
+    b.screenshot_full("availability-busy-calendar-error").await;
+    b.quit().await;
+    s.app.finish().await;
+}
