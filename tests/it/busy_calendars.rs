@@ -254,7 +254,7 @@ async fn a_caldav_calendar_is_read_with_a_calendar_query_report() {
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = s.ivy_client.get("/availability").await;
-    assert!(!page.contains("busy-calendar-error") && page.contains("1 busy times read."), "{page}");
+    assert!(!page.contains("busy-calendar-error") && page.contains("Busy times read: 1."), "{page}");
     assert!(page.contains("CalDAV calendar") && page.contains("alice"), "{page}");
     assert!(!page.contains(calendar_servers::PASSWORD), "{page}");
     assert_eq!(s.offered().await, ["10:00", "10:30", "11:00", "11:30"]);
@@ -324,7 +324,7 @@ async fn an_interviewer_connects_a_calendar_in_the_browser() {
     b.type_into("#busy-calendar-form input[name=url]", &feed.url).await;
     b.click("#busy-calendar-form button").await;
     b.wait_for("#busy-calendar-refreshed").await;
-    assert!(b.text("#busy-calendar").await.contains("1 busy times read."));
+    assert!(b.text("#busy-calendar").await.contains("Busy times read: 1."));
     b.screenshot_full("availability-busy-calendar").await;
     assert_eq!(s.offered().await, ["09:00", "09:30", "11:00", "11:30"]);
 
