@@ -10,7 +10,9 @@
 use anyhow::Result;
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
+use futures_util::future::join_all;
 
+use super::interviewer_calendar;
 use super::messages::{self, BookingMail, Change};
 use super::outreach::Outreach;
 use super::secrets::{random_token, token_hash};
@@ -86,13 +88,18 @@ fn length(study: &Study) -> TimeDelta {
 /// interviewers are free at once, the one listed first offers the slot.
 pub async fn free_slots(db: &Db, study: &Study, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<Slot>> {
     let mut slots: Vec<Slot> = Vec::new();
-    for id in studies::interviewers(db, study.id).await? {
+    let interviewers = studies::interviewers(db, study.id).await?;
+    // Their own calendars, read again at once where stale: the page waits
+    // for the slowest read (at most `PAGE_WAIT`), not for their sum.
+    let own = join_all(interviewers.iter().map(|&id| interviewer_calendar::busy(db, id, now))).await;
+    for (id, own) in interviewers.into_iter().zip(own) {
         let Some(av) = availability_of(db, id).await? else { continue };
-        let busy: Vec<Interval> = bookings::busy_now(db, id, now.timestamp() - 86_400, until.timestamp() + 86_400)
+        let mut busy: Vec<Interval> = bookings::busy_now(db, id, now.timestamp() - 86_400, until.timestamp() + 86_400)
             .await?
             .into_iter()
             .filter_map(|(s, e)| Interval::new(at(s), at(e)))
             .collect();
+        busy.extend(own?);
         for start in scheduling::free_slots(&av, length(study), &busy, now, now, until) {
             if !slots.iter().any(|s| s.start == start) {
                 slots.push(Slot { start, interviewer_id: id });
@@ -147,12 +154,15 @@ async fn check_slot_in(
         return Ok(Err(SlotRefusal::OutsideAvailability));
     }
     let day = 86_400;
-    let busy: Vec<Interval> =
+    let mut busy: Vec<Interval> =
         bookings::busy(tx, interviewer_id, start.timestamp() - day, start.timestamp() + day, except)
             .await?
             .into_iter()
             .filter_map(|(s, e)| Interval::new(at(s), at(e)))
             .collect();
+    // The busy times of the interviewer's own calendar as last read (no
+    // network inside the booking's transaction).
+    busy.extend(interviewer_calendar::busy_in(tx, interviewer_id).await?);
     Ok(scheduling::check_slot(av, length(study), &busy, now, start))
 }
 

@@ -118,6 +118,55 @@ pub fn link_placeholder(kind: &str, id: i64) -> String {
     format!("{{{{link-token:{kind}:{id}}}}}")
 }
 
+/// The key that seals secrets kept in the database (an interviewer's
+/// calendar password): derived from the links' secret, which is never in the
+/// database, so a copy of the database alone opens none of them.
+fn sealing_key() -> ring::aead::LessSafeKey {
+    let bytes = hmac_sha256(link_secret(), b"undercurrent-sealed-secrets");
+    // A 32-byte key is what ChaCha20-Poly1305 takes: this cannot fail.
+    let key = ring::aead::UnboundKey::new(&ring::aead::CHACHA20_POLY1305, &bytes).expect("a 32-byte key");
+    ring::aead::LessSafeKey::new(key)
+}
+
+/// Encrypts `plain` (ChaCha20-Poly1305, a random nonce) for storage;
+/// `context` (what it is and whose, e.g. `calendar-password:7`) is
+/// authenticated, so a sealed value moved to another row does not open.
+pub fn seal(plain: &str, context: &str) -> String {
+    let mut nonce = [0u8; ring::aead::NONCE_LEN];
+    rand::rngs::OsRng.try_fill_bytes(&mut nonce).expect("the operating system's random source failed");
+    let mut data = plain.as_bytes().to_vec();
+    sealing_key()
+        .seal_in_place_append_tag(
+            ring::aead::Nonce::assume_unique_for_key(nonce),
+            ring::aead::Aad::from(context.as_bytes()),
+            &mut data,
+        )
+        // Fails only for inputs of gigabytes.
+        .expect("sealing a short secret");
+    format!("v1:{}{}", hex(&nonce), hex(&data))
+}
+
+/// The text `seal` sealed with `context`; `None` when it was sealed under
+/// another links' secret, for another context, or altered.
+pub fn open_sealed(sealed: &str, context: &str) -> Option<String> {
+    let raw = unhex(sealed.strip_prefix("v1:")?)?;
+    if raw.len() < ring::aead::NONCE_LEN {
+        return None;
+    }
+    let (nonce, data) = raw.split_at(ring::aead::NONCE_LEN);
+    let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+    let mut data = data.to_vec();
+    let plain = sealing_key().open_in_place(nonce, ring::aead::Aad::from(context.as_bytes()), &mut data).ok()?.to_vec();
+    String::from_utf8(plain).ok()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
 /// Compares two secrets in time independent of where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -195,6 +244,22 @@ pub fn mask_emails(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_secret_opens_only_in_its_context_and_unaltered() {
+        let sealed = seal("s3cret password", "calendar-password:7");
+        assert!(sealed.starts_with("v1:") && !sealed.contains("s3cret"));
+        assert_ne!(sealed, seal("s3cret password", "calendar-password:7"), "a fresh nonce each time");
+        assert_eq!(open_sealed(&sealed, "calendar-password:7").as_deref(), Some("s3cret password"));
+        assert_eq!(open_sealed(&sealed, "calendar-password:8"), None);
+        let mut altered = sealed.clone().into_bytes();
+        let last = altered.len() - 1;
+        altered[last] = if altered[last] == b'0' { b'1' } else { b'0' };
+        assert_eq!(open_sealed(&String::from_utf8(altered).unwrap(), "calendar-password:7"), None);
+        for junk in ["", "v1:", "v1:zz", "v1:00", "plain"] {
+            assert_eq!(open_sealed(junk, "calendar-password:7"), None, "{junk}");
+        }
+    }
 
     #[test]
     fn hmac_matches_rfc_4231() {

@@ -69,7 +69,8 @@ pub struct ServeOptions {
     pub bind: String,
     pub demo: bool,
     pub secure_cookies: Option<bool>,
-    /// Run the outbox worker and recurring rounds in this process.
+    /// Run the outbox worker, recurring rounds and the reading of
+    /// interviewers' calendars in this process.
     pub worker: bool,
     pub outbox_dir: PathBuf,
     pub upload_dir: Option<PathBuf>,
@@ -112,6 +113,10 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
     let wake = state.outbox.clone();
     let server = start(state, listener)?;
     if worker {
+        // Interviewers' own calendars, read every quarter hour.
+        let calendars =
+            crate::app::interviewer_calendar::run(db.clone(), crate::app::interviewer_calendar::REFRESH_EVERY);
+        tokio::spawn(calendars);
         let worker = Worker {
             db,
             mailer: mailer.clone(),

@@ -3,6 +3,7 @@
 //! database, so every error can name the file, line and column.
 
 pub mod busy_ics;
+pub mod caldav;
 pub mod csv_file;
 pub mod error;
 pub mod events;

@@ -27,6 +27,7 @@ pub mod first_run;
 pub mod holdouts;
 pub mod identity;
 pub mod imports;
+pub mod interviewer_calendars;
 pub mod interviewer_feeds;
 pub mod interviews;
 pub mod invitations;

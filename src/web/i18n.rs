@@ -68,6 +68,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.participant.json"),
                     include_str!("../../templates/i18n/en.report.json"),
                     include_str!("../../templates/i18n/en.firstrun.json"),
+                    include_str!("../../templates/i18n/en.calendars.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -83,6 +84,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.participant.json"),
                     include_str!("../../templates/i18n/zh-CN.report.json"),
                     include_str!("../../templates/i18n/zh-CN.firstrun.json"),
+                    include_str!("../../templates/i18n/zh-CN.calendars.json"),
                 ])
             }),
         }

@@ -31,6 +31,7 @@ pub use state::AppState;
 
 /// Starts the server on a bound listener (port 0 in tests).
 pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    crate::install_tls_provider();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()

@@ -102,6 +102,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/availability/one-off", web::post().to(calendar::add_one_off));
     cfg.route("/availability/feed", web::post().to(calendar::issue_feed));
     cfg.route("/availability/feed/revoke", web::post().to(calendar::revoke_feed));
+    cfg.route("/availability/busy-calendar", web::post().to(calendar::connect_busy_calendar));
+    cfg.route("/availability/busy-calendar/refresh", web::post().to(calendar::refresh_busy_calendar));
+    cfg.route("/availability/busy-calendar/remove", web::post().to(calendar::remove_busy_calendar));
     cfg.route("/availability/{kind}/{id}/delete", web::post().to(calendar::delete));
     cfg.route("/calendar", web::get().to(calendar::calendar));
     cfg.route("/bookings/{id}/outcome", web::post().to(calendar::outcome));

@@ -14,6 +14,7 @@ mod browser_mapping;
 mod browser_participant;
 mod browser_studies;
 mod browser_voices;
+mod busy_calendars;
 mod calendars;
 pub mod chinese;
 mod cli;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::participant::{NO_LINK_BASE, outreach_of};
 use super::{html, see_other};
+use crate::app::interviewer_calendar::{self, Source};
 use crate::app::{participant, settings};
 use crate::domain::account::Permission;
 use crate::domain::scheduling::parse_hours;
@@ -47,6 +48,19 @@ struct AvailabilityPage {
     feed_issued: Option<String>,
     /// The feed's URL, shown once right after it is issued.
     feed_url: Option<String>,
+    /// The interviewer's own calendar, read for busy times.
+    busy_calendar: Option<BusyCalendarRow>,
+}
+
+/// What the page shows of a connected calendar.
+pub struct BusyCalendarRow {
+    pub kind: String,
+    pub url: String,
+    pub username: String,
+    /// The last good read, in the interviewer's zone.
+    pub refreshed: Option<String>,
+    pub error: Option<String>,
+    pub busy_count: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -109,6 +123,17 @@ async fn render_with_feed(
         .map(|o| OneOffRow { id: o.id, window: format!("{} – {}", local(o.starts_at), local(o.ends_at)) })
         .collect();
     let feed_issued = interviewer_feeds::issued_at(&state.db, id).await?.map(local);
+    let busy_calendar = interviewer_calendar::status(&state.db, id).await?.map(|c| {
+        let count = c.busy_count.to_string();
+        BusyCalendarRow {
+            kind: page.t(if c.kind == "caldav" { "busy_calendar.caldav" } else { "busy_calendar.feed" }),
+            url: c.shown,
+            username: c.username,
+            refreshed: c.refreshed_at.map(local),
+            error: c.error,
+            busy_count: page.tf("busy_calendar.busy_count", &[("count", count.as_str())]),
+        }
+    });
     let days = DAY_KEYS.iter().enumerate().map(|(i, k)| (i as u8, page.t(&format!("day.{k}")))).collect();
     html(&AvailabilityPage {
         page,
@@ -123,6 +148,7 @@ async fn render_with_feed(
         error,
         feed_issued,
         feed_url,
+        busy_calendar,
     })
 }
 
@@ -236,6 +262,47 @@ pub async fn issue_feed(viewer: Viewer, state: web::Data<AppState>) -> Result<Ht
 pub async fn revoke_feed(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
     crate::app::interviewer_feed::revoke(&state.db, (viewer.account.id, &viewer.account.email)).await?;
+    Ok(see_other("/availability"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct BusyCalendarForm {
+    kind: String,
+    url: String,
+    username: String,
+    password: String,
+}
+
+/// Connects the interviewer's own calendar (replacing any earlier one) and
+/// reads it once; the page then shows the result.
+pub async fn connect_busy_calendar(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<BusyCalendarForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    let form = form.into_inner();
+    let source = match form.kind.as_str() {
+        "caldav" => Source::CalDav { url: form.url, username: form.username, password: form.password },
+        _ => Source::Feed { url: form.url },
+    };
+    let account = (viewer.account.id, viewer.account.email.as_str());
+    match interviewer_calendar::connect(&state.db, account, source, Utc::now()).await? {
+        Ok(()) => Ok(see_other("/availability")),
+        Err(refusal) => render(&viewer, &state, Some(viewer.lang.catalog().get(refusal.key()).to_string())).await,
+    }
+}
+
+pub async fn refresh_busy_calendar(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    interviewer_calendar::refresh(&state.db, viewer.account.id, Utc::now()).await?;
+    Ok(see_other("/availability"))
+}
+
+pub async fn remove_busy_calendar(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    viewer.require(Permission::RunStudies)?;
+    interviewer_calendar::remove(&state.db, (viewer.account.id, &viewer.account.email)).await?;
     Ok(see_other("/availability"))
 }
 

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use undercurrent::storage::Db;
 
 pub mod browser;
+pub mod calendar_servers;
 pub mod outreach;
 pub mod smtp;
 pub mod web;
@@ -45,6 +46,8 @@ impl TestDb {
     }
 
     async fn create(folder: Option<&Path>) -> TestDb {
+        // The tests' HTTP clients use the process's TLS provider.
+        undercurrent::install_tls_provider();
         match postgres_server() {
             Some(server) => {
                 let name = format!(
