@@ -602,7 +602,7 @@ pub fn stacked_rows(text: &ChartText, categories: &[String], series: &[Series], 
     if categories.is_empty() || series.is_empty() {
         return no_data("rows", text);
     }
-    let val = |s: &Series, i: usize| clean(s.values.get(i).copied().unwrap_or(0.0));
+    let val = |s: &Series, i: usize| clean(s.values.get(i).copied().flatten().unwrap_or(0.0));
     let totals: Vec<f64> = (0..categories.len()).map(|i| series.iter().map(|s| val(s, i)).sum()).collect();
     let max = totals.iter().copied().fold(0.0, f64::max);
     // Counts of a few (interviews) tick in whole numbers, never "0.2".
@@ -871,8 +871,8 @@ mod tests {
         let rows: Vec<String> =
             vec!["Customer service and support".into(), "研发中心平台工程部门与基础设施团队和运维".into()];
         let s = vec![
-            Series { name: "Deep".into(), class: "tier-deep".into(), values: vec![3.0, 1.0] },
-            Series { name: "Silent".into(), class: "tier-silent".into(), values: vec![1.0, 0.0] },
+            Series { name: "Deep".into(), class: "tier-deep".into(), values: vec![Some(3.0), Some(1.0)] },
+            Series { name: "Silent".into(), class: "tier-silent".into(), values: vec![Some(1.0), Some(0.0)] },
         ];
         let svg = stacked_rows(&text("t"), &rows, &s, true);
         well_formed(&svg);

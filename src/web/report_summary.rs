@@ -201,15 +201,19 @@ pub fn departments_chart(page: &Page, departments: &[(String, Summary)]) -> Repo
         .map(|t| Series {
             name: tier_name(page, *t),
             class: format!("tier-{}", t.as_str()),
-            values: departments.iter().map(|(_, s)| f64::from(s.tier_counts.get(t).copied().unwrap_or(0))).collect(),
+            values: departments
+                .iter()
+                .map(|(_, s)| Some(f64::from(s.tier_counts.get(t).copied().unwrap_or(0))))
+                .collect(),
         })
-        .filter(|s| s.values.iter().any(|v| *v > 0.0))
+        .filter(|s| s.values.iter().any(|v| v.is_some_and(|v| v > 0.0)))
         .collect();
     let text = ChartText {
         title: page.t("report.chart.departments.title"),
         desc: page.t("report.chart.departments.desc"),
         x_label: page.t("chart.share"),
         y_label: String::new(),
+        empty: page.t("firstrun.chart_empty"),
     };
     ReportChart { svg: charts::stacked_rows(&text, &labels, &series, true), legend: legend_of(&series) }
 }
@@ -229,7 +233,7 @@ pub fn reasons_chart(page: &Page, by_tier: &CodesByTier, label: &dyn Fn(&str) ->
             class: group_class(g),
             values: ranked
                 .iter()
-                .map(|(k, _)| f64::from(g.reasons.iter().find(|(r, _)| r == k).map_or(0, |(_, n)| *n)))
+                .map(|(k, _)| Some(f64::from(g.reasons.iter().find(|(r, _)| r == k).map_or(0, |(_, n)| *n))))
                 .collect(),
         })
         .collect();
@@ -238,6 +242,7 @@ pub fn reasons_chart(page: &Page, by_tier: &CodesByTier, label: &dyn Fn(&str) ->
         desc: page.t("report.chart.reasons.desc"),
         x_label: page.t("report.chart.reasons.x"),
         y_label: String::new(),
+        empty: page.t("firstrun.chart_empty"),
     };
     ReportChart { svg: charts::stacked_rows(&text, &labels, &series, false), legend: legend_of(&series) }
 }
@@ -262,6 +267,7 @@ pub fn effect_chart(page: &Page, effects: &[(String, Effect)], min: u32) -> Repo
         desc: page.t("report.chart.effect.desc"),
         x_label: page.t("report.chart.effect.x"),
         y_label: String::new(),
+        empty: page.t("firstrun.chart_empty"),
     };
     ReportChart { svg: charts::intervals(&text, &rows, &|v| format!("{:+.0}", v * 100.0)), legend: String::new() }
 }
