@@ -158,7 +158,7 @@ pub(super) fn preview_view(t: &Catalog, target: Target, tz: Tz, result: Result<P
         })
         .collect();
     let unknown_rows: u64 = data.kinds.iter().filter(|(k, _)| Kind::known(k).is_none()).map(|(_, n)| *n).sum();
-    let all_rows: u64 = data.kinds.iter().map(|(_, n)| *n).sum();
+    let all_rows: u64 = data.kinds.values().sum();
     let kinds_warning = (unknown_rows > 0).then(|| {
         let key = if unknown_rows == all_rows { "mapping.preview.all_unknown" } else { "mapping.preview.some_unknown" };
         t.fill(key, &[("rows", &i18n::integer(unknown_rows as i64)), ("of", &i18n::integer(all_rows as i64))])
