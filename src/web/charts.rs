@@ -901,7 +901,7 @@ mod tests {
         let svg = intervals(&text("t"), &rows, &|v| format!("{:+.0}", v * 100.0));
         well_formed(&svg);
         assert_eq!(svg.matches("<circle class=\"point\"").count(), 2);
-        assert!(svg.contains(r#"class="zero""#) && svg.contains(">+0</text>") && svg.contains(">-30</text>"), "{svg}");
+        assert!(svg.contains(r#"class="zero""#) && svg.contains(">+0</text>") && svg.contains(">-50</text>"), "{svg}");
         // The zero line sits in the middle of the plot.
         let x0: f64 = svg.split(r#"class="zero" x1=""#).nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
         assert!((x0 - (ROW_LABEL_W + (WIDTH - ROW_LABEL_W - RIGHT - 40.0) / 2.0)).abs() < 0.1);

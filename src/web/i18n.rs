@@ -223,6 +223,57 @@ mod tests {
         assert!(missing_zh.is_empty() && missing_en.is_empty(), "zh-CN lacks {missing_zh:?}; en lacks {missing_en:?}");
     }
 
+    /// Every action the code writes to the audit log is said in words in
+    /// both languages (the log shows no raw codes).
+    #[test]
+    fn every_audit_action_has_words() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let mut actions = Vec::new();
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if path.ends_with("web/i18n.rs") {
+                continue;
+            }
+            for call in ["audit::record(", "audit::record_view("] {
+                for (i, _) in text.match_indices(call) {
+                    // The actions are the string literals before the
+                    // target (`Some(...)` or `None`): one, or two chosen
+                    // by an `if`.
+                    let rest = &text[i + call.len()..];
+                    let end = ["Some(", "None", "&format!", ";"].iter().filter_map(|m| rest.find(m)).min();
+                    let head = &rest[..end.unwrap_or(rest.len())];
+                    for (k, lit) in head.split('"').enumerate() {
+                        if k % 2 == 1
+                            && !lit.is_empty()
+                            && lit.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
+                        {
+                            actions.push((path.display().to_string(), lit.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(actions.len() > 20, "{actions:?}");
+        let missing: Vec<_> = actions
+            .iter()
+            .filter(|(_, a)| {
+                [Lang::En, Lang::ZhCn].iter().any(|l| !l.catalog().messages.contains_key(&format!("audit.action.{a}")))
+            })
+            .collect();
+        assert!(missing.is_empty(), "audit actions without words: {missing:?}");
+    }
+
     #[test]
     fn every_key_used_in_templates_and_code_is_in_the_catalogs() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -570,5 +570,13 @@ pub async fn clear_answer(
     if !surveys::set_cleared(&state.db, survey.id, response, question, cleared, viewer.account.id, now).await? {
         return Err(WebError::NotFound);
     }
+    crate::storage::audit::record(
+        &state.db,
+        viewer.audit_actor(),
+        if cleared { "survey_answer.clear" } else { "survey_answer.withdraw" },
+        Some(&format!("survey:{}", survey.id)),
+        Some(&format!("response {response}, question {}", question + 1)),
+    )
+    .await?;
     Ok(see_other(&format!("/studies/{}/surveys/{}/answers#answer-{response}-{question}", study.id, survey.id)))
 }
