@@ -9,6 +9,7 @@ mod api;
 mod architecture;
 mod browser;
 mod browser_first_run;
+mod browser_flow;
 mod browser_layout;
 mod browser_mapping;
 mod browser_participant;
