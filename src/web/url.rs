@@ -38,6 +38,14 @@ pub mod filters {
     pub fn seg(value: impl std::fmt::Display, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(super::segment(&value.to_string()))
     }
+
+    /// A whole number with thousands separators ("1,386"); anything else
+    /// as it is.
+    #[askama::filter_fn]
+    pub fn num(value: impl std::fmt::Display, _: &dyn askama::Values) -> askama::Result<String> {
+        let text = value.to_string();
+        Ok(text.parse::<i64>().map_or(text, crate::web::i18n::integer))
+    }
 }
 
 #[cfg(test)]

@@ -388,6 +388,9 @@ async fn the_audit_log_speaks_in_words_in_the_organisations_zone_once_per_visit(
         .filter(|e| e.action == "person.view")
         .count();
     assert_eq!(views, 1, "three loads in one visit are one view");
+    // Large numbers carry their thousands separator in tables too.
+    let (_, imports) = admin.get("/imports").await;
+    assert!(imports.contains(">7,474</td>") && !imports.contains(">7474</td>"), "{imports}");
     let (_, page) = admin.get("/audit").await;
     assert!(page.contains("Viewed a person") && page.contains("Signed in"), "{page}");
     assert!(page.contains("Person #"), "targets in words: {page}");

@@ -25,6 +25,7 @@ use crate::web::i18n;
 use crate::web::page::Page;
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
+use crate::web::url::filters;
 
 /// The longest history shown, in weeks.
 const MAX_WEEKS: u32 = 52;

@@ -30,6 +30,7 @@ use crate::web::page::Page;
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
 use crate::web::upload::{MAX_FILE_BYTES, SpoolError, TempUpload, display_name, drain, size_limit, small_text, spool};
+use crate::web::url::filters;
 
 /// Rows of history shown.
 const HISTORY_ROWS: i64 = 50;

@@ -28,6 +28,7 @@ use crate::web::i18n::{self, Catalog};
 use crate::web::page::Page;
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
+use crate::web::url::filters;
 
 /// How a setting is entered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,6 +26,7 @@ use crate::web::error::WebError;
 use crate::web::page::Page;
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
+use crate::web::url::filters;
 
 pub struct StudyRow {
     pub id: i64,

@@ -28,6 +28,7 @@ use crate::web::i18n::Lang;
 use crate::web::page::Page;
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
+use crate::web::url::filters;
 
 pub const EXAMPLE: &str = "likert* How useful is the tool for your daily work? | 这个工具对您的日常工作有多大帮助？
 single* Where do most of your work conversations happen? | 您的工作沟通主要在哪里进行？
