@@ -37,13 +37,46 @@ impl From<askama::Error> for WebError {
     }
 }
 
-fn simple_page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
-    let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title>\
+/// The words of an error page in both languages, kept with the response so
+/// that the page can be said in the reader's language once the request is
+/// known (see `localize`).
+#[derive(Clone, Debug)]
+pub struct ErrorTexts {
+    title: (String, String),
+    body: (String, String),
+}
+
+/// "English · 中文" as its two halves (the same text twice when there is
+/// no Chinese half).
+fn halves(text: &str) -> (String, String) {
+    match text.split_once(" · ") {
+        Some((en, zh)) => (en.to_string(), zh.to_string()),
+        None => (text.to_string(), text.to_string()),
+    }
+}
+
+fn page_html(lang: &str, title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
          <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body class=\"error-page\">\
          <main><h1>{title}</h1><p>{body}</p><p><a href=\"/\">Undercurrent</a></p></main></body></html>"
-    );
-    HttpResponse::build(status).content_type(ContentType::html()).body(html)
+    )
+}
+
+/// An error page with both languages (`title` and `body` as "English ·
+/// 中文"); `localize` keeps the reader's half.
+fn simple_page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+    let mut response = HttpResponse::build(status).content_type(ContentType::html()).body(page_html("en", title, body));
+    response.extensions_mut().insert(ErrorTexts { title: halves(title), body: halves(body) });
+    response
+}
+
+/// The error page again in `lang` alone, when the response is one of ours.
+pub fn localize(texts: &ErrorTexts, lang: crate::web::i18n::Lang) -> String {
+    let zh = lang == crate::web::i18n::Lang::ZhCn;
+    let pick = |(en, zh_text): &(String, String)| if zh { zh_text.clone() } else { en.clone() };
+    page_html(lang.code(), &pick(&texts.title), &pick(&texts.body))
 }
 
 impl ResponseError for WebError {

@@ -54,7 +54,16 @@ pub fn start(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                 let span = tracing::info_span!("request", id = %request_id, method, route = %pattern);
                 let fut = tracing::Instrument::instrument(srv.call(req), span);
                 async move {
-                    let mut res = fut.await?;
+                    let res = fut.await?;
+                    // Our error pages, in the reader's language.
+                    let texts = res.response().extensions().get::<error::ErrorTexts>().cloned();
+                    let mut res = match texts {
+                        Some(texts) => {
+                            let html = error::localize(&texts, session::language(res.request()));
+                            res.map_body(|_, _| actix_web::body::BoxBody::new(html))
+                        }
+                        None => res.map_into_boxed_body(),
+                    };
                     if let Some(m) = metrics {
                         m.observe(&pattern, method, res.status().as_u16(), started.elapsed());
                     }

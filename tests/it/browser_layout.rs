@@ -37,7 +37,9 @@ async fn every_page_fits_a_phone_and_a_laptop_in_both_languages_for_every_role()
                 for path in &every.pages {
                     b.goto(&format!("{base}{path}")).await;
                     b.wait_for("h1").await;
-                    let forbidden = b.script("return document.title.includes('Forbidden');").await;
+                    let forbidden = b
+                        .script("return document.title.includes('Forbidden') || document.title.includes('无权访问');")
+                        .await;
                     if forbidden.as_bool() == Some(true) {
                         continue;
                     }

@@ -382,7 +382,25 @@ async fn an_unknown_address_gets_the_apps_not_found_page() {
     let r = reqwest::get(format!("{}/no-such-page", app.base)).await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let body = r.text().await.unwrap();
-    assert!(body.contains("Not found") && body.contains("未找到"), "{body}");
+    assert!(body.contains("Not found") && !body.contains("未找到"), "in English by default: {body}");
+    assert!(body.contains("/static/app.css"), "styled as the app");
+    // In the reader's language: the browser's, or the one they chose.
+    let zh = reqwest::Client::new()
+        .get(format!("{}/no-such-page", app.base))
+        .header("Accept-Language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let body = zh.text().await.unwrap();
+    assert!(body.contains("lang=\"zh-CN\"") && body.contains("未找到") && !body.contains("Not found"), "{body}");
+    let mut manager = app.signed_in(Role::Manager).await;
+    manager.post("/language", &[("lang", "zh-CN"), ("back", "/")]).await;
+    let (status, body) = manager.get("/accounts").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("无权访问") && !body.contains("Forbidden"), "{body}");
+    let (status, body) = manager.get("/studies/99999/report").await;
+    assert!(status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN, "{status}");
+    assert!(!body.contains("Not found") && !body.contains("Forbidden"), "{body}");
     // A known address with a method it does not take still says so.
     let r = reqwest::Client::new().delete(format!("{}/login", app.base)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
