@@ -17,6 +17,27 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// A detail that each reader's page can say in its own language: a
+/// message key and its values, stored as JSON (`{"key":...,"args":{...}}`).
+pub fn detail(key: &str, args: &[(&str, String)]) -> String {
+    let args: serde_json::Map<String, serde_json::Value> =
+        args.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))).collect();
+    serde_json::json!({ "key": key, "args": args }).to_string()
+}
+
+/// A detail written by `detail`: its key and values; None for free text.
+pub fn parse_detail(text: &str) -> Option<(String, Vec<(String, String)>)> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let key = v.get("key")?.as_str()?.to_string();
+    let args = v
+        .get("args")?
+        .as_object()?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+        .collect();
+    Some((key, args))
+}
+
 pub async fn record(
     db: &Db,
     account: Option<(i64, &str)>,

@@ -388,6 +388,11 @@ async fn the_audit_log_speaks_in_words_in_the_organisations_zone_once_per_visit(
         .filter(|e| e.action == "person.view")
         .count();
     assert_eq!(views, 1, "three loads in one visit are one view");
+    let detail = undercurrent::storage::audit::detail(
+        "audit.detail.send",
+        &[("round", "2".into()), ("queued", "3".into()), ("excluded", "1".into())],
+    );
+    undercurrent::storage::audit::record(&db, None, "study.send", Some("study:1"), Some(&detail)).await.unwrap();
     // Large numbers carry their thousands separator in tables too.
     let (_, imports) = admin.get("/imports").await;
     assert!(imports.contains(">7,474</td>") && !imports.contains(">7474</td>"), "{imports}");
@@ -396,10 +401,12 @@ async fn the_audit_log_speaks_in_words_in_the_organisations_zone_once_per_visit(
     assert!(page.contains("Person #"), "targets in words: {page}");
     assert!(!page.contains(">person.view<") && !page.contains(">sign_in<") && !page.contains("person:"), "{page}");
     assert!(page.contains("Asia/Shanghai") && !page.contains(" UTC<"), "{page}");
+    assert!(page.contains("round 2: 3 queued, 1 excluded") && page.contains("Study #1"), "{page}");
     let shanghai = Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:").to_string();
     assert!(page.contains(&shanghai), "times in the organisation's zone ({shanghai}): {page}");
     admin.post("/language", &[("lang", "zh-CN"), ("back", "/audit")]).await;
     let (_, page) = admin.get("/audit").await;
     assert!(page.contains("查看个人") && page.contains("登录") && page.contains("人员 #"), "{page}");
+    assert!(page.contains("第 2 轮：3 封待发，1 人被排除") && page.contains("研究 #1"), "{page}");
     app.finish().await;
 }

@@ -170,7 +170,14 @@ pub async fn add(
                 &state.db,
                 viewer.audit_actor(),
                 "study.add_people",
-                Some(&format!("study:{}", study.id)),
+                Some(&audit::detail(
+                    "audit.detail.add_people",
+                    &[
+                        ("round", added.round_number.to_string()),
+                        ("added", added.added.len().to_string()),
+                        ("refused", added.refused.len().to_string()),
+                    ],
+                )),
                 Some(&format!(
                     "round {}: {} added, {} not added",
                     added.round_number,

@@ -45,6 +45,23 @@ fn action_words(page: &Page, code: &str) -> String {
     }
 }
 
+/// A detail in the page's language: one written as a key and values, or a
+/// role's name; other (older, free) text as it is.
+fn detail_words(page: &Page, action: &str, detail: &str) -> String {
+    if let Some((key, args)) = audit::parse_detail(detail) {
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        return page.tf(&key, &args);
+    }
+    if action.starts_with("account.") {
+        let key = format!("role.{detail}");
+        let words = page.t(&key);
+        if words != key {
+            return words;
+        }
+    }
+    detail.to_string()
+}
+
 /// A target such as `account:4` in words ("Account #4"), with a link when
 /// it names a page.
 fn target_words(page: &Page, target: &str) -> (String, Option<String>) {
@@ -92,7 +109,7 @@ pub async fn list(
                 action: action_words(&page, &e.action),
                 target,
                 target_link,
-                detail: e.detail.unwrap_or_default(),
+                detail: e.detail.as_deref().map(|d| detail_words(&page, &e.action, d)).unwrap_or_default(),
             }
         })
         .collect();

@@ -465,7 +465,14 @@ pub async fn download(
     }
     let body = w.into_inner()?;
     let n = selection.items.len();
-    audit::record(&state.db, viewer.audit_actor(), "people.export", None, Some(&format!("{n} rows"))).await?;
+    audit::record(
+        &state.db,
+        viewer.audit_actor(),
+        "people.export",
+        None,
+        Some(&audit::detail("audit.detail.rows", &[("n", n.to_string())])),
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"people-{as_of}.csv\"")))

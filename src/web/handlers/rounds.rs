@@ -127,7 +127,10 @@ pub async fn draw(
         viewer.audit_actor(),
         "study.draw",
         Some(&format!("study:{}", study.id)),
-        Some(&format!("round {} seed {}", outcome.number, outcome.draw.seed)),
+        Some(&audit::detail(
+            "audit.detail.draw",
+            &[("round", outcome.number.to_string()), ("seed", outcome.draw.seed.to_string())],
+        )),
     )
     .await?;
     Ok(see_other(&format!("/studies/{}/rounds/{}", study.id, outcome.number)))
@@ -267,7 +270,14 @@ pub async fn send(
             viewer.audit_actor(),
             "study.send",
             Some(&format!("study:{}", study.id)),
-            Some(&format!("round {}: {} queued, {} excluded", round.number, outcome.queued, outcome.excluded.len())),
+            Some(&audit::detail(
+                "audit.detail.send",
+                &[
+                    ("round", round.number.to_string()),
+                    ("queued", outcome.queued.to_string()),
+                    ("excluded", outcome.excluded.len().to_string()),
+                ],
+            )),
         )
         .await?;
     }

@@ -576,7 +576,10 @@ pub async fn clear_answer(
         viewer.audit_actor(),
         if cleared { "survey_answer.clear" } else { "survey_answer.withdraw" },
         Some(&format!("survey:{}", survey.id)),
-        Some(&format!("response {response}, question {}", question + 1)),
+        Some(&crate::storage::audit::detail(
+            "audit.detail.survey_answer",
+            &[("response", response.to_string()), ("question", (question + 1).to_string())],
+        )),
     )
     .await?;
     Ok(see_other(&format!("/studies/{}/surveys/{}/answers#answer-{response}-{question}", study.id, survey.id)))
