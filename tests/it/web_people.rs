@@ -328,7 +328,8 @@ async fn the_csv_has_the_filtered_rows_and_is_audited() {
 
     let entries = audit::recent(&app.t.db, 10, 0).await.unwrap();
     let export = entries.iter().find(|e| e.action == "people.export").expect("the download is audited");
-    assert_eq!(export.detail.as_deref(), Some(format!("{} rows", silent.len()).as_str()));
+    let detail = audit::parse_detail(export.detail.as_deref().unwrap()).expect("a detail in words");
+    assert_eq!(detail, ("audit.detail.rows".to_string(), vec![("n".to_string(), silent.len().to_string())]));
     assert_eq!(export.account_email.as_deref(), Some("analyst@test.example"));
     assert_eq!(export.target, None);
 
@@ -339,7 +340,8 @@ async fn the_csv_has_the_filtered_rows_and_is_audited() {
         csv::Reader::from_reader(text.as_bytes()).records().map(|r| r.unwrap()[0].to_string()).collect();
     assert_eq!(ids, want.iter().map(|r| r["user_id"].clone()).collect::<Vec<_>>());
     let entries = audit::recent(&app.t.db, 10, 0).await.unwrap();
-    assert_eq!(entries[0].detail.as_deref(), Some(format!("{} rows", want.len()).as_str()));
+    let detail = audit::parse_detail(entries[0].detail.as_deref().unwrap()).expect("a detail in words");
+    assert_eq!(detail.1, vec![("n".to_string(), want.len().to_string())]);
     app.finish().await;
 }
 
