@@ -6,7 +6,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::common::browser::{Browser, available};
 use crate::common::outreach::{fields, outreach};
@@ -27,16 +26,6 @@ fn written(dir: &Path) -> Vec<Received> {
         .collect();
     files.sort();
     files.iter().map(|p| parse_file(p)).collect()
-}
-
-async fn wait_for_url(b: &Browser, part: &str) {
-    for _ in 0..100 {
-        if b.url().await.contains(part) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for an address with {part}: {}", b.url().await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,14 +80,14 @@ async fn from_the_silent_bar_to_the_interview_in_one_flow() {
     b.click("form.filters button").await;
     b.wait_for("#add").await;
     b.click("#add").await;
-    wait_for_url(&b, &format!("/studies/{sid}/rounds/")).await;
+    b.wait_for_url(&format!("/studies/{sid}/rounds/")).await;
     b.wait_for("#send").await;
     assert!(
         b.text("#drawn").await.contains(person.split_whitespace().next().unwrap_or("?")),
         "the person is in the round"
     );
     b.click("#send").await;
-    wait_for_url(&b, "sent=1").await;
+    b.wait_for_url("sent=1").await;
     assert_eq!(worker.drain_once(Utc::now()).await.unwrap().sent, 1, "one invitation");
     let invitation = written(folder.path()).pop().expect("the invitation");
     let i = invitation.text.find("/i/").expect("a link to the booking page");
@@ -110,7 +99,7 @@ async fn from_the_silent_bar_to_the_interview_in_one_flow() {
     b.emulate_timezone("Europe/Berlin").await;
     b.set_width(390).await;
     b.goto(&link).await;
-    wait_for_url(&b, "tz=Europe").await;
+    b.wait_for_url("tz=Europe").await;
     b.wait_for("#slots input[name=slot]").await;
     assert_eq!(b.script("return document.querySelector('#tz').value").await, "Europe/Berlin", "the zone detected");
     let berlin = free.with_timezone(&chrono_tz::Europe::Berlin).format("%H:%M").to_string();
