@@ -8,14 +8,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::common::browser::{Browser, available};
-use crate::common::outreach::{fields, outreach};
+use crate::common::outreach::{fields, free, outreach};
 use crate::common::smtp::{Received, parse_file};
 use crate::common::web::{PASSWORD, TestApp, import_fixture};
 use chrono::{TimeDelta, Utc};
 use undercurrent::app::outbox::Worker;
 use undercurrent::domain::sampling::ContactRules;
 use undercurrent::mail::transport::Mailer;
-use undercurrent::storage::{accounts, availability, studies};
+use undercurrent::storage::{accounts, studies};
 
 /// Every message written to the outbox folder so far.
 fn written(dir: &Path) -> Vec<Received> {
@@ -37,15 +37,8 @@ async fn from_the_silent_bar_to_the_interview_in_one_flow() {
     let db = app.t.db.clone();
     import_fixture(&db).await;
     let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
-    let free = (Utc::now() + TimeDelta::days(3)).date_naive().and_hms_opt(2, 0, 0).unwrap().and_utc();
-    let profile = availability::Profile {
-        account_id: me,
-        timezone: "Asia/Shanghai".into(),
-        buffer_minutes: 0,
-        min_notice_minutes: 0,
-    };
-    availability::save_profile(&db, &profile).await.unwrap();
-    availability::add_one_off(&db, me, free.timestamp(), (free + TimeDelta::hours(2)).timestamp()).await.unwrap();
+    let start = (Utc::now() + TimeDelta::days(3)).date_naive().and_hms_opt(2, 0, 0).unwrap().and_utc();
+    free(&db, me, "Asia/Shanghai", start, start + TimeDelta::hours(2)).await;
     let f = fields("Why do silent colleagues stay quiet?", ContactRules::default());
     let sid = studies::insert(&db, &f, None, Utc::now().timestamp()).await.unwrap();
     studies::set_interviewers(&db, sid, &[me]).await.unwrap();
@@ -102,7 +95,7 @@ async fn from_the_silent_bar_to_the_interview_in_one_flow() {
     b.wait_for_url("tz=Europe").await;
     b.wait_for("#slots input[name=slot]").await;
     assert_eq!(b.script("return document.querySelector('#tz').value").await, "Europe/Berlin", "the zone detected");
-    let berlin = free.with_timezone(&chrono_tz::Europe::Berlin).format("%H:%M").to_string();
+    let berlin = start.with_timezone(&chrono_tz::Europe::Berlin).format("%H:%M").to_string();
     assert!(b.text("#slots").await.contains(&berlin), "02:00 UTC shown as {berlin} in Berlin");
     let (over, what) = b.overflow_x().await;
     assert_eq!(over, 0, "the booking page fits a phone: {what}");

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use undercurrent::app::participant;
 use undercurrent::domain::account::Role;
 use undercurrent::domain::sampling::ContactRules;
-use undercurrent::storage::{accounts, availability, interviews};
+use undercurrent::storage::{accounts, interviews};
 
 /// Names that stay as they are in Chinese text: products, formats,
 /// standards and units.
@@ -225,10 +225,7 @@ impl EveryPage {
         people(&db, 4).await;
         let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
         let start = (Utc::now() + TimeDelta::days(2)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
-        let profile =
-            availability::Profile { account_id: me, timezone: "UTC".into(), buffer_minutes: 0, min_notice_minutes: 0 };
-        availability::save_profile(&db, &profile).await.unwrap();
-        availability::add_one_off(&db, me, start.timestamp(), (start + TimeDelta::hours(4)).timestamp()).await.unwrap();
+        free(&db, me, "UTC", start, start + TimeDelta::hours(4)).await;
         let mut f = fields("安静的同事", ContactRules::default());
         f.goal = "了解为什么有人只打卡".into();
         f.participant_title = "您对消息工具的体验".into();

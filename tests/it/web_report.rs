@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use undercurrent::app::{participant, settings};
 use undercurrent::domain::account::Role;
 use undercurrent::domain::sampling::ContactRules;
-use undercurrent::storage::{Db, accounts, availability, interviews};
+use undercurrent::storage::{Db, accounts, interviews};
 
 async fn set_tier(db: &Db, invitation: i64, tier: &str) {
     let sql = "UPDATE invitations SET tier = $1 WHERE id = $2";
@@ -27,10 +27,7 @@ async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
     people(&db, 4).await;
     let me = accounts::find_for_login(&db, "researcher@test.example").await.unwrap().unwrap().0.id;
     let start = (Utc::now() + TimeDelta::days(2)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
-    let profile =
-        availability::Profile { account_id: me, timezone: "UTC".into(), buffer_minutes: 0, min_notice_minutes: 0 };
-    availability::save_profile(&db, &profile).await.unwrap();
-    availability::add_one_off(&db, me, start.timestamp(), (start + TimeDelta::hours(2)).timestamp()).await.unwrap();
+    free(&db, me, "UTC", start, start + TimeDelta::hours(2)).await;
     let s = study(&db, &[me], ContactRules::default()).await;
     let now = Utc::now();
     let r = round(&db, &s, &["p000", "p001", "p002", "p003"], now).await;

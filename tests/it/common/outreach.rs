@@ -45,14 +45,16 @@ pub async fn interviewer(db: &Db, email: &str, tz: &str, from: DateTime<Utc>, un
             .await
             .unwrap()
             .unwrap();
-    availability::save_profile(
-        db,
-        &Profile { account_id: id, timezone: tz.into(), buffer_minutes: 0, min_notice_minutes: 0 },
-    )
-    .await
-    .unwrap();
-    availability::add_one_off(db, id, from.timestamp(), until.timestamp()).await.unwrap();
+    free(db, id, tz, from, until).await;
     id
+}
+
+/// An account's availability: its zone, no buffer or notice, and one
+/// free window.
+pub async fn free(db: &Db, account: i64, tz: &str, from: DateTime<Utc>, until: DateTime<Utc>) {
+    let profile = Profile { account_id: account, timezone: tz.into(), buffer_minutes: 0, min_notice_minutes: 0 };
+    availability::save_profile(db, &profile).await.unwrap();
+    availability::add_one_off(db, account, from.timestamp(), until.timestamp()).await.unwrap();
 }
 
 /// The title invited people see in the studies these helpers make.
