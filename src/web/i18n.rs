@@ -118,6 +118,12 @@ impl Catalog {
         self.messages.get(key).map(String::as_str).unwrap_or(key)
     }
 
+    /// Whether the catalog has the key (a code read from the database may
+    /// come from another version).
+    pub fn has(&self, key: &str) -> bool {
+        self.messages.contains_key(key)
+    }
+
     /// The text with `{name}` placeholders filled.
     pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut text = self.get(key).to_string();

@@ -56,6 +56,12 @@ impl Page {
         self.lang.catalog().fill(key, args)
     }
 
+    /// A catalog text with placeholders filled, for a key built from a
+    /// stored code; None when the catalogs do not know it.
+    pub fn tf_known(&self, key: &str, args: &[(&str, &str)]) -> Option<String> {
+        self.lang.catalog().has(key).then(|| self.tf(key, args))
+    }
+
     /// A form action with the CSRF token.
     pub fn action(&self, path: &str) -> String {
         let sep = if path.contains('?') { '&' } else { '?' };

@@ -38,11 +38,7 @@ struct Row {
 /// The action in words; a code no catalog knows (from a newer or older
 /// version) is shown as it is.
 fn action_words(page: &Page, code: &str) -> String {
-    let key = format!("audit.action.{code}");
-    match page.t(&key) {
-        words if words == key => code.to_string(),
-        words => words,
-    }
+    page.tf_known(&format!("audit.action.{code}"), &[]).unwrap_or_else(|| code.to_string())
 }
 
 /// A detail in the page's language: one written as a key and values, or a
@@ -52,24 +48,19 @@ fn detail_words(page: &Page, action: &str, detail: &str) -> String {
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         return page.tf(&key, &args);
     }
-    if action.starts_with("account.") {
-        let key = format!("role.{detail}");
-        let words = page.t(&key);
-        if words != key {
-            return words;
-        }
-    }
-    detail.to_string()
+    action
+        .starts_with("account.")
+        .then(|| page.tf_known(&format!("role.{detail}"), &[]))
+        .flatten()
+        .unwrap_or_else(|| detail.to_string())
 }
 
 /// A target such as `account:4` in words ("Account #4"), with a link when
 /// it names a page.
 fn target_words(page: &Page, target: &str) -> (String, Option<String>) {
     let Some((kind, id)) = target.split_once(':') else { return (target.to_string(), None) };
-    let key = format!("audit.target.{kind}");
-    let words = match page.tf(&key, &[("id", id)]) {
-        w if w == key => return (target.to_string(), None),
-        w => w,
+    let Some(words) = page.tf_known(&format!("audit.target.{kind}"), &[("id", id)]) else {
+        return (target.to_string(), None);
     };
     let link = match kind {
         "study" => Some(format!("/studies/{id}")),

@@ -404,9 +404,8 @@ async fn build(
         .iter()
         .take(3)
         .map(|r| {
-            let key = format!("report.action.{}", r.key);
-            let text = page.t(&key);
-            if text == key { page.tf("report.action.other", &[("code", &r.label)]) } else { text }
+            page.tf_known(&format!("report.action.{}", r.key), &[])
+                .unwrap_or_else(|| page.tf("report.action.other", &[("code", &r.label)]))
         })
         .collect();
     // The summary, from what this reader may see.
