@@ -507,6 +507,25 @@ pub async fn import_event_records_with_progress<I>(
 where
     I: Iterator<Item = Result<RawEvent, InputError>> + Send + 'static,
 {
+    import_source_records(db, "events", file_name, move || details, records, progress).await
+}
+
+/// [`import_event_records_with_progress`] recorded in the history under
+/// `source` (a per-event vendor export's own name); `details` is asked for
+/// once the file was read through, so that a reader can report what it
+/// found on the way.
+pub async fn import_source_records<I, D>(
+    db: &Db,
+    source: &str,
+    file_name: &str,
+    details: D,
+    records: I,
+    progress: Option<tokio::sync::mpsc::Sender<u64>>,
+) -> Result<ImportSummary, ImportError>
+where
+    I: Iterator<Item = Result<RawEvent, InputError>> + Send + 'static,
+    D: FnOnce() -> ImportDetails + Send,
+{
     let name = file_name.to_string();
     let started_at = now();
     let parse_name = name.clone();
@@ -514,8 +533,9 @@ where
         .await
         .map_err(|e| ImportError::storage(&name, e.into()))
         .and_then(|r| r);
-    note_failure(db, "events", &name, started_at, &spooled).await;
+    note_failure(db, source, &name, started_at, &spooled).await;
     let spool = spooled?;
+    let details = details();
     let storage = |e: anyhow::Error| ImportError::storage(&name, e);
     let state = {
         let mut tx = db.begin().await.map_err(storage)?;
@@ -535,7 +555,7 @@ where
     });
     let result = batched(
         db,
-        "events",
+        source,
         file_name,
         state,
         batches,
@@ -548,7 +568,7 @@ where
         async |mut state: EventImport, tx: &mut Tx| {
             people_store::note_first_events(tx, &state.first_event).await?;
             state.summary.file_name = name.clone();
-            state.summary.source = "events".into();
+            state.summary.source = source.into();
             state.summary.details =
                 ImportDetails { people_matched_by_alias: state.summary.details.people_matched_by_alias, ..details };
             Ok(state.summary)

@@ -27,3 +27,4 @@ pub mod sign_in;
 pub mod spool;
 pub mod studies;
 pub mod surveys;
+pub mod vendor_events;

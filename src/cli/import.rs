@@ -12,11 +12,12 @@ use super::ImportCommand;
 use crate::app::import::{ImportError, import_events, import_mapped, import_people};
 use crate::app::import_facts::import_facts;
 use crate::app::settings;
+use crate::app::vendor_events::{self, file_opener, import_event_source};
 use crate::domain::mapping::{Mapping, Target, describe};
 use crate::domain::settings::InflateLimits;
 use crate::ingest::InputError;
 use crate::ingest::source::{Input, open_limited};
-use crate::ingest::vendor::{VendorFormat, VendorOptions};
+use crate::ingest::vendor::{EventSource, VendorFormat, VendorOptions, m365_audit};
 use crate::storage::imports::{ImportDetails, ImportSummary};
 use crate::storage::{Db, mappings};
 use chrono::NaiveDate;
@@ -53,7 +54,10 @@ fn time(ts: Option<i64>) -> String {
 
 fn print_summary(s: &ImportSummary) {
     println!("{}: {} rows read", s.file_name, s.rows_read);
-    if s.source == "events" {
+    if s.source == "events" || EventSource::parse(&s.source).is_some() {
+        if let Some(source) = EventSource::parse(&s.source) {
+            println!("  source              {} ({})", source.label(), s.source);
+        }
         println!("  events added        {}", s.events_added);
         println!("  duplicates skipped  {}", s.duplicates_skipped);
         println!("  people created      {}", s.people_created);
@@ -76,6 +80,36 @@ fn print_summary(s: &ImportSummary) {
         println!("  sessions, login depth and reply speed are not available from this source");
     }
     print_details(&s.details);
+    print_source_notes(&s.details);
+}
+
+/// What a per-event export held beyond its events.
+fn print_source_notes(d: &ImportDetails) {
+    if !d.source_records.is_empty() {
+        println!("  records in the file (the source's own names):");
+        for (name, n) in &d.source_records {
+            println!("    {name}: {n}");
+        }
+    }
+    if !d.records_skipped.is_empty() {
+        println!("  records skipped:");
+        for (why, n) in &d.records_skipped {
+            println!("    {why}: {n}");
+        }
+    }
+    for missing in &d.not_recorded {
+        match missing.as_str() {
+            m365_audit::NO_MESSAGES => println!(
+                "  no message events: Microsoft logs messages sent only with Audit (Premium) or through the Graph API; \
+                 messages sent, reply speed and engaged sessions are not measurable from this file"
+            ),
+            m365_audit::ONLY_LINK_MESSAGES => println!(
+                "  only messages with a link (MessageCreatedHasLink): MessageSent is logged only with Audit (Premium); \
+                 messages sent and reply speed count only those messages"
+            ),
+            other => println!("  not recorded by this source: {other}"),
+        }
+    }
 }
 
 /// How the file was read and its people matched, where there is something to say.
@@ -110,6 +144,8 @@ enum Kind<'a> {
     Slack,
     /// A platform export, of this format or detected.
     Vendor(Option<VendorFormat>),
+    /// A per-event export (Mattermost, Zulip, Microsoft 365 audit log).
+    PerEvent(EventSource),
 }
 
 /// `FROM..TO` as two dates.
@@ -137,6 +173,10 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
         ImportCommand::Feishu { files, .. } => (files.clone(), Kind::Vendor(Some(VendorFormat::Feishu)), None),
         ImportCommand::GoogleChat { files, .. } => (files.clone(), Kind::Vendor(Some(VendorFormat::GoogleChat)), None),
         ImportCommand::Auto { files, period, .. } => (files.clone(), Kind::Vendor(None), period.clone()),
+        ImportCommand::Mattermost { files } => (files.clone(), Kind::PerEvent(EventSource::Mattermost), None),
+        ImportCommand::MattermostAudit { files } => (files.clone(), Kind::PerEvent(EventSource::MattermostAudit), None),
+        ImportCommand::Zulip { files } => (files.clone(), Kind::PerEvent(EventSource::Zulip), None),
+        ImportCommand::M365Audit { files } => (files.clone(), Kind::PerEvent(EventSource::M365Audit), None),
     };
     let date_order = match &cmd {
         ImportCommand::Teams { date_order, .. }
@@ -144,7 +184,12 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
         | ImportCommand::Feishu { date_order, .. }
         | ImportCommand::GoogleChat { date_order, .. }
         | ImportCommand::Auto { date_order, .. } => *date_order,
-        ImportCommand::People { .. } | ImportCommand::Events { .. } => None,
+        ImportCommand::People { .. }
+        | ImportCommand::Events { .. }
+        | ImportCommand::Mattermost { .. }
+        | ImportCommand::MattermostAudit { .. }
+        | ImportCommand::Zulip { .. }
+        | ImportCommand::M365Audit { .. } => None,
     };
     let period = match period.as_deref().map(parse_period).transpose() {
         Ok(p) => p,
@@ -171,6 +216,24 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
     };
     let kind = mapping.as_ref().map_or(kind, Kind::Mapped);
     for path in files {
+        let name = path.display().to_string();
+        let event_source = match kind {
+            Kind::PerEvent(source) => Some(source),
+            Kind::Vendor(None) => vendor_events::detect(&name, &file_opener(path.clone())),
+            _ => None,
+        };
+        if let Some(source) = event_source {
+            let result = import_event_source(db, source, &name, file_opener(path.clone()), limits, None).await;
+            match result {
+                Ok(summary) => print_summary(&summary),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    eprintln!("nothing of {} was stored", path.display());
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            continue;
+        }
         let result = match open_file(&path, encoding, limits) {
             Err(e) => Err(ImportError::Input(e)),
             Ok((input, bar)) => {
@@ -188,6 +251,9 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
                         import_facts(db, input, Some(format), &options).await
                     }
                     Kind::Vendor(format) => import_facts(db, input, format, &options).await,
+                    Kind::PerEvent(source) => {
+                        import_event_source(db, source, &name, file_opener(path.clone()), limits, None).await
+                    }
                 };
                 bar.finish_and_clear();
                 r

@@ -174,8 +174,30 @@ pub enum ImportCommand {
         #[arg(long, value_name = "ORDER", value_parser = date_order)]
         date_order: Option<DateOrder>,
     },
+    /// Import a Mattermost bulk export (the .jsonl inside `mmctl export create`'s ZIP, optionally gzipped): posts,
+    /// replies, reactions and files as events.
+    Mattermost {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Import a Mattermost audit log (JSON lines): sign-ins and sign-outs, audited posts and file uploads.
+    MattermostAudit {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Import a Zulip export (the .tar.gz of `./manage.py export`): messages and presence intervals.
+    Zulip {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Import the Microsoft 365 unified audit log exported from Purview (CSV): Teams sign-ins, messages, meetings.
+    M365Audit {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Import platform exports, recognising Teams user activity, Slack, Feishu or Google Chat by each report's own
-    /// columns (CSV header or JSON keys, raw API responses included); other reports are refused.
+    /// columns (CSV header or JSON keys, raw API responses included), and the Mattermost export and audit log, the
+    /// Zulip export and the Microsoft 365 unified audit log by their content; other reports are refused.
     Auto {
         #[arg(required = true)]
         files: Vec<PathBuf>,

@@ -55,6 +55,17 @@ pub struct ImportDetails {
     /// files had stored as separate people, merged into the row's person.
     #[serde(skip_serializing_if = "is_zero")]
     pub people_merged: u64,
+    /// A per-event export's own record types (Teams audit operations,
+    /// Mattermost line types and audit events, Zulip tables), with counts.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub source_records: BTreeMap<String, u64>,
+    /// Records of a per-event export read but not imported, by reason.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub records_skipped: BTreeMap<String, u64>,
+    /// Activity a per-event export has no record of at all (e.g.
+    /// `message_sent` in an audit log without message events).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_recorded: Vec<String>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -35,6 +35,12 @@ mod google;
 mod slack;
 mod teams;
 
+// Per-event exports: events, not period facts.
+pub mod event_sources;
+pub mod m365_audit;
+pub mod mattermost;
+pub mod zulip;
+
 mod fields;
 mod json_array;
 mod reader;
@@ -54,6 +60,8 @@ use super::InputError;
 use crate::domain::facts::{FactSource, PeriodFact};
 
 pub use dates::DateOrder;
+pub use event_sources::{EventSource, Notes, SharedNotes};
+pub use recognition::detect_event_source;
 pub use slack::period_from_name as slack_period_from_name;
 
 /// How much of the (decompressed) input is read ahead to recognise it.

@@ -395,3 +395,27 @@ pub(super) fn not_recognised(file: &str, sniff: &Sniff) -> InputError {
         format!("not a Teams, Slack, Feishu or Google Chat export: {what} {}{hint}; {EXPECTED}", shown.join(", ")),
     )
 }
+
+/// Recognises a per-event export (see [`super::event_sources`]) from its
+/// name and the start of its decompressed content: a Zulip export's tar, a
+/// Mattermost bulk export's version line, a Mattermost audit record, or the
+/// unified audit log's CSV header. `None` if it is none of them.
+pub fn detect_event_source(name: &str, head: &[u8]) -> Option<super::EventSource> {
+    use super::EventSource;
+    if super::zulip::is_export(head) {
+        return Some(EventSource::Zulip);
+    }
+    let text = strip_bom(head);
+    if super::mattermost::is_export(text) {
+        return Some(EventSource::Mattermost);
+    }
+    if super::mattermost::is_audit_log(text) {
+        return Some(EventSource::MattermostAudit);
+    }
+    if container(name, head) == Container::Csv
+        && super::m365_audit::is_header(&find_header(head, &|names| super::m365_audit::is_header(names)).names)
+    {
+        return Some(EventSource::M365Audit);
+    }
+    None
+}
