@@ -42,6 +42,7 @@ mod privacy_floor;
 mod properties;
 mod rights;
 mod upgrade;
+mod vendor_events;
 mod vendor_import;
 mod vendor_parsers;
 mod web;

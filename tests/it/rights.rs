@@ -12,7 +12,7 @@ use undercurrent::domain::sampling::ContactRules;
 use undercurrent::storage::{Db, accounts, availability, interviews, rights};
 
 /// Every cell of every table, as text, with its table and column.
-async fn every_cell(db: &Db) -> Vec<(String, String, String)> {
+pub(crate) async fn every_cell(db: &Db) -> Vec<(String, String, String)> {
     use sqlx::{Column, Row};
     let mut out = Vec::new();
     macro_rules! scan {

@@ -98,9 +98,15 @@ struct Columns {
 impl AuditLog {
     pub fn new(input: Input, notes: SharedNotes) -> Result<AuditLog, InputError> {
         let file = input.name.clone();
-        let mut csv = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input.reader);
+        // Records end at `\n` (a `\r` before it is trimmed with the field), so
+        // that the reader's line numbers are the file's for CRLF files too.
+        let mut csv = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(input.reader);
         let header = csv.headers().map_err(|e| csv_error(&file, input.gzipped, &e))?.clone();
-        let names: Vec<String> = header.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
+        let names: Vec<String> = header.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect();
         let find = |wanted: &[&str]| {
             names.iter().position(|n| {
                 let k = normalise_header(n).replace(' ', "");
@@ -295,5 +301,28 @@ impl Iterator for AuditLog {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Vec<Result<RawEvent, InputError>> {
+        let input = crate::ingest::source::open("a.csv", std::io::Cursor::new(text.as_bytes().to_vec())).unwrap();
+        AuditLog::new(input, SharedNotes::default()).unwrap().collect()
+    }
+
+    #[test]
+    fn a_record_whose_audit_data_is_not_json_is_named_by_its_line() {
+        let ok = r#"1,9/20/2023 4:05:03 AM,25,TeamsSessionStarted,a@b.c,"{""RecordType"":25,""Operation"":""TeamsSessionStarted"",""UserId"":""a@b.c""}""#;
+        let text = format!(
+            "RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\n{ok}\r\n2,9/20/2023 4:05:03 AM,25,X,a@b.c,{{oops\r\n"
+        );
+        let got = read(&text);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].as_ref().unwrap().ts, 1_695_182_703);
+        let err = got[1].as_ref().unwrap_err();
+        assert_eq!((err.line, err.column.as_deref()), (3, Some("AuditData")), "{err}");
     }
 }

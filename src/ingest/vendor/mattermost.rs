@@ -159,7 +159,20 @@ impl Export {
     fn read_line(&mut self) -> Result<(), InputError> {
         let file = self.lines.file().to_string();
         let line = self.lines.line;
-        let parsed: Line = self.lines.parse(EXPECTED_LINE)?;
+        let parsed: Line = match self.lines.parse(EXPECTED_LINE) {
+            Ok(parsed) => parsed,
+            Err(e) if !self.started => {
+                return Err(InputError::new(
+                    &file,
+                    line,
+                    format!(
+                        "not a Mattermost bulk export: {}; an export starts with {{\"type\":\"version\",\"version\":1}}",
+                        e.message
+                    ),
+                ));
+            }
+            Err(e) => return Err(e),
+        };
         if !self.started {
             if parsed.kind != "version" {
                 return Err(InputError::new(

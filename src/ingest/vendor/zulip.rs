@@ -252,17 +252,31 @@ fn read_member<P: Pass>(file: &str, member: &str, reader: &mut dyn Read, pass: &
     match result {
         Ok(()) => Ok(true),
         Err(e) if e.is_io() => {
-            let io = io::Error::other(e.to_string());
-            let kind = if e.to_string().contains("unexpected end of file") || e.to_string().contains("failed to fill") {
-                io::ErrorKind::UnexpectedEof
-            } else {
-                io.kind()
-            };
-            Err(archive_error(file, Some(member), e.line() as u64, &io::Error::new(kind, e.to_string())))
+            // What the archive reader said, without serde's position (given as the line).
+            let text = e.to_string();
+            let what = text.split(" at line ").next().unwrap_or(&text);
+            if let Some(limit) = io_source(&e) {
+                return Err(read_error(&entry_name(file, member), e.line() as u64, true, &limit));
+            }
+            Err(InputError::new(
+                &entry_name(file, member),
+                e.line() as u64,
+                format!("the archive is truncated or corrupt ({what}); download the export again"),
+            ))
         }
         Err(e) if e.to_string().starts_with(STOPPED) => Ok(false),
         Err(e) => Err(json_error(&entry_name(file, member), e.line() as u64, &e, "a Zulip export's JSON")),
     }
+}
+
+/// The inflate limit crossed inside a member, if that is what stopped it.
+fn io_source(e: &serde_json::Error) -> Option<io::Error> {
+    let inner = std::error::Error::source(e)?.downcast_ref::<io::Error>()?;
+    let crossed = inner.get_ref()?.downcast_ref::<crate::ingest::inflate::InflateLimitCrossed>()?;
+    Some(io::Error::new(
+        io::ErrorKind::InvalidData,
+        crate::ingest::inflate::InflateLimitCrossed { line: crossed.line, message: crossed.message.clone() },
+    ))
 }
 
 /// The import stopped listening.
@@ -478,7 +492,7 @@ mod tests {
     }
 
     #[test]
-    fn a_custom_error_inside_a_table_gets_its_line() {
+    fn a_row_that_fails_a_check_is_named_with_the_line_after_it() {
         let text = "{\n\"zerver_message\": [\n{\"id\": 1, \"sender\": 1, \"recipient\": 9, \"date_sent\": 1.5}\n]\n}";
         let mut realm = Realm::default();
         realm.users.insert(1, Person { key: "a@example.com".into(), bot: false });
@@ -487,6 +501,9 @@ mod tests {
         let mut pass = SecondPass { realm: &realm, notes: &notes, sender: &sender, stopped: false };
         let err = read_member("x.tar.gz", "z/messages-000001.json", &mut text.as_bytes(), &mut pass).unwrap_err();
         assert_eq!(err.file, "x.tar.gz (entry z/messages-000001.json)");
-        assert_eq!(err.line, 3, "{err}");
+        // The check runs once the row is read: the line is where the reader
+        // stands, just after it, and the message names the row.
+        assert_eq!(err.line, 4, "{err}");
+        assert!(err.message.contains("message 1 names recipient 9"), "{err}");
     }
 }
