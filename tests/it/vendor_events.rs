@@ -284,3 +284,36 @@ fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
     }
     out.into_inner().unwrap()
 }
+
+#[tokio::test]
+async fn per_event_exports_upload_in_the_browser_in_both_languages() {
+    use crate::common::web::TestApp;
+    use undercurrent::domain::account::Role;
+    let app = TestApp::with_accounts().await;
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    let (_, page) = analyst.get("/imports").await;
+    assert!(page.contains("Zulip export"), "the exports form names the per-event exports");
+    let upload = |name: &str, bytes: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .text("period_from", "")
+            .text("period_to", "")
+            .part("files", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()))
+    };
+    let zulip = std::fs::read(fixture("vendor/zulip/zulip-export-r7xkq2mv.tar.gz")).unwrap();
+    let (status, body) =
+        analyst.post_multipart("/imports/exports", upload("zulip-export-r7xkq2mv.tar.gz", zulip)).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(body.contains("Zulip export") && body.contains("Events added") && body.contains(">11<"), "{body}");
+    let older = std::fs::read(fixture("vendor/m365-audit/AuditLog_older_layout.csv")).unwrap();
+    let (_, body) = analyst.post_multipart("/imports/exports", upload("AuditLog_older_layout.csv", older)).await;
+    assert!(body.contains("Microsoft 365 audit log") && body.contains("No message events"), "{body}");
+    let history = undercurrent::storage::imports::recent(&app.t.db, 5).await.unwrap();
+    assert_eq!(history[0].summary.source, "m365-audit");
+    assert_eq!(history[1].summary.source, "zulip");
+    assert_eq!(history[1].status.as_str(), "done");
+
+    analyst.post("/language", &[("lang", "zh-CN"), ("back", "/imports")]).await;
+    let (_, page) = analyst.get("/imports").await;
+    assert!(page.contains("逐条事件的导出") && page.contains("Zulip 导出"), "the form and history in Chinese");
+    app.finish().await;
+}

@@ -16,12 +16,13 @@ use super::html;
 use crate::app::import::{ImportError, disk_full_text, import_events, import_people};
 use crate::app::import_facts::import_facts;
 use crate::app::settings;
+use crate::app::vendor_events::{self, file_opener, import_event_source};
 use crate::domain::account::Permission;
 use crate::domain::facts::FactSource;
 use crate::domain::state::ImportStatus;
 use crate::ingest::InputError;
 use crate::ingest::source::{in_browser, open_limited, parse_encoding};
-use crate::ingest::vendor::{DateOrder, VendorOptions};
+use crate::ingest::vendor::{DateOrder, EventSource, VendorOptions, m365_audit};
 use crate::storage::imports::{self, ImportDetails, ImportRecord, ImportSummary};
 use crate::storage::{audit, now};
 use crate::web::error::WebError;
@@ -56,7 +57,7 @@ impl Source {
 /// How a stored import counts: events (files and the push API), facts
 /// from platform exports, or directory rows.
 fn counts_events(source: &str) -> bool {
-    matches!(source, "events" | "api") || FactSource::parse(source).is_some()
+    matches!(source, "events" | "api") || FactSource::parse(source).is_some() || EventSource::parse(source).is_some()
 }
 
 /// A label and a shown value.
@@ -166,6 +167,10 @@ fn source_label(t: &Catalog, source: &str) -> String {
         "slack_dashboard" | "slack_api" => t.get("imports.source.slack"),
         "feishu" => t.get("imports.source.feishu"),
         "google_chat" => t.get("imports.source.google_chat"),
+        "mattermost" => t.get("imports.source.mattermost"),
+        "mattermost-audit" => t.get("imports.source.mattermost_audit"),
+        "zulip" => t.get("imports.source.zulip"),
+        "m365-audit" => t.get("imports.source.m365_audit"),
         other => other,
     }
     .to_string()
@@ -207,11 +212,14 @@ fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
         stats.push(stat("imports.time_range", time_range(tz, s.first_ts, s.last_ts)));
         stats.push(stat("imports.source_label", source_label(t, &s.source)));
         stats.push(stat("imports.not_available", t.get("imports.not_available_value").to_string()));
-    } else if s.source == "events" {
+    } else if s.source == "events" || EventSource::parse(&s.source).is_some() {
         stats.push(stat("imports.events_added", count(s.events_added)));
         stats.push(stat("imports.duplicates_skipped", count(s.duplicates_skipped)));
         stats.push(stat("imports.people_created", count(s.people_created)));
         stats.push(stat("imports.time_range", time_range(tz, s.first_ts, s.last_ts)));
+        if EventSource::parse(&s.source).is_some() {
+            stats.push(stat("imports.source_label", source_label(t, &s.source)));
+        }
     } else {
         stats.push(stat("imports.people_created", count(s.people_created)));
         stats.push(stat("imports.people_updated", count(s.people_updated)));
@@ -249,6 +257,32 @@ pub(super) fn detail_stats(t: &Catalog, d: &ImportDetails) -> Vec<Stat> {
     if let Some(order) = &d.date_order {
         let key = if order == "day-first" { "imports.date_order.day_first" } else { "imports.date_order.month_first" };
         stats.push(stat("imports.date_order", t.get(key).to_string()));
+    }
+    stats.extend(source_note_stats(t, d));
+    stats
+}
+
+/// What a per-event export held beyond its events: its own record types,
+/// the records skipped, the activity it does not record.
+fn source_note_stats(t: &Catalog, d: &ImportDetails) -> Vec<Stat> {
+    let stat = |key: &str, value: String| Stat { label: t.get(key).to_string(), value };
+    let listed = |map: &std::collections::BTreeMap<String, u64>| {
+        map.iter().map(|(k, n)| format!("{k}: {}", count(*n))).collect::<Vec<_>>().join(", ")
+    };
+    let mut stats = Vec::new();
+    if !d.source_records.is_empty() {
+        stats.push(stat("imports.source_records", listed(&d.source_records)));
+    }
+    if !d.records_skipped.is_empty() {
+        stats.push(stat("imports.records_skipped", listed(&d.records_skipped)));
+    }
+    for missing in &d.not_recorded {
+        let text = match missing.as_str() {
+            m365_audit::NO_MESSAGES => t.get("imports.not_recorded.no_messages").to_string(),
+            m365_audit::ONLY_LINK_MESSAGES => t.get("imports.not_recorded.only_link_messages").to_string(),
+            other => other.to_string(),
+        };
+        stats.push(stat("imports.not_recorded", text));
     }
     stats
 }
@@ -469,8 +503,17 @@ async fn import_part(
             return Err(anyhow::Error::new(e).context("storing an upload in a temporary file").into());
         }
     }
-    let file = std::fs::File::open(&temp.0).map_err(|e| anyhow::Error::new(e).context("reopening an upload"))?;
     let limits = crate::app::settings::inflate_limits(&state.db).await?;
+    if source == Source::Exports {
+        // A per-event export (some are archives, some are read twice): from the file itself.
+        let opener = file_opener(temp.0.clone());
+        if let Some(event_source) = vendor_events::detect(file_name, &opener) {
+            let result = import_event_source(&state.db, event_source, file_name, opener, limits, None).await;
+            drop(temp);
+            return Ok(result.map_err(failure));
+        }
+    }
+    let file = std::fs::File::open(&temp.0).map_err(|e| anyhow::Error::new(e).context("reopening an upload"))?;
     let opened = parse_encoding(encoding)
         .map_err(|m| InputError::new(file_name, 0, m))
         .and_then(|forced| open_limited(file_name, file, forced, limits));
@@ -488,11 +531,16 @@ async fn import_part(
         Source::Exports => import_facts(&state.db, input, None, options).await,
     };
     drop(temp);
-    Ok(result.map_err(|e| match e {
+    Ok(result.map_err(failure))
+}
+
+/// How a failed import is shown.
+fn failure(e: ImportError) -> Failure {
+    match e {
         ImportError::Input(_) => Failure::Input(in_browser(&e.to_string())),
         ImportError::DiskFull { .. } => Failure::DiskFull(e.to_string()),
         ImportError::Storage { .. } => Failure::Storage(e.to_string()),
-    }))
+    }
 }
 
 #[cfg(test)]
