@@ -166,8 +166,11 @@ impl AuditLog {
         })?;
         let record_type =
             data.record_type.or_else(|| c.record_type.and_then(|i| get(i).parse::<i64>().ok())).unwrap_or_default();
+        // Some exports write the record type by name (`MicrosoftTeams`).
+        let named = |s: &str| s.eq_ignore_ascii_case("MicrosoftTeams");
         let teams = record_type == TEAMS_RECORD_TYPE
-            || data.workload.as_deref().is_some_and(|w| w.eq_ignore_ascii_case("MicrosoftTeams"));
+            || data.workload.as_deref().is_some_and(named)
+            || c.record_type.is_some_and(|i| named(get(i)));
         if !teams {
             note(&self.notes, |n| bump(&mut n.skipped, "not Microsoft Teams"));
             return Ok(None);
