@@ -213,6 +213,11 @@ async fn bad_input_is_refused_with_file_entry_and_line_and_stores_nothing() {
     let err = refused(&t.url, &["import", "zulip", &not_tar]);
     assert!(err.contains("notes.tar.gz:1:") && err.contains("not a Zulip export"), "{err}");
 
+    // A tar without realm.json.
+    let no_realm = write("no-realm.tar.gz", &gzip(&tar(&[("x/messages-000001.json", b"{\"zerver_message\": []}")])));
+    let err = refused(&t.url, &["import", "zulip", &no_realm]);
+    assert!(err.contains("no-realm.tar.gz:1:") && err.contains("no realm.json"), "{err}");
+
     // A CSV whose AuditData is not JSON, on line 3.
     let audit = std::fs::read_to_string(fixture("vendor/m365-audit/AuditLog_2026-03-04.csv")).unwrap();
     let mut rows: Vec<String> = audit.lines().map(str::to_string).collect();
