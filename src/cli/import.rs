@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::ImportCommand;
 use crate::app::import::{ImportError, import_events, import_mapped, import_people};
 use crate::app::import_facts::import_facts;
+use crate::app::import_slack::{SlackFile, import_slack_audit, import_slack_export, recognise};
 use crate::app::settings;
 use crate::domain::mapping::{Mapping, Target, describe};
 use crate::domain::settings::InflateLimits;
@@ -47,13 +48,28 @@ fn open_file(
     Ok((input, bar))
 }
 
+/// A spinner counting the events a Slack export has stored so far, drawn
+/// only on a terminal (the archive is read by entries, not as a stream of bytes).
+fn slack_progress(name: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}: {pos} events stored ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(name.to_string());
+    bar
+}
+
 fn time(ts: Option<i64>) -> String {
     ts.and_then(|t| DateTime::from_timestamp(t, 0)).map(|d| d.to_rfc3339()).unwrap_or_else(|| "-".into())
 }
 
 fn print_summary(s: &ImportSummary) {
     println!("{}: {} rows read", s.file_name, s.rows_read);
-    if s.source == "events" {
+    if matches!(s.source.as_str(), "events" | "slack_export" | "slack_audit") {
+        if s.source != "events" {
+            println!("  source              {}", s.source);
+        }
         println!("  events added        {}", s.events_added);
         println!("  duplicates skipped  {}", s.duplicates_skipped);
         println!("  people created      {}", s.people_created);
@@ -98,6 +114,12 @@ fn print_details(d: &ImportDetails) {
     if let Some(order) = &d.date_order {
         println!("  dates read as       {order}");
     }
+    if !d.left_out.is_empty() {
+        println!("  left out (not imported):");
+        for (why, n) in &d.left_out {
+            println!("    {why}: {n}");
+        }
+    }
 }
 
 /// What a command imports.
@@ -108,6 +130,8 @@ enum Kind<'a> {
     /// A CSV file in any layout, through a column mapping preset.
     Mapped(&'a Mapping),
     Slack,
+    /// A Slack workspace export (ZIP) or audit log, or `None`: recognised.
+    SlackEvents(Option<SlackFile>),
     /// A platform export, of this format or detected.
     Vendor(Option<VendorFormat>),
 }
@@ -137,6 +161,8 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
         ImportCommand::Feishu { files, .. } => (files.clone(), Kind::Vendor(Some(VendorFormat::Feishu)), None),
         ImportCommand::GoogleChat { files, .. } => (files.clone(), Kind::Vendor(Some(VendorFormat::GoogleChat)), None),
         ImportCommand::Auto { files, period, .. } => (files.clone(), Kind::Vendor(None), period.clone()),
+        ImportCommand::SlackExport { files } => (files.clone(), Kind::SlackEvents(Some(SlackFile::Export)), None),
+        ImportCommand::SlackAudit { files } => (files.clone(), Kind::SlackEvents(Some(SlackFile::AuditLog)), None),
     };
     let date_order = match &cmd {
         ImportCommand::Teams { date_order, .. }
@@ -144,7 +170,10 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
         | ImportCommand::Feishu { date_order, .. }
         | ImportCommand::GoogleChat { date_order, .. }
         | ImportCommand::Auto { date_order, .. } => *date_order,
-        ImportCommand::People { .. } | ImportCommand::Events { .. } => None,
+        ImportCommand::People { .. }
+        | ImportCommand::Events { .. }
+        | ImportCommand::SlackExport { .. }
+        | ImportCommand::SlackAudit { .. } => None,
     };
     let period = match period.as_deref().map(parse_period).transpose() {
         Ok(p) => p,
@@ -171,6 +200,34 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
     };
     let kind = mapping.as_ref().map_or(kind, Kind::Mapped);
     for path in files {
+        // `import auto` takes Slack's per-event files by their content.
+        let kind = match kind {
+            Kind::Vendor(None) => recognise(&path).map_or(kind, |f| Kind::SlackEvents(Some(f))),
+            _ => kind,
+        };
+        if let Kind::SlackEvents(Some(SlackFile::Export)) = kind {
+            let name = path.display().to_string();
+            let bar = slack_progress(&name);
+            let (sender, mut receiver) = tokio::sync::mpsc::channel::<u64>(4);
+            let shown = bar.clone();
+            let ticker = tokio::spawn(async move {
+                while let Some(n) = receiver.recv().await {
+                    shown.set_position(n);
+                }
+            });
+            let result = import_slack_export(db, &name, &path, Some(sender)).await;
+            let _ = ticker.await;
+            bar.finish_and_clear();
+            match result {
+                Ok(summary) => print_summary(&summary),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    eprintln!("nothing of {} was stored", path.display());
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            continue;
+        }
         let result = match open_file(&path, encoding, limits) {
             Err(e) => Err(ImportError::Input(e)),
             Ok((input, bar)) => {
@@ -188,6 +245,7 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
                         import_facts(db, input, Some(format), &options).await
                     }
                     Kind::Vendor(format) => import_facts(db, input, format, &options).await,
+                    Kind::SlackEvents(_) => import_slack_audit(db, input).await,
                 };
                 bar.finish_and_clear();
                 r

@@ -55,6 +55,10 @@ pub struct ImportDetails {
     /// files had stored as separate people, merged into the row's person.
     #[serde(skip_serializing_if = "is_zero")]
     pub people_merged: u64,
+    /// Records of the file the import leaves out, by reason (a Slack
+    /// export's reactions, which carry no time; system messages).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub left_out: BTreeMap<String, u64>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use super::html;
 use crate::app::import::{ImportError, disk_full_text, import_events, import_people};
 use crate::app::import_facts::import_facts;
+use crate::app::import_slack::{SlackFile, import_slack_audit, import_slack_export, recognise};
 use crate::app::settings;
 use crate::domain::account::Permission;
 use crate::domain::facts::FactSource;
@@ -56,7 +57,7 @@ impl Source {
 /// How a stored import counts: events (files and the push API), facts
 /// from platform exports, or directory rows.
 fn counts_events(source: &str) -> bool {
-    matches!(source, "events" | "api") || FactSource::parse(source).is_some()
+    matches!(source, "events" | "api" | "slack_export" | "slack_audit") || FactSource::parse(source).is_some()
 }
 
 /// A label and a shown value.
@@ -164,6 +165,8 @@ fn source_label(t: &Catalog, source: &str) -> String {
         "api" => t.get("imports.source.api"),
         "teams" => t.get("imports.source.teams"),
         "slack_dashboard" | "slack_api" => t.get("imports.source.slack"),
+        "slack_export" => t.get("imports.source.slack_export"),
+        "slack_audit" => t.get("imports.source.slack_audit"),
         "feishu" => t.get("imports.source.feishu"),
         "google_chat" => t.get("imports.source.google_chat"),
         other => other,
@@ -207,11 +210,14 @@ fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
         stats.push(stat("imports.time_range", time_range(tz, s.first_ts, s.last_ts)));
         stats.push(stat("imports.source_label", source_label(t, &s.source)));
         stats.push(stat("imports.not_available", t.get("imports.not_available_value").to_string()));
-    } else if s.source == "events" {
+    } else if counts_events(&s.source) {
         stats.push(stat("imports.events_added", count(s.events_added)));
         stats.push(stat("imports.duplicates_skipped", count(s.duplicates_skipped)));
         stats.push(stat("imports.people_created", count(s.people_created)));
         stats.push(stat("imports.time_range", time_range(tz, s.first_ts, s.last_ts)));
+        if s.source != "events" {
+            stats.push(stat("imports.source_label", source_label(t, &s.source)));
+        }
     } else {
         stats.push(stat("imports.people_created", count(s.people_created)));
         stats.push(stat("imports.people_updated", count(s.people_updated)));
@@ -249,6 +255,12 @@ pub(super) fn detail_stats(t: &Catalog, d: &ImportDetails) -> Vec<Stat> {
     if let Some(order) = &d.date_order {
         let key = if order == "day-first" { "imports.date_order.day_first" } else { "imports.date_order.month_first" };
         stats.push(stat("imports.date_order", t.get(key).to_string()));
+    }
+    if !d.left_out.is_empty() {
+        // The reasons are the reader's own words (record kinds and field
+        // values from the file), with their counts.
+        let parts: Vec<String> = d.left_out.iter().map(|(why, n)| format!("{why}: {}", count(*n))).collect();
+        stats.push(stat("imports.left_out", parts.join("; ")));
     }
     stats
 }
@@ -469,6 +481,12 @@ async fn import_part(
             return Err(anyhow::Error::new(e).context("storing an upload in a temporary file").into());
         }
     }
+    let slack = if source == Source::Exports { recognise(&temp.0) } else { None };
+    if slack == Some(SlackFile::Export) {
+        let result = import_slack_export(&state.db, file_name, &temp.0, None).await;
+        drop(temp);
+        return Ok(result.map_err(failure));
+    }
     let file = std::fs::File::open(&temp.0).map_err(|e| anyhow::Error::new(e).context("reopening an upload"))?;
     let limits = crate::app::settings::inflate_limits(&state.db).await?;
     let opened = parse_encoding(encoding)
@@ -485,14 +503,19 @@ async fn import_part(
     let result = match source {
         Source::People => import_people(&state.db, input).await,
         Source::Events => import_events(&state.db, tz, input).await,
+        Source::Exports if slack == Some(SlackFile::AuditLog) => import_slack_audit(&state.db, input).await,
         Source::Exports => import_facts(&state.db, input, None, options).await,
     };
     drop(temp);
-    Ok(result.map_err(|e| match e {
+    Ok(result.map_err(failure))
+}
+
+fn failure(e: ImportError) -> Failure {
+    match e {
         ImportError::Input(_) => Failure::Input(in_browser(&e.to_string())),
         ImportError::DiskFull { .. } => Failure::DiskFull(e.to_string()),
         ImportError::Storage { .. } => Failure::Storage(e.to_string()),
-    }))
+    }
 }
 
 #[cfg(test)]
