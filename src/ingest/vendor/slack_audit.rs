@@ -121,7 +121,7 @@ impl SlackAudit {
     }
 
     fn event(&mut self, line: u64, bytes: &[u8]) -> Result<Option<RawEvent>, InputError> {
-        let entry: Entry = serde_json::from_slice(bytes).map_err(|e| {
+        let entry: Entry = serde_json::from_slice(bytes.trim_ascii_end()).map_err(|e| {
             let text = e.to_string();
             let text = text.split(" at line ").next().unwrap_or(&text).to_string();
             InputError::new(&self.file, line + e.line() as u64 - 1, format!("column {}: {text}", e.column()))
