@@ -552,7 +552,8 @@ where
     note_failure(db, source_name, &name, started_at, &spooled).await;
     let spool = spooled?;
     // The file is read through: what its reader learnt is complete.
-    let notes = read.map(|r| r.lock().map(|n| n.clone()).unwrap_or_else(|p| p.into_inner().clone())).unwrap_or_default();
+    let notes =
+        read.map(|r| r.lock().map(|n| n.clone()).unwrap_or_else(|p| p.into_inner().clone())).unwrap_or_default();
     let storage = |e: anyhow::Error| ImportError::storage(&name, e);
     let state = {
         let mut tx = db.begin().await.map_err(storage)?;

@@ -134,7 +134,8 @@ async fn load_presence(db: &Db, from: i64, to: i64, index: &HashMap<i64, u32>, p
             .collect::<Result<Vec<_>>>()?
     });
     for (person, import) in rows {
-        let (Some(&i), Some((_, _, a, b))) = (index.get(&person), presence.iter().find(|(id, ..)| *id == import)) else {
+        let (Some(&i), Some((_, _, a, b))) = (index.get(&person), presence.iter().find(|(id, ..)| *id == import))
+        else {
             continue;
         };
         let p = &mut people[i as usize].presence;

@@ -81,7 +81,14 @@ fn sessions(url: &str) -> Vec<(String, String, String, String, String, String)> 
         .collect()
 }
 
-fn row(who: &str, s: &str, e: &str, d: &str, tier: &str, gap: &str) -> (String, String, String, String, String, String) {
+fn row(
+    who: &str,
+    s: &str,
+    e: &str,
+    d: &str,
+    tier: &str,
+    gap: &str,
+) -> (String, String, String, String, String, String) {
     (who.into(), s.into(), e.into(), d.into(), tier.into(), gap.into())
 }
 
@@ -101,7 +108,9 @@ async fn the_workspace_export_becomes_messages_and_files_by_person() {
     assert!(out.contains("events added        11"), "{out}");
     assert!(out.contains("people created      4"), "alice, bob, carol and deleted dave; no bots: {out}");
     assert!(out.contains("reactions (the export gives them no time): 2"), "{out}");
-    for left in ["messages of subtype channel_join: 1", "messages of subtype bot_message: 1", "subtype channel_topic: 1"] {
+    for left in
+        ["messages of subtype channel_join: 1", "messages of subtype bot_message: 1", "subtype channel_topic: 1"]
+    {
         assert!(out.contains(left), "{left}: {out}");
     }
     assert!(out.contains("bots in users.json: 2"), "{out}");
@@ -214,7 +223,8 @@ async fn the_browser_imports_both_files_from_the_exports_form() {
     let _ = analyst.get("/imports").await;
     for (path, mime) in [(zip, "application/zip"), (PathBuf::from(audit_log()), "application/json")] {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let part = reqwest::multipart::Part::bytes(std::fs::read(&path).unwrap()).file_name(name).mime_str(mime).unwrap();
+        let part =
+            reqwest::multipart::Part::bytes(std::fs::read(&path).unwrap()).file_name(name).mime_str(mime).unwrap();
         let form = reqwest::multipart::Form::new().part("files", part);
         let (status, page) = analyst.post_multipart("/imports/exports", form).await;
         assert_eq!(status, StatusCode::OK);

@@ -222,10 +222,16 @@ impl<R: Read + Seek> SlackExport<R> {
     /// Decompresses one entry into the buffer.
     fn read_entry(&mut self, index: usize) -> Result<String, InputError> {
         let file = self.file.clone();
-        let mut entry = self.archive.by_index(index).map_err(|e| InputError::new(&file, 0, format!("entry {index}: {e}")))?;
+        let mut entry =
+            self.archive.by_index(index).map_err(|e| InputError::new(&file, 0, format!("entry {index}: {e}")))?;
         let name = entry.name().to_string();
         if entry.size() > MAX_ENTRY_BYTES {
-            return Err(entry_error(&file, &name, 0, format!("larger than {} MiB uncompressed", MAX_ENTRY_BYTES >> 20)));
+            return Err(entry_error(
+                &file,
+                &name,
+                0,
+                format!("larger than {} MiB uncompressed", MAX_ENTRY_BYTES >> 20),
+            ));
         }
         self.buf.clear();
         let read = (&mut entry).take(MAX_ENTRY_BYTES + 1).read_to_end(&mut self.buf);
@@ -234,7 +240,9 @@ impl<R: Read + Seek> SlackExport<R> {
                 Err(entry_error(&file, &name, 0, format!("larger than {} MiB uncompressed", MAX_ENTRY_BYTES >> 20)))
             }
             Ok(_) => Ok(name),
-            Err(e) => Err(entry_error(&file, &name, 0, format!("cannot be read, the archive is damaged or cut short: {e}"))),
+            Err(e) => {
+                Err(entry_error(&file, &name, 0, format!("cannot be read, the archive is damaged or cut short: {e}")))
+            }
         }
     }
 
@@ -263,7 +271,8 @@ impl<R: Read + Seek> SlackExport<R> {
     fn read_conversations(&mut self, list: &str, kind: ChannelType) -> Result<(), InputError> {
         let index = self.archive.index_for_name(list).unwrap_or_default();
         let name = self.read_entry(index)?;
-        let items: Vec<Conversation> = serde_json::from_slice(&self.buf).map_err(|e| json_error(&self.file, &name, &e))?;
+        let items: Vec<Conversation> =
+            serde_json::from_slice(&self.buf).map_err(|e| json_error(&self.file, &name, &e))?;
         for c in items {
             // Direct messages' folders are named by id, the others by name.
             let folder = match (&c.name, kind) {
@@ -280,7 +289,8 @@ impl<R: Read + Seek> SlackExport<R> {
         let name = self.read_entry(index)?;
         let (channel, channel_type) =
             self.conversations.get(folder).cloned().unwrap_or_else(|| (folder.to_string(), ChannelType::Unknown));
-        let messages: Vec<Message> = serde_json::from_slice(&self.buf).map_err(|e| json_error(&self.file, &name, &e))?;
+        let messages: Vec<Message> =
+            serde_json::from_slice(&self.buf).map_err(|e| json_error(&self.file, &name, &e))?;
         for m in messages {
             self.messages += 1;
             let reactions: u64 = m
@@ -311,7 +321,10 @@ impl<R: Read + Seek> SlackExport<R> {
                         &self.file,
                         &name,
                         0,
-                        format!("message {}: `ts` is `{}`, expected Unix seconds such as 1772414100.000200", self.messages, m.ts),
+                        format!(
+                            "message {}: `ts` is `{}`, expected Unix seconds such as 1772414100.000200",
+                            self.messages, m.ts
+                        ),
                     ));
                 }
             };
@@ -325,7 +338,8 @@ impl<R: Read + Seek> SlackExport<R> {
                 *self.notes.left_out.entry("messages without a user".into()).or_default() += 1;
                 continue;
             };
-            let with_files = m.files.as_ref().is_some_and(|f| !f.is_empty()) || m.subtype.as_deref() == Some("file_share");
+            let with_files =
+                m.files.as_ref().is_some_and(|f| !f.is_empty()) || m.subtype.as_deref() == Some("file_share");
             let line = self.messages;
             self.ready.push_back(RawEvent {
                 line,
