@@ -159,8 +159,9 @@ impl DepthGap {
 /// and files). Their sessions are engaged by construction, so login depth
 /// from them alone says nothing. Keyed by the name their imports carry;
 /// every source not listed (event files, column mappings, the push API,
-/// audit logs) records presence.
-const MESSAGES_ONLY: &[&str] = &["slack_export", "mattermost", "mattermost_export"];
+/// audit logs) records presence. A new messages-only source (a chat
+/// export without logins) adds its imports' name here.
+const MESSAGES_ONLY: &[&str] = &["slack_export"];
 
 /// Whether a source of raw events (by its imports' name) records presence.
 pub fn records_presence(source: &str) -> bool {
