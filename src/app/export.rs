@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::evaluate::Computed;
 use crate::csv_out::{Cell, CsvOut};
-use crate::domain::coverage::GapReason;
+use crate::domain::coverage::{GapReason, GapSource};
 use crate::domain::decimal::Ratio;
 use crate::domain::evaluation::{PersonResult, Summary};
 use crate::domain::facts::FactSource;
@@ -256,14 +256,19 @@ fn write_coverage(out: &mut impl Write, s: &Summary) -> Result<()> {
     for (gap, n) in &s.coverage.unmeasurable {
         writeln!(out, "  {n:>7} people from {} ({})", source_words(gap.source), gap_words(gap.reason))?;
     }
-    let sources: std::collections::BTreeSet<FactSource> = s.coverage.unmeasurable.keys().map(|g| g.source).collect();
+    let sources: std::collections::BTreeSet<GapSource> = s.coverage.unmeasurable.keys().map(|g| g.source).collect();
     for source in sources {
         writeln!(out, "  Better data: {}", advice(source))?;
     }
     Ok(())
 }
 
-fn source_words(s: FactSource) -> &'static str {
+fn source_words(s: GapSource) -> &'static str {
+    let s = match s {
+        GapSource::Facts(s) => s,
+        GapSource::Events("slack_export") => return "Slack workspace exports",
+        GapSource::Events(_) => return "message-only exports",
+    };
     match s {
         FactSource::Teams => "Teams period reports",
         FactSource::SlackDashboard => "Slack dashboard exports",
@@ -277,10 +282,17 @@ fn gap_words(r: GapReason) -> &'static str {
     match r {
         GapReason::NoDayCounts => "no day counts",
         GapReason::FewFamilies => "too few feature families visible, e.g. no files or huddles columns",
+        GapReason::NoPresence => "messages only, and no login source covers the window",
     }
 }
 
-fn advice(s: FactSource) -> &'static str {
+fn advice(s: GapSource) -> &'static str {
+    let s = match s {
+        GapSource::Facts(s) => s,
+        GapSource::Events(_) => {
+            return "import a login source for the same people and days: the Slack audit log (user_login, user_logout), or event files with login events";
+        }
+    };
     match s {
         FactSource::Teams => {
             "import Teams daily reports (Graph getTeamsUserActivityUserDetail(date=YYYY-MM-DD), one file per day), which give day counts, or raw events"

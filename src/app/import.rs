@@ -507,25 +507,43 @@ pub async fn import_event_records_with_progress<I>(
 where
     I: Iterator<Item = Result<RawEvent, InputError>> + Send + 'static,
 {
-    import_source_records(db, "events", file_name, move || details, records, progress).await
+    let source = EventSource { name: "events", details: Box::new(move || details), read: None };
+    import_event_source(db, file_name, source, records, progress).await
 }
 
-/// [`import_event_records_with_progress`] recorded in the history under
-/// `source` (a per-event vendor export's own name); `details` is asked for
+/// What a source of raw events tells its import besides the events: the
+/// name its imports are recorded under (the key of the capability table,
+/// `domain::coverage::records_presence`), how the file was read (asked for
 /// once the file was read through, so that a reader can report what it
-/// found on the way.
-pub async fn import_source_records<I, D>(
+/// found on the way), and what the reader learnt by the end of the file
+/// ([`ReadNotes`]).
+pub struct EventSource {
+    pub name: &'static str,
+    pub details: Box<dyn FnOnce() -> ImportDetails + Send>,
+    pub read: Option<std::sync::Arc<std::sync::Mutex<ReadNotes>>>,
+}
+
+/// What a reader learnt by the end of its file: records it left out, by
+/// reason (for the summary), and people it knows by several ids (a key and
+/// its aliases), linked in the import's last transaction.
+#[derive(Clone, Debug, Default)]
+pub struct ReadNotes {
+    pub left_out: std::collections::BTreeMap<String, u64>,
+    pub people: Vec<(String, Vec<String>)>,
+}
+
+/// [`import_event_records_with_progress`] for any source of raw events.
+pub async fn import_event_source<I>(
     db: &Db,
-    source: &str,
     file_name: &str,
-    details: D,
+    source: EventSource,
     records: I,
     progress: Option<tokio::sync::mpsc::Sender<u64>>,
 ) -> Result<ImportSummary, ImportError>
 where
     I: Iterator<Item = Result<RawEvent, InputError>> + Send + 'static,
-    D: FnOnce() -> ImportDetails + Send,
 {
+    let EventSource { name: source_name, details, read } = source;
     let name = file_name.to_string();
     let started_at = now();
     let parse_name = name.clone();
@@ -533,9 +551,12 @@ where
         .await
         .map_err(|e| ImportError::storage(&name, e.into()))
         .and_then(|r| r);
-    note_failure(db, source, &name, started_at, &spooled).await;
+    note_failure(db, source_name, &name, started_at, &spooled).await;
     let spool = spooled?;
+    // The file is read through: what its reader learnt is complete.
     let details = details();
+    let notes =
+        read.map(|r| r.lock().map(|n| n.clone()).unwrap_or_else(|p| p.into_inner().clone())).unwrap_or_default();
     let storage = |e: anyhow::Error| ImportError::storage(&name, e);
     let state = {
         let mut tx = db.begin().await.map_err(storage)?;
@@ -555,7 +576,7 @@ where
     });
     let result = batched(
         db,
-        source,
+        source_name,
         file_name,
         state,
         batches,
@@ -566,11 +587,20 @@ where
             Ok(state.summary.rows_read)
         },
         async |mut state: EventImport, tx: &mut Tx| {
+            let merged = link_people(tx, &mut state, &notes.people).await?;
             people_store::note_first_events(tx, &state.first_event).await?;
             state.summary.file_name = name.clone();
-            state.summary.source = source.into();
-            state.summary.details =
-                ImportDetails { people_matched_by_alias: state.summary.details.people_matched_by_alias, ..details };
+            state.summary.source = source_name.into();
+            let mut records_skipped = details.records_skipped.clone();
+            for (why, n) in &notes.left_out {
+                *records_skipped.entry(why.clone()).or_default() += n;
+            }
+            state.summary.details = ImportDetails {
+                people_matched_by_alias: state.summary.details.people_matched_by_alias,
+                people_merged: details.people_merged + merged,
+                records_skipped,
+                ..details
+            };
             Ok(state.summary)
         },
     )
@@ -579,6 +609,43 @@ where
     reader.await.map_err(|e| storage(e.into()))?;
     drop(spool);
     result
+}
+
+/// Makes the people a source knows by several ids one person each: every
+/// key is ensured (people without events included, so that a later file
+/// naming them by any id finds them), and each alias is added to its key's
+/// person; a person stored earlier under an alias alone (not from the
+/// directory) is merged into the key's. Returns the people merged.
+async fn link_people(tx: &mut Tx, state: &mut EventImport, people: &[(String, Vec<String>)]) -> anyhow::Result<u64> {
+    let mut merged = 0;
+    for chunk in people.chunks(PEOPLE_BATCH) {
+        let keys: HashSet<&str> = chunk.iter().map(|(k, _)| k.as_str()).collect();
+        let found = people_store::ensure(tx, &keys, state.pending).await?;
+        state.summary.people_created += found.created;
+        let aliases: Vec<String> = chunk.iter().flat_map(|(_, a)| a.iter().map(|a| identity::normalise(a))).collect();
+        let refs: Vec<&str> = aliases.iter().map(String::as_str).collect();
+        let owners = identity::owners(tx, &refs).await?;
+        let mut adds: Vec<(String, i64)> = Vec::new();
+        for (key, ids) in chunk {
+            let Some(&person) = found.ids.get(key.as_str()) else { continue };
+            for alias in ids.iter().map(|a| identity::normalise(a)).filter(|a| !a.is_empty() && a != key) {
+                match owners.get(&alias) {
+                    None => adds.push((alias, person)),
+                    Some(o) if o.person_id == person => {}
+                    Some(o) if !o.in_directory => {
+                        if identity::merge(tx, o.person_id, person).await?.is_ok() {
+                            merged += 1;
+                        }
+                    }
+                    // A directory person holds the id: the directory decides.
+                    Some(_) => {}
+                }
+            }
+        }
+        let rows: Vec<(&str, i64, &str)> = adds.iter().map(|(a, p)| (a.as_str(), *p, identity::ALIAS)).collect();
+        identity::add_many(tx, &rows).await?;
+    }
+    Ok(merged)
 }
 
 /// A directory file read whole before anything is written: one row per

@@ -10,6 +10,7 @@ pub mod export;
 pub mod first_run;
 pub mod import;
 pub mod import_facts;
+pub mod import_slack;
 pub mod interviewer_calendar;
 pub mod interviewer_feed;
 pub mod interviews;

@@ -19,7 +19,7 @@ use crate::ingest::vendor::{EventSource, SharedNotes, detect_event_source, m365_
 use crate::storage::imports::{self, ImportDetails, ImportSummary};
 use crate::storage::{Db, now};
 
-use super::import::{ImportError, import_source_records};
+use super::import::{self as pipeline, ImportError};
 
 /// Opens the file afresh, as stored (gzip not undone).
 pub type Opener = Arc<dyn Fn() -> io::Result<Box<dyn Read + Send>> + Send + Sync>;
@@ -100,7 +100,8 @@ pub async fn import_event_source(
             ..Default::default()
         }
     };
-    import_source_records(db, source.as_str(), name, details, events, progress).await
+    let source = pipeline::EventSource { name: source.as_str(), details: Box::new(details), read: None };
+    pipeline::import_event_source(db, name, source, events, progress).await
 }
 
 /// The events of a file (a first pass, where the source needs one, runs here).

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::ImportCommand;
 use crate::app::import::{ImportError, import_events, import_mapped, import_people};
 use crate::app::import_facts::import_facts;
+use crate::app::import_slack::{SlackFile, import_slack_audit, import_slack_export, recognise};
 use crate::app::settings;
 use crate::app::vendor_events::{self, file_opener, import_event_source};
 use crate::domain::mapping::{Mapping, Target, describe};
@@ -48,15 +49,30 @@ fn open_file(
     Ok((input, bar))
 }
 
+/// A spinner counting the events a Slack export has stored so far, drawn
+/// only on a terminal (the archive is read by entries, not as a stream of bytes).
+fn slack_progress(name: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}: {pos} events stored ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(name.to_string());
+    bar
+}
+
 fn time(ts: Option<i64>) -> String {
     ts.and_then(|t| DateTime::from_timestamp(t, 0)).map(|d| d.to_rfc3339()).unwrap_or_else(|| "-".into())
 }
 
 fn print_summary(s: &ImportSummary) {
     println!("{}: {} rows read", s.file_name, s.rows_read);
-    if s.source == "events" || EventSource::parse(&s.source).is_some() {
+    if matches!(s.source.as_str(), "events" | "slack_export" | "slack_audit") || EventSource::parse(&s.source).is_some()
+    {
         if let Some(source) = EventSource::parse(&s.source) {
             println!("  source              {} ({})", source.label(), s.source);
+        } else if s.source != "events" {
+            println!("  source              {}", s.source);
         }
         println!("  events added        {}", s.events_added);
         println!("  duplicates skipped  {}", s.duplicates_skipped);
@@ -142,6 +158,8 @@ enum Kind<'a> {
     /// A CSV file in any layout, through a column mapping preset.
     Mapped(&'a Mapping),
     Slack,
+    /// A Slack workspace export (ZIP) or audit log, or `None`: recognised.
+    SlackEvents(Option<SlackFile>),
     /// A platform export, of this format or detected.
     Vendor(Option<VendorFormat>),
     /// A per-event export (Mattermost, Zulip, Microsoft 365 audit log).
@@ -177,6 +195,8 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
         ImportCommand::MattermostAudit { files } => (files.clone(), Kind::PerEvent(EventSource::MattermostAudit), None),
         ImportCommand::Zulip { files } => (files.clone(), Kind::PerEvent(EventSource::Zulip), None),
         ImportCommand::M365Audit { files } => (files.clone(), Kind::PerEvent(EventSource::M365Audit), None),
+        ImportCommand::SlackExport { files } => (files.clone(), Kind::SlackEvents(Some(SlackFile::Export)), None),
+        ImportCommand::SlackAudit { files } => (files.clone(), Kind::SlackEvents(Some(SlackFile::AuditLog)), None),
     };
     let date_order = match &cmd {
         ImportCommand::Teams { date_order, .. }
@@ -189,7 +209,9 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
         | ImportCommand::Mattermost { .. }
         | ImportCommand::MattermostAudit { .. }
         | ImportCommand::Zulip { .. }
-        | ImportCommand::M365Audit { .. } => None,
+        | ImportCommand::M365Audit { .. }
+        | ImportCommand::SlackExport { .. }
+        | ImportCommand::SlackAudit { .. } => None,
     };
     let period = match period.as_deref().map(parse_period).transpose() {
         Ok(p) => p,
@@ -217,13 +239,35 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
     let kind = mapping.as_ref().map_or(kind, Kind::Mapped);
     for path in files {
         let name = path.display().to_string();
+        // `import auto` takes Slack's per-event files by their content.
+        let kind = match kind {
+            Kind::Vendor(None) => recognise(&path).map_or(kind, |f| Kind::SlackEvents(Some(f))),
+            _ => kind,
+        };
         let event_source = match kind {
             Kind::PerEvent(source) => Some(source),
             Kind::Vendor(None) => vendor_events::detect(&name, &file_opener(path.clone())),
             _ => None,
         };
-        if let Some(source) = event_source {
-            let result = import_event_source(db, source, &name, file_opener(path.clone()), limits, None).await;
+        let streamed = if let Some(source) = event_source {
+            Some(import_event_source(db, source, &name, file_opener(path.clone()), limits, None).await)
+        } else if let Kind::SlackEvents(Some(SlackFile::Export)) = kind {
+            let bar = slack_progress(&name);
+            let (sender, mut receiver) = tokio::sync::mpsc::channel::<u64>(4);
+            let shown = bar.clone();
+            let ticker = tokio::spawn(async move {
+                while let Some(n) = receiver.recv().await {
+                    shown.set_position(n);
+                }
+            });
+            let result = import_slack_export(db, &name, &path, Some(sender)).await;
+            let _ = ticker.await;
+            bar.finish_and_clear();
+            Some(result)
+        } else {
+            None
+        };
+        if let Some(result) = streamed {
             match result {
                 Ok(summary) => print_summary(&summary),
                 Err(e) => {
@@ -254,6 +298,7 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
                     Kind::PerEvent(source) => {
                         import_event_source(db, source, &name, file_opener(path.clone()), limits, None).await
                     }
+                    Kind::SlackEvents(_) => import_slack_audit(db, input).await,
                 };
                 bar.finish_and_clear();
                 r

@@ -195,9 +195,21 @@ pub enum ImportCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Import Slack workspace exports (the ZIP from Settings, Export data): messages, threads and files, as events.
+    SlackExport {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Import Slack audit logs (Audit Logs API entries: the API's JSON, a JSON array or NDJSON, maybe gzipped):
+    /// logins, logouts and files, as events.
+    SlackAudit {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Import platform exports, recognising Teams user activity, Slack, Feishu or Google Chat by each report's own
-    /// columns (CSV header or JSON keys, raw API responses included), and the Mattermost export and audit log, the
-    /// Zulip export and the Microsoft 365 unified audit log by their content; other reports are refused.
+    /// columns (CSV header or JSON keys, raw API responses included); a Slack workspace export by its ZIP, a Slack
+    /// audit log by its entries, and the Mattermost export and audit log, the Zulip export and the Microsoft 365
+    /// unified audit log by their content; other reports are refused.
     Auto {
         #[arg(required = true)]
         files: Vec<PathBuf>,

@@ -70,6 +70,7 @@ mod tests {
             department: Some(dept.into()),
             start_date: start.map(date),
             first_event: first,
+            ..Person::default()
         };
         let people = vec![
             person("Sales", Some("2026-03-10"), Some(0)),

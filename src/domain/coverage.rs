@@ -112,13 +112,33 @@ pub enum GapReason {
     /// Fewer visible feature families than the deep rule needs (a Slack
     /// dashboard export without the files and huddles columns).
     FewFamilies,
+    /// Events from a source that records no presence (messages only), and
+    /// no presence source covering the window ([`presence_gap`]).
+    NoPresence,
+}
+
+/// Where a gap comes from: an aggregated source, or a source of raw events
+/// by the name its imports carry (`slack_export`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GapSource {
+    Facts(FactSource),
+    Events(&'static str),
+}
+
+impl GapSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GapSource::Facts(s) => s.as_str(),
+            GapSource::Events(s) => s,
+        }
+    }
 }
 
 /// The gap in one person's data, with the source it comes from (the key
 /// the pages group people by: "1,380 people from Teams period reports").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DepthGap {
-    pub source: FactSource,
+    pub source: GapSource,
     pub reason: GapReason,
 }
 
@@ -128,9 +148,44 @@ impl DepthGap {
         let reason = match self.reason {
             GapReason::NoDayCounts => "no_day_counts",
             GapReason::FewFamilies => "few_families",
+            GapReason::NoPresence => "no_presence",
         };
         format!("{}.{reason}", self.source.as_str())
     }
+}
+
+/// Sources of raw events that record no presence: no login, logout or
+/// other passive event, only acts (a Slack workspace export holds messages
+/// and files). Their sessions are engaged by construction, so login depth
+/// from them alone says nothing. Keyed by the name their imports carry;
+/// every source not listed (event files, column mappings, the push API,
+/// audit logs) records presence. A new messages-only source (a chat
+/// export without logins) adds its imports' name here.
+const MESSAGES_ONLY: &[&str] = &["slack_export", "mattermost"];
+
+/// Whether a source of raw events (by its imports' name) records presence.
+pub fn records_presence(source: &str) -> bool {
+    !MESSAGES_ONLY.contains(&source)
+}
+
+/// The messages-only source name as a `'static` key, for gaps.
+pub fn messages_only_source(source: &str) -> Option<&'static str> {
+    MESSAGES_ONLY.iter().copied().find(|s| *s == source)
+}
+
+/// The coverage rule for combined sources: a person whose events in the
+/// window come (in part) from a messages-only source has a measurable
+/// login depth only when some presence source covers the window for them:
+/// an import of a presence source holding events of theirs whose period
+/// (its first to its last event) overlaps the window. `[start, end)` is the
+/// window; `None` when depth is measurable.
+pub fn presence_gap(p: &super::dataset::Presence, start: i64, end: i64) -> Option<DepthGap> {
+    let (source, first, last) = p.messages_only?;
+    let overlaps = |a: i64, b: i64| a < end && b >= start;
+    if !overlaps(first, last) || p.covered.iter().any(|&(a, b)| overlaps(a, b)) {
+        return None;
+    }
+    Some(DepthGap { source: GapSource::Events(source), reason: GapReason::NoPresence })
 }
 
 /// `Some` when the person's aggregated data cannot reach the deep boundary.
@@ -143,10 +198,10 @@ pub fn depth_gap(a: &Aggregated, rule: &AggregatedRule) -> Option<DepthGap> {
     if !m.counts_days() {
         // The tool that gives no day count for its period.
         let source = a.sources.iter().copied().find(|s| !source_measures(*s, false).counts_days()).unwrap_or(first);
-        return Some(DepthGap { source, reason: GapReason::NoDayCounts });
+        return Some(DepthGap { source: GapSource::Facts(source), reason: GapReason::NoDayCounts });
     }
     let source = a.sources.iter().copied().find(|s| *s == FactSource::SlackDashboard).unwrap_or(first);
-    Some(DepthGap { source, reason: GapReason::FewFamilies })
+    Some(DepthGap { source: GapSource::Facts(source), reason: GapReason::FewFamilies })
 }
 
 /// The tier of a person known only from aggregated sources (grace period
@@ -204,12 +259,30 @@ mod tests {
     }
 
     #[test]
+    fn messages_only_sources_need_a_presence_source_over_the_window() {
+        use crate::domain::dataset::Presence;
+        assert!(records_presence("events") && records_presence("api") && records_presence("slack_audit"));
+        assert!(!records_presence("slack_export"));
+        let (start, end) = (1_000, 2_000);
+        let alone = Presence { messages_only: Some(("slack_export", 1_500, 1_600)), covered: vec![] };
+        let gap = presence_gap(&alone, start, end).unwrap();
+        assert_eq!(gap.key(), "slack_export.no_presence");
+        let covered = Presence { covered: vec![(500, 1_000)], ..alone.clone() };
+        assert_eq!(presence_gap(&covered, start, end), None, "an audit log ending on the window's first second");
+        let before = Presence { covered: vec![(100, 999)], ..alone.clone() };
+        assert!(presence_gap(&before, start, end).is_some(), "an audit log ending before the window");
+        let outside = Presence { messages_only: Some(("slack_export", 2_000, 2_100)), covered: vec![] };
+        assert_eq!(presence_gap(&outside, start, end), None, "no messages-only events in the window");
+        assert_eq!(presence_gap(&Presence::default(), start, end), None);
+    }
+
+    #[test]
     fn gaps_name_the_source_and_the_reason() {
         let rule = AggregatedRule::default();
         let teams = agg(&[FactSource::Teams], None, &[Family::Text, Family::Voice, Family::Video]);
         assert_eq!(
             depth_gap(&teams, &rule),
-            Some(DepthGap { source: FactSource::Teams, reason: GapReason::NoDayCounts })
+            Some(DepthGap { source: GapSource::Facts(FactSource::Teams), reason: GapReason::NoDayCounts })
         );
         assert_eq!(depth_gap(&teams, &rule).unwrap().key(), "teams.no_day_counts");
         let daily = agg(&[FactSource::Teams], Some(9), &[Family::Text, Family::Voice, Family::Video]);
@@ -217,7 +290,7 @@ mod tests {
         let narrow = agg(&[FactSource::SlackDashboard], Some(20), &[Family::Text]);
         assert_eq!(
             depth_gap(&narrow, &rule),
-            Some(DepthGap { source: FactSource::SlackDashboard, reason: GapReason::FewFamilies })
+            Some(DepthGap { source: GapSource::Facts(FactSource::SlackDashboard), reason: GapReason::FewFamilies })
         );
         let wide = agg(&[FactSource::SlackDashboard], Some(20), &[Family::Text, Family::Files, Family::Voice]);
         assert_eq!(depth_gap(&wide, &rule), None);
@@ -225,7 +298,7 @@ mod tests {
         assert_eq!(depth_gap(&narrow, &AggregatedRule { min_feature_breadth: 1, ..rule }), None);
         // Teams periods with Slack daily rows: the Teams part gives no days.
         let mixed = agg(&[FactSource::Teams, FactSource::SlackApi], None, &[Family::Text, Family::Voice]);
-        assert_eq!(depth_gap(&mixed, &rule).map(|g| g.source), Some(FactSource::Teams));
+        assert_eq!(depth_gap(&mixed, &rule).map(|g| g.source), Some(GapSource::Facts(FactSource::Teams)));
     }
 
     #[test]

@@ -61,6 +61,21 @@ pub struct Person {
     pub start_date: Option<NaiveDate>,
     /// The earliest imported event, from all data.
     pub first_event: Option<i64>,
+    /// What the person's presence can be measured from (combined sources).
+    pub presence: Presence,
+}
+
+/// A person's coverage by presence sources, for the loaded span: see
+/// `coverage::presence_gap`. Empty (the default) when none of their
+/// events comes from a messages-only source.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Presence {
+    /// A messages-only source of theirs (by its imports' name) with the
+    /// first and last instant of their events from such sources.
+    pub messages_only: Option<(&'static str, i64, i64)>,
+    /// Periods (first, last instant) of presence-source imports holding
+    /// events of theirs.
+    pub covered: Vec<(i64, i64)>,
 }
 
 /// What the engine needs: people sorted by `user_id` (their index order is the

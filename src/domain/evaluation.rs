@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::aggregated::{Aggregated, aggregate};
 use super::calendar::{Window, local_day};
 use super::coverage::classify as classify_aggregated;
-use super::coverage::{DepthGap, depth_gap};
+use super::coverage::{DepthGap, depth_gap, presence_gap};
 use super::dataset::Dataset;
 use super::dataset::FactRow;
 use super::decimal::Ratio;
@@ -78,7 +78,18 @@ pub fn evaluate(data: &Dataset, window: &Window, profile: &Profile) -> Evaluatio
                 },
                 None => classify(&counters, onboarding, window.as_of, profile.grace_days, &profile.deep),
             };
-            let depth_gap = aggregated.as_ref().and_then(|a| depth_gap(a, &profile.aggregated));
+            let mut tier = tier;
+            let mut depth_gap = aggregated.as_ref().and_then(|a| depth_gap(a, &profile.aggregated));
+            if aggregated.is_none()
+                && matches!(tier, Tier::Deep | Tier::Shallow)
+                && let Some(gap) = presence_gap(&person.presence, window.start(), window.end())
+            {
+                // Interacts, but login depth is not measurable: the
+                // deep boundary cannot be established (as for aggregated
+                // sources that cannot reach it).
+                tier = Tier::Unmeasured;
+                depth_gap = Some(gap);
+            }
             Some(PersonResult { person: i, tier, onboarding, counters, aggregated, depth_gap })
         })
         .collect();

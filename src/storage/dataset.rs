@@ -34,6 +34,7 @@ pub async fn load(db: &Db, from: i64, to: i64) -> Result<(Dataset, Vec<i64>)> {
                 department: r.try_get("department")?,
                 start_date: start.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()),
                 first_event: r.try_get("first_event_ts")?,
+                ..Person::default()
             }))
         }).collect::<Result<Vec<_>>>()?
     });
@@ -68,7 +69,81 @@ pub async fn load(db: &Db, from: i64, to: i64) -> Result<(Dataset, Vec<i64>)> {
     let last =
         chrono::DateTime::from_timestamp(to, 0).map(|d| d.date_naive()).unwrap_or_default() + chrono::Days::new(2);
     let facts = super::facts::ending_between(db, first, last, &index).await?;
+    load_presence(db, from, to, &index, &mut people).await?;
     Ok((Dataset { people, events, facts }, ids))
+}
+
+/// Finished imports of raw events with their source and period.
+const EVENT_IMPORTS_SQL: &str = "SELECT id, source, first_ts, last_ts FROM imports \
+     WHERE status = 'done' AND first_ts IS NOT NULL AND last_ts IS NOT NULL AND events_added > 0";
+
+/// Fills each person's [`Presence`](crate::domain::dataset::Presence) for
+/// the span `[from, to)`: nothing to do (one small query) unless an import
+/// of a messages-only source has events in the span.
+async fn load_presence(db: &Db, from: i64, to: i64, index: &HashMap<i64, u32>, people: &mut [Person]) -> Result<()> {
+    use crate::domain::coverage::messages_only_source;
+    let imports: Vec<(i64, String, i64, i64)> = on_db!(db, pool => {
+        sqlx::query(EVENT_IMPORTS_SQL).fetch_all(pool).await?.into_iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("source")?, r.try_get("first_ts")?, r.try_get("last_ts")?)))
+            .collect::<Result<Vec<_>>>()?
+    });
+    let in_span = |a: i64, b: i64| a < to && b >= from;
+    let messages_only: Vec<(i64, &'static str)> = imports
+        .iter()
+        .filter(|(_, _, a, b)| in_span(*a, *b))
+        .filter_map(|(id, source, _, _)| messages_only_source(source).map(|s| (*id, s)))
+        .collect();
+    if messages_only.is_empty() {
+        return Ok(());
+    }
+    let list = |ids: &mut dyn Iterator<Item = i64>| ids.map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    // Ids are integers from the database: safe to write into the SQL.
+    let sql = format!(
+        "SELECT person_id, import_id, MIN(ts) AS first, MAX(ts) AS last FROM events \
+         WHERE ts >= $1 AND ts < $2 AND import_id IN ({}) GROUP BY person_id, import_id",
+        list(&mut messages_only.iter().map(|(id, _)| *id))
+    );
+    let rows: Vec<(i64, i64, i64, i64)> = on_db!(db, pool => {
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(from).bind(to).fetch_all(pool).await?.into_iter()
+            .map(|r| Ok((r.try_get("person_id")?, r.try_get("import_id")?, r.try_get("first")?, r.try_get("last")?)))
+            .collect::<Result<Vec<_>>>()?
+    });
+    for (person, import, first, last) in rows {
+        let (Some(&i), Some(&(_, source))) = (index.get(&person), messages_only.iter().find(|(id, _)| *id == import))
+        else {
+            continue;
+        };
+        let p = &mut people[i as usize].presence;
+        p.messages_only = Some(match p.messages_only {
+            Some((s, a, b)) => (s, a.min(first), b.max(last)),
+            None => (source, first, last),
+        });
+    }
+    let presence: Vec<&(i64, String, i64, i64)> =
+        imports.iter().filter(|(_, source, a, b)| in_span(*a, *b) && messages_only_source(source).is_none()).collect();
+    if presence.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT DISTINCT person_id, import_id FROM events WHERE import_id IN ({})",
+        list(&mut presence.iter().map(|(id, ..)| *id))
+    );
+    let rows: Vec<(i64, i64)> = on_db!(db, pool => {
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(pool).await?.into_iter()
+            .map(|r| Ok((r.try_get("person_id")?, r.try_get("import_id")?)))
+            .collect::<Result<Vec<_>>>()?
+    });
+    for (person, import) in rows {
+        let (Some(&i), Some((_, _, a, b))) = (index.get(&person), presence.iter().find(|(id, ..)| *id == import))
+        else {
+            continue;
+        };
+        let p = &mut people[i as usize].presence;
+        if p.messages_only.is_some() {
+            p.covered.push((*a, *b));
+        }
+    }
+    Ok(())
 }
 
 /// The latest event of a finished import (the events of an import running or

@@ -70,6 +70,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.firstrun.json"),
                     include_str!("../../templates/i18n/en.calendars.json"),
                     include_str!("../../templates/i18n/en.sources2.json"),
+                    include_str!("../../templates/i18n/en.sources.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -87,6 +88,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.firstrun.json"),
                     include_str!("../../templates/i18n/zh-CN.calendars.json"),
                     include_str!("../../templates/i18n/zh-CN.sources2.json"),
+                    include_str!("../../templates/i18n/zh-CN.sources.json"),
                 ])
             }),
         }

@@ -41,6 +41,7 @@ mod participant_security;
 mod privacy_floor;
 mod properties;
 mod rights;
+mod slack_events;
 mod upgrade;
 mod vendor_events;
 mod vendor_import;

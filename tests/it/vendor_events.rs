@@ -160,7 +160,7 @@ async fn import_auto_recognises_each_per_event_export() {
         (vendor("mattermost", "export.jsonl"), "(mattermost)"),
         (vendor("mattermost", "audit.jsonl"), "(mattermost-audit)"),
         (vendor("zulip", "zulip-export-r7xkq2mv.tar.gz"), "(zulip)"),
-        (vendor("m365-audit", "AuditLog_2026-03-04.csv"), "(m365-audit)"),
+        (vendor("m365-audit", "AuditLog_2026-03-04.csv"), "(m365_audit)"),
     ] {
         let out = import(&t.url, &["import", "auto", &file]);
         assert!(out.contains(label), "{file}: {out}");
@@ -313,7 +313,7 @@ async fn per_event_exports_upload_in_the_browser_in_both_languages() {
     let (_, body) = analyst.post_multipart("/imports/exports", upload("AuditLog_older_layout.csv", older)).await;
     assert!(body.contains("Microsoft 365 audit log") && body.contains("No message events"), "{body}");
     let history = undercurrent::storage::imports::recent(&app.t.db, 5).await.unwrap();
-    assert_eq!(history[0].summary.source, "m365-audit");
+    assert_eq!(history[0].summary.source, "m365_audit");
     assert_eq!(history[1].summary.source, "zulip");
     assert_eq!(history[1].status.as_str(), "done");
 

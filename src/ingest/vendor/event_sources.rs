@@ -43,9 +43,9 @@ impl EventSource {
     pub fn as_str(self) -> &'static str {
         match self {
             EventSource::Mattermost => "mattermost",
-            EventSource::MattermostAudit => "mattermost-audit",
+            EventSource::MattermostAudit => "mattermost_audit",
             EventSource::Zulip => "zulip",
-            EventSource::M365Audit => "m365-audit",
+            EventSource::M365Audit => "m365_audit",
         }
     }
 
@@ -229,6 +229,18 @@ pub(super) fn parse_instant(text: &str) -> Result<i64, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_engines_capability_table_agrees_with_each_source() {
+        for source in super::EventSource::ALL {
+            assert_eq!(
+                crate::domain::coverage::records_presence(source.as_str()),
+                source.records_presence(),
+                "{}",
+                source.as_str()
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -33,6 +33,8 @@ mod dates;
 mod feishu;
 mod google;
 mod slack;
+pub mod slack_audit;
+pub mod slack_export;
 mod teams;
 
 // Per-event exports: events, not period facts.

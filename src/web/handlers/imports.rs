@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use super::html;
 use crate::app::import::{ImportError, disk_full_text, import_events, import_people};
 use crate::app::import_facts::import_facts;
+use crate::app::import_slack::{SlackFile, import_slack_audit, import_slack_export, recognise};
 use crate::app::settings;
 use crate::app::vendor_events::{self, file_opener, import_event_source};
 use crate::domain::account::Permission;
@@ -57,7 +58,9 @@ impl Source {
 /// How a stored import counts: events (files and the push API), facts
 /// from platform exports, or directory rows.
 fn counts_events(source: &str) -> bool {
-    matches!(source, "events" | "api") || FactSource::parse(source).is_some() || EventSource::parse(source).is_some()
+    matches!(source, "events" | "api" | "slack_export" | "slack_audit")
+        || FactSource::parse(source).is_some()
+        || EventSource::parse(source).is_some()
 }
 
 /// A label and a shown value.
@@ -165,12 +168,14 @@ fn source_label(t: &Catalog, source: &str) -> String {
         "api" => t.get("imports.source.api"),
         "teams" => t.get("imports.source.teams"),
         "slack_dashboard" | "slack_api" => t.get("imports.source.slack"),
+        "slack_export" => t.get("imports.source.slack_export"),
+        "slack_audit" => t.get("imports.source.slack_audit"),
         "feishu" => t.get("imports.source.feishu"),
         "google_chat" => t.get("imports.source.google_chat"),
         "mattermost" => t.get("imports.source.mattermost"),
-        "mattermost-audit" => t.get("imports.source.mattermost_audit"),
+        "mattermost_audit" => t.get("imports.source.mattermost_audit"),
         "zulip" => t.get("imports.source.zulip"),
-        "m365-audit" => t.get("imports.source.m365_audit"),
+        "m365_audit" => t.get("imports.source.m365_audit"),
         other => other,
     }
     .to_string()
@@ -212,12 +217,12 @@ fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
         stats.push(stat("imports.time_range", time_range(tz, s.first_ts, s.last_ts)));
         stats.push(stat("imports.source_label", source_label(t, &s.source)));
         stats.push(stat("imports.not_available", t.get("imports.not_available_value").to_string()));
-    } else if s.source == "events" || EventSource::parse(&s.source).is_some() {
+    } else if counts_events(&s.source) {
         stats.push(stat("imports.events_added", count(s.events_added)));
         stats.push(stat("imports.duplicates_skipped", count(s.duplicates_skipped)));
         stats.push(stat("imports.people_created", count(s.people_created)));
         stats.push(stat("imports.time_range", time_range(tz, s.first_ts, s.last_ts)));
-        if EventSource::parse(&s.source).is_some() {
+        if s.source != "events" {
             stats.push(stat("imports.source_label", source_label(t, &s.source)));
         }
     } else {
@@ -503,6 +508,12 @@ async fn import_part(
             return Err(anyhow::Error::new(e).context("storing an upload in a temporary file").into());
         }
     }
+    let slack = if source == Source::Exports { recognise(&temp.0) } else { None };
+    if slack == Some(SlackFile::Export) {
+        let result = import_slack_export(&state.db, file_name, &temp.0, None).await;
+        drop(temp);
+        return Ok(result.map_err(failure));
+    }
     let limits = crate::app::settings::inflate_limits(&state.db).await?;
     if source == Source::Exports {
         // A per-event export (some are archives, some are read twice): from the file itself.
@@ -528,6 +539,7 @@ async fn import_part(
     let result = match source {
         Source::People => import_people(&state.db, input).await,
         Source::Events => import_events(&state.db, tz, input).await,
+        Source::Exports if slack == Some(SlackFile::AuditLog) => import_slack_audit(&state.db, input).await,
         Source::Exports => import_facts(&state.db, input, None, options).await,
     };
     drop(temp);
