@@ -143,7 +143,7 @@ async fn the_microsoft_365_audit_log_gives_teams_sign_ins_messages_and_meetings(
     assert_eq!(rows["beatriz.lopez@contoso.com"]["feature_breadth"], "2", "text and a meeting");
 
     let older = import(&t.url, &["import", "auto", &vendor("m365-audit", "AuditLog_older_layout.csv")]);
-    assert!(older.contains("Microsoft 365 unified audit log (m365-audit)"), "{older}");
+    assert!(older.contains("Microsoft 365 unified audit log (m365_audit)"), "{older}");
     assert!(older.contains("events added        2") && older.contains("no message events"), "{older}");
     let chen = &metrics(&t.url, "2026-03-04")["chen.jing@contoso.com"];
     assert_eq!(format!("{}/{}", chen["sessions"], chen["engaged_sessions"]), "1/1", "a meeting after the sign-in");
@@ -158,7 +158,7 @@ async fn import_auto_recognises_each_per_event_export() {
     let t = TestDb::new().await;
     for (file, label) in [
         (vendor("mattermost", "export.jsonl"), "(mattermost)"),
-        (vendor("mattermost", "audit.jsonl"), "(mattermost-audit)"),
+        (vendor("mattermost", "audit.jsonl"), "(mattermost_audit)"),
         (vendor("zulip", "zulip-export-r7xkq2mv.tar.gz"), "(zulip)"),
         (vendor("m365-audit", "AuditLog_2026-03-04.csv"), "(m365_audit)"),
     ] {
