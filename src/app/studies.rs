@@ -84,8 +84,10 @@ pub fn allocation_of(study: &Study) -> Allocation {
     if study.allocation == "equal" { Allocation::Equal } else { Allocation::Proportional }
 }
 
-/// The metrics frozen into an invitation, as stored (JSON).
+/// The metrics frozen into an invitation, as stored (JSON; a field not
+/// stored is its default, so `{}` reads as no facts).
 #[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq, Eq)]
+#[serde(default)]
 pub struct FrozenFacts {
     pub active_days: Option<u32>,
     pub window_days: u32,
@@ -108,8 +110,10 @@ impl FrozenFacts {
         }
     }
 
-    pub fn parse(json: &str) -> FrozenFacts {
-        serde_json::from_str(json).unwrap_or_default()
+    /// The stored facts; JSON that does not read as facts is an error
+    /// naming the invitation, not a row of empty facts.
+    pub fn parse(json: &str, invitation_id: i64) -> Result<FrozenFacts, crate::storage::CorruptJson> {
+        crate::storage::read_json(json, || format!("the frozen facts of invitation {invitation_id}"))
     }
 
     pub fn login_depth(&self) -> Option<Ratio> {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use sqlx::Row;
 
@@ -118,8 +118,10 @@ pub async fn upsert(
     Ok(done)
 }
 
-fn date(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+/// A stored date: one this code wrote, so anything else is an error (not
+/// the first of January 1970).
+fn date(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("a stored fact's date `{s}` is not YYYY-MM-DD"))
 }
 
 fn count(v: Option<i64>) -> Option<u32> {
@@ -146,9 +148,9 @@ pub async fn ending_between(
                 person,
                 source: FactSource::parse(&source),
                 report: r.try_get("report")?,
-                start: date(&r.try_get::<String, _>("period_start")?),
-                end: date(&r.try_get::<String, _>("period_end")?),
-                refreshed: date(&r.try_get::<String, _>("refreshed")?),
+                start: date(&r.try_get::<String, _>("period_start")?)?,
+                end: date(&r.try_get::<String, _>("period_end")?)?,
+                refreshed: date(&r.try_get::<String, _>("refreshed")?)?,
                 active_days: count(r.try_get("active_days")?),
                 messages: count(r.try_get("messages")?),
                 reactions: count(r.try_get("reactions")?),

@@ -9,8 +9,10 @@ use crate::common::web::TestApp;
 use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::StatusCode;
 use undercurrent::app::participant::{self, Refusal};
+use undercurrent::domain::codebook::Consent;
 use undercurrent::domain::sampling::ContactRules;
 use undercurrent::domain::scheduling::SlotRefusal;
+use undercurrent::domain::state::UnknownState;
 use undercurrent::storage::{Db, bookings, interviews, invitations, outbox};
 
 /// One person (`p000`) invited to a study of one interviewer free for two
@@ -230,7 +232,7 @@ async fn refused_or_withdrawn_consent_clears_every_free_text_field() {
     let now = Utc::now().timestamp();
     let iv = interviews::for_booking(&db, b, now).await.unwrap();
     let full = interviews::Record {
-        consent: Some("yes".into()),
+        consent: Some(Consent::Yes),
         consent_on: Some("2026-12-01".into()),
         notes: "She reads only the pinned channel.".into(),
         root_cause: String::new(),
@@ -240,19 +242,43 @@ async fn refused_or_withdrawn_consent_clears_every_free_text_field() {
     let interviews::Saved::Saved(v) = interviews::save(&db, iv.id, iv.version, &full, host, now).await.unwrap() else {
         panic!("saved")
     };
-    for consent in ["withdrawn", "no"] {
-        let record = interviews::Record { consent: Some(consent.into()), ..full.clone() };
+    for consent in [Consent::Withdrawn, Consent::No] {
+        let record = interviews::Record { consent: Some(consent), ..full.clone() };
         let current = interviews::for_booking(&db, b, now).await.unwrap();
         let saved = interviews::save(&db, iv.id, current.version, &record, host, now).await.unwrap();
         assert!(matches!(saved, interviews::Saved::Saved(_)), "{saved:?}");
         let stored = interviews::for_booking(&db, b, now).await.unwrap();
-        assert_eq!(stored.notes, "", "{consent}");
-        assert_eq!(stored.follow_up, "", "{consent}: the follow-up is free text too");
+        assert_eq!(stored.notes, "", "{consent:?}");
+        assert_eq!(stored.follow_up, "", "{consent:?}: the follow-up is free text too");
         // The same save again (a double submit) is recognised, not a conflict.
         let again = interviews::save(&db, iv.id, current.version, &record, host, now).await.unwrap();
         assert!(matches!(again, interviews::Saved::Saved(_)), "{again:?}");
     }
     let _ = v;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn an_unknown_stored_consent_is_a_typed_error_where_the_row_is_read() {
+    let app = TestApp::spawn().await;
+    let db = app.t.db.clone();
+    let (host, s, inv, token, from) = invited(&db).await;
+    let b = participant::book(&db, &outreach(&app.base), &token, &inv, &s, host, from, chrono_tz::UTC, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    let iv = interviews::for_booking(&db, b, 0).await.unwrap();
+    assert_eq!(iv.consent, None, "unset until asked");
+    // A value this version does not know (written by hand, or by a newer
+    // version) is not read as a refusal.
+    let sql = "UPDATE interviews SET consent = 'maybe' WHERE id = $1";
+    match &db {
+        Db::Sqlite(p) => drop(sqlx::query(sql).bind(iv.id).execute(p).await.unwrap()),
+        Db::Postgres(p) => drop(sqlx::query(sql).bind(iv.id).execute(p).await.unwrap()),
+    }
+    let err = interviews::for_booking(&db, b, 0).await.unwrap_err();
+    let unknown = err.downcast_ref::<UnknownState>().expect("a typed error");
+    assert_eq!((unknown.what, unknown.value.as_str()), ("consent", "maybe"));
     app.finish().await;
 }
 
