@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::{Db, Tx};
 use crate::domain::dataset::FactRow;
-use crate::domain::facts::{FactSource, PeriodFact};
+use crate::domain::facts::{Counts, FactSource, PeriodFact};
 use crate::{on_db, on_tx};
 
 fn opt(v: Option<u32>) -> Option<i64> {
@@ -41,8 +41,18 @@ const VALUES: &str = "active_days, messages, reactions, calls, meetings, files, 
 impl Values {
     fn of(f: &PeriodFact) -> Values {
         Values {
-            counts: [f.active_days, f.messages, f.reactions, f.calls, f.meetings, f.files, f.docs, f.reads].map(opt),
-            flags: [f.passive, f.anonymised, f.deleted].map(i64::from),
+            counts: [
+                f.counts.active_days,
+                f.counts.messages,
+                f.counts.reactions,
+                f.counts.calls,
+                f.counts.meetings,
+                f.counts.files,
+                f.counts.docs,
+                f.counts.reads,
+            ]
+            .map(opt),
+            flags: [f.counts.passive, f.anonymised, f.deleted].map(i64::from),
             last_active: f.last_active.map(|d| d.to_string()),
         }
     }
@@ -151,15 +161,17 @@ pub async fn ending_between(
                 start: date(&r.try_get::<String, _>("period_start")?)?,
                 end: date(&r.try_get::<String, _>("period_end")?)?,
                 refreshed: date(&r.try_get::<String, _>("refreshed")?)?,
-                active_days: count(r.try_get("active_days")?),
-                messages: count(r.try_get("messages")?),
-                reactions: count(r.try_get("reactions")?),
-                calls: count(r.try_get("calls")?),
-                meetings: count(r.try_get("meetings")?),
-                files: count(r.try_get("files")?),
-                docs: count(r.try_get("docs")?),
-                reads: count(r.try_get("reads")?),
-                passive: r.try_get::<i64, _>("passive")? != 0,
+                counts: Counts {
+                    active_days: count(r.try_get("active_days")?),
+                    messages: count(r.try_get("messages")?),
+                    reactions: count(r.try_get("reactions")?),
+                    calls: count(r.try_get("calls")?),
+                    meetings: count(r.try_get("meetings")?),
+                    files: count(r.try_get("files")?),
+                    docs: count(r.try_get("docs")?),
+                    reads: count(r.try_get("reads")?),
+                    passive: r.try_get::<i64, _>("passive")? != 0,
+                },
             });
         }
         Ok(out)

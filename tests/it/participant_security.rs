@@ -12,7 +12,6 @@ use undercurrent::app::participant::{self, Refusal};
 use undercurrent::domain::codebook::Consent;
 use undercurrent::domain::sampling::ContactRules;
 use undercurrent::domain::scheduling::SlotRefusal;
-use undercurrent::domain::state::UnknownState;
 use undercurrent::storage::{Db, bookings, interviews, invitations, outbox};
 
 /// One person (`p000`) invited to a study of one interviewer free for two
@@ -255,30 +254,6 @@ async fn refused_or_withdrawn_consent_clears_every_free_text_field() {
         assert!(matches!(again, interviews::Saved::Saved(_)), "{again:?}");
     }
     let _ = v;
-    app.finish().await;
-}
-
-#[tokio::test]
-async fn an_unknown_stored_consent_is_a_typed_error_where_the_row_is_read() {
-    let app = TestApp::spawn().await;
-    let db = app.t.db.clone();
-    let (host, s, inv, token, from) = invited(&db).await;
-    let b = participant::book(&db, &outreach(&app.base), &token, &inv, &s, host, from, chrono_tz::UTC, Utc::now())
-        .await
-        .unwrap()
-        .unwrap();
-    let iv = interviews::for_booking(&db, b, 0).await.unwrap();
-    assert_eq!(iv.consent, None, "unset until asked");
-    // A value this version does not know (written by hand, or by a newer
-    // version) is not read as a refusal.
-    let sql = "UPDATE interviews SET consent = 'maybe' WHERE id = $1";
-    match &db {
-        Db::Sqlite(p) => drop(sqlx::query(sql).bind(iv.id).execute(p).await.unwrap()),
-        Db::Postgres(p) => drop(sqlx::query(sql).bind(iv.id).execute(p).await.unwrap()),
-    }
-    let err = interviews::for_booking(&db, b, 0).await.unwrap_err();
-    let unknown = err.downcast_ref::<UnknownState>().expect("a typed error");
-    assert_eq!((unknown.what, unknown.value.as_str()), ("consent", "maybe"));
     app.finish().await;
 }
 

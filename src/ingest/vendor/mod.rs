@@ -51,7 +51,7 @@ use row::*;
 use chrono::NaiveDate;
 
 use super::InputError;
-use crate::domain::facts::{FactSource, PeriodFact};
+use crate::domain::facts::{Counts, FactSource, PeriodFact};
 
 pub use dates::DateOrder;
 pub use slack::period_from_name as slack_period_from_name;

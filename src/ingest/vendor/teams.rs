@@ -51,7 +51,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime};
 
-use super::{Field, InputError, PeriodFact, Row, iso_date, sum};
+use super::{Counts, Field, InputError, PeriodFact, Row, iso_date, sum};
 use crate::ingest::timestamp::shorten;
 
 const REFRESH: Field = Field::new(0, "Report Refresh Date").required();
@@ -221,15 +221,17 @@ pub(super) fn fact(row: &Row, day: Option<NaiveDate>) -> Result<PeriodFact, Inpu
         user_id,
         start,
         end,
-        active_days,
-        messages,
-        reactions: None,
-        calls,
-        meetings,
-        files: None,
-        docs: None,
-        reads: None,
-        passive: (other_action || active_in_period) && interactions == 0,
+        counts: Counts {
+            active_days,
+            messages,
+            reactions: None,
+            calls,
+            meetings,
+            files: None,
+            docs: None,
+            reads: None,
+            passive: (other_action || active_in_period) && interactions == 0,
+        },
         last_active,
         anonymised,
         deleted,
