@@ -390,24 +390,37 @@ pub async fn reschedule(
         Parties { place, study, inv: &inv, host: &host, host_tz, participant_tz, token: Some(token), out, now };
     let m = mail(&parties, &booking);
     let mut queued = messages::booking_change(&m, Change::Rescheduled);
-    if current.interviewer_id != interviewer_id
-        && let (Some(old), Some(old_av)) =
-            (accounts::get(db, current.interviewer_id).await?, availability_of(db, current.interviewer_id).await?)
-    {
-        // The old interviewer's calendar drops the event.
-        let old_parties = Parties { place: None, host: &old, host_tz: old_av.timezone, ..parties };
-        let mut old_booking = booking.clone();
-        old_booking.starts_at = current.starts_at;
-        old_booking.ends_at = current.ends_at;
-        let old_mail = mail(&old_parties, &old_booking);
-        queued.extend(
-            messages::booking_change(&old_mail, Change::Cancelled).into_iter().filter(|m| m.kind.ends_with("_host")),
-        );
+    if current.interviewer_id != interviewer_id {
+        queued.extend(old_host_cancellation(db, &parties, &booking, &current).await?);
     }
     queued.extend(messages::reminders(&m, &out.reminders));
     enqueue_all(&mut tx, queued, t).await?;
     tx.commit().await?;
     Ok(Ok(current.id))
+}
+
+/// A booking moved to another interviewer: the cancellation the old
+/// interviewer receives, so that their calendar drops the event.
+async fn old_host_cancellation(
+    db: &Db,
+    parties: &Parties<'_>,
+    booking: &Booking,
+    current: &Booking,
+) -> Result<Vec<NewMessage>> {
+    let (Some(old), Some(old_av)) =
+        (accounts::get(db, current.interviewer_id).await?, availability_of(db, current.interviewer_id).await?)
+    else {
+        return Ok(Vec::new());
+    };
+    let old_parties = Parties { place: None, host: &old, host_tz: old_av.timezone, ..*parties };
+    let mut old_booking = booking.clone();
+    old_booking.starts_at = current.starts_at;
+    old_booking.ends_at = current.ends_at;
+    let old_mail = mail(&old_parties, &old_booking);
+    Ok(messages::booking_change(&old_mail, Change::Cancelled)
+        .into_iter()
+        .filter(|m| m.kind.ends_with("_host"))
+        .collect())
 }
 
 /// Cancels the invitation's active booking, by the participant or the
