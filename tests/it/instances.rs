@@ -22,7 +22,7 @@ use undercurrent::storage::{bookings, outbox};
 struct Instance {
     child: Child,
     base: String,
-    /// What the process logs (warnings and errors).
+    /// What the process logs (warnings and errors, on standard error).
     log: std::path::PathBuf,
 }
 
@@ -51,8 +51,8 @@ async fn start(url: &str, smtp: &str, outbox_dir: &std::path::Path) -> Instance 
         .env("NO_COLOR", "1")
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG")
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("starting serve");
     let base = format!("http://127.0.0.1:{port}");
@@ -85,8 +85,12 @@ async fn outbox_settled(db: &undercurrent::storage::Db) {
 /// Waits until the instance's log has a line containing `text`.
 async fn logged(instance: &Instance, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !std::fs::read_to_string(&instance.log).unwrap_or_default().contains(text) {
-        assert!(Instant::now() < deadline, "the log never said `{text}`");
+    loop {
+        let log = std::fs::read_to_string(&instance.log).unwrap_or_default();
+        if log.contains(text) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the log never said `{text}`:\n{log}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
