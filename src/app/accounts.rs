@@ -1,7 +1,7 @@
 //! Accounts: creating them (set-up page, `user add`, the accounts page) and
 //! checking passwords. Hashes are argon2id.
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -55,9 +55,11 @@ pub async fn create(
         return Ok(Err(CreateError::Password(key)));
     }
     let hash = hash_password_off_thread(password).await?;
-    match accounts::create(db, &email, name.trim(), role, &hash).await? {
+    match accounts::create(db, &email, name.trim(), role, &hash).await.context("accounts::create")? {
         Some(id) => {
-            audit::record(db, by, "account.create", Some(&format!("account:{id}")), Some(role.as_str())).await?;
+            audit::record(db, by, "account.create", Some(&format!("account:{id}")), Some(role.as_str()))
+                .await
+                .context("audit::record")?;
             Ok(Ok(id))
         }
         None => Ok(Err(CreateError::Taken)),
@@ -96,7 +98,7 @@ pub async fn invite(
         Ok(e) => e,
         Err(m) => return Ok(Err(CreateError::Email(m))),
     };
-    if accounts::find_for_login(db, &email).await?.is_some() {
+    if accounts::find_for_login(db, &email).await.context("accounts::find_for_login")?.is_some() {
         return Ok(Err(CreateError::Taken));
     }
     let mut tx = db.begin().await?;
@@ -105,7 +107,9 @@ pub async fn invite(
     let stand_in = token_hash(&random_token());
     let id = account_invitations::insert(&mut tx, &email, name.trim(), role.as_str(), &stand_in, by_id, now, expires)
         .await?;
-    account_invitations::set_token_hash(&mut tx, id, &token_hash(&link_token("a", id))).await?;
+    account_invitations::set_token_hash(&mut tx, id, &token_hash(&link_token("a", id)))
+        .await
+        .context("account_invitations::set_token_hash")?;
     let link = format!("{}/welcome/{}", links_base.trim_end_matches('/'), link_placeholder("a", id));
     let message = outbox::NewMessage {
         kind: "account_invitation".into(),
@@ -117,9 +121,11 @@ pub async fn invite(
         expires_at: Some(expires),
         ..outbox::NewMessage::default()
     };
-    outbox::enqueue(&mut tx, &message, now).await?;
+    outbox::enqueue(&mut tx, &message, now).await.context("outbox::enqueue")?;
     tx.commit().await?;
-    audit::record(db, by, "account.invite", Some(&format!("account_invitation:{id}")), Some(role.as_str())).await?;
+    audit::record(db, by, "account.invite", Some(&format!("account_invitation:{id}")), Some(role.as_str()))
+        .await
+        .context("audit::record")?;
     Ok(Ok(id))
 }
 
@@ -156,11 +162,13 @@ pub async fn accept(db: &Db, token: &str, password: &str, now: i64) -> Result<Re
     let role = Role::parse(&inv.role).ok_or_else(|| anyhow!("an invitation names an unknown role: {}", inv.role))?;
     let hash = hash_password_off_thread(password).await?;
     let mut tx = db.begin().await?;
-    let Some(id) = accounts::create_in(&mut tx, &inv.email, &inv.name, role, &hash).await? else {
+    let Some(id) =
+        accounts::create_in(&mut tx, &inv.email, &inv.name, role, &hash).await.context("accounts::create_in")?
+    else {
         tx.rollback().await?;
         return Ok(Err(AcceptError::Taken));
     };
-    if !account_invitations::use_once(&mut tx, inv.id, Some(id), now).await? {
+    if !account_invitations::use_once(&mut tx, inv.id, Some(id), now).await.context("account_invitations::use_once")? {
         tx.rollback().await?;
         return Ok(Err(AcceptError::Invalid));
     }

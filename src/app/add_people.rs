@@ -55,9 +55,9 @@ struct Evaluated {
 }
 
 async fn evaluate_people(db: &Db, as_of: Option<NaiveDate>) -> Result<Evaluated> {
-    let org = settings::load(db).await?;
+    let org = settings::load(db).await.context("settings::load")?;
     let computed = evaluate::compute(db, &org, as_of, None).await.context("evaluating people to add")?;
-    let dir = directory::load(db).await?;
+    let dir = directory::load(db).await.context("directory::load")?;
     Ok(Evaluated { found: candidates(&computed, &dir), as_of: computed.evaluation.window.as_of })
 }
 
@@ -72,10 +72,11 @@ async fn judge(
     user_ids: &[String],
     now: DateTime<Utc>,
 ) -> Result<Vec<(Verdict, Option<(Pick, i64)>)>> {
-    let held = holdouts::people_of(db, study.id).await?;
-    let mut histories = invitations::histories(db).await?;
+    let held = holdouts::people_of(db, study.id).await.context("holdouts::people_of")?;
+    let mut histories = invitations::histories(db).await.context("invitations::histories")?;
     // Everyone the study already has (dropped people aside), by round.
-    let numbers: BTreeMap<i64, i64> = studies::rounds(db, study.id).await?.iter().map(|r| (r.id, r.number)).collect();
+    let numbers: BTreeMap<i64, i64> =
+        studies::rounds(db, study.id).await.context("studies::rounds")?.iter().map(|r| (r.id, r.number)).collect();
     let in_study: BTreeMap<String, i64> = invitations::for_study(db, study.id)
         .await?
         .into_iter()
@@ -113,7 +114,7 @@ async fn judge(
 async fn destination_round(db: &Db, study: &Study, to: Destination) -> Result<Result<Option<Round>, AddRefusal>> {
     match to {
         Destination::NewRound => Ok(Ok(None)),
-        Destination::Round(number) => match studies::round(db, study.id, number).await? {
+        Destination::Round(number) => match studies::round(db, study.id, number).await.context("studies::round")? {
             Some(r) if r.sent_at.is_some() => Ok(Err(AddRefusal::AlreadySent)),
             Some(r) => Ok(Ok(Some(r))),
             None => Ok(Err(AddRefusal::NoSuchRound)),

@@ -19,6 +19,7 @@ use super::outreach::Outreach;
 use super::studies::{draw_round, rules_json, send_round, target_json};
 use super::{interviews as interview_app, participant, settings, surveys as survey_app};
 use crate::domain::calendar::local_instant;
+use crate::domain::codebook::Consent;
 use crate::domain::interview::Record;
 use crate::domain::profile::ProfileId;
 use crate::domain::sampling::{ContactRules, Target};
@@ -245,7 +246,7 @@ pub async fn seed_study(db: &Db, interviewer: i64, out: &Outreach, end: NaiveDat
         let finding = &findings[(n - 1) % findings.len()];
         let interview = interviews::for_booking(db, booking, ended.timestamp()).await?;
         let mut record = Record {
-            consent: Some("yes".into()),
+            consent: Some(Consent::Yes),
             consent_on: Some(slot.start.with_timezone(&tz).date_naive().to_string()),
             notes: finding.notes.into(),
             root_cause: finding.codes[0].into(),

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::DateTime;
 use chrono_tz::Tz;
 
@@ -15,7 +15,7 @@ use crate::storage::{Db, holdouts, invitations, studies};
 /// Compares the people a study contacted (in rounds that have a holdout)
 /// with those rounds' holdout, as `now` (the current evaluation) has them.
 pub async fn of_study(db: &Db, study_id: i64, now: &Computed, tz: Tz) -> Result<Effect> {
-    let held = holdouts::for_study(db, study_id).await?;
+    let held = holdouts::for_study(db, study_id).await.context("holdouts::for_study")?;
     let with_holdout: HashSet<i64> = held.iter().map(|h| h.round_id).collect();
     let sent: HashMap<i64, i64> = studies::rounds(db, study_id)
         .await?

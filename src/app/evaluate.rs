@@ -1,6 +1,6 @@
 //! Evaluating the activity model over stored data for an as-of date.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
 use crate::domain::calendar::{Window, local_day};
@@ -31,7 +31,7 @@ impl Computed {
 
 /// The latest day with data, in the organisation's zone; today without data.
 pub async fn latest_data_day(db: &Db, settings: &OrgSettings) -> Result<NaiveDate> {
-    Ok(match dataset::last_event_ts(db).await? {
+    Ok(match dataset::last_event_ts(db).await.context("dataset::last_event_ts")? {
         Some(ts) => local_day(settings.timezone, ts),
         None => chrono::Utc::now().with_timezone(&settings.timezone).date_naive(),
     })
@@ -67,13 +67,13 @@ pub async fn compute_with_history(
         profile.window_days = days;
     }
     if !profile.kinds.custom_mappings().is_empty() {
-        let names = dataset::kind_names(db).await?;
+        let names = dataset::kind_names(db).await.context("dataset::kind_names")?;
         profile.kinds.resolve(|name| names.get(name).map(|id| crate::storage::events::kind_of(*id)));
     }
     let window = Window::new(as_of, profile.window_days, settings.timezone);
     let (from, to) = Dataset::needed_span(&window);
     let from = from - i64::from(history_days) * 86_400 - 3 * 3600;
-    let (data, person_ids) = dataset::load(db, from, to).await?;
+    let (data, person_ids) = dataset::load(db, from, to).await.context("dataset::load")?;
     let evaluation = evaluate(&data, &window, &profile);
     Ok(Computed { data, person_ids, profile, evaluation })
 }

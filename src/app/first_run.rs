@@ -1,7 +1,7 @@
 //! The first run: the organisation's name, zone and profile asked at set-up,
 //! and the overview's checklist until every step is done or it is dismissed.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::settings::{self, SetError};
 use crate::domain::first_run::Holdings;
@@ -35,13 +35,13 @@ impl<'a> Organisation<'a> {
 /// Checks the organisation's settings without storing them: the first
 /// error, in words for the user (so that set-up creates no account for a
 /// form it will show again).
-pub fn check(org: &Organisation) -> Result<(), String> {
+pub fn check(org: &Organisation) -> Result<(), SetError> {
     use crate::domain::settings::validate;
     if !org.name.trim().is_empty() {
-        validate("org_name", org.name)?;
+        validate("org_name", org.name).map_err(SetError::Invalid)?;
     }
-    validate("timezone", org.timezone)?;
-    validate("profile", org.profile)?;
+    validate("timezone", org.timezone).map_err(SetError::Invalid)?;
+    validate("profile", org.profile).map_err(SetError::Invalid)?;
     Ok(())
 }
 
@@ -71,6 +71,25 @@ pub async fn checklist(db: &Db, holdings: &Holdings) -> Result<Option<Holdings>>
         return Ok(None);
     }
     Ok(Some(*holdings))
+}
+
+/// What the overview shows of the first run: what the install holds, the
+/// checklist (only when `with_checklist`, for a role that takes part in
+/// setting up) and the organisation's name.
+pub struct Overview {
+    pub holdings: Holdings,
+    pub checklist: Option<Holdings>,
+    pub organisation: Option<String>,
+}
+
+pub async fn overview(db: &Db, with_checklist: bool) -> Result<Overview> {
+    let holdings = holdings(db).await.context("reading what the install holds")?;
+    let checklist = match with_checklist {
+        true => checklist(db, &holdings).await.context("reading the first-run checklist")?,
+        false => None,
+    };
+    let organisation = organisation_name(db).await.context("reading the organisation's name")?;
+    Ok(Overview { holdings, checklist, organisation })
 }
 
 pub async fn dismiss(db: &Db) -> Result<()> {

@@ -184,24 +184,36 @@ fn client() -> Result<&'static reqwest::Client> {
     Ok(CLIENT.get_or_init(|| built))
 }
 
+/// Why a calendar could not be read, in words: kept with the connection
+/// (its last error) and shown to its owner.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ReadError(String);
+
+impl ReadError {
+    fn too_large() -> ReadError {
+        ReadError(format!("the answer is larger than {} MB", MAX_BODY / (1024 * 1024)))
+    }
+}
+
 /// Reads an answer's body, at most `MAX_BODY` bytes.
-async fn body_of(mut response: reqwest::Response) -> Result<String, String> {
+async fn body_of(mut response: reqwest::Response) -> Result<String, ReadError> {
     if response.content_length().is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(format!("the answer is larger than {} MB", MAX_BODY / (1024 * 1024)));
+        return Err(ReadError::too_large());
     }
     let mut bytes: Vec<u8> = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.without_url().to_string())? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| ReadError(e.without_url().to_string()))? {
         if bytes.len() + chunk.len() > MAX_BODY {
-            return Err(format!("the answer is larger than {} MB", MAX_BODY / (1024 * 1024)));
+            return Err(ReadError::too_large());
         }
         bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes).map_err(|_| "the answer is not UTF-8 text".to_string())
+    String::from_utf8(bytes).map_err(|_| ReadError("the answer is not UTF-8 text".into()))
 }
 
-fn http_error(e: reqwest::Error) -> String {
+fn http_error(e: reqwest::Error) -> ReadError {
     let e = e.without_url();
-    if e.is_timeout() {
+    ReadError(if e.is_timeout() {
         "no answer in time".into()
     } else if e.is_connect() {
         // The cause says why (refused, no such host, a certificate).
@@ -214,7 +226,7 @@ fn http_error(e: reqwest::Error) -> String {
         text
     } else {
         e.to_string()
-    }
+    })
 }
 
 /// The calendar texts of a connection within `[from, until)`.
@@ -222,14 +234,15 @@ async fn fetch(
     c: &interviewer_calendars::Connection,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, ReadError> {
     let id = c.account_id;
     let unreadable = "the stored address cannot be read (the links' secret changed?): connect the calendar again";
-    let url = open_sealed(&c.url_sealed, &url_context(id)).ok_or_else(|| unreadable.to_string())?;
-    let client = client().map_err(|e| format!("{e:#}"))?;
+    let url = open_sealed(&c.url_sealed, &url_context(id)).ok_or_else(|| ReadError(unreadable.into()))?;
+    let client = client().map_err(|e| ReadError(format!("{e:#}")))?;
     if c.kind == "caldav" {
-        let password = open_sealed(&c.password_sealed, &password_context(id)).ok_or_else(|| unreadable.to_string())?;
-        let report = reqwest::Method::from_bytes(b"REPORT").map_err(|e| e.to_string())?;
+        let password =
+            open_sealed(&c.password_sealed, &password_context(id)).ok_or_else(|| ReadError(unreadable.into()))?;
+        let report = reqwest::Method::from_bytes(b"REPORT").map_err(|e| ReadError(e.to_string()))?;
         let response = client
             .request(report, &url)
             .basic_auth(&c.username, Some(password))
@@ -241,18 +254,18 @@ async fn fetch(
             .map_err(http_error)?;
         let status = response.status();
         if status.as_u16() != 207 {
-            return Err(format!("the CalDAV server answered {status}"));
+            return Err(ReadError(format!("the CalDAV server answered {status}")));
         }
-        caldav::calendar_data(&body_of(response).await?)
+        caldav::calendar_data(&body_of(response).await?).map_err(ReadError)
     } else {
         let response = client.get(&url).header("Accept", "text/calendar").send().await.map_err(http_error)?;
         let status = response.status();
         if !status.is_success() {
-            return Err(format!("the server answered {status}"));
+            return Err(ReadError(format!("the server answered {status}")));
         }
         let text = body_of(response).await?;
         if !text.contains("BEGIN:VCALENDAR") {
-            return Err("the answer is not an iCalendar file".into());
+            return Err(ReadError("the answer is not an iCalendar file".into()));
         }
         Ok(vec![text])
     }
@@ -287,7 +300,7 @@ pub async fn refresh(db: &Db, account_id: i64, now: DateTime<Utc>) -> Result<boo
         }
         Err(e) => {
             tracing::warn!(account = account_id, "reading a calendar: {e}");
-            interviewer_calendars::record_error(db, account_id, &e, now.timestamp()).await?;
+            interviewer_calendars::record_error(db, account_id, &e.to_string(), now.timestamp()).await?;
             Ok(false)
         }
     }

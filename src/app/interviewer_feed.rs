@@ -2,7 +2,7 @@
 //! stored only as its SHA-256) serving their interviews as iCalendar, for a
 //! calendar app to subscribe to. Issuing a new URL revokes the old one.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::secrets::{looks_like_token, random_token, token_hash};
@@ -21,14 +21,16 @@ pub fn url(base: &str, token: &str) -> String {
 /// working) and returns it: it is shown once, never stored in clear.
 pub async fn issue(db: &Db, account: (i64, &str), now: DateTime<Utc>) -> Result<String> {
     let token = random_token();
-    interviewer_feeds::replace(db, account.0, &token_hash(&token), now.timestamp()).await?;
-    audit::record(db, Some(account), "calendar_feed.issue", None, None).await?;
+    interviewer_feeds::replace(db, account.0, &token_hash(&token), now.timestamp())
+        .await
+        .context("interviewer_feeds::replace")?;
+    audit::record(db, Some(account), "calendar_feed.issue", None, None).await.context("audit::record")?;
     Ok(token)
 }
 
 pub async fn revoke(db: &Db, account: (i64, &str)) -> Result<()> {
-    if interviewer_feeds::revoke(db, account.0).await? {
-        audit::record(db, Some(account), "calendar_feed.revoke", None, None).await?;
+    if interviewer_feeds::revoke(db, account.0).await.context("interviewer_feeds::revoke")? {
+        audit::record(db, Some(account), "calendar_feed.revoke", None, None).await.context("audit::record")?;
     }
     Ok(())
 }
@@ -54,7 +56,11 @@ pub async fn render(
     if !looks_like_token(token) {
         return Ok(None);
     }
-    let Some(account_id) = interviewer_feeds::account_of(db, &token_hash(token)).await? else { return Ok(None) };
+    let Some(account_id) =
+        interviewer_feeds::account_of(db, &token_hash(token)).await.context("interviewer_feeds::account_of")?
+    else {
+        return Ok(None);
+    };
     let from = (now - TimeDelta::days(PAST_DAYS)).timestamp();
     let at = |ts: i64| DateTime::from_timestamp(ts, 0).unwrap_or_default();
     let entries: Vec<FeedEntry> = bookings::calendar(db, Some(account_id), from)

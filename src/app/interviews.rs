@@ -3,7 +3,7 @@
 //! save, whose consent rule and stale-save decision are the domain's
 //! (`domain::interview`).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::domain::interview::Record;
 use crate::storage::Db;
@@ -21,7 +21,7 @@ pub async fn save(
     by: i64,
     now: i64,
 ) -> Result<Saved> {
-    let codes = interviews::codes(db, study_id).await?;
+    let codes = interviews::codes(db, study_id).await.context("interviews::codes")?;
     record.codes.retain(|id| codes.iter().any(|c| c.id == *id));
     if !codes.iter().any(|c| c.key == record.root_cause) {
         record.root_cause.clear();

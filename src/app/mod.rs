@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod outreach;
 pub mod participant;
 pub mod people_list;
+pub mod person;
 pub mod report;
 pub mod rights;
 pub mod secrets;

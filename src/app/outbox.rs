@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::outreach::Outreach;
@@ -53,7 +53,10 @@ pub async fn rendered_body(db: &Db, m: &Message) -> Result<String> {
         let tail = &m.body[i + "{{link-token:s:".len()..];
         let Some(id) = tail.split("}}").next().and_then(|n| n.parse::<i64>().ok()) else { continue };
         if !surveys_allowed.contains(&id)
-            && crate::storage::surveys::invitation_email(db, id).await?.is_some_and(|e| e.trim() == m.to_addr.trim())
+            && crate::storage::surveys::invitation_email(db, id)
+                .await
+                .context("surveys::invitation_email")?
+                .is_some_and(|e| e.trim() == m.to_addr.trim())
         {
             surveys_allowed.push(id);
         }
@@ -64,7 +67,11 @@ pub async fn rendered_body(db: &Db, m: &Message) -> Result<String> {
         for (i, _) in m.body.match_indices("{{link-token:a:") {
             let tail = &m.body[i + "{{link-token:a:".len()..];
             let Some(id) = tail.split("}}").next().and_then(|n| n.parse::<i64>().ok()) else { continue };
-            if crate::storage::account_invitations::get(db, id).await?.is_some_and(|a| a.email == m.to_addr.trim()) {
+            if crate::storage::account_invitations::get(db, id)
+                .await
+                .context("account_invitations::get")?
+                .is_some_and(|a| a.email == m.to_addr.trim())
+            {
                 accounts_allowed.push(id);
             }
         }
@@ -85,7 +92,9 @@ pub async fn rendered_body(db: &Db, m: &Message) -> Result<String> {
 pub async fn upgrade_link_tokens(db: &Db) -> Result<u64> {
     use super::secrets::{link_token, token_hash};
     let mut changed = 0;
-    for (id, old_hash, plain_opt_out) in invitations::sent_before_derived_tokens(db).await? {
+    for (id, old_hash, plain_opt_out) in
+        invitations::sent_before_derived_tokens(db).await.context("invitations::sent_before_derived_tokens")?
+    {
         let legacy_opt_out = plain_opt_out.as_deref().map(token_hash);
         invitations::upgrade_tokens(
             db,
@@ -98,10 +107,10 @@ pub async fn upgrade_link_tokens(db: &Db) -> Result<u64> {
         .await?;
         changed += 1;
     }
-    for (id, body) in outbox::finished_with_links(db).await? {
+    for (id, body) in outbox::finished_with_links(db).await.context("outbox::finished_with_links")? {
         let scrubbed = scrub_tokens(&body);
         if scrubbed != body {
-            outbox::set_body(db, id, &scrubbed).await?;
+            outbox::set_body(db, id, &scrubbed).await.context("outbox::set_body")?;
             changed += 1;
         }
     }
@@ -146,19 +155,22 @@ impl Worker {
         if m.kind == "reminder"
             && let Some(id) = m.booking_id
         {
-            match bookings::get(&self.db, id).await? {
+            match bookings::get(&self.db, id).await.context("bookings::get")? {
                 Some(b) if b.is_active() && Some(b.sequence) == m.booking_sequence => {}
                 _ => return Ok(Some("the booking moved or was cancelled")),
             }
         }
         if m.kind == "invitation" {
             if let Some(sid) = m.study_id
-                && !studies::get(&self.db, sid).await?.is_some_and(|s| s.is_open())
+                && !studies::get(&self.db, sid).await.context("studies::get")?.is_some_and(|s| s.is_open())
             {
                 return Ok(Some("the study was closed"));
             }
             if let Some(iid) = m.invitation_id
-                && invitations::get(&self.db, iid).await?.is_some_and(|i| i.status == InvitationStatus::OptedOut)
+                && invitations::get(&self.db, iid)
+                    .await
+                    .context("invitations::get")?
+                    .is_some_and(|i| i.status == InvitationStatus::OptedOut)
             {
                 return Ok(Some("the person opted out"));
             }
@@ -186,7 +198,7 @@ impl Worker {
         let mut done = Drained::default();
         loop {
             let t = now.timestamp();
-            let batch = outbox::claim(&self.db, &self.name, t, t + LEASE_SECONDS, 20).await?;
+            let batch = outbox::claim(&self.db, &self.name, t, t + LEASE_SECONDS, 20).await.context("outbox::claim")?;
             if batch.is_empty() {
                 return Ok(done);
             }
@@ -199,7 +211,9 @@ impl Worker {
     async fn deliver(&self, m: &Message, now: DateTime<Utc>, done: &mut Drained) -> Result<()> {
         let t = now.timestamp();
         if let Some(why) = self.obsolete(m, now).await? {
-            outbox::finish(&self.db, m.id, &self.name, OutboxState::Dropped, Some(why), t).await?;
+            outbox::finish(&self.db, m.id, &self.name, OutboxState::Dropped, Some(why), t)
+                .await
+                .context("outbox::finish")?;
             done.dropped += 1;
             return Ok(());
         }
@@ -207,22 +221,32 @@ impl Worker {
         match self.mailer.send(&self.outgoing(m, text)).await {
             Ok(()) => {
                 let delivery = if self.mailer.is_folder() { "folder" } else { "smtp" };
-                outbox::finish_sent(&self.db, m.id, &self.name, delivery, Utc::now().timestamp()).await?;
-                outbox::record_attempt(&self.db, m.id, &self.name, true, None, t).await?;
+                outbox::finish_sent(&self.db, m.id, &self.name, delivery, Utc::now().timestamp())
+                    .await
+                    .context("outbox::finish_sent")?;
+                outbox::record_attempt(&self.db, m.id, &self.name, true, None, t)
+                    .await
+                    .context("outbox::record_attempt")?;
                 done.sent += 1;
             }
             Err(e) => {
                 let text = e.to_string();
-                outbox::record_attempt(&self.db, m.id, &self.name, false, Some(&text), t).await?;
+                outbox::record_attempt(&self.db, m.id, &self.name, false, Some(&text), t)
+                    .await
+                    .context("outbox::record_attempt")?;
                 let permanent = matches!(e, SendError::Build(_) | SendError::Transport { permanent: true, .. });
                 if permanent || m.attempts + 1 >= MAX_ATTEMPTS {
                     let shown = super::secrets::mask_emails(&text);
                     tracing::warn!(message = m.id, kind = %m.kind, "outbox message failed for good: {shown}");
-                    outbox::finish(&self.db, m.id, &self.name, OutboxState::Failed, Some(&text), t).await?;
+                    outbox::finish(&self.db, m.id, &self.name, OutboxState::Failed, Some(&text), t)
+                        .await
+                        .context("outbox::finish")?;
                     done.failed += 1;
                 } else {
                     let next = now + backoff(m.attempts);
-                    outbox::retry_later(&self.db, m.id, &self.name, next.timestamp(), &text).await?;
+                    outbox::retry_later(&self.db, m.id, &self.name, next.timestamp(), &text)
+                        .await
+                        .context("outbox::retry_later")?;
                     done.retried += 1;
                 }
             }

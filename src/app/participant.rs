@@ -7,7 +7,7 @@
 //! bookings, and the partial unique index on (interviewer, start) refuses
 //! whatever might still slip through.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use futures_util::future::join_all;
@@ -34,8 +34,11 @@ pub async fn find(db: &Db, token: &str) -> Result<Option<(Invitation, Study)>> {
     if !super::secrets::looks_like_token(token) {
         return Ok(None);
     }
-    let Some(inv) = invitations::by_token_hash(db, &token_hash(token)).await? else { return Ok(None) };
-    let Some(study) = studies::get(db, inv.study_id).await? else { return Ok(None) };
+    let Some(inv) = invitations::by_token_hash(db, &token_hash(token)).await.context("invitations::by_token_hash")?
+    else {
+        return Ok(None);
+    };
+    let Some(study) = studies::get(db, inv.study_id).await.context("studies::get")? else { return Ok(None) };
     Ok(study.is_open().then_some((inv, study)))
 }
 
@@ -46,7 +49,9 @@ fn at(ts: i64) -> DateTime<Utc> {
 /// An interviewer's availability as the scheduling rules read it; `None`
 /// when they have not set it up.
 pub async fn availability_of(db: &Db, account_id: i64) -> Result<Option<Availability>> {
-    let Some(p) = availability::profile(db, account_id).await? else { return Ok(None) };
+    let Some(p) = availability::profile(db, account_id).await.context("availability::profile")? else {
+        return Ok(None);
+    };
     let weekly = availability::weekly(db, account_id)
         .await?
         .into_iter()
@@ -88,7 +93,7 @@ fn length(study: &Study) -> TimeDelta {
 /// interviewers are free at once, the one listed first offers the slot.
 pub async fn free_slots(db: &Db, study: &Study, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<Slot>> {
     let mut slots: Vec<Slot> = Vec::new();
-    let interviewers = studies::interviewers(db, study.id).await?;
+    let interviewers = studies::interviewers(db, study.id).await.context("studies::interviewers")?;
     // Their own calendars, read again at once where stale: the page waits
     // for the slowest read (at most `PAGE_WAIT`), not for their sum.
     let own = join_all(interviewers.iter().map(|&id| interviewer_calendar::busy(db, id, now))).await;
@@ -168,7 +173,7 @@ async fn check_slot_in(
 
 /// Whether the account interviews for the study and its availability.
 async fn interviewer_of(db: &Db, study: &Study, id: i64) -> Result<Option<(accounts::Account, Availability, Tz)>> {
-    if !studies::interviewers(db, study.id).await?.contains(&id) {
+    if !studies::interviewers(db, study.id).await.context("studies::interviewers")?.contains(&id) {
         return Ok(None);
     }
     let (Some(account), Some(av)) = (accounts::get(db, id).await?, availability_of(db, id).await?) else {
@@ -192,12 +197,12 @@ pub fn policy_of(study: &Study) -> ChangePolicy {
 /// Where a study's interviews with an interviewer happen: the
 /// interviewer's own place, else the study's.
 pub async fn place_in(tx: &mut Tx, study: &Study, interviewer: i64) -> Result<Option<Place>> {
-    Ok(meeting::choose(study.place(), places::of_in(tx, interviewer).await?))
+    Ok(meeting::choose(study.place(), places::of_in(tx, interviewer).await.context("places::of_in")?))
 }
 
 /// [`place_in`] outside a transaction.
 pub async fn place_of(db: &Db, study: &Study, interviewer: i64) -> Result<Option<Place>> {
-    Ok(meeting::choose(study.place(), places::of(db, interviewer).await?))
+    Ok(meeting::choose(study.place(), places::of(db, interviewer).await.context("places::of")?))
 }
 
 struct Parties<'a> {
@@ -237,7 +242,7 @@ fn mail<'a>(p: &'a Parties<'a>, b: &'a Booking) -> BookingMail<'a> {
 
 async fn enqueue_all(tx: &mut Tx, messages: Vec<NewMessage>, now: i64) -> Result<()> {
     for m in messages.iter().filter(|m| m.to_addr.contains('@')) {
-        outbox::enqueue(tx, m, now).await?;
+        outbox::enqueue(tx, m, now).await.context("outbox::enqueue")?;
     }
     Ok(())
 }
@@ -264,17 +269,24 @@ pub async fn book(
     let mut tx = db.begin().await?;
     // First statement: the lock (on SQLite this makes the transaction a
     // writer at once, so it never has to upgrade from a reader).
-    bookings::lock_interviewer(&mut tx, interviewer_id).await?;
-    let Some(inv) = invitations::get_in(&mut tx, inv.id).await? else { return Ok(Err(Refusal::Closed)) };
+    bookings::lock_interviewer(&mut tx, interviewer_id).await.context("bookings::lock_interviewer")?;
+    let Some(inv) = invitations::get_in(&mut tx, inv.id).await.context("invitations::get_in")? else {
+        return Ok(Err(Refusal::Closed));
+    };
     match inv.status {
         s if s.may_become(InvitationStatus::Booked) => {}
         InvitationStatus::Booked => {
             // The same form posted again (a double click, a resent form):
             // nothing to do, the booking stands.
-            return Ok(match bookings::active_for_invitation(&mut tx, inv.id).await? {
-                Some(b) if b.interviewer_id == interviewer_id && b.starts_at == start.timestamp() => Ok(b.id),
-                _ => Err(Refusal::AlreadyBooked),
-            });
+            return Ok(
+                match bookings::active_for_invitation(&mut tx, inv.id)
+                    .await
+                    .context("bookings::active_for_invitation")?
+                {
+                    Some(b) if b.interviewer_id == interviewer_id && b.starts_at == start.timestamp() => Ok(b.id),
+                    _ => Err(Refusal::AlreadyBooked),
+                },
+            );
         }
         _ => return Ok(Err(Refusal::Closed)),
     }
@@ -291,12 +303,15 @@ pub async fn book(
         uid: &uid,
         participant_timezone: participant_tz.name(),
     };
-    let Some(id) = bookings::insert(&mut tx, &new, t).await? else {
+    let Some(id) = bookings::insert(&mut tx, &new, t).await.context("bookings::insert")? else {
         return Ok(Err(Refusal::Slot(SlotRefusal::Taken)));
     };
-    invitations::set_status(&mut tx, inv.id, InvitationStatus::Booked).await?;
-    invitations::mark_responded(&mut tx, inv.id, None, t).await?;
-    let booking = bookings::get_in(&mut tx, id).await?.ok_or_else(|| anyhow::anyhow!("booking {id} vanished"))?;
+    invitations::set_status(&mut tx, inv.id, InvitationStatus::Booked).await.context("invitations::set_status")?;
+    invitations::mark_responded(&mut tx, inv.id, None, t).await.context("invitations::mark_responded")?;
+    let booking = bookings::get_in(&mut tx, id)
+        .await
+        .context("bookings::get_in")?
+        .ok_or_else(|| anyhow::anyhow!("booking {id} vanished"))?;
     let place = place_in(&mut tx, study, host.id).await?;
     let parties =
         Parties { place, study, inv: &inv, host: &host, host_tz, participant_tz, token: Some(token), out, now };
@@ -326,15 +341,19 @@ pub async fn reschedule(
     };
     let t = now.timestamp();
     let mut tx = db.begin().await?;
-    bookings::lock_interviewer(&mut tx, interviewer_id).await?;
-    let Some(current) = bookings::active_for_invitation(&mut tx, inv.id).await? else {
+    bookings::lock_interviewer(&mut tx, interviewer_id).await.context("bookings::lock_interviewer")?;
+    let Some(current) =
+        bookings::active_for_invitation(&mut tx, inv.id).await.context("bookings::active_for_invitation")?
+    else {
         return Ok(Err(Refusal::NotBooked));
     };
     if current.interviewer_id == interviewer_id && current.starts_at == start.timestamp() {
         // Moving to where it already is: not a move (no message, no count).
         return Ok(Ok(current.id));
     }
-    let Some(inv) = invitations::get_in(&mut tx, inv.id).await? else { return Ok(Err(Refusal::Closed)) };
+    let Some(inv) = invitations::get_in(&mut tx, inv.id).await.context("invitations::get_in")? else {
+        return Ok(Err(Refusal::Closed));
+    };
     let reschedules = u32::try_from(inv.reschedules).unwrap_or(u32::MAX);
     if let Err(r) = scheduling::may_reschedule(&policy(study), true, reschedules, at(current.starts_at), now) {
         return Ok(Err(Refusal::Change(r)));
@@ -358,32 +377,50 @@ pub async fn reschedule(
     if !moved {
         return Ok(Err(Refusal::Slot(SlotRefusal::Taken)));
     }
-    invitations::count_reschedule(&mut tx, inv.id).await?;
-    outbox::drop_for_booking(&mut tx, current.id, "reminder", REMINDERS_MOVED, t).await?;
-    let booking = bookings::get_in(&mut tx, current.id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
+    invitations::count_reschedule(&mut tx, inv.id).await.context("invitations::count_reschedule")?;
+    outbox::drop_for_booking(&mut tx, current.id, "reminder", REMINDERS_MOVED, t)
+        .await
+        .context("outbox::drop_for_booking")?;
+    let booking = bookings::get_in(&mut tx, current.id)
+        .await
+        .context("bookings::get_in")?
+        .ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
     let place = place_in(&mut tx, study, host.id).await?;
     let parties =
         Parties { place, study, inv: &inv, host: &host, host_tz, participant_tz, token: Some(token), out, now };
     let m = mail(&parties, &booking);
     let mut queued = messages::booking_change(&m, Change::Rescheduled);
-    if current.interviewer_id != interviewer_id
-        && let (Some(old), Some(old_av)) =
-            (accounts::get(db, current.interviewer_id).await?, availability_of(db, current.interviewer_id).await?)
-    {
-        // The old interviewer's calendar drops the event.
-        let old_parties = Parties { place: None, host: &old, host_tz: old_av.timezone, ..parties };
-        let mut old_booking = booking.clone();
-        old_booking.starts_at = current.starts_at;
-        old_booking.ends_at = current.ends_at;
-        let old_mail = mail(&old_parties, &old_booking);
-        queued.extend(
-            messages::booking_change(&old_mail, Change::Cancelled).into_iter().filter(|m| m.kind.ends_with("_host")),
-        );
+    if current.interviewer_id != interviewer_id {
+        queued.extend(old_host_cancellation(db, &parties, &booking, &current).await?);
     }
     queued.extend(messages::reminders(&m, &out.reminders));
     enqueue_all(&mut tx, queued, t).await?;
     tx.commit().await?;
     Ok(Ok(current.id))
+}
+
+/// A booking moved to another interviewer: the cancellation the old
+/// interviewer receives, so that their calendar drops the event.
+async fn old_host_cancellation(
+    db: &Db,
+    parties: &Parties<'_>,
+    booking: &Booking,
+    current: &Booking,
+) -> Result<Vec<NewMessage>> {
+    let (Some(old), Some(old_av)) =
+        (accounts::get(db, current.interviewer_id).await?, availability_of(db, current.interviewer_id).await?)
+    else {
+        return Ok(Vec::new());
+    };
+    let old_parties = Parties { place: None, host: &old, host_tz: old_av.timezone, ..*parties };
+    let mut old_booking = booking.clone();
+    old_booking.starts_at = current.starts_at;
+    old_booking.ends_at = current.ends_at;
+    let old_mail = mail(&old_parties, &old_booking);
+    Ok(messages::booking_change(&old_mail, Change::Cancelled)
+        .into_iter()
+        .filter(|m| m.kind.ends_with("_host"))
+        .collect())
 }
 
 /// Cancels the invitation's active booking, by the participant or the
@@ -397,7 +434,9 @@ pub async fn cancel(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Refusal>> {
-    let Some(b) = bookings::get(db, booking_id).await? else { return Ok(Err(Refusal::NotBooked)) };
+    let Some(b) = bookings::get(db, booking_id).await.context("bookings::get")? else {
+        return Ok(Err(Refusal::NotBooked));
+    };
     if by == "participant"
         && let Err(r) = scheduling::may_cancel(b.is_active(), at(b.starts_at), now)
     {
@@ -408,18 +447,25 @@ pub async fn cancel(
     else {
         return Ok(Err(Refusal::NotBooked));
     };
-    let Some(study) = studies::get(db, inv.study_id).await? else { return Ok(Err(Refusal::Closed)) };
+    let Some(study) = studies::get(db, inv.study_id).await.context("studies::get")? else {
+        return Ok(Err(Refusal::Closed));
+    };
     let host_tz = availability_of(db, host.id).await?.map(|a| a.timezone).unwrap_or(chrono_tz::UTC);
     let participant_tz = b.participant_timezone.parse::<Tz>().unwrap_or(chrono_tz::UTC);
     let t = now.timestamp();
     let mut tx = db.begin().await?;
-    if !bookings::cancel(&mut tx, b.id, by, reason, t).await? {
+    if !bookings::cancel(&mut tx, b.id, by, reason, t).await.context("bookings::cancel")? {
         tx.rollback().await?;
         return Ok(Err(Refusal::NotBooked));
     }
-    invitations::set_status(&mut tx, inv.id, InvitationStatus::Cancelled).await?;
-    outbox::drop_for_booking(&mut tx, b.id, "reminder", REMINDERS_MOVED, t).await?;
-    let booking = bookings::get_in(&mut tx, b.id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
+    invitations::set_status(&mut tx, inv.id, InvitationStatus::Cancelled).await.context("invitations::set_status")?;
+    outbox::drop_for_booking(&mut tx, b.id, "reminder", REMINDERS_MOVED, t)
+        .await
+        .context("outbox::drop_for_booking")?;
+    let booking = bookings::get_in(&mut tx, b.id)
+        .await
+        .context("bookings::get_in")?
+        .ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
     let place = place_in(&mut tx, &study, host.id).await?;
     let parties = Parties { place, study: &study, inv: &inv, host: &host, host_tz, participant_tz, token, out, now };
     enqueue_all(&mut tx, messages::booking_change(&mail(&parties, &booking), Change::Cancelled), t).await?;
@@ -439,9 +485,13 @@ pub async fn decline(
 ) -> Result<Result<(), Refusal>> {
     cancel_active(db, out, Some(token), inv, now).await?;
     let mut tx = db.begin().await?;
-    let changed = invitations::set_status(&mut tx, inv.id, InvitationStatus::Declined).await?;
+    let changed = invitations::set_status(&mut tx, inv.id, InvitationStatus::Declined)
+        .await
+        .context("invitations::set_status")?;
     if changed {
-        invitations::mark_responded(&mut tx, inv.id, reason, now.timestamp()).await?;
+        invitations::mark_responded(&mut tx, inv.id, reason, now.timestamp())
+            .await
+            .context("invitations::mark_responded")?;
     }
     tx.commit().await?;
     Ok(if changed { Ok(()) } else { Err(Refusal::Closed) })
@@ -454,7 +504,12 @@ async fn cancel_active(
     inv: &Invitation,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if let Some(b) = bookings::for_invitation(db, inv.id).await?.into_iter().find(Booking::is_active) {
+    if let Some(b) = bookings::for_invitation(db, inv.id)
+        .await
+        .context("bookings::for_invitation")?
+        .into_iter()
+        .find(Booking::is_active)
+    {
         let _ = cancel(db, out, token, b.id, "participant", None, now).await?;
     }
     Ok(())
@@ -476,9 +531,11 @@ pub async fn opt_out(
     cancel_active(db, out, token, inv, now).await?;
     let t = now.timestamp();
     let mut tx = db.begin().await?;
-    invitations::opt_out(&mut tx, inv.person_id, Some(inv.study_id), reason, t).await?;
-    invitations::set_status(&mut tx, inv.id, InvitationStatus::OptedOut).await?;
-    invitations::mark_responded(&mut tx, inv.id, reason, t).await?;
+    invitations::opt_out(&mut tx, inv.person_id, Some(inv.study_id), reason, t)
+        .await
+        .context("invitations::opt_out")?;
+    invitations::set_status(&mut tx, inv.id, InvitationStatus::OptedOut).await.context("invitations::set_status")?;
+    invitations::mark_responded(&mut tx, inv.id, reason, t).await.context("invitations::mark_responded")?;
     tx.commit().await
 }
 
@@ -486,13 +543,17 @@ pub async fn opt_out(
 /// outcome (it is not a no-show).
 pub async fn set_outcome(db: &Db, booking_id: i64, outcome: &str, by: &str, now: DateTime<Utc>) -> Result<bool> {
     let Some(outcome) = BookingStatus::outcome(outcome) else { return Ok(false) };
-    let Some(b) = bookings::get(db, booking_id).await? else { return Ok(false) };
+    let Some(b) = bookings::get(db, booking_id).await.context("bookings::get")? else { return Ok(false) };
     let t = now.timestamp();
     let mut tx = db.begin().await?;
-    let changed = bookings::set_outcome(&mut tx, b.id, outcome, by, t).await?;
+    let changed = bookings::set_outcome(&mut tx, b.id, outcome, by, t).await.context("bookings::set_outcome")?;
     if changed {
-        invitations::set_status(&mut tx, b.invitation_id, outcome.invitation()).await?;
-        outbox::drop_for_booking(&mut tx, b.id, "reminder", "the interview already has an outcome", t).await?;
+        invitations::set_status(&mut tx, b.invitation_id, outcome.invitation())
+            .await
+            .context("invitations::set_status")?;
+        outbox::drop_for_booking(&mut tx, b.id, "reminder", "the interview already has an outcome", t)
+            .await
+            .context("outbox::drop_for_booking")?;
     }
     tx.commit().await?;
     Ok(changed)

@@ -3,7 +3,10 @@
 //! is in `domain::report`; the page, its CSV and JSON in the web handler.
 
 use anyhow::{Context, Result};
+use chrono_tz::Tz;
 
+use super::evaluate::Computed;
+use crate::domain::effect::Effect;
 use crate::domain::report::{CodedInterview, ReportQuote};
 use crate::domain::tier::Tier;
 use crate::storage::Db;
@@ -41,4 +44,17 @@ pub async fn evidence(db: &Db, scope: &[Study]) -> Result<Evidence> {
         out.surveys.extend(surveys::for_study(db, study.id).await.with_context(of)?);
     }
     Ok(out)
+}
+
+/// Each study's outreach effect, with its title: the contacted against the
+/// study's holdout, on the figures of `now`.
+pub async fn effects(db: &Db, scope: &[Study], now: &Computed, tz: Tz) -> Result<Vec<(String, Effect)>> {
+    let mut measured = Vec::new();
+    for study in scope {
+        let effect = super::effect::of_study(db, study.id, now, tz)
+            .await
+            .with_context(|| format!("the outreach effect of study {}", study.id))?;
+        measured.push((study.title.clone(), effect));
+    }
+    Ok(measured)
 }

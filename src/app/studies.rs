@@ -84,8 +84,10 @@ pub fn allocation_of(study: &Study) -> Allocation {
     if study.allocation == "equal" { Allocation::Equal } else { Allocation::Proportional }
 }
 
-/// The metrics frozen into an invitation, as stored (JSON).
+/// The metrics frozen into an invitation, as stored (JSON; a field not
+/// stored is its default, so `{}` reads as no facts).
 #[derive(Serialize, Deserialize, Default, Clone, Debug, PartialEq, Eq)]
+#[serde(default)]
 pub struct FrozenFacts {
     pub active_days: Option<u32>,
     pub window_days: u32,
@@ -108,8 +110,10 @@ impl FrozenFacts {
         }
     }
 
-    pub fn parse(json: &str) -> FrozenFacts {
-        serde_json::from_str(json).unwrap_or_default()
+    /// The stored facts; JSON that does not read as facts is an error
+    /// naming the invitation, not a row of empty facts.
+    pub fn parse(json: &str, invitation_id: i64) -> Result<FrozenFacts, crate::storage::CorruptJson> {
+        crate::storage::read_json(json, || format!("the frozen facts of invitation {invitation_id}"))
     }
 
     pub fn login_depth(&self) -> Option<Ratio> {
@@ -174,7 +178,7 @@ pub fn candidates(computed: &Computed, dir: &Directory) -> Vec<(Candidate, i64)>
 
 /// Contact histories keyed by `user_id`, as the draw wants them.
 async fn histories_by_key(db: &Db, ids: &HashMap<i64, String>) -> Result<HashMap<String, ContactHistory>> {
-    let by_id = invitations::histories(db).await?;
+    let by_id = invitations::histories(db).await.context("invitations::histories")?;
     Ok(by_id.into_iter().filter_map(|(id, h)| Some((ids.get(&id)?.clone(), h))).collect())
 }
 
@@ -223,7 +227,7 @@ pub async fn draw_round(
 ) -> Result<DrawOutcome> {
     anyhow::ensure!(study.is_open(), "the study is closed");
     let size = u32::try_from(study.round_size).unwrap_or(0);
-    let holdout = match holdouts::size_of(db, study.id).await? {
+    let holdout = match holdouts::size_of(db, study.id).await.context("holdouts::size_of")? {
         None => size,
         Some(n) => u32::try_from(n).unwrap_or(0),
     };
@@ -273,7 +277,9 @@ pub async fn draw_round(
     }
     for p in &draw.held_out {
         let person_id = *key_to_id.get(p.person_key.as_str()).context("a held-out person has no id")?;
-        holdouts::insert(&mut tx, study.id, round_id, person_id, p.tier.as_str(), p.department.as_deref(), t).await?;
+        holdouts::insert(&mut tx, study.id, round_id, person_id, p.tier.as_str(), p.department.as_deref(), t)
+            .await
+            .context("holdouts::insert")?;
     }
     tx.commit().await?;
     Ok(DrawOutcome { round_id, number, draw })
@@ -292,10 +298,10 @@ pub async fn draw_people(
     seed: Option<u64>,
     now: DateTime<Utc>,
 ) -> Result<(sampling::Draw, HashMap<String, i64>, NaiveDate)> {
-    let org = settings::load(db).await?;
+    let org = settings::load(db).await.context("settings::load")?;
     let computed = evaluate::compute(db, &org, as_of, None).await?;
-    let dir = directory::load(db).await?;
-    let held = holdouts::people_of(db, study.id).await?;
+    let dir = directory::load(db).await.context("directory::load")?;
+    let held = holdouts::people_of(db, study.id).await.context("holdouts::people_of")?;
     let cands: Vec<(Candidate, i64)> =
         candidates(&computed, &dir).into_iter().filter(|(_, id)| !held.contains(id)).collect();
     let ids: HashMap<i64, String> = cands.iter().map(|(c, id)| (*id, c.person_key.clone())).collect();
@@ -308,7 +314,12 @@ pub async fn draw_people(
         allocation: allocation_of(study),
         seed: seed.unwrap_or_else(fresh_seed),
         holdout,
-        not_for_holdout: invitations::for_study(db, study.id).await?.into_iter().map(|i| i.user_id).collect(),
+        not_for_holdout: invitations::for_study(db, study.id)
+            .await
+            .context("invitations::for_study")?
+            .into_iter()
+            .map(|i| i.user_id)
+            .collect(),
     };
     let people: Vec<Candidate> = cands.into_iter().map(|(c, _)| c).collect();
     let draw = sampling::draw(&spec, &people, &histories, now);
@@ -344,7 +355,9 @@ pub(super) async fn insert_pick(
 /// Takes a drawn person out of an unsent round.
 pub async fn drop_invitation(db: &Db, invitation_id: i64) -> Result<bool> {
     let mut tx = db.begin().await?;
-    let changed = invitations::set_status(&mut tx, invitation_id, InvitationStatus::Dropped).await?;
+    let changed = invitations::set_status(&mut tx, invitation_id, InvitationStatus::Dropped)
+        .await
+        .context("invitations::set_status")?;
     tx.commit().await?;
     Ok(changed)
 }
@@ -372,17 +385,17 @@ pub async fn send_round(
     anyhow::ensure!(study.is_open(), "the study is closed");
     anyhow::ensure!(links.base.starts_with("http"), "no address is known for the links in e-mails (set public_url)");
     let rules = rules_of(study)?;
-    let mut histories = invitations::histories(db).await?;
+    let mut histories = invitations::histories(db).await.context("invitations::histories")?;
     let t = now.timestamp();
     let mut tx = db.begin().await?;
-    if !studies::mark_round_sent(&mut tx, round.id, t).await? {
+    if !studies::mark_round_sent(&mut tx, round.id, t).await.context("studies::mark_round_sent")? {
         tx.rollback().await?;
         return Ok(SendOutcome { already_sent: true, ..SendOutcome::default() });
     }
     let mut outcome = SendOutcome::default();
-    for inv in invitations::drawn_in_round(&mut tx, round.id).await? {
+    for inv in invitations::drawn_in_round(&mut tx, round.id).await.context("invitations::drawn_in_round")? {
         let history = histories.entry(inv.person_id).or_default();
-        let held_out = holdouts::holds(&mut tx, study.id, inv.person_id).await?;
+        let held_out = holdouts::holds(&mut tx, study.id, inv.person_id).await.context("holdouts::holds")?;
         let verdict = match inv.email.as_deref().map(str::trim).filter(|e| e.contains('@')) {
             _ if held_out => Err(Exclusion::HeldOut),
             None => Err(Exclusion::NoAddress),
@@ -398,11 +411,13 @@ pub async fn send_round(
                 // are stored, the message keeps placeholders.
                 use super::secrets::{link_token, token_hash};
                 let opt_out = token_hash(&link_token("o", inv.id));
-                invitations::mark_invited(&mut tx, inv.id, &token_hash(&link_token("i", inv.id)), &opt_out, t).await?;
+                invitations::mark_invited(&mut tx, inv.id, &token_hash(&link_token("i", inv.id)), &opt_out, t)
+                    .await
+                    .context("invitations::mark_invited")?;
                 let inv = invitations::Invitation { opt_out_hash: Some(opt_out), ..inv };
                 let mut message = messages::invitation(study, &inv, links, from);
                 message.not_before = t;
-                outbox::enqueue(&mut tx, &message, t).await?;
+                outbox::enqueue(&mut tx, &message, t).await.context("outbox::enqueue")?;
                 // The next person of this round sees this invitation too.
                 history.invitations.push(now);
                 history.last_contacted = Some(now);
@@ -419,20 +434,20 @@ pub async fn send_round(
 /// instances never draw the same round twice.
 pub async fn run_due_rounds(db: &Db, links: &Links, from: &str, now: DateTime<Utc>) -> Result<u32> {
     let mut drawn = 0;
-    for (id, due_at) in studies::due_rounds(db, now.timestamp()).await? {
-        let Some(study) = studies::get(db, id).await? else { continue };
+    for (id, due_at) in studies::due_rounds(db, now.timestamp()).await.context("studies::due_rounds")? {
+        let Some(study) = studies::get(db, id).await.context("studies::get")? else { continue };
         let Some(days) = study.recurrence_days.filter(|d| *d > 0) else { continue };
         let mut next = due_at + days * 86_400;
         while next <= now.timestamp() {
             next += days * 86_400;
         }
-        if !studies::claim_due_round(db, id, due_at, next).await? {
+        if !studies::claim_due_round(db, id, due_at, next).await.context("studies::claim_due_round")? {
             continue;
         }
         let outcome = draw_round(db, &study, None, None, None, now).await?;
         drawn += 1;
         if study.auto_send != 0
-            && let Some(round) = studies::round(db, id, outcome.number).await?
+            && let Some(round) = studies::round(db, id, outcome.number).await.context("studies::round")?
         {
             send_round(db, &study, &round, links, from, now).await?;
         }

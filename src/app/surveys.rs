@@ -2,7 +2,7 @@
 //! contact rules, through the outbox) and storing answers with the tier
 //! and department at answer time.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 
 use super::outreach::Links;
@@ -56,7 +56,7 @@ pub async fn send(
 ) -> Result<Sent> {
     anyhow::ensure!(study.is_open(), "the study is closed");
     let (draw, ids, _) = draw_people(db, study, None, size, 0, None, now).await?;
-    let dir = directory::load(db).await?;
+    let dir = directory::load(db).await.context("directory::load")?;
     let t = now.timestamp();
     let mut sent = Sent { shortfall: draw.shortfall, ..Sent::default() };
     let mut tx = db.begin().await?;
@@ -70,10 +70,13 @@ pub async fn send(
         // A stand-in hash until the id (which the token is derived from) is known.
         let stand_in = token_hash(&random_token());
         let tier = pick.tier.as_str();
-        let invited =
-            surveys::invite(&mut tx, survey.id, person_id, tier, pick.department.as_deref(), &stand_in, t).await?;
+        let invited = surveys::invite(&mut tx, survey.id, person_id, tier, pick.department.as_deref(), &stand_in, t)
+            .await
+            .context("surveys::invite")?;
         let Some(invitation_id) = invited else { continue };
-        surveys::set_token_hash(&mut tx, invitation_id, &token_hash(&link_token("s", invitation_id))).await?;
+        surveys::set_token_hash(&mut tx, invitation_id, &token_hash(&link_token("s", invitation_id)))
+            .await
+            .context("surveys::set_token_hash")?;
         let name = entry.and_then(|e| e.name.clone()).unwrap_or_else(|| pick.person_key.clone());
         let base = links.base.trim_end_matches('/');
         // The outbox keeps a placeholder; the link is rendered when sent.
@@ -90,7 +93,7 @@ pub async fn send(
             not_before: t,
             ..NewMessage::default()
         };
-        outbox::enqueue(&mut tx, &m, t).await?;
+        outbox::enqueue(&mut tx, &m, t).await.context("outbox::enqueue")?;
         sent.queued += 1;
     }
     tx.commit().await?;

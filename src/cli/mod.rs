@@ -77,6 +77,9 @@ pub enum Command {
         /// start). UNDERCURRENT_LINK_SECRET (at least 32 characters) wins; several instances must share it.
         #[arg(long, default_value = "data/link-secret")]
         secret_file: std::path::PathBuf,
+        /// How often the outbox worker looks for due messages, in milliseconds (a queued message also wakes it).
+        #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..))]
+        outbox_poll_ms: u64,
     },
     /// Accounts that sign in to the web application.
     #[command(subcommand)]
@@ -329,6 +332,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             upload_dir,
             trusted_proxies,
             secret_file,
+            outbox_poll_ms,
         } => {
             let options = serve::ServeOptions {
                 bind,
@@ -339,6 +343,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 upload_dir,
                 trusted_proxies,
                 secret_file,
+                outbox_every: std::time::Duration::from_millis(outbox_poll_ms),
             };
             return serve::serve(db, options).await;
         }

@@ -77,11 +77,22 @@ pub struct ServeOptions {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The links' secret file (`UNDERCURRENT_LINK_SECRET` wins).
     pub secret_file: PathBuf,
+    /// How often the outbox worker looks for due messages.
+    pub outbox_every: Duration,
 }
 
 pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
-    let ServeOptions { bind, demo, secure_cookies, worker, outbox_dir, upload_dir, trusted_proxies, secret_file } =
-        options;
+    let ServeOptions {
+        bind,
+        demo,
+        secure_cookies,
+        worker,
+        outbox_dir,
+        upload_dir,
+        trusted_proxies,
+        secret_file,
+        outbox_every,
+    } = options;
     crate::app::secrets::load_link_secret(&secret_file)?;
     let upgraded = crate::app::outbox::upgrade_link_tokens(&db).await?;
     if upgraded > 0 {
@@ -123,7 +134,7 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
             name: format!("{}-{}", std::process::id(), &random_token()[..8]),
             from: outreach.from.clone(),
         };
-        tokio::spawn(worker.run(outreach, Duration::from_secs(5), wake));
+        tokio::spawn(worker.run(outreach, outbox_every, wake));
     }
     println!("Undercurrent is running at {url}/");
     if base.is_none() {

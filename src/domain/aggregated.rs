@@ -22,57 +22,8 @@ use chrono::NaiveDate;
 use super::calendar::Window;
 use super::dataset::FactRow;
 use super::facts::FactSource;
-use super::kind::Family;
 
 impl FactRow {
-    fn interactions(&self) -> u32 {
-        [self.messages, self.reactions, self.calls, self.meetings, self.files, self.docs]
-            .iter()
-            .flatten()
-            .fold(0u32, |acc, n| acc.saturating_add(*n))
-    }
-
-    fn families(&self) -> u8 {
-        let mut f = 0;
-        let some = |v: Option<u32>| v.unwrap_or(0) > 0;
-        if some(self.messages) || some(self.reactions) {
-            f |= Family::Text.bit();
-        }
-        if some(self.calls) {
-            f |= Family::Voice.bit();
-        }
-        if some(self.meetings) {
-            f |= Family::Video.bit();
-        }
-        if some(self.files) {
-            f |= Family::Files.bit();
-        }
-        if some(self.docs) {
-            f |= Family::Docs.bit();
-        }
-        f
-    }
-
-    /// The families whose columns this row carries (`Some`, even zero): what
-    /// its source can see, as opposed to what the person used.
-    fn reported_families(&self) -> u8 {
-        let mut f = 0;
-        if self.messages.is_some() || self.reactions.is_some() {
-            f |= Family::Text.bit();
-        }
-        for (v, family) in [
-            (self.calls, Family::Voice),
-            (self.meetings, Family::Video),
-            (self.files, Family::Files),
-            (self.docs, Family::Docs),
-        ] {
-            if v.is_some() {
-                f |= family.bit();
-            }
-        }
-        f
-    }
-
     fn is_daily(&self) -> bool {
         self.start == self.end
     }
@@ -166,22 +117,26 @@ pub fn aggregate(facts: &[&FactRow], window: &Window) -> Option<Aggregated> {
             a.sources.push(source);
         }
         for r in &rows {
-            a.messages = a.messages.saturating_add(r.messages.unwrap_or(0));
-            a.messages_include_reactions |= r.source == Some(FactSource::GoogleChat) && r.messages.is_some();
-            a.interactions = a.interactions.saturating_add(r.interactions());
-            a.families |= r.families();
-            a.reported_families |= r.reported_families();
+            a.messages = a.messages.saturating_add(r.counts.messages.unwrap_or(0));
+            a.messages_include_reactions |= r.source == Some(FactSource::GoogleChat) && r.counts.messages.is_some();
+            a.interactions = a.interactions.saturating_add(r.counts.interactions());
+            a.families |= r.counts.families();
+            a.reported_families |= r.counts.reported_families();
             // Reading is presence without interaction: a reader who sends
             // nothing is silent, not dormant.
-            a.present |=
-                r.passive || r.interactions() > 0 || r.active_days.unwrap_or(0) > 0 || r.reads.unwrap_or(0) > 0;
+            a.present |= r.counts.passive
+                || r.counts.interactions() > 0
+                || r.counts.active_days.unwrap_or(0) > 0
+                || r.counts.reads.unwrap_or(0) > 0;
         }
         if rows.first().is_some_and(|r| r.is_daily()) {
             // Daily rows: count the days.
-            active += rows.iter().filter(|r| r.active_days.unwrap_or(0) > 0 || r.interactions() > 0).count() as u32;
-            interactive += rows.iter().filter(|r| r.interactions() > 0).count() as u32;
+            active +=
+                rows.iter().filter(|r| r.counts.active_days.unwrap_or(0) > 0 || r.counts.interactions() > 0).count()
+                    as u32;
+            interactive += rows.iter().filter(|r| r.counts.interactions() > 0).count() as u32;
         } else {
-            match rows.first().and_then(|r| r.active_days) {
+            match rows.first().and_then(|r| r.counts.active_days) {
                 Some(d) => active = active.saturating_add(d),
                 None => active_known = false,
             }
@@ -214,6 +169,7 @@ impl Default for AggregatedRule {
 mod tests {
     use super::*;
     use crate::domain::coverage::classify;
+    use crate::domain::facts::Counts;
     use crate::domain::tier::Tier;
 
     fn date(s: &str) -> NaiveDate {
@@ -229,9 +185,12 @@ mod tests {
             source: Some(source),
             start: date(day),
             end: date(day),
-            active_days: Some(u32::from(active)),
-            messages: Some(messages),
-            calls: Some(calls),
+            counts: Counts {
+                active_days: Some(u32::from(active)),
+                messages: Some(messages),
+                calls: Some(calls),
+                ..Counts::default()
+            },
             ..FactRow::default()
         }
     }
@@ -260,7 +219,7 @@ mod tests {
             source: Some(source),
             start: date(end) - chrono::Days::new(29),
             end: date(end),
-            messages: Some(messages),
+            counts: Counts { messages: Some(messages), ..Counts::default() },
             ..FactRow::default()
         };
         let rows = [
@@ -288,7 +247,7 @@ mod tests {
             start: date(end) - chrono::Days::new(days - 1),
             end: date(end),
             refreshed: date(end),
-            messages: Some(messages),
+            counts: Counts { messages: Some(messages), ..Counts::default() },
             ..FactRow::default()
         }
     }
@@ -320,11 +279,19 @@ mod tests {
         let late = teams(30, "2026-05-27", 27);
         assert_eq!(messages(&[&late, &early], &window()), 27);
         assert_eq!(messages(&[&early, &late], &window()), 27);
-        let refreshed_again = FactRow { refreshed: date("2026-05-29"), messages: Some(28), ..late.clone() };
+        let refreshed_again = FactRow {
+            refreshed: date("2026-05-29"),
+            counts: Counts { messages: Some(28), ..late.clone().counts },
+            ..late.clone()
+        };
         assert_eq!(messages(&[&refreshed_again, &late], &window()), 28);
         assert_eq!(messages(&[&late, &refreshed_again], &window()), 28);
         // 30 and 26 days are equally far from 28: the later end decides.
-        let short = FactRow { start: date("2026-05-04"), messages: Some(26), ..teams(30, "2026-05-29", 0) };
+        let short = FactRow {
+            start: date("2026-05-04"),
+            counts: Counts { messages: Some(26), ..teams(30, "2026-05-29", 0).counts },
+            ..teams(30, "2026-05-29", 0)
+        };
         assert_eq!(messages(&[&short, &early], &window()), 26);
         assert_eq!(messages(&[&early, &short], &window()), 26);
     }
@@ -332,7 +299,11 @@ mod tests {
     #[test]
     fn two_report_kinds_of_one_source_give_one_choice_whatever_the_order() {
         let activity = teams(30, "2026-05-29", 30);
-        let other = FactRow { report: "teams_other_report".into(), messages: Some(0), ..activity.clone() };
+        let other = FactRow {
+            report: "teams_other_report".into(),
+            counts: Counts { messages: Some(0), ..activity.clone().counts },
+            ..activity.clone()
+        };
         let a = aggregate(&[&activity, &other], &window()).unwrap();
         let b = aggregate(&[&other, &activity], &window()).unwrap();
         assert_eq!(a, b);
@@ -342,7 +313,11 @@ mod tests {
     #[test]
     fn a_day_reported_twice_counts_once() {
         let first = FactRow { report: "a".into(), ..daily(FactSource::SlackApi, "2026-05-20", 2, 0, true) };
-        let second = FactRow { report: "b".into(), messages: Some(5), ..first.clone() };
+        let second = FactRow {
+            report: "b".into(),
+            counts: Counts { messages: Some(5), ..first.clone().counts },
+            ..first.clone()
+        };
         let a = aggregate(&[&first, &second], &window()).unwrap();
         assert_eq!((a.active_days, a.messages), (Some(1), 5));
         assert_eq!(aggregate(&[&second, &first], &window()), Some(a));
@@ -355,8 +330,7 @@ mod tests {
                 source: Some(FactSource::SlackDashboard),
                 start: date("2026-04-30"),
                 end: date("2026-05-29"),
-                active_days: Some(20),
-                messages: Some(50),
+                counts: Counts { active_days: Some(20), messages: Some(50), ..Counts::default() },
                 ..FactRow::default()
             },
             daily(FactSource::SlackApi, "2026-05-28", 3, 0, true),
@@ -372,13 +346,12 @@ mod tests {
             source: Some(FactSource::Teams),
             start: date("2026-05-01"),
             end: date("2026-05-29"),
-            passive: true,
-            messages: Some(0),
+            counts: Counts { passive: true, messages: Some(0), ..Counts::default() },
             ..FactRow::default()
         };
         let a = aggregate(&[&passive], &window()).unwrap();
         assert_eq!(classify(&a, &AggregatedRule::default()), Tier::Silent);
-        let nothing = FactRow { passive: false, ..passive };
+        let nothing = FactRow { counts: Counts { passive: false, ..passive.counts }, ..passive };
         let a = aggregate(&[&nothing], &window()).unwrap();
         assert_eq!(classify(&a, &AggregatedRule::default()), Tier::Dormant);
         assert_eq!(aggregate(&[], &window()), None);
@@ -390,9 +363,7 @@ mod tests {
             source: Some(FactSource::GoogleChat),
             start: date("2026-05-02"),
             end: date("2026-05-29"),
-            messages: Some(0),
-            files: Some(0),
-            reads: Some(40),
+            counts: Counts { messages: Some(0), files: Some(0), reads: Some(40), ..Counts::default() },
             ..FactRow::default()
         };
         let a = aggregate(&[&reader], &window()).unwrap();

@@ -101,6 +101,19 @@ impl Consent {
     }
 }
 
+/// A stored consent is one this version knows: an unknown value is a typed
+/// error where the row is read, not a consent silently taken as refused.
+impl TryFrom<String> for Consent {
+    type Error = super::state::UnknownState;
+
+    fn try_from(s: String) -> Result<Consent, Self::Error> {
+        Consent::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or(super::state::UnknownState { what: "consent", value: s })
+    }
+}
+
 /// A code key as a researcher may type it: lower-case letters, digits and
 /// underscores, 1 to 40 characters, from a label if needed.
 pub fn key_from(label: &str) -> String {
@@ -154,5 +167,9 @@ mod tests {
         assert!(!Consent::Withdrawn.allows_records());
         assert_eq!(Consent::parse(" withdrawn "), Some(Consent::Withdrawn));
         assert_eq!(Consent::parse("maybe"), None);
+        // As stored: exactly the stored names.
+        assert_eq!(Consent::try_from("withdrawn".to_string()), Ok(Consent::Withdrawn));
+        let unknown = Consent::try_from("maybe".to_string()).unwrap_err();
+        assert_eq!((unknown.what, unknown.value.as_str()), ("consent", "maybe"));
     }
 }

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::calendar::{DAY_SECONDS, Window};
-use super::facts::FactSource;
+use super::facts::{Counts, FactSource};
 use super::kind::Kind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
@@ -108,14 +108,5 @@ pub struct FactRow {
     pub end: NaiveDate,
     /// The date the vendor produced the figures.
     pub refreshed: NaiveDate,
-    pub active_days: Option<u32>,
-    pub messages: Option<u32>,
-    pub reactions: Option<u32>,
-    pub calls: Option<u32>,
-    pub meetings: Option<u32>,
-    pub files: Option<u32>,
-    pub docs: Option<u32>,
-    /// Conversations or messages read (Google Chat): presence, not interaction.
-    pub reads: Option<u32>,
-    pub passive: bool,
+    pub counts: Counts,
 }

@@ -8,6 +8,8 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
+use super::kind::Family;
+
 /// Where a fact came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FactSource {
@@ -66,16 +68,12 @@ impl fmt::Display for FactSource {
     }
 }
 
-/// One person's totals over `start..=end` (one day for daily sources).
-/// Counts are `None` where the source does not report them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PeriodFact {
-    /// Line (or record) in the file, for error messages.
-    pub line: u64,
-    /// Lower-cased UPN / e-mail / user id.
-    pub user_id: String,
-    pub start: NaiveDate,
-    pub end: NaiveDate,
+/// What a source counted for one person over a period, the same for a
+/// fact read from a file ([`PeriodFact`]) and one the engine reads back
+/// (`dataset::FactRow`). Counts are `None` where the source does not
+/// report them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
     /// Days with any activity in the period, where the source says.
     pub active_days: Option<u32>,
     /// Messages sent or posted (chat, channel posts, replies).
@@ -88,11 +86,77 @@ pub struct PeriodFact {
     pub files: Option<u32>,
     /// Documents created or edited.
     pub docs: Option<u32>,
-    /// Conversations or messages read.
+    /// Conversations or messages read: presence, not interaction.
     pub reads: Option<u32>,
     /// Present without interaction (Teams "Has Other Action" with nothing
     /// else, Slack or Feishu "active" with zero counts).
     pub passive: bool,
+}
+
+impl Counts {
+    /// Interactions of every kind, added up (reads are not interactions).
+    pub fn interactions(&self) -> u32 {
+        [self.messages, self.reactions, self.calls, self.meetings, self.files, self.docs]
+            .iter()
+            .flatten()
+            .fold(0u32, |acc, n| acc.saturating_add(*n))
+    }
+
+    /// The feature families used: chat → text, calls → voice, meetings →
+    /// video, files → files, docs → docs.
+    pub fn families(&self) -> u8 {
+        let mut f = 0;
+        let some = |v: Option<u32>| v.unwrap_or(0) > 0;
+        if some(self.messages) || some(self.reactions) {
+            f |= Family::Text.bit();
+        }
+        if some(self.calls) {
+            f |= Family::Voice.bit();
+        }
+        if some(self.meetings) {
+            f |= Family::Video.bit();
+        }
+        if some(self.files) {
+            f |= Family::Files.bit();
+        }
+        if some(self.docs) {
+            f |= Family::Docs.bit();
+        }
+        f
+    }
+
+    /// The families whose columns are reported (`Some`, even zero): what
+    /// the source can see, as opposed to what the person used.
+    pub fn reported_families(&self) -> u8 {
+        let mut f = 0;
+        if self.messages.is_some() || self.reactions.is_some() {
+            f |= Family::Text.bit();
+        }
+        for (v, family) in [
+            (self.calls, Family::Voice),
+            (self.meetings, Family::Video),
+            (self.files, Family::Files),
+            (self.docs, Family::Docs),
+        ] {
+            if v.is_some() {
+                f |= family.bit();
+            }
+        }
+        f
+    }
+}
+
+/// One person's totals over `start..=end` (one day for daily sources).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PeriodFact {
+    /// Line (or record) in the file, for error messages.
+    pub line: u64,
+    /// Lower-cased UPN / e-mail / user id.
+    pub user_id: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    #[serde(flatten)]
+    pub counts: Counts,
     pub last_active: Option<NaiveDate>,
     /// The source hid the person's identity (e.g. Teams concealed names).
     pub anonymised: bool,

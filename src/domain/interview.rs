@@ -4,10 +4,10 @@
 use super::codebook::Consent;
 
 /// What a researcher saves: consent, notes, root cause, follow-up, codes.
-/// Consent is its stored name (`yes`, `no`, `withdrawn`), unset until asked.
+/// Consent is unset until asked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Record {
-    pub consent: Option<String>,
+    pub consent: Option<Consent>,
     pub consent_on: Option<String>,
     pub notes: String,
     pub root_cause: String,
@@ -28,13 +28,10 @@ pub enum StaleSave {
 impl Record {
     /// The consent rule: free text (notes and follow-up) is kept while
     /// consent is given or not yet recorded. Refused or withdrawn consent
-    /// (or a consent this version cannot read) clears it and the quotes;
-    /// the root cause and the codes stay, for counts.
+    /// clears it and the quotes; the root cause and the codes stay, for
+    /// counts.
     pub fn keeps_free_text(&self) -> bool {
-        match self.consent.as_deref() {
-            None => true,
-            Some(c) => Consent::parse(c).is_some_and(Consent::allows_records),
-        }
+        self.consent.is_none_or(Consent::allows_records)
     }
 
     /// The record as it is stored: free text cleared by the consent rule,
@@ -63,9 +60,9 @@ impl Record {
 mod tests {
     use super::*;
 
-    fn record(consent: Option<&str>) -> Record {
+    fn record(consent: Option<Consent>) -> Record {
         Record {
-            consent: consent.map(str::to_string),
+            consent,
             consent_on: Some("2026-12-01".into()),
             notes: "Uses the phone instead.".into(),
             root_cause: "habit".into(),
@@ -77,23 +74,23 @@ mod tests {
     #[test]
     fn free_text_is_kept_only_with_consent_given_or_not_yet_asked() {
         assert!(record(None).keeps_free_text());
-        assert!(record(Some("yes")).keeps_free_text());
-        for refused in ["no", "withdrawn", "maybe"] {
+        assert!(record(Some(Consent::Yes)).keeps_free_text());
+        for refused in [Consent::No, Consent::Withdrawn] {
             let r = record(Some(refused));
-            assert!(!r.keeps_free_text(), "{refused}");
+            assert!(!r.keeps_free_text(), "{refused:?}");
             let stored = r.as_stored();
-            assert_eq!((stored.notes.as_str(), stored.follow_up.as_str()), ("", ""), "{refused}");
+            assert_eq!((stored.notes.as_str(), stored.follow_up.as_str()), ("", ""), "{refused:?}");
             // The root cause and the codes stay, for counts.
             assert_eq!((stored.root_cause.as_str(), stored.codes.as_slice()), ("habit", &[1, 3][..]));
         }
-        let kept = record(Some("yes")).as_stored();
+        let kept = record(Some(Consent::Yes)).as_stored();
         assert_eq!(kept.notes, "Uses the phone instead.");
         assert_eq!(kept.codes, vec![1, 3]);
     }
 
     #[test]
     fn a_stale_save_of_what_is_stored_is_not_a_conflict() {
-        let mine = record(Some("withdrawn"));
+        let mine = record(Some(Consent::Withdrawn));
         // Sent twice: the first save stored it (cleared, codes in order).
         assert_eq!(mine.stale_save(&mine.as_stored()), StaleSave::AlreadySaved);
         // Someone else changed a field meanwhile.

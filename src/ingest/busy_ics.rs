@@ -224,6 +224,41 @@ pub fn busy_times(text: &str, default_tz: Tz, from: DateTime<Utc>, until: DateTi
     out
 }
 
+/// The parts of an RRULE this reader follows.
+struct Rule<'a> {
+    freq: &'a str,
+    interval: i64,
+    count: Option<usize>,
+    end_at: Option<DateTime<Utc>>,
+    by_day: Vec<Weekday>,
+}
+
+impl Rule<'_> {
+    /// Reads a rule of an event starting at `start` (whose zone an UNTIL
+    /// without one is read in); parts it does not follow are ignored.
+    fn parse(rule: &str, start: When) -> Rule<'_> {
+        let mut r = Rule { freq: "", interval: 1, count: None, end_at: None, by_day: Vec::new() };
+        for part in rule.split(';') {
+            let Some((k, v)) = part.split_once('=') else { continue };
+            match k.trim().to_ascii_uppercase().as_str() {
+                "FREQ" => r.freq = v.trim(),
+                "INTERVAL" => r.interval = v.trim().parse().unwrap_or(1).max(1),
+                "COUNT" => r.count = v.trim().parse().ok(),
+                "UNTIL" => {
+                    let tz = match start {
+                        When::Local(_, tz) | When::Date(_, tz) => tz,
+                        When::Instant(_) => chrono_tz::UTC,
+                    };
+                    r.end_at = When::parse(v, Some(tz.name()), false, tz).and_then(When::instant);
+                }
+                "BYDAY" => r.by_day = v.split(',').filter_map(weekday_of).collect(),
+                _ => {}
+            }
+        }
+        r
+    }
+}
+
 fn expand(e: &Event, from: DateTime<Utc>, until: DateTime<Utc>, out: &mut BusyTimes) {
     let Some(start) = e.start else { return };
     if e.free {
@@ -262,25 +297,7 @@ fn expand(e: &Event, from: DateTime<Utc>, until: DateTime<Utc>, out: &mut BusyTi
         push(start, out);
         return;
     };
-    let mut freq = "";
-    let (mut interval, mut count, mut end_at, mut by_day) = (1i64, None::<usize>, None::<DateTime<Utc>>, Vec::new());
-    for part in rule.split(';') {
-        let Some((k, v)) = part.split_once('=') else { continue };
-        match k.trim().to_ascii_uppercase().as_str() {
-            "FREQ" => freq = v.trim(),
-            "INTERVAL" => interval = v.trim().parse().unwrap_or(1).max(1),
-            "COUNT" => count = v.trim().parse().ok(),
-            "UNTIL" => {
-                let tz = match start {
-                    When::Local(_, tz) | When::Date(_, tz) => tz,
-                    When::Instant(_) => chrono_tz::UTC,
-                };
-                end_at = When::parse(v, Some(tz.name()), false, tz).and_then(When::instant);
-            }
-            "BYDAY" => by_day = v.split(',').filter_map(weekday_of).collect(),
-            _ => {}
-        }
-    }
+    let Rule { freq, interval, count, end_at, mut by_day } = Rule::parse(rule, start);
     let weekly = if freq.eq_ignore_ascii_case("WEEKLY") {
         true
     } else if freq.eq_ignore_ascii_case("DAILY") {

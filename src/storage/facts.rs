@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::{Db, Tx};
 use crate::domain::dataset::FactRow;
-use crate::domain::facts::{FactSource, PeriodFact};
+use crate::domain::facts::{Counts, FactSource, PeriodFact};
 use crate::{on_db, on_tx};
 
 fn opt(v: Option<u32>) -> Option<i64> {
@@ -41,8 +41,18 @@ const VALUES: &str = "active_days, messages, reactions, calls, meetings, files, 
 impl Values {
     fn of(f: &PeriodFact) -> Values {
         Values {
-            counts: [f.active_days, f.messages, f.reactions, f.calls, f.meetings, f.files, f.docs, f.reads].map(opt),
-            flags: [f.passive, f.anonymised, f.deleted].map(i64::from),
+            counts: [
+                f.counts.active_days,
+                f.counts.messages,
+                f.counts.reactions,
+                f.counts.calls,
+                f.counts.meetings,
+                f.counts.files,
+                f.counts.docs,
+                f.counts.reads,
+            ]
+            .map(opt),
+            flags: [f.counts.passive, f.anonymised, f.deleted].map(i64::from),
             last_active: f.last_active.map(|d| d.to_string()),
         }
     }
@@ -118,8 +128,10 @@ pub async fn upsert(
     Ok(done)
 }
 
-fn date(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+/// A stored date: one this code wrote, so anything else is an error (not
+/// the first of January 1970).
+fn date(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("a stored fact's date `{s}` is not YYYY-MM-DD"))
 }
 
 fn count(v: Option<i64>) -> Option<u32> {
@@ -146,18 +158,20 @@ pub async fn ending_between(
                 person,
                 source: FactSource::parse(&source),
                 report: r.try_get("report")?,
-                start: date(&r.try_get::<String, _>("period_start")?),
-                end: date(&r.try_get::<String, _>("period_end")?),
-                refreshed: date(&r.try_get::<String, _>("refreshed")?),
-                active_days: count(r.try_get("active_days")?),
-                messages: count(r.try_get("messages")?),
-                reactions: count(r.try_get("reactions")?),
-                calls: count(r.try_get("calls")?),
-                meetings: count(r.try_get("meetings")?),
-                files: count(r.try_get("files")?),
-                docs: count(r.try_get("docs")?),
-                reads: count(r.try_get("reads")?),
-                passive: r.try_get::<i64, _>("passive")? != 0,
+                start: date(&r.try_get::<String, _>("period_start")?)?,
+                end: date(&r.try_get::<String, _>("period_end")?)?,
+                refreshed: date(&r.try_get::<String, _>("refreshed")?)?,
+                counts: Counts {
+                    active_days: count(r.try_get("active_days")?),
+                    messages: count(r.try_get("messages")?),
+                    reactions: count(r.try_get("reactions")?),
+                    calls: count(r.try_get("calls")?),
+                    meetings: count(r.try_get("meetings")?),
+                    files: count(r.try_get("files")?),
+                    docs: count(r.try_get("docs")?),
+                    reads: count(r.try_get("reads")?),
+                    passive: r.try_get::<i64, _>("passive")? != 0,
+                },
             });
         }
         Ok(out)

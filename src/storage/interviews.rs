@@ -7,9 +7,10 @@
 use anyhow::Result;
 
 use super::{Db, Tx};
-use crate::domain::codebook::DEFAULT_CODES;
+use crate::domain::codebook::{Consent, DEFAULT_CODES};
 pub use crate::domain::interview::Record;
 use crate::domain::interview::StaleSave;
+use crate::domain::state::UnknownState;
 use crate::{on_db, on_tx};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -87,17 +88,50 @@ pub async fn update_code(db: &Db, study_id: i64, id: i64, e: &CodeEdit<'_>) -> R
         .bind(e.description_zh).bind(i64::from(e.archived)).bind(id).bind(study_id).execute(pool).await?.rows_affected() == 1))
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interview {
     pub id: i64,
     pub booking_id: i64,
-    pub consent: Option<String>,
+    pub consent: Option<Consent>,
     pub consent_on: Option<String>,
     pub notes: String,
     pub root_cause: String,
     pub follow_up: String,
     pub version: i64,
     pub updated_at: i64,
+}
+
+/// An interview as stored: its consent parsed as the row is read, so that
+/// an unknown stored value is a typed error ([`UnknownState`]) here.
+#[derive(sqlx::FromRow)]
+struct InterviewRow {
+    id: i64,
+    booking_id: i64,
+    consent: Option<String>,
+    consent_on: Option<String>,
+    notes: String,
+    root_cause: String,
+    follow_up: String,
+    version: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<InterviewRow> for Interview {
+    type Error = UnknownState;
+
+    fn try_from(r: InterviewRow) -> Result<Interview, UnknownState> {
+        Ok(Interview {
+            id: r.id,
+            booking_id: r.booking_id,
+            consent: r.consent.map(Consent::try_from).transpose()?,
+            consent_on: r.consent_on,
+            notes: r.notes,
+            root_cause: r.root_cause,
+            follow_up: r.follow_up,
+            version: r.version,
+            updated_at: r.updated_at,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, booking_id, consent, consent_on, notes, root_cause, follow_up, version, updated_at";
@@ -107,12 +141,16 @@ pub async fn for_booking(db: &Db, booking_id: i64, now: i64) -> Result<Interview
     let insert = "INSERT INTO interviews (booking_id, updated_at) VALUES ($1, $2) ON CONFLICT (booking_id) DO NOTHING";
     on_db!(db, pool => sqlx::query(insert).bind(booking_id).bind(now).execute(pool).await.map(drop)?);
     let sql = format!("SELECT {COLUMNS} FROM interviews WHERE booking_id = $1");
-    on_db!(db, pool => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(booking_id).fetch_one(pool).await?))
+    let row: InterviewRow =
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(booking_id).fetch_one(pool).await?);
+    Ok(Interview::try_from(row)?)
 }
 
 async fn get_in(tx: &mut Tx, id: i64) -> Result<Interview> {
     let sql = format!("SELECT {COLUMNS} FROM interviews WHERE id = $1");
-    on_tx!(tx, c => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_one(&mut *c).await?))
+    let row: InterviewRow =
+        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_one(&mut *c).await?);
+    Ok(Interview::try_from(row)?)
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -136,7 +174,7 @@ async fn codes_in(tx: &mut Tx, interview_id: i64) -> Result<Vec<i64>> {
 /// The stored record, as the domain compares it.
 fn record_of(i: &Interview, codes: Vec<i64>) -> Record {
     Record {
-        consent: i.consent.clone(),
+        consent: i.consent,
         consent_on: i.consent_on.clone(),
         notes: i.notes.clone(),
         root_cause: i.root_cause.clone(),
@@ -155,7 +193,7 @@ pub async fn save(db: &Db, id: i64, base_version: i64, r: &Record, by: i64, now:
     let sql = "UPDATE interviews SET consent = $1, consent_on = $2, notes = $3, root_cause = $4, follow_up = $5, \
                version = version + 1, updated_at = $6, updated_by = $7 WHERE id = $8 AND version = $9";
     let stored = r.as_stored();
-    let changed = on_tx!(&mut tx, c => sqlx::query(sql).bind(&stored.consent).bind(&stored.consent_on)
+    let changed = on_tx!(&mut tx, c => sqlx::query(sql).bind(stored.consent.map(Consent::as_str)).bind(&stored.consent_on)
         .bind(&stored.notes).bind(&stored.root_cause).bind(&stored.follow_up).bind(now).bind(by).bind(id)
         .bind(base_version).execute(&mut *c).await?.rows_affected() == 1);
     if !changed {
@@ -246,7 +284,8 @@ pub async fn coded_for_study(db: &Db, study_id: i64) -> Result<Vec<(String, Vec<
 pub async fn quotes_for_study(db: &Db, study_id: i64) -> Result<Vec<(String, String, Option<String>, i64)>> {
     let sql = "SELECT q.text, inv.tier, c.key, q.shareable FROM quotes q JOIN interviews iv ON iv.id = q.interview_id \
                JOIN bookings b ON b.id = iv.booking_id JOIN invitations inv ON inv.id = b.invitation_id \
-               LEFT JOIN study_codes c ON c.id = q.code_id WHERE inv.study_id = $1 AND iv.consent = 'yes' \
+               LEFT JOIN study_codes c ON c.id = q.code_id WHERE inv.study_id = $1 AND iv.consent = $2 \
                ORDER BY q.id";
-    on_db!(db, pool => Ok(sqlx::query_as(sql).bind(study_id).fetch_all(pool).await?))
+    let yes = Consent::Yes.as_str();
+    on_db!(db, pool => Ok(sqlx::query_as(sql).bind(study_id).bind(yes).fetch_all(pool).await?))
 }

@@ -61,8 +61,12 @@ pub async fn upsert_directory(tx: &mut Tx, shape: &DirectoryShape, rows: &[Direc
     let created_at = now();
     let mut created = 0;
     for row in rows {
-        let mut attributes: BTreeMap<String, String> =
-            existing.get(&row.user_id).and_then(|json| serde_json::from_str(json).ok()).unwrap_or_default();
+        // Stored attributes that do not read are an error, not a reason to
+        // write over them.
+        let mut attributes: BTreeMap<String, String> = match existing.get(&row.user_id) {
+            Some(json) => super::read_json(json, || format!("the attributes of `{}`", row.user_id))?,
+            None => BTreeMap::new(),
+        };
         for column in &shape.attribute_columns {
             match row.attributes.get(column) {
                 Some(v) => attributes.insert(column.clone(), v.clone()),

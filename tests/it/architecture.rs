@@ -148,3 +148,91 @@ fn the_cycle_check_finds_a_cycle() {
         .collect();
     assert_eq!(a_cycle(&graph), Some(vec!["a".into(), "b".into(), "c".into(), "a".into()]));
 }
+
+/// The longest a function may be (lines from its `fn` to its closing brace)
+/// without a reason written down in [`LONG_FUNCTIONS`].
+const MAX_FUNCTION_LINES: usize = 80;
+
+/// The functions allowed to be longer than [`MAX_FUNCTION_LINES`], each
+/// with why (file under `src/` and the function's name).
+const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[
+    ("web/routes.rs", "configure", "every route in one place, grouped by area: a table, read top to bottom"),
+    ("domain/study.rs", "texts", "the study templates' texts in both languages: a table of constants"),
+    (
+        "app/demo.rs",
+        "seed_study",
+        "the demonstration study's script, one step after the other, in the order a researcher works",
+    ),
+];
+
+/// Every function of `text` (by name, first line and length in lines),
+/// as rustfmt lays them out: the body ends at the first line that is the
+/// `fn` line's indentation and a closing brace.
+fn functions(text: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let mut words = line.trim_start();
+        for prefix in ["pub(crate) ", "pub(super) ", "pub ", "const ", "async ", "unsafe "] {
+            words = words.strip_prefix(prefix).unwrap_or(words);
+        }
+        let Some(rest) = words.strip_prefix("fn ") else { continue };
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        // The signature ends with `{` (a body), `;` (a declaration) or
+        // `}` (a body on one line).
+        let Some(open) = (at..lines.len()).find(|&i| {
+            let l = lines[i].split("//").next().unwrap_or_default().trim_end();
+            l.ends_with('{') || l.ends_with(';') || l.ends_with('}')
+        }) else {
+            continue;
+        };
+        if !lines[open].split("//").next().unwrap_or_default().trim_end().ends_with('{') {
+            continue;
+        }
+        let close = format!("{indent}}}");
+        if let Some(end) = (open + 1..lines.len()).find(|&i| lines[i].trim_end() == close) {
+            out.push((name, at + 1, end - at + 1));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_function_is_longer_than_the_limit_without_a_reason() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut long = Vec::new();
+    let mut allowed_and_long = Vec::new();
+    for (file, text) in sources(&root) {
+        let rel = Path::new(&file).strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        for (name, line, length) in functions(&text) {
+            if length <= MAX_FUNCTION_LINES {
+                continue;
+            }
+            if LONG_FUNCTIONS.iter().any(|(f, n, _)| *f == rel && *n == name) {
+                allowed_and_long.push((rel.clone(), name));
+            } else {
+                long.push(format!("src/{rel}:{line}: fn {name} has {length} lines"));
+            }
+        }
+    }
+    long.sort();
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FUNCTION_LINES} lines (split them, or name them with a reason in LONG_FUNCTIONS):\n{}",
+        long.join("\n")
+    );
+    // The list names only functions that are still long.
+    for (file, name, _) in LONG_FUNCTIONS {
+        assert!(
+            allowed_and_long.iter().any(|(f, n)| f == file && n == name),
+            "src/{file}: fn {name} is allowed to be long but is not (or is gone): take it off LONG_FUNCTIONS"
+        );
+    }
+}
+
+#[test]
+fn the_function_length_check_measures_a_function() {
+    let text = "fn short() { 1 }\n\npub async fn two(\n    a: u8,\n) -> u8 {\n    if a > 0 {\n        a\n    } else {\n        0\n    }\n}\n\ntrait T {\n    fn declared(&self);\n}\n";
+    assert_eq!(functions(text), vec![("two".to_string(), 3, 9)]);
+}

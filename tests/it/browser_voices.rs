@@ -14,6 +14,7 @@ use crate::common::outreach::{invite_all, outreach, people, round, study};
 use crate::common::web::{PASSWORD, TestApp, import_fixture};
 use chrono::{TimeDelta, Utc};
 use undercurrent::app::{participant, settings};
+use undercurrent::domain::codebook::Consent;
 use undercurrent::domain::sampling::ContactRules;
 use undercurrent::storage::{Db, accounts, availability, directory, interviews, outbox, surveys};
 
@@ -137,7 +138,10 @@ async fn voices_travel_from_interview_and_survey_to_the_report_and_its_pdf() {
     assert_eq!(b.count("#codes input[name=code]:checked").await, 3);
     assert_eq!(b.value("#root-cause").await, "check_in_only");
     let interview = interviews::for_booking(&db, booking, 0).await.unwrap();
-    assert_eq!((interview.consent.as_deref(), interview.consent_on.as_deref()), (Some("yes"), Some("2026-12-01")));
+    assert_eq!(
+        (interview.consent.map(Consent::as_str), interview.consent_on.as_deref()),
+        (Some("yes"), Some("2026-12-01"))
+    );
     assert_eq!(interview.notes, notes);
     assert_eq!(interview.root_cause, "check_in_only");
     let mut stored = interviews::codes_of(&db, interview.id).await.unwrap();

@@ -12,6 +12,7 @@ use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
 use undercurrent::app::participant;
 use undercurrent::domain::account::Role;
+use undercurrent::domain::codebook::Consent;
 use undercurrent::domain::sampling::ContactRules;
 use undercurrent::storage::{accounts, interviews};
 
@@ -262,7 +263,7 @@ impl EveryPage {
         let b = participant::book(&db, &out, token, inv, &s, me, start, chrono_tz::UTC, now).await.unwrap().unwrap();
         let interview = interviews::for_booking(&db, b, 0).await.unwrap();
         let record = interviews::Record {
-            consent: Some("yes".into()),
+            consent: Some(Consent::Yes),
             codes: vec![codes[0].id],
             notes: "只用来打卡。".into(),
             ..Default::default()

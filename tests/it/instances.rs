@@ -16,11 +16,14 @@ use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
 use undercurrent::domain::account::Role;
 use undercurrent::domain::sampling::ContactRules;
+use undercurrent::domain::state::OutboxState;
 use undercurrent::storage::{bookings, outbox};
 
 struct Instance {
     child: Child,
     base: String,
+    /// What the process logs (warnings and errors, on standard error).
+    log: std::path::PathBuf,
 }
 
 impl Drop for Instance {
@@ -34,17 +37,22 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Starts `serve` with its outbox worker looking for due messages every
+/// 100 ms (instead of every 5 s), so that waiting for it is short.
 async fn start(url: &str, smtp: &str, outbox_dir: &std::path::Path) -> Instance {
     let port = free_port();
+    let log = outbox_dir.join(format!("serve-{port}.log"));
     let child = Command::new(env!("CARGO_BIN_EXE_undercurrent"))
-        .args(["--database-url", url, "serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", url, "serve", "--bind", &format!("127.0.0.1:{port}"), "--outbox-poll-ms", "100"])
         .arg("--outbox-dir")
         .arg(outbox_dir)
         .env("SMTP_URL", smtp)
         .env("UNDERCURRENT_PUBLIC_URL", "http://uc.example")
+        .env("NO_COLOR", "1")
         .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("starting serve");
     let base = format!("http://127.0.0.1:{port}");
@@ -53,7 +61,38 @@ async fn start(url: &str, smtp: &str, outbox_dir: &std::path::Path) -> Instance 
         assert!(Instant::now() < deadline, "serve did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Instance { child, base }
+    Instance { child, base, log }
+}
+
+/// Waits until the outbox has nothing due and nothing being sent: every
+/// message is sent, failed or dropped, or waits for a later time.
+async fn outbox_settled(db: &undercurrent::storage::Db) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = Utc::now().timestamp();
+        let busy =
+            outbox::all(db).await.unwrap().into_iter().any(|m| {
+                m.state == OutboxState::Sending || (m.state == OutboxState::Pending && m.next_attempt_at <= now)
+            });
+        if !busy {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the outbox did not settle");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the instance's log has a line containing `text`.
+async fn logged(instance: &Instance, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let log = std::fs::read_to_string(&instance.log).unwrap_or_default();
+        if log.contains(text) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the log never said `{text}`:\n{log}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn client(base: &str) -> Client {
@@ -137,9 +176,11 @@ async fn two_instances_send_each_message_once_and_book_each_slot_once() {
 
     // Everything queued goes out once: 50 invitations, the booking's two
     // confirmations (participant, interviewer).
-    let mails = smtp.wait_for(52, Duration::from_secs(60));
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    let mails = if smtp.messages().len() > mails.len() { smtp.messages() } else { mails };
+    smtp.wait_for(52, Duration::from_secs(60));
+    // Nothing left to send: a message sent twice has arrived by now (the
+    // server stores a message before it accepts it).
+    outbox_settled(&db).await;
+    let mails = smtp.messages();
     let mut ids: Vec<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
     ids.sort();
     let total = ids.len();
@@ -191,8 +232,8 @@ async fn a_database_outage_gives_503_and_the_app_recovers_by_itself() {
     // A load balancer sees it too; the process itself is alive.
     assert_eq!(reqwest::get(format!("{}/readyz", app.base)).await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reqwest::get(format!("{}/healthz", app.base)).await.unwrap().status(), StatusCode::OK);
-    // The outbox worker meets the outage too (it polls every few seconds).
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // The outbox worker meets the outage too.
+    logged(&app, "outbox: ").await;
 
     sqlx::query(sqlx::AssertSqlSafe(outage(true))).execute(&admin).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -237,7 +237,10 @@ async fn a_draw_over_real_evaluations_is_reproducible_from_its_seed() {
         assert_eq!(inv.user_id, pick.person_key);
         assert_eq!(inv.reason, pick.reason);
         assert!(inv.reason.contains("days"), "{}", inv.reason);
-        assert_eq!(outreach_app::FrozenFacts::parse(&inv.facts), outreach_app::FrozenFacts::of(&pick.facts));
+        assert_eq!(
+            outreach_app::FrozenFacts::parse(&inv.facts, inv.id).unwrap(),
+            outreach_app::FrozenFacts::of(&pick.facts)
+        );
     }
     t.finish().await;
     for t in dbs {

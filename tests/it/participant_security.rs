@@ -9,6 +9,7 @@ use crate::common::web::TestApp;
 use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::StatusCode;
 use undercurrent::app::participant::{self, Refusal};
+use undercurrent::domain::codebook::Consent;
 use undercurrent::domain::sampling::ContactRules;
 use undercurrent::domain::scheduling::SlotRefusal;
 use undercurrent::storage::{Db, bookings, interviews, invitations, outbox};
@@ -230,7 +231,7 @@ async fn refused_or_withdrawn_consent_clears_every_free_text_field() {
     let now = Utc::now().timestamp();
     let iv = interviews::for_booking(&db, b, now).await.unwrap();
     let full = interviews::Record {
-        consent: Some("yes".into()),
+        consent: Some(Consent::Yes),
         consent_on: Some("2026-12-01".into()),
         notes: "She reads only the pinned channel.".into(),
         root_cause: String::new(),
@@ -240,14 +241,14 @@ async fn refused_or_withdrawn_consent_clears_every_free_text_field() {
     let interviews::Saved::Saved(v) = interviews::save(&db, iv.id, iv.version, &full, host, now).await.unwrap() else {
         panic!("saved")
     };
-    for consent in ["withdrawn", "no"] {
-        let record = interviews::Record { consent: Some(consent.into()), ..full.clone() };
+    for consent in [Consent::Withdrawn, Consent::No] {
+        let record = interviews::Record { consent: Some(consent), ..full.clone() };
         let current = interviews::for_booking(&db, b, now).await.unwrap();
         let saved = interviews::save(&db, iv.id, current.version, &record, host, now).await.unwrap();
         assert!(matches!(saved, interviews::Saved::Saved(_)), "{saved:?}");
         let stored = interviews::for_booking(&db, b, now).await.unwrap();
-        assert_eq!(stored.notes, "", "{consent}");
-        assert_eq!(stored.follow_up, "", "{consent}: the follow-up is free text too");
+        assert_eq!(stored.notes, "", "{consent:?}");
+        assert_eq!(stored.follow_up, "", "{consent:?}: the follow-up is free text too");
         // The same save again (a double submit) is recognised, not a conflict.
         let again = interviews::save(&db, iv.id, current.version, &record, host, now).await.unwrap();
         assert!(matches!(again, interviews::Saved::Saved(_)), "{again:?}");

@@ -8,6 +8,7 @@ use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
 use undercurrent::app::participant;
 use undercurrent::domain::account::Role;
+use undercurrent::domain::codebook::Consent;
 use undercurrent::domain::sampling::ContactRules;
 use undercurrent::storage::{Db, accounts, availability, interviews, rights};
 
@@ -77,7 +78,7 @@ async fn an_erased_person_leaves_no_trace_and_the_pages_still_render() {
         .unwrap();
     let interview = interviews::for_booking(&db, booking, 0).await.unwrap();
     let record =
-        interviews::Record { consent: Some("yes".into()), notes: "Prefers phone.".into(), ..Default::default() };
+        interviews::Record { consent: Some(Consent::Yes), notes: "Prefers phone.".into(), ..Default::default() };
     interviews::save(&db, interview.id, interview.version, &record, me, 0).await.unwrap();
     interviews::add_quote(&db, interview.id, "I call people instead.", true, None, me, 0).await.unwrap();
     let name = inv.name.clone().unwrap();

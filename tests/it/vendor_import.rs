@@ -393,7 +393,7 @@ async fn the_same_teams_file_twice_changes_no_number_and_replaces_nothing() {
 
 #[tokio::test]
 async fn two_report_kinds_of_one_source_do_not_overwrite_each_other() {
-    use undercurrent::domain::facts::{FactSource, PeriodFact};
+    use undercurrent::domain::facts::{Counts, FactSource, PeriodFact};
     use undercurrent::storage::{Db, facts};
     let t = TestDb::new().await;
     import(&t.url, "teams", &vendor(TEAMS_D30));
@@ -410,7 +410,7 @@ async fn two_report_kinds_of_one_source_do_not_overwrite_each_other() {
         user_id: "alex.wu@contoso.com".into(),
         start: day("2024-04-21"),
         end: day("2024-05-20"),
-        messages: Some(0),
+        counts: Counts { messages: Some(0), ..Counts::default() },
         ..PeriodFact::default()
     };
     let store = |report: &'static str| {
@@ -432,7 +432,7 @@ async fn two_report_kinds_of_one_source_do_not_overwrite_each_other() {
     )
     .await
     .unwrap();
-    let mut reports: Vec<(&str, Option<u32>)> = stored.iter().map(|f| (f.report.as_str(), f.messages)).collect();
+    let mut reports: Vec<(&str, Option<u32>)> = stored.iter().map(|f| (f.report.as_str(), f.counts.messages)).collect();
     reports.sort();
     assert_eq!(reports.len(), 2, "{reports:?}");
     assert_eq!(reports[0], ("teams_other_report", Some(0)));
@@ -490,8 +490,10 @@ async fn facts_stored_before_the_report_key_keep_their_values_and_are_found_by_a
     let mut stored =
         undercurrent::storage::facts::ending_between(&db, day("2024-05-01"), day("2024-05-31"), &index).await.unwrap();
     stored.sort_by_key(|f| f.end);
-    let seen: Vec<(&str, String, String, Option<u32>)> =
-        stored.iter().map(|f| (f.report.as_str(), f.start.to_string(), f.refreshed.to_string(), f.messages)).collect();
+    let seen: Vec<(&str, String, String, Option<u32>)> = stored
+        .iter()
+        .map(|f| (f.report.as_str(), f.start.to_string(), f.refreshed.to_string(), f.counts.messages))
+        .collect();
     assert_eq!(
         seen,
         vec![

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use flate2::Compression;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
-use undercurrent::domain::facts::{FactSource, PeriodFact};
+use undercurrent::domain::facts::{Counts, FactSource, PeriodFact};
 use undercurrent::ingest::InputError;
 use undercurrent::ingest::source::open;
 use undercurrent::ingest::vendor::{VendorFormat, VendorOptions, VendorReader, detect, slack_period_from_name};
@@ -76,53 +76,67 @@ fn teams_user_detail_with_bom_reordered_columns_and_both_refresh_date_forms() {
     // 30 days ending at the refresh date, both ends included.
     let (start, end) = (d(2024, 4, 21), d(2024, 5, 20));
     let teams = |line, user: &str| PeriodFact {
-        messages: Some(0),
-        calls: Some(0),
-        meetings: Some(0),
         email: user.contains('@').then(|| user.to_string()),
+        counts: Counts { messages: Some(0), calls: Some(0), meetings: Some(0), ..Counts::default() },
         ..base(line, user, start, end)
     };
     let want = vec![
         // 12 team chat (which already includes its 4 posts and 8 replies)
         // + 87 private chat.
         PeriodFact {
-            messages: Some(99),
-            calls: Some(3),
-            meetings: Some(9),
             last_active: Some(d(2024, 5, 19)),
+            counts: Counts {
+                messages: Some(99),
+                calls: Some(3),
+                meetings: Some(9),
+                ..teams(2, "alex.wu@contoso.com").counts
+            },
             ..teams(2, "alex.wu@contoso.com")
         },
         // Refresh date as 2024-05-20T00:00:00Z; Meeting Count 0 but attended
         // 1; 12 minutes of audio with Call Count 0 is voice use.
         PeriodFact {
-            messages: Some(5),
-            calls: Some(1),
-            meetings: Some(1),
             deleted: true,
             last_active: Some(d(2024, 4, 30)),
+            counts: Counts {
+                messages: Some(5),
+                calls: Some(1),
+                meetings: Some(1),
+                ..teams(3, "jonas.berg@contoso.com").counts
+            },
             ..teams(3, "jonas.berg@contoso.com")
         },
         // Unlicensed, no activity: empty Last Activity Date.
         teams(4, "sam.okafor@contoso.com"),
         // Concealed names: the MD5 hash stays the id, lower-cased; no e-mail.
         PeriodFact {
-            messages: Some(23),
-            calls: Some(1),
-            meetings: Some(2),
             anonymised: true,
             last_active: Some(d(2024, 5, 17)),
+            counts: Counts {
+                messages: Some(23),
+                calls: Some(1),
+                meetings: Some(2),
+                ..teams(5, "5d41402abc4b2a76b9719d911017c592").counts
+            },
             ..teams(5, "5d41402abc4b2a76b9719d911017c592")
         },
         // Has Other Action = Yes and nothing else: passive.
-        PeriodFact { passive: true, last_active: Some(d(2024, 5, 10)), ..teams(6, "li.na@contoso.com") },
+        PeriodFact {
+            last_active: Some(d(2024, 5, 10)),
+            counts: Counts { passive: true, ..teams(6, "li.na@contoso.com").counts },
+            ..teams(6, "li.na@contoso.com")
+        },
         // Empty Post / Reply counts are 0; screen sharing with Meeting Count
         // 0 is one meeting, audio with Call Count 0 one call; a message means
         // not passive.
         PeriodFact {
-            messages: Some(1),
-            calls: Some(1),
-            meetings: Some(1),
             last_active: Some(d(2024, 5, 20)),
+            counts: Counts {
+                messages: Some(1),
+                calls: Some(1),
+                meetings: Some(1),
+                ..teams(7, "maria.garcia@contoso.com").counts
+            },
             ..teams(7, "maria.garcia@contoso.com")
         },
     ];
@@ -140,19 +154,25 @@ fn slack_dashboard_prior_30_days_from_the_file_name() {
         ..base(line, user, start, end)
     };
     let counts = |active, messages, reactions, files, calls| PeriodFact {
-        active_days: Some(active),
-        messages: Some(messages),
-        reactions: Some(reactions),
-        files: Some(files),
-        calls: Some(calls),
+        counts: Counts {
+            active_days: Some(active),
+            messages: Some(messages),
+            reactions: Some(reactions),
+            files: Some(files),
+            calls: Some(calls),
+            ..Counts::default()
+        },
         ..PeriodFact::default()
     };
     let with = |who: PeriodFact, c: PeriodFact| PeriodFact {
-        active_days: c.active_days,
-        messages: c.messages,
-        reactions: c.reactions,
-        files: c.files,
-        calls: c.calls,
+        counts: Counts {
+            active_days: c.counts.active_days,
+            messages: c.counts.messages,
+            reactions: c.counts.reactions,
+            files: c.counts.files,
+            calls: c.counts.calls,
+            ..who.counts
+        },
         ..who
     };
     let want = vec![
@@ -163,7 +183,10 @@ fn slack_dashboard_prior_30_days_from_the_file_name() {
         // A single-channel guest, active 3 days without posting: passive.
         PeriodFact {
             last_active: Some(d(2026, 4, 2)),
-            passive: true,
+            counts: Counts {
+                passive: true,
+                ..with(slack(3, "theo@northwind.example", "Theo Marsh"), counts(3, 0, 0, 0, 0)).counts
+            },
             ..with(slack(3, "theo@northwind.example", "Theo Marsh"), counts(3, 0, 0, 0, 0))
         },
         // Deactivated on Mar 28, 2026.
@@ -186,20 +209,21 @@ fn slack_dashboard_with_both_dates_in_the_file_name() {
     // No Email, Files uploaded or Slack Huddles columns: those stay None.
     let want = vec![
         PeriodFact {
-            active_days: Some(251),
-            messages: Some(2210),
-            reactions: Some(876),
             last_active: Some(d(2026, 4, 16)),
             display_name: Some("Dana Whitfield".into()),
+            counts: Counts { active_days: Some(251), messages: Some(2210), reactions: Some(876), ..Counts::default() },
             ..base(2, "u01abcde123", start, end)
         },
         PeriodFact {
-            active_days: Some(17),
-            messages: Some(0),
-            reactions: Some(0),
-            passive: true,
             last_active: Some(d(2026, 4, 10)),
             display_name: Some("Priya Raman".into()),
+            counts: Counts {
+                active_days: Some(17),
+                messages: Some(0),
+                reactions: Some(0),
+                passive: true,
+                ..Counts::default()
+            },
             ..base(3, "u05priya22", start, end)
         },
     ];
@@ -233,20 +257,26 @@ fn slack_api_member_data_gzipped() {
         ..base(line, user, date, date)
     };
     let counts = |active: bool, messages, reactions, files, calls| PeriodFact {
-        active_days: Some(u32::from(active)),
-        messages: Some(messages),
-        reactions: Some(reactions),
-        files: Some(files),
-        calls: Some(calls),
+        counts: Counts {
+            active_days: Some(u32::from(active)),
+            messages: Some(messages),
+            reactions: Some(reactions),
+            files: Some(files),
+            calls: Some(calls),
+            ..Counts::default()
+        },
         ..PeriodFact::default()
     };
     let with = |who: PeriodFact, c: PeriodFact| PeriodFact {
-        active_days: c.active_days,
-        messages: c.messages,
-        reactions: c.reactions,
-        files: c.files,
-        calls: c.calls,
-        last_active: (c.active_days == Some(1)).then_some(who.end),
+        last_active: (c.counts.active_days == Some(1)).then_some(who.end),
+        counts: Counts {
+            active_days: c.counts.active_days,
+            messages: c.counts.messages,
+            reactions: c.counts.reactions,
+            files: c.counts.files,
+            calls: c.counts.calls,
+            ..who.counts
+        },
         ..who
     };
     let (d15, d16) = (d(2026, 4, 15), d(2026, 4, 16));
@@ -254,7 +284,13 @@ fn slack_api_member_data_gzipped() {
         // messages_posted_count only: the 9 channel messages are among the 23.
         with(day(1, "dana.whitfield@acme.com", d15), counts(true, 23, 7, 2, 1)),
         // Active (read) without posting anything: passive.
-        PeriodFact { passive: true, ..with(day(2, "rosa.klein@acme.com", d15), counts(true, 0, 0, 0, 0)) },
+        PeriodFact {
+            counts: Counts {
+                passive: true,
+                ..with(day(2, "rosa.klein@acme.com", d15), counts(true, 0, 0, 0, 0)).counts
+            },
+            ..with(day(2, "rosa.klein@acme.com", d15), counts(true, 0, 0, 0, 0))
+        },
         with(day(3, "kenji.sato@acme.com", d15), counts(false, 0, 0, 0, 0)),
         // Line 4 is blank. A guest without e-mail; no total_calls_count, so
         // 2 Slack calls + 3 huddles.
@@ -277,38 +313,50 @@ fn feishu_ndjson_with_numeric_strings() {
     };
     let want = vec![
         PeriodFact {
-            active_days: Some(1),
-            messages: Some(58),
-            docs: Some(2),
-            meetings: Some(3),
             last_active: Some(day),
+            counts: Counts {
+                active_days: Some(1),
+                messages: Some(58),
+                docs: Some(2),
+                meetings: Some(3),
+                ..feishu(1, "wang.wei@example.cn", "王伟", "研发部").counts
+            },
             ..feishu(1, "wang.wei@example.cn", "王伟", "研发部")
         },
         // No e-mail field: the user id. Active, nothing created: passive.
         PeriodFact {
-            active_days: Some(1),
-            messages: Some(0),
-            docs: Some(0),
-            meetings: Some(0),
-            passive: true,
             last_active: Some(day),
+            counts: Counts {
+                active_days: Some(1),
+                messages: Some(0),
+                docs: Some(0),
+                meetings: Some(0),
+                passive: true,
+                ..feishu(2, "ou_3b9c1e55aa7f4d20", "李娜", "市场部").counts
+            },
             ..feishu(2, "ou_3b9c1e55aa7f4d20", "李娜", "市场部")
         },
         PeriodFact {
-            active_days: Some(0),
-            messages: Some(0),
-            docs: Some(0),
-            meetings: Some(0),
             last_active: Some(d(2026, 4, 2)),
+            counts: Counts {
+                active_days: Some(0),
+                messages: Some(0),
+                docs: Some(0),
+                meetings: Some(0),
+                ..feishu(3, "zhang.min@example.cn", "张敏", "财务部").counts
+            },
             ..feishu(3, "zhang.min@example.cn", "张敏", "财务部")
         },
         // " 4 " is 4; vc_num 0 with 12.5 minutes of video: one meeting.
         PeriodFact {
-            active_days: Some(1),
-            messages: Some(4),
-            docs: Some(0),
-            meetings: Some(1),
             last_active: Some(day),
+            counts: Counts {
+                active_days: Some(1),
+                messages: Some(4),
+                docs: Some(0),
+                meetings: Some(1),
+                ..feishu(4, "tom.becker@example.com", "Tom Becker", "Sales EMEA").counts
+            },
             ..feishu(4, "tom.becker@example.com", "Tom Becker", "Sales EMEA")
         },
     ];
@@ -322,24 +370,30 @@ fn feishu_json_array_is_streamed() {
     let day = d(2026, 4, 16);
     let want = vec![
         PeriodFact {
-            active_days: Some(1),
-            messages: Some(31),
-            docs: Some(0),
-            meetings: Some(1),
             last_active: Some(day),
             email: Some("wang.wei@example.cn".into()),
             display_name: Some("王伟".into()),
             department: Some("研发部".into()),
+            counts: Counts {
+                active_days: Some(1),
+                messages: Some(31),
+                docs: Some(0),
+                meetings: Some(1),
+                ..Counts::default()
+            },
             ..base(2, "wang.wei@example.cn", day, day)
         },
         // The second element starts on line 16.
         PeriodFact {
-            active_days: Some(0),
-            messages: Some(0),
-            docs: Some(0),
-            meetings: Some(0),
             display_name: Some("李娜".into()),
             department: Some("市场部".into()),
+            counts: Counts {
+                active_days: Some(0),
+                messages: Some(0),
+                docs: Some(0),
+                meetings: Some(0),
+                ..Counts::default()
+            },
             ..base(16, "ou_3b9c1e55aa7f4d20", day, day)
         },
     ];
@@ -354,8 +408,24 @@ fn google_chat_usage_csv() {
     let (start, end) = (d(2026, 3, 19), d(2026, 4, 15));
     let google = |line, user: &str| PeriodFact { email: Some(user.to_string()), ..base(line, user, start, end) };
     let want = vec![
-        PeriodFact { messages: Some(64), files: Some(3), reads: Some(120), ..google(2, "ana.lima@example.org") },
-        PeriodFact { messages: Some(0), files: Some(0), reads: Some(45), ..google(3, "ben.cho@example.org") },
+        PeriodFact {
+            counts: Counts {
+                messages: Some(64),
+                files: Some(3),
+                reads: Some(120),
+                ..google(2, "ana.lima@example.org").counts
+            },
+            ..google(2, "ana.lima@example.org")
+        },
+        PeriodFact {
+            counts: Counts {
+                messages: Some(0),
+                files: Some(0),
+                reads: Some(45),
+                ..google(3, "ben.cho@example.org").counts
+            },
+            ..google(3, "ben.cho@example.org")
+        },
         // Not reported yet: not available, not zero.
         google(4, "carla.diaz@example.org"),
     ];
@@ -377,10 +447,8 @@ fn google_chat_reports_api_objects() {
     assert_eq!(format, VendorFormat::GoogleChat);
     let (start, end) = (d(2026, 3, 19), d(2026, 4, 15));
     let want = PeriodFact {
-        messages: Some(64),
-        files: Some(3),
-        reads: Some(120),
         email: Some("ana.lima@example.org".into()),
+        counts: Counts { messages: Some(64), files: Some(3), reads: Some(120), ..Counts::default() },
         ..base(1, "ana.lima@example.org", start, end)
     };
     assert_eq!(facts, vec![want]);
@@ -517,7 +585,7 @@ fn bad_values_are_errors_and_the_stream_goes_on() {
                 2026-04-15,d@example.org,0,0\n";
     let got = items("chat.csv", text);
     assert_eq!(got.len(), 5);
-    assert_eq!(got[0].as_ref().unwrap().reads, Some(4));
+    assert_eq!(got[0].as_ref().unwrap().counts.reads, Some(4));
     assert_eq!(
         got[1].as_ref().unwrap_err().to_string(),
         "chat.csv:3: column `num_28day_conversations_read`: -2 is negative; expected a whole number >= 0"
@@ -588,27 +656,37 @@ const TEAMS_GRAPH_2: &str = "teams_user_activity_graph_D30_page2.json";
 fn teams_d30_facts() -> Vec<PeriodFact> {
     let (start, end) = (d(2024, 4, 21), d(2024, 5, 20));
     let teams = |line, user: &str, last: Option<NaiveDate>| PeriodFact {
-        messages: Some(0),
-        calls: Some(0),
-        meetings: Some(0),
         email: Some(user.to_string()),
         last_active: last,
+        counts: Counts { messages: Some(0), calls: Some(0), meetings: Some(0), ..Counts::default() },
         ..base(line, user, start, end)
     };
     vec![
         // 12 team chat (its 4 posts and 8 replies are inside it) + 87 private.
         PeriodFact {
-            messages: Some(99),
-            calls: Some(3),
-            meetings: Some(9),
+            counts: Counts {
+                messages: Some(99),
+                calls: Some(3),
+                meetings: Some(9),
+                ..teams(2, "alex.wu@contoso.com", Some(d(2024, 5, 19))).counts
+            },
             ..teams(2, "alex.wu@contoso.com", Some(d(2024, 5, 19)))
         },
         // Team chat 5 = 2 posts + 3 replies: 5, not 10.
-        PeriodFact { messages: Some(5), ..teams(3, "chris.lee@contoso.com", Some(d(2024, 5, 16))) },
+        PeriodFact {
+            counts: Counts { messages: Some(5), ..teams(3, "chris.lee@contoso.com", Some(d(2024, 5, 16))).counts },
+            ..teams(3, "chris.lee@contoso.com", Some(d(2024, 5, 16)))
+        },
         // No counts but active on 2024-05-14, inside the period: present.
-        PeriodFact { passive: true, ..teams(4, "dana.ng@contoso.com", Some(d(2024, 5, 14))) },
+        PeriodFact {
+            counts: Counts { passive: true, ..teams(4, "dana.ng@contoso.com", Some(d(2024, 5, 14))).counts },
+            ..teams(4, "dana.ng@contoso.com", Some(d(2024, 5, 14)))
+        },
         // One hour of audio with Call Count 0: voice use.
-        PeriodFact { calls: Some(1), ..teams(5, "evan.ross@contoso.com", Some(d(2024, 5, 12))) },
+        PeriodFact {
+            counts: Counts { calls: Some(1), ..teams(5, "evan.ross@contoso.com", Some(d(2024, 5, 12))).counts },
+            ..teams(5, "evan.ross@contoso.com", Some(d(2024, 5, 12)))
+        },
         teams(6, "fay.sun@contoso.com", None),
     ]
 }
@@ -628,7 +706,7 @@ fn teams_messages_are_team_chat_plus_private_chat_as_microsoft_defines_them() {
 fn the_old_12_column_teams_report_gives_the_same_numbers() {
     let (format, facts) = read_fixture("TeamsUserActivityUserDetail_12_columns_2024-05-20.csv");
     assert_eq!(format, VendorFormat::Teams);
-    let messages: Vec<_> = facts.iter().map(|f| (f.user_id.as_str(), f.messages)).collect();
+    let messages: Vec<_> = facts.iter().map(|f| (f.user_id.as_str(), f.counts.messages)).collect();
     assert_eq!(messages, vec![("alex.wu@contoso.com", Some(99)), ("chris.lee@contoso.com", Some(5))]);
 }
 
@@ -637,7 +715,7 @@ fn teams_daily_reports_are_daily_rows_with_an_active_day() {
     let (_, day1) = read_fixture("TeamsUserActivityUserDetail_2024-05-18.csv");
     let (_, day2) = read_fixture("TeamsUserActivityUserDetail_2024-05-19.csv");
     let days = |facts: &[PeriodFact]| -> Vec<(String, NaiveDate, NaiveDate, Option<u32>)> {
-        facts.iter().map(|f| (f.user_id.clone(), f.start, f.end, f.active_days)).collect()
+        facts.iter().map(|f| (f.user_id.clone(), f.start, f.end, f.counts.active_days)).collect()
     };
     let (d18, d19) = (d(2024, 5, 18), d(2024, 5, 19));
     assert_eq!(
@@ -657,7 +735,7 @@ fn teams_daily_reports_are_daily_rows_with_an_active_day() {
             ("fay.sun@contoso.com".into(), d19, d19, Some(0)),
         ]
     );
-    assert!(day1[1].passive && !day2[1].passive);
+    assert!(day1[1].counts.passive && !day2[1].counts.passive);
 }
 
 #[test]
@@ -726,8 +804,10 @@ fn feishu_raw_api_response_is_read_through_its_own_importer() {
     let r = reader(name, bytes, Some(VendorFormat::Feishu), &VendorOptions::default());
     let facts: Vec<PeriodFact> = r.collect::<Result<_, _>>().unwrap_or_else(|e| panic!("{e}"));
     let day = d(2026, 4, 14);
-    let got: Vec<_> =
-        facts.iter().map(|f| (f.user_id.as_str(), f.start == day, f.messages, f.meetings, f.passive)).collect();
+    let got: Vec<_> = facts
+        .iter()
+        .map(|f| (f.user_id.as_str(), f.start == day, f.counts.messages, f.counts.meetings, f.counts.passive))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -758,12 +838,23 @@ fn google_raw_reports_api_response_is_read() {
             facts,
             vec![
                 PeriodFact {
-                    messages: Some(64),
-                    files: Some(3),
-                    reads: Some(120),
+                    counts: Counts {
+                        messages: Some(64),
+                        files: Some(3),
+                        reads: Some(120),
+                        ..google(5, "ana.lima@example.org").counts
+                    },
                     ..google(5, "ana.lima@example.org")
                 },
-                PeriodFact { messages: Some(0), files: Some(0), reads: Some(40), ..google(34, "ben.cho@example.org") },
+                PeriodFact {
+                    counts: Counts {
+                        messages: Some(0),
+                        files: Some(0),
+                        reads: Some(40),
+                        ..google(34, "ben.cho@example.org").counts
+                    },
+                    ..google(34, "ben.cho@example.org")
+                },
             ]
         );
     }

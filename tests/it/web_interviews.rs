@@ -7,6 +7,7 @@ use crate::common::outreach::*;
 use crate::common::web::{TestApp, import_fixture};
 use reqwest::StatusCode;
 use undercurrent::domain::account::Role;
+use undercurrent::domain::codebook::Consent;
 use undercurrent::storage::interviews;
 
 async fn booked(app: &TestApp) -> i64 {
@@ -70,7 +71,7 @@ async fn a_researcher_records_an_interview_without_ever_losing_notes() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let i = interviews::for_booking(&app.t.db, booking, 0).await.unwrap();
     assert_eq!(i.notes, "Uses WeChat with customers.\nOpens the tool at 9:00 to punch in.");
-    assert_eq!((i.consent.as_deref(), i.root_cause.as_str()), (Some("yes"), "check_in_only"));
+    assert_eq!((i.consent.map(Consent::as_str), i.root_cause.as_str()), (Some("yes"), "check_in_only"));
     assert_eq!(interviews::codes_of(&app.t.db, i.id).await.unwrap().len(), 3);
 
     // A second tab still on version 0 saves different notes: nothing is
@@ -127,7 +128,7 @@ async fn a_researcher_records_an_interview_without_ever_losing_notes() {
     let refs: Vec<(&str, &str)> = withdrawn.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     assert_eq!(r.post(&path, &refs).await.0, StatusCode::SEE_OTHER);
     let after = interviews::for_booking(&app.t.db, booking, 0).await.unwrap();
-    assert_eq!((after.consent.as_deref(), after.notes.as_str()), (Some("withdrawn"), ""));
+    assert_eq!((after.consent.map(Consent::as_str), after.notes.as_str()), (Some("withdrawn"), ""));
     assert!(interviews::quotes(&app.t.db, after.id).await.unwrap().is_empty());
     assert_eq!(interviews::codes_of(&app.t.db, after.id).await.unwrap().len(), 3);
     app.finish().await;

@@ -8,6 +8,7 @@ use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
 use undercurrent::app::{participant, settings};
 use undercurrent::domain::account::Role;
+use undercurrent::domain::codebook::Consent;
 use undercurrent::domain::sampling::ContactRules;
 use undercurrent::storage::{Db, accounts, interviews};
 
@@ -49,7 +50,7 @@ async fn the_report_counts_reasons_by_tier_and_respects_roles_and_the_floor() {
         let b = participant::book(&db, &out, token, inv, &s, me, slot, chrono_tz::UTC, now).await.unwrap().unwrap();
         let i = interviews::for_booking(&db, b, 0).await.unwrap();
         let record = interviews::Record {
-            consent: Some("yes".into()),
+            consent: Some(Consent::Yes),
             codes: keys.iter().map(|k| code(k)).collect(),
             ..Default::default()
         };

@@ -10,7 +10,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::{Field, InputError, PeriodFact, Row, iso_date, person_id};
+use super::{Counts, Field, InputError, PeriodFact, Row, iso_date, person_id};
 use crate::ingest::timestamp::shorten;
 
 const DATE: Field = Field::new(0, "date").required();
@@ -79,15 +79,17 @@ pub(super) fn fact(row: &Row) -> Result<PeriodFact, InputError> {
         user_id,
         start: date,
         end: date,
-        active_days: active.map(u32::from),
-        messages,
-        reactions: None,
-        calls: None,
-        meetings,
-        files: None,
-        docs,
-        reads: None,
-        passive: active == Some(true) && interactions == 0,
+        counts: Counts {
+            active_days: active.map(u32::from),
+            messages,
+            reactions: None,
+            calls: None,
+            meetings,
+            files: None,
+            docs,
+            reads: None,
+            passive: active == Some(true) && interactions == 0,
+        },
         last_active,
         anonymised: false,
         deleted: false,

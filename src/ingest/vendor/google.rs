@@ -21,7 +21,7 @@
 use chrono::Days;
 use serde_json::{Map, Value};
 
-use super::{Field, InputError, PeriodFact, Row, iso_date};
+use super::{Counts, Field, InputError, PeriodFact, Row, iso_date};
 
 const DATE: Field = Field::new(0, "date").required();
 const USER: Field =
@@ -57,15 +57,17 @@ pub(super) fn fact(row: &Row) -> Result<PeriodFact, InputError> {
         user_id,
         start,
         end,
-        active_days: None,
-        messages,
-        reactions: None,
-        calls: None,
-        meetings: None,
-        files,
-        docs: None,
-        reads,
-        passive: false,
+        counts: Counts {
+            active_days: None,
+            messages,
+            reactions: None,
+            calls: None,
+            meetings: None,
+            files,
+            docs: None,
+            reads,
+            passive: false,
+        },
         last_active: None,
         anonymised: false,
         deleted: false,

@@ -59,7 +59,7 @@ use row::*;
 use chrono::NaiveDate;
 
 use super::InputError;
-use crate::domain::facts::{FactSource, PeriodFact};
+use crate::domain::facts::{Counts, FactSource, PeriodFact};
 
 pub use dates::DateOrder;
 pub use event_sources::{EventSource, Notes, SharedNotes};

@@ -139,6 +139,27 @@ pub struct VendorReader {
     done: bool,
 }
 
+impl Parse {
+    /// How rows of `format` are read, with what the file name or the
+    /// import's options say of their dates.
+    fn of(format: VendorFormat, name: &str, options: &VendorOptions) -> Result<Parse, InputError> {
+        Ok(match format {
+            // The day a daily report is for: in the file name, else a
+            // one-day period given with the import (see `teams`).
+            VendorFormat::Teams => Parse::Teams {
+                day: teams::day_from_name(name).or(options.period.filter(|(a, b)| a == b).map(|(a, _)| a)),
+            },
+            VendorFormat::SlackDashboard => {
+                let (start, end) = slack::dashboard_period(name, options)?;
+                Parse::SlackDashboard { start, end }
+            }
+            VendorFormat::SlackApi => Parse::SlackApi,
+            VendorFormat::Feishu => Parse::Feishu,
+            VendorFormat::GoogleChat => Parse::GoogleChat,
+        })
+    }
+}
+
 impl VendorReader {
     /// Opens an export, recognising its format when `format` is `None`.
     pub fn new(
@@ -164,20 +185,7 @@ impl VendorReader {
         let Some(format) = format.or(sniff.format) else {
             return Err(not_recognised(&name, &sniff));
         };
-        let parse = match format {
-            // The day a daily report is for: in the file name, else a
-            // one-day period given with the import (see `teams`).
-            VendorFormat::Teams => Parse::Teams {
-                day: teams::day_from_name(&name).or(options.period.filter(|(a, b)| a == b).map(|(a, _)| a)),
-            },
-            VendorFormat::SlackDashboard => {
-                let (start, end) = slack::dashboard_period(&name, options)?;
-                Parse::SlackDashboard { start, end }
-            }
-            VendorFormat::SlackApi => Parse::SlackApi,
-            VendorFormat::Feishu => Parse::Feishu,
-            VendorFormat::GoogleChat => Parse::GoogleChat,
-        };
+        let parse = Parse::of(format, &name, options)?;
         let fields = format.fields();
         let stream: Stream = match deferred {
             None => Box::new(io::Cursor::new(head).chain(reader)),

@@ -10,7 +10,7 @@
 
 use chrono::{Days, NaiveDate};
 
-use super::{Field, InputError, PeriodFact, Row, VendorOptions, iso_date, person_id, sum};
+use super::{Counts, Field, InputError, PeriodFact, Row, VendorOptions, iso_date, person_id, sum};
 use crate::ingest::timestamp::{parse_unix, shorten};
 
 // ---------------------------------------------------------------------------
@@ -166,15 +166,17 @@ pub(super) fn dashboard_fact(row: &Row, start: NaiveDate, end: NaiveDate) -> Res
         user_id,
         start,
         end,
-        active_days,
-        messages,
-        reactions,
-        calls,
-        meetings: None,
-        files,
-        docs: None,
-        reads: None,
-        passive: active_days.unwrap_or(0) > 0 && interactions == 0,
+        counts: Counts {
+            active_days,
+            messages,
+            reactions,
+            calls,
+            meetings: None,
+            files,
+            docs: None,
+            reads: None,
+            passive: active_days.unwrap_or(0) > 0 && interactions == 0,
+        },
         last_active,
         anonymised: false,
         deleted: deactivated.is_some(),
@@ -270,15 +272,17 @@ pub(super) fn api_fact(row: &Row) -> Result<PeriodFact, InputError> {
         user_id,
         start: date,
         end: date,
-        active_days: active.map(u32::from),
-        messages,
-        reactions,
-        calls,
-        meetings: None,
-        files,
-        docs: None,
-        reads: None,
-        passive: active == Some(true) && interactions == 0,
+        counts: Counts {
+            active_days: active.map(u32::from),
+            messages,
+            reactions,
+            calls,
+            meetings: None,
+            files,
+            docs: None,
+            reads: None,
+            passive: active == Some(true) && interactions == 0,
+        },
         // Active that day means last active on it, within this one-day period.
         last_active: (active == Some(true)).then_some(date),
         anonymised: false,

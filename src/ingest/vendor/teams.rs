@@ -51,7 +51,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime};
 
-use super::{Field, InputError, PeriodFact, Row, iso_date, sum};
+use super::{Counts, Field, InputError, PeriodFact, Row, iso_date, sum};
 use crate::ingest::timestamp::shorten;
 
 const REFRESH: Field = Field::new(0, "Report Refresh Date").required();
@@ -124,12 +124,15 @@ const DATE: &str = "YYYY-MM-DD";
 const REFRESH_DATE: &str = "YYYY-MM-DD or YYYY-MM-DDT00:00:00Z";
 const DURATION: &str = "ISO 8601 such as PT5H12M30S (or HH:MM:SS)";
 
-/// A row's fact; `day` is the day a daily report was requested for (see
-/// the module comment), when the import names one.
-pub(super) fn fact(row: &Row, day: Option<NaiveDate>) -> Result<PeriodFact, InputError> {
-    let refreshed = row.required_date(&REFRESH, refresh_date, REFRESH_DATE)?;
-    let days = report_period(row)?;
-    let (start, end) = if days == 1 {
+/// The dates a row's figures are for: its report period ending on the
+/// Report Refresh Date, or for a daily report the day the import names.
+fn period(
+    row: &Row,
+    day: Option<NaiveDate>,
+    refreshed: NaiveDate,
+    days: u32,
+) -> Result<(NaiveDate, NaiveDate), InputError> {
+    if days == 1 {
         let day = day.ok_or_else(|| {
             row.err(
                 &PERIOD,
@@ -150,13 +153,21 @@ pub(super) fn fact(row: &Row, day: Option<NaiveDate>) -> Result<PeriodFact, Inpu
                 ),
             ));
         }
-        (day, day)
+        Ok((day, day))
     } else {
         let start = refreshed
             .checked_sub_days(Days::new(u64::from(days) - 1))
             .ok_or_else(|| row.err(&PERIOD, format!("{days} days before {refreshed} is out of range")))?;
-        (start, refreshed)
-    };
+        Ok((start, refreshed))
+    }
+}
+
+/// A row's fact; `day` is the day a daily report was requested for (see
+/// the module comment), when the import names one.
+pub(super) fn fact(row: &Row, day: Option<NaiveDate>) -> Result<PeriodFact, InputError> {
+    let refreshed = row.required_date(&REFRESH, refresh_date, REFRESH_DATE)?;
+    let days = report_period(row)?;
+    let (start, end) = period(row, day, refreshed, days)?;
     let upn = row.text(&UPN)?.ok_or_else(|| row.err(&UPN, "empty; every row needs the user principal name"))?;
     let user_id = upn.to_lowercase();
     let zero_id = row.text(&USER_ID)?.is_some_and(|id| is_zero_id(&id));
@@ -210,15 +221,17 @@ pub(super) fn fact(row: &Row, day: Option<NaiveDate>) -> Result<PeriodFact, Inpu
         user_id,
         start,
         end,
-        active_days,
-        messages,
-        reactions: None,
-        calls,
-        meetings,
-        files: None,
-        docs: None,
-        reads: None,
-        passive: (other_action || active_in_period) && interactions == 0,
+        counts: Counts {
+            active_days,
+            messages,
+            reactions: None,
+            calls,
+            meetings,
+            files: None,
+            docs: None,
+            reads: None,
+            passive: (other_action || active_in_period) && interactions == 0,
+        },
         last_active,
         anonymised,
         deleted,

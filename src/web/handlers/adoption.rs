@@ -141,14 +141,15 @@ pub async fn show(
     let page = Page::new(&viewer, "adoption", "adoption.title");
     let floor = snapshot.settings.privacy_floor;
     let private = viewer.role().applies_privacy_floor();
-    let may_list = viewer.role().may(Permission::ViewPeople);
     let alone = alone_by_week(&snapshot, private.then_some(floor));
-    let grace = grace_weeks(snapshot.computed.profile.grace_days);
     let latest = snapshot.weekly.last();
-    // Weeks ending before the first event have no data (a rollout set by
-    // hand may come before it): gaps, not weeks of everyone dormant.
-    let first_day = first_event_day(&snapshot.computed.data.people, snapshot.settings.timezone);
-    let measured = |p: &CurvePoint| first_day.is_none_or(|d| p.as_of >= d);
+    let cx = CurveContext {
+        page: &page,
+        grace: grace_weeks(snapshot.computed.profile.grace_days),
+        first_day: first_event_day(&snapshot.computed.data.people, snapshot.settings.timezone),
+        may_list: viewer.role().may(Permission::ViewPeople),
+        as_of: snapshot.computed.evaluation.window.as_of,
+    };
     let mut hidden = 0;
     let mut departments = Vec::new();
     for (name, (rollout, is_default)) in &dates {
@@ -161,78 +162,7 @@ pub async fn show(
             hidden += 1;
             continue;
         }
-        let people = now.map(|s| i18n::integer(i64::from(s.listed))).unwrap_or_else(|| "–".into());
-        let max_week = points.last().map(|p| p.week).unwrap_or(0).max(0) as usize;
-        let labels: Vec<String> = (0..=max_week).map(|w| w.to_string()).collect();
-        // One value per week since rollout; a week without a point, or
-        // without a rate (everyone still in the grace period), is a gap, as
-        // in the table, never a zero.
-        let mut login = vec![None; max_week + 1];
-        let mut deep = vec![None; max_week + 1];
-        for p in &points {
-            if let Ok(i) = usize::try_from(p.week)
-                && measured(p)
-            {
-                login[i] = rate(p.summary.login_rate());
-                deep[i] = rate(p.summary.deep_rate());
-            }
-        }
-        let series = [
-            Series { name: page.t("dashboard.login_rate"), class: "s1".into(), values: login },
-            Series { name: page.t("dashboard.deep_rate"), class: "tier-deep".into(), values: deep },
-        ];
-        let text = ChartText {
-            title: page.tf("adoption.chart_title", &[("department", name)]),
-            desc: page.t("adoption.chart_desc"),
-            x_label: page.t("adoption.weeks_since"),
-            y_label: page.t("chart.share"),
-            empty: page.t("firstrun.adoption_chart_empty"),
-        };
-        let shade = (grace > 0).then(|| (0, grace.min(labels.len()), page.t("adoption.grace")));
-        let svg = charts::line_chart(&text, &labels, &series, true, shade);
-        let rows = points
-            .iter()
-            .map(|p| {
-                (
-                    p.week.to_string(),
-                    page.date(&p.as_of),
-                    rate(p.summary.login_rate())
-                        .filter(|_| measured(p))
-                        .map(i18n::percent)
-                        .unwrap_or_else(|| "–".into()),
-                    rate(p.summary.deep_rate())
-                        .filter(|_| measured(p))
-                        .map(i18n::percent)
-                        .unwrap_or_else(|| "–".into()),
-                )
-            })
-            .collect();
-        let (login_rate, deep_rate, gap) = match now {
-            Some(s) => (
-                rate(s.login_rate()).map(i18n::percent).unwrap_or_else(|| "–".into()),
-                rate(s.deep_rate()).map(i18n::percent).unwrap_or_else(|| "–".into()),
-                s.gap_points().map(|g| crate::domain::decimal::display_f64(g, 1)).unwrap_or_else(|| "–".into()),
-            ),
-            None => ("–".into(), "–".into(), "–".into()),
-        };
-        let as_of = snapshot.computed.evaluation.window.as_of;
-        let deep_base = now.map(|s| i18n::integer(i64::from(s.measurable_base()))).unwrap_or_else(|| "–".into());
-        let coverage = now.and_then(|s| crate::web::coverage::note(&page, s)).map(|n| n.sentence);
-        departments.push(DepartmentCurve {
-            deep_base,
-            coverage,
-            people_href: may_list.then(|| crate::web::query::with_query("/people", &[("department", name.clone())])),
-            name: name.clone(),
-            rollout: *rollout,
-            rollout_is_default: *is_default,
-            people,
-            login_rate,
-            deep_rate,
-            gap,
-            weeks_since: (as_of - *rollout).num_days().max(0) / 7,
-            svg,
-            rows,
-        });
+        departments.push(cx.department(name, *rollout, *is_default, &points, now));
     }
     let legend = charts::legend(&[
         (page.t("dashboard.login_rate"), "s1".to_string()),
@@ -257,6 +187,112 @@ pub async fn show(
         page,
     };
     html(&template)
+}
+
+/// What every department's curve is drawn with.
+struct CurveContext<'a> {
+    page: &'a Page,
+    /// The grace period, in weeks, shaded on each chart.
+    grace: usize,
+    /// Weeks ending before the first event have no data (a rollout set by
+    /// hand may come before it): gaps, not weeks of everyone dormant.
+    first_day: Option<NaiveDate>,
+    may_list: bool,
+    as_of: NaiveDate,
+}
+
+impl CurveContext<'_> {
+    fn measured(&self, p: &CurvePoint) -> bool {
+        self.first_day.is_none_or(|d| p.as_of >= d)
+    }
+
+    /// A department's chart, table and today's figures (`now`, when it is
+    /// shown alone today).
+    fn department(
+        &self,
+        name: &str,
+        rollout: NaiveDate,
+        rollout_is_default: bool,
+        points: &[CurvePoint],
+        now: Option<&Summary>,
+    ) -> DepartmentCurve {
+        let dash = || "–".to_string();
+        let (login_rate, deep_rate, gap) = match now {
+            Some(s) => (
+                rate(s.login_rate()).map(i18n::percent).unwrap_or_else(dash),
+                rate(s.deep_rate()).map(i18n::percent).unwrap_or_else(dash),
+                s.gap_points().map(|g| crate::domain::decimal::display_f64(g, 1)).unwrap_or_else(dash),
+            ),
+            None => (dash(), dash(), dash()),
+        };
+        DepartmentCurve {
+            deep_base: now.map(|s| i18n::integer(i64::from(s.measurable_base()))).unwrap_or_else(dash),
+            coverage: now.and_then(|s| crate::web::coverage::note(self.page, s)).map(|n| n.sentence),
+            people_href: self
+                .may_list
+                .then(|| crate::web::query::with_query("/people", &[("department", name.to_string())])),
+            name: name.to_string(),
+            rollout,
+            rollout_is_default,
+            people: now.map(|s| i18n::integer(i64::from(s.listed))).unwrap_or_else(dash),
+            login_rate,
+            deep_rate,
+            gap,
+            weeks_since: (self.as_of - rollout).num_days().max(0) / 7,
+            svg: self.chart(name, points),
+            rows: self.rows(points),
+        }
+    }
+
+    /// The login and deep rates by week since rollout. One value per week;
+    /// a week without a point, or without a rate (everyone still in the
+    /// grace period), is a gap, as in the table, never a zero.
+    fn chart(&self, name: &str, points: &[CurvePoint]) -> String {
+        let page = self.page;
+        let max_week = points.last().map(|p| p.week).unwrap_or(0).max(0) as usize;
+        let labels: Vec<String> = (0..=max_week).map(|w| w.to_string()).collect();
+        let mut login = vec![None; max_week + 1];
+        let mut deep = vec![None; max_week + 1];
+        for p in points {
+            if let Ok(i) = usize::try_from(p.week)
+                && self.measured(p)
+            {
+                login[i] = rate(p.summary.login_rate());
+                deep[i] = rate(p.summary.deep_rate());
+            }
+        }
+        let series = [
+            Series { name: page.t("dashboard.login_rate"), class: "s1".into(), values: login },
+            Series { name: page.t("dashboard.deep_rate"), class: "tier-deep".into(), values: deep },
+        ];
+        let text = ChartText {
+            title: page.tf("adoption.chart_title", &[("department", name)]),
+            desc: page.t("adoption.chart_desc"),
+            x_label: page.t("adoption.weeks_since"),
+            y_label: page.t("chart.share"),
+            empty: page.t("firstrun.adoption_chart_empty"),
+        };
+        let shade = (self.grace > 0).then(|| (0, self.grace.min(labels.len()), page.t("adoption.grace")));
+        charts::line_chart(&text, &labels, &series, true, shade)
+    }
+
+    /// The chart's table: week, date, login rate and deep rate.
+    fn rows(&self, points: &[CurvePoint]) -> Vec<(String, String, String, String)> {
+        let shown = |p: &CurvePoint, r: Option<f64>| {
+            r.filter(|_| self.measured(p)).map(i18n::percent).unwrap_or_else(|| "–".into())
+        };
+        points
+            .iter()
+            .map(|p| {
+                (
+                    p.week.to_string(),
+                    self.page.date(&p.as_of),
+                    shown(p, rate(p.summary.login_rate())),
+                    shown(p, rate(p.summary.deep_rate())),
+                )
+            })
+            .collect()
+    }
 }
 
 pub async fn download(

@@ -254,6 +254,7 @@ pub async fn show(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewAggregates)?;
     let snapshot = state.cache.get(&state.db, q.as_of, q.window).await?;
+    let overview = first_run::overview(&state.db, sets_up(viewer.role())).await?;
     let page = Page::new(&viewer, "dashboard", "dashboard.title");
     let c = &snapshot.computed;
     let window = &c.evaluation.window;
@@ -261,83 +262,17 @@ pub async fn show(
     let floor = snapshot.settings.privacy_floor;
     let private = viewer.role().applies_privacy_floor();
     let visible = !private || summary.listed >= floor;
-    let holdings = first_run::holdings(&state.db).await?;
-    let may_import = viewer.role().may(Permission::Import);
     let first_day = first_event_day(&c.data.people, snapshot.settings.timezone);
     // A date before the first event: everyone would read as dormant.
     let before_data = first_day.is_some_and(|d| window.as_of < d);
-    let empty = if !holdings.has_activity() {
-        Some(Empty::NoActivity { import_href: may_import.then(|| "/imports".to_string()) })
-    } else if !visible {
-        Some(Empty::BelowFloor)
-    } else if summary.base == 0 || before_data {
-        Some(Empty::NothingOnDate)
-    } else {
-        None
-    };
-    // What an empty chart says: no activity at all, or a group too small.
-    let blank = match &empty {
-        Some(Empty::NoActivity { .. }) => Some(page.t("firstrun.no_activity")),
-        Some(Empty::BelowFloor) => Some(page.tf("firstrun.below_floor", &[("floor", &floor.to_string())])),
-        Some(Empty::NothingOnDate) if before_data => Some(page.t("firstrun.chart_empty")),
-        _ => None,
-    };
-    let checklist = match sets_up(viewer.role()) {
-        true => first_run::checklist(&state.db, &holdings)
-            .await?
-            .map(|h| checklist_items(&page, viewer.role(), &h))
-            .unwrap_or_default(),
-        false => Vec::new(),
-    };
+    let may_import = viewer.role().may(Permission::Import);
+    let (empty, blank) = empty_state(&page, may_import, &overview.holdings, &summary, visible, floor, before_data);
+    let checklist = overview.checklist.map(|h| checklist_items(&page, viewer.role(), &h)).unwrap_or_default();
     let tier_names: Vec<String> = Tier::ALL.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))).collect();
 
     let headline = empty.is_none().then(|| headline_of(&page, &summary, window));
-
-    // Tier distribution.
-    let counts: Vec<f64> =
-        Tier::ALL.iter().map(|t| if visible { f64::from(summary.tier_counts[t]) } else { 0.0 }).collect();
-    let text = ChartText {
-        title: page.t("chart.tiers.title"),
-        desc: page.t("chart.tiers.desc"),
-        x_label: page.t("chart.tier"),
-        y_label: page.t("chart.people"),
-        empty: blank.clone().unwrap_or_default(),
-    };
-    // Roles that may see people reach the people list from each tier and
-    // department, keeping an explicit date and window.
-    let may_list = viewer.role().may(Permission::ViewPeople);
-    let explicit: Vec<(&str, String)> = q
-        .as_of
-        .map(|d| ("as_of", d.to_string()))
-        .into_iter()
-        .chain(q.window.map(|w| ("window", w.to_string())))
-        .collect();
-    let list_href = |key: &'static str, value: &str| {
-        let mut params = vec![(key, value.to_string())];
-        params.extend(explicit.iter().cloned());
-        may_list.then(|| with_query("/people", &params))
-    };
-    let tier_links: Vec<Option<String>> = Tier::ALL.iter().map(|t| list_href("tier", t.as_str())).collect();
-    let tiers = Chart {
-        svg: charts::bar_chart_linked(
-            &text,
-            if blank.is_some() { &[] } else { &tier_names },
-            &counts,
-            &tier_classes(),
-            &|v| i18n::integer(v.round() as i64),
-            &tier_links,
-        ),
-        legend: String::new(),
-        columns: vec![page.t("chart.tier"), page.t("chart.people")],
-        rows: tier_names
-            .iter()
-            .take(if blank.is_some() { 0 } else { tier_names.len() })
-            .zip(&counts)
-            .zip(&tier_links)
-            .map(|((n, v), href)| Row { label: n.clone(), cells: vec![i18n::integer(*v as i64)], href: href.clone() })
-            .collect(),
-    };
-
+    let links = PeopleLinks::new(&viewer, &q);
+    let tiers = tier_chart(&page, &summary, visible, &tier_names, blank.as_deref(), &links);
     let weekly = weekly_chart(&page, &snapshot, &tier_names, private.then_some(floor), first_day, blank.as_deref());
 
     // Daily active people, DAU / WAU / MAU.
@@ -356,7 +291,7 @@ pub async fn show(
     let (department_columns, mut departments, hidden_groups) = department_table(&page, c, private, floor);
     let unfiltered = [page.t("dashboard.no_department"), page.t("dashboard.other_groups")];
     for row in departments.iter_mut().filter(|r| !unfiltered.contains(&r.label)) {
-        row.href = list_href("department", &row.label);
+        row.href = links.href("department", &row.label);
     }
 
     let template = DashboardPage {
@@ -377,13 +312,108 @@ pub async fn show(
         department_columns,
         hidden_groups,
         privacy_floor: floor,
-        organisation: first_run::organisation_name(&state.db).await?,
+        organisation: overview.organisation,
         empty,
         checklist,
         may_dismiss: viewer.role().may(Permission::ChangeSettings),
         page,
     };
     html(&template)
+}
+
+/// Why the overview has nothing to show, if so, and what its empty charts
+/// say then: no activity at all, a group too small, or a date before the
+/// data.
+fn empty_state(
+    page: &Page,
+    may_import: bool,
+    holdings: &Holdings,
+    summary: &Summary,
+    visible: bool,
+    floor: u32,
+    before_data: bool,
+) -> (Option<Empty>, Option<String>) {
+    let empty = if !holdings.has_activity() {
+        Some(Empty::NoActivity { import_href: may_import.then(|| "/imports".to_string()) })
+    } else if !visible {
+        Some(Empty::BelowFloor)
+    } else if summary.base == 0 || before_data {
+        Some(Empty::NothingOnDate)
+    } else {
+        None
+    };
+    let blank = match &empty {
+        Some(Empty::NoActivity { .. }) => Some(page.t("firstrun.no_activity")),
+        Some(Empty::BelowFloor) => Some(page.tf("firstrun.below_floor", &[("floor", &floor.to_string())])),
+        Some(Empty::NothingOnDate) if before_data => Some(page.t("firstrun.chart_empty")),
+        _ => None,
+    };
+    (empty, blank)
+}
+
+/// Links to the people list filtered to a tier or a department, for roles
+/// that may see people, keeping an explicit date and window.
+struct PeopleLinks {
+    may_list: bool,
+    explicit: Vec<(&'static str, String)>,
+}
+
+impl PeopleLinks {
+    fn new(viewer: &Viewer, q: &AsOfQuery) -> PeopleLinks {
+        let explicit = q
+            .as_of
+            .map(|d| ("as_of", d.to_string()))
+            .into_iter()
+            .chain(q.window.map(|w| ("window", w.to_string())))
+            .collect();
+        PeopleLinks { may_list: viewer.role().may(Permission::ViewPeople), explicit }
+    }
+
+    fn href(&self, key: &'static str, value: &str) -> Option<String> {
+        let mut params = vec![(key, value.to_string())];
+        params.extend(self.explicit.iter().cloned());
+        self.may_list.then(|| with_query("/people", &params))
+    }
+}
+
+/// The tier distribution, each bar leading to the people list of its tier.
+fn tier_chart(
+    page: &Page,
+    summary: &Summary,
+    visible: bool,
+    tier_names: &[String],
+    blank: Option<&str>,
+    links: &PeopleLinks,
+) -> Chart {
+    let counts: Vec<f64> =
+        Tier::ALL.iter().map(|t| if visible { f64::from(summary.tier_counts[t]) } else { 0.0 }).collect();
+    let text = ChartText {
+        title: page.t("chart.tiers.title"),
+        desc: page.t("chart.tiers.desc"),
+        x_label: page.t("chart.tier"),
+        y_label: page.t("chart.people"),
+        empty: blank.map(str::to_string).unwrap_or_default(),
+    };
+    let tier_links: Vec<Option<String>> = Tier::ALL.iter().map(|t| links.href("tier", t.as_str())).collect();
+    Chart {
+        svg: charts::bar_chart_linked(
+            &text,
+            if blank.is_some() { &[] } else { tier_names },
+            &counts,
+            &tier_classes(),
+            &|v| i18n::integer(v.round() as i64),
+            &tier_links,
+        ),
+        legend: String::new(),
+        columns: vec![page.t("chart.tier"), page.t("chart.people")],
+        rows: tier_names
+            .iter()
+            .take(if blank.is_some() { 0 } else { tier_names.len() })
+            .zip(&counts)
+            .zip(&tier_links)
+            .map(|((n, v), href)| Row { label: n.clone(), cells: vec![i18n::integer(*v as i64)], href: href.clone() })
+            .collect(),
+    }
 }
 
 /// The headline: the login and deep rates, the gap and the sentence that

@@ -106,7 +106,7 @@ fn label(lang: Lang, c: &Code) -> (String, String) {
 
 fn values(i: &Interview) -> FormValues {
     FormValues {
-        consent: i.consent.clone().unwrap_or_default(),
+        consent: i.consent.map(Consent::as_str).unwrap_or_default().to_string(),
         consent_on: i.consent_on.clone().unwrap_or_default(),
         notes: i.notes.clone(),
         root_cause: i.root_cause.clone(),
@@ -157,7 +157,7 @@ struct View {
 async fn render(viewer: &Viewer, state: &AppState, l: Loaded, v: View) -> Result<HttpResponse, WebError> {
     let View { form, checked, saved, conflict, error } = v;
     let page = Page::new(viewer, "calendar", "interview.title");
-    let frozen = FrozenFacts::parse(&l.invitation.facts);
+    let frozen = FrozenFacts::parse(&l.invitation.facts, l.invitation.id)?;
     let snapshot = state.cache.get(&state.db, None, None).await?;
     let c = &snapshot.computed;
     let current = c
@@ -254,7 +254,7 @@ pub async fn show(
 fn read(pairs: &[(String, String)]) -> (Record, i64) {
     let one = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let clip = |s: String, n: usize| s.chars().take(n).collect::<String>();
-    let consent = Consent::parse(&one("consent")).map(|c| c.as_str().to_string());
+    let consent = Consent::parse(&one("consent"));
     let consent_on =
         chrono::NaiveDate::parse_from_str(one("consent_on").trim(), "%Y-%m-%d").ok().map(|d| d.to_string());
     let record = Record {
@@ -303,7 +303,7 @@ pub async fn save(
             // Keep what was typed; show what was saved meanwhile; the next
             // save (from the newer version) wins.
             let mine = FormValues {
-                consent: record.consent.clone().unwrap_or_default(),
+                consent: record.consent.map(Consent::as_str).unwrap_or_default().to_string(),
                 consent_on: record.consent_on.clone().unwrap_or_default(),
                 notes: record.notes.clone(),
                 root_cause: record.root_cause.clone(),
@@ -342,7 +342,7 @@ pub async fn add_quote(
     viewer.require(Permission::RunStudies)?;
     let l = load(&state, *id).await?;
     let text: String = form.text.trim().replace("\r\n", "\n").chars().take(5000).collect();
-    let consented = l.interview.consent.as_deref().and_then(Consent::parse).is_some_and(Consent::allows_records);
+    let consented = l.interview.consent.is_some_and(Consent::allows_records);
     let error = if !consented {
         Some("interview.quote_needs_consent")
     } else if text.is_empty() {

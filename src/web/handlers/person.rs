@@ -9,7 +9,9 @@ use serde::Deserialize;
 
 use super::html;
 use super::people::*;
+use crate::app::evaluate::Computed;
 use crate::app::export::shown_metrics;
+use crate::app::person::{self as person_service, PersonRecord};
 use crate::domain::account::Permission;
 use crate::domain::calendar::{DAY_SECONDS, Window};
 use crate::domain::coverage::DepthGap;
@@ -20,9 +22,6 @@ use crate::domain::kind::{Family, KindMap};
 use crate::domain::metrics::{Session, sessions_of};
 use crate::domain::profile::Profile;
 use crate::domain::tier::Tier;
-use crate::storage::audit;
-use crate::storage::directory::{self, DirectoryEntry};
-use crate::storage::identity;
 use crate::storage::person_history;
 use crate::web::cache::WEEKS;
 use crate::web::charts::{self, ChartText, Series};
@@ -304,32 +303,16 @@ pub async fn show(
     // User ids are compared trimmed and lower-cased (spec section 1).
     let wanted = user_id.trim().to_lowercase();
     let Some((index, result)) = c.result_of(&wanted) else {
-        // An e-mail or alias names the person too: their page is under their user id.
-        return match identity::user_id_of(&state.db, &wanted).await? {
-            Some(user) if user != wanted && c.result_of(&user).is_some() => {
-                let query: Vec<String> = [("as_of", &q.as_of), ("window", &q.window)]
-                    .iter()
-                    .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}={}", crate::web::url::query_value(v))))
-                    .collect();
-                let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
-                Ok(super::see_other(&format!("/people/{}{query}", crate::web::url::segment(&user))))
-            }
-            _ => Err(WebError::NotFound),
-        };
+        return by_identifier(&state, c, &wanted, &q).await;
     };
     let person = &c.data.people[index];
     let db_id = *c.person_ids.get(index).ok_or(WebError::NotFound)?;
-    let entry = directory::get(&state.db, db_id).await?.unwrap_or_default();
-    audit::record_view(
-        &state.db,
-        (viewer.account.id, &viewer.account.email),
-        "person.view",
-        &format!("person:{db_id}"),
-    )
-    .await?;
+    let with_history = viewer.role().may(Permission::RunStudies);
+    let record =
+        person_service::open(&state.db, (viewer.account.id, &viewer.account.email), db_id, with_history).await?;
 
     let mut page = Page::new(&viewer, "people", "people.person_title");
-    let name = entry.name.clone().filter(|n| !n.trim().is_empty());
+    let name = record.entry.name.clone().filter(|n| !n.trim().is_empty());
     page.title = name.clone().unwrap_or_else(|| person.user_id.clone());
     let window = &c.evaluation.window;
     let tz = snapshot.settings.timezone;
@@ -339,20 +322,7 @@ pub async fn show(
         .chain(window_days.map(|w| ("window", w.to_string())))
         .collect();
 
-    let (details, attributes) = details(&state, &page, db_id, person, result, &entry).await?;
-    let metrics = metric_facts(&page, result);
-    let indicators = c
-        .profile
-        .indicator_keys()
-        .iter()
-        .zip(c.evaluation.indicators(result, &c.profile))
-        .map(|(key, value)| Fact {
-            label: page.t(&format!("people.indicator.{key}")),
-            // Indicators count events; an export carries none of them.
-            value: if result.aggregated.is_some() { page.t("people.not_available") } else { or_dash(value) },
-        })
-        .collect();
-
+    let (details, attributes) = details(&page, person, result, &record);
     let (families, families_summary) = family_use(&page, result);
 
     // This person's events, for the weekly series and the sessions.
@@ -364,13 +334,8 @@ pub async fn show(
     let all_sessions = sessions_of(&mut window_events, &c.profile.kinds);
     let (sessions, sessions_note) = recent_sessions(&page, tz, &all_sessions);
 
-    let history = if viewer.role().may(Permission::RunStudies) {
-        Some(history_shown(&page, tz, person_history::of_person(&state.db, db_id).await?))
-    } else {
-        None
-    };
     let template = PersonPage {
-        history,
+        history: record.history.map(|rows| history_shown(&page, tz, rows)),
         user_id: person.user_id.clone(),
         context: page.tf(
             "people.context",
@@ -386,8 +351,8 @@ pub async fn show(
         tier: result.tier.as_str(),
         tier_label: page.t(&format!("tier.{}", result.tier.as_str())),
         reason: tier_reason(&page, result, &c.profile),
-        metrics,
-        indicators,
+        metrics: metric_facts(&page, result),
+        indicators: indicator_facts(&page, c, result),
         interactive_chart: week_chart(&page, &weeks, 0, first_day),
         sessions_chart: week_chart(&page, &weeks, 1, first_day),
         families,
@@ -401,24 +366,49 @@ pub async fn show(
     html(&template)
 }
 
-/// The person's directory details and free-form attributes.
-async fn details(
+/// A person asked for by an e-mail or alias: their page is under their
+/// user id (keeping the date and window asked for).
+async fn by_identifier(
     state: &AppState,
-    page: &Page,
-    db_id: i64,
-    person: &Person,
-    result: &PersonResult,
-    entry: &DirectoryEntry,
-) -> Result<(Vec<Fact>, Vec<Fact>), WebError> {
+    c: &Computed,
+    wanted: &str,
+    q: &WindowQuery,
+) -> Result<HttpResponse, WebError> {
+    match person_service::user_id_of(&state.db, wanted).await? {
+        Some(user) if user != wanted && c.result_of(&user).is_some() => {
+            let query: Vec<String> = [("as_of", &q.as_of), ("window", &q.window)]
+                .iter()
+                .filter_map(|(k, v)| v.as_deref().map(|v| format!("{k}={}", crate::web::url::query_value(v))))
+                .collect();
+            let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+            Ok(super::see_other(&format!("/people/{}{query}", crate::web::url::segment(&user))))
+        }
+        _ => Err(WebError::NotFound),
+    }
+}
+
+/// The profile's key indicators for the person.
+fn indicator_facts(page: &Page, c: &Computed, result: &PersonResult) -> Vec<Fact> {
+    c.profile
+        .indicator_keys()
+        .iter()
+        .zip(c.evaluation.indicators(result, &c.profile))
+        .map(|(key, value)| Fact {
+            label: page.t(&format!("people.indicator.{key}")),
+            // Indicators count events; an export carries none of them.
+            value: if result.aggregated.is_some() { page.t("people.not_available") } else { or_dash(value) },
+        })
+        .collect()
+}
+
+/// The person's directory details and free-form attributes.
+fn details(page: &Page, person: &Person, result: &PersonResult, record: &PersonRecord) -> (Vec<Fact>, Vec<Fact>) {
+    let entry = &record.entry;
     let none = || page.t("people.none");
     let text = |v: Option<&str>| v.filter(|s| !s.trim().is_empty()).map(str::to_string).unwrap_or_else(none);
     let email = entry.email.as_deref().map(|e| e.trim().to_lowercase());
-    let known_as: Vec<String> = identity::known_as(&state.db, db_id)
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .filter(|id| Some(id) != email.as_ref())
-        .collect();
+    let known_as: Vec<String> =
+        record.known_as.iter().map(|(id, _)| id.clone()).filter(|id| Some(id) != email.as_ref()).collect();
     let mut details = vec![
         Fact { label: page.t("people.col.user_id"), value: person.user_id.clone() },
         Fact { label: page.t("people.field.email"), value: text(entry.email.as_deref()) },
@@ -439,7 +429,7 @@ async fn details(
     }
     let attributes =
         entry.attributes.iter().map(|(k, v)| Fact { label: k.clone(), value: or_dash(v.clone()) }).collect();
-    Ok((details, attributes))
+    (details, attributes)
 }
 
 /// The person's metrics, each with what a source cannot measure said so.

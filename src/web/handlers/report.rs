@@ -19,6 +19,7 @@ use super::surveys::TextShown;
 use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
 use crate::domain::effect::{Effect, Verdict};
+use crate::domain::evaluation::Summary;
 use crate::domain::report;
 use crate::domain::tier::Tier;
 use crate::storage::studies::{self, Study};
@@ -336,41 +337,19 @@ async fn build(
     let c = &snapshot.computed;
     let summary = c.evaluation.summary(&c.profile);
     let (department_groups, hidden_groups) = department_summaries(page, c, private, floor);
-    let (department_columns, rows): (Vec<String>, Vec<Row>) = department_row_cells(page, &department_groups);
-    let departments = rows.into_iter().map(|r| std::iter::once(r.label).chain(r.cells).collect()).collect();
+    let (department_columns, departments) = department_cells(page, &department_groups);
 
     // Why: codes by tier, under the floor for managers.
     let crate::app::report::Evidence { codes, coded, quotes, surveys: study_surveys } =
         crate::app::report::evidence(&state.db, scope).await?;
     let by_tier = report::codes_by_tier(&coded, private.then_some(floor));
-    let tier_name = |t: Tier| page.t(&format!("tier.{}", t.as_str()));
     let (tier_columns, code_rows) = code_table(page, &by_tier, &codes);
 
     // Voices.
-    // Cleared quotes a manager does not see: their tier is not shown on its
-    // own (a quote from a small group points at a person).
-    let quotes_withheld = if research_team {
-        0
-    } else {
-        quotes.iter().filter(|q| q.shareable && !by_tier.interviews.contains_key(&q.tier)).count() as u32
-    };
-    let shown_quotes: Vec<QuoteShown> = report::representative_quotes(&quotes, &by_tier, !research_team, 3)
-        .into_iter()
-        .map(|q| QuoteShown {
-            tier: tier_name(q.tier),
-            code: q.code.as_deref().map(|k| code_label(page.lang, &codes, k)).unwrap_or_default(),
-            text: q.text,
-            shareable: q.shareable,
-        })
-        .collect();
+    let (shown_quotes, quotes_withheld) = quotes_shown(page, &quotes, &by_tier, &codes, research_team);
 
     // After outreach: the contacted against each study's holdout.
-    let mut measured = Vec::new();
-    for study in scope {
-        let effect = crate::app::effect::of_study(&state.db, study.id, c, snapshot.settings.timezone).await?;
-        measured.push((study.title.clone(), effect));
-    }
-    let effects = measured.iter().map(|(t, e)| effect_shown(page, t, e, private.then_some(floor))).collect();
+    let measured = crate::app::report::effects(&state.db, scope, c, snapshot.settings.timezone).await?;
 
     // Surveys by tier, under the floor for managers.
     let surveys_shown =
@@ -378,53 +357,20 @@ async fn build(
 
     // The whole organisation below the floor: a manager reads no rate of it.
     let below_floor = private && summary.listed < floor;
-    let headline = if below_floor {
-        page.tf(
-            "report.headline_below_floor",
-            &[("floor", &floor.to_string()), ("interviews", &coded.len().to_string())],
-        )
-    } else if summary.partial_coverage() && summary.deep_rate().is_none() {
-        page.tf(
-            "report.headline_unmeasured",
-            &[("login", &pct(summary.login_rate().map(|r| r.to_f64()))), ("interviews", &coded.len().to_string())],
-        )
-    } else {
-        page.tf(
-            "report.headline",
-            &[
-                ("login", &pct(summary.measurable_login_rate().map(|r| r.to_f64()))),
-                ("deep", &pct(summary.deep_rate().map(|r| r.to_f64()))),
-                ("interviews", &coded.len().to_string()),
-            ],
-        )
-    };
     let coverage = crate::web::coverage::note(page, &summary).filter(|_| !below_floor);
     let shown = |v: String| if below_floor { "–".to_string() } else { v };
-    let actions = code_rows
-        .iter()
-        .take(3)
-        .map(|r| {
-            page.tf_known(&format!("report.action.{}", r.key), &[])
-                .unwrap_or_else(|| page.tf("report.action.other", &[("code", &r.label)]))
-        })
-        .collect();
     // The summary, from what this reader may see.
     let label = |k: &str| code_label(page.lang, &codes, k);
     let min = report_summary::effect_min(private.then_some(floor));
-    let findings = vec![
-        report_summary::gap_finding(page, &department_groups, min),
-        report_summary::silent_finding(page, &by_tier, &label, private.then_some(floor)),
-        report_summary::outreach_finding(page, &measured, min),
-    ];
-    // Quotes cleared for sharing first: the summary travels furthest.
-    let mut summary_quotes: Vec<QuoteShown> = shown_quotes.iter().filter(|q| q.shareable).cloned().collect();
-    summary_quotes.extend(shown_quotes.iter().filter(|q| !q.shareable).cloned());
-    summary_quotes.truncate(3);
     let people = (!below_floor).then_some(summary.listed);
     Ok(Report {
-        findings,
+        findings: vec![
+            report_summary::gap_finding(page, &department_groups, min),
+            report_summary::silent_finding(page, &by_tier, &label, private.then_some(floor)),
+            report_summary::outreach_finding(page, &measured, min),
+        ],
         top_reasons: report_summary::top_reasons(page, &by_tier, &label),
-        summary_quotes,
+        summary_quotes: summary_quotes(&shown_quotes),
         people,
         meta: report_summary::coverage_line(page, c.evaluation.window.as_of, people, floor),
         departments_chart: report_summary::departments_chart(page, &department_groups),
@@ -432,7 +378,7 @@ async fn build(
         effect_chart: report_summary::effect_chart(page, &measured, min),
         study: title,
         as_of: c.evaluation.window.as_of,
-        headline,
+        headline: headline_of(page, &summary, below_floor, floor, coded.len()),
         login_rate: shown(pct(summary.login_rate().map(|r| r.to_f64()))),
         deep_rate: shown(pct(summary.deep_rate().map(|r| r.to_f64()))),
         gap_points: shown(summary.gap_points().map(|g| format!("{g:.1}")).unwrap_or_else(|| "–".into())),
@@ -448,14 +394,93 @@ async fn build(
         interviews_not_broken_down: by_tier.all_hidden(),
         quotes_withheld,
         tier_columns,
+        actions: actions(page, &code_rows),
         codes: code_rows,
-        hidden_tiers: by_tier.hidden_tiers.iter().map(|t| tier_name(*t)).collect(),
+        hidden_tiers: by_tier.hidden_tiers.iter().map(|t| page.t(&format!("tier.{}", t.as_str()))).collect(),
         quotes: shown_quotes,
-        effects,
+        effects: measured.iter().map(|(t, e)| effect_shown(page, t, e, private.then_some(floor))).collect(),
         surveys: surveys_shown,
-        actions,
         privacy_floor: private.then_some(floor),
     })
+}
+
+/// The representative quotes this reader may see, and how many cleared
+/// quotes a manager does not see: their tier is not shown on its own (a
+/// quote from a small group points at a person).
+fn quotes_shown(
+    page: &Page,
+    quotes: &[report::ReportQuote],
+    by_tier: &report::CodesByTier,
+    codes: &[interviews::Code],
+    research_team: bool,
+) -> (Vec<QuoteShown>, u32) {
+    let withheld = if research_team {
+        0
+    } else {
+        quotes.iter().filter(|q| q.shareable && !by_tier.interviews.contains_key(&q.tier)).count() as u32
+    };
+    let shown = report::representative_quotes(quotes, by_tier, !research_team, 3)
+        .into_iter()
+        .map(|q| QuoteShown {
+            tier: page.t(&format!("tier.{}", q.tier.as_str())),
+            code: q.code.as_deref().map(|k| code_label(page.lang, codes, k)).unwrap_or_default(),
+            text: q.text,
+            shareable: q.shareable,
+        })
+        .collect();
+    (shown, withheld)
+}
+
+/// The departments table's columns and rows, each row its label first.
+fn department_cells(page: &Page, groups: &[(String, Summary)]) -> (Vec<String>, Vec<Vec<String>>) {
+    let (columns, rows): (Vec<String>, Vec<Row>) = department_row_cells(page, groups);
+    (columns, rows.into_iter().map(|r| std::iter::once(r.label).chain(r.cells).collect()).collect())
+}
+
+/// The suggested actions for the three most frequent codes.
+fn actions(page: &Page, code_rows: &[CodeRow]) -> Vec<String> {
+    code_rows
+        .iter()
+        .take(3)
+        .map(|r| {
+            page.tf_known(&format!("report.action.{}", r.key), &[])
+                .unwrap_or_else(|| page.tf("report.action.other", &[("code", &r.label)]))
+        })
+        .collect()
+}
+
+/// The summary's quotes: those cleared for sharing first (the summary
+/// travels furthest), three at most.
+fn summary_quotes(shown: &[QuoteShown]) -> Vec<QuoteShown> {
+    let mut quotes: Vec<QuoteShown> = shown.iter().filter(|q| q.shareable).cloned().collect();
+    quotes.extend(shown.iter().filter(|q| !q.shareable).cloned());
+    quotes.truncate(3);
+    quotes
+}
+
+/// The report's first sentence: the login and deep rates and the number of
+/// interviews (no rate for an organisation below the floor).
+fn headline_of(page: &Page, summary: &Summary, below_floor: bool, floor: u32, interviews: usize) -> String {
+    if below_floor {
+        page.tf(
+            "report.headline_below_floor",
+            &[("floor", &floor.to_string()), ("interviews", &interviews.to_string())],
+        )
+    } else if summary.partial_coverage() && summary.deep_rate().is_none() {
+        page.tf(
+            "report.headline_unmeasured",
+            &[("login", &pct(summary.login_rate().map(|r| r.to_f64()))), ("interviews", &interviews.to_string())],
+        )
+    } else {
+        page.tf(
+            "report.headline",
+            &[
+                ("login", &pct(summary.measurable_login_rate().map(|r| r.to_f64()))),
+                ("deep", &pct(summary.deep_rate().map(|r| r.to_f64()))),
+                ("interviews", &interviews.to_string()),
+            ],
+        )
+    }
 }
 
 async fn study_of(state: &AppState, id: i64) -> Result<Study, WebError> {

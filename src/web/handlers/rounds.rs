@@ -149,21 +149,23 @@ async fn render(
     let people = invitations::for_round(&state.db, round.id)
         .await?
         .into_iter()
-        .map(|i| PersonRow {
-            id: i.id,
-            name: i.name.clone().unwrap_or_default(),
-            tier: tier(&i.tier),
-            department: i.department.clone().unwrap_or_default(),
-            reason: Tier::parse(&i.tier)
-                .map_or_else(|| i.reason.clone(), |t| reason_text(&page, &FrozenFacts::parse(&i.facts), t)),
-            facts: FrozenFacts::parse(&i.facts),
-            status: page.t(&format!("invitation.status.{}", i.status)),
-            droppable: i.status.may_become(InvitationStatus::Dropped) && round.state() == RoundState::Drawn,
-            exclusion: i.exclusion.as_deref().map(|stored| stored_exclusion_text(&page, stored)),
-            by_hand: i.added_by_hand != 0,
-            user_id: i.user_id,
+        .map(|i| {
+            let facts = FrozenFacts::parse(&i.facts, i.id)?;
+            Ok(PersonRow {
+                id: i.id,
+                name: i.name.clone().unwrap_or_default(),
+                tier: tier(&i.tier),
+                department: i.department.clone().unwrap_or_default(),
+                reason: Tier::parse(&i.tier).map_or_else(|| i.reason.clone(), |t| reason_text(&page, &facts, t)),
+                facts,
+                status: page.t(&format!("invitation.status.{}", i.status)),
+                droppable: i.status.may_become(InvitationStatus::Dropped) && round.state() == RoundState::Drawn,
+                exclusion: i.exclusion.as_deref().map(|stored| stored_exclusion_text(&page, stored)),
+                by_hand: i.added_by_hand != 0,
+                user_id: i.user_id,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, crate::storage::CorruptJson>>()?;
     let strata = read_json::<Vec<StratumJson>>(&round.strata, || format!("the strata of round {}", round.id))?
         .into_iter()
         .map(|s| StratumRow {

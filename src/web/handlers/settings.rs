@@ -472,6 +472,46 @@ fn rate_change(t: &Catalog, before: Option<Ratio>, after: Option<Ratio>) -> Stri
     }
 }
 
+/// A tier's name, or "not listed" for someone outside the list.
+fn tier_label(t: &Catalog, tier: Option<Tier>) -> String {
+    match tier {
+        Some(tier) => t.get(&format!("tier.{}", tier.as_str())).to_string(),
+        None => t.get("settings.preview.not_listed").to_string(),
+    }
+}
+
+/// The login and deep rates and each tier's people, before and after.
+fn compared_rows(t: &Catalog, before: &Summary, after: &Summary) -> Vec<Compared> {
+    let mut compared = vec![
+        Compared {
+            label: t.get("dashboard.login_rate").to_string(),
+            before: rate(before.login_rate()),
+            after: rate(after.login_rate()),
+            change: rate_change(t, before.login_rate(), after.login_rate()),
+            class: "rate",
+        },
+        Compared {
+            label: t.get("dashboard.deep_rate").to_string(),
+            before: rate(before.deep_rate()),
+            after: rate(after.deep_rate()),
+            change: rate_change(t, before.deep_rate(), after.deep_rate()),
+            class: "rate",
+        },
+    ];
+    for tier in Tier::ALL {
+        let n = |s: &Summary| i64::from(s.tier_counts.get(&tier).copied().unwrap_or(0));
+        let (a, b) = (n(before), n(after));
+        compared.push(Compared {
+            label: tier_label(t, Some(tier)),
+            before: i18n::integer(a),
+            after: i18n::integer(b),
+            change: if b > a { format!("+{}", i18n::integer(b - a)) } else { i18n::integer(b - a) },
+            class: "tier",
+        });
+    }
+    compared
+}
+
 async fn preview(
     viewer: &Viewer,
     state: &AppState,
@@ -482,43 +522,16 @@ async fn preview(
 ) -> Result<Preview, WebError> {
     let t = viewer.lang.catalog();
     let m = settings_preview::preview(&state.db, &cur.settings, proposed_settings).await?;
-    let tier_name = |tier: Option<Tier>| match tier {
-        Some(tier) => t.get(&format!("tier.{}", tier.as_str())).to_string(),
-        None => t.get("settings.preview.not_listed").to_string(),
-    };
     let transitions = m
         .moves
         .iter()
-        .map(|&(a, b, n)| Transition { from: tier_name(a), to: tier_name(b), count: i18n::integer(i64::from(n)) })
+        .map(|&(a, b, n)| Transition {
+            from: tier_label(t, a),
+            to: tier_label(t, b),
+            count: i18n::integer(i64::from(n)),
+        })
         .collect();
-    let (s_before, s_after) = (&m.before, &m.after);
-    let mut compared = vec![
-        Compared {
-            label: t.get("dashboard.login_rate").to_string(),
-            before: rate(s_before.login_rate()),
-            after: rate(s_after.login_rate()),
-            change: rate_change(t, s_before.login_rate(), s_after.login_rate()),
-            class: "rate",
-        },
-        Compared {
-            label: t.get("dashboard.deep_rate").to_string(),
-            before: rate(s_before.deep_rate()),
-            after: rate(s_after.deep_rate()),
-            change: rate_change(t, s_before.deep_rate(), s_after.deep_rate()),
-            class: "rate",
-        },
-    ];
-    for tier in Tier::ALL {
-        let n = |s: &Summary| i64::from(s.tier_counts.get(&tier).copied().unwrap_or(0));
-        let (a, b) = (n(s_before), n(s_after));
-        compared.push(Compared {
-            label: tier_name(Some(tier)),
-            before: i18n::integer(a),
-            after: i18n::integer(b),
-            change: if b > a { format!("+{}", i18n::integer(b - a)) } else { i18n::integer(b - a) },
-            class: "tier",
-        });
-    }
+    let compared = compared_rows(t, &m.before, &m.after);
 
     let (listed, moved) = (m.listed, m.moved);
     let sentence = if changes.is_empty() {

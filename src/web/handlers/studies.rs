@@ -313,7 +313,6 @@ fn read_form(pairs: &[(String, String)]) -> Form {
     }
 }
 
-/// Checks the form; the fields to store, or what is wrong in words.
 /// Why a meeting place cannot be saved, in words.
 pub fn place_error(page: &Page, e: &PlaceError) -> String {
     page.t(match e {
@@ -323,8 +322,20 @@ pub fn place_error(page: &Page, e: &PlaceError) -> String {
     })
 }
 
-fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<StudyFields, Vec<String>> {
-    let mut errors = Vec::new();
+/// The form's numbers, each within its bounds (an error said for each
+/// that is not, then its minimum).
+struct Numbers {
+    minutes: i64,
+    min_days: i64,
+    per_week: i64,
+    per_year: i64,
+    size: i64,
+    max_reschedules: i64,
+    notice: i64,
+    recurrence: Option<i64>,
+}
+
+fn numbers(page: &Page, f: &Form, errors: &mut Vec<String>) -> Numbers {
     let mut number = |value: &str, key: &str, min: i64, max: i64| -> i64 {
         match value.trim().parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => n,
@@ -337,18 +348,39 @@ fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<Study
             }
         }
     };
-    let minutes = number(&f.interview_minutes, "studies.interview_minutes", 5, 480);
-    let min_days = number(&f.min_days, "studies.rule.min_days", 0, 3650);
-    let per_week = number(&f.per_week, "studies.rule.per_week", 1, 50);
-    let per_year = number(&f.per_year, "studies.rule.per_year", 1, 365);
-    let size = number(&f.round_size, "studies.round_size", 1, 10_000);
-    let max_reschedules = number(&f.max_reschedules, "studies.max_reschedules", 0, 20);
-    let notice = number(&f.change_notice_hours, "studies.change_notice_hours", 0, 24 * 14);
-    let recurrence = if f.recurrence_days.trim().is_empty() {
-        None
-    } else {
-        Some(number(&f.recurrence_days, "studies.recurrence_days", 1, 366))
-    };
+    Numbers {
+        minutes: number(&f.interview_minutes, "studies.interview_minutes", 5, 480),
+        min_days: number(&f.min_days, "studies.rule.min_days", 0, 3650),
+        per_week: number(&f.per_week, "studies.rule.per_week", 1, 50),
+        per_year: number(&f.per_year, "studies.rule.per_year", 1, 365),
+        size: number(&f.round_size, "studies.round_size", 1, 10_000),
+        max_reschedules: number(&f.max_reschedules, "studies.max_reschedules", 0, 20),
+        notice: number(&f.change_notice_hours, "studies.change_notice_hours", 0, 24 * 14),
+        recurrence: if f.recurrence_days.trim().is_empty() {
+            None
+        } else {
+            Some(number(&f.recurrence_days, "studies.recurrence_days", 1, 366))
+        },
+    }
+}
+
+/// The target's attributes, one `key = value` a line (an error said for
+/// each line that is not).
+fn attributes(page: &Page, text: &str, errors: &mut Vec<String>) -> Vec<(String, String)> {
+    let mut attributes = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match line.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => attributes.push((k.trim().to_string(), v.trim().to_string())),
+            _ => errors.push(page.tf("studies.error.attribute", &[("line", line)])),
+        }
+    }
+    attributes
+}
+
+/// Checks the form; the fields to store, or what is wrong in words.
+fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<StudyFields, Vec<String>> {
+    let mut errors = Vec::new();
+    let n = numbers(page, f, &mut errors);
     if f.title.trim().is_empty() {
         errors.push(page.t("studies.error.title"));
     }
@@ -372,13 +404,7 @@ fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<Study
     if !f.invitation_body.contains("{link}") {
         errors.push(page.t("studies.error.link"));
     }
-    let mut attributes = Vec::new();
-    for line in f.attributes.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        match line.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => attributes.push((k.trim().to_string(), v.trim().to_string())),
-            _ => errors.push(page.tf("studies.error.attribute", &[("line", line)])),
-        }
-    }
+    let attributes = attributes(page, &f.attributes, &mut errors);
     if f.interviewers.is_empty() || !f.interviewers.iter().all(|i| allowed_interviewers.contains(i)) {
         errors.push(page.t("studies.error.interviewers"));
     }
@@ -394,9 +420,9 @@ fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<Study
     }
     let target = Target { tiers, departments: (!f.departments.is_empty()).then(|| f.departments.clone()), attributes };
     let rules = ContactRules {
-        min_days_between_contacts: min_days as u32,
-        max_invitations_per_week: per_week as u32,
-        max_interviews_per_year: per_year as u32,
+        min_days_between_contacts: n.min_days as u32,
+        max_invitations_per_week: n.per_week as u32,
+        max_interviews_per_year: n.per_year as u32,
         exclude_after_no_show: f.no_show,
     };
     let clip = |s: &str, n: usize| s.trim().chars().take(n).collect::<String>();
@@ -408,7 +434,7 @@ fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<Study
         meeting_kind: place.as_ref().map(|p| p.kind.as_str()).unwrap_or_default().into(),
         meeting_detail: place.map(|p| p.detail.chars().take(500).collect()).unwrap_or_default(),
         scenario: scenario.map(|s| s.as_str()).unwrap_or_default().into(),
-        interview_minutes: minutes,
+        interview_minutes: n.minutes,
         language: language.map(|l| l.as_str()).unwrap_or("en").into(),
         invitation_subject: clip(&f.invitation_subject, 300),
         invitation_body: clip(&f.invitation_body, 10_000),
@@ -416,12 +442,12 @@ fn validate(page: &Page, f: &Form, allowed_interviewers: &[i64]) -> Result<Study
         guide: clip(&f.guide, 20_000),
         target: target_json(&target),
         rules: rules_json(&rules),
-        round_size: size,
+        round_size: n.size,
         allocation: if f.allocation == "equal" { "equal".into() } else { "proportional".into() },
-        recurrence_days: recurrence,
+        recurrence_days: n.recurrence,
         auto_send: f.auto_send,
-        max_reschedules,
-        change_notice_hours: notice,
+        max_reschedules: n.max_reschedules,
+        change_notice_hours: n.notice,
     })
 }
 

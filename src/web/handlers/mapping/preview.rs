@@ -2,6 +2,8 @@
 //! be refused, without storing anything.
 
 use super::*;
+use crate::ingest::events::RawEvent;
+use crate::ingest::people::DirectoryRow;
 
 /// What a preview found, before it is put into words.
 pub(super) struct PreviewData {
@@ -32,6 +34,40 @@ pub(super) fn note_error(data: &mut PreviewData, e: InputError) -> bool {
     e.column.is_none()
 }
 
+/// A mapped event as a preview row: line, user, local time, kind,
+/// channel, channel type, duration and event id.
+fn event_cells(e: RawEvent, tz: Tz) -> Vec<String> {
+    let when = DateTime::from_timestamp(e.ts, 0)
+        .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %:z").to_string())
+        .unwrap_or_default();
+    vec![
+        e.line.to_string(),
+        e.user_id,
+        when,
+        e.kind,
+        e.channel.unwrap_or_default(),
+        channel_type_name(e.channel_type).to_string(),
+        e.duration_seconds.map(|d| d.to_string()).unwrap_or_default(),
+        e.event_id.unwrap_or_default(),
+    ]
+}
+
+/// A mapped directory row as a preview row, its attributes last.
+fn person_cells(p: DirectoryRow) -> Vec<String> {
+    let attributes = p.attributes.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; ");
+    vec![
+        p.line.to_string(),
+        p.user_id,
+        p.name.unwrap_or_default(),
+        p.email.unwrap_or_default(),
+        p.department.unwrap_or_default(),
+        p.title.unwrap_or_default(),
+        p.location.unwrap_or_default(),
+        p.start_date.map(|d| d.to_string()).unwrap_or_default(),
+        attributes,
+    ]
+}
+
 /// Reads the whole file through the mapping, storing nothing.
 pub(super) fn run_preview(
     path: PathBuf,
@@ -60,19 +96,7 @@ pub(super) fn run_preview(
                             *data.kinds.entry(e.kind.clone()).or_default() += 1;
                         }
                         if data.records.len() < SAMPLE_ROWS {
-                            let when = DateTime::from_timestamp(e.ts, 0)
-                                .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %:z").to_string())
-                                .unwrap_or_default();
-                            data.records.push(vec![
-                                e.line.to_string(),
-                                e.user_id,
-                                when,
-                                e.kind,
-                                e.channel.unwrap_or_default(),
-                                channel_type_name(e.channel_type).to_string(),
-                                e.duration_seconds.map(|d| d.to_string()).unwrap_or_default(),
-                                e.event_id.unwrap_or_default(),
-                            ]);
+                            data.records.push(event_cells(e, tz));
                         }
                     }
                     Err(e) => {
@@ -90,19 +114,7 @@ pub(super) fn run_preview(
                 match item {
                     Ok(p) => {
                         if data.records.len() < SAMPLE_ROWS {
-                            let attributes =
-                                p.attributes.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; ");
-                            data.records.push(vec![
-                                p.line.to_string(),
-                                p.user_id,
-                                p.name.unwrap_or_default(),
-                                p.email.unwrap_or_default(),
-                                p.department.unwrap_or_default(),
-                                p.title.unwrap_or_default(),
-                                p.location.unwrap_or_default(),
-                                p.start_date.map(|d| d.to_string()).unwrap_or_default(),
-                                attributes,
-                            ]);
+                            data.records.push(person_cells(p));
                         }
                     }
                     Err(e) => {
