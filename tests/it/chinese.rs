@@ -4,9 +4,8 @@
 //! product and brand names, and units. Visible text and the attributes a
 //! reader meets (placeholder, title, aria-label, alt) are both checked.
 
-use std::collections::BTreeSet;
-
 use crate::common::outreach::*;
+use crate::common::reading::{allowed_words, foreign_words, latin_words};
 use crate::common::web::{Client, TestApp, import_fixture};
 use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
@@ -14,192 +13,6 @@ use undercurrent::app::participant;
 use undercurrent::domain::account::Role;
 use undercurrent::domain::sampling::ContactRules;
 use undercurrent::storage::{accounts, interviews};
-
-/// Names that stay as they are in Chinese text: products, formats,
-/// standards and units.
-const ALWAYS: &[&str] = &[
-    "Undercurrent",
-    "English",
-    "CSV",
-    "JSON",
-    "NDJSON",
-    "ZIP",
-    "UTF",
-    "GB",
-    "GBK",
-    "ICS",
-    "iCalendar",
-    "CalDAV",
-    "API",
-    "OpenAPI",
-    "URL",
-    "HTTP",
-    "HTTPS",
-    "SMTP",
-    "UTC",
-    "ID",
-    "id",
-    "NPS",
-    "DAU",
-    "WAU",
-    "MAU",
-    "PDF",
-    "Slack",
-    "Teams",
-    "Microsoft",
-    "DingTalk",
-    "Feishu",
-    "Lark",
-    "WeCom",
-    "Google",
-    "Chat",
-    "Workspace",
-    "Zoom",
-    "Jitsi",
-    "Meet",
-    "Excel",
-    "IANA",
-    "Bearer",
-    "min",
-    "ms",
-    "MiB",
-    "KB",
-    "MB",
-    "px",
-    "n",
-    "p",
-    "vs",
-    "Asia",
-    "Shanghai",
-    "America",
-    "New_York",
-    "Europe",
-    "Berlin",
-    "Pacific",
-    "HR",
-    "IT",
-    "A4",
-    "RFC",
-    "Unix",
-    "Windows",
-    "Big5",
-    "GB18030",
-    "gzip",
-    "gz",
-    "GiB",
-    "Graph",
-    "YYYY",
-    "MM",
-    "DD",
-    "HH",
-    "SS",
-    "GET",
-    "Authorization",
-    "Big",
-    "POST",
-    "Apple",
-    "Outlook",
-    // Names of vendor reports and APIs, as the vendors write them.
-    "Reports",
-    "analytics",
-    "getFile",
-    "admin_user_stats",
-    // Values typed into files: channel types and column names.
-    "direct",
-    "group",
-    "broadcast",
-    "content",
-    "text",
-    "message",
-    "body",
-];
-
-/// Latin words of the text a reader sees: the page without its scripts and
-/// styles, tags stripped, plus the attributes shown to people.
-fn latin_words(html: &str) -> Vec<String> {
-    // Scripts and styles are not read; code, file paths and examples in
-    // <code>, <pre>, <kbd> and <samp> are not words.
-    let mut html = html.to_string();
-    for (open, close) in [
-        ("<script", "</script>"),
-        ("<style", "</style>"),
-        ("<code", "</code>"),
-        ("<pre", "</pre>"),
-        ("<kbd", "</kbd>"),
-        ("<samp", "</samp>"),
-        // What people typed (a codebook's English column, a survey's
-        // definition) is data.
-        ("<textarea", "</textarea>"),
-    ] {
-        html = without(&html, open, close);
-    }
-    let mut text = String::new();
-    let mut chars = html.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c == '<' {
-            let end = html[i..].find('>').map(|j| i + j).unwrap_or(html.len());
-            let tag = &html[i..end];
-            for attr in ["placeholder=\"", "title=\"", "aria-label=\"", "alt=\""] {
-                if let Some(a) = tag.find(attr) {
-                    let v = &tag[a + attr.len()..];
-                    text.push(' ');
-                    text.push_str(&v[..v.find('"').unwrap_or(v.len())]);
-                    text.push(' ');
-                }
-            }
-            while chars.peek().is_some_and(|(k, _)| *k <= end) {
-                chars.next();
-            }
-            text.push(' ');
-        } else {
-            text.push(c);
-        }
-    }
-    let text = text
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&nbsp;", " ");
-    // A run of letters, digits and the characters of paths, addresses,
-    // identifiers and placeholders; a run that is one of those
-    // (`mail.smtp_url`, `data/outbox`, `https://...`, `{deadline}`) is a
-    // literal, not a word; the others are split into words.
-    let literal = |c: char| "_./:{}@-=?&#%".contains(c);
-    let mut words = Vec::new();
-    for run in text.split(|c: char| !(c.is_ascii_alphanumeric() || literal(c))) {
-        let run = run.trim_end_matches(['.', ':', '-']).trim_start_matches('-');
-        if run.chars().any(literal) {
-            continue;
-        }
-        for w in run.split(|c: char| !c.is_ascii_alphabetic()) {
-            if w.len() >= 2 {
-                words.push(w.to_string());
-            }
-        }
-    }
-    words
-}
-
-fn allowed_from(data: &str, into: &mut BTreeSet<String>) {
-    for w in latin_words(data) {
-        into.insert(w);
-    }
-}
-
-/// `html` without the elements from `open` to `close`.
-fn without(html: &str, open: &str, close: &str) -> String {
-    let mut out = String::new();
-    let mut rest = html;
-    while let Some(i) = rest.find(open) {
-        out.push_str(&rest[..i]);
-        rest = rest[i..].find(close).map_or("", |j| &rest[i + j + close.len()..]);
-    }
-    out.push_str(rest);
-    out
-}
 
 async fn get_zh(c: &mut Client, path: &str) -> (StatusCode, String) {
     c.get(path).await
@@ -304,21 +117,7 @@ impl EveryPage {
 #[tokio::test]
 async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
     let EveryPage { app, pages, participant_pages, study: sid } = EveryPage::new().await;
-    // Data values may be Latin: everything in the imported files.
-    let mut allowed: BTreeSet<String> = ALWAYS.iter().map(|w| w.to_string()).collect();
-    let dir = crate::common::fixture("activity-small");
-    for file in ["people.csv", "events_a.csv", "events_b.ndjson"] {
-        allowed_from(&std::fs::read_to_string(dir.join(file)).unwrap(), &mut allowed);
-    }
-    allowed_from("events_a csv events_b ndjson people", &mut allowed);
-    allowed_from("Person Sales Legal corp example test p000 p001 p002 p003", &mut allowed);
-    // The accounts' addresses (admin@test.example...).
-    allowed_from("admin researcher analyst manager", &mut allowed);
-    // Time zones are IANA names in every language.
-    for tz in chrono_tz::TZ_VARIANTS {
-        allowed_from(tz.name(), &mut allowed);
-    }
-
+    let allowed = allowed_words();
     let mut problems = Vec::new();
     for role in [Role::Admin, Role::Researcher, Role::Analyst, Role::Manager] {
         let mut c = app.signed_in(role).await;
@@ -330,8 +129,7 @@ async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
                 continue;
             }
             assert!(page.contains("lang=\"zh-CN\""), "{role} {path}: {status}");
-            let foreign: BTreeSet<String> =
-                latin_words(&page).into_iter().filter(|w| !allowed.contains(w.as_str())).collect();
+            let foreign = foreign_words(latin_words(&page), &allowed);
             if !foreign.is_empty() {
                 problems.push(format!("{role} {path}: {foreign:?}"));
             }
@@ -349,8 +147,7 @@ async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
             .text()
             .await
             .unwrap();
-        let foreign: BTreeSet<String> =
-            latin_words(&page).into_iter().filter(|w| !allowed.contains(w.as_str())).collect();
+        let foreign = foreign_words(latin_words(&page), &allowed);
         if !foreign.is_empty() {
             problems.push(format!("participant {path}: {foreign:?}"));
         }
@@ -399,7 +196,7 @@ async fn the_audit_log_speaks_in_words_in_the_organisations_zone_once_per_visit(
     assert!(!page.contains(">person.view<") && !page.contains(">sign_in<") && !page.contains("person:"), "{page}");
     assert!(page.contains("Asia/Shanghai") && !page.contains(" UTC<"), "{page}");
     assert!(page.contains("round 2: 3 queued, 1 excluded") && page.contains("Study #1"), "{page}");
-    let shanghai = Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:").to_string();
+    let shanghai = Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%-d %b %Y, %H:").to_string();
     assert!(page.contains(&shanghai), "times in the organisation's zone ({shanghai}): {page}");
     admin.post("/language", &[("lang", "zh-CN"), ("back", "/audit")]).await;
     let (_, page) = admin.get("/audit").await;

@@ -90,9 +90,7 @@ pub async fn list(
         .into_iter()
         .take(PAGE_SIZE as usize)
         .map(|e: AuditEntry| {
-            let when = chrono::DateTime::from_timestamp(e.at, 0)
-                .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
-                .unwrap_or_default();
+            let when = page.instant(e.at, tz);
             let (target, target_link) = e.target.as_deref().map_or((String::new(), None), |t| target_words(&page, t));
             Row {
                 when,

@@ -447,7 +447,7 @@ fn weekly_chart(
     let shown = |w: &crate::web::cache::WeekPoint| {
         blank.is_none() && floor.is_none_or(|f| w.overall.listed >= f) && first_day.is_none_or(|d| w.as_of >= d)
     };
-    let weeks: Vec<String> = snapshot.weekly.iter().map(|w| w.as_of.format("%m-%d").to_string()).collect();
+    let weeks: Vec<String> = snapshot.weekly.iter().map(|w| page.short_date(&w.as_of)).collect();
     let series: Vec<Series> = Tier::ALL
         .iter()
         .zip(tier_names)

@@ -74,7 +74,7 @@ fn points(x: f64) -> String {
 }
 
 fn effect_shown(page: &Page, study: &str, effect: &Effect, floor: Option<u32>) -> EffectShown {
-    let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let date = |d: NaiveDate| page.date(&d);
     let mut shown =
         EffectShown { study: study.to_string(), lines: Vec::new(), rows: Vec::new(), difference: None, verdict: None };
     match effect {

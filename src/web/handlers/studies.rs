@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 
 use super::{html, see_other};
@@ -587,11 +587,7 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
     let study = get_study(&state, *id).await?;
     let page = Page::new(&viewer, "studies", "studies.title");
     let tz = settings::load(&state.db).await?.timezone;
-    let local = |ts: i64| {
-        DateTime::from_timestamp(ts, 0)
-            .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default()
-    };
+    let local = |ts: i64| page.instant(ts, tz);
     let invs = invitations::for_study(&state.db, study.id).await?;
     let study_bookings = bookings::for_study(&state.db, study.id).await?;
     let funnel = funnel_rows(&page, &invs, &study_bookings);

@@ -39,6 +39,7 @@ pub(super) fn run_preview(
     forced: Option<&'static Encoding>,
     mapping: Mapping,
     tz: Tz,
+    lang: Lang,
 ) -> Result<PreviewData, InputError> {
     let file = std::fs::File::open(&path).map_err(|e| InputError::new(&name, 0, format!("cannot open: {e}")))?;
     let input = open_as(&name, file, forced)?;
@@ -60,8 +61,13 @@ pub(super) fn run_preview(
                             *data.kinds.entry(e.kind.clone()).or_default() += 1;
                         }
                         if data.records.len() < SAMPLE_ROWS {
+                            // The time as read, to the second and with its
+                            // offset, so that a wrong zone or format shows.
                             let when = DateTime::from_timestamp(e.ts, 0)
-                                .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %:z").to_string())
+                                .map(|d| {
+                                    let d = d.with_timezone(&tz);
+                                    format!("{} {}", i18n::date(lang, d.date_naive()), d.format("%H:%M:%S %:z"))
+                                })
                                 .unwrap_or_default();
                             data.records.push(vec![
                                 e.line.to_string(),
@@ -100,7 +106,7 @@ pub(super) fn run_preview(
                                 p.department.unwrap_or_default(),
                                 p.title.unwrap_or_default(),
                                 p.location.unwrap_or_default(),
-                                p.start_date.map(|d| d.to_string()).unwrap_or_default(),
+                                p.start_date.map(|d| i18n::date(lang, d)).unwrap_or_default(),
                                 attributes,
                             ]);
                         }
@@ -195,7 +201,8 @@ pub async fn preview(
     if ok {
         let (name, mapping) = (s.name.clone(), s.mapping.clone());
         let forced = parse_encoding(&s.encoding).ok().flatten();
-        let result = tokio::task::spawn_blocking(move || run_preview(path, name, forced, mapping, tz))
+        let lang = viewer.lang;
+        let result = tokio::task::spawn_blocking(move || run_preview(path, name, forced, mapping, tz, lang))
             .await
             .map_err(|e| anyhow::anyhow!("the preview failed: {e}"))?;
         file.preview = Some(preview_view(t, s.mapping.target, tz, result));
