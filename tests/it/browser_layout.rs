@@ -75,6 +75,10 @@ async fn every_page_fits_a_phone_and_a_laptop_in_both_languages_for_every_role()
                         // machine's date or ratio.
                         let text = b.script(READ_TEXT).await;
                         let text = text.as_str().unwrap_or_default();
+                        assert!(
+                            lang == "en" || text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                            "{role} {path}: no Chinese text read: {text}"
+                        );
                         if lang == "zh-CN" {
                             let foreign = foreign_words(latin_words_in(text), &allowed);
                             if !foreign.is_empty() {
@@ -110,6 +114,18 @@ async fn every_page_fits_a_phone_and_a_laptop_in_both_languages_for_every_role()
         let (over, what) = b.overflow_x().await;
         if over != 0 {
             problems.push(format!("participant 390px {path}: {over}px too wide: {what}"));
+        }
+        // The study is in Chinese: so is its page, with the day tabs the
+        // script adds.
+        let text = b.script(READ_TEXT).await;
+        let text = text.as_str().unwrap_or_default();
+        let foreign = foreign_words(latin_words_in(text), &allowed);
+        if !foreign.is_empty() {
+            problems.push(format!("participant {path}: English words: {foreign:?}"));
+        }
+        let machine = machine_formats(text);
+        if !machine.is_empty() {
+            problems.push(format!("participant {path}: machine formats: {machine:?}"));
         }
     }
     b.quit().await;
