@@ -242,7 +242,7 @@ async fn enqueue_all(tx: &mut Tx, messages: Vec<NewMessage>, now: i64) -> Result
     Ok(())
 }
 
-const REMINDERS_MOVED: &str = "the booking moved or was cancelled";
+const REMINDERS_MOVED: &str = crate::app::outbox::BOOKING_MOVED;
 
 /// Books a slot for the invitation behind `token`.
 #[allow(clippy::too_many_arguments)]
@@ -492,7 +492,7 @@ pub async fn set_outcome(db: &Db, booking_id: i64, outcome: &str, by: &str, now:
     let changed = bookings::set_outcome(&mut tx, b.id, outcome, by, t).await?;
     if changed {
         invitations::set_status(&mut tx, b.invitation_id, outcome.invitation()).await?;
-        outbox::drop_for_booking(&mut tx, b.id, "reminder", "the interview already has an outcome", t).await?;
+        outbox::drop_for_booking(&mut tx, b.id, "reminder", crate::app::outbox::HAS_OUTCOME, t).await?;
     }
     tx.commit().await?;
     Ok(changed)

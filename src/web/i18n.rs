@@ -69,6 +69,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.report.json"),
                     include_str!("../../templates/i18n/en.firstrun.json"),
                     include_str!("../../templates/i18n/en.calendars.json"),
+                    include_str!("../../templates/i18n/en.dates.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -85,6 +86,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.report.json"),
                     include_str!("../../templates/i18n/zh-CN.firstrun.json"),
                     include_str!("../../templates/i18n/zh-CN.calendars.json"),
+                    include_str!("../../templates/i18n/zh-CN.dates.json"),
                 ])
             }),
         }

@@ -70,6 +70,20 @@ impl EveryPage {
         let out = outreach(&app.base);
         let (inv, token) = &invited[0];
         let b = participant::book(&db, &out, token, inv, &s, me, start, chrono_tz::UTC, now).await.unwrap().unwrap();
+        // Its reminder dropped, as when the interview has an outcome: the
+        // study's outbox says why in the reader's language.
+        let mut tx = db.begin().await.unwrap();
+        let dropped = undercurrent::storage::outbox::drop_for_booking(
+            &mut tx,
+            b,
+            "reminder",
+            undercurrent::app::outbox::HAS_OUTCOME,
+            now.timestamp(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert!(dropped > 0, "the booking's reminders");
         let interview = interviews::for_booking(&db, b, 0).await.unwrap();
         let record = interviews::Record {
             consent: Some("yes".into()),

@@ -522,6 +522,9 @@ pub struct MessageRow {
     pub state_words: String,
     pub attempts: i64,
     pub when: String,
+    /// Why it was dropped, in words.
+    pub reason: Option<String>,
+    /// What the mail server or the transport said (its own words).
     pub error: Option<String>,
 }
 
@@ -712,7 +715,13 @@ fn message_row(page: &Page, m: outbox::Message, local: &impl Fn(i64) -> String) 
         },
         attempts: m.attempts,
         when: local(m.finished_at.unwrap_or(m.next_attempt_at.max(m.created_at))),
-        error: m.last_error,
+        reason: m.last_error.as_deref().and_then(|e| {
+            crate::app::outbox::DROP_REASONS
+                .iter()
+                .find(|(text, _)| *text == e)
+                .map(|(_, code)| page.t(&format!("outbox.dropped.{code}")))
+        }),
+        error: m.last_error.filter(|e| !crate::app::outbox::DROP_REASONS.iter().any(|(text, _)| text == e)),
     }
 }
 
