@@ -196,8 +196,8 @@ pub fn short_date(lang: Lang, d: NaiveDate) -> String {
     }
 }
 
-/// A share with the number it is a share of: "24.0% (n = 1,386)",
-/// "24.0%（n = 1,386）".
+/// A share with the number it is a share of: "24.1% (n = 1,386)",
+/// "24.1%（n = 1,386）".
 pub fn percent_of(lang: Lang, share: f64, n: i64) -> String {
     match lang {
         Lang::En => format!("{} (n = {})", percent(share), integer(n)),
@@ -251,8 +251,8 @@ mod tests {
         assert_eq!(instant(Lang::ZhCn, t.timestamp(), shanghai), "2026年5月29日 17:05");
         assert_eq!(short_date(Lang::En, d), "29 May");
         assert_eq!(short_date(Lang::ZhCn, d), "5月29日");
-        assert_eq!(percent_of(Lang::En, 0.2403, 1386), "24.0% (n = 1,386)");
-        assert_eq!(percent_of(Lang::ZhCn, 0.2403, 1386), "24.0%（n = 1,386）");
+        assert_eq!(percent_of(Lang::En, 0.2413, 1386), "24.1% (n = 1,386)");
+        assert_eq!(percent_of(Lang::ZhCn, 0.2413, 1386), "24.1%（n = 1,386）");
     }
 
     #[test]
