@@ -196,15 +196,6 @@ pub fn short_date(lang: Lang, d: NaiveDate) -> String {
     }
 }
 
-/// A share with the number it is a share of: "24.1% (n = 1,386)",
-/// "24.1%（n = 1,386）".
-pub fn percent_of(lang: Lang, share: f64, n: i64) -> String {
-    match lang {
-        Lang::En => format!("{} (n = {})", percent(share), integer(n)),
-        Lang::ZhCn => format!("{}（n = {}）", percent(share), integer(n)),
-    }
-}
-
 /// A local day and time with its weekday: "Wed 9 Dec 2026 09:00",
 /// "2026年12月9日 星期三 09:00".
 pub fn day_and_time<Tz: chrono::TimeZone>(lang: Lang, t: &chrono::DateTime<Tz>) -> String
@@ -251,8 +242,6 @@ mod tests {
         assert_eq!(instant(Lang::ZhCn, t.timestamp(), shanghai), "2026年5月29日 17:05");
         assert_eq!(short_date(Lang::En, d), "29 May");
         assert_eq!(short_date(Lang::ZhCn, d), "5月29日");
-        assert_eq!(percent_of(Lang::En, 0.2413, 1386), "24.1% (n = 1,386)");
-        assert_eq!(percent_of(Lang::ZhCn, 0.2413, 1386), "24.1%（n = 1,386）");
     }
 
     #[test]

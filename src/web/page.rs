@@ -114,11 +114,6 @@ impl Page {
         i18n::short_date(self.lang, *d)
     }
 
-    /// A share with its base: "24.0% (n = 1,386)".
-    pub fn pct_of(&self, share: &f64, n: &i64) -> String {
-        i18n::percent_of(self.lang, *share, *n)
-    }
-
     pub fn can(&self, p: Permission) -> bool {
         self.account.as_ref().is_some_and(|a| a.role.may(p))
     }

@@ -218,3 +218,32 @@ async fn the_audit_log_speaks_in_words_in_the_organisations_zone_once_per_visit(
     assert!(page.contains("第 2 轮：3 封待发，1 人被排除") && page.contains("研究 #1"), "{page}");
     app.finish().await;
 }
+
+/// A Chinese study's messages (the booking's confirmation and
+/// the interviewer's notice, reminders, calendar files) use full-width
+/// punctuation after Chinese text: no `改期或取消: ` with an ASCII colon.
+#[tokio::test]
+async fn chinese_messages_use_full_width_punctuation() {
+    let every = EveryPage::new().await;
+    let db = every.app.t.db.clone();
+    let messages = undercurrent::storage::outbox::for_study(&db, every.study).await.unwrap();
+    let kinds: std::collections::BTreeSet<&str> = messages.iter().map(|m| m.kind.as_str()).collect();
+    assert!(kinds.contains("booked") && kinds.contains("booked_host") && kinds.contains("reminder"), "{kinds:?}");
+    let cjk = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c) || "）”".contains(c);
+    let mut problems = Vec::new();
+    for m in &messages {
+        for text in [&m.subject, &m.body, m.ics.as_ref().unwrap_or(&String::new())] {
+            let chars: Vec<char> = text.chars().collect();
+            for w in chars.windows(2) {
+                if cjk(w[0]) && ":,;?!(".contains(w[1]) {
+                    let at = text.find(&format!("{}{}", w[0], w[1])).unwrap_or(0);
+                    let line = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+                    problems.push(format!("{} ({}): {}", m.kind, m.subject, &text[line..end]));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "ASCII punctuation after Chinese text:\n{}", problems.join("\n"));
+    every.app.finish().await;
+}

@@ -93,7 +93,7 @@ fn effect_shown(page: &Page, study: &str, effect: &Effect, floor: Option<u32>) -
                 // Under the floor a group's size is not given either.
                 let n = match floor {
                     Some(f) if o.people < f => page.tf("report.fewer_than", &[("n", &f.to_string())]),
-                    _ => o.people.to_string(),
+                    _ => i18n::integer(i64::from(o.people)),
                 };
                 shown.rows.push([
                     page.t(key),
