@@ -37,6 +37,11 @@ const READ_TEXT: &str = "const quiet = [...document.querySelectorAll('code, pre,
     }
     return text;";
 
+/// Table cells with Chinese text that may break inside a word (浅/层).
+const SPLIT_CELLS: &str = "return [...document.querySelectorAll('main td, main th')]
+      .filter((c) => /[\\u4e00-\\u9fff]/.test(c.innerText) && getComputedStyle(c).wordBreak !== 'keep-all')
+      .slice(0, 5).map((c) => c.innerText.slice(0, 20)).join(', ');";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_fits_a_phone_and_a_laptop_in_both_languages_for_every_role() {
     if !available() {
@@ -80,6 +85,11 @@ async fn every_page_fits_a_phone_and_a_laptop_in_both_languages_for_every_role()
                             "{role} {path}: no Chinese text read: {text}"
                         );
                         if lang == "zh-CN" {
+                            let split = b.script(SPLIT_CELLS).await;
+                            let split = split.as_str().unwrap_or_default();
+                            if !split.is_empty() {
+                                problems.push(format!("{role} {lang} {path}: cells that split words: {split}"));
+                            }
                             let foreign = foreign_words(latin_words_in(text), &allowed);
                             if !foreign.is_empty() {
                                 problems.push(format!("{role} {lang} {path}: English words: {foreign:?}"));
