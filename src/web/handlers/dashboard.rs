@@ -499,7 +499,7 @@ fn daily_chart(
 ) -> Chart {
     let dates: Vec<NaiveDate> =
         (0..window.days).map(|i| window.first_day() + chrono::Days::new(u64::from(i))).collect();
-    let days: Vec<String> = dates.iter().map(|d| d.format("%m-%d").to_string()).collect();
+    let days: Vec<String> = dates.iter().map(|d| page.short_date(d)).collect();
     let text = ChartText {
         title: page.t("chart.daily.title"),
         desc: page.t("chart.daily.desc"),

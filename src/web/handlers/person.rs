@@ -253,7 +253,7 @@ fn week_chart(page: &Page, weeks: &[(NaiveDate, u32, u32)], which: usize, first_
     };
     let value =
         |w: &(NaiveDate, u32, u32)| first_day.is_some_and(|d| w.0 >= d).then_some(if which == 0 { w.1 } else { w.2 });
-    let categories: Vec<String> = weeks.iter().map(|w| w.0.format("%m-%d").to_string()).collect();
+    let categories: Vec<String> = weeks.iter().map(|w| page.short_date(&w.0)).collect();
     let series = [Series {
         name: page.t(name),
         class: class.into(),
