@@ -170,6 +170,12 @@ async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
     // The reasons and the exclusion, said in Chinese.
     let mut researcher = app.signed_in(Role::Researcher).await;
     researcher.post("/language", &[("lang", "zh-CN"), ("back", "/")]).await;
+    // Weekdays on the calendar in Chinese.
+    let (_, page) = researcher.get("/calendar").await;
+    assert!(
+        ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"].iter().any(|d| page.contains(d)),
+        "{page}"
+    );
     let (_, page) = researcher.get(&format!("/studies/{sid}/rounds/2")).await;
     assert!(page.contains("3 天前已联系过（两次联系至少间隔 90 天）"), "{page}");
     let (_, page) = researcher.get(&format!("/studies/{sid}/rounds/1")).await;
