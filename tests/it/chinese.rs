@@ -207,6 +207,15 @@ async fn the_audit_log_speaks_in_words_in_the_organisations_zone_once_per_visit(
         &[("round", "2".into()), ("queued", "3".into()), ("excluded", "1".into())],
     );
     undercurrent::storage::audit::record(&db, None, "study.send", Some("study:1"), Some(&detail)).await.unwrap();
+    // A rollout date and a count in the reader's format.
+    let audit = |action: &'static str, target: &'static str, detail: String| {
+        let db = db.clone();
+        async move { undercurrent::storage::audit::record(&db, None, action, Some(target), Some(&detail)).await.unwrap() }
+    };
+    audit("rollout.set", "department:Sales", "2026-03-01".into()).await;
+    audit("rollout.set", "department:Legal", "default".into()).await;
+    let rows = undercurrent::storage::audit::detail("audit.detail.rows", &[("n", "1386".into())]);
+    audit("people.export", "people", rows).await;
     // Large numbers carry their thousands separator in tables too.
     let (_, imports) = admin.get("/imports").await;
     assert!(imports.contains(">7,474</td>") && !imports.contains(">7474</td>"), "{imports}");
@@ -216,12 +225,15 @@ async fn the_audit_log_speaks_in_words_in_the_organisations_zone_once_per_visit(
     assert!(!page.contains(">person.view<") && !page.contains(">sign_in<") && !page.contains("person:"), "{page}");
     assert!(page.contains("Asia/Shanghai") && !page.contains(" UTC<"), "{page}");
     assert!(page.contains("round 2: 3 queued, 1 excluded") && page.contains("Study #1"), "{page}");
+    assert!(page.contains("<td>1 Mar 2026</td>") && !page.contains("2026-03-01"), "{page}");
+    assert!(page.contains("Rollout date taken from the data again") && page.contains("1,386 rows"), "{page}");
     let shanghai = Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%-d %b %Y, %H:").to_string();
     assert!(page.contains(&shanghai), "times in the organisation's zone ({shanghai}): {page}");
     admin.post("/language", &[("lang", "zh-CN"), ("back", "/audit")]).await;
     let (_, page) = admin.get("/audit").await;
     assert!(page.contains("查看个人") && page.contains("登录") && page.contains("人员 #"), "{page}");
     assert!(page.contains("第 2 轮：3 封待发，1 人被排除") && page.contains("研究 #1"), "{page}");
+    assert!(page.contains("<td>2026年3月1日</td>") && page.contains("上线日期改回根据数据推断"), "{page}");
     app.finish().await;
 }
 
