@@ -253,15 +253,15 @@ fn texts(lang: Language, change: Change, to_host: bool) -> Texts {
 /// invitation was sent), as placeholders rendered when sending.
 fn manage_lines(lang: Language, links: &Links, invitation_id: i64, with_link: bool, opt_out: bool) -> String {
     let (manage, stop) = match lang {
-        Language::En => ("To reschedule or cancel", "To stop all research invitations"),
-        Language::ZhCn => ("改期或取消", "不再接收任何调研邀请"),
+        Language::En => ("To reschedule or cancel: ", "To stop all research invitations: "),
+        Language::ZhCn => ("改期或取消：", "不再接收任何调研邀请："),
     };
     let mut out = String::new();
     if with_link {
-        out.push_str(&format!("\n\n{manage}: {}", links.invitation(&link_placeholder("i", invitation_id))));
+        out.push_str(&format!("\n\n{manage}{}", links.invitation(&link_placeholder("i", invitation_id))));
     }
     if opt_out {
-        out.push_str(&format!("\n\n--\n{stop}: {}\n", links.opt_out(&link_placeholder("o", invitation_id))));
+        out.push_str(&format!("\n\n--\n{stop}{}\n", links.opt_out(&link_placeholder("o", invitation_id))));
     }
     out
 }

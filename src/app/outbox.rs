@@ -146,25 +146,40 @@ pub struct Worker {
     pub from: String,
 }
 
+/// Why a message was dropped, as stored in its `last_error`, and the code a
+/// page says it with in the reader's language (`outbox.dropped.<code>`).
+pub const DROP_REASONS: [(&str, &str); 5] = [
+    (EXPIRED, "expired"),
+    (BOOKING_MOVED, "booking_moved"),
+    (STUDY_CLOSED, "study_closed"),
+    (OPTED_OUT, "opted_out"),
+    (HAS_OUTCOME, "has_outcome"),
+];
+pub const EXPIRED: &str = "expired: its time had passed before it could be sent";
+pub const BOOKING_MOVED: &str = "the booking moved or was cancelled";
+pub const STUDY_CLOSED: &str = "the study was closed";
+pub const OPTED_OUT: &str = "the person opted out";
+pub const HAS_OUTCOME: &str = "the interview already has an outcome";
+
 impl Worker {
     /// Why a message should not go out any more, if it should not.
     async fn obsolete(&self, m: &Message, now: DateTime<Utc>) -> Result<Option<&'static str>> {
         if m.expires_at.is_some_and(|e| e <= now.timestamp()) {
-            return Ok(Some("expired: its time had passed before it could be sent"));
+            return Ok(Some(EXPIRED));
         }
         if m.kind == "reminder"
             && let Some(id) = m.booking_id
         {
             match bookings::get(&self.db, id).await.context("bookings::get")? {
                 Some(b) if b.is_active() && Some(b.sequence) == m.booking_sequence => {}
-                _ => return Ok(Some("the booking moved or was cancelled")),
+                _ => return Ok(Some(BOOKING_MOVED)),
             }
         }
         if m.kind == "invitation" {
             if let Some(sid) = m.study_id
                 && !studies::get(&self.db, sid).await.context("studies::get")?.is_some_and(|s| s.is_open())
             {
-                return Ok(Some("the study was closed"));
+                return Ok(Some(STUDY_CLOSED));
             }
             if let Some(iid) = m.invitation_id
                 && invitations::get(&self.db, iid)
@@ -172,7 +187,7 @@ impl Worker {
                     .context("invitations::get")?
                     .is_some_and(|i| i.status == InvitationStatus::OptedOut)
             {
-                return Ok(Some("the person opted out"));
+                return Ok(Some(OPTED_OUT));
             }
         }
         Ok(None)

@@ -247,7 +247,7 @@ async fn enqueue_all(tx: &mut Tx, messages: Vec<NewMessage>, now: i64) -> Result
     Ok(())
 }
 
-const REMINDERS_MOVED: &str = "the booking moved or was cancelled";
+const REMINDERS_MOVED: &str = crate::app::outbox::BOOKING_MOVED;
 
 /// Books a slot for the invitation behind `token`.
 #[allow(clippy::too_many_arguments)]
@@ -551,7 +551,7 @@ pub async fn set_outcome(db: &Db, booking_id: i64, outcome: &str, by: &str, now:
         invitations::set_status(&mut tx, b.invitation_id, outcome.invitation())
             .await
             .context("invitations::set_status")?;
-        outbox::drop_for_booking(&mut tx, b.id, "reminder", "the interview already has an outcome", t)
+        outbox::drop_for_booking(&mut tx, b.id, "reminder", crate::app::outbox::HAS_OUTCOME, t)
             .await
             .context("outbox::drop_for_booking")?;
     }

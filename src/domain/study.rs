@@ -402,6 +402,18 @@ mod tests {
         }
     }
 
+    /// "Hello {name},\n\nWe would like...": after the greeting's comma a
+    /// new paragraph starts with a capital letter.
+    #[test]
+    fn every_paragraph_of_an_english_invitation_starts_with_a_capital() {
+        for t in all_templates().into_iter().filter(|t| !t.invitation_body.contains('您')) {
+            for paragraph in t.invitation_body.split("\n\n") {
+                let first = paragraph.trim_start().chars().next();
+                assert!(!first.is_some_and(|c| c.is_ascii_lowercase()), "{:?}: {paragraph}", t.scenario);
+            }
+        }
+    }
+
     #[test]
     fn filled_invitation_has_no_placeholders_left() {
         let values: Vec<(&str, &str)> =

@@ -71,6 +71,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.calendars.json"),
                     include_str!("../../templates/i18n/en.sources2.json"),
                     include_str!("../../templates/i18n/en.sources.json"),
+                    include_str!("../../templates/i18n/en.dates.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -89,6 +90,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.calendars.json"),
                     include_str!("../../templates/i18n/zh-CN.sources2.json"),
                     include_str!("../../templates/i18n/zh-CN.sources.json"),
+                    include_str!("../../templates/i18n/zh-CN.dates.json"),
                 ])
             }),
         }
@@ -171,6 +173,33 @@ pub fn date(lang: Lang, d: NaiveDate) -> String {
     }
 }
 
+/// A date and time, already in the zone it is read in (the
+/// organisation's): "29 May 2026, 14:05", "2026年5月29日 14:05".
+pub fn date_time<Tz: chrono::TimeZone>(lang: Lang, t: &chrono::DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    match lang {
+        Lang::En => t.format("%-d %b %Y, %H:%M").to_string(),
+        Lang::ZhCn => t.format("%Y年%-m月%-d日 %H:%M").to_string(),
+    }
+}
+
+/// A stored instant (Unix seconds) as a date and time in a zone; "–" for
+/// an instant out of range.
+pub fn instant(lang: Lang, ts: i64, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp(ts, 0).map_or_else(|| "–".into(), |t| date_time(lang, &t.with_timezone(&tz)))
+}
+
+/// A day without its year, for a chart's week or day labels: "29 May",
+/// "5月29日".
+pub fn short_date(lang: Lang, d: NaiveDate) -> String {
+    match lang {
+        Lang::En => d.format("%-d %b").to_string(),
+        Lang::ZhCn => format!("{}月{}日", d.month(), d.day()),
+    }
+}
+
 /// A local day and time with its weekday: "Wed 9 Dec 2026 09:00",
 /// "2026年12月9日 星期三 09:00".
 pub fn day_and_time<Tz: chrono::TimeZone>(lang: Lang, t: &chrono::DateTime<Tz>) -> String
@@ -210,6 +239,13 @@ mod tests {
         let t = d.and_hms_opt(9, 5, 0).unwrap().and_utc();
         assert_eq!(day_and_time(Lang::En, &t), "Fri 29 May 2026 09:05");
         assert_eq!(day_and_time(Lang::ZhCn, &t), "2026年5月29日 星期五 09:05");
+        assert_eq!(date_time(Lang::En, &t), "29 May 2026, 09:05");
+        assert_eq!(date_time(Lang::ZhCn, &t), "2026年5月29日 09:05");
+        let shanghai = chrono_tz::Asia::Shanghai;
+        assert_eq!(instant(Lang::En, t.timestamp(), shanghai), "29 May 2026, 17:05");
+        assert_eq!(instant(Lang::ZhCn, t.timestamp(), shanghai), "2026年5月29日 17:05");
+        assert_eq!(short_date(Lang::En, d), "29 May");
+        assert_eq!(short_date(Lang::ZhCn, d), "5月29日");
     }
 
     #[test]

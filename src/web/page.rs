@@ -84,8 +84,34 @@ impl Page {
         i18n::percent(*share)
     }
 
+    /// A date: "29 May 2026", "2026年5月29日".
     pub fn date(&self, d: &NaiveDate) -> String {
         i18n::date(self.lang, *d)
+    }
+
+    /// A date stored as ISO text ("2026-05-29"), said as [`Page::date`];
+    /// anything else as it is.
+    pub fn date_text(&self, iso: &str) -> String {
+        NaiveDate::parse_from_str(iso, "%Y-%m-%d").map_or_else(|_| iso.to_string(), |d| self.date(&d))
+    }
+
+    /// A stored instant (Unix seconds) in a zone (the organisation's):
+    /// "29 May 2026, 14:05", "2026年5月29日 14:05".
+    pub fn instant(&self, ts: i64, tz: chrono_tz::Tz) -> String {
+        i18n::instant(self.lang, ts, tz)
+    }
+
+    /// A date and time already in its zone.
+    pub fn date_time<Tz: chrono::TimeZone>(&self, t: &chrono::DateTime<Tz>) -> String
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        i18n::date_time(self.lang, t)
+    }
+
+    /// A chart's week or day label: "29 May", "5月29日".
+    pub fn short_date(&self, d: &NaiveDate) -> String {
+        i18n::short_date(self.lang, *d)
     }
 
     pub fn can(&self, p: Permission) -> bool {

@@ -157,7 +157,7 @@ pub fn outreach_finding(page: &Page, effects: &[(String, Effect)], min: u32) -> 
             }
         },
         Effect::NeedsData { needs_until, .. } => {
-            page.tf("report.finding.effect_needs_data", &[("until", &needs_until.format("%Y-%m-%d").to_string())])
+            page.tf("report.finding.effect_needs_data", &[("until", &page.date(needs_until))])
         }
         Effect::NotContacted => page.t("report.finding.effect_not_contacted"),
         Effect::NoHoldout => page.t("report.finding.effect_no_holdout"),

@@ -67,7 +67,7 @@ async fn mapping_a_dingtalk_export_and_reusing_the_preset() {
     assert!(b.text("#preview-sentence").await.contains("every one can be imported"));
     let rows = b.text("#preview-rows").await;
     assert!(
-        rows.contains("message_sent") && rows.contains("check_in") && rows.contains("2026-04-28 09:01:00 +08:00"),
+        rows.contains("message_sent") && rows.contains("check_in") && rows.contains("28 Apr 2026 09:01:00 +08:00"),
         "{rows}"
     );
     assert_eq!(dataset::totals(&app.t.db).await.unwrap().events, 0);

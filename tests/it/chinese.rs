@@ -4,9 +4,8 @@
 //! product and brand names, and units. Visible text and the attributes a
 //! reader meets (placeholder, title, aria-label, alt) are both checked.
 
-use std::collections::BTreeSet;
-
 use crate::common::outreach::*;
+use crate::common::reading::{allowed_words, foreign_words, latin_words};
 use crate::common::web::{Client, TestApp, import_fixture};
 use chrono::{TimeDelta, Utc};
 use reqwest::StatusCode;
@@ -15,195 +14,6 @@ use undercurrent::domain::account::Role;
 use undercurrent::domain::codebook::Consent;
 use undercurrent::domain::sampling::ContactRules;
 use undercurrent::storage::{accounts, interviews};
-
-/// Names that stay as they are in Chinese text: products, formats,
-/// standards and units.
-const ALWAYS: &[&str] = &[
-    "Undercurrent",
-    "English",
-    "CSV",
-    "JSON",
-    "NDJSON",
-    "ZIP",
-    "UTF",
-    "GB",
-    "GBK",
-    "ICS",
-    "iCalendar",
-    "CalDAV",
-    "API",
-    "OpenAPI",
-    "URL",
-    "HTTP",
-    "HTTPS",
-    "SMTP",
-    "UTC",
-    "ID",
-    "id",
-    "NPS",
-    "DAU",
-    "WAU",
-    "MAU",
-    "PDF",
-    "Slack",
-    "Teams",
-    "Microsoft",
-    "DingTalk",
-    "Feishu",
-    "Mattermost",
-    "Zulip",
-    "Purview",
-    "Lark",
-    "WeCom",
-    "Google",
-    "Chat",
-    "Workspace",
-    "Zoom",
-    "Jitsi",
-    "Meet",
-    "Excel",
-    "IANA",
-    "Bearer",
-    "min",
-    "ms",
-    "MiB",
-    "KB",
-    "MB",
-    "px",
-    "n",
-    "p",
-    "vs",
-    "Asia",
-    "Shanghai",
-    "America",
-    "New_York",
-    "Europe",
-    "Berlin",
-    "Pacific",
-    "HR",
-    "IT",
-    "A4",
-    "RFC",
-    "Unix",
-    "Windows",
-    "Big5",
-    "GB18030",
-    "gzip",
-    "gz",
-    "GiB",
-    "Graph",
-    "YYYY",
-    "MM",
-    "DD",
-    "HH",
-    "SS",
-    "GET",
-    "Authorization",
-    "Big",
-    "POST",
-    "Apple",
-    "Outlook",
-    // Names of vendor reports and APIs, as the vendors write them.
-    "Reports",
-    "analytics",
-    "getFile",
-    "admin_user_stats",
-    // Values typed into files: channel types and column names.
-    "direct",
-    "group",
-    "broadcast",
-    "content",
-    "text",
-    "message",
-    "body",
-];
-
-/// Latin words of the text a reader sees: the page without its scripts and
-/// styles, tags stripped, plus the attributes shown to people.
-fn latin_words(html: &str) -> Vec<String> {
-    // Scripts and styles are not read; code, file paths and examples in
-    // <code>, <pre>, <kbd> and <samp> are not words.
-    let mut html = html.to_string();
-    for (open, close) in [
-        ("<script", "</script>"),
-        ("<style", "</style>"),
-        ("<code", "</code>"),
-        ("<pre", "</pre>"),
-        ("<kbd", "</kbd>"),
-        ("<samp", "</samp>"),
-        // What people typed (a codebook's English column, a survey's
-        // definition) is data.
-        ("<textarea", "</textarea>"),
-    ] {
-        html = without(&html, open, close);
-    }
-    let mut text = String::new();
-    let mut chars = html.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c == '<' {
-            let end = html[i..].find('>').map(|j| i + j).unwrap_or(html.len());
-            let tag = &html[i..end];
-            for attr in ["placeholder=\"", "title=\"", "aria-label=\"", "alt=\""] {
-                if let Some(a) = tag.find(attr) {
-                    let v = &tag[a + attr.len()..];
-                    text.push(' ');
-                    text.push_str(&v[..v.find('"').unwrap_or(v.len())]);
-                    text.push(' ');
-                }
-            }
-            while chars.peek().is_some_and(|(k, _)| *k <= end) {
-                chars.next();
-            }
-            text.push(' ');
-        } else {
-            text.push(c);
-        }
-    }
-    let text = text
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&nbsp;", " ");
-    // A run of letters, digits and the characters of paths, addresses,
-    // identifiers and placeholders; a run that is one of those
-    // (`mail.smtp_url`, `data/outbox`, `https://...`, `{deadline}`) is a
-    // literal, not a word; the others are split into words.
-    let literal = |c: char| "_./:{}@-=?&#%".contains(c);
-    let mut words = Vec::new();
-    for run in text.split(|c: char| !(c.is_ascii_alphanumeric() || literal(c))) {
-        let run = run.trim_end_matches(['.', ':', '-']).trim_start_matches('-');
-        if run.chars().any(literal) {
-            continue;
-        }
-        for w in run.split(|c: char| !c.is_ascii_alphabetic()) {
-            if w.len() >= 2 {
-                words.push(w.to_string());
-            }
-        }
-    }
-    words
-}
-
-fn allowed_from(data: &str, into: &mut BTreeSet<String>) {
-    for w in latin_words(data) {
-        into.insert(w);
-    }
-}
-
-/// `html` without the elements from `open` to `close`.
-fn without(html: &str, open: &str, close: &str) -> String {
-    let mut out = String::new();
-    let mut rest = html;
-    while let Some(i) = rest.find(open) {
-        out.push_str(&rest[..i]);
-        rest = rest[i..].find(close).map_or("", |j| &rest[i + j + close.len()..]);
-    }
-    out.push_str(rest);
-    out
-}
 
 async fn get_zh(c: &mut Client, path: &str) -> (StatusCode, String) {
     c.get(path).await
@@ -261,6 +71,20 @@ impl EveryPage {
         let out = outreach(&app.base);
         let (inv, token) = &invited[0];
         let b = participant::book(&db, &out, token, inv, &s, me, start, chrono_tz::UTC, now).await.unwrap().unwrap();
+        // Its reminder dropped, as when the interview has an outcome: the
+        // study's outbox says why in the reader's language.
+        let mut tx = db.begin().await.unwrap();
+        let dropped = undercurrent::storage::outbox::drop_for_booking(
+            &mut tx,
+            b,
+            "reminder",
+            undercurrent::app::outbox::HAS_OUTCOME,
+            now.timestamp(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert!(dropped > 0, "the booking's reminders");
         let interview = interviews::for_booking(&db, b, 0).await.unwrap();
         let record = interviews::Record {
             consent: Some(Consent::Yes),
@@ -308,21 +132,7 @@ impl EveryPage {
 #[tokio::test]
 async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
     let EveryPage { app, pages, participant_pages, study: sid } = EveryPage::new().await;
-    // Data values may be Latin: everything in the imported files.
-    let mut allowed: BTreeSet<String> = ALWAYS.iter().map(|w| w.to_string()).collect();
-    let dir = crate::common::fixture("activity-small");
-    for file in ["people.csv", "events_a.csv", "events_b.ndjson"] {
-        allowed_from(&std::fs::read_to_string(dir.join(file)).unwrap(), &mut allowed);
-    }
-    allowed_from("events_a csv events_b ndjson people", &mut allowed);
-    allowed_from("Person Sales Legal corp example test p000 p001 p002 p003", &mut allowed);
-    // The accounts' addresses (admin@test.example...).
-    allowed_from("admin researcher analyst manager", &mut allowed);
-    // Time zones are IANA names in every language.
-    for tz in chrono_tz::TZ_VARIANTS {
-        allowed_from(tz.name(), &mut allowed);
-    }
-
+    let allowed = allowed_words();
     let mut problems = Vec::new();
     for role in [Role::Admin, Role::Researcher, Role::Analyst, Role::Manager] {
         let mut c = app.signed_in(role).await;
@@ -334,8 +144,7 @@ async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
                 continue;
             }
             assert!(page.contains("lang=\"zh-CN\""), "{role} {path}: {status}");
-            let foreign: BTreeSet<String> =
-                latin_words(&page).into_iter().filter(|w| !allowed.contains(w.as_str())).collect();
+            let foreign = foreign_words(latin_words(&page), &allowed);
             if !foreign.is_empty() {
                 problems.push(format!("{role} {path}: {foreign:?}"));
             }
@@ -353,8 +162,7 @@ async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
             .text()
             .await
             .unwrap();
-        let foreign: BTreeSet<String> =
-            latin_words(&page).into_iter().filter(|w| !allowed.contains(w.as_str())).collect();
+        let foreign = foreign_words(latin_words(&page), &allowed);
         if !foreign.is_empty() {
             problems.push(format!("participant {path}: {foreign:?}"));
         }
@@ -363,6 +171,12 @@ async fn every_page_in_chinese_for_every_role_has_no_untranslated_words() {
     // The reasons and the exclusion, said in Chinese.
     let mut researcher = app.signed_in(Role::Researcher).await;
     researcher.post("/language", &[("lang", "zh-CN"), ("back", "/")]).await;
+    // Weekdays on the calendar in Chinese.
+    let (_, page) = researcher.get("/calendar").await;
+    assert!(
+        ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"].iter().any(|d| page.contains(d)),
+        "{page}"
+    );
     let (_, page) = researcher.get(&format!("/studies/{sid}/rounds/2")).await;
     assert!(page.contains("3 天前已联系过（两次联系至少间隔 90 天）"), "{page}");
     let (_, page) = researcher.get(&format!("/studies/{sid}/rounds/1")).await;
@@ -394,6 +208,15 @@ async fn the_audit_log_speaks_in_words_in_the_organisations_zone_once_per_visit(
         &[("round", "2".into()), ("queued", "3".into()), ("excluded", "1".into())],
     );
     undercurrent::storage::audit::record(&db, None, "study.send", Some("study:1"), Some(&detail)).await.unwrap();
+    // A rollout date and a count in the reader's format.
+    let audit = |action: &'static str, target: &'static str, detail: String| {
+        let db = db.clone();
+        async move { undercurrent::storage::audit::record(&db, None, action, Some(target), Some(&detail)).await.unwrap() }
+    };
+    audit("rollout.set", "department:Sales", "2026-03-01".into()).await;
+    audit("rollout.set", "department:Legal", "default".into()).await;
+    let rows = undercurrent::storage::audit::detail("audit.detail.rows", &[("n", "1386".into())]);
+    audit("people.export", "people", rows).await;
     // Large numbers carry their thousands separator in tables too.
     let (_, imports) = admin.get("/imports").await;
     assert!(imports.contains(">7,474</td>") && !imports.contains(">7474</td>"), "{imports}");
@@ -403,11 +226,43 @@ async fn the_audit_log_speaks_in_words_in_the_organisations_zone_once_per_visit(
     assert!(!page.contains(">person.view<") && !page.contains(">sign_in<") && !page.contains("person:"), "{page}");
     assert!(page.contains("Asia/Shanghai") && !page.contains(" UTC<"), "{page}");
     assert!(page.contains("round 2: 3 queued, 1 excluded") && page.contains("Study #1"), "{page}");
-    let shanghai = Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:").to_string();
+    assert!(page.contains("<td>1 Mar 2026</td>") && !page.contains("2026-03-01"), "{page}");
+    assert!(page.contains("Rollout date taken from the data again") && page.contains("1,386 rows"), "{page}");
+    let shanghai = Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%-d %b %Y, %H:").to_string();
     assert!(page.contains(&shanghai), "times in the organisation's zone ({shanghai}): {page}");
     admin.post("/language", &[("lang", "zh-CN"), ("back", "/audit")]).await;
     let (_, page) = admin.get("/audit").await;
     assert!(page.contains("查看个人") && page.contains("登录") && page.contains("人员 #"), "{page}");
     assert!(page.contains("第 2 轮：3 封待发，1 人被排除") && page.contains("研究 #1"), "{page}");
+    assert!(page.contains("<td>2026年3月1日</td>") && page.contains("上线日期改回根据数据推断"), "{page}");
     app.finish().await;
+}
+
+/// A Chinese study's messages (the booking's confirmation and
+/// the interviewer's notice, reminders, calendar files) use full-width
+/// punctuation after Chinese text: no `改期或取消: ` with an ASCII colon.
+#[tokio::test]
+async fn chinese_messages_use_full_width_punctuation() {
+    let every = EveryPage::new().await;
+    let db = every.app.t.db.clone();
+    let messages = undercurrent::storage::outbox::for_study(&db, every.study).await.unwrap();
+    let kinds: std::collections::BTreeSet<&str> = messages.iter().map(|m| m.kind.as_str()).collect();
+    assert!(kinds.contains("booked") && kinds.contains("booked_host") && kinds.contains("reminder"), "{kinds:?}");
+    let cjk = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c) || "）”".contains(c);
+    let mut problems = Vec::new();
+    for m in &messages {
+        for text in [&m.subject, &m.body, m.ics.as_ref().unwrap_or(&String::new())] {
+            let chars: Vec<char> = text.chars().collect();
+            for w in chars.windows(2) {
+                if cjk(w[0]) && ":,;?!(".contains(w[1]) {
+                    let at = text.find(&format!("{}{}", w[0], w[1])).unwrap_or(0);
+                    let line = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+                    problems.push(format!("{} ({}): {}", m.kind, m.subject, &text[line..end]));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "ASCII punctuation after Chinese text:\n{}", problems.join("\n"));
+    every.app.finish().await;
 }

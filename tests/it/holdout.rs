@@ -92,7 +92,7 @@ async fn a_holdout_is_never_contacted_by_its_study_and_the_report_compares_with_
     // people to tell at this size.
     let (status, page) = r.get(&format!("/studies/{}/report", s.id)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("People contacted since 2026-05-01 against the holdout"), "{page}");
+    assert!(page.contains("People contacted since 1 May 2026 against the holdout"), "{page}");
     assert!(page.contains("Holdout (not contacted)"), "{page}");
     assert!(page.contains("Too few people to tell"), "{page}");
     let finding = "Too few people to tell whether outreach moved anyone deeper: each group needs at least 10.";
@@ -119,10 +119,10 @@ async fn a_holdout_is_never_contacted_by_its_study_and_the_report_compares_with_
     let round = studies::round(&db, late.id, drawn.number).await.unwrap().unwrap();
     outreach_app::send_round(&db, &late, &round, &out.links, &out.from, december).await.unwrap();
     let (_, page) = r.get(&format!("/studies/{}/report", late.id)).await;
-    assert!(page.contains("Not measurable yet: the first contact was on 2026-12-01"), "{page}");
-    assert!(page.contains("must reach 2026-12-29"), "{page}");
-    assert!(page.contains("they end on 2026-05-30"), "{page}");
-    assert!(page.contains("The effect of outreach is not measurable yet: the activity data must reach 2026-12-29."));
+    assert!(page.contains("Not measurable yet: the first contact was on 1 Dec 2026"), "{page}");
+    assert!(page.contains("must reach 29 Dec 2026"), "{page}");
+    assert!(page.contains("they end on 30 May 2026"), "{page}");
+    assert!(page.contains("The effect of outreach is not measurable yet: the activity data must reach 29 Dec 2026."));
 
     // A study whose rounds set no holdout aside says so.
     let none = study(&db, &[me], ContactRules::default()).await;

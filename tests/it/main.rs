@@ -24,6 +24,7 @@ mod demo;
 mod encodings;
 mod faults;
 mod first_run;
+mod formats;
 mod fuzz_regressions;
 mod golden;
 mod harness;

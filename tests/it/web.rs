@@ -406,3 +406,31 @@ async fn an_unknown_address_gets_the_apps_not_found_page() {
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     app.finish().await;
 }
+
+/// The navigation marks the section a page belongs to, and only that one:
+/// the overall report is Report, not Studies.
+#[tokio::test]
+async fn the_navigation_marks_the_pages_own_section() {
+    let app = TestApp::with_accounts().await;
+    let mut admin = app.signed_in(Role::Admin).await;
+    for (path, section) in [
+        ("/", "/"),
+        ("/report", "/report"),
+        ("/studies", "/studies"),
+        ("/people", "/people"),
+        ("/audit", "/audit"),
+        ("/calendar", "/calendar"),
+    ] {
+        let (status, page) = admin.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let nav = &page[page.find("<nav").unwrap()..];
+        let nav = &nav[..nav.find("</nav>").unwrap()];
+        let marked: Vec<&str> = nav
+            .split("<a ")
+            .filter(|a| a.contains("aria-current=\"page\""))
+            .filter_map(|a| a.split("href=\"").nth(1)?.split('"').next())
+            .collect();
+        assert_eq!(marked, vec![section], "{path}: {nav}");
+    }
+    app.finish().await;
+}

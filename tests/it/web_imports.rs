@@ -75,7 +75,10 @@ async fn directory_then_events_show_summaries_and_history() {
     assert!(top.contains("Rows read</dt><dd>7,474</dd>"), "{top}");
     let added = undercurrent::web::i18n::integer(totals.events);
     assert!(top.contains(&format!("Events added</dt><dd>{added}</dd>")), "{top}");
-    assert!(top.contains("Duplicates skipped</dt>") && top.contains("Time range</dt><dd>2026-"), "{top}");
+    assert!(
+        top.contains("Duplicates skipped</dt>") && top.contains("Time range</dt><dd>") && top.contains(" 2026, "),
+        "{top}"
+    );
 
     // The history lists both, newest first.
     let (_, body) = admin.get("/imports").await;

@@ -149,7 +149,7 @@ async fn a_researcher_runs_a_study_from_template_to_outcome() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = r.get("/availability").await;
     assert!(page.contains("09:00–12:00"), "{page}");
-    assert!(page.contains(&format!("{day} 14:00")), "{page}");
+    assert!(page.contains(&format!("{}, 14:00", day.format("%-d %b %Y"))), "{page}");
 
     // A participant books the one-off slot; the interviewer sees it, and
     // records the outcome after the fact.

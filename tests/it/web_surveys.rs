@@ -45,6 +45,13 @@ async fn a_survey_is_written_sent_answered_once_and_read_by_tier() {
     assert!(sent.iter().all(|i| i.tier == "silent" || i.tier == "shallow"));
     let mails: Vec<_> = outbox::all(&db).await.unwrap().into_iter().filter(|m| m.kind == "survey").collect();
     assert_eq!(mails.len(), sent.len());
+    // The study's message table names them in words, in both languages.
+    let (_, page) = r.get(&format!("/studies/{}", s.id)).await;
+    assert!(page.contains("<td>Survey invitation</td>") && !page.contains("outbox.kind."), "{page}");
+    r.post("/language", &[("lang", "zh-CN"), ("back", "/")]).await;
+    let (_, page) = r.get(&format!("/studies/{}", s.id)).await;
+    assert!(!page.contains("outbox.kind.") && !page.contains("<td>Survey invitation</td>"), "{page}");
+    r.post("/language", &[("lang", "en"), ("back", "/")]).await;
     let token_of = |body: &str| {
         let i = body.find("/s/").unwrap() + 3;
         body[i..i + 64].to_string()

@@ -89,8 +89,7 @@ async fn render_list(
         .into_iter()
         .filter_map(|i| {
             let role = Role::parse(&i.role)?.as_str();
-            let expires = chrono::DateTime::from_timestamp(i.expires_at, 0)?.with_timezone(&tz);
-            Some((i.email, role, expires.format("%Y-%m-%d %H:%M").to_string()))
+            Some((i.email, role, crate::web::i18n::instant(viewer.lang, i.expires_at, tz)))
         })
         .collect();
     let page = AccountsPage {

@@ -45,8 +45,24 @@ fn action_words(page: &Page, code: &str) -> String {
 /// role's name; other (older, free) text as it is.
 fn detail_words(page: &Page, action: &str, detail: &str) -> String {
     if let Some((key, args)) = audit::parse_detail(detail) {
-        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        // Counts with the thousands separator; numbers that name things
+        // (a round, a seed, a response) as they are.
+        let args: Vec<(&str, String)> = args
+            .iter()
+            .map(|(k, v)| {
+                let count = ["n", "queued", "excluded", "added", "refused"].contains(&k.as_str());
+                (
+                    k.as_str(),
+                    v.parse::<i64>().ok().filter(|_| count).map_or_else(|| v.clone(), crate::web::i18n::integer),
+                )
+            })
+            .collect();
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         return page.tf(&key, &args);
+    }
+    // A rollout date set, or given back to the data.
+    if action == "rollout.set" {
+        return if detail == "default" { page.t("audit.detail.rollout_default") } else { page.date_text(detail) };
     }
     action
         .starts_with("account.")
@@ -90,9 +106,7 @@ pub async fn list(
         .into_iter()
         .take(PAGE_SIZE as usize)
         .map(|e: AuditEntry| {
-            let when = chrono::DateTime::from_timestamp(e.at, 0)
-                .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
-                .unwrap_or_default();
+            let when = page.instant(e.at, tz);
             let (target, target_link) = e.target.as_deref().map_or((String::new(), None), |t| target_words(&page, t));
             Row {
                 when,

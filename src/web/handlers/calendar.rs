@@ -112,11 +112,7 @@ async fn render_with_feed(
             hours: format!("{}–{}", hm(w.start_minute), hm(w.end_minute)),
         })
         .collect();
-    let local = |ts: i64| {
-        DateTime::from_timestamp(ts, 0)
-            .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default()
-    };
+    let local = |ts: i64| page.instant(ts, tz);
     let one_off = availability::one_off(&state.db, id)
         .await?
         .into_iter()

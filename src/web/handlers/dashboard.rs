@@ -477,7 +477,7 @@ fn weekly_chart(
     let shown = |w: &crate::web::cache::WeekPoint| {
         blank.is_none() && floor.is_none_or(|f| w.overall.listed >= f) && first_day.is_none_or(|d| w.as_of >= d)
     };
-    let weeks: Vec<String> = snapshot.weekly.iter().map(|w| w.as_of.format("%m-%d").to_string()).collect();
+    let weeks: Vec<String> = snapshot.weekly.iter().map(|w| page.short_date(&w.as_of)).collect();
     let series: Vec<Series> = Tier::ALL
         .iter()
         .zip(tier_names)
@@ -529,7 +529,7 @@ fn daily_chart(
 ) -> Chart {
     let dates: Vec<NaiveDate> =
         (0..window.days).map(|i| window.first_day() + chrono::Days::new(u64::from(i))).collect();
-    let days: Vec<String> = dates.iter().map(|d| d.format("%m-%d").to_string()).collect();
+    let days: Vec<String> = dates.iter().map(|d| page.short_date(d)).collect();
     let text = ChartText {
         title: page.t("chart.daily.title"),
         desc: page.t("chart.daily.desc"),

@@ -27,7 +27,7 @@ use crate::ingest::vendor::{DateOrder, EventSource, VendorOptions, m365_audit};
 use crate::storage::imports::{self, ImportDetails, ImportRecord, ImportSummary};
 use crate::storage::{audit, now};
 use crate::web::error::WebError;
-use crate::web::i18n::{self, Catalog};
+use crate::web::i18n::{self, Catalog, Lang};
 use crate::web::page::Page;
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
@@ -127,30 +127,23 @@ impl ImportsPage {
 
 const DASH: &str = "–";
 
-/// A Unix time in the organisation's zone.
-fn local_time(tz: Tz, ts: i64) -> String {
-    DateTime::from_timestamp(ts, 0)
-        .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| DASH.into())
-}
-
 /// A Unix time in the organisation's zone as (date, time of day).
-fn local_date_time(tz: Tz, ts: i64) -> (String, String) {
+fn local_date_time(lang: Lang, tz: Tz, ts: i64) -> (String, String) {
     match DateTime::from_timestamp(ts, 0) {
         Some(d) => {
             let d = d.with_timezone(&tz);
-            (d.format("%Y-%m-%d").to_string(), d.format("%H:%M").to_string())
+            (i18n::date(lang, d.date_naive()), d.format("%H:%M").to_string())
         }
         None => (DASH.into(), String::new()),
     }
 }
 
-fn span(tz: Tz, first: Option<i64>, last: Option<i64>) -> Option<(String, String)> {
-    Some((local_time(tz, first?), local_time(tz, last?)))
+fn span(lang: Lang, tz: Tz, first: Option<i64>, last: Option<i64>) -> Option<(String, String)> {
+    Some((i18n::instant(lang, first?, tz), i18n::instant(lang, last?, tz)))
 }
 
-fn time_range(tz: Tz, first: Option<i64>, last: Option<i64>) -> String {
-    span(tz, first, last).map(|(a, b)| format!("{a} – {b}")).unwrap_or_else(|| DASH.into())
+fn time_range(lang: Lang, tz: Tz, first: Option<i64>, last: Option<i64>) -> String {
+    span(lang, tz, first, last).map(|(a, b)| format!("{a} – {b}")).unwrap_or_else(|| DASH.into())
 }
 
 fn count(n: u64) -> String {
@@ -185,13 +178,13 @@ fn status_label(t: &Catalog, status: ImportStatus) -> String {
     t.get(&format!("imports.status.{status}")).to_string()
 }
 
-fn history_row(t: &Catalog, tz: Tz, r: ImportRecord) -> HistoryRow {
+fn history_row(t: &Catalog, lang: Lang, tz: Tz, r: ImportRecord) -> HistoryRow {
     let s = &r.summary;
     let failed = r.status.is_failed();
     let events = counts_events(&s.source);
     let shown = |applies: bool, n: u64| if applies && !failed { count(n) } else { DASH.to_string() };
     HistoryRow {
-        when: local_date_time(tz, r.started_at),
+        when: local_date_time(lang, tz, r.started_at),
         source: source_label(t, &s.source),
         file: s.file_name.clone(),
         failed,
@@ -201,27 +194,27 @@ fn history_row(t: &Catalog, tz: Tz, r: ImportRecord) -> HistoryRow {
         duplicates_skipped: shown(events, s.duplicates_skipped),
         people_created: shown(true, s.people_created),
         people_updated: shown(!events, s.people_updated),
-        time_range: if failed { None } else { span(tz, s.first_ts, s.last_ts) },
+        time_range: if failed { None } else { span(lang, tz, s.first_ts, s.last_ts) },
         unknown_kinds: if failed { Vec::new() } else { unknown_kinds(s) },
         error: r.error.as_deref().map(in_browser),
     }
 }
 
-fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
+pub(super) fn succeeded(t: &Catalog, lang: Lang, tz: Tz, s: &ImportSummary) -> Outcome {
     let stat = |key: &str, value: String| Stat { label: t.get(key).to_string(), value };
     let mut stats = vec![stat("imports.rows_read", count(s.rows_read))];
     if FactSource::parse(&s.source).is_some() {
         stats.push(stat("imports.facts_added", count(s.events_added)));
         stats.push(stat("imports.facts_known", count(s.duplicates_skipped)));
         stats.push(stat("imports.people_created", count(s.people_created)));
-        stats.push(stat("imports.time_range", time_range(tz, s.first_ts, s.last_ts)));
+        stats.push(stat("imports.time_range", time_range(lang, tz, s.first_ts, s.last_ts)));
         stats.push(stat("imports.source_label", source_label(t, &s.source)));
         stats.push(stat("imports.not_available", t.get("imports.not_available_value").to_string()));
     } else if counts_events(&s.source) {
         stats.push(stat("imports.events_added", count(s.events_added)));
         stats.push(stat("imports.duplicates_skipped", count(s.duplicates_skipped)));
         stats.push(stat("imports.people_created", count(s.people_created)));
-        stats.push(stat("imports.time_range", time_range(tz, s.first_ts, s.last_ts)));
+        stats.push(stat("imports.time_range", time_range(lang, tz, s.first_ts, s.last_ts)));
         if s.source != "events" {
             stats.push(stat("imports.source_label", source_label(t, &s.source)));
         }
@@ -331,7 +324,11 @@ async fn render(
     form_error: Option<String>,
 ) -> Result<HttpResponse, WebError> {
     let t = viewer.lang.catalog();
-    let history = imports::recent(&state.db, HISTORY_ROWS).await?.into_iter().map(|r| history_row(t, tz, r)).collect();
+    let history = imports::recent(&state.db, HISTORY_ROWS)
+        .await?
+        .into_iter()
+        .map(|r| history_row(t, viewer.lang, tz, r))
+        .collect();
     let page = Page::new(viewer, "imports", "imports.title");
     let can_change_settings = page.can(Permission::ChangeSettings);
     html(&ImportsPage {
@@ -422,7 +419,7 @@ async fn receive(
             Ok(summary) => {
                 let detail = audit_detail(&summary);
                 audit::record(&state.db, viewer.audit_actor(), "import", Some(&target(source)), Some(&detail)).await?;
-                succeeded(t, tz, &summary)
+                succeeded(t, viewer.lang, tz, &summary)
             }
             Err(failure) => {
                 let message = match &failure {

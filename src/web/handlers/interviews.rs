@@ -141,7 +141,7 @@ fn show_facts(page: &Page, tier: &str, f: &FrozenFacts) -> Vec<String> {
         format!("{} / {}", opt(f.interactive_days), f.window_days),
         opt(f.messages_sent),
         f.feature_breadth.to_string(),
-        f.login_depth().map(|r| r.display(2)).unwrap_or_else(|| "—".into()),
+        f.login_depth().map(|r| crate::web::i18n::percent(r.to_f64())).unwrap_or_else(|| "—".into()),
     ]
 }
 
@@ -185,7 +185,7 @@ async fn render(viewer: &Viewer, state: &AppState, l: Loaded, v: View) -> Result
     let tz = settings::load(&state.db).await?.timezone;
     let at = |ts: i64| DateTime::from_timestamp(ts, 0).map(|d| d.with_timezone(&tz));
     let when = match (at(l.booking.starts_at), at(l.booking.ends_at)) {
-        (Some(s), Some(e)) => format!("{}–{} ({})", s.format("%Y-%m-%d %H:%M"), e.format("%H:%M"), tz.name()),
+        (Some(s), Some(e)) => format!("{}–{} ({})", page.date_time(&s), e.format("%H:%M"), tz.name()),
         _ => String::new(),
     };
     let all_codes = interviews::codes(&state.db, l.study.id).await?;

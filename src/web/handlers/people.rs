@@ -271,6 +271,16 @@ pub async fn list(
     html(&template)
 }
 
+/// A person's metrics as the pages show them: [`shown_metrics`], with the
+/// login depth (a share) as a percentage; downloads keep the ratio.
+pub(super) fn shown_on_pages(r: &crate::domain::evaluation::PersonResult) -> [Option<String>; 8] {
+    let mut shown = shown_metrics(r);
+    if r.aggregated.is_none() {
+        shown[4] = Some(r.counters.login_depth().map(|d| i18n::percent(d.to_f64())).unwrap_or_default());
+    }
+    shown
+}
+
 /// The rows of one page of the list.
 fn list_rows(
     page: &Page,
@@ -283,7 +293,7 @@ fn list_rows(
         .skip((current - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
         .map(|item| {
-            let shown = shown_metrics(item.result);
+            let shown = shown_on_pages(item.result);
             // Whole numbers get separators; what a source lacks shows as a dash.
             let cell = |i: usize| match &shown[i] {
                 Some(v) => v.parse::<i64>().map(i18n::integer).unwrap_or_else(|_| or_dash(v.clone())),

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use super::html;
 use super::people::*;
 use crate::app::evaluate::Computed;
-use crate::app::export::shown_metrics;
 use crate::app::person::{self as person_service, PersonRecord};
 use crate::domain::account::Permission;
 use crate::domain::calendar::{DAY_SECONDS, Window};
@@ -115,10 +114,7 @@ pub struct HistoryShown {
 fn history_shown(page: &Page, tz: chrono_tz::Tz, rows: Vec<person_history::HistoryRow>) -> Vec<HistoryShown> {
     rows.into_iter()
         .map(|r| {
-            let date =
-                r.at.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-                    .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
-                    .unwrap_or_default();
+            let date = r.at.map(|t| page.instant(t, tz)).unwrap_or_default();
             let state = r.state.clone().unwrap_or_default();
             let round = r.round.unwrap_or_default().to_string();
             let what = match r.what.as_str() {
@@ -256,7 +252,7 @@ fn week_chart(page: &Page, weeks: &[(NaiveDate, u32, u32)], which: usize, first_
     };
     let value =
         |w: &(NaiveDate, u32, u32)| first_day.is_some_and(|d| w.0 >= d).then_some(if which == 0 { w.1 } else { w.2 });
-    let categories: Vec<String> = weeks.iter().map(|w| w.0.format("%m-%d").to_string()).collect();
+    let categories: Vec<String> = weeks.iter().map(|w| page.short_date(&w.0)).collect();
     let series = [Series {
         name: page.t(name),
         class: class.into(),
@@ -434,7 +430,7 @@ fn details(page: &Page, person: &Person, result: &PersonResult, record: &PersonR
 
 /// The person's metrics, each with what a source cannot measure said so.
 fn metric_facts(page: &Page, result: &PersonResult) -> Vec<Fact> {
-    let shown = shown_metrics(result);
+    let shown = super::people::shown_on_pages(result);
     let labels = [
         "people.col.active_days",
         "people.col.interactive_days",
@@ -503,9 +499,7 @@ fn recent_sessions(page: &Page, tz: Tz, all_sessions: &[Session]) -> (Vec<Sessio
             let start = chrono::DateTime::from_timestamp(s.start, 0).map(|d| d.with_timezone(&tz));
             SessionRow {
                 iso: start.map(|d| d.to_rfc3339()).unwrap_or_default(),
-                start: start
-                    .map(|d| format!("{} {}", page.date(&d.date_naive()), d.format("%H:%M")))
-                    .unwrap_or_default(),
+                start: start.map(|d| page.date_time(&d)).unwrap_or_default(),
                 minutes: display_f64((s.end - s.start) as f64 / 60.0, 1),
                 engaged: s.engaged,
                 events: int(s.events),

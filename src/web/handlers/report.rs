@@ -75,7 +75,7 @@ fn points(x: f64) -> String {
 }
 
 fn effect_shown(page: &Page, study: &str, effect: &Effect, floor: Option<u32>) -> EffectShown {
-    let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let date = |d: NaiveDate| page.date(&d);
     let mut shown =
         EffectShown { study: study.to_string(), lines: Vec::new(), rows: Vec::new(), difference: None, verdict: None };
     match effect {
@@ -94,7 +94,7 @@ fn effect_shown(page: &Page, study: &str, effect: &Effect, floor: Option<u32>) -
                 // Under the floor a group's size is not given either.
                 let n = match floor {
                     Some(f) if o.people < f => page.tf("report.fewer_than", &[("n", &f.to_string())]),
-                    _ => o.people.to_string(),
+                    _ => i18n::integer(i64::from(o.people)),
                 };
                 shown.rows.push([
                     page.t(key),

@@ -197,9 +197,9 @@ pub async fn show(
     let study = study_of(&state, path.0).await?;
     let round = round_of(&state, study.id, path.1).await?;
     let message = q.sent.map(|n| {
-        let ex = q.excluded.unwrap_or(0).to_string();
+        let ex = crate::web::i18n::integer(i64::from(q.excluded.unwrap_or(0)));
         Page::new(&viewer, "studies", "rounds.title")
-            .tf("rounds.sent_done", &[("n", &n.to_string()), ("excluded", &ex)])
+            .tf("rounds.sent_done", &[("n", &crate::web::i18n::integer(i64::from(n))), ("excluded", &ex)])
     });
     render(&viewer, &state, study, round, message, None).await
 }

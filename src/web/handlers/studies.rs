@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 
 use super::{html, see_other};
@@ -548,6 +548,9 @@ pub struct MessageRow {
     pub state_words: String,
     pub attempts: i64,
     pub when: String,
+    /// Why it was dropped, in words.
+    pub reason: Option<String>,
+    /// What the mail server or the transport said (its own words).
     pub error: Option<String>,
 }
 
@@ -613,11 +616,7 @@ pub async fn show(viewer: Viewer, state: web::Data<AppState>, id: web::Path<i64>
     let study = get_study(&state, *id).await?;
     let page = Page::new(&viewer, "studies", "studies.title");
     let tz = settings::load(&state.db).await?.timezone;
-    let local = |ts: i64| {
-        DateTime::from_timestamp(ts, 0)
-            .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default()
-    };
+    let local = |ts: i64| page.instant(ts, tz);
     let invs = invitations::for_study(&state.db, study.id).await?;
     let study_bookings = bookings::for_study(&state.db, study.id).await?;
     let funnel = funnel_rows(&page, &invs, &study_bookings);
@@ -742,7 +741,13 @@ fn message_row(page: &Page, m: outbox::Message, local: &impl Fn(i64) -> String) 
         },
         attempts: m.attempts,
         when: local(m.finished_at.unwrap_or(m.next_attempt_at.max(m.created_at))),
-        error: m.last_error,
+        reason: m.last_error.as_deref().and_then(|e| {
+            crate::app::outbox::DROP_REASONS
+                .iter()
+                .find(|(text, _)| *text == e)
+                .map(|(_, code)| page.t(&format!("outbox.dropped.{code}")))
+        }),
+        error: m.last_error.filter(|e| !crate::app::outbox::DROP_REASONS.iter().any(|(text, _)| text == e)),
     }
 }
 

@@ -236,7 +236,11 @@ pub fn share_cell(page: &Page, x: u32, n: u32) -> String {
     }
     page.tf(
         "surveys.share_of",
-        &[("pct", &i18n::percent(f64::from(x) / f64::from(n))), ("x", &x.to_string()), ("n", &n.to_string())],
+        &[
+            ("pct", &i18n::percent(f64::from(x) / f64::from(n))),
+            ("x", &i18n::integer(i64::from(x))),
+            ("n", &i18n::integer(i64::from(n))),
+        ],
     )
 }
 
@@ -461,7 +465,7 @@ pub async fn show(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::RunStudies)?;
     let (study, survey) = both(&state, path.0, path.1).await?;
-    let message = q.sent.map(|n| viewer.lang.catalog().fill("surveys.sent", &[("n", &n.to_string())]));
+    let message = q.sent.map(|n| viewer.lang.catalog().fill("surveys.sent", &[("n", &i18n::integer(i64::from(n)))]));
     render(&viewer, &state, study, survey, None, message).await
 }
 

@@ -4,7 +4,6 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::DateTime;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -74,12 +73,6 @@ pub struct Flags {
     revoked: Option<String>,
 }
 
-fn local_time(tz: Tz, ts: i64) -> String {
-    DateTime::from_timestamp(ts, 0)
-        .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
-}
-
 fn scope_label(page: &Page, scope: Scope) -> String {
     match scope {
         Scope::Ingest => page.t("tokens.scope.ingest"),
@@ -91,10 +84,10 @@ fn row(page: &Page, tz: Tz, t: ApiToken) -> TokenRow {
     TokenRow {
         id: t.id,
         scopes: t.scopes.iter().map(|s| scope_label(page, *s)).collect::<Vec<_>>().join(", "),
-        created: local_time(tz, t.created_at),
+        created: page.instant(t.created_at, tz),
         created_by: t.created_by,
-        last_used: t.last_used_at.map(|ts| local_time(tz, ts)),
-        revoked: t.revoked_at.map(|ts| local_time(tz, ts)),
+        last_used: t.last_used_at.map(|ts| page.instant(ts, tz)),
+        revoked: t.revoked_at.map(|ts| page.instant(ts, tz)),
         name: t.name,
     }
 }

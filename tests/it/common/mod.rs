@@ -12,6 +12,7 @@ use undercurrent::storage::Db;
 pub mod browser;
 pub mod calendar_servers;
 pub mod outreach;
+pub mod reading;
 pub mod smtp;
 pub mod web;
 

@@ -7,7 +7,7 @@ pub(super) fn count(n: u64) -> String {
     i18n::integer(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-pub(super) fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
+pub(super) fn succeeded(t: &Catalog, lang: Lang, tz: Tz, s: &ImportSummary) -> Outcome {
     let stat = |key: &str, value: String| (t.get(key).to_string(), value);
     let mut stats = vec![stat("imports.rows_read", count(s.rows_read))];
     if s.source == "events" {
@@ -15,7 +15,7 @@ pub(super) fn succeeded(t: &Catalog, tz: Tz, s: &ImportSummary) -> Outcome {
         stats.push(stat("imports.duplicates_skipped", count(s.duplicates_skipped)));
         stats.push(stat("imports.people_created", count(s.people_created)));
         let range = match (s.first_ts, s.last_ts) {
-            (Some(a), Some(b)) => format!("{} – {}", local_time(tz, a), local_time(tz, b)),
+            (Some(a), Some(b)) => format!("{} – {}", i18n::instant(lang, a, tz), i18n::instant(lang, b, tz)),
             _ => "–".into(),
         };
         stats.push(stat("imports.time_range", range));
@@ -69,7 +69,7 @@ pub async fn import(
             // Offer to save the mapping unless a preset already holds it.
             let saved = mappings::list(&state.db).await?.iter().any(|p| p.mapping == s.mapping);
             View {
-                outcome: Some(succeeded(t, tz, &summary)),
+                outcome: Some(succeeded(t, viewer.lang, tz, &summary)),
                 save_after: (!saved).then(|| hidden_fields(&s.mapping)),
                 ..View::default()
             }

@@ -35,7 +35,7 @@ use crate::storage::audit;
 use crate::storage::imports::ImportSummary;
 use crate::storage::mappings::{self, Preset};
 use crate::web::error::WebError;
-use crate::web::i18n::{self, Catalog};
+use crate::web::i18n::{self, Catalog, Lang};
 use crate::web::page::Page;
 use crate::web::session::{Viewer, random_token};
 use crate::web::state::AppState;
@@ -173,12 +173,6 @@ struct View {
     outcome: Option<Outcome>,
     save_after: Option<Vec<(String, String)>>,
     file: Option<FileView>,
-}
-
-fn local_time(tz: Tz, ts: i64) -> String {
-    DateTime::from_timestamp(ts, 0)
-        .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
 }
 
 fn field_label(t: &Catalog, field: Field) -> String {
@@ -371,7 +365,7 @@ async fn render(viewer: &Viewer, state: &AppState, tz: Tz, view: View) -> Result
             name: p.name.clone(),
             target: target_label(t, p.target),
             summary: preset_summary(t, &p),
-            updated: local_time(tz, p.updated_at),
+            updated: i18n::instant(viewer.lang, p.updated_at, tz),
         })
         .collect();
     html(&MappingPage {

@@ -36,9 +36,14 @@ pub(super) fn note_error(data: &mut PreviewData, e: InputError) -> bool {
 
 /// A mapped event as a preview row: line, user, local time, kind,
 /// channel, channel type, duration and event id.
-fn event_cells(e: RawEvent, tz: Tz) -> Vec<String> {
+fn event_cells(e: RawEvent, tz: Tz, lang: Lang) -> Vec<String> {
     let when = DateTime::from_timestamp(e.ts, 0)
-        .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %:z").to_string())
+        .map(|d| {
+            // The time as read, to the second and with its offset, so that
+            // a wrong zone or format shows.
+            let d = d.with_timezone(&tz);
+            format!("{} {}", i18n::date(lang, d.date_naive()), d.format("%H:%M:%S %:z"))
+        })
         .unwrap_or_default();
     vec![
         e.line.to_string(),
@@ -53,7 +58,7 @@ fn event_cells(e: RawEvent, tz: Tz) -> Vec<String> {
 }
 
 /// A mapped directory row as a preview row, its attributes last.
-fn person_cells(p: DirectoryRow) -> Vec<String> {
+fn person_cells(p: DirectoryRow, lang: Lang) -> Vec<String> {
     let attributes = p.attributes.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; ");
     vec![
         p.line.to_string(),
@@ -63,7 +68,7 @@ fn person_cells(p: DirectoryRow) -> Vec<String> {
         p.department.unwrap_or_default(),
         p.title.unwrap_or_default(),
         p.location.unwrap_or_default(),
-        p.start_date.map(|d| d.to_string()).unwrap_or_default(),
+        p.start_date.map(|d| i18n::date(lang, d)).unwrap_or_default(),
         attributes,
     ]
 }
@@ -75,6 +80,7 @@ pub(super) fn run_preview(
     forced: Option<&'static Encoding>,
     mapping: Mapping,
     tz: Tz,
+    lang: Lang,
 ) -> Result<PreviewData, InputError> {
     let file = std::fs::File::open(&path).map_err(|e| InputError::new(&name, 0, format!("cannot open: {e}")))?;
     let input = open_as(&name, file, forced)?;
@@ -96,7 +102,7 @@ pub(super) fn run_preview(
                             *data.kinds.entry(e.kind.clone()).or_default() += 1;
                         }
                         if data.records.len() < SAMPLE_ROWS {
-                            data.records.push(event_cells(e, tz));
+                            data.records.push(event_cells(e, tz, lang));
                         }
                     }
                     Err(e) => {
@@ -114,7 +120,7 @@ pub(super) fn run_preview(
                 match item {
                     Ok(p) => {
                         if data.records.len() < SAMPLE_ROWS {
-                            data.records.push(person_cells(p));
+                            data.records.push(person_cells(p, lang));
                         }
                     }
                     Err(e) => {
@@ -207,7 +213,8 @@ pub async fn preview(
     if ok {
         let (name, mapping) = (s.name.clone(), s.mapping.clone());
         let forced = parse_encoding(&s.encoding).ok().flatten();
-        let result = tokio::task::spawn_blocking(move || run_preview(path, name, forced, mapping, tz))
+        let lang = viewer.lang;
+        let result = tokio::task::spawn_blocking(move || run_preview(path, name, forced, mapping, tz, lang))
             .await
             .map_err(|e| anyhow::anyhow!("the preview failed: {e}"))?;
         file.preview = Some(preview_view(t, s.mapping.target, tz, result));
