@@ -1,7 +1,7 @@
 //! `undercurrent import people|events`.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -18,7 +18,7 @@ use crate::domain::mapping::{Mapping, Target, describe};
 use crate::domain::settings::InflateLimits;
 use crate::ingest::InputError;
 use crate::ingest::source::{Input, open_limited};
-use crate::ingest::vendor::{EventSource, VendorFormat, VendorOptions, m365_audit};
+use crate::ingest::vendor::{DateOrder, EventSource, VendorFormat, VendorOptions, m365_audit};
 use crate::storage::imports::{ImportDetails, ImportSummary};
 use crate::storage::{Db, mappings};
 use chrono::NaiveDate;
@@ -179,9 +179,10 @@ fn parse_period(s: &str) -> Result<(NaiveDate, NaiveDate), String> {
     Ok((from, to))
 }
 
-/// Runs an import subcommand; `encoding` forces the files' encoding.
-pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding>) -> Result<ExitCode> {
-    let (files, kind, period) = match &cmd {
+/// What a subcommand imports: its files, their kind, a period and a date
+/// order where the format has them.
+fn what(cmd: &ImportCommand) -> (Vec<PathBuf>, Kind<'static>, Option<String>, Option<DateOrder>) {
+    let (files, kind, period) = match cmd {
         ImportCommand::People { file, .. } => (vec![file.clone()], Kind::People, None),
         ImportCommand::Events { files, .. } => (files.clone(), Kind::Events, None),
         ImportCommand::Teams { files, period, .. } => {
@@ -198,7 +199,7 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
         ImportCommand::SlackExport { files } => (files.clone(), Kind::SlackEvents(Some(SlackFile::Export)), None),
         ImportCommand::SlackAudit { files } => (files.clone(), Kind::SlackEvents(Some(SlackFile::AuditLog)), None),
     };
-    let date_order = match &cmd {
+    let date_order = match cmd {
         ImportCommand::Teams { date_order, .. }
         | ImportCommand::Slack { date_order, .. }
         | ImportCommand::Feishu { date_order, .. }
@@ -213,6 +214,45 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
         | ImportCommand::SlackExport { .. }
         | ImportCommand::SlackAudit { .. } => None,
     };
+    (files, kind, period, date_order)
+}
+
+/// Imports a file that is read in place rather than through a text reader
+/// (the per-event exports, a Slack workspace export with its progress
+/// bar); `None` for every other kind.
+async fn import_streamed(
+    db: &Db,
+    kind: Kind<'_>,
+    path: &std::path::Path,
+    limits: InflateLimits,
+) -> Option<Result<ImportSummary, ImportError>> {
+    let name = path.display().to_string();
+    let event_source = match kind {
+        Kind::PerEvent(source) => Some(source),
+        Kind::Vendor(None) => vendor_events::detect(&name, &file_opener(path.to_path_buf())),
+        _ => None,
+    };
+    if let Some(source) = event_source {
+        return Some(import_event_source(db, source, &name, file_opener(path.to_path_buf()), limits, None).await);
+    }
+    let Kind::SlackEvents(Some(SlackFile::Export)) = kind else { return None };
+    let bar = slack_progress(&name);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<u64>(4);
+    let shown = bar.clone();
+    let ticker = tokio::spawn(async move {
+        while let Some(n) = receiver.recv().await {
+            shown.set_position(n);
+        }
+    });
+    let result = import_slack_export(db, &name, path, Some(sender)).await;
+    let _ = ticker.await;
+    bar.finish_and_clear();
+    Some(result)
+}
+
+/// Runs an import subcommand; `encoding` forces the files' encoding.
+pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding>) -> Result<ExitCode> {
+    let (files, kind, period, date_order) = what(&cmd);
     let period = match period.as_deref().map(parse_period).transpose() {
         Ok(p) => p,
         Err(e) => {
@@ -244,37 +284,10 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
             Kind::Vendor(None) => recognise(&path).map_or(kind, |f| Kind::SlackEvents(Some(f))),
             _ => kind,
         };
-        let event_source = match kind {
-            Kind::PerEvent(source) => Some(source),
-            Kind::Vendor(None) => vendor_events::detect(&name, &file_opener(path.clone())),
-            _ => None,
-        };
-        let streamed = if let Some(source) = event_source {
-            Some(import_event_source(db, source, &name, file_opener(path.clone()), limits, None).await)
-        } else if let Kind::SlackEvents(Some(SlackFile::Export)) = kind {
-            let bar = slack_progress(&name);
-            let (sender, mut receiver) = tokio::sync::mpsc::channel::<u64>(4);
-            let shown = bar.clone();
-            let ticker = tokio::spawn(async move {
-                while let Some(n) = receiver.recv().await {
-                    shown.set_position(n);
-                }
-            });
-            let result = import_slack_export(db, &name, &path, Some(sender)).await;
-            let _ = ticker.await;
-            bar.finish_and_clear();
-            Some(result)
-        } else {
-            None
-        };
+        let streamed = import_streamed(db, kind, &path, limits).await;
         if let Some(result) = streamed {
-            match result {
-                Ok(summary) => print_summary(&summary),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    eprintln!("nothing of {} was stored", path.display());
-                    return Ok(ExitCode::FAILURE);
-                }
+            if !reported(result, &path) {
+                return Ok(ExitCode::FAILURE);
             }
             continue;
         }
@@ -304,16 +317,26 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
                 r
             }
         };
-        match result {
-            Ok(summary) => print_summary(&summary),
-            Err(e) => {
-                eprintln!("error: {e}");
-                eprintln!("nothing of {} was stored", path.display());
-                return Ok(ExitCode::FAILURE);
-            }
+        if !reported(result, &path) {
+            return Ok(ExitCode::FAILURE);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints an import's summary, or its error; whether it succeeded.
+fn reported(result: Result<ImportSummary, ImportError>, path: &Path) -> bool {
+    match result {
+        Ok(summary) => {
+            print_summary(&summary);
+            true
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            eprintln!("nothing of {} was stored", path.display());
+            false
+        }
+    }
 }
 
 /// The mapping preset `name`, checked to be valid and to map files of

@@ -197,12 +197,7 @@ impl AuditLog {
             Some(r) => format!("m365:{r}"),
             None => format!("m365:{}:{operation}:{when}{suffix}", user.trim().to_lowercase()),
         };
-        let channel = data.chat_thread_id.as_deref().filter(|t| !t.is_empty()).map(|t| format!("m365:{t}"));
-        let channel_type = match data.communication_type.as_deref() {
-            Some("OneOnOne") => ChannelType::Direct,
-            Some("GroupChat") | Some("Team") | Some("Channel") => ChannelType::Group,
-            _ => ChannelType::Unknown,
-        };
+        let (channel, channel_type) = chat_of(&data);
         let passive = |kind: &str| -> Result<Option<RawEvent>, InputError> {
             let ts = time(&when, "CreationDate")?;
             Ok(Some(event(line, &user, ts, kind, channel.clone(), channel_type, None, id(""))))
@@ -211,12 +206,7 @@ impl AuditLog {
             "TeamsSessionStarted" => passive("login"),
             "MessageSent" | "MessageCreatedHasLink" => {
                 let ts = time(&when, "CreationDate")?;
-                let message = match &data.message_id {
-                    Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                    Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-                    _ => None,
-                };
-                let event_id = match message {
+                let event_id = match message_of(&data) {
                     Some(m) => format!("m365:message:{}:{m}", data.chat_thread_id.as_deref().unwrap_or("")),
                     None => id(""),
                 };
@@ -227,30 +217,42 @@ impl AuditLog {
             "PerformedCardAction" => passive("card_action"),
             "MemberAdded" => passive("member_added"),
             "ChatCreated" => passive("chat_created"),
-            "MeetingParticipantDetail" => {
-                let Some(join) = data.join_time.as_deref().filter(|t| !t.is_empty()) else {
-                    return Err(InputError::in_column(
-                        &self.file,
-                        line,
-                        &self.column_name(c.audit_data),
-                        "a MeetingParticipantDetail record without JoinTime; expected JoinTime and LeaveTime inside it",
-                    ));
-                };
-                let start = time(join, "AuditData.JoinTime")?;
-                let duration = match data.leave_time.as_deref().filter(|t| !t.is_empty()) {
-                    Some(leave) => Some((time(leave, "AuditData.LeaveTime")? - start).max(0)),
-                    None => None,
-                };
-                let meeting =
-                    data.meeting_detail_id.as_deref().filter(|m| !m.is_empty()).map(|m| format!("m365:meeting:{m}"));
-                let meeting = meeting.or_else(|| channel.clone());
-                Ok(Some(event(line, &user, start, "meeting", meeting, ChannelType::Group, duration, id(""))))
-            }
+            "MeetingParticipantDetail" => self.meeting(line, &data, &user, channel, id("")),
             _ => {
                 note(&self.notes, |n| bump(&mut n.skipped, "other Teams operations"));
                 Ok(None)
             }
         }
+    }
+
+    /// A meeting from its own JoinTime and LeaveTime (not the record's
+    /// CreationDate), in the meeting's channel, else the chat's.
+    fn meeting(
+        &self,
+        line: u64,
+        data: &AuditData,
+        user: &str,
+        chat: Option<String>,
+        event_id: String,
+    ) -> Result<Option<RawEvent>, InputError> {
+        let time = |text: &str, column: &str| {
+            parse_instant(text).map_err(|m| InputError::in_column(&self.file, line, column, m))
+        };
+        let Some(join) = data.join_time.as_deref().filter(|t| !t.is_empty()) else {
+            return Err(InputError::in_column(
+                &self.file,
+                line,
+                &self.column_name(self.columns.audit_data),
+                "a MeetingParticipantDetail record without JoinTime; expected JoinTime and LeaveTime inside it",
+            ));
+        };
+        let start = time(join, "AuditData.JoinTime")?;
+        let duration = match data.leave_time.as_deref().filter(|t| !t.is_empty()) {
+            Some(leave) => Some((time(leave, "AuditData.LeaveTime")? - start).max(0)),
+            None => None,
+        };
+        let meeting = data.meeting_detail_id.as_deref().filter(|m| !m.is_empty()).map(|m| format!("m365:meeting:{m}"));
+        Ok(Some(event(line, user, start, "meeting", meeting.or(chat), ChannelType::Group, duration, event_id)))
     }
 
     /// At the end: which message events the file lacks.
@@ -327,5 +329,25 @@ mod tests {
         assert_eq!(got[0].as_ref().unwrap().ts, 1_695_182_703);
         let err = got[1].as_ref().unwrap_err();
         assert_eq!((err.line, err.column.as_deref()), (3, Some("AuditData")), "{err}");
+    }
+}
+
+/// A record's chat as a channel, and its type.
+fn chat_of(data: &AuditData) -> (Option<String>, ChannelType) {
+    let channel = data.chat_thread_id.as_deref().filter(|t| !t.is_empty()).map(|t| format!("m365:{t}"));
+    let channel_type = match data.communication_type.as_deref() {
+        Some("OneOnOne") => ChannelType::Direct,
+        Some("GroupChat") | Some("Team") | Some("Channel") => ChannelType::Group,
+        _ => ChannelType::Unknown,
+    };
+    (channel, channel_type)
+}
+
+/// A message record's own id (text or number), if it has one.
+fn message_of(data: &AuditData) -> Option<String> {
+    match &data.message_id {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
     }
 }

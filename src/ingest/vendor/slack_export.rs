@@ -284,6 +284,19 @@ impl<R: Read + Seek> SlackExport<R> {
         Ok(())
     }
 
+    /// A message's `ts` as whole Unix seconds.
+    fn seconds_of(&self, entry: &str, ts: &str) -> Result<i64, InputError> {
+        match ts.split('.').next().unwrap_or_default().parse() {
+            Ok(seconds) if (0..=253_402_300_799).contains(&seconds) => Ok(seconds),
+            _ => Err(entry_error(
+                &self.file,
+                entry,
+                0,
+                format!("message {}: `ts` is `{ts}`, expected Unix seconds such as 1772414100.000200", self.messages),
+            )),
+        }
+    }
+
     /// Reads the next day file into `ready`.
     fn read_day(&mut self, index: usize, folder: &str) -> Result<(), InputError> {
         let name = self.read_entry(index)?;
@@ -293,12 +306,7 @@ impl<R: Read + Seek> SlackExport<R> {
             serde_json::from_slice(&self.buf).map_err(|e| json_error(&self.file, &name, &e))?;
         for m in messages {
             self.messages += 1;
-            let reactions: u64 = m
-                .reactions
-                .iter()
-                .flatten()
-                .map(|r| r.count.unwrap_or_else(|| r.users.as_ref().map_or(0, |u| u.len() as u64)))
-                .sum();
+            let reactions = reactions_of(&m);
             if reactions > 0 {
                 *self.notes.left_out.entry("reactions (the export gives them no time)".into()).or_default() +=
                     reactions;
@@ -313,21 +321,7 @@ impl<R: Read + Seek> SlackExport<R> {
                 *self.notes.left_out.entry("messages without a user".into()).or_default() += 1;
                 continue;
             };
-            let seconds = m.ts.split('.').next().unwrap_or_default();
-            let ts: i64 = match seconds.parse() {
-                Ok(ts) if (0..=253_402_300_799).contains(&ts) => ts,
-                _ => {
-                    return Err(entry_error(
-                        &self.file,
-                        &name,
-                        0,
-                        format!(
-                            "message {}: `ts` is `{}`, expected Unix seconds such as 1772414100.000200",
-                            self.messages, m.ts
-                        ),
-                    ));
-                }
-            };
+            let ts = self.seconds_of(&name, &m.ts)?;
             let slack_id = user.to_lowercase();
             let Some(key) = self.users.get(&slack_id).cloned().or_else(|| {
                 // A person missing from users.json (another organisation's,
@@ -396,4 +390,13 @@ impl<R: Read + Seek> Iterator for SlackExport<R> {
 pub fn open_file(file: &str, path: &std::path::Path) -> Result<SlackExport<BufReader<std::fs::File>>, InputError> {
     let f = std::fs::File::open(path).map_err(|e| InputError::new(file, 0, format!("cannot open: {e}")))?;
     SlackExport::open(file, BufReader::with_capacity(256 * 1024, f))
+}
+
+/// How many reactions a message carries (their count, else their users).
+fn reactions_of(m: &Message) -> u64 {
+    m.reactions
+        .iter()
+        .flatten()
+        .map(|r| r.count.unwrap_or_else(|| r.users.as_ref().map_or(0, |u| u.len() as u64)))
+        .sum()
 }
