@@ -434,7 +434,9 @@ async fn benchmark_a_large_workspace_export() {
     let size = std::fs::metadata(&zip).unwrap().len();
     println!("generated {n} messages, {:.1} MB ZIP, in {:.1?}", size as f64 / 1e6, made.elapsed());
     let started = std::time::Instant::now();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_undercurrent"))
+    // `SLACK_BENCH_BIN=target/release/undercurrent` measures a release build.
+    let bin = std::env::var("SLACK_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_undercurrent").to_string());
+    let mut child = std::process::Command::new(bin)
         .args(["--database-url", &t.url, "import", "slack-export", &zip.display().to_string()])
         .env_remove("DATABASE_URL")
         .stdout(std::process::Stdio::piped())

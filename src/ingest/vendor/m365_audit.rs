@@ -309,6 +309,26 @@ impl Iterator for AuditLog {
     }
 }
 
+/// A record's chat as a channel, and its type.
+fn chat_of(data: &AuditData) -> (Option<String>, ChannelType) {
+    let channel = data.chat_thread_id.as_deref().filter(|t| !t.is_empty()).map(|t| format!("m365:{t}"));
+    let channel_type = match data.communication_type.as_deref() {
+        Some("OneOnOne") => ChannelType::Direct,
+        Some("GroupChat") | Some("Team") | Some("Channel") => ChannelType::Group,
+        _ => ChannelType::Unknown,
+    };
+    (channel, channel_type)
+}
+
+/// A message record's own id (text or number), if it has one.
+fn message_of(data: &AuditData) -> Option<String> {
+    match &data.message_id {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,25 +349,5 @@ mod tests {
         assert_eq!(got[0].as_ref().unwrap().ts, 1_695_182_703);
         let err = got[1].as_ref().unwrap_err();
         assert_eq!((err.line, err.column.as_deref()), (3, Some("AuditData")), "{err}");
-    }
-}
-
-/// A record's chat as a channel, and its type.
-fn chat_of(data: &AuditData) -> (Option<String>, ChannelType) {
-    let channel = data.chat_thread_id.as_deref().filter(|t| !t.is_empty()).map(|t| format!("m365:{t}"));
-    let channel_type = match data.communication_type.as_deref() {
-        Some("OneOnOne") => ChannelType::Direct,
-        Some("GroupChat") | Some("Team") | Some("Channel") => ChannelType::Group,
-        _ => ChannelType::Unknown,
-    };
-    (channel, channel_type)
-}
-
-/// A message record's own id (text or number), if it has one.
-fn message_of(data: &AuditData) -> Option<String> {
-    match &data.message_id {
-        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        _ => None,
     }
 }
