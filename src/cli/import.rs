@@ -18,6 +18,7 @@ use crate::domain::mapping::{Mapping, Target, describe};
 use crate::domain::settings::InflateLimits;
 use crate::ingest::InputError;
 use crate::ingest::source::{Input, open_limited};
+use crate::ingest::vendor::skipped::Reason;
 use crate::ingest::vendor::{DateOrder, EventSource, VendorFormat, VendorOptions, m365_audit};
 use crate::storage::imports::{ImportDetails, ImportSummary};
 use crate::storage::{Db, mappings};
@@ -110,7 +111,7 @@ fn print_source_notes(d: &ImportDetails) {
     if !d.records_skipped.is_empty() {
         println!("  records skipped:");
         for (why, n) in &d.records_skipped {
-            println!("    {why}: {n}");
+            println!("    {}: {n}", Reason::parse(why).english());
         }
     }
     for missing in &d.not_recorded {

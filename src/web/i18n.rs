@@ -72,6 +72,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.sources2.json"),
                     include_str!("../../templates/i18n/en.sources.json"),
                     include_str!("../../templates/i18n/en.dates.json"),
+                    include_str!("../../templates/i18n/en.reasons.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -91,6 +92,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.sources2.json"),
                     include_str!("../../templates/i18n/zh-CN.sources.json"),
                     include_str!("../../templates/i18n/zh-CN.dates.json"),
+                    include_str!("../../templates/i18n/zh-CN.reasons.json"),
                 ])
             }),
         }

@@ -33,6 +33,7 @@ use super::super::events::RawEvent;
 use super::super::source::{Input, normalise_header, read_error};
 use super::super::timestamp::shorten;
 use super::event_sources::*;
+use super::skipped;
 use crate::domain::dataset::ChannelType;
 
 /// The audit log records sign-ins: `TeamsSessionStarted`.
@@ -172,7 +173,7 @@ impl AuditLog {
             || data.workload.as_deref().is_some_and(named)
             || c.record_type.is_some_and(|i| named(get(i)));
         if !teams {
-            note(&self.notes, |n| bump(&mut n.skipped, "not Microsoft Teams"));
+            note(&self.notes, |n| bump(&mut n.skipped, skipped::NOT_TEAMS));
             return Ok(None);
         }
         let operation = data.operation.clone().filter(|o| !o.is_empty()).unwrap_or(column_op);
@@ -185,7 +186,7 @@ impl AuditLog {
             .or_else(|| c.user.map(|i| get(i).to_string()))
             .filter(|u| !u.trim().is_empty());
         let Some(user) = user else {
-            note(&self.notes, |n| bump(&mut n.skipped, "no user"));
+            note(&self.notes, |n| bump(&mut n.skipped, skipped::NO_USER));
             return Ok(None);
         };
         let record_id = data.id.clone().or_else(|| c.record_id.map(|i| get(i).to_string())).filter(|i| !i.is_empty());
@@ -219,7 +220,7 @@ impl AuditLog {
             "ChatCreated" => passive("chat_created"),
             "MeetingParticipantDetail" => self.meeting(line, &data, &user, channel, id("")),
             _ => {
-                note(&self.notes, |n| bump(&mut n.skipped, "other Teams operations"));
+                note(&self.notes, |n| bump(&mut n.skipped, skipped::OTHER_TEAMS_OPERATIONS));
                 Ok(None)
             }
         }

@@ -37,6 +37,7 @@ use super::super::InputError;
 use super::super::events::RawEvent;
 use super::super::source::Input;
 use super::event_sources::*;
+use super::skipped;
 use crate::domain::dataset::ChannelType;
 
 /// The bulk export records no sign-ins or presence: messages, replies,
@@ -510,12 +511,12 @@ impl AuditLog {
                 AUDITED_FILE_UPLOAD
             }
             _ => {
-                note(&self.notes, |n| bump(&mut n.skipped, "other audit events"));
+                note(&self.notes, |n| bump(&mut n.skipped, skipped::OTHER_AUDIT_EVENTS));
                 return Ok(None);
             }
         };
         if !success(record.status.as_deref()) {
-            note(&self.notes, |n| bump(&mut n.skipped, "not successful"));
+            note(&self.notes, |n| bump(&mut n.skipped, skipped::NOT_SUCCESSFUL));
             return Ok(None);
         }
         let (user, session) = match record.actor {
@@ -523,7 +524,7 @@ impl AuditLog {
                 (u.trim().to_lowercase(), session_id.unwrap_or_default())
             }
             _ => {
-                note(&self.notes, |n| bump(&mut n.skipped, "no user"));
+                note(&self.notes, |n| bump(&mut n.skipped, skipped::NO_USER));
                 return Ok(None);
             }
         };

@@ -41,6 +41,7 @@ mod teams;
 pub mod event_sources;
 pub mod m365_audit;
 pub mod mattermost;
+pub mod skipped;
 pub mod zulip;
 
 mod fields;

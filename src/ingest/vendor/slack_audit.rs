@@ -26,6 +26,7 @@ use super::super::events::RawEvent;
 use super::super::source::Input;
 use super::json_array::JsonArray;
 use super::reader::{Stream, next_line};
+use super::skipped;
 use crate::domain::dataset::ChannelType;
 
 /// The source name of this log's imports (the capability table's key).
@@ -132,7 +133,7 @@ impl SlackAudit {
             "file_uploaded" | "file_shared" => "file_shared",
             "file_downloaded" => FILE_DOWNLOADED,
             other => {
-                *self.left_out.entry(format!("audit action {other}")).or_default() += 1;
+                *self.left_out.entry(skipped::named(skipped::AUDIT_ACTION, other)).or_default() += 1;
                 return Ok(None);
             }
         };
@@ -154,7 +155,7 @@ impl SlackAudit {
         let email = user.as_ref().and_then(|u| u.email.as_deref()).map(str::trim).filter(|e| !e.is_empty());
         let id = user.as_ref().and_then(|u| u.id.as_deref()).map(str::trim).filter(|e| !e.is_empty());
         let Some(person) = email.or(id).map(str::to_lowercase) else {
-            *self.left_out.entry("audit entries without a person (actor.user)".into()).or_default() += 1;
+            *self.left_out.entry(skipped::AUDIT_ENTRIES_WITHOUT_PERSON.into()).or_default() += 1;
             return Ok(None);
         };
         if let (Some(_), Some(id)) = (email, id)

@@ -33,6 +33,7 @@ use serde::de::IgnoredAny;
 
 use super::super::InputError;
 use super::super::events::RawEvent;
+use super::skipped;
 use crate::domain::dataset::ChannelType;
 
 /// The source name of this export's imports (the capability table's key).
@@ -263,7 +264,7 @@ impl<R: Read + Seek> SlackExport<R> {
             self.notes.people.push(SlackPerson { key, slack_id });
         }
         if bots > 0 {
-            self.notes.left_out.insert("bots in users.json".into(), bots);
+            self.notes.left_out.insert(skipped::BOTS_IN_USERS_JSON.into(), bots);
         }
         Ok(())
     }
@@ -308,17 +309,16 @@ impl<R: Read + Seek> SlackExport<R> {
             self.messages += 1;
             let reactions = reactions_of(&m);
             if reactions > 0 {
-                *self.notes.left_out.entry("reactions (the export gives them no time)".into()).or_default() +=
-                    reactions;
+                *self.notes.left_out.entry(skipped::REACTIONS_WITHOUT_TIME.into()).or_default() += reactions;
             }
             if let Some(subtype) = m.subtype.as_deref()
                 && !PERSON_SUBTYPES.contains(&subtype)
             {
-                *self.notes.left_out.entry(format!("messages of subtype {subtype}")).or_default() += 1;
+                *self.notes.left_out.entry(skipped::named(skipped::SUBTYPE, subtype)).or_default() += 1;
                 continue;
             }
             let Some(user) = m.user.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
-                *self.notes.left_out.entry("messages without a user".into()).or_default() += 1;
+                *self.notes.left_out.entry(skipped::MESSAGES_WITHOUT_USER.into()).or_default() += 1;
                 continue;
             };
             let ts = self.seconds_of(&name, &m.ts)?;
@@ -329,7 +329,7 @@ impl<R: Read + Seek> SlackExport<R> {
                 // (`B...`) posting as a user is not a person.
                 (!slack_id.starts_with('b')).then(|| slack_id.clone())
             }) else {
-                *self.notes.left_out.entry("messages without a user".into()).or_default() += 1;
+                *self.notes.left_out.entry(skipped::MESSAGES_WITHOUT_USER.into()).or_default() += 1;
                 continue;
             };
             let with_files =

@@ -31,6 +31,7 @@ use super::super::InputError;
 use super::super::events::RawEvent;
 use super::super::source::read_error;
 use super::event_sources::*;
+use super::skipped;
 use crate::domain::dataset::ChannelType;
 
 /// Zulip records presence: `zerver_useractivityinterval` (intervals in
@@ -359,11 +360,11 @@ impl SecondPass<'_> {
     fn message<E: serde::de::Error>(&mut self, m: Message) -> Result<(), E> {
         note(self.notes, |n| bump(&mut n.records, "zerver_message"));
         let Some(person) = self.realm.users.get(&m.sender) else {
-            self.skip("messages by senders not among the export's users");
+            self.skip(skipped::MESSAGES_BY_UNKNOWN_SENDERS);
             return Ok(());
         };
         if person.bot {
-            self.skip("messages by bots");
+            self.skip(skipped::MESSAGES_BY_BOTS);
             return Ok(());
         }
         let Some(&(kind, type_id)) = self.realm.recipients.get(&m.recipient) else {
@@ -390,11 +391,11 @@ impl SecondPass<'_> {
     fn interval<E: serde::de::Error>(&mut self, i: Interval) -> Result<(), E> {
         note(self.notes, |n| bump(&mut n.records, "zerver_useractivityinterval"));
         let Some(person) = self.realm.users.get(&i.user_profile) else {
-            self.skip("presence intervals of people not among the export's users");
+            self.skip(skipped::PRESENCE_OF_UNKNOWN_PEOPLE);
             return Ok(());
         };
         if person.bot {
-            self.skip("presence intervals of bots");
+            self.skip(skipped::PRESENCE_OF_BOTS);
             return Ok(());
         }
         let start = from_float_seconds(i.start).map_err(|e| E::custom(format!("start: {e}")))?;
@@ -469,7 +470,7 @@ impl Pass for SecondPass<'_> {
                 note(self.notes, |notes| {
                     *notes.records.entry("zerver_reaction".into()).or_default() += n;
                     if n > 0 {
-                        *notes.skipped.entry("reactions (the export gives them no time)".into()).or_default() += n;
+                        *notes.skipped.entry(skipped::REACTIONS_WITHOUT_TIME.into()).or_default() += n;
                     }
                 });
                 Ok(())

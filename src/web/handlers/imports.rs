@@ -23,7 +23,7 @@ use crate::domain::facts::FactSource;
 use crate::domain::state::ImportStatus;
 use crate::ingest::InputError;
 use crate::ingest::source::{in_browser, open_limited, parse_encoding};
-use crate::ingest::vendor::{DateOrder, EventSource, VendorOptions, m365_audit};
+use crate::ingest::vendor::{DateOrder, EventSource, VendorOptions};
 use crate::storage::imports::{self, ImportDetails, ImportRecord, ImportSummary};
 use crate::storage::{audit, now};
 use crate::web::error::WebError;
@@ -63,10 +63,38 @@ fn counts_events(source: &str) -> bool {
         || EventSource::parse(source).is_some()
 }
 
-/// A label and a shown value.
+/// A label and a shown value: text, or a list of items when `items` is
+/// not empty (`value` then holds the same in plain text).
 pub struct Stat {
     pub label: String,
     pub value: String,
+    pub items: Vec<StatItem>,
+}
+
+impl Stat {
+    pub(super) fn listed(label: &str, items: Vec<StatItem>) -> Stat {
+        let value = items.iter().map(StatItem::plain).collect::<Vec<_>>().join(", ");
+        Stat { label: label.to_string(), value, items }
+    }
+}
+
+/// One counted thing in a list: words around an optional vendor's name
+/// (shown as code), and its count.
+pub struct StatItem {
+    pub before: String,
+    pub code: Option<String>,
+    pub after: String,
+    pub count: String,
+}
+
+impl StatItem {
+    pub(super) fn code(name: &str, n: u64) -> StatItem {
+        StatItem { before: String::new(), code: Some(name.to_string()), after: String::new(), count: count(n) }
+    }
+
+    fn plain(&self) -> String {
+        format!("{}{}{}: {}", self.before, self.code.as_deref().unwrap_or_default(), self.after, self.count)
+    }
 }
 
 /// What happened to one uploaded file, shown at the top of the page.
@@ -146,7 +174,7 @@ fn time_range(lang: Lang, tz: Tz, first: Option<i64>, last: Option<i64>) -> Stri
     span(lang, tz, first, last).map(|(a, b)| format!("{a} – {b}")).unwrap_or_else(|| DASH.into())
 }
 
-fn count(n: u64) -> String {
+pub(super) fn count(n: u64) -> String {
     i18n::integer(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
@@ -201,7 +229,7 @@ fn history_row(t: &Catalog, lang: Lang, tz: Tz, r: ImportRecord) -> HistoryRow {
 }
 
 pub(super) fn succeeded(t: &Catalog, lang: Lang, tz: Tz, s: &ImportSummary) -> Outcome {
-    let stat = |key: &str, value: String| Stat { label: t.get(key).to_string(), value };
+    let stat = |key: &str, value: String| Stat { label: t.get(key).to_string(), value, items: Vec::new() };
     let mut stats = vec![stat("imports.rows_read", count(s.rows_read))];
     if FactSource::parse(&s.source).is_some() {
         stats.push(stat("imports.facts_added", count(s.events_added)));
@@ -235,7 +263,7 @@ pub(super) fn succeeded(t: &Catalog, lang: Lang, tz: Tz, s: &ImportSummary) -> O
 
 /// How the file was read and its people matched, where there is something to say.
 pub(super) fn detail_stats(t: &Catalog, d: &ImportDetails) -> Vec<Stat> {
-    let stat = |key: &str, value: String| Stat { label: t.get(key).to_string(), value };
+    let stat = |key: &str, value: String| Stat { label: t.get(key).to_string(), value, items: Vec::new() };
     let mut stats = Vec::new();
     if d.facts_replaced > 0 {
         stats.push(stat("imports.facts_replaced", count(d.facts_replaced)));
@@ -256,32 +284,7 @@ pub(super) fn detail_stats(t: &Catalog, d: &ImportDetails) -> Vec<Stat> {
         let key = if order == "day-first" { "imports.date_order.day_first" } else { "imports.date_order.month_first" };
         stats.push(stat("imports.date_order", t.get(key).to_string()));
     }
-    stats.extend(source_note_stats(t, d));
-    stats
-}
-
-/// What a per-event export held beyond its events: its own record types,
-/// the records skipped, the activity it does not record.
-fn source_note_stats(t: &Catalog, d: &ImportDetails) -> Vec<Stat> {
-    let stat = |key: &str, value: String| Stat { label: t.get(key).to_string(), value };
-    let listed = |map: &std::collections::BTreeMap<String, u64>| {
-        map.iter().map(|(k, n)| format!("{k}: {}", count(*n))).collect::<Vec<_>>().join(", ")
-    };
-    let mut stats = Vec::new();
-    if !d.source_records.is_empty() {
-        stats.push(stat("imports.source_records", listed(&d.source_records)));
-    }
-    if !d.records_skipped.is_empty() {
-        stats.push(stat("imports.records_skipped", listed(&d.records_skipped)));
-    }
-    for missing in &d.not_recorded {
-        let text = match missing.as_str() {
-            m365_audit::NO_MESSAGES => t.get("imports.not_recorded.no_messages").to_string(),
-            m365_audit::ONLY_LINK_MESSAGES => t.get("imports.not_recorded.only_link_messages").to_string(),
-            other => other.to_string(),
-        };
-        stats.push(stat("imports.not_recorded", text));
-    }
+    stats.extend(super::import_notes::source_note_stats(t, d));
     stats
 }
 

@@ -11,6 +11,7 @@ pub mod calendar_feed;
 pub mod codebook;
 pub mod dashboard;
 pub mod first_run;
+mod import_notes;
 pub mod imports;
 pub mod interviews;
 pub mod language;
