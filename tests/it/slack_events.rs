@@ -236,6 +236,41 @@ async fn the_browser_imports_both_files_from_the_exports_form() {
     app.finish().await;
 }
 
+#[tokio::test]
+async fn the_records_left_out_are_said_in_chinese_with_slacks_own_names_as_code() {
+    let app = TestApp::with_accounts().await;
+    let dir = tempfile::tempdir().unwrap();
+    let zip = export_zip(dir.path());
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    analyst.post("/language", &[("lang", "zh-CN"), ("back", "/imports")]).await;
+    let mut said = String::new();
+    for path in [zip, PathBuf::from(audit_log())] {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let form = reqwest::multipart::Form::new()
+            .part("files", reqwest::multipart::Part::bytes(std::fs::read(&path).unwrap()).file_name(name));
+        let (status, page) = analyst.post_multipart("/imports/exports", form).await;
+        assert_eq!(status, StatusCode::OK);
+        let (skipped, words) = crate::common::reading::stat_values(&page, "跳过的记录");
+        assert!(words.is_empty(), "English words among the reasons: {words:?} in {skipped}");
+        said.push_str(&skipped);
+    }
+    for reason in [
+        "表情回应（导出文件未给出其时间）：2",
+        "子类型为 <code>channel_join</code> 的消息：1",
+        "子类型为 <code>bot_message</code> 的消息：1",
+        "users.json 中的机器人：2",
+        "审计操作 <code>user_channel_join</code>：1",
+    ] {
+        assert!(said.contains(reason), "{reason}: {said}");
+    }
+    // Neither the English words nor the stored keys outside the vendor's names.
+    let words = crate::common::reading::without(&said, "<code", "</code>");
+    for english in ["no time", "messages of", "bots in", "audit action", "reactions_without_time", "subtype:"] {
+        assert!(!words.contains(english), "{english}: {said}");
+    }
+    app.finish().await;
+}
+
 /// Every text stored anywhere, searched for the fixture's codename.
 async fn stored_anywhere(t: &TestDb, needle: &str) -> Vec<String> {
     let mut found = Vec::new();

@@ -322,3 +322,47 @@ async fn per_event_exports_upload_in_the_browser_in_both_languages() {
     assert!(page.contains("逐条事件的导出") && page.contains("Zulip 导出"), "the form and history in Chinese");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_records_left_out_are_said_in_chinese_with_the_vendors_names_as_code() {
+    use crate::common::reading::{stat_values, without};
+    use crate::common::web::TestApp;
+    use undercurrent::domain::account::Role;
+    let app = TestApp::with_accounts().await;
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    analyst.post("/language", &[("lang", "zh-CN"), ("back", "/imports")]).await;
+    let mut said = String::new();
+    for (source, file) in [
+        ("zulip", "zulip-export-r7xkq2mv.tar.gz"),
+        ("m365-audit", "AuditLog_2026-03-04.csv"),
+        ("mattermost", "audit.jsonl"),
+    ] {
+        let bytes = std::fs::read(vendor(source, file)).unwrap();
+        let form = reqwest::multipart::Form::new()
+            .part("files", reqwest::multipart::Part::bytes(bytes).file_name(file.to_string()));
+        let (status, page) = analyst.post_multipart("/imports/exports", form).await;
+        assert_eq!(status, reqwest::StatusCode::OK);
+        assert!(page.contains("import-result done"), "{file}: {page}");
+        let (skipped, words) = stat_values(&page, "跳过的记录");
+        assert!(words.is_empty(), "{file}: English words among the reasons: {words:?} in {skipped}");
+        said.push_str(&skipped);
+        // The file's own record types stay the vendor's names, as code.
+        let (records, words) = stat_values(&page, "文件中的记录");
+        assert!(words.is_empty() && records.contains("<code>"), "{file}: {records}");
+    }
+    for reason in [
+        "机器人发送的消息：1",
+        "表情回应（导出文件未给出其时间）：2",
+        "非 Microsoft Teams 的记录：2",
+        "其他 Teams 操作：1",
+        "未成功的操作：1",
+        "其他审计事件：1",
+    ] {
+        assert!(said.contains(reason), "{reason}: {said}");
+    }
+    let words = without(&said, "<code", "</code>");
+    for english in ["by bots", "no time", "not Microsoft", "other Teams", "not successful", "other audit", "_"] {
+        assert!(!words.contains(english), "{english}: {said}");
+    }
+    app.finish().await;
+}

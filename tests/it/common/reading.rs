@@ -270,3 +270,18 @@ pub fn machine_formats(text: &str) -> Vec<String> {
     }
     found
 }
+
+/// The import result's "records skipped" value (each `<dd>` after the
+/// label `label`, joined), and its Latin words outside code that are not
+/// allowed on a Chinese page (product names are).
+pub fn stat_values(html: &str, label: &str) -> (String, Vec<String>) {
+    let open = format!("<dt>{label}</dt><dd>");
+    let mut values = Vec::new();
+    for (i, _) in html.match_indices(&open) {
+        let rest = &html[i + open.len()..];
+        values.push(rest[..rest.find("</dd>").unwrap_or(rest.len())].to_string());
+    }
+    let joined = values.join("\n");
+    let words = foreign_words(latin_words(&joined), &allowed_words()).into_iter().collect();
+    (joined, words)
+}
