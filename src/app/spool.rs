@@ -70,6 +70,82 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Spool<T> {
     }
 }
 
+impl<T: Serialize + DeserializeOwned + Send + 'static> Spool<T> {
+    /// Reads the records back in batches of at most `size`, ordered by
+    /// `key` (records with equal keys keep their order in the file). At most
+    /// `run` records are held in memory: a longer spool is sorted in runs of
+    /// `run` records, each kept in its own temporary file, and merged.
+    pub fn sorted_batches(&self, size: usize, run: usize, key: fn(&T) -> i64) -> Result<Batches<T>> {
+        let mut runs = Vec::new();
+        let mut records = self.batches(run.max(1))?;
+        while let Some(chunk) = records.next() {
+            let mut chunk = chunk?;
+            chunk.sort_by_key(key);
+            if runs.is_empty() && self.len <= chunk.len() as u64 {
+                // The whole spool fits in one run: no merge, no file.
+                let mut chunk = chunk.into_iter();
+                return Ok(Box::new(std::iter::from_fn(move || {
+                    let batch: Vec<T> = chunk.by_ref().take(size).collect();
+                    (!batch.is_empty()).then_some(Ok(batch))
+                })));
+            }
+            let mut sorted: Spool<T> = Spool::new()?;
+            for record in &chunk {
+                sorted.push(record)?;
+            }
+            sorted.finish()?;
+            runs.push(sorted);
+        }
+        let readers = runs.iter().map(|r| r.batches(1)).collect::<Result<Vec<_>>>()?;
+        let pending = runs.iter().map(|_| None).collect();
+        let mut merge = Merge { heads: std::collections::BinaryHeap::new(), pending, readers, key, _runs: runs };
+        for run in 0..merge.readers.len() {
+            merge.advance(run)?;
+        }
+        Ok(Box::new(std::iter::from_fn(move || {
+            let mut batch = Vec::with_capacity(size);
+            while batch.len() < size {
+                match merge.next_record() {
+                    Ok(Some(r)) => batch.push(r),
+                    Ok(None) => break,
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+            (!batch.is_empty()).then_some(Ok(batch))
+        })))
+    }
+}
+
+/// A k-way merge of sorted runs: the smallest key first, and among equal
+/// keys the earlier run (earlier in the file) first.
+struct Merge<T> {
+    heads: std::collections::BinaryHeap<std::cmp::Reverse<(i64, usize)>>,
+    /// Each run's next record, waiting for its turn.
+    pending: Vec<Option<T>>,
+    readers: Vec<Batches<T>>,
+    key: fn(&T) -> i64,
+    /// The runs' files, removed when the merge drops.
+    _runs: Vec<Spool<T>>,
+}
+
+impl<T> Merge<T> {
+    fn advance(&mut self, run: usize) -> Result<()> {
+        let next = self.readers[run].next().transpose()?.and_then(|mut b| b.pop());
+        if let Some(record) = next {
+            self.heads.push(std::cmp::Reverse(((self.key)(&record), run)));
+            self.pending[run] = Some(record);
+        }
+        Ok(())
+    }
+
+    fn next_record(&mut self) -> Result<Option<T>> {
+        let Some(std::cmp::Reverse((_, run))) = self.heads.pop() else { return Ok(None) };
+        let record = self.pending[run].take();
+        self.advance(run)?;
+        Ok(record)
+    }
+}
+
 impl<T> Drop for Spool<T> {
     fn drop(&mut self) {
         self.writer.take();
@@ -80,6 +156,30 @@ impl<T> Drop for Spool<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorted_batches_order_by_key_keep_file_order_among_equals_and_merge_runs() {
+        let records: Vec<(i64, u32)> = (0..1000u32).map(|i| ((i64::from(i) * 7919) % 97, i)).collect();
+        let mut expected = records.clone();
+        expected.sort_by_key(|r| r.0);
+        for run in [1, 10, 64, 999, 1000, 5000] {
+            let mut spool: Spool<(i64, u32)> = Spool::new().unwrap();
+            for r in &records {
+                spool.push(r).unwrap();
+            }
+            spool.finish().unwrap();
+            let batches: Vec<Vec<(i64, u32)>> =
+                spool.sorted_batches(128, run, |r| r.0).unwrap().map(Result::unwrap).collect();
+            assert!(batches.iter().all(|b| !b.is_empty() && b.len() <= 128), "run {run}");
+            assert_eq!(batches.concat(), expected, "run {run}");
+        }
+        let empty: Spool<(i64, u32)> = {
+            let mut s = Spool::new().unwrap();
+            s.finish().unwrap();
+            s
+        };
+        assert_eq!(empty.sorted_batches(10, 10, |r| r.0).unwrap().count(), 0);
+    }
 
     #[test]
     fn records_come_back_in_order_and_the_file_goes() {

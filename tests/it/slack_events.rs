@@ -460,7 +460,9 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 async fn benchmark_a_large_workspace_export() {
     let t = TestDb::new().await;
     let dir = tempfile::tempdir().unwrap();
-    let zip = dir.path().join("big.zip");
+    // `SLACK_BENCH_ZIP=PATH` keeps the generated export there (for a profiler).
+    let zip =
+        std::env::var("SLACK_BENCH_ZIP").map(std::path::PathBuf::from).unwrap_or_else(|_| dir.path().join("big.zip"));
     let target: usize = std::env::var("SLACK_BENCH_MESSAGES").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let (channels, days) = (200, 50);
     let per_day = target.div_ceil(channels * days);
