@@ -454,12 +454,16 @@ pub async fn import_event_batch(
 /// Reads every record of a file into a spool, with no transaction open: a
 /// wrong line, or gzip that inflates too far, fails here, and other writers
 /// never wait on parsing (or on a slow upload disk).
-pub(super) fn spool_records<T, I>(file: &str, records: I) -> Result<Spool<T>, ImportError>
+pub(super) fn spool_records<T, I>(file: &str, records: I, key: Option<fn(&T) -> i64>) -> Result<Spool<T>, ImportError>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
     I: Iterator<Item = Result<T, InputError>>,
 {
-    let mut spool = Spool::new().map_err(|e| ImportError::storage(file, e))?;
+    let spool = match key {
+        Some(key) => Spool::keyed(key),
+        None => Spool::new(),
+    };
+    let mut spool = spool.map_err(|e| ImportError::storage(file, e))?;
     for record in records {
         spool.push(&record?).map_err(|e| ImportError::storage(file, e))?;
     }
@@ -551,7 +555,7 @@ where
     let name = file_name.to_string();
     let started_at = now();
     let parse_name = name.clone();
-    let spooled = tokio::task::spawn_blocking(move || spool_records(&parse_name, records))
+    let spooled = tokio::task::spawn_blocking(move || spool_records(&parse_name, records, Some(|e: &RawEvent| e.ts)))
         .await
         .map_err(|e| ImportError::storage(&name, e.into()))
         .and_then(|r| r);
@@ -571,7 +575,7 @@ where
     // In time order: each batch then touches the newest end of the
     // indexes instead of pages all over them (a file in conversation order,
     // a Slack export, was five times slower to store).
-    let mut spooled = spool.sorted_batches(BATCH, SORT_RUN, |e: &RawEvent| e.ts).map_err(storage)?;
+    let mut spooled = spool.sorted_batches(BATCH, SORT_RUN).map_err(storage)?;
     let (sender, batches) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<RawEvent>>>(2);
     let reader = tokio::task::spawn_blocking(move || {
         for batch in spooled.by_ref() {

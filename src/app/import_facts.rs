@@ -37,7 +37,7 @@ pub async fn import_facts(
     // The whole file is read before the transaction opens: no other writer
     // waits on parsing.
     let started_at = now();
-    let spooled = spool_records(&file, reader.by_ref());
+    let spooled = spool_records(&file, reader.by_ref(), None);
     note_failure(db, label, &file, started_at, &spooled).await;
     let spool = spooled?;
     let header_line = reader.header_line();

@@ -19,6 +19,11 @@ pub struct Spool<T> {
     path: PathBuf,
     writer: Option<BufWriter<File>>,
     pub len: u64,
+    /// The key records are sorted by when read back, with the last key
+    /// pushed and whether every key so far came in order.
+    key: Option<fn(&T) -> i64>,
+    last_key: i64,
+    in_order: bool,
     _records: PhantomData<fn() -> T>,
 }
 
@@ -31,10 +36,31 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Spool<T> {
             .create_new(true)
             .open(&path)
             .with_context(|| format!("creating the import spool {}", path.display()))?;
-        Ok(Spool { path, writer: Some(BufWriter::with_capacity(1 << 20, file)), len: 0, _records: PhantomData })
+        Ok(Spool {
+            path,
+            writer: Some(BufWriter::with_capacity(1 << 20, file)),
+            len: 0,
+            key: None,
+            last_key: i64::MIN,
+            in_order: true,
+            _records: PhantomData,
+        })
+    }
+
+    /// A spool that notes, as records come, whether they are already in
+    /// `key` order (then [`Spool::sorted_batches`] by that key sorts nothing).
+    pub fn keyed(key: fn(&T) -> i64) -> Result<Spool<T>> {
+        let mut spool = Spool::new()?;
+        spool.key = Some(key);
+        Ok(spool)
     }
 
     pub fn push(&mut self, record: &T) -> Result<()> {
+        if let Some(key) = self.key {
+            let k = key(record);
+            self.in_order &= k >= self.last_key;
+            self.last_key = k;
+        }
         let w = self.writer.as_mut().context("the spool is closed")?;
         serde_json::to_writer(&mut *w, record).context("writing the import spool")?;
         w.write_all(b"\n").context("writing the import spool")?;
@@ -71,11 +97,13 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Spool<T> {
 }
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> Spool<T> {
-    /// Reads the records back in batches of at most `size`, ordered by
-    /// `key` (records with equal keys keep their order in the file). At most
+    /// Reads the records back in batches of at most `size`, ordered by the
+    /// spool's key (records with equal keys keep their order in the file;
+    /// a spool without a key, or already in order, is read as written). At most
     /// `run` records are held in memory: a longer spool is sorted in runs of
     /// `run` records, each kept in its own temporary file, and merged.
-    pub fn sorted_batches(&self, size: usize, run: usize, key: fn(&T) -> i64) -> Result<Batches<T>> {
+    pub fn sorted_batches(&self, size: usize, run: usize) -> Result<Batches<T>> {
+        let Some(key) = self.key.filter(|_| !self.in_order) else { return self.batches(size) };
         let mut runs = Vec::new();
         let mut records = self.batches(run.max(1))?;
         while let Some(chunk) = records.next() {
@@ -89,7 +117,7 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Spool<T> {
                     (!batch.is_empty()).then_some(Ok(batch))
                 })));
             }
-            let mut sorted: Spool<T> = Spool::new()?;
+            let mut sorted: Spool<T> = Spool::keyed(key)?;
             for record in &chunk {
                 sorted.push(record)?;
             }
@@ -163,22 +191,32 @@ mod tests {
         let mut expected = records.clone();
         expected.sort_by_key(|r| r.0);
         for run in [1, 10, 64, 999, 1000, 5000] {
-            let mut spool: Spool<(i64, u32)> = Spool::new().unwrap();
+            let mut spool: Spool<(i64, u32)> = Spool::keyed(|r: &(i64, u32)| r.0).unwrap();
             for r in &records {
                 spool.push(r).unwrap();
             }
             spool.finish().unwrap();
-            let batches: Vec<Vec<(i64, u32)>> =
-                spool.sorted_batches(128, run, |r| r.0).unwrap().map(Result::unwrap).collect();
+            assert!(!spool.in_order);
+            let batches: Vec<Vec<(i64, u32)>> = spool.sorted_batches(128, run).unwrap().map(Result::unwrap).collect();
             assert!(batches.iter().all(|b| !b.is_empty() && b.len() <= 128), "run {run}");
             assert_eq!(batches.concat(), expected, "run {run}");
         }
         let empty: Spool<(i64, u32)> = {
-            let mut s = Spool::new().unwrap();
+            let mut s = Spool::keyed(|r: &(i64, u32)| r.0).unwrap();
             s.finish().unwrap();
             s
         };
-        assert_eq!(empty.sorted_batches(10, 10, |r| r.0).unwrap().count(), 0);
+        assert_eq!(empty.sorted_batches(10, 10).unwrap().count(), 0);
+        // Already in order: read as written, nothing sorted.
+        let mut ordered: Spool<(i64, u32)> = Spool::keyed(|r: &(i64, u32)| r.0).unwrap();
+        for r in [(1, 0), (1, 1), (5, 2)] {
+            ordered.push(&r).unwrap();
+        }
+        ordered.finish().unwrap();
+        assert!(ordered.in_order);
+        let back: Vec<(i64, u32)> =
+            ordered.sorted_batches(2, 1).unwrap().map(Result::unwrap).collect::<Vec<_>>().concat();
+        assert_eq!(back, vec![(1, 0), (1, 1), (5, 2)]);
     }
 
     #[test]
