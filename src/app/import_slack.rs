@@ -25,7 +25,8 @@ pub enum SlackFile {
 }
 
 /// What a file on disk is, from its first bytes: a ZIP is taken for a
-/// workspace export (its contents are checked on import); Audit Logs API
+/// workspace export (its contents are checked on import) unless it wraps
+/// one JSON-lines file (a Mattermost export); Audit Logs API
 /// entries (maybe gzipped) for an audit log. `None`: neither.
 pub fn recognise(path: &Path) -> Option<SlackFile> {
     use std::io::Read;
@@ -33,7 +34,9 @@ pub fn recognise(path: &Path) -> Option<SlackFile> {
     let file = std::fs::File::open(path).ok()?;
     file.take(64 * 1024).read_to_end(&mut head).ok()?;
     if slack_export::is_zip(&head) {
-        return Some(SlackFile::Export);
+        // A ZIP around one JSON-lines file is a Mattermost export, not Slack's.
+        let wrapped = crate::ingest::zip_member::jsonl_member(path).ok().flatten();
+        return wrapped.is_none().then_some(SlackFile::Export);
     }
     let text = if head.starts_with(&[0x1f, 0x8b]) {
         let mut inflated = Vec::new();

@@ -16,6 +16,7 @@ use crate::ingest::events::RawEvent;
 use crate::ingest::inflate::{Counted, InflateGuard};
 use crate::ingest::source::open_limited;
 use crate::ingest::vendor::{EventSource, SharedNotes, detect_event_source, m365_audit, mattermost, zulip};
+use crate::ingest::zip_member;
 use crate::storage::imports::{self, ImportDetails, ImportSummary};
 use crate::storage::{Db, now};
 
@@ -24,9 +25,23 @@ use super::import::{self as pipeline, ImportError};
 /// Opens the file afresh, as stored (gzip not undone).
 pub type Opener = Arc<dyn Fn() -> io::Result<Box<dyn Read + Send>> + Send + Sync>;
 
-/// An [`Opener`] of a file on disk.
-pub fn file_opener(path: std::path::PathBuf) -> Opener {
-    Arc::new(move || std::fs::File::open(&path).map(|f| Box::new(f) as Box<dyn Read + Send>))
+/// An [`Opener`] of a file on disk. A ZIP around one JSON-lines file (the
+/// archive `mmctl export create` writes) opens as that file, inflated in
+/// place within `limits`.
+pub fn file_opener(path: std::path::PathBuf, limits: InflateLimits) -> Opener {
+    Arc::new(move || {
+        let Some(member) = zip_member::jsonl_member(&path)? else {
+            return std::fs::File::open(&path).map(|f| Box::new(f) as Box<dyn Read + Send>);
+        };
+        let mut file = std::fs::File::open(&path)?;
+        io::Seek::seek(&mut file, io::SeekFrom::Start(member.data_start))?;
+        let raw = io::BufReader::with_capacity(256 * 1024, file.take(member.compressed_size));
+        if !member.deflated {
+            return Ok(Box::new(raw) as Box<dyn Read + Send>);
+        }
+        let (counted, compressed) = Counted::new(raw);
+        Ok(Box::new(InflateGuard::new(flate2::read::DeflateDecoder::new(counted), compressed, limits)))
+    })
 }
 
 /// How much of a file is read (decompressed) to recognise it.
@@ -140,8 +155,8 @@ fn events(
 /// What a ZIP given for a text source is told.
 fn zip_advice(source: EventSource) -> String {
     match source {
-        EventSource::Mattermost => "this is a ZIP archive: the Mattermost export's data is the .jsonl file inside \
-             it (import.jsonl); extract it (e.g. `unzip export.zip import.jsonl`) and import that file"
+        EventSource::Mattermost => "this ZIP archive does not hold exactly one .jsonl file (the archive of \
+             `mmctl export create` holds import.jsonl); import that archive, or the .jsonl file itself"
             .to_string(),
         other => {
             format!("this is a ZIP archive, not the {}; extract the file inside it and import that", other.label())

@@ -230,11 +230,13 @@ async fn import_streamed(
     let name = path.display().to_string();
     let event_source = match kind {
         Kind::PerEvent(source) => Some(source),
-        Kind::Vendor(None) => vendor_events::detect(&name, &file_opener(path.to_path_buf())),
+        Kind::Vendor(None) => vendor_events::detect(&name, &file_opener(path.to_path_buf(), limits)),
         _ => None,
     };
     if let Some(source) = event_source {
-        return Some(import_event_source(db, source, &name, file_opener(path.to_path_buf()), limits, None).await);
+        return Some(
+            import_event_source(db, source, &name, file_opener(path.to_path_buf(), limits), limits, None).await,
+        );
     }
     let Kind::SlackEvents(Some(SlackFile::Export)) = kind else { return None };
     let bar = slack_progress(&name);
@@ -310,7 +312,7 @@ pub async fn run(db: &Db, cmd: ImportCommand, encoding: Option<&'static Encoding
                     }
                     Kind::Vendor(format) => import_facts(db, input, format, &options).await,
                     Kind::PerEvent(source) => {
-                        import_event_source(db, source, &name, file_opener(path.clone()), limits, None).await
+                        import_event_source(db, source, &name, file_opener(path.clone(), limits), limits, None).await
                     }
                     Kind::SlackEvents(_) => import_slack_audit(db, input).await,
                 };

@@ -11,6 +11,7 @@ pub mod inflate;
 pub mod mapped;
 pub mod people;
 pub mod source;
+pub mod zip_member;
 /// The spec's timestamp rules live in the domain; importers read them here.
 pub use crate::domain::timestamp;
 pub mod vendor;

@@ -366,3 +366,36 @@ async fn the_records_left_out_are_said_in_chinese_with_the_vendors_names_as_code
     }
     app.finish().await;
 }
+
+/// The archive `mmctl export create` writes: `import.jsonl` beside the
+/// attachments under `data/`.
+fn mmctl_archive(dir: &std::path::Path) -> String {
+    use std::io::Write;
+    let path = dir.join("export_2026-03-02.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("import.jsonl", options).unwrap();
+    zip.write_all(&std::fs::read(vendor("mattermost", "export.jsonl")).unwrap()).unwrap();
+    zip.start_file("data/attachments/diagram.png", options).unwrap();
+    zip.write_all(b"\x89PNG not really").unwrap();
+    zip.finish().unwrap();
+    path.display().to_string()
+}
+
+#[tokio::test]
+async fn the_archive_mmctl_writes_is_read_in_place_by_name_and_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = mmctl_archive(dir.path());
+    for command in ["mattermost", "auto"] {
+        let t = TestDb::new().await;
+        let out = import(&t.url, &["import", command, &archive]);
+        assert!(out.contains("Mattermost bulk export (mattermost)"), "{command}: {out}");
+        assert!(out.contains("events added        6") && out.contains("people created      3"), "{command}: {out}");
+        let rows = metrics(&t.url, "2026-03-02");
+        assert_eq!(sessions(&rows, "bob.lee@example.com"), "2/2/1/2", "{command}");
+        // The same export as its bare .jsonl changes nothing.
+        let again = import(&t.url, &["import", "mattermost", &vendor("mattermost", "export.jsonl")]);
+        assert!(again.contains("events added        0"), "{again}");
+        t.finish().await;
+    }
+}

@@ -517,7 +517,7 @@ async fn import_part(
     let limits = crate::app::settings::inflate_limits(&state.db).await?;
     if source == Source::Exports {
         // A per-event export (some are archives, some are read twice): from the file itself.
-        let opener = file_opener(temp.0.clone());
+        let opener = file_opener(temp.0.clone(), limits);
         if let Some(event_source) = vendor_events::detect(file_name, &opener) {
             let result = import_event_source(&state.db, event_source, file_name, opener, limits, None).await;
             drop(temp);
