@@ -105,8 +105,8 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Spool<T> {
     pub fn sorted_batches(&self, size: usize, run: usize) -> Result<Batches<T>> {
         let Some(key) = self.key.filter(|_| !self.in_order) else { return self.batches(size) };
         let mut runs = Vec::new();
-        let mut records = self.batches(run.max(1))?;
-        while let Some(chunk) = records.next() {
+        let records = self.batches(run.max(1))?;
+        for chunk in records {
             let mut chunk = chunk?;
             chunk.sort_by_key(key);
             if runs.is_empty() && self.len <= chunk.len() as u64 {
