@@ -177,8 +177,8 @@ pub enum ImportCommand {
         #[arg(long, value_name = "ORDER", value_parser = date_order)]
         date_order: Option<DateOrder>,
     },
-    /// Import a Mattermost bulk export (the .jsonl inside `mmctl export create`'s ZIP, optionally gzipped): posts,
-    /// replies, reactions and files as events.
+    /// Import a Mattermost bulk export (the ZIP `mmctl export create` writes, or the .jsonl inside it, optionally
+    /// gzipped): posts, replies, reactions and files as events.
     Mattermost {
         #[arg(required = true)]
         files: Vec<PathBuf>,
