@@ -146,6 +146,20 @@ async fn an_account_and_address_pair_waits_longer_after_each_failure() {
     }
     let (i, body) = slowed.expect("the third guess in a row was checked");
     assert!(i >= 1 && body.contains("Wait a few seconds"), "{i}: {body}");
+    // Each wait over, one more wrong guess: the wait doubles each time, to
+    // four seconds or more, so that the next request surely falls inside it
+    // (waits are whole seconds, and a slow machine takes time between two
+    // requests).
+    for _ in 0..2 {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            let (status, _) = post_login(&app, &v, guesser, "analyst@test.example", "wrong password").await;
+            if status == StatusCode::OK {
+                break;
+            }
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        }
+    }
     let (status, _) = post_login(&app, &v, guesser, "analyst@test.example", PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the pair waits, whatever the password");
     // The account's owner elsewhere, and colleagues at the same address, are not slowed.
