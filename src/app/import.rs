@@ -531,12 +531,13 @@ pub struct EventSource {
     pub read: Option<std::sync::Arc<std::sync::Mutex<ReadNotes>>>,
 }
 
-/// What a reader learnt by the end of its file: records it left out, by
-/// reason (for the summary), and people it knows by several ids (a key and
-/// its aliases), linked in the import's last transaction.
+/// What a reader learnt by the end of its file: the records it skipped, by
+/// reason (given to the summary through the source's `details`), and people
+/// it knows by several ids (a key and its aliases), linked in the import's
+/// last transaction.
 #[derive(Clone, Debug, Default)]
 pub struct ReadNotes {
-    pub left_out: std::collections::BTreeMap<String, u64>,
+    pub records_skipped: std::collections::BTreeMap<String, u64>,
     pub people: Vec<(String, Vec<String>)>,
 }
 
@@ -602,14 +603,9 @@ where
             people_store::note_first_events(tx, &state.first_event).await?;
             state.summary.file_name = name.clone();
             state.summary.source = source_name.into();
-            let mut records_skipped = details.records_skipped.clone();
-            for (why, n) in &notes.left_out {
-                *records_skipped.entry(why.clone()).or_default() += n;
-            }
             state.summary.details = ImportDetails {
                 people_matched_by_alias: state.summary.details.people_matched_by_alias,
                 people_merged: details.people_merged + merged,
-                records_skipped,
                 ..details
             };
             Ok(state.summary)

@@ -77,6 +77,16 @@ async fn failed(db: &Db, source: &str, file: &str, e: InputError) -> Result<Impo
     Err(e.into())
 }
 
+/// `details` with the records the reader skipped, once the file was read.
+fn skipped_from(notes: &Arc<Mutex<ReadNotes>>, details: ImportDetails) -> Box<dyn FnOnce() -> ImportDetails + Send> {
+    let notes = notes.clone();
+    Box::new(move || {
+        let read =
+            notes.lock().map(|n| n.records_skipped.clone()).unwrap_or_else(|p| p.into_inner().records_skipped.clone());
+        ImportDetails { records_skipped: read, ..details }
+    })
+}
+
 /// Imports a Slack workspace export ZIP at `path`, named `file` in messages
 /// and the history.
 pub async fn import_slack_export(
@@ -95,14 +105,17 @@ pub async fn import_slack_export(
         take: |e: &SlackExport<_>| {
             let n = e.notes();
             ReadNotes {
-                left_out: n.left_out.clone(),
+                records_skipped: n.left_out.clone(),
                 people: n.people.iter().map(|p| (p.key.clone(), vec![p.slack_id.clone()])).collect(),
             }
         },
         notes: notes.clone(),
     };
-    let source =
-        EventSource { name: slack_export::SOURCE, details: Box::new(ImportDetails::default), read: Some(notes) };
+    let source = EventSource {
+        name: slack_export::SOURCE,
+        details: skipped_from(&notes, ImportDetails::default()),
+        read: Some(notes),
+    };
     import_event_source(db, file, source, records, progress).await
 }
 
@@ -119,12 +132,12 @@ pub async fn import_slack_audit(db: &Db, input: Input) -> Result<ImportSummary, 
     let records = Noting {
         inner: audit,
         take: |a: &SlackAudit| ReadNotes {
-            left_out: a.left_out().clone(),
+            records_skipped: a.left_out().clone(),
             people: a.people().iter().map(|(email, id)| (email.clone(), vec![id.clone()])).collect(),
         },
         notes: notes.clone(),
     };
     let details = ImportDetails { encoding, ..Default::default() };
-    let source = EventSource { name: slack_audit::SOURCE, details: Box::new(move || details), read: Some(notes) };
+    let source = EventSource { name: slack_audit::SOURCE, details: skipped_from(&notes, details), read: Some(notes) };
     import_event_source(db, &file, source, records, None).await
 }
