@@ -15,6 +15,7 @@ mod backup;
 pub mod demo;
 mod import;
 mod metrics;
+mod retention;
 pub mod serve;
 mod settings;
 
@@ -48,6 +49,9 @@ pub enum Command {
     /// Synthetic demo data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Apply the retention setting (`retention.days`): delete older raw events.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Run the web application.
     Serve {
         /// Address to listen on.
@@ -278,6 +282,19 @@ pub enum MetricsCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum RetentionCommand {
+    /// Delete raw events older than `retention.days`, in batches; facts, people and history stay.
+    Run {
+        /// Events deleted per transaction.
+        #[arg(long, default_value_t = crate::app::retention::DEFAULT_BATCH)]
+        batch_size: i64,
+        /// Count the days kept back from this date instead of today (YYYY-MM-DD).
+        #[arg(long)]
+        today: Option<NaiveDate>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum DemoCommand {
     /// Write a synthetic organisation (people.csv, events.csv) to a folder.
     Generate {
@@ -322,6 +339,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(args) => import::run(&db, args.command, args.encoding).await?,
         Command::Settings(cmd) => settings::run(&db, cmd).await?,
         Command::Metrics(cmd) => metrics::run(&db, cmd).await?,
+        Command::Retention(cmd) => retention::run(&db, cmd).await?,
         Command::Demo(_) | Command::Backup { .. } | Command::Restore { .. } => ExitCode::SUCCESS,
         Command::Serve {
             bind,

@@ -128,6 +128,8 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
         let calendars =
             crate::app::interviewer_calendar::run(db.clone(), crate::app::interviewer_calendar::REFRESH_EVERY);
         tokio::spawn(calendars);
+        // Raw events past `retention.days`, deleted in short batches.
+        tokio::spawn(crate::app::retention::background(db.clone(), crate::app::retention::EVERY));
         let worker = Worker {
             db,
             mailer: mailer.clone(),

@@ -64,6 +64,7 @@ fn shown(key: &str, value: Option<&String>) -> String {
     match (key, value) {
         ("mail.smtp_url", Some(v)) => crate::storage::redact(v),
         ("mail.reminders", None) => crate::domain::settings::DEFAULT_REMINDERS.to_string(),
+        ("retention.days", None) => "off".to_string(),
         (_, Some(v)) => v.clone(),
         (_, None) => String::new(),
     }

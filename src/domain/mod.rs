@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod privacy;
 pub mod profile;
 pub mod report;
+pub mod retention;
 pub mod sampling;
 pub mod scheduling;
 pub mod settings;

@@ -61,6 +61,11 @@ pub const MAIL_SETTINGS: &[SettingDef] = &[
         key: "import.max_ratio",
         help: "largest inflated-to-compressed ratio of a gzipped import past its first MiB (2-100000; default 100)",
     },
+    SettingDef {
+        key: "retention.days",
+        help: "keep raw events for this many days (7-36500); older ones are deleted, facts and history stay; \
+               unset: kept for ever (default)",
+    },
 ];
 
 /// How far a gzipped import may inflate: past `max_bytes`, or past
@@ -134,6 +139,7 @@ fn validate_mail(key: &str, value: &str) -> Option<Result<String, String>> {
         "metrics.enabled" => Err(format!("`{value}` is not true or false")),
         "import.max_inflated_mb" => number(value, 1, 1 << 20).map(|n| n.to_string()),
         "import.max_ratio" => number(value, 2, 100_000).map(|n| n.to_string()),
+        "retention.days" => number(value, super::retention::MIN_DAYS, super::retention::MAX_DAYS).map(|n| n.to_string()),
         "public_url"
             if (value.starts_with("http://") || value.starts_with("https://"))
                 && !value.contains(char::is_whitespace) =>

@@ -124,9 +124,11 @@ async fn load_presence(db: &Db, from: i64, to: i64, index: &HashMap<i64, u32>, p
     if presence.is_empty() {
         return Ok(());
     }
+    // With the pairs a retention run noted before deleting old events.
+    let ids = list(&mut presence.iter().map(|(id, ..)| *id));
     let sql = format!(
-        "SELECT DISTINCT person_id, import_id FROM events WHERE import_id IN ({})",
-        list(&mut presence.iter().map(|(id, ..)| *id))
+        "SELECT DISTINCT person_id, import_id FROM events WHERE import_id IN ({ids}) \
+         UNION SELECT person_id, import_id FROM retained_presence WHERE import_id IN ({ids})"
     );
     let rows: Vec<(i64, i64)> = on_db!(db, pool => {
         sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(pool).await?.into_iter()

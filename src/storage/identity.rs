@@ -248,6 +248,9 @@ pub async fn merge(tx: &mut Tx, from: i64, into: i64) -> Result<Result<(), Merge
              AND o.ts = events.ts AND o.kind_id = events.kind_id AND o.channel_id = events.channel_id \
              AND o.channel_type = events.channel_type)",
             "UPDATE events SET person_id = $2 WHERE person_id = $1",
+            "DELETE FROM retained_presence WHERE person_id = $1 AND EXISTS (SELECT 1 FROM retained_presence o \
+             WHERE o.person_id = $2 AND o.import_id = retained_presence.import_id)",
+            "UPDATE retained_presence SET person_id = $2 WHERE person_id = $1",
             // A holdout stays one only if the merged person was never
             // contacted by that study.
             "DELETE FROM holdouts WHERE person_id = $1 AND (\

@@ -105,6 +105,7 @@ pub async fn erase(tx: &mut Tx, id: i64, user_id: &str) -> Result<Vec<(&'static 
         ("opt_outs", "DELETE FROM opt_outs WHERE person_id = $1".into()),
         ("person_facts", "DELETE FROM person_facts WHERE person_id = $1".into()),
         ("events", "DELETE FROM events WHERE person_id = $1".into()),
+        ("retained_presence", "DELETE FROM retained_presence WHERE person_id = $1".into()),
         ("person_identifiers", "DELETE FROM person_identifiers WHERE person_id = $1".into()),
         ("people", "DELETE FROM people WHERE id = $1".into()),
     ];
