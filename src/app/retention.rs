@@ -56,11 +56,8 @@ pub async fn run(
     let settings = super::settings::load(db).await?;
     let today = today.unwrap_or_else(|| chrono::Utc::now().with_timezone(&settings.timezone).date_naive());
     let before = cutoff(today, kept, settings.timezone);
-    let mut outcome = RunOutcome {
-        days: Some(kept),
-        horizon: Some(local_day(settings.timezone, before)),
-        ..RunOutcome::default()
-    };
+    let mut outcome =
+        RunOutcome { days: Some(kept), horizon: Some(local_day(settings.timezone, before)), ..RunOutcome::default() };
     if !store::any_before(db, before).await.context("retention::any_before")? {
         return Ok(outcome);
     }
@@ -103,6 +100,12 @@ pub async fn background(db: Db, every: Duration) {
     }
 }
 
+/// The earliest as-of date a window of `window_days` can be measured at
+/// (None: nothing was deleted): series drop the weeks before it.
+pub async fn earliest(db: &Db, window_days: u32, tz: chrono_tz::Tz) -> Result<Option<NaiveDate>> {
+    Ok(deleted_before(db).await?.map(|horizon| earliest_measurable(horizon, window_days, tz)))
+}
+
 /// A window that raw events can no longer measure: what to say instead of
 /// its numbers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,18 +118,30 @@ pub struct NotMeasurable {
     pub earliest: NaiveDate,
 }
 
+impl NotMeasurable {
+    /// In words, for the command line and the API (pages use the catalog).
+    pub fn describe(&self) -> String {
+        let days = self.days.map_or_else(String::new, |d| format!(" than {d} days"));
+        format!(
+            "not measurable from this source: raw events older{days} (before {}) were deleted by the retention \
+             setting; the earliest as-of date measurable with this window is {}",
+            self.kept_from, self.earliest
+        )
+    }
+}
+
 /// Whether the window of `window_days` (default: the profile's) ending at
 /// `as_of` (default: the latest day with data) starts before the horizon.
-pub async fn check(
-    db: &Db,
-    settings: &OrgSettings,
-    as_of: Option<NaiveDate>,
-    window_days: Option<u32>,
-) -> Result<Option<NotMeasurable>> {
-    let Some(horizon) = deleted_before(db).await? else { return Ok(None) };
+/// One small query while nothing was ever deleted.
+pub async fn check(db: &Db, as_of: Option<NaiveDate>, window_days: Option<u32>) -> Result<Option<NotMeasurable>> {
+    let mut map = settings_store::all(db).await?;
+    let Some(horizon) = map.get(DELETED_BEFORE_KEY).and_then(|v| v.parse::<i64>().ok()) else { return Ok(None) };
+    let kept = map.get("retention.days").and_then(|v| v.parse().ok());
+    map.retain(|k, _| !k.starts_with(super::settings::INTERNAL_PREFIX));
+    let settings = OrgSettings::from_map(&map).map_err(|e| anyhow::anyhow!(e))?;
     let as_of = match as_of {
         Some(d) => d,
-        None => super::evaluate::latest_data_day(db, settings).await?,
+        None => super::evaluate::latest_data_day(db, &settings).await?,
     };
     let days = window_days.unwrap_or(settings.profile.window_days);
     let window = Window::new(as_of, days, settings.timezone);
@@ -134,7 +149,7 @@ pub async fn check(
         return Ok(None);
     }
     Ok(Some(NotMeasurable {
-        days: self::days(db).await?,
+        days: kept,
         kept_from: local_day(settings.timezone, horizon),
         earliest: earliest_measurable(horizon, days, settings.timezone),
     }))

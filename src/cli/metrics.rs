@@ -15,8 +15,8 @@ use crate::storage::Db;
 pub async fn run(db: &Db, cmd: MetricsCommand) -> Result<ExitCode> {
     let settings = load(db).await?;
     let (MetricsCommand::Export { as_of, window, .. } | MetricsCommand::Summary { as_of, window, .. }) = &cmd;
-    if let Some(gone) = crate::app::retention::check(db, &settings, *as_of, *window).await? {
-        eprintln!("error: {}", super::retention::not_measurable(&gone));
+    if let Some(gone) = crate::app::retention::check(db, *as_of, *window).await? {
+        eprintln!("error: {}", gone.describe());
         return Ok(ExitCode::FAILURE);
     }
     match cmd {

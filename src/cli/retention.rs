@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::RetentionCommand;
-use crate::app::retention::{NotMeasurable, run as apply};
+use crate::app::retention::run as apply;
 use crate::storage::Db;
 
 pub async fn run(db: &Db, cmd: RetentionCommand) -> Result<ExitCode> {
@@ -21,17 +21,9 @@ pub async fn run(db: &Db, cmd: RetentionCommand) -> Result<ExitCode> {
             "Deleted {} raw events from before {horizon} in {} batches (retention.days = {days}); facts, people and history kept.",
             outcome.deleted, outcome.batches
         ),
-        _ => println!("Retention is off: raw events are kept (set it with `undercurrent settings set retention.days N`)."),
+        _ => println!(
+            "Retention is off: raw events are kept (set it with `undercurrent settings set retention.days N`)."
+        ),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Why a window cannot be shown, in words for the command line.
-pub fn not_measurable(gone: &NotMeasurable) -> String {
-    let days = gone.days.map_or_else(String::new, |d| format!(" than {d} days"));
-    format!(
-        "not measurable from this source: raw events older{days} (before {}) were deleted by the retention setting; \
-         the earliest as-of date measurable with this window is {}",
-        gone.kept_from, gone.earliest
-    )
 }

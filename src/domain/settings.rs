@@ -139,7 +139,9 @@ fn validate_mail(key: &str, value: &str) -> Option<Result<String, String>> {
         "metrics.enabled" => Err(format!("`{value}` is not true or false")),
         "import.max_inflated_mb" => number(value, 1, 1 << 20).map(|n| n.to_string()),
         "import.max_ratio" => number(value, 2, 100_000).map(|n| n.to_string()),
-        "retention.days" => number(value, super::retention::MIN_DAYS, super::retention::MAX_DAYS).map(|n| n.to_string()),
+        "retention.days" => {
+            number(value, super::retention::MIN_DAYS, super::retention::MAX_DAYS).map(|n| n.to_string())
+        }
         "public_url"
             if (value.starts_with("http://") || value.starts_with("https://"))
                 && !value.contains(char::is_whitespace) =>

@@ -26,9 +26,8 @@ pub async fn any_before(db: &Db, before: i64) -> Result<bool> {
 pub async fn delete_batch(db: &Db, before: i64, limit: i64) -> Result<u64> {
     let mut tx = db.begin().await?;
     // Along the window index (time first), earliest first.
-    let last_sql = format!(
-        "SELECT MAX(ts) FROM (SELECT ts FROM events WHERE ts < $1 AND {COUNTED} ORDER BY ts LIMIT $2) AS b"
-    );
+    let last_sql =
+        format!("SELECT MAX(ts) FROM (SELECT ts FROM events WHERE ts < $1 AND {COUNTED} ORDER BY ts LIMIT $2) AS b");
     let last: Option<i64> = on_tx!(&mut tx, conn =>
         sqlx::query_scalar(sqlx::AssertSqlSafe(last_sql.as_str())).bind(before).bind(limit).fetch_one(conn).await?);
     let Some(last) = last else {

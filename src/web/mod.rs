@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod page;
 pub mod query;
 pub mod report_summary;
+pub mod retention;
 pub mod routes;
 pub mod security;
 pub mod session;

@@ -74,6 +74,9 @@ pub async fn person_metrics(
     let given = user_id.map_err(|_| not_found())?.trim().to_lowercase();
     // An e-mail or alias names the person too.
     let wanted = crate::storage::identity::user_id_of(&state.db, &given).await?.unwrap_or(given);
+    if let Some(gone) = crate::app::retention::check(&state.db, as_of, None).await? {
+        return Err(ApiError::bad_request(gone.describe()));
+    }
     let snapshot = state.cache.get_weeks(&state.db, as_of, None, 1).await?;
     let rows = state.export_rows.get(&snapshot, ExportRows::of)?;
     let person = rows.people.get(&wanted).ok_or_else(not_found)?;
@@ -97,6 +100,9 @@ pub async fn person_metrics(
 pub async fn summary(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     authenticate(&req, &state, Scope::Read).await?;
     let as_of = as_of(&req)?;
+    if let Some(gone) = crate::app::retention::check(&state.db, as_of, None).await? {
+        return Err(ApiError::bad_request(gone.describe()));
+    }
     let snapshot = state.cache.get_weeks(&state.db, as_of, None, 1).await?;
     let mut out = Vec::new();
     write_summary_json(&snapshot.computed, &mut out)?;

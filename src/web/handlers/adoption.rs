@@ -122,9 +122,12 @@ fn shown_points(
     alone: &Option<BTreeMap<NaiveDate, Vec<Option<String>>>>,
     dept: &str,
     rollout: NaiveDate,
+    measurable_from: Option<NaiveDate>,
 ) -> Vec<CurvePoint> {
     let key = Some(dept.to_string());
     let mut points = department_points(snapshot, dept, rollout);
+    // Weeks whose window starts before the retention horizon: not measured.
+    points.retain(|p| measurable_from.is_none_or(|d| p.as_of >= d));
     if let Some(alone) = alone {
         points.retain(|p| alone.get(&p.as_of).is_some_and(|a| a.contains(&key)));
     }
@@ -137,7 +140,19 @@ pub async fn show(
     q: web::Query<AsOfQuery>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewAdoption)?;
+    if let Some(notice) =
+        crate::web::retention::notice(&viewer, &state, ("adoption", "adoption.title"), "/adoption", q.as_of, q.window)
+            .await?
+    {
+        return Ok(notice);
+    }
     let (snapshot, dates) = load(&state, &q).await?;
+    let measurable_from = crate::app::retention::earliest(
+        &state.db,
+        snapshot.computed.evaluation.window.days,
+        snapshot.settings.timezone,
+    )
+    .await?;
     let page = Page::new(&viewer, "adoption", "adoption.title");
     let floor = snapshot.settings.privacy_floor;
     let private = viewer.role().applies_privacy_floor();
@@ -153,7 +168,7 @@ pub async fn show(
     let mut hidden = 0;
     let mut departments = Vec::new();
     for (name, (rollout, is_default)) in &dates {
-        let points = shown_points(&snapshot, &alone, name, *rollout);
+        let points = shown_points(&snapshot, &alone, name, *rollout, measurable_from);
         // Today's figures only when the department is shown alone today.
         let now = latest
             .filter(|w| points.last().is_some_and(|p| p.as_of == w.as_of) || alone.is_none())
@@ -301,7 +316,19 @@ pub async fn download(
     q: web::Query<AsOfQuery>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewAdoption)?;
+    if let Some(notice) =
+        crate::web::retention::notice(&viewer, &state, ("adoption", "adoption.title"), "/adoption", q.as_of, q.window)
+            .await?
+    {
+        return Ok(notice);
+    }
     let (snapshot, dates) = load(&state, &q).await?;
+    let measurable_from = crate::app::retention::earliest(
+        &state.db,
+        snapshot.computed.evaluation.window.days,
+        snapshot.settings.timezone,
+    )
+    .await?;
     let private = viewer.role().applies_privacy_floor();
     let alone = alone_by_week(&snapshot, private.then_some(snapshot.settings.privacy_floor));
     let mut w = CsvOut::new(Vec::new());
@@ -319,7 +346,7 @@ pub async fn download(
     ])
     .map_err(fail)?;
     for (name, (rollout, _)) in &dates {
-        for p in shown_points(&snapshot, &alone, name, *rollout) {
+        for p in shown_points(&snapshot, &alone, name, *rollout, measurable_from) {
             let fmt = |r: Option<f64>| r.map(|r| format!("{r:.4}")).unwrap_or_default();
             w.row([
                 Cell::text(name.as_str()),

@@ -50,7 +50,11 @@ fn detail_words(page: &Page, action: &str, detail: &str) -> String {
         let args: Vec<(&str, String)> = args
             .iter()
             .map(|(k, v)| {
-                let count = ["n", "queued", "excluded", "added", "refused"].contains(&k.as_str());
+                let count = ["n", "queued", "excluded", "added", "refused", "batches"].contains(&k.as_str());
+                // A date (ISO in the log) in the reader's format.
+                if k == "date" {
+                    return (k.as_str(), page.date_text(v));
+                }
                 (
                     k.as_str(),
                     v.parse::<i64>().ok().filter(|_| count).map_or_else(|| v.clone(), crate::web::i18n::integer),

@@ -253,6 +253,11 @@ pub async fn show(
     q: web::Query<AsOfQuery>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewAggregates)?;
+    if let Some(notice) =
+        crate::web::retention::notice(&viewer, &state, ("dashboard", "dashboard.title"), "/", q.as_of, q.window).await?
+    {
+        return Ok(notice);
+    }
     let snapshot = state.cache.get(&state.db, q.as_of, q.window).await?;
     let overview = first_run::overview(&state.db, sets_up(viewer.role())).await?;
     let page = Page::new(&viewer, "dashboard", "dashboard.title");
@@ -273,7 +278,10 @@ pub async fn show(
     let headline = empty.is_none().then(|| headline_of(&page, &summary, window));
     let links = PeopleLinks::new(&viewer, &q);
     let tiers = tier_chart(&page, &summary, visible, &tier_names, blank.as_deref(), &links);
-    let weekly = weekly_chart(&page, &snapshot, &tier_names, private.then_some(floor), first_day, blank.as_deref());
+    // Weeks whose window starts before the retention horizon are gaps too.
+    let measurable_from = crate::app::retention::earliest(&state.db, window.days, snapshot.settings.timezone).await?;
+    let series_from = first_day.max(measurable_from);
+    let weekly = weekly_chart(&page, &snapshot, &tier_names, private.then_some(floor), series_from, blank.as_deref());
 
     // Daily active people, DAU / WAU / MAU.
     let daily_counts = &snapshot.daily_active;

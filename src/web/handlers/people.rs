@@ -203,6 +203,11 @@ pub async fn list(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewPeople)?;
     let f = parse_filters(&q)?;
+    if let Some(notice) =
+        crate::web::retention::notice(&viewer, &state, ("people", "people.title"), "/people", f.as_of, f.window).await?
+    {
+        return Ok(notice);
+    }
     let snapshot = state.cache.get(&state.db, f.as_of, f.window).await?;
     let directory = directory_of(&state).await?;
     let page = Page::new(&viewer, "people", "people.title");
@@ -454,6 +459,11 @@ pub async fn download(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewPeople)?;
     let f = parse_filters(&q)?;
+    if let Some(notice) =
+        crate::web::retention::notice(&viewer, &state, ("people", "people.title"), "/people", f.as_of, f.window).await?
+    {
+        return Ok(notice);
+    }
     let snapshot = state.cache.get(&state.db, f.as_of, f.window).await?;
     let directory = directory_of(&state).await?;
     let selection = select(&snapshot.computed, &directory, &f);

@@ -294,6 +294,18 @@ pub async fn show(
     viewer.require(Permission::ViewPeople)?;
     let as_of = parse_as_of(&q.as_of)?;
     let window_days = parse_window(&q.window)?;
+    if let Some(notice) = crate::web::retention::notice(
+        &viewer,
+        &state,
+        ("people", "people.title"),
+        &format!("/people/{}", crate::web::url::segment(&user_id)),
+        as_of,
+        window_days,
+    )
+    .await?
+    {
+        return Ok(notice);
+    }
     let snapshot = state.cache.get(&state.db, as_of, window_days).await?;
     let c = &snapshot.computed;
     // User ids are compared trimmed and lower-cased (spec section 1).

@@ -52,7 +52,7 @@ pub struct FieldDef {
 /// The settings on the form, in order. The ranges repeat those of
 /// `domain::settings::validate`, which remains the judge; here they only
 /// word the error and hint the input.
-pub const FIELDS: [FieldDef; 8] = [
+pub const FIELDS: [FieldDef; 9] = [
     FieldDef {
         key: "timezone",
         label: "settings.timezone.label",
@@ -109,12 +109,20 @@ pub const FIELDS: [FieldDef; 8] = [
         input: InputKind::Whole { min: 1, max: 1000 },
         group: "settings.group.privacy",
     },
+    FieldDef {
+        key: "retention.days",
+        label: "retention.days.label",
+        help: "retention.days.help",
+        input: InputKind::Whole { min: crate::domain::retention::MIN_DAYS, max: crate::domain::retention::MAX_DAYS },
+        group: "retention.group",
+    },
 ];
 
-const GROUPS: [(&str, &str); 3] = [
+const GROUPS: [(&str, &str); 4] = [
     ("settings.group.scenario", "settings.group.scenario_help"),
     ("settings.group.deep", "settings.group.deep_help"),
     ("settings.group.privacy", "settings.group.privacy_help"),
+    ("retention.group", "retention.group_help"),
 ];
 
 /// One field, ready to show.
@@ -228,6 +236,10 @@ struct Current {
 }
 
 fn effective_value(settings: &OrgSettings, map: &BTreeMap<String, String>, key: &str) -> String {
+    // Retention changes no number: stored or off (empty), no profile default.
+    if key == "retention.days" {
+        return map.get(key).cloned().unwrap_or_default();
+    }
     settings.effective(map).into_iter().find(|(k, _, _)| k == key).map(|(_, v, _)| v).unwrap_or_default()
 }
 
@@ -257,6 +269,13 @@ async fn current(state: &AppState) -> Result<Current, WebError> {
 fn shown(t: &Catalog, key: &str, value: &str) -> String {
     if key == "profile" {
         return t.get(&format!("profile.{value}")).to_string();
+    }
+    if key == "retention.days" {
+        return if value.is_empty() {
+            t.get("retention.off").to_string()
+        } else {
+            t.fill("retention.days.value", &[("days", value)])
+        };
     }
     value.to_string()
 }
