@@ -41,6 +41,7 @@ mod outreach_mail;
 mod participant_security;
 mod privacy_floor;
 mod properties;
+mod retention;
 mod rights;
 mod slack_events;
 mod upgrade;
