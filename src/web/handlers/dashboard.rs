@@ -24,6 +24,7 @@ use crate::web::error::WebError;
 use crate::web::i18n;
 use crate::web::page::Page;
 use crate::web::query::with_query;
+use crate::web::retention;
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
 
@@ -253,9 +254,8 @@ pub async fn show(
     q: web::Query<AsOfQuery>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Permission::ViewAggregates)?;
-    if let Some(notice) =
-        crate::web::retention::notice(&viewer, &state, ("dashboard", "dashboard.title"), "/", q.as_of, q.window).await?
-    {
+    let notice = retention::notice(&viewer, &state, ("dashboard", "dashboard.title"), "/", q.as_of, q.window);
+    if let Some(notice) = notice.await? {
         return Ok(notice);
     }
     let snapshot = state.cache.get(&state.db, q.as_of, q.window).await?;
@@ -280,8 +280,8 @@ pub async fn show(
     let tiers = tier_chart(&page, &summary, visible, &tier_names, blank.as_deref(), &links);
     // Weeks whose window starts before the retention horizon are gaps too.
     let measurable_from = crate::app::retention::earliest(&state.db, window.days, snapshot.settings.timezone).await?;
-    let series_from = first_day.max(measurable_from);
-    let weekly = weekly_chart(&page, &snapshot, &tier_names, private.then_some(floor), series_from, blank.as_deref());
+    let from = first_day.max(measurable_from);
+    let weekly = weekly_chart(&page, &snapshot, &tier_names, private.then_some(floor), from, blank.as_deref());
 
     // Daily active people, DAU / WAU / MAU.
     let daily_counts = &snapshot.daily_active;

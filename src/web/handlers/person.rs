@@ -294,16 +294,7 @@ pub async fn show(
     viewer.require(Permission::ViewPeople)?;
     let as_of = parse_as_of(&q.as_of)?;
     let window_days = parse_window(&q.window)?;
-    if let Some(notice) = crate::web::retention::notice(
-        &viewer,
-        &state,
-        ("people", "people.title"),
-        &format!("/people/{}", crate::web::url::segment(&user_id)),
-        as_of,
-        window_days,
-    )
-    .await?
-    {
+    if let Some(notice) = retention_notice(&viewer, &state, &user_id, as_of, window_days).await? {
         return Ok(notice);
     }
     let snapshot = state.cache.get(&state.db, as_of, window_days).await?;
@@ -372,6 +363,19 @@ pub async fn show(
         page,
     };
     html(&template)
+}
+
+/// What the page says instead of numbers for a window before the retention
+/// horizon (None: show the page).
+async fn retention_notice(
+    viewer: &Viewer,
+    state: &AppState,
+    user_id: &str,
+    as_of: Option<NaiveDate>,
+    window: Option<u32>,
+) -> Result<Option<HttpResponse>, WebError> {
+    let path = format!("/people/{}", crate::web::url::segment(user_id));
+    crate::web::retention::notice(viewer, state, ("people", "people.title"), &path, as_of, window).await
 }
 
 /// A person asked for by an e-mail or alias: their page is under their
