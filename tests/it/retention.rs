@@ -200,3 +200,38 @@ async fn pages_before_the_horizon_say_so_and_the_setting_is_on_the_settings_page
     assert_eq!(status, StatusCode::FORBIDDEN);
     app.finish().await;
 }
+
+/// A messages-only source (Mattermost's export) measures login depth only
+/// where an import of a presence source holds the person's events over the
+/// window; when a run deletes that import's old events, the import still
+/// counts as holding the person, so the window's numbers do not change.
+#[tokio::test]
+async fn presence_noted_before_deletion_keeps_login_depth_measurable() {
+    let t = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let presence = dir.path().join("presence.csv");
+    // Alice signs in only long ago; someone else on the window's last day,
+    // so the import's period spans the window.
+    std::fs::write(
+        &presence,
+        "user_id,timestamp,event\nalice.wu@example.com,2026-02-01T09:00:00Z,login\nzed@example.com,2026-03-02T09:00:00Z,login\n",
+    )
+    .unwrap();
+    let mattermost = fixture("vendor/mattermost/export.jsonl").display().to_string();
+    assert_eq!(cli(&t.url, &["import", "events", &presence.display().to_string()]).0, 0);
+    assert_eq!(cli(&t.url, &["import", "mattermost", &mattermost]).0, 0);
+    let export = || cli(&t.url, &["metrics", "export", "--as-of", "2026-03-02", "--window", "7"]);
+    let (code, before, err) = export();
+    assert_eq!(code, 0, "{err}");
+
+    assert_eq!(cli(&t.url, &["settings", "set", "retention.days", "10"]).0, 0);
+    let (code, out, err) = cli(&t.url, &["retention", "run", "--today", "2026-03-03"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Deleted 1 raw events from before 2026-02-21"), "{out}");
+    assert_eq!(export().1, before, "the same numbers inside the horizon");
+
+    // Without the pairs noted, Alice's depth would no longer be measurable.
+    on_db!(&t.db, pool => sqlx::query("DELETE FROM retained_presence").execute(pool).await.map(drop).unwrap());
+    assert_ne!(export().1, before);
+    t.finish().await;
+}
