@@ -88,10 +88,18 @@ pub async fn run(
     Ok(outcome)
 }
 
-/// Runs the retention every `every`, for `serve`.
+/// Runs the retention every `every`, for `serve`: one instance a period
+/// (the first to claim it), whichever instances have the worker.
 pub async fn background(db: Db, every: Duration) {
     loop {
-        match run(&db, None, DEFAULT_BATCH, Duration::from_millis(50), None).await {
+        let now = chrono::Utc::now().timestamp();
+        let period = i64::try_from(every.as_secs()).unwrap_or(i64::MAX / 2);
+        let result = match store::claim(&db, now, now - period + 60).await {
+            Ok(true) => run(&db, None, DEFAULT_BATCH, Duration::from_millis(50), None).await,
+            Ok(false) => Ok(RunOutcome::default()),
+            Err(e) => Err(e),
+        };
+        match result {
             Ok(o) if o.deleted > 0 => tracing::info!(deleted = o.deleted, batches = o.batches, "retention applied"),
             Ok(_) => {}
             Err(e) => tracing::warn!("retention: {e:#}"),

@@ -47,3 +47,14 @@ pub async fn delete_batch(db: &Db, before: i64, limit: i64) -> Result<u64> {
     tx.commit().await?;
     Ok(n)
 }
+
+/// Claims the periodic run for one instance: true when no instance
+/// claimed it since `not_after` (then the claim is `now`). Several `serve`
+/// instances with the worker thus run it once per period between them.
+pub async fn claim(db: &Db, now: i64, not_after: i64) -> Result<bool> {
+    let sql = "INSERT INTO settings (key, value) VALUES ('_retention.claimed_at', $1) ON CONFLICT (key) \
+               DO UPDATE SET value = excluded.value WHERE CAST(settings.value AS BIGINT) <= $2";
+    let n = crate::on_db!(db, pool =>
+        sqlx::query(sql).bind(now.to_string()).bind(not_after).execute(pool).await?.rows_affected());
+    Ok(n > 0)
+}

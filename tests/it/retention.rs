@@ -235,3 +235,18 @@ async fn presence_noted_before_deletion_keeps_login_depth_measurable() {
     assert_ne!(export().1, before);
     t.finish().await;
 }
+
+/// Several instances with the worker: the periodic run is claimed by one
+/// of them per period.
+#[tokio::test]
+async fn one_instance_claims_each_periodic_run() {
+    use undercurrent::storage::retention::claim;
+    let t = TestDb::new().await;
+    let period = 6 * 3600;
+    assert!(claim(&t.db, 100_000, 100_000 - period).await.unwrap(), "the first claims");
+    assert!(!claim(&t.db, 100_010, 100_010 - period).await.unwrap(), "another, 10 s later, does not");
+    let later = 100_000 + period;
+    assert!(claim(&t.db, later, later - period).await.unwrap(), "a period later, one claims again");
+    assert!(!settings::stored(&t.db).await.unwrap().keys().any(|k| k.contains("claimed")), "not a setting");
+    t.finish().await;
+}
