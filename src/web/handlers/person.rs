@@ -328,7 +328,7 @@ pub async fn show(
     let person_no = index as u32;
     let events: Vec<Event> = c.data.events.iter().filter(|e| e.person == person_no).copied().collect();
     let weeks = weekly(&events, window, &c.profile.kinds);
-    let first_day = person.first_event.map(|ts| crate::domain::calendar::local_day(tz, ts));
+    let first_day = series_from(&state, tz, person.first_event).await?;
     let mut window_events = in_window(&events, window);
     let all_sessions = sessions_of(&mut window_events, &c.profile.kinds);
     let (sessions, sessions_note) = recent_sessions(&page, tz, &all_sessions);
@@ -363,6 +363,19 @@ pub async fn show(
         page,
     };
     html(&template)
+}
+
+/// The first week end the activity series shows: weeks before the
+/// person's first event, or reaching before the retention horizon, are
+/// gaps rather than weeks without activity.
+async fn series_from(
+    state: &AppState,
+    tz: chrono_tz::Tz,
+    first_event: Option<i64>,
+) -> Result<Option<NaiveDate>, WebError> {
+    use crate::domain::calendar::local_day;
+    let kept = crate::app::retention::deleted_before(&state.db).await?.map(|ts| local_day(tz, ts) + Days::new(6));
+    Ok(first_event.map(|ts| local_day(tz, ts).max(kept.unwrap_or(NaiveDate::MIN))))
 }
 
 /// What the page says instead of numbers for a window before the retention
