@@ -174,6 +174,11 @@ async fn pages_before_the_horizon_say_so_and_the_setting_is_on_the_settings_page
         .unwrap();
     assert!(zh.contains("无法从此数据源衡量"), "{zh}");
 
+    // No round is drawn on a date that cannot be measured.
+    let (status, body, _) = admin.post("/studies/1/rounds", &[("as_of", "2026-04-25"), ("seed", "1")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("not measurable from this source"), "{body}");
+
     // The setting on the settings page: in force, changed and audited.
     let (_, body) = admin.get("/settings").await;
     assert!(body.contains("name=\"retention.days\" value=\"40\""), "{body}");

@@ -117,6 +117,11 @@ pub async fn draw(
                 .map_err(|_| WebError::BadRequest(format!("`{s}` is not a date (YYYY-MM-DD)")))?,
         ),
     };
+    // A date whose window starts before the retention horizon cannot be
+    // measured: no draw on numbers that are not there.
+    if let Some(gone) = crate::app::retention::check(&state.db, as_of, None).await? {
+        return Err(WebError::BadRequest(gone.describe()));
+    }
     let seed = match form.seed.trim() {
         "" => None,
         s => Some(s.parse::<u64>().map_err(|_| WebError::BadRequest(format!("`{s}` is not a seed (a whole number)")))?),
