@@ -13,15 +13,15 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 use openidconnect::core::{
-    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim,
-    CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
-    CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
+    CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreRevocableToken,
+    CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
     AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
     EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl, LogoutRequest,
-    Nonce, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl,
-    Scope, SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    Nonce, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope,
+    SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -46,8 +46,13 @@ pub struct OtherClaims {
 }
 impl AdditionalClaims for OtherClaims {}
 
-type Fields =
-    IdTokenFields<OtherClaims, EmptyExtraTokenFields, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>;
+type Fields = IdTokenFields<
+    OtherClaims,
+    EmptyExtraTokenFields,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
 type Tokens = StandardTokenResponse<Fields, CoreTokenType>;
 type OidcClient = openidconnect::Client<
     OtherClaims,
@@ -103,8 +108,13 @@ impl Discovery {
     }
 
     /// Reads the provider's keys again (a token named a key not held).
-    async fn refresh_keys(&self, provider: &Provider, doc: ProviderMetadataWithLogout) -> Result<ProviderMetadataWithLogout> {
-        let keys = CoreJsonWebKeySet::fetch_async(doc.jwks_uri(), &Http::shared()?).await.context("the provider's keys")?;
+    async fn refresh_keys(
+        &self,
+        provider: &Provider,
+        doc: ProviderMetadataWithLogout,
+    ) -> Result<ProviderMetadataWithLogout> {
+        let keys =
+            CoreJsonWebKeySet::fetch_async(doc.jwks_uri(), &Http::shared()?).await.context("the provider's keys")?;
         let doc = doc.set_jwks(keys);
         self.keep(provider, &doc);
         Ok(doc)
@@ -325,13 +335,17 @@ async fn verified_claims(
         }
         Err(e) => return Err(e).context("the ID token"),
     };
-    let verified_email = claims
-        .email()
-        .filter(|_| claims.email_verified() == Some(true))
-        .and_then(|e| parse_email(e.as_str()).ok());
+    let verified_email =
+        claims.email().filter(|_| claims.email_verified() == Some(true)).and_then(|e| parse_email(e.as_str()).ok());
     let name = claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_string()).unwrap_or_default();
     let groups = groups_of(claims.additional_claims().rest.get(&provider.settings.groups_claim));
-    Ok(Claims { subject: claims.subject().as_str().to_string(), verified_email, name, groups, id_token: id_token.to_string() })
+    Ok(Claims {
+        subject: claims.subject().as_str().to_string(),
+        verified_email,
+        name,
+        groups,
+        id_token: id_token.to_string(),
+    })
 }
 
 /// A groups claim: a list of names, or one name.
@@ -401,7 +415,12 @@ pub async fn logout_url(
     let doc = discovery.document(&provider).await?;
     let Some(end) = doc.additional_metadata().end_session_endpoint.clone() else { return Ok(None) };
     let mut request = LogoutRequest::from(end).set_client_id(ClientId::new(provider.settings.client_id.clone()));
-    if let Ok(token) = id_token.parse::<openidconnect::IdToken<OtherClaims, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>>() {
+    if let Ok(token) = id_token.parse::<openidconnect::IdToken<
+        OtherClaims,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >>() {
         request = request.set_id_token_hint(&token);
     }
     if let Ok(after) = PostLogoutRedirectUrl::new(after.to_string()) {

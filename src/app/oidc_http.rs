@@ -48,7 +48,8 @@ impl Http {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let (parts, body) = request.into_parts();
         let url = parts.uri.to_string();
-        let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).map_err(|e| HttpError(e.to_string()))?;
+        let method =
+            reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).map_err(|e| HttpError(e.to_string()))?;
         let mut builder = self.0.request(method, &url).body(body);
         for (name, value) in &parts.headers {
             builder = builder.header(name.as_str(), value.as_bytes());

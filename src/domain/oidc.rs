@@ -38,9 +38,11 @@ impl RoleMapping {
             if line.is_empty() {
                 continue;
             }
-            let (group, role) = line.rsplit_once('=').ok_or_else(|| format!("line {}: expected `group = role`", n + 1))?;
-            let role = Role::parse(role.trim())
-                .ok_or_else(|| format!("line {}: `{}` is not a role (admin, researcher, analyst, manager)", n + 1, role.trim()))?;
+            let (group, role) =
+                line.rsplit_once('=').ok_or_else(|| format!("line {}: expected `group = role`", n + 1))?;
+            let role = Role::parse(role.trim()).ok_or_else(|| {
+                format!("line {}: `{}` is not a role (admin, researcher, analyst, manager)", n + 1, role.trim())
+            })?;
             let group = group.trim();
             if group.is_empty() {
                 return Err(format!("line {}: the group is empty", n + 1));
