@@ -35,6 +35,7 @@ mod import_errors;
 mod instances;
 mod mail;
 mod mapping;
+mod oidc;
 mod output_safety;
 mod outreach;
 mod outreach_mail;
