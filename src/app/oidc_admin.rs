@@ -35,15 +35,16 @@ pub async fn save(
     settings: ProviderSettings,
     secret: SecretInput,
 ) -> Result<Result<i64, SaveError>> {
-    let mut settings = match settings.check() {
-        Ok(s) => s,
-        Err(key) => return Ok(Err(key)),
-    };
+    let mut settings = settings;
     if let Some(id) = id {
         // The slug is the provider's address: it stays what it was.
         let Some(old) = store::get(db, id).await? else { return Ok(Err("oidc.invalid.missing")) };
         settings.slug = old.settings.slug.clone();
     }
+    let settings = match settings.check() {
+        Ok(s) => s,
+        Err(key) => return Ok(Err(key)),
+    };
     let sealed = match &secret {
         SecretInput::Keep => None,
         SecretInput::None => Some((String::new(), String::new())),

@@ -121,6 +121,8 @@ async fn a_person_without_a_mapped_group_is_refused_or_gets_the_least_role_as_co
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("None of your groups gives access"), "{body}");
     assert!(account_role(&app, "carol@corp.example").await.is_none(), "no account made");
+    // Another browser (this one holds carol's session at the provider).
+    let mut c = app.client();
     let (status, _, _) = provider.sign_in(&mut c, SLUG, "alice").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(account_role(&app, "alice@corp.example").await, Some(Role::Admin));
