@@ -13,7 +13,10 @@ CREATE TABLE oidc_providers (
     client_secret_env TEXT NOT NULL DEFAULT '',
     scopes TEXT NOT NULL DEFAULT 'openid email profile',
     -- Create an account at the first sign-in (just in time): 1 or 0.
-    jit INTEGER NOT NULL DEFAULT 0,
+    jit BIGINT NOT NULL DEFAULT 0,
+    -- Take the e-mail claim as verified even without email_verified (Entra
+    -- ID and Feishu send none; only for a provider that owns the domain).
+    trust_email BIGINT NOT NULL DEFAULT 0,
     -- The ID token claim listing the person's groups or roles.
     groups_claim TEXT NOT NULL DEFAULT 'groups',
     -- Lines "group = role", first match wins.

@@ -335,8 +335,10 @@ async fn verified_claims(
         }
         Err(e) => return Err(e).context("the ID token"),
     };
-    let verified_email =
-        claims.email().filter(|_| claims.email_verified() == Some(true)).and_then(|e| parse_email(e.as_str()).ok());
+    let verified_email = claims
+        .email()
+        .filter(|_| claims.email_verified() == Some(true) || provider.settings.trust_email)
+        .and_then(|e| parse_email(e.as_str()).ok());
     let name = claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_string()).unwrap_or_default();
     let groups = groups_of(claims.additional_claims().rest.get(&provider.settings.groups_claim));
     Ok(Claims {

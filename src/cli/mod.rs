@@ -127,6 +127,10 @@ pub struct OidcAddArgs {
     /// Create an account at a person's first sign-in.
     #[arg(long)]
     pub jit: bool,
+    /// Take the e-mail claim as verified without email_verified (Entra ID, Feishu): only for a provider that
+    /// owns the e-mail domain.
+    #[arg(long)]
+    pub trust_email: bool,
     #[arg(long, default_value = "groups")]
     pub groups_claim: String,
     /// GROUP=ROLE, repeated; the first group the person is in gives the role.

@@ -104,6 +104,7 @@ async fn add(db: &Db, a: super::OidcAddArgs) -> Result<ExitCode> {
         client_id: a.client_id,
         scopes: a.scopes,
         jit: a.jit,
+        trust_email: a.trust_email,
         groups_claim: a.groups_claim,
         mapping,
         default_role,

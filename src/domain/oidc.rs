@@ -16,6 +16,9 @@ pub struct ProviderSettings {
     pub scopes: String,
     /// Create an account at the first sign-in.
     pub jit: bool,
+    /// Take the e-mail claim as verified without `email_verified` (Entra
+    /// ID and Feishu send none): only for a provider that owns the domain.
+    pub trust_email: bool,
     /// The ID token claim that lists groups or roles.
     pub groups_claim: String,
     pub mapping: RoleMapping,
@@ -139,6 +142,7 @@ mod tests {
             client_id: " abc ".into(),
             scopes: "email, profile openid email".into(),
             jit: true,
+            trust_email: false,
             groups_claim: " ".into(),
             mapping: RoleMapping::default(),
             default_role: Some(Role::Manager),

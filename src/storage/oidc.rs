@@ -26,7 +26,7 @@ impl Provider {
 }
 
 const COLUMNS: &str = "id, slug, display_name, issuer_url, client_id, client_secret_sealed, client_secret_env, \
-    scopes, jit, groups_claim, role_mapping, default_role";
+    scopes, jit, trust_email, groups_claim, role_mapping, default_role";
 
 macro_rules! provider_of {
     ($r:expr) => {{
@@ -42,6 +42,7 @@ macro_rules! provider_of {
                 client_id: r.try_get("client_id")?,
                 scopes: r.try_get("scopes")?,
                 jit: r.try_get::<i64, _>("jit")? != 0,
+                trust_email: r.try_get::<i64, _>("trust_email")? != 0,
                 groups_claim: r.try_get("groups_claim")?,
                 mapping: RoleMapping::parse(&mapping).unwrap_or_default(),
                 default_role: Role::parse(&default_role),
@@ -87,13 +88,13 @@ fn role_text(role: Option<Role>) -> &'static str {
 /// Adds a provider; `Ok(None)` when its slug is taken.
 pub async fn insert(db: &Db, s: &ProviderSettings, secret_sealed: &str, secret_env: &str) -> Result<Option<i64>> {
     let sql = "INSERT INTO oidc_providers (slug, display_name, issuer_url, client_id, client_secret_sealed, \
-        client_secret_env, scopes, jit, groups_claim, role_mapping, default_role, created_at, updated_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) ON CONFLICT (slug) DO NOTHING RETURNING id";
+        client_secret_env, scopes, jit, groups_claim, role_mapping, default_role, created_at, updated_at, trust_email) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) ON CONFLICT (slug) DO NOTHING RETURNING id";
     on_db!(db, pool => {
         let id: Option<i64> = sqlx::query_scalar(sql)
             .bind(&s.slug).bind(&s.display_name).bind(&s.issuer_url).bind(&s.client_id).bind(secret_sealed)
             .bind(secret_env).bind(&s.scopes).bind(i64::from(s.jit)).bind(&s.groups_claim)
-            .bind(s.mapping.to_text()).bind(role_text(s.default_role)).bind(now())
+            .bind(s.mapping.to_text()).bind(role_text(s.default_role)).bind(now()).bind(i64::from(s.trust_email))
             .fetch_optional(pool).await?;
         Ok(id)
     })
@@ -103,11 +104,11 @@ pub async fn insert(db: &Db, s: &ProviderSettings, secret_sealed: &str, secret_e
 /// when `secret` is given: `(sealed, env)`.
 pub async fn update(db: &Db, id: i64, s: &ProviderSettings, secret: Option<(&str, &str)>) -> Result<bool> {
     let sql = "UPDATE oidc_providers SET display_name = $1, issuer_url = $2, client_id = $3, scopes = $4, jit = $5, \
-        groups_claim = $6, role_mapping = $7, default_role = $8, updated_at = $9 WHERE id = $10";
+        groups_claim = $6, role_mapping = $7, default_role = $8, updated_at = $9, trust_email = $11 WHERE id = $10";
     let changed = on_db!(db, pool => sqlx::query(sql)
         .bind(&s.display_name).bind(&s.issuer_url).bind(&s.client_id).bind(&s.scopes).bind(i64::from(s.jit))
         .bind(&s.groups_claim).bind(s.mapping.to_text()).bind(role_text(s.default_role)).bind(now()).bind(id)
-        .execute(pool).await?.rows_affected());
+        .bind(i64::from(s.trust_email)).execute(pool).await?.rows_affected());
     if let Some((sealed, env)) = secret {
         let sql = "UPDATE oidc_providers SET client_secret_sealed = $1, client_secret_env = $2 WHERE id = $3";
         on_db!(db, pool => sqlx::query(sql).bind(sealed).bind(env).bind(id).execute(pool).await.map(drop)?);

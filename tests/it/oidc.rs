@@ -36,6 +36,7 @@ async fn setup(jit: bool, default_role: Option<Role>) -> Option<(TestApp, OidcPr
         client_id: CLIENT_ID.into(),
         scopes: "openid email profile".into(),
         jit,
+        trust_email: false,
         groups_claim: "groups".into(),
         mapping: RoleMapping::parse("uc-admins = admin\nuc-hr = analyst").unwrap(),
         default_role,

@@ -61,6 +61,7 @@ pub struct ProviderForm {
     client_secret_env: String,
     scopes: String,
     jit: Option<String>,
+    trust_email: Option<String>,
     groups_claim: String,
     role_mapping: String,
     /// A role, or empty to refuse people whose groups map to none.
@@ -103,6 +104,7 @@ impl ProviderForm {
             client_secret_env: p.secret_env.clone(),
             scopes: s.scopes.clone(),
             jit: s.jit.then(|| "1".into()),
+            trust_email: s.trust_email.then(|| "1".into()),
             groups_claim: s.groups_claim.clone(),
             role_mapping: s.mapping.to_text(),
             default_role: s.default_role.map(|r| r.as_str().to_string()).unwrap_or_default(),
@@ -130,6 +132,7 @@ impl ProviderForm {
             client_id: self.client_id.clone(),
             scopes: self.scopes.clone(),
             jit: self.jit.is_some(),
+            trust_email: self.trust_email.is_some(),
             groups_claim: self.groups_claim.clone(),
             mapping,
             default_role,
