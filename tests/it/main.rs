@@ -12,6 +12,7 @@ mod browser_first_run;
 mod browser_flow;
 mod browser_layout;
 mod browser_mapping;
+mod browser_oidc;
 mod browser_participant;
 mod browser_studies;
 mod browser_voices;

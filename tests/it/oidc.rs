@@ -14,7 +14,7 @@ use undercurrent::storage::{accounts, audit};
 use crate::common::oidc_provider::{CLIENT_ID, CLIENT_SECRET, OidcProvider};
 use crate::common::web::{PASSWORD, TestApp};
 
-const SLUG: &str = "corp";
+pub(crate) const SLUG: &str = "corp";
 
 const USERS: &str = r#"{
   "alice": {"email": "alice@corp.example", "groups": ["uc-admins"]},
@@ -26,7 +26,7 @@ const USERS: &str = r#"{
 
 /// The app with one account per role, a provider, and the provider
 /// configured in the app as `corp`; `None` when Node is missing (skipped).
-async fn setup(jit: bool, default_role: Option<Role>) -> Option<(TestApp, OidcProvider)> {
+pub(crate) async fn setup(jit: bool, default_role: Option<Role>) -> Option<(TestApp, OidcProvider)> {
     let app = TestApp::with_accounts().await;
     let provider = OidcProvider::start(&app.base, SLUG, USERS)?;
     let settings = ProviderSettings {
@@ -73,9 +73,9 @@ async fn a_person_signs_in_through_the_provider_and_gets_an_account_just_in_time
     // end-session endpoint (RP-initiated logout).
     let (_, page) = c.get("/account/password").await;
     c.csrf = crate::common::web::csrf_of(&page).unwrap();
-    let (status, _, location) = c.post("/logout", &[]).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let location = location.unwrap();
+    let (status, page, _) = c.post("/logout", &[]).await;
+    assert_eq!(status, StatusCode::OK, "a page sends the browser on to the provider");
+    let location = page.split("id=\"provider-sign-out\" href=\"").nth(1).unwrap().split('"').next().unwrap();
     assert!(location.starts_with(&format!("{}/session/end?", provider.issuer())), "{location}");
     assert!(location.contains("id_token_hint=") && location.contains("post_logout_redirect_uri="), "{location}");
     assert!(signed_in_as(&mut c).await.is_none(), "the local session ended");

@@ -57,6 +57,16 @@ async fn sign_in_options(db: &Db) -> Result<(Vec<(String, String)>, bool), WebEr
     Ok((providers, !on))
 }
 
+/// The page that sends a signed-out browser on to its identity provider.
+#[derive(Template)]
+#[template(path = "oidc_sign_out.html")]
+struct ProviderSignOut {
+    lang: &'static str,
+    title: String,
+    link: String,
+    url: String,
+}
+
 #[derive(Template)]
 #[template(path = "setup.html")]
 struct SetupPage {
@@ -248,7 +258,19 @@ pub async fn logout(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpRe
     let after = super::oidc::after_sign_out(&state, &viewer.token_hash).await?;
     accounts::delete_session(&state.db, &viewer.token_hash).await?;
     audit::record(&state.db, viewer.audit_actor(), "sign_out", None, None).await?;
-    let mut response = see_other(&after);
+    // The provider is another origin: a form's redirect there would break
+    // the form-action 'self' policy, so a page sends the browser on.
+    let mut response = if after.starts_with('/') {
+        see_other(&after)
+    } else {
+        let t = viewer.lang.catalog();
+        html(&ProviderSignOut {
+            lang: viewer.lang.code(),
+            title: t.get("oidc.signing_out").to_string(),
+            link: t.get("oidc.signing_out_link").to_string(),
+            url: after,
+        })?
+    };
     response.add_cookie(&removal(SESSION_COOKIE)).map_err(|e| WebError::Internal(e.into()))?;
     // Interview drafts kept in this browser go with the session (the page's
     // script clears them too, for browsers without this header).
