@@ -279,7 +279,7 @@ async fn passwords_can_be_turned_off_for_all_but_the_break_glass_administrator()
     glass.post("/language", &[("lang", "zh-CN"), ("back", "/")]).await;
     let (_, page) = glass.get("/settings/identity").await;
     assert!(page.contains("添加身份提供商") && page.contains("关闭密码登录"), "{page}");
-    let mut visitor = app.client();
+    let visitor = app.client();
     let r = visitor.http.get(format!("{}/login", app.base)).header("Accept-Language", "zh-CN").send().await.unwrap();
     assert!(r.text().await.unwrap().contains("只有应急管理员保留密码"));
     app.finish().await;
