@@ -111,6 +111,16 @@ async fn accounts_are_matched_by_verified_email_and_unknown_people_are_refused_w
     assert!(body.contains("verified e-mail"), "{body}");
     assert_eq!(account_role(&app, "manager@test.example").await, Some(Role::Manager));
     assert!(signed_in_as(&mut sneaky).await.is_none());
+
+    // A provider marked as owning its addresses (Entra ID, Feishu send no
+    // email_verified) is taken at its word, groups included.
+    let p = undercurrent::storage::oidc::by_slug(&app.t.db, SLUG).await.unwrap().unwrap();
+    let trusted = ProviderSettings { trust_email: true, ..p.settings.clone() };
+    oidc_admin::save(&app.t.db, None, Some(p.id), trusted, SecretInput::Keep).await.unwrap().unwrap();
+    let mut trusting = app.client();
+    let (status, body, _) = provider.sign_in(&mut trusting, SLUG, "sneaky").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(account_role(&app, "manager@test.example").await, Some(Role::Admin), "the mapped group's role");
     app.finish().await;
 }
 
