@@ -89,7 +89,13 @@ impl ProviderSettings {
             return Err("oidc.invalid.display_name");
         }
         self.issuer_url = self.issuer_url.trim().trim_end_matches('/').to_string();
-        let scheme_ok = self.issuer_url.starts_with("https://") || self.issuer_url.starts_with("http://");
+        // Plain HTTP only to this machine (a provider run for a test): the
+        // discovery document and keys must not travel where they can be
+        // changed on the way.
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|host| {
+            self.issuer_url.strip_prefix(host).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        });
+        let scheme_ok = self.issuer_url.starts_with("https://") || loopback;
         if !scheme_ok || self.issuer_url.contains(char::is_whitespace) || self.issuer_url.len() > 500 {
             return Err("oidc.invalid.issuer");
         }
@@ -157,7 +163,16 @@ mod tests {
         assert_eq!(s.scopes, "openid email profile");
         assert_eq!(s.groups_claim, "groups");
         assert_eq!(ProviderSettings { slug: "a/b".into(), ..settings() }.check(), Err("oidc.invalid.slug"));
-        assert_eq!(ProviderSettings { issuer_url: "ftp://x".into(), ..settings() }.check(), Err("oidc.invalid.issuer"));
+        for bad in ["ftp://x", "http://login.example", "http://127.0.0.1.evil.example", "http://localhost@evil.example"]
+        {
+            assert_eq!(
+                ProviderSettings { issuer_url: bad.into(), ..settings() }.check(),
+                Err("oidc.invalid.issuer"),
+                "{bad}"
+            );
+        }
+        let local = ProviderSettings { issuer_url: "http://127.0.0.1:4000".into(), ..settings() };
+        assert!(local.check().is_ok());
         assert_eq!(ProviderSettings { client_id: " ".into(), ..settings() }.check(), Err("oidc.invalid.client_id"));
     }
 
