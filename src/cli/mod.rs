@@ -16,6 +16,7 @@ pub mod demo;
 mod import;
 mod metrics;
 mod retention;
+mod oidc;
 pub mod serve;
 mod settings;
 
@@ -88,6 +89,60 @@ pub enum Command {
     /// Accounts that sign in to the web application.
     #[command(subcommand)]
     User(UserCommand),
+    /// OpenID Connect identity providers people sign in with.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OidcCommand {
+    /// Add a provider, or change the one with this short name. The client secret is read from
+    /// UNDERCURRENT_OIDC_SECRET (sealed when stored, never shown), or named with --client-secret-env.
+    Add(OidcAddArgs),
+    /// The providers, without their secrets.
+    List,
+    /// Remove a provider (its accounts stay).
+    Remove { slug: String },
+    /// Turn local passwords on or off; off keeps them for the --break-glass accounts.
+    Passwords {
+        /// on or off.
+        state: String,
+        #[arg(long = "break-glass", value_name = "EMAIL")]
+        break_glass: Vec<String>,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct OidcAddArgs {
+    /// Short name, part of the redirect URI: /auth/oidc/SLUG/callback.
+    pub slug: String,
+    #[arg(long)]
+    pub issuer: String,
+    #[arg(long)]
+    pub client_id: String,
+    /// The name on the sign-in button.
+    #[arg(long)]
+    pub name: String,
+    /// Read the client secret from this environment variable of the server at each sign-in.
+    #[arg(long)]
+    pub client_secret_env: Option<String>,
+    #[arg(long, default_value = "openid email profile")]
+    pub scopes: String,
+    /// Create an account at a person's first sign-in.
+    #[arg(long)]
+    pub jit: bool,
+    /// Take the e-mail claim as verified without email_verified (Entra ID, Feishu): only for a provider that
+    /// owns the e-mail domain.
+    #[arg(long)]
+    pub trust_email: bool,
+    #[arg(long, default_value = "groups")]
+    pub groups_claim: String,
+    /// GROUP=ROLE, repeated; the first group the person is in gives the role.
+    #[arg(long, value_name = "GROUP=ROLE")]
+    pub map: Vec<String>,
+    /// The role when no group maps, or `refuse`.
+    #[arg(long, default_value = "manager")]
+    pub unmapped: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -366,6 +421,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             return serve::serve(db, options).await;
         }
         Command::User(UserCommand::Add { email, role, name }) => serve::add_user(&db, &email, &name, &role).await?,
+        Command::Oidc(cmd) => oidc::run(&db, cmd).await?,
     };
     db.close().await;
     Ok(code)

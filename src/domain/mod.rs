@@ -20,6 +20,7 @@ pub mod kind;
 pub mod mapping;
 pub mod meeting;
 pub mod metrics;
+pub mod oidc;
 pub mod privacy;
 pub mod profile;
 pub mod report;

@@ -32,6 +32,7 @@ pub mod interviewer_feeds;
 pub mod interviews;
 pub mod invitations;
 pub mod mappings;
+pub mod oidc;
 pub mod outbox;
 pub mod people;
 pub mod person_history;

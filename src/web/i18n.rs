@@ -74,6 +74,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.dates.json"),
                     include_str!("../../templates/i18n/en.reasons.json"),
                     include_str!("../../templates/i18n/en.retention.json"),
+                    include_str!("../../templates/i18n/en.identity.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -95,6 +96,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.dates.json"),
                     include_str!("../../templates/i18n/zh-CN.reasons.json"),
                     include_str!("../../templates/i18n/zh-CN.retention.json"),
+                    include_str!("../../templates/i18n/zh-CN.identity.json"),
                 ])
             }),
         }

@@ -4,9 +4,9 @@ use actix_web::web;
 
 use super::api;
 use super::handlers::{
-    accounts, add_to_study, adoption, audit, auth, calendar, calendar_feed, codebook, dashboard, first_run, imports,
-    interviews, language, mapping, participant, people, person, place, report, rights, rounds, settings, static_files,
-    studies, survey_response, surveys, tokens, welcome,
+    accounts, add_to_study, adoption, audit, auth, calendar, calendar_feed, codebook, dashboard, first_run, identity,
+    imports, interviews, language, mapping, oidc, participant, people, person, place, report, rights, rounds, settings,
+    static_files, studies, survey_response, surveys, tokens, welcome,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -26,6 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/welcome/{token}", web::get().to(welcome::form));
     cfg.route("/welcome/{token}", web::post().to(welcome::accept));
     cfg.route("/language", web::post().to(language::switch));
+    // Signing in with an OpenID Connect provider (GETs by the protocol; the
+    // state, bound to the browser and used once, stands for the CSRF token).
+    cfg.route("/auth/oidc/{slug}/start", web::get().to(oidc::start));
+    cfg.route("/auth/oidc/{slug}/callback", web::get().to(oidc::callback));
 
     // Reading the numbers.
     cfg.route("/", web::get().to(dashboard::show));
@@ -133,6 +137,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Administration.
     cfg.route("/settings", web::get().to(settings::page));
     cfg.route("/settings", web::post().to(settings::save));
+    cfg.route("/settings/identity", web::get().to(identity::page));
+    cfg.route("/settings/identity/providers", web::post().to(identity::create));
+    cfg.route("/settings/identity/providers/{id}", web::get().to(identity::edit_form));
+    cfg.route("/settings/identity/providers/{id}", web::post().to(identity::update));
+    cfg.route("/settings/identity/providers/{id}/delete", web::post().to(identity::delete));
+    cfg.route("/settings/identity/passwords", web::post().to(identity::passwords));
     cfg.route("/accounts", web::get().to(accounts::list));
     cfg.route("/accounts", web::post().to(accounts::create));
     cfg.route("/accounts/{id}/role", web::post().to(accounts::set_role));

@@ -40,6 +40,8 @@ pub struct AppState {
     pub base_url: Option<Arc<str>>,
     /// Answers by anonymous survey links per client address (in memory).
     pub open_answers: Arc<super::handlers::survey_response::OpenAnswerLimiter>,
+    /// OpenID Connect providers' discovery documents and keys.
+    pub oidc: Arc<crate::app::oidc::Discovery>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             form_key: Arc::from(crate::app::secrets::process_key()),
             base_url: None,
             open_answers: Arc::default(),
+            oidc: Arc::default(),
         }
     }
 

@@ -104,6 +104,7 @@ impl EveryPage {
             "/imports".into(),
             "/imports/mapping".into(),
             "/settings".into(),
+            "/settings/identity".into(),
             "/accounts".into(),
             "/tokens".into(),
             "/audit".into(),

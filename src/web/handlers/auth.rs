@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::{client_ip, html, see_other};
 use crate::app::accounts::{self as account_service, CreateError, verify_password_off_thread};
 use crate::app::first_run::{self, Organisation};
+use crate::app::oidc_admin;
 use crate::app::sign_in::{self as throttle, Attempt};
 use crate::domain::account::Role;
 use crate::storage::{Db, accounts, audit, now};
@@ -42,6 +43,28 @@ struct LoginPage {
     email: String,
     next: String,
     error: Option<String>,
+    /// "Sign in with ..." buttons: the provider's slug and name.
+    providers: Vec<(String, String)>,
+    /// Local passwords are off (for all but the break-glass accounts).
+    passwords_off: bool,
+}
+
+/// The providers' buttons and whether passwords are off, for the page.
+async fn sign_in_options(db: &Db) -> Result<(Vec<(String, String)>, bool), WebError> {
+    let providers =
+        crate::storage::oidc::list(db).await?.into_iter().map(|p| (p.settings.slug, p.settings.display_name)).collect();
+    let (on, _) = oidc_admin::password_policy(db).await?;
+    Ok((providers, !on))
+}
+
+/// The page that sends a signed-out browser on to its identity provider.
+#[derive(Template)]
+#[template(path = "oidc_sign_out.html")]
+struct ProviderSignOut {
+    lang: &'static str,
+    title: String,
+    link: String,
+    url: String,
 }
 
 #[derive(Template)]
@@ -142,26 +165,32 @@ pub async fn login_form(
     if accounts::count(&state.db).await? == 0 {
         return Ok(see_other("/setup"));
     }
+    let (providers, passwords_off) = sign_in_options(&state.db).await?;
     let page = LoginPage {
         page: Page::anonymous(&anon, "login.title"),
         email: String::new(),
         next: safe_next(&q.next),
         error: None,
+        providers,
+        passwords_off,
     };
     with_anon_cookie(html(&page)?, &anon, &state)
 }
 
 /// Starts a new session for the account: a new token, set as the cookie
 /// on `response` (every sign-in, and every password change, gets one).
+/// Returns the token's hash (the session's name in the database).
 pub async fn start_session(
     db: &Db,
     secure: bool,
     account_id: i64,
     response: &mut HttpResponse,
-) -> Result<(), WebError> {
+) -> Result<String, WebError> {
     let token = random_token();
-    accounts::create_session(db, &token_hash(&token), account_id, &random_token()).await?;
-    response.add_cookie(&cookie(SESSION_COOKIE, token, secure, true)).map_err(|e| WebError::Internal(e.into()))
+    let hash = token_hash(&token);
+    accounts::create_session(db, &hash, account_id, &random_token()).await?;
+    response.add_cookie(&cookie(SESSION_COOKIE, token, secure, true)).map_err(|e| WebError::Internal(e.into()))?;
+    Ok(hash)
 }
 
 /// Starts a new session and redirects.
@@ -181,12 +210,20 @@ pub async fn login(
     let email = form.email.trim().to_lowercase();
     let ip = client_ip(&req);
     let t = anon.lang.catalog();
+    let (providers, passwords_off) = sign_in_options(&state.db).await?;
     let retry = |error: String| LoginPage {
         page: Page::anonymous(&anon, "login.title"),
         email: email.clone(),
         next: safe_next(&form.next),
         error: Some(error),
+        providers: providers.clone(),
+        passwords_off,
     };
+    // Passwords off: only the break-glass accounts may use theirs.
+    if !oidc_admin::password_allowed(&state.db, &email).await? {
+        let body = retry(t.get("login.passwords_off").to_string()).render()?;
+        return Ok(HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(body));
+    }
     // Counted before the password is checked, so that parallel guesses get
     // no more checks than the limit.
     let at = now();
@@ -216,9 +253,24 @@ pub async fn login(
 }
 
 pub async fn logout(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    // A session a provider opened ends at the provider too, when it offers
+    // RP-initiated logout.
+    let after = super::oidc::after_sign_out(&state, &viewer.token_hash).await?;
     accounts::delete_session(&state.db, &viewer.token_hash).await?;
     audit::record(&state.db, viewer.audit_actor(), "sign_out", None, None).await?;
-    let mut response = see_other("/login");
+    // The provider is another origin: a form's redirect there would break
+    // the form-action 'self' policy, so a page sends the browser on.
+    let mut response = if after.starts_with('/') {
+        see_other(&after)
+    } else {
+        let t = viewer.lang.catalog();
+        html(&ProviderSignOut {
+            lang: viewer.lang.code(),
+            title: t.get("oidc.signing_out").to_string(),
+            link: t.get("oidc.signing_out_link").to_string(),
+            url: after,
+        })?
+    };
     response.add_cookie(&removal(SESSION_COOKIE)).map_err(|e| WebError::Internal(e.into()))?;
     // Interview drafts kept in this browser go with the session (the page's
     // script clears them too, for browsers without this header).

@@ -11,6 +11,7 @@ use undercurrent::storage::Db;
 
 pub mod browser;
 pub mod calendar_servers;
+pub mod oidc_provider;
 pub mod outreach;
 pub mod reading;
 pub mod smtp;
