@@ -22,6 +22,7 @@ pub mod people_list;
 pub mod person;
 pub mod report;
 pub mod rights;
+pub mod scim;
 pub mod secrets;
 pub mod settings;
 pub mod settings_preview;

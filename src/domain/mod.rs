@@ -25,6 +25,7 @@ pub mod profile;
 pub mod report;
 pub mod sampling;
 pub mod scheduling;
+pub mod scim;
 pub mod settings;
 pub mod state;
 pub mod study;

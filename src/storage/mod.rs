@@ -39,6 +39,7 @@ pub mod places;
 mod postgres_fast;
 pub mod rights;
 pub mod rollouts;
+pub mod scim;
 pub mod server_secrets;
 pub mod settings;
 pub mod sign_in_throttle;

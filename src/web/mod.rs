@@ -14,6 +14,7 @@ pub mod page;
 pub mod query;
 pub mod report_summary;
 pub mod routes;
+pub mod scim;
 pub mod security;
 pub mod session;
 pub mod state;

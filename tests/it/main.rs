@@ -42,6 +42,7 @@ mod participant_security;
 mod privacy_floor;
 mod properties;
 mod rights;
+mod scim;
 mod slack_events;
 mod upgrade;
 mod vendor_events;
