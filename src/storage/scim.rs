@@ -82,11 +82,12 @@ macro_rules! user_of {
     }};
 }
 
-/// A page of users, oldest first, and how many match in all.
+/// A page of users, oldest first (a stable order, so pages do not overlap),
+/// and how many match in all.
 pub async fn users(tx: &mut Tx, filter: UserFilter<'_>, offset: i64, limit: i64) -> Result<(i64, Vec<UserRow>)> {
     let (clause, value) = filter.clause();
     let n = if value.is_some() { 2 } else { 1 };
-    let sql = format!("SELECT {USER_COLUMNS} {clause} ORDER BY s.created_at, s.id LIMIT ${n} OFFSET ${}", n + 1);
+    let sql = format!("SELECT {USER_COLUMNS} {clause} ORDER BY s.created_at, s.person_id LIMIT ${n} OFFSET ${}", n + 1);
     let count = format!("SELECT COUNT(*) FROM scim_users s {clause}");
     on_tx!(tx, conn => {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));

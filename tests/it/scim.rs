@@ -95,3 +95,373 @@ async fn scim_sanity_finds_the_server_conformant() {
     assert!(probe.status.success(), "scim-sanity failed:\n{report}");
     app.finish().await;
 }
+
+/// The tier a person page shows.
+fn tier_of(page: &str) -> String {
+    let at = page.find("tier-badge tier-").expect("a tier badge") + "tier-badge tier-".len();
+    page[at..].chars().take_while(|c| c.is_ascii_alphabetic()).collect()
+}
+
+async fn person_count(app: &TestApp) -> i64 {
+    dataset::totals(&app.t.db).await.unwrap().people
+}
+
+/// Imports events for `user_id` (one a day for three days).
+async fn import_events_of(app: &TestApp, user_id: &str) {
+    use undercurrent::app::import::import_events;
+    use undercurrent::ingest::source::open;
+    let mut csv = String::from("event_id,user_id,timestamp,event,channel,channel_type\n");
+    for day in 1..=3 {
+        csv += &format!("x-{user_id}-{day},{user_id},2026-05-0{day}T09:00:00Z,message_sent,g-1,group\n");
+    }
+    let input = open("events.csv", std::io::Cursor::new(csv.into_bytes())).unwrap();
+    import_events(&app.t.db, chrono_tz::UTC, input).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_person_seen_in_events_or_imported_and_then_provisioned_is_one_person() {
+    let app = TestApp::spawn().await;
+    import_fixture(&app.t.db).await;
+    import_events_of(&app, "seen.only@corp.example").await;
+    let scim = Scim::new(&app).await;
+    let before = person_count(&app).await;
+    let events = dataset::totals(&app.t.db).await.unwrap().events;
+
+    // Seen only in events: the userName is their user id.
+    let (status, seen) = scim.post("/Users", user("Seen.Only@corp.example", "seen.only@corp.example")).await;
+    assert_eq!(status, StatusCode::CREATED, "{seen}");
+    // In the directory file: a different userName (a UPN), their e-mail.
+    let (status, upn) = scim.post("/Users", user("p1@corp.onmicrosoft.example", "U0001@corp.example")).await;
+    assert_eq!(status, StatusCode::CREATED, "{upn}");
+    assert_eq!(person_count(&app).await, before, "nobody was created twice");
+    assert_eq!(dataset::totals(&app.t.db).await.unwrap().events, events);
+    let user_id = |id: &str| {
+        let db = app.t.db.clone();
+        let id = id.to_string();
+        async move { identity::user_id_of(&db, &id).await.unwrap() }
+    };
+    assert_eq!(user_id("p1@corp.onmicrosoft.example").await.as_deref(), Some("u0001@corp.example"));
+    assert_eq!(user_id("E-p1@corp.onmicrosoft.example").await.as_deref(), Some("u0001@corp.example"));
+    assert_eq!(user_id("seen.only@corp.example").await.as_deref(), Some("seen.only@corp.example"));
+    // What SCIM says is the directory's from now on.
+    let id = identity::user_id_of(&app.t.db, "u0001@corp.example").await.unwrap().unwrap();
+    let dir = directory::load(&app.t.db).await.unwrap();
+    let person = (0..10_000).filter_map(|i| dir.get(i)).find(|e| e.user_id == id).unwrap();
+    assert_eq!(person.department.as_deref(), Some("Platform"));
+    assert_eq!(person.name.as_deref(), Some("Given Family"));
+
+    // Provisioned first, then seen in events: still one person.
+    let (status, _) = scim.post("/Users", user("new.hire@corp.example", "new.hire@corp.example")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let with_new = person_count(&app).await;
+    assert_eq!(with_new, before + 1);
+    import_events_of(&app, "New.Hire@corp.example").await;
+    assert_eq!(person_count(&app).await, with_new);
+
+    // The same userName twice, or another userName for a person already
+    // provisioned: 409 uniqueness.
+    let (status, e) = scim.post("/Users", user("NEW.HIRE@corp.example", "x@corp.example")).await;
+    assert_eq!((status, e["scimType"].as_str()), (StatusCode::CONFLICT, Some("uniqueness")), "{e}");
+    let (status, e) = scim.post("/Users", user("other@corp.example", "u0001@corp.example")).await;
+    assert_eq!((status, e["scimType"].as_str()), (StatusCode::CONFLICT, Some("uniqueness")), "{e}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn deactivation_keeps_the_person_and_their_history_and_shows_it() {
+    let app = TestApp::with_accounts().await;
+    import_fixture(&app.t.db).await;
+    let scim = Scim::new(&app).await;
+    let totals = dataset::totals(&app.t.db).await.unwrap();
+    let mut analyst = app.signed_in(Role::Analyst).await;
+    let (_, page) = analyst.get("/people/u0001@corp.example?as_of=2026-05-29").await;
+    let tier = tier_of(&page);
+    let (_, created) = scim.post("/Users", user("u0001@corp.example", "u0001@corp.example")).await;
+    let id = created["id"].as_str().unwrap().to_string();
+
+    // Entra ID deactivates with a string.
+    let (status, patched) =
+        scim.patch(&format!("/Users/{id}"), json!([{"op": "Replace", "path": "active", "value": "False"}])).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["active"], false);
+    let (_, read) = scim.get(&format!("/Users/{id}")).await;
+    assert_eq!(read["active"], false);
+    assert_eq!(dataset::totals(&app.t.db).await.unwrap(), totals, "no person and no event is gone");
+
+    let (status, page) = analyst.get("/people/u0001@corp.example?as_of=2026-05-29").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"deactivated\""), "the person page says so");
+    let (_, list) = analyst.get("/people?as_of=2026-05-29&q=u0001").await;
+    assert!(list.contains("Deactivated"), "the list says so");
+    // The past window still counts their events.
+    assert_eq!(tier_of(&page), tier);
+
+    // Okta reactivates with a path-less value.
+    let (_, back) = scim.patch(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"active": true}}])).await;
+    assert_eq!(back["active"], true);
+    let (_, page) = analyst.get("/people/u0001@corp.example?as_of=2026-05-29").await;
+    assert!(!page.contains("id=\"deactivated\""));
+
+    // DELETE: the SCIM user is gone, the person is kept, deactivated.
+    let r = reqwest::Client::new()
+        .delete(format!("{}/scim/v2/Users/{id}", app.base))
+        .bearer_auth(&scim.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (status, e) = scim.get(&format!("/Users/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(e["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert_eq!(e["status"], "404");
+    assert_eq!(dataset::totals(&app.t.db).await.unwrap(), totals);
+    let (status, page) = analyst.get("/people/u0001@corp.example?as_of=2026-05-29").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"deactivated\""));
+
+    // Every change is in the audit log, with the token's name.
+    let actions: Vec<String> = audit::recent(&app.t.db, 50, 0).await.unwrap().into_iter().map(|e| e.action).collect();
+    for a in ["scim.user.create", "scim.user.deactivate", "scim.user.reactivate", "scim.user.delete"] {
+        assert!(actions.contains(&a.to_string()), "{a} in {actions:?}");
+    }
+    let mut admin = app.signed_in(Role::Admin).await;
+    let (_, log) = admin.get("/audit").await;
+    assert!(log.contains("Directory sync deactivated a person") && log.contains("entra"), "{log}");
+    app.finish().await;
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list["Resources"].as_array().unwrap().iter().map(|r| r["userName"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn filters_and_pages() {
+    let app = TestApp::spawn().await;
+    let scim = Scim::new(&app).await;
+    for i in 0..5 {
+        let (status, _) =
+            scim.post("/Users", user(&format!("user{i}@corp.example"), &format!("mail{i}@corp.example"))).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (_, all) = scim.get("/Users").await;
+    assert_eq!(all["totalResults"], 5);
+    assert_eq!(all["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:ListResponse");
+    let (_, page) = scim.get("/Users?startIndex=2&count=2").await;
+    assert_eq!(
+        (page["totalResults"].as_i64(), page["startIndex"].as_i64(), page["itemsPerPage"].as_i64()),
+        (Some(5), Some(2), Some(2))
+    );
+    assert_eq!(ids(&page), vec!["user1@corp.example", "user2@corp.example"]);
+    let (_, none) = scim.get("/Users?count=0").await;
+    assert_eq!((none["totalResults"].as_i64(), ids(&none).len()), (Some(5), 0));
+    let (_, last) = scim.get("/Users?startIndex=5&count=10").await;
+    assert_eq!(ids(&last), vec!["user4@corp.example"]);
+
+    let filter = |f: &str| format!("/Users?filter={}", urlencoding(f));
+    let (_, found) = scim.get(&filter("userName eq \"USER3@corp.example\"")).await;
+    assert_eq!(ids(&found), vec!["user3@corp.example"], "userName is matched without regard to case");
+    let (_, found) = scim.get(&filter("externalId eq \"ext-user2@corp.example\"")).await;
+    assert_eq!(ids(&found), vec!["user2@corp.example"]);
+    let (_, found) = scim.get(&filter("emails.value eq \"mail4@corp.example\"")).await;
+    assert_eq!(ids(&found), vec!["user4@corp.example"]);
+    let (_, found) = scim.get(&filter("userName eq \"nobody@corp.example\"")).await;
+    assert_eq!((found["totalResults"].as_i64(), ids(&found).len()), (Some(0), 0));
+    let (status, e) = scim.get(&filter("userName sw \"user\"")).await;
+    assert_eq!((status, e["scimType"].as_str()), (StatusCode::BAD_REQUEST, Some("invalidFilter")));
+    let (status, e) = scim.get(&filter("title eq \"Engineer\"")).await;
+    assert_eq!((status, e["scimType"].as_str()), (StatusCode::BAD_REQUEST, Some("invalidFilter")));
+    let (status, _) = scim.get("/Users?count=many").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    for name in ["Sales", "Engineering"] {
+        let (status, _) = scim.post("/Groups", json!({"displayName": name, "externalId": format!("g-{name}")})).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (_, g) = scim.get(&format!("/Groups?filter={}", urlencoding("displayName eq \"sales\""))).await;
+    assert_eq!(g["totalResults"], 1);
+    assert_eq!(g["Resources"][0]["displayName"], "Sales");
+    let (_, g) = scim.get(&format!("/Groups?filter={}", urlencoding("externalId eq \"g-Engineering\""))).await;
+    assert_eq!(g["Resources"][0]["displayName"], "Engineering");
+    let (status, e) = scim.post("/Groups", json!({"displayName": "SALES"})).await;
+    assert_eq!((status, e["scimType"].as_str()), (StatusCode::CONFLICT, Some("uniqueness")));
+    app.finish().await;
+}
+
+fn urlencoding(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn patch_as_entra_id_and_okta_send_it() {
+    let app = TestApp::spawn().await;
+    let scim = Scim::new(&app).await;
+    let (_, ada) = scim.post("/Users", user("ada@corp.example", "ada@corp.example")).await;
+    let (_, bob) = scim.post("/Users", user("bob@corp.example", "bob@corp.example")).await;
+    let (ada, bob) = (ada["id"].as_str().unwrap().to_string(), bob["id"].as_str().unwrap().to_string());
+
+    // Entra ID: one path per operation, the extension by its URN, a filtered e-mail.
+    let ops = json!([
+        {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "ada.l@corp.example"},
+        {"op": "Add", "path": format!("{ENTERPRISE}:department"), "value": "Maths"},
+        {"op": "Replace", "path": "name.familyName", "value": "Lovelace"},
+        {"op": "Remove", "path": "title"},
+    ]);
+    let (status, u) = scim.patch(&format!("/Users/{ada}"), ops).await;
+    assert_eq!(status, StatusCode::OK, "{u}");
+    assert_eq!(u["emails"][0]["value"], "ada.l@corp.example");
+    assert_eq!(u[ENTERPRISE]["department"], "Maths");
+    assert_eq!(u[ENTERPRISE]["employeeNumber"], "E-ada@corp.example");
+    assert_eq!(u["name"]["familyName"], "Lovelace");
+    assert!(u.get("title").is_none());
+    assert_eq!(
+        identity::user_id_of(&app.t.db, "ada.l@corp.example").await.unwrap().as_deref(),
+        Some("ada@corp.example")
+    );
+
+    // Okta: path-less values.
+    let ops = json!([{"op": "replace", "value": {"title": "Countess", "name.givenName": "Augusta"}}]);
+    let (_, u) = scim.patch(&format!("/Users/{ada}"), ops).await;
+    assert_eq!((u["title"].as_str(), u["name"]["givenName"].as_str()), (Some("Countess"), Some("Augusta")));
+
+    // Groups: members added, removed by a filter (Okta) and by a list (Entra ID).
+    let (_, g) = scim.post("/Groups", json!({"displayName": "Analysts", "members": [{"value": ada}]})).await;
+    let group = g["id"].as_str().unwrap().to_string();
+    assert_eq!(g["members"][0]["display"], "ada@corp.example");
+    let (_, g) = scim
+        .patch(&format!("/Groups/{group}"), json!([{"op": "Add", "path": "members", "value": [{"value": bob}]}]))
+        .await;
+    assert_eq!(g["members"].as_array().unwrap().len(), 2);
+    let path = format!("members[value eq \"{ada}\"]");
+    let (_, g) = scim.patch(&format!("/Groups/{group}"), json!([{"op": "remove", "path": path}])).await;
+    assert_eq!(g["members"].as_array().unwrap().len(), 1);
+    let (_, g) = scim
+        .patch(&format!("/Groups/{group}"), json!([{"op": "Remove", "path": "members", "value": [{"value": bob}]}]))
+        .await;
+    assert!(g["members"].as_array().unwrap().is_empty());
+    let (_, g) = scim
+        .patch(
+            &format!("/Groups/{group}"),
+            json!([{"op": "replace", "value": {"id": group, "displayName": "Analysts 2"}}]),
+        )
+        .await;
+    assert_eq!(g["displayName"], "Analysts 2");
+
+    // Refused: an unknown op, a remove without a path, a bad path, not JSON.
+    for (ops, scim_type) in [
+        (json!([{"op": "copy", "path": "title"}]), "invalidSyntax"),
+        (json!([{"op": "remove"}]), "noTarget"),
+        (json!([{"op": "add", "path": "emails[type", "value": "x"}]), "invalidPath"),
+        (json!([{"op": "replace", "path": "active", "value": "maybe"}]), "invalidValue"),
+    ] {
+        let (status, e) = scim.patch(&format!("/Users/{ada}"), ops).await;
+        assert_eq!((status, e["scimType"].as_str()), (StatusCode::BAD_REQUEST, Some(scim_type)), "{e}");
+    }
+    let r = reqwest::Client::new()
+        .patch(format!("{}/scim/v2/Users/{ada}", app.base))
+        .bearer_auth(&scim.token)
+        .header("content-type", SCIM)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let (status, _) = scim.patch("/Users/nobody", json!([{"op": "replace", "path": "active", "value": false}])).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn only_a_token_with_the_scim_scope_gets_in_and_cookies_do_not() {
+    let app = TestApp::with_accounts().await;
+    let read = token(&app, &[Scope::Read, Scope::Ingest]).await;
+    let (id, scim_token) = issue(&app.t.db, "okta", &[Scope::Scim], None).await.unwrap();
+    let url = |p: &str| format!("{}/scim/v2{p}", app.base);
+    let c = reqwest::Client::new();
+    for path in ["/Users", "/Groups", "/ServiceProviderConfig", "/Schemas", "/ResourceTypes", "/Users/x"] {
+        let r = c.get(url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "no token: {path}");
+        assert!(r.headers().get("www-authenticate").is_some());
+        assert_eq!(r.headers().get("content-type").unwrap(), SCIM);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+        let r = c.get(url(path)).bearer_auth(&read).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "read token: {path}");
+    }
+    let r = c
+        .post(url("/Users"))
+        .bearer_auth(&read)
+        .body(user("a@b.example", "a@b.example").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // A signed-in administrator's cookies are not a token.
+    let admin = app.signed_in(Role::Admin).await;
+    let r = admin.http.get(url("/Users")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = admin
+        .http
+        .post(format!("{}?csrf={}", url("/Users"), admin.csrf))
+        .header("content-type", SCIM)
+        .body(user("a@b.example", "a@b.example").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // The right token, until it is revoked.
+    let r = c.get(url("/ServiceProviderConfig")).bearer_auth(&scim_token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let config: Value = r.json().await.unwrap();
+    assert_eq!(config["patch"]["supported"], true);
+    let (_, types) = {
+        let r = c.get(url("/ResourceTypes")).bearer_auth(&scim_token).send().await.unwrap();
+        (r.status(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(types["totalResults"], 2);
+    let r = c
+        .get(url("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"))
+        .bearer_auth(&scim_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = c.get(url("/Nothing")).bearer_auth(&scim_token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = c.post(url("/ServiceProviderConfig")).bearer_auth(&scim_token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    undercurrent::storage::api_tokens::revoke(&app.t.db, id).await.unwrap();
+    let r = c.get(url("/Users")).bearer_auth(&scim_token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_tokens_page_creates_a_scim_token() {
+    let app = TestApp::with_accounts().await;
+    let mut admin = app.signed_in(Role::Admin).await;
+    let (_, page) = admin.get("/tokens").await;
+    assert!(page.contains("name=\"scope_scim\""));
+    let r = admin
+        .http
+        .post(format!("{}/tokens?csrf={}", app.base, admin.csrf))
+        .form(&[("name", "Entra ID"), ("scope_scim", "1")])
+        .send()
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    let at = body.find("uc_").expect("the new token is shown");
+    let token: String = body[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let r = reqwest::Client::new().get(format!("{}/scim/v2/Users", app.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r =
+        reqwest::Client::new().get(format!("{}/api/v1/summary", app.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a SCIM token reads no metrics");
+    app.finish().await;
+}
