@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use undercurrent::domain::account::Role;
 use undercurrent::storage::api_tokens::Scope;
-use undercurrent::storage::{audit, dataset, directory, identity};
+use undercurrent::storage::{audit, dataset, directory, identity, invitations};
 use undercurrent::web::api::issue;
 
 const SCIM: &str = "application/scim+json";
@@ -187,6 +187,9 @@ async fn deactivation_keeps_the_person_and_their_history_and_shows_it() {
     let (_, read) = scim.get(&format!("/Users/{id}")).await;
     assert_eq!(read["active"], false);
     assert_eq!(dataset::totals(&app.t.db).await.unwrap(), totals, "no person and no event is gone");
+    // Nobody writes to someone who left: studies never draw them.
+    let (person, _) = invitations::person_by_user_id(&app.t.db, "u0001@corp.example").await.unwrap().unwrap();
+    assert!(invitations::histories(&app.t.db).await.unwrap()[&person].deactivated);
 
     let (status, page) = analyst.get("/people/u0001@corp.example?as_of=2026-05-29").await;
     assert_eq!(status, StatusCode::OK);
