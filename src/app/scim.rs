@@ -176,7 +176,7 @@ fn user_write(user: &ScimUser) -> UserWrite<'_> {
 /// Provisions a user: links (or creates) the person and writes what SCIM
 /// holds about them.
 pub async fn create_user(db: &Db, actor: Actor<'_>, user: ScimUser) -> Outcome<UserRow> {
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     if store::user_name_taken(&mut tx, &user.user_name.to_lowercase(), "").await? {
         tx.rollback().await?;
         return Err(ScimError::uniqueness(format!("a user with userName {} exists", user.user_name)).into());
@@ -188,7 +188,10 @@ pub async fn create_user(db: &Db, actor: Actor<'_>, user: ScimUser) -> Outcome<U
     }
     let id = new_id();
     write(&mut tx, person_id, &user).await?;
-    store::insert_user(&mut tx, &id, person_id, user_write(&user), now()).await?;
+    if !store::insert_user(&mut tx, &id, person_id, user_write(&user), now()).await? {
+        tx.rollback().await?;
+        return Err(ScimError::uniqueness(format!("a user with userName {} exists", user.user_name)).into());
+    }
     let row = user_in(&mut tx, &id).await?;
     tx.commit().await?;
     audit_change(db, actor, "scim.user.create", &format!("person:{person_id}")).await?;
@@ -200,14 +203,17 @@ pub async fn create_user(db: &Db, actor: Actor<'_>, user: ScimUser) -> Outcome<U
 
 /// Replaces a user (PUT, and PATCH once applied).
 pub async fn replace_user(db: &Db, actor: Actor<'_>, id: &str, user: ScimUser) -> Outcome<UserRow> {
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     let before = user_in(&mut tx, id).await?;
     if store::user_name_taken(&mut tx, &user.user_name.to_lowercase(), id).await? {
         tx.rollback().await?;
         return Err(ScimError::uniqueness(format!("a user with userName {} exists", user.user_name)).into());
     }
     let changed = write(&mut tx, before.person_id, &user).await?;
-    store::update_user(&mut tx, id, user_write(&user), now()).await?;
+    if !store::update_user(&mut tx, id, user_write(&user), now()).await? {
+        tx.rollback().await?;
+        return Err(ScimError::uniqueness(format!("a user with userName {} exists", user.user_name)).into());
+    }
     let row = user_in(&mut tx, id).await?;
     tx.commit().await?;
     let target = format!("person:{}", before.person_id);
@@ -232,7 +238,7 @@ pub async fn patch_user(db: &Db, actor: Actor<'_>, id: &str, body: &Value) -> Ou
 /// DELETE: the person is deactivated and kept with their history; the
 /// SCIM link is removed.
 pub async fn delete_user(db: &Db, actor: Actor<'_>, id: &str) -> Outcome<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     let row = user_in(&mut tx, id).await?;
     store::set_active(&mut tx, row.person_id, false, now()).await?;
     store::delete_user(&mut tx, id).await?;
@@ -296,7 +302,7 @@ pub async fn get_group(db: &Db, id: &str) -> Outcome<GroupRecord> {
 
 /// Writes a group (new or not) after checking its name.
 async fn write_group(db: &Db, actor: Actor<'_>, id: &str, group: ScimGroup, new: bool) -> Outcome<GroupRecord> {
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     if !new {
         group_in(&mut tx, id).await?;
     }
@@ -310,7 +316,11 @@ async fn write_group(db: &Db, actor: Actor<'_>, id: &str, group: ScimGroup, new:
     let wanted: Vec<&str> = group.members.iter().map(String::as_str).collect();
     let known = store::existing_users(&mut tx, &wanted).await?;
     let members: Vec<String> = group.members.into_iter().filter(|m| known.contains(m)).collect();
-    store::write_group(&mut tx, id, &group.display_name, group.external_id.as_deref(), &members, now()).await?;
+    let external_id = group.external_id.as_deref();
+    if !store::write_group(&mut tx, id, &group.display_name, external_id, &members, now()).await? {
+        tx.rollback().await?;
+        return Err(ScimError::uniqueness(format!("a group named {} exists", group.display_name)).into());
+    }
     let record = group_in(&mut tx, id).await?;
     tx.commit().await?;
     let action = if new { "scim.group.create" } else { "scim.group.update" };
@@ -346,7 +356,7 @@ pub async fn patch_group(db: &Db, actor: Actor<'_>, id: &str, body: &Value) -> O
 }
 
 pub async fn delete_group(db: &Db, actor: Actor<'_>, id: &str) -> Outcome<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     if !store::delete_group(&mut tx, id).await? {
         tx.rollback().await?;
         return Err(ScimError::not_found("Group", id).into());

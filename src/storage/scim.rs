@@ -6,8 +6,21 @@
 use anyhow::Result;
 use sqlx::Row;
 
-use super::{Tx, placeholders};
+use super::{Db, Tx, placeholders};
 use crate::on_tx;
+
+/// A transaction that will write. On SQLite it takes the write lock at
+/// once: a transaction that read first and wrote second would fail when
+/// another wrote in between (its snapshot is stale), where this one waits
+/// its turn (the busy timeout) and then reads what the other wrote. On
+/// PostgreSQL the unique indexes settle races (see `insert_user`).
+pub async fn begin_write(db: &Db) -> Result<Tx> {
+    let mut tx = db.begin().await?;
+    if let Tx::Sqlite(t) = &mut tx {
+        sqlx::query("UPDATE scim_groups SET id = id WHERE 1 = 0").execute(&mut **t).await?;
+    }
+    Ok(tx)
+}
 
 /// A SCIM user with the person's directory columns.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,24 +142,36 @@ pub struct UserWrite<'a> {
     pub employee_number: Option<&'a str>,
 }
 
-pub async fn insert_user(tx: &mut Tx, id: &str, person_id: i64, w: UserWrite<'_>, at: i64) -> Result<()> {
-    let sql = "INSERT INTO scim_users (id, person_id, user_name, user_name_key, external_id, given_name, \
-               family_name, employee_number, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
-    on_tx!(tx, conn => sqlx::query(sql)
-        .bind(id).bind(person_id).bind(w.user_name).bind(w.user_name.to_lowercase()).bind(w.external_id)
-        .bind(w.given_name).bind(w.family_name).bind(w.employee_number).bind(at)
-        .execute(&mut *conn).await.map(drop))?;
-    Ok(())
+/// `false` for a statement refused by a unique index (a request racing
+/// another for the same userName, person or group name).
+fn unique_violation(r: std::result::Result<(), sqlx::Error>) -> Result<bool> {
+    match r {
+        Ok(()) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
-pub async fn update_user(tx: &mut Tx, id: &str, w: UserWrite<'_>, at: i64) -> Result<()> {
+/// Stores a SCIM user; `false` when the userName or the person is taken.
+pub async fn insert_user(tx: &mut Tx, id: &str, person_id: i64, w: UserWrite<'_>, at: i64) -> Result<bool> {
+    let sql = "INSERT INTO scim_users (id, person_id, user_name, user_name_key, external_id, given_name, \
+               family_name, employee_number, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+    let written = on_tx!(tx, conn => sqlx::query(sql)
+        .bind(id).bind(person_id).bind(w.user_name).bind(w.user_name.to_lowercase()).bind(w.external_id)
+        .bind(w.given_name).bind(w.family_name).bind(w.employee_number).bind(at)
+        .execute(&mut *conn).await.map(drop));
+    unique_violation(written)
+}
+
+/// Updates a SCIM user; `false` when the userName is taken.
+pub async fn update_user(tx: &mut Tx, id: &str, w: UserWrite<'_>, at: i64) -> Result<bool> {
     let sql = "UPDATE scim_users SET user_name = $2, user_name_key = $3, external_id = $4, given_name = $5, \
                family_name = $6, employee_number = $7, updated_at = $8 WHERE id = $1";
-    on_tx!(tx, conn => sqlx::query(sql)
+    let written = on_tx!(tx, conn => sqlx::query(sql)
         .bind(id).bind(w.user_name).bind(w.user_name.to_lowercase()).bind(w.external_id).bind(w.given_name)
         .bind(w.family_name).bind(w.employee_number).bind(at)
-        .execute(&mut *conn).await.map(drop))?;
-    Ok(())
+        .execute(&mut *conn).await.map(drop));
+    unique_violation(written)
 }
 
 /// Removes a SCIM user (the link, never the person); `false` when unknown.
@@ -285,7 +310,8 @@ pub async fn group_name_taken(tx: &mut Tx, key: &str, except: &str) -> Result<bo
     Ok(n > 0)
 }
 
-/// Creates or updates a group (`created` says which) with these members.
+/// Creates or updates a group with these members; `false` when another
+/// group has its name.
 pub async fn write_group(
     tx: &mut Tx,
     id: &str,
@@ -293,21 +319,25 @@ pub async fn write_group(
     external_id: Option<&str>,
     members: &[String],
     at: i64,
-) -> Result<()> {
+) -> Result<bool> {
     let upsert = "INSERT INTO scim_groups (id, display_name, display_name_key, external_id, created_at, updated_at) \
                   VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, \
                   display_name_key = excluded.display_name_key, external_id = excluded.external_id, \
                   updated_at = excluded.updated_at";
+    let written = on_tx!(tx, conn => sqlx::query(upsert)
+        .bind(id).bind(display_name).bind(display_name.to_lowercase()).bind(external_id).bind(at)
+        .execute(&mut *conn).await.map(drop));
+    if !unique_violation(written)? {
+        return Ok(false);
+    }
     on_tx!(tx, conn => {
-        sqlx::query(upsert).bind(id).bind(display_name).bind(display_name.to_lowercase()).bind(external_id).bind(at)
-            .execute(&mut *conn).await?;
         sqlx::query("DELETE FROM scim_group_members WHERE group_id = $1").bind(id).execute(&mut *conn).await?;
         for user in members {
             sqlx::query("INSERT INTO scim_group_members (group_id, user_id) VALUES ($1, $2)")
                 .bind(id).bind(user).execute(&mut *conn).await?;
         }
     });
-    Ok(())
+    Ok(true)
 }
 
 /// Deletes a group and its memberships; `false` when unknown.

@@ -378,6 +378,34 @@ async fn patch_as_entra_id_and_okta_send_it() {
     app.finish().await;
 }
 
+/// Every SCIM route (as `src/web/routes.rs` registers them).
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/ServiceProviderConfig"),
+    ("GET", "/ResourceTypes"),
+    ("GET", "/ResourceTypes/User"),
+    ("GET", "/Schemas"),
+    ("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"),
+    ("GET", "/Users"),
+    ("POST", "/Users"),
+    ("GET", "/Users/x"),
+    ("PUT", "/Users/x"),
+    ("PATCH", "/Users/x"),
+    ("DELETE", "/Users/x"),
+    ("GET", "/Groups"),
+    ("POST", "/Groups"),
+    ("GET", "/Groups/x"),
+    ("PUT", "/Groups/x"),
+    ("PATCH", "/Groups/x"),
+    ("DELETE", "/Groups/x"),
+];
+
+#[test]
+fn the_route_list_is_every_scim_route() {
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/routes.rs")).unwrap();
+    let registered = source.lines().filter(|l| l.contains("cfg.route(\"/scim/v2/")).count();
+    assert_eq!(registered, ROUTES.len(), "a SCIM route is missing from ROUTES");
+}
+
 #[tokio::test]
 async fn only_a_token_with_the_scim_scope_gets_in_and_cookies_do_not() {
     let app = TestApp::with_accounts().await;
@@ -385,38 +413,34 @@ async fn only_a_token_with_the_scim_scope_gets_in_and_cookies_do_not() {
     let (id, scim_token) = issue(&app.t.db, "okta", &[Scope::Scim], None).await.unwrap();
     let url = |p: &str| format!("{}/scim/v2{p}", app.base);
     let c = reqwest::Client::new();
-    for path in ["/Users", "/Groups", "/ServiceProviderConfig", "/Schemas", "/ResourceTypes", "/Users/x"] {
-        let r = c.get(url(path)).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "no token: {path}");
+    // A signed-in administrator's cookies (and CSRF token) are not a token.
+    let admin = app.signed_in(Role::Admin).await;
+    let body = user("a@b.example", "a@b.example").to_string();
+    for (method, path) in ROUTES {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let send = |client: &reqwest::Client, token: Option<&str>| {
+            let mut r = client
+                .request(method.clone(), format!("{}?csrf={}", url(path), admin.csrf))
+                .header("content-type", SCIM)
+                .body(body.clone());
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            r.send()
+        };
+        let r = send(&c, None).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "no token: {method} {path}");
         assert!(r.headers().get("www-authenticate").is_some());
         assert_eq!(r.headers().get("content-type").unwrap(), SCIM);
-        let body: Value = r.json().await.unwrap();
-        assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
-        let r = c.get(url(path)).bearer_auth(&read).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::FORBIDDEN, "read token: {path}");
+        let error: Value = r.json().await.unwrap();
+        assert_eq!(error["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+        let r = send(&c, Some(&read)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "read token: {method} {path}");
+        let r = send(&admin.http, None).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "admin's cookies: {method} {path}");
     }
-    let r = c
-        .post(url("/Users"))
-        .bearer_auth(&read)
-        .body(user("a@b.example", "a@b.example").to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-
-    // A signed-in administrator's cookies are not a token.
-    let admin = app.signed_in(Role::Admin).await;
-    let r = admin.http.get(url("/Users")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = admin
-        .http
-        .post(format!("{}?csrf={}", url("/Users"), admin.csrf))
-        .header("content-type", SCIM)
-        .body(user("a@b.example", "a@b.example").to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = c.get(url("/Users")).bearer_auth(&scim_token).send().await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["totalResults"], 0, "nothing was written");
 
     // The right token, until it is revoked.
     let r = c.get(url("/ServiceProviderConfig")).bearer_auth(&scim_token).send().await.unwrap();
@@ -466,5 +490,16 @@ async fn the_tokens_page_creates_a_scim_token() {
     let r =
         reqwest::Client::new().get(format!("{}/api/v1/summary", app.base)).bearer_auth(&token).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "a SCIM token reads no metrics");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn racing_creations_of_one_user_give_one_user_and_conflicts() {
+    let app = TestApp::spawn().await;
+    let scim = Scim::new(&app).await;
+    let tries = (0..6).map(|_| scim.post("/Users", user("race@corp.example", "race@corp.example")));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(tries).await.into_iter().map(|(s, _)| s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| [StatusCode::CREATED, StatusCode::CONFLICT].contains(s)), "{statuses:?}");
     app.finish().await;
 }
