@@ -231,6 +231,11 @@ const NO_META: Meta<'static> = Meta { resource_type: "", created: "", last_modif
 pub async fn patch_user(db: &Db, actor: Actor<'_>, id: &str, body: &Value) -> Outcome<UserRow> {
     let before = get_user(db, id).await?;
     let mut resource = scim::user_json(id, &scim_user(&before), &NO_META);
+    // The one stored name is both `displayName` and `name.formatted`; kept
+    // once, so that a patch of either one changes it.
+    if let Some(o) = resource.as_object_mut() {
+        o.remove("displayName");
+    }
     apply_patch(&mut resource, body)?;
     replace_user(db, actor, id, user_from_json(&resource)?).await
 }

@@ -93,6 +93,10 @@ async fn scim_sanity_finds_the_server_conformant() {
     .unwrap();
     let report = format!("{}{}", String::from_utf8_lossy(&probe.stdout), String::from_utf8_lossy(&probe.stderr));
     assert!(probe.status.success(), "scim-sanity failed:\n{report}");
+    assert!(!report.contains("[FAIL]") && !report.contains("[ERROR]"), "{report}");
+    if let Some(summary) = report.lines().find(|l| l.contains(" passed, ")) {
+        eprintln!("scim-sanity: {}", summary.trim());
+    }
     app.finish().await;
 }
 
@@ -330,6 +334,13 @@ async fn patch_as_entra_id_and_okta_send_it() {
     let ops = json!([{"op": "replace", "value": {"title": "Countess", "name.givenName": "Augusta"}}]);
     let (_, u) = scim.patch(&format!("/Users/{ada}"), ops).await;
     assert_eq!((u["title"].as_str(), u["name"]["givenName"].as_str()), (Some("Countess"), Some("Augusta")));
+    let (_, u) = scim
+        .patch(&format!("/Users/{ada}"), json!([{"op": "replace", "path": "name.formatted", "value": "A. L."}]))
+        .await;
+    assert_eq!(u["displayName"], "A. L.");
+    let (_, u) =
+        scim.patch(&format!("/Users/{ada}"), json!([{"op": "replace", "path": "displayName", "value": "Ada"}])).await;
+    assert_eq!((u["displayName"].as_str(), u["name"]["formatted"].as_str()), (Some("Ada"), Some("Ada")));
 
     // Groups: members added, removed by a filter (Okta) and by a list (Entra ID).
     let (_, g) = scim.post("/Groups", json!({"displayName": "Analysts", "members": [{"value": ada}]})).await;
