@@ -514,3 +514,27 @@ async fn racing_creations_of_one_user_give_one_user_and_conflicts() {
     assert!(statuses.iter().all(|s| [StatusCode::CREATED, StatusCode::CONFLICT].contains(s)), "{statuses:?}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_persons_export_carries_what_sync_holds_and_erasure_removes_it() {
+    let app = TestApp::with_accounts().await;
+    import_fixture(&app.t.db).await;
+    let scim = Scim::new(&app).await;
+    let (_, u) = scim.post("/Users", user("u0002@corp.example", "u0002@corp.example")).await;
+    let id = u["id"].as_str().unwrap().to_string();
+    let (status, _) = scim.post("/Groups", json!({"displayName": "VPN users", "members": [{"value": id}]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut admin = app.signed_in(Role::Admin).await;
+    let (status, body) = admin.get("/people/u0002@corp.example/export.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let export: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(export["directory_sync"][0]["employee_number"], "E-u0002@corp.example", "{export}");
+    assert_eq!(export["directory_groups"][0]["display_name"], "VPN users");
+    let (status, _, _) = admin.post("/people/u0002@corp.example/erase", &[("confirm", "u0002@corp.example")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = scim.get(&format!("/Users/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, groups) = scim.get("/Groups").await;
+    assert!(groups["Resources"][0]["members"].as_array().unwrap().is_empty());
+    app.finish().await;
+}
