@@ -538,3 +538,25 @@ async fn a_persons_export_carries_what_sync_holds_and_erasure_removes_it() {
     assert!(groups["Resources"][0]["members"].as_array().unwrap().is_empty());
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_provisioned_person_merged_by_a_directory_file_keeps_the_scim_user() {
+    use undercurrent::app::import::import_people;
+    use undercurrent::ingest::source::open;
+    let app = TestApp::spawn().await;
+    import_events_of(&app, "awu").await;
+    import_events_of(&app, "EMP001").await;
+    let scim = Scim::new(&app).await;
+    let (status, u) = scim.post("/Users", user("awu", "awu@corp.example")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = u["id"].as_str().unwrap().to_string();
+    // The directory names Alex by an employee id, with awu as an alias:
+    // awu's person is merged into the directory's.
+    let csv = "user_id,name,email,aliases\nEMP001,Alex Wu,alex.wu@corp.example,awu\n";
+    import_people(&app.t.db, open("people.csv", std::io::Cursor::new(csv.as_bytes().to_vec())).unwrap()).await.unwrap();
+    assert_eq!(person_count(&app).await, 1);
+    let (status, u) = scim.get(&format!("/Users/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "the SCIM user followed the merge");
+    assert_eq!(u["userName"], "awu");
+    app.finish().await;
+}
