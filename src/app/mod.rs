@@ -26,6 +26,7 @@ pub mod person;
 pub mod report;
 pub mod retention;
 pub mod rights;
+pub mod scim;
 pub mod secrets;
 pub mod settings;
 pub mod settings_preview;

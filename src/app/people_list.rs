@@ -175,6 +175,11 @@ impl Item<'_> {
         self.entry.and_then(|e| e.email.as_deref()).filter(|s| !s.trim().is_empty())
     }
 
+    /// When directory sync deactivated them, if it did.
+    pub fn deactivated_at(&self) -> Option<i64> {
+        self.entry.and_then(|e| e.deactivated_at)
+    }
+
     pub fn department(&self) -> Option<&str> {
         self.person.department.as_deref().filter(|s| !s.trim().is_empty())
     }

@@ -27,6 +27,7 @@ pub mod report;
 pub mod retention;
 pub mod sampling;
 pub mod scheduling;
+pub mod scim;
 pub mod settings;
 pub mod state;
 pub mod study;

@@ -48,6 +48,9 @@ pub struct Candidate {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContactHistory {
     pub opted_out: bool,
+    /// Deactivated by directory sync (they left, or lost access): kept for
+    /// past windows, never contacted.
+    pub deactivated: bool,
     /// The last time a study reached the person (the caller decides what
     /// counts: an answered invitation, an interview, a survey response).
     pub last_contacted: Option<DateTime<Utc>>,
@@ -86,6 +89,8 @@ impl Default for ContactRules {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Exclusion {
+    /// Deactivated by directory sync.
+    Deactivated,
     OptedOut,
     /// In the study's holdout: kept to compare with, never contacted.
     HeldOut,
@@ -112,6 +117,7 @@ impl Exclusion {
     /// A stable message key, for translation by variant.
     pub fn key(&self) -> &'static str {
         match self {
+            Exclusion::Deactivated => "exclusion.deactivated",
             Exclusion::OptedOut => "exclusion.opted_out",
             Exclusion::HeldOut => "exclusion.held_out",
             Exclusion::NoAddress => "exclusion.no_address",
@@ -125,6 +131,7 @@ impl Exclusion {
     /// The reason in English words.
     pub fn describe(&self) -> String {
         match *self {
+            Exclusion::Deactivated => "deactivated by directory sync".into(),
             Exclusion::OptedOut => "opted out of research contact".into(),
             Exclusion::HeldOut => "held out by this study to compare with: never contacted".into(),
             Exclusion::NoAddress => "no e-mail address in the directory".into(),
@@ -155,6 +162,9 @@ impl ContactRules {
     /// Days are whole 24-hour periods before `now`; interview days are
     /// counted against `now`'s UTC date.
     pub fn check(&self, history: &ContactHistory, now: DateTime<Utc>) -> Result<(), Exclusion> {
+        if history.deactivated {
+            return Err(Exclusion::Deactivated);
+        }
         if history.opted_out {
             return Err(Exclusion::OptedOut);
         }
@@ -664,6 +674,7 @@ mod tests {
         let none = ContactHistory::default;
         assert_eq!(ok(none()), Ok(()));
         assert_eq!(ok(ContactHistory { opted_out: true, ..none() }), Err(Exclusion::OptedOut));
+        assert_eq!(ok(ContactHistory { deactivated: true, opted_out: true, ..none() }), Err(Exclusion::Deactivated));
         let missed = ContactHistory { no_shows: 1, ..none() };
         assert_eq!(ok(missed.clone()), Err(Exclusion::NoShow { no_shows: 1 }));
         assert_eq!(ContactRules { exclude_after_no_show: false, ..rules }.check(&missed, now()), Ok(()));

@@ -15,15 +15,18 @@ pub enum Scope {
     Ingest,
     /// Read metrics and summaries.
     Read,
+    /// Provision people and groups by SCIM 2.0 (`/scim/v2`).
+    Scim,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::Ingest, Scope::Read];
+    pub const ALL: [Scope; 3] = [Scope::Ingest, Scope::Read, Scope::Scim];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Ingest => "ingest",
             Scope::Read => "read",
+            Scope::Scim => "scim",
         }
     }
 

@@ -26,6 +26,9 @@ pub struct DirectoryEntry {
     pub start_date: Option<NaiveDate>,
     /// Directory columns beyond the known ones.
     pub attributes: BTreeMap<String, String>,
+    /// When directory sync (SCIM) deactivated them; they are kept, with
+    /// their history, and shown as deactivated.
+    pub deactivated_at: Option<i64>,
 }
 
 impl DirectoryEntry {
@@ -69,7 +72,7 @@ impl Directory {
     }
 }
 
-const COLUMNS: &str = "id, user_id, name, email, department, title, location, start_date, attributes";
+const COLUMNS: &str = "id, user_id, name, email, department, title, location, start_date, attributes, deactivated_at";
 
 fn parse_attributes(json: &str) -> BTreeMap<String, String> {
     if json.trim() == "{}" {
@@ -109,6 +112,7 @@ macro_rules! entry_from_row {
             location: r.try_get("location")?,
             start_date: parse_date(r.try_get("start_date")?),
             attributes: attributes.as_deref().map(parse_attributes).unwrap_or_default(),
+            deactivated_at: r.try_get("deactivated_at")?,
         })
     }};
 }

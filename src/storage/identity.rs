@@ -267,6 +267,9 @@ pub async fn merge(tx: &mut Tx, from: i64, into: i64) -> Result<Result<(), Merge
              WHERE id = $2",
             "UPDATE person_identifiers SET person_id = $2, \
              kind = CASE WHEN kind = 'user_id' THEN 'alias' ELSE kind END WHERE person_id = $1",
+            // A SCIM link follows the person, unless the other has one.
+            "UPDATE scim_users SET person_id = $2 WHERE person_id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM scim_users s WHERE s.person_id = $2)",
             "DELETE FROM people WHERE id = $1",
         ];
         for sql in statements {

@@ -200,7 +200,8 @@ fn at(ts: i64) -> DateTime<Utc> {
 
 /// The contact history of every person research has touched, by person id.
 /// Contacts are sent invitations; interviews are completed bookings; only a
-/// participant's no-show counts against them (not the host's).
+/// participant's no-show counts against them (not the host's). People
+/// deactivated by directory sync are never contacted.
 pub async fn histories(db: &Db) -> Result<HashMap<i64, ContactHistory>> {
     let mut out: HashMap<i64, ContactHistory> = HashMap::new();
     let opted: Vec<i64> =
@@ -217,6 +218,11 @@ pub async fn histories(db: &Db) -> Result<HashMap<i64, ContactHistory>> {
          WHERE b.status = 'no_show_participant' GROUP BY i.person_id").fetch_all(pool).await?);
     for p in opted {
         out.entry(p).or_default().opted_out = true;
+    }
+    let deactivated: Vec<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT id FROM people WHERE deactivated_at IS NOT NULL").fetch_all(pool).await?);
+    for p in deactivated {
+        out.entry(p).or_default().deactivated = true;
     }
     for (p, ts) in invited {
         let h = out.entry(p).or_default();

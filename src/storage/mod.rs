@@ -41,6 +41,7 @@ mod postgres_fast;
 pub mod retention;
 pub mod rights;
 pub mod rollouts;
+pub mod scim;
 pub mod server_secrets;
 pub mod settings;
 pub mod sign_in_throttle;

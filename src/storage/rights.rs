@@ -49,7 +49,11 @@ pub async fn export(db: &Db, id: i64) -> Result<Value> {
     let booking_ids = format!("SELECT id FROM bookings WHERE invitation_id IN ({invitation_ids})");
     let interview_ids = format!("SELECT id FROM interviews WHERE booking_id IN ({booking_ids})");
     let queries: Vec<(&str, String)> = vec![
-        ("person", "SELECT user_id, name, email, department, title, location, start_date, attributes, created_at FROM people WHERE id = $1".into()),
+        ("person", "SELECT user_id, name, email, department, title, location, start_date, attributes, created_at, deactivated_at FROM people WHERE id = $1".into()),
+        ("directory_sync", "SELECT user_name, external_id, given_name, family_name, employee_number, created_at, updated_at \
+                            FROM scim_users WHERE person_id = $1".into()),
+        ("directory_groups", "SELECT g.display_name FROM scim_group_members m JOIN scim_groups g ON g.id = m.group_id \
+                              JOIN scim_users s ON s.id = m.user_id WHERE s.person_id = $1 ORDER BY g.display_name".into()),
         ("events", "SELECT e.ts, k.name AS kind, c.name AS channel, e.channel_type, e.duration_seconds, e.event_id FROM events e \
                     JOIN event_kinds k ON k.id = e.kind_id LEFT JOIN channels c ON c.id = e.channel_id \
                     WHERE e.person_id = $1 ORDER BY e.ts".into()),
@@ -107,6 +111,8 @@ pub async fn erase(tx: &mut Tx, id: i64, user_id: &str) -> Result<Vec<(&'static 
         ("events", "DELETE FROM events WHERE person_id = $1".into()),
         ("retained_presence", "DELETE FROM retained_presence WHERE person_id = $1".into()),
         ("person_identifiers", "DELETE FROM person_identifiers WHERE person_id = $1".into()),
+        // Group memberships go with the SCIM user.
+        ("scim_users", "DELETE FROM scim_users WHERE person_id = $1".into()),
         ("people", "DELETE FROM people WHERE id = $1".into()),
     ];
     let mut counts = Vec::new();

@@ -75,6 +75,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.reasons.json"),
                     include_str!("../../templates/i18n/en.retention.json"),
                     include_str!("../../templates/i18n/en.identity.json"),
+                    include_str!("../../templates/i18n/en.scim.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -97,6 +98,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.reasons.json"),
                     include_str!("../../templates/i18n/zh-CN.retention.json"),
                     include_str!("../../templates/i18n/zh-CN.identity.json"),
+                    include_str!("../../templates/i18n/zh-CN.scim.json"),
                 ])
             }),
         }

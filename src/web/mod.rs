@@ -15,6 +15,7 @@ pub mod query;
 pub mod report_summary;
 pub mod retention;
 pub mod routes;
+pub mod scim;
 pub mod security;
 pub mod session;
 pub mod state;

@@ -2,12 +2,12 @@
 
 use actix_web::web;
 
-use super::api;
 use super::handlers::{
     accounts, add_to_study, adoption, audit, auth, calendar, calendar_feed, codebook, dashboard, first_run, identity,
     imports, interviews, language, mapping, oidc, participant, people, person, place, report, rights, rounds, settings,
     static_files, studies, survey_response, surveys, tokens, welcome,
 };
+use super::{api, scim};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Assets and health.
@@ -161,4 +161,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/summary", web::get().to(api::read::summary));
     cfg.route("/api/v1/openapi.json", web::get().to(api::openapi::document));
     cfg.route("/api/{tail:.*}", web::route().to(api::not_found));
+
+    // SCIM 2.0 directory sync for identity providers: bearer tokens with the
+    // `scim` scope, no cookies (so no CSRF); SCIM JSON answers.
+    cfg.route("/scim/v2/ServiceProviderConfig", web::get().to(scim::discovery::service_provider_config));
+    cfg.route("/scim/v2/ResourceTypes", web::get().to(scim::discovery::list_resource_types));
+    cfg.route("/scim/v2/ResourceTypes/{id}", web::get().to(scim::discovery::resource_type));
+    cfg.route("/scim/v2/Schemas", web::get().to(scim::discovery::list_schemas));
+    cfg.route("/scim/v2/Schemas/{id}", web::get().to(scim::discovery::schema));
+    cfg.route("/scim/v2/Users", web::get().to(scim::users::list));
+    cfg.route("/scim/v2/Users", web::post().to(scim::users::create));
+    cfg.route("/scim/v2/Users/{id}", web::get().to(scim::users::show));
+    cfg.route("/scim/v2/Users/{id}", web::put().to(scim::users::replace));
+    cfg.route("/scim/v2/Users/{id}", web::patch().to(scim::users::patch));
+    cfg.route("/scim/v2/Users/{id}", web::delete().to(scim::users::delete));
+    cfg.route("/scim/v2/Groups", web::get().to(scim::groups::list));
+    cfg.route("/scim/v2/Groups", web::post().to(scim::groups::create));
+    cfg.route("/scim/v2/Groups/{id}", web::get().to(scim::groups::show));
+    cfg.route("/scim/v2/Groups/{id}", web::put().to(scim::groups::replace));
+    cfg.route("/scim/v2/Groups/{id}", web::patch().to(scim::groups::patch));
+    cfg.route("/scim/v2/Groups/{id}", web::delete().to(scim::groups::delete));
+    cfg.route("/scim/{tail:.*}", web::route().to(scim::not_found));
 }

@@ -45,6 +45,7 @@ mod privacy_floor;
 mod properties;
 mod retention;
 mod rights;
+mod scim;
 mod slack_events;
 mod upgrade;
 mod vendor_events;

@@ -130,6 +130,8 @@ pub struct ListRow {
     pub user_id: String,
     pub href: String,
     pub name: String,
+    /// Deactivated by directory sync (kept, with their history).
+    pub deactivated: bool,
     pub department: String,
     pub tier: &'static str,
     pub tier_label: String,
@@ -308,6 +310,7 @@ fn list_rows(
                 user_id: item.person.user_id.clone(),
                 href: person_href(&item.person.user_id, window_params),
                 name: item.name().unwrap_or_default().to_string(),
+                deactivated: item.deactivated_at().is_some(),
                 department: item.department().unwrap_or_default().to_string(),
                 tier: item.result.tier.as_str(),
                 tier_label: page.t(&format!("tier.{}", item.result.tier.as_str())),

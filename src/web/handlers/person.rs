@@ -100,6 +100,8 @@ struct PersonPage {
     /// The research team's history with the person (None: not shown to
     /// this role).
     history: Option<Vec<HistoryShown>>,
+    /// When directory sync deactivated them, in words.
+    deactivated: Option<String>,
 }
 
 /// One row of a person's outreach history, in words.
@@ -335,6 +337,10 @@ pub async fn show(
 
     let template = PersonPage {
         history: record.history.map(|rows| history_shown(&page, tz, rows)),
+        deactivated: record
+            .entry
+            .deactivated_at
+            .map(|t| page.tf("scim.deactivated_on", &[("date", &page.instant(t, tz))])),
         user_id: person.user_id.clone(),
         context: page.tf(
             "people.context",

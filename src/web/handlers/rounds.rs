@@ -345,7 +345,7 @@ fn stored_exclusion_text(page: &Page, stored: &str) -> String {
 pub fn exclusion_text(page: &Page, e: &Exclusion) -> String {
     let n = |v: i64| v.to_string();
     match *e {
-        Exclusion::OptedOut | Exclusion::HeldOut | Exclusion::NoAddress => page.t(e.key()),
+        Exclusion::Deactivated | Exclusion::OptedOut | Exclusion::HeldOut | Exclusion::NoAddress => page.t(e.key()),
         Exclusion::NoShow { no_shows } => page.tf(e.key(), &[("n", &n(no_shows.into()))]),
         Exclusion::ContactedRecently { days_ago, min_days } => {
             let key = if days_ago <= 0 { "exclusion.contacted_today" } else { e.key() };

@@ -43,6 +43,7 @@ pub struct FormValues {
     pub name: String,
     pub ingest: bool,
     pub read: bool,
+    pub scim: bool,
 }
 
 #[derive(Template)]
@@ -65,6 +66,7 @@ pub struct NewTokenForm {
     name: String,
     scope_ingest: Option<String>,
     scope_read: Option<String>,
+    scope_scim: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -77,6 +79,7 @@ fn scope_label(page: &Page, scope: Scope) -> String {
     match scope {
         Scope::Ingest => page.t("tokens.scope.ingest"),
         Scope::Read => page.t("tokens.scope.read"),
+        Scope::Scim => page.t("scim.scope"),
     }
 }
 
@@ -114,7 +117,7 @@ async fn render(
 }
 
 fn fresh_form() -> FormValues {
-    FormValues { name: String::new(), ingest: true, read: true }
+    FormValues { name: String::new(), ingest: true, read: true, scim: false }
 }
 
 pub async fn list(viewer: Viewer, state: web::Data<AppState>, q: web::Query<Flags>) -> Result<HttpResponse, WebError> {
@@ -137,6 +140,9 @@ pub async fn create(
     if form.scope_read.is_some() {
         scopes.push(Scope::Read);
     }
+    if form.scope_scim.is_some() {
+        scopes.push(Scope::Scim);
+    }
     let error = if name.is_empty() {
         Some(t.get("tokens.name_required"))
     } else if name.chars().count() > MAX_NAME_CHARS {
@@ -147,7 +153,12 @@ pub async fn create(
         None
     };
     if let Some(error) = error {
-        let values = FormValues { name, ingest: form.scope_ingest.is_some(), read: form.scope_read.is_some() };
+        let values = FormValues {
+            name,
+            ingest: form.scope_ingest.is_some(),
+            read: form.scope_read.is_some(),
+            scim: form.scope_scim.is_some(),
+        };
         return render(&viewer, &state, None, Some(error.to_string()), false, values).await;
     }
     let (id, token) = api::issue(&state.db, &name, &scopes, Some(viewer.account.id)).await?;
