@@ -402,7 +402,7 @@ impl EventImport {
         }
         self.summary.rows_read += rows.len() as u64;
         let within = event_store::dedup_within(&mut rows) as u64;
-        let added = event_store::insert_batch(tx, import_id, &rows).await?;
+        let added = crate::storage::event_insert::insert_batch(tx, import_id, &rows).await?;
         self.summary.events_added += added;
         self.summary.duplicates_skipped += within + (rows.len() as u64 - added);
         Ok(())

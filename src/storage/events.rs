@@ -89,19 +89,8 @@ pub async fn ensure_channels(tx: &mut Tx, names: &HashSet<&str>) -> Result<HashM
 pub(super) const NOT_STORED: &str = "NOT EXISTS (SELECT 1 FROM events e WHERE e.ts = v.ts AND e.person_id = v.person_id \
      AND e.kind_id = v.kind_id AND e.channel_id = v.channel_id AND (v.event_id IS NULL OR e.event_id IS NULL))";
 
-/// Stores a batch of events, skipping duplicates (spec section 1): the same
-/// `event_id` as a stored event, or, where either has no `event_id`, the same
-/// person, time, kind and channel. The batch must already be free of
-/// duplicates among itself. Returns how many rows were added.
-pub async fn insert_batch(tx: &mut Tx, import_id: i64, batch: &[NewEvent]) -> Result<u64> {
-    match tx {
-        Tx::Postgres(t) => super::postgres_fast::insert_events(t, import_id, batch).await,
-        Tx::Sqlite(t) => super::sqlite_fast::insert_events(t, import_id, batch).await,
-    }
-}
-
 /// Removes the duplicates within a batch, by the same rule as
-/// `insert_batch`, keeping the first of each. Returns how many were removed.
+/// `event_insert::insert_batch`, keeping the first of each. Returns how many were removed.
 pub fn dedup_within(batch: &mut Vec<NewEvent>) -> usize {
     let before = batch.len();
     let keep: Vec<bool> = {

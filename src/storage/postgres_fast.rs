@@ -53,7 +53,7 @@ fn copy_text(batch: &[NewEvent]) -> Vec<u8> {
 
 /// Stores `batch` (free of duplicates among itself) inside the caller's
 /// transaction: `COPY` into a staging table, then one set-based insert of
-/// the rows not stored yet, by the rule of `events::insert_batch`. Known
+/// the rows not stored yet, by the rule of `event_insert::insert_batch`. Known
 /// ids are skipped with NOT EXISTS rather than ON CONFLICT, whose
 /// speculative insertion costs a third of the time; imports hold a lock,
 /// so no other writer can slip a row in between (the unique index still

@@ -38,7 +38,7 @@ fn error_message(db: *mut ffi::sqlite3) -> String {
 }
 
 /// Whether an event is stored already by the identity rule of
-/// `events::insert_batch`: the same person, time, kind and channel where
+/// `event_insert::insert_batch`: the same person, time, kind and channel where
 /// either has no event id.
 const STORED_SQL: &CStr = c"SELECT 1 FROM events e WHERE e.ts = ?2 AND e.person_id = ?1 AND e.kind_id = ?3 \
     AND e.channel_id = ?4 AND (?5 IS NULL OR e.event_id IS NULL) LIMIT 1";
