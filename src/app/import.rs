@@ -981,3 +981,39 @@ pub async fn import_mapped(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::dataset::ChannelType;
+
+    #[test]
+    fn events_come_back_from_the_spool_as_they_went_in() {
+        let full = RawEvent {
+            line: 7,
+            user_id: "ana@example.com".into(),
+            ts: -86_400,
+            kind: "message_sent".into(),
+            channel: Some("chan\t1\n, \"é\"".into()),
+            channel_type: ChannelType::Broadcast,
+            duration_seconds: Some(0),
+            event_id: Some("slack:C1:1772414100.000200".into()),
+        };
+        let bare = RawEvent {
+            line: 0,
+            user_id: String::new(),
+            ts: i64::MAX,
+            kind: "login".into(),
+            channel: None,
+            channel_type: ChannelType::Unknown,
+            duration_seconds: None,
+            event_id: None,
+        };
+        for event in [full, bare] {
+            let mut bytes = Vec::new();
+            event.encode(&mut bytes);
+            assert_eq!(RawEvent::decode(&bytes).unwrap(), event);
+            assert!(RawEvent::decode(&bytes[..bytes.len() - 1]).is_err(), "a cut record is an error");
+        }
+    }
+}
