@@ -25,7 +25,7 @@ use crate::storage::people::{self as people_store, DIRECTORY_COLUMNS, DirectoryS
 use crate::storage::{Db, Tx, identity, now};
 
 use super::settings::DATA_VERSION_KEY;
-use super::spool::Spool;
+use super::spool::{Spool, SpoolRecord, codec};
 
 /// Directory rows per database round.
 const PEOPLE_BATCH: usize = 500;
@@ -345,7 +345,7 @@ impl EventImport {
         })
     }
 
-    async fn store(&mut self, tx: &mut Tx, import_id: i64, batch: &[RawEvent]) -> anyhow::Result<()> {
+    async fn store(&mut self, tx: &mut Tx, import_id: i64, batch: Vec<RawEvent>) -> anyhow::Result<()> {
         let new_people: HashSet<&str> =
             batch.iter().map(|e| e.user_id.as_str()).filter(|u| !self.people.contains_key(*u)).collect();
         if !new_people.is_empty() {
@@ -360,7 +360,7 @@ impl EventImport {
             let ids = event_store::ensure_channels(tx, &new_channels).await?;
             self.channels.extend(ids);
         }
-        for e in batch {
+        for e in &batch {
             if !self.kinds.contains_key(&e.kind) {
                 self.new_kinds += 1;
                 anyhow::ensure!(
@@ -373,10 +373,17 @@ impl EventImport {
         }
 
         let mut rows = Vec::with_capacity(batch.len());
+        let mut last_kind: Option<(i64, bool)> = None;
         for e in batch {
             let person_id = self.people[&e.user_id];
             let kind_id = self.kinds[&e.kind];
-            if Kind::known(&e.kind).is_none() {
+            // Files repeat a kind row after row: it is looked up once a run.
+            let known = match last_kind {
+                Some((id, known)) if id == kind_id => known,
+                _ => Kind::known(&e.kind).is_some(),
+            };
+            last_kind = Some((kind_id, known));
+            if !known {
                 *self.summary.unknown_kinds.entry(e.kind.clone()).or_default() += 1;
             }
             self.summary.first_ts = Some(self.summary.first_ts.map_or(e.ts, |t| t.min(e.ts)));
@@ -390,12 +397,12 @@ impl EventImport {
                 channel_id: e.channel.as_ref().map_or(0, |c| self.channels[c]),
                 channel_type: i64::from(e.channel_type.code()),
                 duration_seconds: e.duration_seconds,
-                event_id: e.event_id.clone(),
+                event_id: e.event_id,
             });
         }
         self.summary.rows_read += rows.len() as u64;
         let within = event_store::dedup_within(&mut rows) as u64;
-        let added = event_store::insert_batch(tx, import_id, &rows).await?;
+        let added = crate::storage::event_insert::insert_batch(tx, import_id, &rows).await?;
         self.summary.events_added += added;
         self.summary.duplicates_skipped += within + (rows.len() as u64 - added);
         Ok(())
@@ -441,7 +448,7 @@ pub async fn import_event_batch(
         let storage = |e: anyhow::Error| ImportError::storage(&file_name, e);
         let mut state = EventImport::new(tx).await.map_err(storage)?;
         for batch in events.chunks(BATCH) {
-            state.store(tx, import_id, batch).await.map_err(storage)?;
+            state.store(tx, import_id, batch.to_vec()).await.map_err(storage)?;
         }
         people_store::note_first_events(tx, &state.first_event).await.map_err(storage)?;
         state.summary.file_name = file_name.clone();
@@ -456,19 +463,60 @@ pub async fn import_event_batch(
 /// never wait on parsing (or on a slow upload disk).
 pub(super) fn spool_records<T, I>(file: &str, records: I, key: Option<fn(&T) -> i64>) -> Result<Spool<T>, ImportError>
 where
-    T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+    T: SpoolRecord,
     I: Iterator<Item = Result<T, InputError>>,
 {
     let spool = match key {
-        Some(key) => Spool::keyed(key),
+        Some(key) => Spool::keyed(key, SORT_RUN),
         None => Spool::new(),
     };
     let mut spool = spool.map_err(|e| ImportError::storage(file, e))?;
     for record in records {
-        spool.push(&record?).map_err(|e| ImportError::storage(file, e))?;
+        spool.push(record?).map_err(|e| ImportError::storage(file, e))?;
     }
     spool.finish().map_err(|e| ImportError::storage(file, e))?;
     Ok(spool)
+}
+
+/// An event in the spool: fixed fields first, then its strings.
+impl SpoolRecord for RawEvent {
+    fn encode(&self, out: &mut Vec<u8>) {
+        codec::put_i64(out, self.line as i64);
+        codec::put_i64(out, self.ts);
+        out.push(self.channel_type.code() as u8);
+        match self.duration_seconds {
+            Some(d) => {
+                out.push(1);
+                codec::put_i64(out, d);
+            }
+            None => out.push(0),
+        }
+        codec::put_str(out, &self.user_id);
+        codec::put_str(out, &self.kind);
+        codec::put_opt_str(out, self.channel.as_deref());
+        codec::put_opt_str(out, self.event_id.as_deref());
+    }
+
+    fn decode(mut bytes: &[u8]) -> anyhow::Result<RawEvent> {
+        let b = &mut bytes;
+        let line = codec::get_i64(b)? as u64;
+        let ts = codec::get_i64(b)?;
+        let channel_type = crate::domain::dataset::ChannelType::from_code(i64::from(codec::get_u8(b)?));
+        let duration_seconds = match codec::get_u8(b)? {
+            0 => None,
+            _ => Some(codec::get_i64(b)?),
+        };
+        Ok(RawEvent {
+            line,
+            ts,
+            channel_type,
+            duration_seconds,
+            user_id: codec::get_str(b)?,
+            kind: codec::get_str(b)?,
+            channel: codec::get_opt_str(b)?,
+            event_id: codec::get_opt_str(b)?,
+        })
+    }
 }
 
 /// Records a failure to read a file in the import history (best effort:
@@ -561,7 +609,7 @@ where
         .map_err(|e| ImportError::storage(&name, e.into()))
         .and_then(|r| r);
     note_failure(db, source_name, &name, started_at, &spooled).await;
-    let spool = spooled?;
+    let mut spool = spooled?;
     // The file is read through: what its reader learnt is complete.
     let details = details();
     let notes =
@@ -576,7 +624,7 @@ where
     // In time order: each batch then touches the newest end of the
     // indexes instead of pages all over them (a file in conversation order,
     // a Slack export, was five times slower to store).
-    let mut spooled = spool.sorted_batches(BATCH, SORT_RUN).map_err(storage)?;
+    let mut spooled = spool.sorted_batches(BATCH).map_err(storage)?;
     let (sender, batches) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<RawEvent>>>(2);
     let reader = tokio::task::spawn_blocking(move || {
         for batch in spooled.by_ref() {
@@ -595,7 +643,7 @@ where
         progress,
         async |state: &mut EventImport, tx: &mut Tx, import_id: i64, batch: Vec<RawEvent>| {
             state.pending = Some(import_id);
-            state.store(tx, import_id, &batch).await?;
+            state.store(tx, import_id, batch).await?;
             Ok(state.summary.rows_read)
         },
         async |mut state: EventImport, tx: &mut Tx| {
@@ -931,5 +979,41 @@ pub async fn import_mapped(
             }
             Err(e) => failed(e).await,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::dataset::ChannelType;
+
+    #[test]
+    fn events_come_back_from_the_spool_as_they_went_in() {
+        let full = RawEvent {
+            line: 7,
+            user_id: "ana@example.com".into(),
+            ts: -86_400,
+            kind: "message_sent".into(),
+            channel: Some("chan\t1\n, \"é\"".into()),
+            channel_type: ChannelType::Broadcast,
+            duration_seconds: Some(0),
+            event_id: Some("slack:C1:1772414100.000200".into()),
+        };
+        let bare = RawEvent {
+            line: 0,
+            user_id: String::new(),
+            ts: i64::MAX,
+            kind: "login".into(),
+            channel: None,
+            channel_type: ChannelType::Unknown,
+            duration_seconds: None,
+            event_id: None,
+        };
+        for event in [full, bare] {
+            let mut bytes = Vec::new();
+            event.encode(&mut bytes);
+            assert_eq!(RawEvent::decode(&bytes).unwrap(), event);
+            assert!(RawEvent::decode(&bytes[..bytes.len() - 1]).is_err(), "a cut record is an error");
+        }
     }
 }

@@ -15,6 +15,8 @@ use crate::storage::{Db, Tx, facts as fact_store, now, people};
 
 const BATCH: usize = 2_000;
 
+crate::spool_as_json!(PeriodFact);
+
 /// Imports one vendor export; `format` None detects it from the content.
 pub async fn import_facts(
     db: &Db,

@@ -84,107 +84,38 @@ pub async fn ensure_channels(tx: &mut Tx, names: &HashSet<&str>) -> Result<HashM
     Ok(out)
 }
 
-const COLUMNS_PER_ROW: usize = 8;
-
-/// Rows per INSERT statement (SQLite allows 32,766 parameters).
-pub const BATCH_ROWS: usize = 2000;
-
-/// The duplicate test shared by both backends: `v` is the candidate row.
-const NOT_STORED: &str = "NOT EXISTS (SELECT 1 FROM events e WHERE e.ts = v.ts AND e.person_id = v.person_id \
+/// The duplicate test (PostgreSQL's; SQLite's is the same in
+/// `sqlite_fast`): `v` is the candidate row.
+pub(super) const NOT_STORED: &str = "NOT EXISTS (SELECT 1 FROM events e WHERE e.ts = v.ts AND e.person_id = v.person_id \
      AND e.kind_id = v.kind_id AND e.channel_id = v.channel_id AND (v.event_id IS NULL OR e.event_id IS NULL))";
 
-/// Stores a batch of events, skipping duplicates (spec section 1): the same
-/// `event_id` as a stored event, or, where either has no `event_id`, the same
-/// person, time, kind and channel. The batch must already be free of
-/// duplicates among itself. Returns how many rows were added.
-pub async fn insert_batch(tx: &mut Tx, import_id: i64, batch: &[NewEvent]) -> Result<u64> {
-    match tx {
-        Tx::Postgres(t) => insert_batch_postgres(t, import_id, batch).await,
-        Tx::Sqlite(t) => insert_batch_sqlite(t, import_id, batch).await,
-    }
-}
-
-/// PostgreSQL: one statement per batch, the columns bound as arrays. Known
-/// ids are skipped with NOT EXISTS rather than ON CONFLICT, whose speculative
-/// insertion costs a third of the time; imports hold a lock, so no other
-/// writer can slip a row in between (the unique index still guards it).
-async fn insert_batch_postgres(conn: &mut sqlx::PgConnection, import_id: i64, batch: &[NewEvent]) -> Result<u64> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "INSERT INTO events (person_id, ts, kind_id, channel_id, channel_type, duration_seconds, event_id, import_id) \
-         SELECT v.person_id, v.ts, v.kind_id, v.channel_id, v.channel_type, v.duration_seconds, v.event_id, $8 \
-         FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::BIGINT[], $6::BIGINT[], $7::TEXT[]) \
-           AS v (person_id, ts, kind_id, channel_id, channel_type, duration_seconds, event_id) \
-         WHERE {NOT_STORED} \
-           AND (v.event_id IS NULL OR NOT EXISTS (SELECT 1 FROM events i WHERE i.event_id = v.event_id))"
-    ));
-    let column = |f: fn(&NewEvent) -> i64| batch.iter().map(f).collect::<Vec<i64>>();
-    let result = sqlx::query(sql)
-        .bind(column(|e| e.person_id))
-        .bind(column(|e| e.ts))
-        .bind(column(|e| e.kind_id))
-        .bind(column(|e| e.channel_id))
-        .bind(column(|e| e.channel_type))
-        .bind(batch.iter().map(|e| e.duration_seconds).collect::<Vec<Option<i64>>>())
-        .bind(batch.iter().map(|e| e.event_id.clone()).collect::<Vec<Option<String>>>())
-        .bind(import_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(result.rows_affected())
-}
-
-/// SQLite: multi-row VALUES, a few thousand rows a statement.
-async fn insert_batch_sqlite(conn: &mut sqlx::SqliteConnection, import_id: i64, batch: &[NewEvent]) -> Result<u64> {
-    let mut added = 0;
-    for chunk in batch.chunks(BATCH_ROWS) {
-        let values = vec![format!("({})", placeholders(false, 1, COLUMNS_PER_ROW)); chunk.len()].join(", ");
-        let sql = sqlx::AssertSqlSafe(format!(
-            "WITH v (person_id, ts, kind_id, channel_id, channel_type, duration_seconds, event_id, import_id) \
-             AS (VALUES {values}) \
-             INSERT INTO events (person_id, ts, kind_id, channel_id, channel_type, duration_seconds, event_id, import_id) \
-             SELECT * FROM v WHERE {NOT_STORED} ON CONFLICT DO NOTHING"
-        ));
-        let mut q = sqlx::query(sql);
-        for e in chunk {
-            q = q
-                .bind(e.person_id)
-                .bind(e.ts)
-                .bind(e.kind_id)
-                .bind(e.channel_id)
-                .bind(e.channel_type)
-                .bind(e.duration_seconds)
-                .bind(e.event_id.as_deref())
-                .bind(import_id);
-        }
-        added += q.execute(&mut *conn).await?.rows_affected();
-    }
-    Ok(added)
-}
-
 /// Removes the duplicates within a batch, by the same rule as
-/// `insert_batch`, keeping the first of each. Returns how many were removed.
+/// `event_insert::insert_batch`, keeping the first of each. Returns how many were removed.
 pub fn dedup_within(batch: &mut Vec<NewEvent>) -> usize {
     let before = batch.len();
-    let mut with_id: HashSet<(i64, i64, i64, i64)> = HashSet::new();
-    let mut without_id: HashSet<(i64, i64, i64, i64)> = HashSet::new();
-    let mut ids: HashSet<String> = HashSet::new();
-    batch.retain(|e| {
-        let identity = (e.person_id, e.ts, e.kind_id, e.channel_id);
-        match &e.event_id {
-            Some(id) => {
-                if without_id.contains(&identity) || !ids.insert(id.clone()) {
-                    return false;
+    let keep: Vec<bool> = {
+        let mut with_id: HashSet<(i64, i64, i64, i64)> = HashSet::new();
+        let mut without_id: HashSet<(i64, i64, i64, i64)> = HashSet::new();
+        let mut ids: HashSet<&str> = HashSet::new();
+        batch
+            .iter()
+            .map(|e| {
+                let identity = (e.person_id, e.ts, e.kind_id, e.channel_id);
+                match &e.event_id {
+                    Some(id) => {
+                        if without_id.contains(&identity) || !ids.insert(id) {
+                            return false;
+                        }
+                        with_id.insert(identity);
+                        true
+                    }
+                    None => !with_id.contains(&identity) && without_id.insert(identity),
                 }
-                with_id.insert(identity);
-                true
-            }
-            None => {
-                if with_id.contains(&identity) || !without_id.insert(identity) {
-                    return false;
-                }
-                true
-            }
-        }
-    });
+            })
+            .collect()
+    };
+    let mut keep = keep.into_iter();
+    batch.retain(|_| keep.next().unwrap_or(true));
     before - batch.len()
 }
 

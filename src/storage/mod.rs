@@ -21,6 +21,7 @@ pub mod backup;
 pub mod bookings;
 pub mod dataset;
 pub mod directory;
+pub mod event_insert;
 pub mod events;
 pub mod facts;
 pub mod first_run;
