@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
 use crate::domain::calendar::{Window, local_day};
-use crate::domain::dataset::Dataset;
+use crate::domain::dataset::{Dataset, Event};
 use crate::domain::evaluation::{Evaluation, PersonResult, evaluate};
 use crate::domain::profile::Profile;
 use crate::domain::settings::OrgSettings;
@@ -17,6 +17,8 @@ pub struct Computed {
     pub person_ids: Vec<i64>,
     pub profile: Profile,
     pub evaluation: Evaluation,
+    /// The span of event time `data` was loaded for, `[from, to)`.
+    pub span: (i64, i64),
 }
 
 impl Computed {
@@ -27,6 +29,21 @@ impl Computed {
         let i = self.evaluation.results.binary_search_by_key(&index, |r| r.person).ok()?;
         Some((index, &self.evaluation.results[i]))
     }
+
+    /// Drops the events once everything derived from them is computed:
+    /// they are most of the memory (about 1 GB at 50,000 people), and only
+    /// the person page needs some of them again ([`person_events`]).
+    pub fn drop_events(&mut self) {
+        self.data.events = Vec::new();
+    }
+}
+
+/// The events of the person at `index` over the span the evaluation was
+/// computed from, in time order.
+pub async fn person_events(db: &Db, computed: &Computed, index: usize) -> Result<Vec<Event>> {
+    let id = *computed.person_ids.get(index).context("no such person")?;
+    let (from, to) = computed.span;
+    dataset::person_events(db, id, index as u32, from, to).await.context("dataset::person_events")
 }
 
 /// The latest day with data, in the organisation's zone; today without data.
@@ -75,5 +92,5 @@ pub async fn compute_with_history(
     let from = from - i64::from(history_days) * 86_400 - 3 * 3600;
     let (data, person_ids) = dataset::load(db, from, to).await.context("dataset::load")?;
     let evaluation = evaluate(&data, &window, &profile);
-    Ok(Computed { data, person_ids, profile, evaluation })
+    Ok(Computed { data, person_ids, profile, evaluation, span: (from, to) })
 }

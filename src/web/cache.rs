@@ -67,8 +67,9 @@ impl<T> Default for Entries<T> {
     }
 }
 
-/// Snapshots kept: each holds its window's events (about 100 MB for 10,000
-/// people), so a few recent dates and windows, least recently used out.
+/// Snapshots kept: each holds people and their results, not their events
+/// (a few MB for 10,000 people); a few recent dates and windows, least
+/// recently used out.
 const CAPACITY: usize = 4;
 
 impl EvaluationCache {
@@ -111,7 +112,7 @@ impl EvaluationCache {
         if let Some(hit) = self.lookup(&key) {
             return Ok(hit);
         }
-        let computed = compute_with_history(db, &settings, Some(as_of), Some(window), 7 * (weeks - 1)).await?;
+        let mut computed = compute_with_history(db, &settings, Some(as_of), Some(window), 7 * (weeks - 1)).await?;
         let latest = Window::new(as_of, window, settings.timezone);
         let weekly = weekly_evaluations(&computed.data, &latest, &computed.profile, weeks)
             .into_iter()
@@ -129,6 +130,7 @@ impl EvaluationCache {
         let daily_active = daily_active(&computed.data, window);
         let weekly_active = active_in_last(&computed.data, window, 7);
         let monthly_active = active_in_last(&computed.data, window, 30.min(window.days));
+        computed.drop_events();
         let snapshot = Arc::new(Snapshot { computed, settings, weekly, daily_active, weekly_active, monthly_active });
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(key, snapshot.clone());
         Ok(snapshot)
