@@ -54,6 +54,21 @@ pub async fn latest_data_day(db: &Db, settings: &OrgSettings) -> Result<NaiveDat
     })
 }
 
+/// The settings' profile over `window_days` (default: its own window), with
+/// custom event kinds resolved to their stored ids.
+pub async fn profile_for(db: &Db, settings: &OrgSettings, window_days: Option<u32>) -> Result<Profile> {
+    let mut profile = settings.profile.clone();
+    if let Some(days) = window_days {
+        anyhow::ensure!((1..=366).contains(&days), "the window must be 1 to 366 days, not {days}");
+        profile.window_days = days;
+    }
+    if !profile.kinds.custom_mappings().is_empty() {
+        let names = dataset::kind_names(db).await.context("dataset::kind_names")?;
+        profile.kinds.resolve(|name| names.get(name).map(|id| crate::storage::events::kind_of(*id)));
+    }
+    Ok(profile)
+}
+
 /// Evaluates every person as of a date (default: the latest data day), over
 /// `window_days` (default: the profile's window).
 pub async fn compute(
@@ -78,15 +93,7 @@ pub async fn compute_with_history(
         Some(d) => d,
         None => latest_data_day(db, settings).await?,
     };
-    let mut profile = settings.profile.clone();
-    if let Some(days) = window_days {
-        anyhow::ensure!((1..=366).contains(&days), "the window must be 1 to 366 days, not {days}");
-        profile.window_days = days;
-    }
-    if !profile.kinds.custom_mappings().is_empty() {
-        let names = dataset::kind_names(db).await.context("dataset::kind_names")?;
-        profile.kinds.resolve(|name| names.get(name).map(|id| crate::storage::events::kind_of(*id)));
-    }
+    let profile = profile_for(db, settings, window_days).await?;
     let window = Window::new(as_of, profile.window_days, settings.timezone);
     let (from, to) = Dataset::needed_span(&window);
     let from = from - i64::from(history_days) * 86_400 - 3 * 3600;

@@ -21,6 +21,7 @@ pub mod participant;
 pub mod people_list;
 pub mod person;
 pub mod report;
+pub mod results;
 pub mod rights;
 pub mod secrets;
 pub mod settings;

@@ -37,6 +37,7 @@ pub mod people;
 pub mod person_history;
 pub mod places;
 mod postgres_fast;
+pub mod results;
 pub mod rights;
 pub mod rollouts;
 pub mod server_secrets;

@@ -73,6 +73,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.sources.json"),
                     include_str!("../../templates/i18n/en.dates.json"),
                     include_str!("../../templates/i18n/en.reasons.json"),
+                    include_str!("../../templates/i18n/en.results.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -93,6 +94,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.sources.json"),
                     include_str!("../../templates/i18n/zh-CN.dates.json"),
                     include_str!("../../templates/i18n/zh-CN.reasons.json"),
+                    include_str!("../../templates/i18n/zh-CN.results.json"),
                 ])
             }),
         }

@@ -43,6 +43,7 @@ mod privacy_floor;
 mod properties;
 mod rights;
 mod slack_events;
+mod stored_results;
 mod upgrade;
 mod vendor_events;
 mod vendor_import;
