@@ -9,9 +9,9 @@ CREATE TABLE result_snapshots (
     id BIGSERIAL PRIMARY KEY,
     version TEXT NOT NULL,
     as_of TEXT NOT NULL,
-    window_days INTEGER NOT NULL,
-    weeks INTEGER NOT NULL,
-    is_default INTEGER NOT NULL DEFAULT 0,
+    window_days BIGINT NOT NULL,
+    weeks BIGINT NOT NULL,
+    is_default BIGINT NOT NULL DEFAULT 0,
     computed_at BIGINT NOT NULL,
     -- What the data version recorded when it changed (unix seconds).
     data_changed_at BIGINT,
