@@ -69,8 +69,10 @@ pub struct EvaluationCache {
     entries: Mutex<Entries<Arc<Snapshot>>>,
     /// Serialises computing, so that a burst of requests computes once.
     computing: tokio::sync::Mutex<()>,
-    /// The stored default view last served as previous results, by row id.
-    previous: Mutex<Option<(i64, Arc<Snapshot>)>>,
+    /// The stored default view last served as previous results, by row id
+    /// and the current version: it is read with today's settings (the
+    /// privacy floor a page applies is always the current one).
+    previous: Mutex<Option<(i64, String, Arc<Snapshot>)>>,
     /// Whether a background recomputation runs, and since when.
     refreshing: Mutex<Option<i64>>,
     /// Signalled when a background recomputation ends.
@@ -142,8 +144,10 @@ impl EvaluationCache {
         };
         let previous =
             Current { version: updating.version.clone(), settings: first.settings.clone(), data_changed_at: None };
-        Ok(match self.memory_or_stored(db, &previous, view).await? {
-            Some(snapshot) => Served { snapshot, updating: first.updating.clone() },
+        // Read each time, not kept: with today's settings, and without
+        // pushing the current version's entries out.
+        Ok(match results::stored(db, &previous, view).await? {
+            Some(snapshot) => Served { snapshot: Arc::new(snapshot), updating: first.updating.clone() },
             None => first,
         })
     }
@@ -167,11 +171,12 @@ impl EvaluationCache {
         }
         let held = self.previous.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let snapshot = match held {
-            Some((held_id, s)) if held_id == id => s,
+            Some((held_id, held_version, s)) if held_id == id && held_version == current.version => s,
             _ => {
                 let Some(s) = results::stored_by_id(db, &current.settings, id).await? else { return Ok(None) };
                 let s = Arc::new(s);
-                *self.previous.lock().unwrap_or_else(|e| e.into_inner()) = Some((id, s.clone()));
+                *self.previous.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((id, current.version.clone(), s.clone()));
                 s
             }
         };
