@@ -25,6 +25,7 @@ pub mod people_list;
 pub mod person;
 pub mod report;
 pub mod retention;
+pub mod results;
 pub mod rights;
 pub mod scim;
 pub mod secrets;

@@ -22,6 +22,9 @@ pub async fn erase(db: &Db, user_id: &str, actor: Option<(i64, &str)>) -> Result
     let mut tx = db.begin().await?;
     let counts = rights::erase(&mut tx, id, user_id.trim()).await.context("rights::erase")?;
     super::import::bump_data_version(&mut tx).await?;
+    // Stored results name them too: none is served again (not even while
+    // the next ones are computed).
+    crate::storage::results::clear_in(&mut tx).await.context("results::clear_in")?;
     tx.commit().await?;
     let detail = counts.iter().filter(|(_, n)| *n > 0).map(|(t, n)| format!("{t}: {n}")).collect::<Vec<_>>().join(", ");
     audit::record(db, actor, "person.erase", Some("person:erased"), Some(&detail)).await.context("audit::record")?;

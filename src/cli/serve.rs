@@ -122,8 +122,12 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
     state.form_key = Arc::from(crate::app::secrets::server_key(&db).await?);
     state.base_url = configured.map(Arc::from);
     let wake = state.outbox.clone();
+    let cache = state.cache.clone();
     let server = start(state, listener)?;
     if worker {
+        // The default view's results, unless stored for the data and
+        // settings as they are (then the first page reads them).
+        cache.refresh(db.clone());
         // Interviewers' own calendars, read every quarter hour.
         let calendars =
             crate::app::interviewer_calendar::run(db.clone(), crate::app::interviewer_calendar::REFRESH_EVERY);

@@ -56,7 +56,7 @@ impl<'a> Chosen<'a> {
 
 /// One person's metrics from aggregated sources over a window. `None`
 /// means the sources do not say.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Aggregated {
     pub sources: Vec<FactSource>,
     pub active_days: Option<u32>,

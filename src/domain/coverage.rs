@@ -105,7 +105,7 @@ pub fn measures_of(a: &Aggregated) -> Measures {
 }
 
 /// Why a person's depth cannot be established from their data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum GapReason {
     /// No day counts (Teams or Google Chat period reports).
     NoDayCounts,
@@ -119,10 +119,49 @@ pub enum GapReason {
 
 /// Where a gap comes from: an aggregated source, or a source of raw events
 /// by the name its imports carry (`slack_export`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(into = "StoredGapSource")]
 pub enum GapSource {
     Facts(FactSource),
     Events(&'static str),
+}
+
+/// A `GapSource` as stored results write it: an events source by name,
+/// read back only if it is one of `MESSAGES_ONLY`.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum StoredGapSource {
+    Facts(FactSource),
+    Events(String),
+}
+
+impl From<GapSource> for StoredGapSource {
+    fn from(s: GapSource) -> Self {
+        match s {
+            GapSource::Facts(f) => StoredGapSource::Facts(f),
+            GapSource::Events(name) => StoredGapSource::Events(name.to_string()),
+        }
+    }
+}
+
+// By hand: a derived impl would ask the input to live forever (`&'static str`).
+impl<'de> serde::Deserialize<'de> for GapSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let stored = <StoredGapSource as serde::Deserialize>::deserialize(d)?;
+        GapSource::try_from(stored).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<StoredGapSource> for GapSource {
+    type Error = String;
+
+    fn try_from(s: StoredGapSource) -> Result<Self, String> {
+        match s {
+            StoredGapSource::Facts(f) => Ok(GapSource::Facts(f)),
+            StoredGapSource::Events(name) => {
+                messages_only_source(&name).map(GapSource::Events).ok_or_else(|| format!("unknown source {name}"))
+            }
+        }
+    }
 }
 
 impl GapSource {
@@ -136,7 +175,7 @@ impl GapSource {
 
 /// The gap in one person's data, with the source it comes from (the key
 /// the pages group people by: "1,380 people from Teams period reports").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct DepthGap {
     pub source: GapSource,
     pub reason: GapReason,

@@ -53,7 +53,7 @@ pub struct Event {
 }
 
 /// A person as the engine sees it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Person {
     pub user_id: String,
     pub department: Option<String>,
@@ -62,6 +62,8 @@ pub struct Person {
     /// The earliest imported event, from all data.
     pub first_event: Option<i64>,
     /// What the person's presence can be measured from (combined sources).
+    /// Only the evaluation reads it: stored results leave it out.
+    #[serde(skip)]
     pub presence: Presence,
 }
 

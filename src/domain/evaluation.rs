@@ -18,7 +18,7 @@ use super::profile::{OrgIndicator, Profile, is_share, org_indicators, person_ind
 use super::tier::{Tier, classify, is_listed, onboarding_date};
 
 /// One listed person's result.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PersonResult {
     /// Index into `Dataset::people`.
     pub person: usize,

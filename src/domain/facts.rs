@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use super::kind::Family;
 
 /// Where a fact came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum FactSource {
     /// Microsoft Teams user activity user detail (CSV, a 7/30/90/180-day period).
     Teams,

@@ -13,7 +13,7 @@ pub const SESSION_GAP_SECONDS: i64 = 30 * 60;
 
 /// Everything counted for one person over a window. Tiers and profile
 /// indicators are derived from these counters.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Counters {
     pub active_days: u32,
     pub interactive_days: u32,

@@ -155,6 +155,16 @@ pub struct OrgIndicator {
     pub value: String,
 }
 
+/// The `OrgIndicator::key` of that name, of any profile (stored results
+/// name their indicators by text).
+pub fn org_indicator_key(name: &str) -> Option<&'static str> {
+    ProfileId::ALL
+        .into_iter()
+        .flat_map(|id| org_indicators(id, std::iter::empty::<&Counters>()))
+        .map(|i| i.key)
+        .find(|k| *k == name)
+}
+
 /// The profile's key indicators over a group of people (the listed people who
 /// are not new).
 pub fn org_indicators<'a>(id: ProfileId, people: impl Iterator<Item = &'a Counters> + Clone) -> Vec<OrgIndicator> {

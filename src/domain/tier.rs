@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use super::decimal::Ratio;
 use super::metrics::Counters;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Tier {
     Deep,
     Shallow,

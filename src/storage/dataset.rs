@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::Db;
-use crate::domain::dataset::{Dataset, Person};
+use crate::domain::dataset::{Dataset, Event, Person};
 use crate::on_db;
 
 /// A person's directory details beyond what the engine needs.
@@ -186,5 +186,26 @@ pub async fn totals(db: &Db) -> Result<Totals> {
     on_db!(db, pool => {
         let r = sqlx::query(sql).fetch_one(pool).await?;
         Ok(Totals { people: r.try_get("people")?, events: r.try_get("events")?, channels: r.try_get("channels")? })
+    })
+}
+
+/// One person's events with `from <= ts < to`, in time order, as the engine
+/// sees them (`person` set to `person_no`, their index in a dataset): the
+/// person page reads them instead of a whole window's.
+pub async fn person_events(db: &Db, person_id: i64, person_no: u32, from: i64, to: i64) -> Result<Vec<Event>> {
+    let sql = "SELECT ts, kind_id, channel_id, channel_type FROM events \
+               WHERE person_id = $1 AND ts >= $2 AND ts < $3 \
+               AND import_id NOT IN (SELECT id FROM imports WHERE status IN ('running', 'removing')) \
+               ORDER BY ts, kind_id, channel_id, channel_type";
+    on_db!(db, pool => {
+        sqlx::query(sql).bind(person_id).bind(from).bind(to).fetch_all(pool).await?.into_iter().map(|r| {
+            Ok(super::events::event(
+                person_no,
+                r.try_get("ts")?,
+                r.try_get("kind_id")?,
+                r.try_get("channel_id")?,
+                r.try_get("channel_type")?,
+            ))
+        }).collect()
     })
 }

@@ -40,6 +40,7 @@ pub mod person_history;
 pub mod places;
 mod postgres_fast;
 pub mod retention;
+pub mod results;
 pub mod rights;
 pub mod rollouts;
 pub mod scim;

@@ -3,47 +3,62 @@
 //! API's rows of the latest snapshot.
 //!
 //! Evaluations are costly (every event of a window) and change only when
-//! data or settings do, so pages share them: keyed by as-of date, window
-//! and a version made of the data version and the settings. An import or a
-//! settings change makes a new version, so stale entries are never served.
+//! data or settings do: each is computed once per version of data and
+//! settings, stored (`app::results`) and kept here for the pages. While the
+//! default view of a new version is computed in the background, pages get
+//! the previous stored one with a note, never an error or a mix.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::{Arc, Mutex, Weak};
 
 use anyhow::Result;
 use chrono::NaiveDate;
+use tokio::sync::{Notify, OwnedRwLockWriteGuard, RwLock};
 
-use crate::app::evaluate::{Computed, compute_with_history, latest_data_day};
+use crate::app::results::{self, Current, View};
+pub use crate::app::results::{Snapshot, WEEKS, WeekPoint};
 use crate::app::settings::DATA_VERSION_KEY;
-use crate::domain::activity_series::{active_in_last, daily_active, weekly_evaluations};
-use crate::domain::calendar::{EARLIEST_AS_OF, LATEST_AS_OF, Window};
-use crate::domain::evaluation::Summary;
-use crate::domain::settings::OrgSettings;
 use crate::storage::directory::{self, Directory};
 use crate::storage::{Db, settings as store};
 
-/// Weeks shown in week-by-week series.
-pub const WEEKS: u32 = 12;
-
-/// An evaluation with the weeks leading up to it.
-pub struct Snapshot {
-    pub computed: Computed,
-    pub settings: OrgSettings,
-    /// One entry per week, oldest first, the last as of the snapshot's date.
-    pub weekly: Vec<WeekPoint>,
-    /// People active on each day of the window.
-    pub daily_active: Vec<u32>,
-    /// People active in the last 7 days, and in the last 30 (or the window).
-    pub weekly_active: u32,
-    pub monthly_active: u32,
+/// A snapshot as a page gets it: the current one, or while the current one
+/// is computed in the background, the previous stored one with a note.
+pub struct Served {
+    pub snapshot: Arc<Snapshot>,
+    pub updating: Option<Updating>,
 }
 
-/// Summaries as of the end of one week.
-pub struct WeekPoint {
-    pub as_of: NaiveDate,
-    pub overall: Summary,
-    /// By department (people without one under `None`).
-    pub departments: BTreeMap<Option<String>, Summary>,
+impl Deref for Served {
+    type Target = Snapshot;
+
+    fn deref(&self) -> &Snapshot {
+        &self.snapshot
+    }
+}
+
+impl Served {
+    /// The note shown above previous results: since when they are being
+    /// updated, and when they were computed.
+    pub fn note(&self, page: &crate::web::page::Page) -> Option<String> {
+        let u = self.updating.as_ref()?;
+        let tz = self.settings.timezone;
+        Some(page.tf(
+            "results.updating",
+            &[("since", &page.instant(u.since, tz)), ("computed", &page.instant(u.computed_at, tz))],
+        ))
+    }
+}
+
+/// Previous results served while new ones are computed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Updating {
+    /// The version of data and settings they were computed under.
+    pub version: String,
+    /// When the data or settings changed (unix seconds), as far as known.
+    pub since: i64,
+    /// When the results served were computed.
+    pub computed_at: i64,
 }
 
 type Key = (NaiveDate, u32, u32, String);
@@ -54,6 +69,17 @@ pub struct EvaluationCache {
     entries: Mutex<Entries<Arc<Snapshot>>>,
     /// Serialises computing, so that a burst of requests computes once.
     computing: tokio::sync::Mutex<()>,
+    /// The stored default view last served as previous results, by row id
+    /// and the current version: it is read with today's settings (the
+    /// privacy floor a page applies is always the current one).
+    previous: Mutex<Option<(i64, String, Arc<Snapshot>)>>,
+    /// Whether a background recomputation runs, and since when.
+    refreshing: Mutex<Option<i64>>,
+    /// Signalled when a background recomputation ends.
+    settled: Notify,
+    /// Held (written) to keep background recomputations from starting:
+    /// tests look at pages while one is pending.
+    gate: Arc<RwLock<()>>,
 }
 
 struct Entries<T> {
@@ -67,71 +93,185 @@ impl<T> Default for Entries<T> {
     }
 }
 
-/// Snapshots kept: each holds its window's events (about 100 MB for 10,000
-/// people), so a few recent dates and windows, least recently used out.
+/// Snapshots kept: each holds people and their results, not their events
+/// (a few MB for 10,000 people); a few recent dates and windows, least
+/// recently used out.
 const CAPACITY: usize = 4;
 
 impl EvaluationCache {
     /// The snapshot for a date (default: latest data day) and window
     /// (default: the profile's), computed once per data and settings version.
-    pub async fn get(&self, db: &Db, as_of: Option<NaiveDate>, window: Option<u32>) -> Result<Arc<Snapshot>> {
+    pub async fn get(self: &Arc<Self>, db: &Db, as_of: Option<NaiveDate>, window: Option<u32>) -> Result<Served> {
         self.get_weeks(db, as_of, window, WEEKS).await
     }
 
-    /// A snapshot with `weeks` weekly points (at least 1, at most 104).
+    /// A snapshot with `weeks` weekly points (at least 1, at most 104):
+    /// from memory, else stored results, else (the default view only) the
+    /// previous stored default view while the current one is computed in
+    /// the background, else computed now and stored.
     pub async fn get_weeks(
-        &self,
+        self: &Arc<Self>,
         db: &Db,
         as_of: Option<NaiveDate>,
         window: Option<u32>,
         weeks: u32,
-    ) -> Result<Arc<Snapshot>> {
-        let weeks = weeks.clamp(1, 104);
-        let stored = store::all(db).await?;
-        let version = stored.iter().map(|(k, v)| format!("{k}={v};")).collect::<String>();
-        let settings = OrgSettings::from_map(
-            &stored
-                .iter()
-                .filter(|(k, _)| k.as_str() != DATA_VERSION_KEY && !k.starts_with('_'))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        )
-        .map_err(anyhow::Error::msg)?;
-        let as_of = match as_of {
-            Some(d) => d,
-            None => latest_data_day(db, &settings).await?,
+    ) -> Result<Served> {
+        let is_default = as_of.is_none() && window.is_none() && weeks == WEEKS;
+        let current = results::current(db).await?;
+        let view = results::view(db, &current.settings, as_of, window, weeks).await?;
+        if let Some(hit) = self.memory_or_stored(db, &current, view).await? {
+            return Ok(Served { snapshot: hit, updating: None });
+        }
+        if is_default && let Some(served) = self.previous(db, &current).await? {
+            self.refresh(db.clone());
+            return Ok(served);
+        }
+        Ok(Served { snapshot: self.compute(db, &current, view, is_default).await?, updating: None })
+    }
+
+    /// `first` with at least `weeks` weekly points (same date and window):
+    /// itself when it has them (earlier weeks are the same), else computed
+    /// once and stored; while `first` is previous results, the previous
+    /// results for those weeks if stored, else `first` itself.
+    pub async fn longer(self: &Arc<Self>, db: &Db, first: Served, weeks: u32) -> Result<Served> {
+        if weeks as usize <= first.weekly.len() {
+            return Ok(first);
+        }
+        let window = &first.computed.evaluation.window;
+        let view = View { as_of: window.as_of, window: window.days, weeks: weeks.clamp(1, 104) };
+        let Some(updating) = &first.updating else {
+            return self.get_weeks(db, Some(view.as_of), Some(view.window), view.weeks).await;
         };
-        let window = window.unwrap_or(settings.profile.window_days).clamp(1, 366);
-        let as_of = as_of.clamp(EARLIEST_AS_OF, LATEST_AS_OF);
-        let key = (as_of, window, weeks, version);
+        let previous =
+            Current { version: updating.version.clone(), settings: first.settings.clone(), data_changed_at: None };
+        // Read each time, not kept: with today's settings, and without
+        // pushing the current version's entries out.
+        Ok(match results::stored(db, &previous, view).await? {
+            Some(snapshot) => Served { snapshot: Arc::new(snapshot), updating: first.updating.clone() },
+            None => first,
+        })
+    }
+
+    async fn memory_or_stored(&self, db: &Db, current: &Current, view: View) -> Result<Option<Arc<Snapshot>>> {
+        let key = (view.as_of, view.window, view.weeks, current.version.clone());
         if let Some(hit) = self.lookup(&key) {
-            return Ok(hit);
+            return Ok(Some(hit));
         }
+        let Some(stored) = results::stored(db, current, view).await? else { return Ok(None) };
+        let stored = Arc::new(stored);
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(key, stored.clone());
+        Ok(Some(stored))
+    }
+
+    /// The latest stored default view when it is of another version.
+    async fn previous(&self, db: &Db, current: &Current) -> Result<Option<Served>> {
+        let Some((id, version)) = results::latest_default(db).await? else { return Ok(None) };
+        if version == current.version {
+            return Ok(None);
+        }
+        let held = self.previous.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let snapshot = match held {
+            Some((held_id, held_version, s)) if held_id == id && held_version == current.version => s,
+            _ => {
+                let Some(s) = results::stored_by_id(db, &current.settings, id).await? else { return Ok(None) };
+                let s = Arc::new(s);
+                *self.previous.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((id, current.version.clone(), s.clone()));
+                s
+            }
+        };
+        let started = *self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+        let since = current
+            .data_changed_at
+            .filter(|t| *t > snapshot.computed_at)
+            .or(started)
+            .unwrap_or_else(crate::storage::now);
+        let computed_at = snapshot.computed_at;
+        Ok(Some(Served { snapshot, updating: Some(Updating { version, since, computed_at }) }))
+    }
+
+    /// Computes a view and stores it (a failure to store is logged: the
+    /// page still gets its results).
+    async fn compute(&self, db: &Db, current: &Current, view: View, is_default: bool) -> Result<Arc<Snapshot>> {
         let _guard = self.computing.lock().await;
-        if let Some(hit) = self.lookup(&key) {
+        if let Some(hit) = self.memory_or_stored(db, current, view).await? {
             return Ok(hit);
         }
-        let computed = compute_with_history(db, &settings, Some(as_of), Some(window), 7 * (weeks - 1)).await?;
-        let latest = Window::new(as_of, window, settings.timezone);
-        let weekly = weekly_evaluations(&computed.data, &latest, &computed.profile, weeks)
-            .into_iter()
-            .map(|e| WeekPoint {
-                as_of: e.window.as_of,
-                overall: e.summary(&computed.profile),
-                departments: e
-                    .by_department(&computed.data, &computed.profile)
-                    .into_iter()
-                    .map(|(d, s)| (d.map(str::to_string), s))
-                    .collect(),
-            })
-            .collect();
-        let window = &computed.evaluation.window;
-        let daily_active = daily_active(&computed.data, window);
-        let weekly_active = active_in_last(&computed.data, window, 7);
-        let monthly_active = active_in_last(&computed.data, window, 30.min(window.days));
-        let snapshot = Arc::new(Snapshot { computed, settings, weekly, daily_active, weekly_active, monthly_active });
+        let snapshot = Arc::new(results::compute(db, &current.settings, view).await?);
+        if let Err(e) = results::store(db, current, view, is_default, &snapshot).await {
+            tracing::warn!("storing results: {e:#}");
+        }
+        let key = (view.as_of, view.window, view.weeks, current.version.clone());
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(key, snapshot.clone());
         Ok(snapshot)
+    }
+
+    /// Computes and stores the default view in the background unless it is
+    /// stored already or a recomputation runs: called after an import, a
+    /// push batch or a settings change, at start-up, and when a page finds
+    /// the stored results out of date.
+    pub fn refresh(self: &Arc<Self>, db: Db) {
+        {
+            let mut running = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+            if running.is_some() {
+                return;
+            }
+            *running = Some(crate::storage::now());
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            // Data or settings that change during a computation make
+            // another one; a few rounds at most.
+            for _ in 0..4 {
+                match this.refresh_once(&db).await {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => {
+                        tracing::warn!("computing results in the background: {e:#}");
+                        break;
+                    }
+                }
+            }
+            *this.refreshing.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            this.settled.notify_waiters();
+        });
+    }
+
+    /// One background round; true when the version moved on meanwhile.
+    async fn refresh_once(&self, db: &Db) -> Result<bool> {
+        let _open = self.gate.read().await;
+        let current = results::current(db).await?;
+        let view = results::view(db, &current.settings, None, None, WEEKS).await?;
+        let snapshot = match self.memory_or_stored(db, &current, view).await? {
+            Some(s) => s,
+            None => self.compute(db, &current, view, true).await?,
+        };
+        // The adoption page's longer series too, when it needs one.
+        let (weeks, _) = results::adoption_weeks(db, &snapshot).await?;
+        if weeks > WEEKS {
+            let longer = View { weeks, ..view };
+            if self.memory_or_stored(db, &current, longer).await?.is_none() {
+                self.compute(db, &current, longer, false).await?;
+            }
+        }
+        Ok(results::current(db).await?.version != current.version)
+    }
+
+    /// Keeps background recomputations from starting until the guard is
+    /// dropped (tests).
+    pub async fn hold(&self) -> OwnedRwLockWriteGuard<()> {
+        self.gate.clone().write_owned().await
+    }
+
+    /// Waits until no background recomputation runs.
+    pub async fn settled(&self) {
+        loop {
+            let notified = self.settled.notified();
+            if self.refreshing.lock().unwrap_or_else(|e| e.into_inner()).is_none() {
+                return;
+            }
+            notified.await;
+        }
     }
 
     fn lookup(&self, key: &Key) -> Option<Arc<Snapshot>> {

@@ -76,6 +76,7 @@ impl Lang {
                     include_str!("../../templates/i18n/en.retention.json"),
                     include_str!("../../templates/i18n/en.identity.json"),
                     include_str!("../../templates/i18n/en.scim.json"),
+                    include_str!("../../templates/i18n/en.results.json"),
                 ])
             }),
             Lang::ZhCn => ZH.get_or_init(|| {
@@ -99,6 +100,7 @@ impl Lang {
                     include_str!("../../templates/i18n/zh-CN.retention.json"),
                     include_str!("../../templates/i18n/zh-CN.identity.json"),
                     include_str!("../../templates/i18n/zh-CN.scim.json"),
+                    include_str!("../../templates/i18n/zh-CN.results.json"),
                 ])
             }),
         }

@@ -47,6 +47,7 @@ mod retention;
 mod rights;
 mod scim;
 mod slack_events;
+mod stored_results;
 mod upgrade;
 mod vendor_events;
 mod vendor_import;

@@ -227,7 +227,12 @@ pub async fn push(
     let name = history_name(&token, parsed.rejected);
     let (stored, duplicates) = if !parsed.events.is_empty() {
         match import_event_batch(&state.db, SOURCE, &name, &parsed.events).await {
-            Ok(summary) => (summary.events_added, summary.duplicates_skipped),
+            Ok(summary) => {
+                if summary.events_added > 0 {
+                    state.cache.refresh(state.db.clone());
+                }
+                (summary.events_added, summary.duplicates_skipped)
+            }
             Err(ImportError::Storage { source, .. } | ImportError::DiskFull { source, .. }) => {
                 return Err(ApiError::Internal(source));
             }

@@ -78,7 +78,7 @@ pub async fn person_metrics(
         return Err(ApiError::bad_request(gone.describe()));
     }
     let snapshot = state.cache.get_weeks(&state.db, as_of, None, 1).await?;
-    let rows = state.export_rows.get(&snapshot, ExportRows::of)?;
+    let rows = state.export_rows.get(&snapshot.snapshot, ExportRows::of)?;
     let person = rows.people.get(&wanted).ok_or_else(not_found)?;
     let c = &snapshot.computed;
     if let Some(db_id) = c.data.people.iter().position(|p| p.user_id == wanted).and_then(|i| c.person_ids.get(i)) {

@@ -11,14 +11,15 @@ use serde::Deserialize;
 
 use super::dashboard::AsOfQuery;
 use super::{html, see_other};
+use crate::app::results;
 use crate::csv_out::{Cell, CsvOut};
 use crate::domain::account::Permission;
-use crate::domain::adoption::{CurvePoint, curve, default_rollouts, grace_weeks};
+use crate::domain::adoption::{CurvePoint, curve, grace_weeks};
 use crate::domain::evaluation::Summary;
 use crate::domain::first_run::first_event_day;
 use crate::domain::privacy::plan;
 use crate::storage::{audit, rollouts};
-use crate::web::cache::Snapshot;
+use crate::web::cache::{Served, Snapshot};
 use crate::web::charts::{self, ChartText, Series};
 use crate::web::error::WebError;
 use crate::web::i18n;
@@ -26,9 +27,6 @@ use crate::web::page::Page;
 use crate::web::session::Viewer;
 use crate::web::state::AppState;
 use crate::web::url::filters;
-
-/// The longest history shown, in weeks.
-const MAX_WEEKS: u32 = 52;
 
 struct DepartmentCurve {
     name: String,
@@ -55,6 +53,8 @@ struct DepartmentCurve {
 #[template(path = "adoption.html")]
 struct AdoptionPage {
     page: Page,
+    /// Previous results shown while new ones are computed: why.
+    updating: Option<String>,
     as_of: NaiveDate,
     window: u32,
     departments: Vec<DepartmentCurve>,
@@ -74,21 +74,10 @@ fn rate(r: Option<crate::domain::decimal::Ratio>) -> Option<f64> {
 
 /// The snapshot with enough weeks to reach back to the earliest rollout,
 /// and each department's rollout date (set by hand, else from the data).
-async fn load(
-    state: &AppState,
-    q: &AsOfQuery,
-) -> Result<(std::sync::Arc<Snapshot>, BTreeMap<String, (NaiveDate, bool)>), WebError> {
+async fn load(state: &AppState, q: &AsOfQuery) -> Result<(Served, BTreeMap<String, (NaiveDate, bool)>), WebError> {
     let first = state.cache.get(&state.db, q.as_of, q.window).await?;
-    let tz = first.settings.timezone;
-    let mut dates: BTreeMap<String, (NaiveDate, bool)> =
-        default_rollouts(&first.computed.data.people, tz).into_iter().map(|(d, date)| (d, (date, true))).collect();
-    for (dept, date) in rollouts::all(&state.db).await? {
-        dates.insert(dept, (date, false));
-    }
-    let as_of = first.computed.evaluation.window.as_of;
-    let earliest = dates.values().map(|(d, _)| *d).min().unwrap_or(as_of);
-    let weeks = (((as_of - earliest).num_days().max(0) / 7) as u32 + 1).min(MAX_WEEKS);
-    let snapshot = state.cache.get_weeks(&state.db, Some(as_of), q.window, weeks).await?;
+    let (weeks, dates) = results::adoption_weeks(&state.db, &first).await?;
+    let snapshot = state.cache.longer(&state.db, first, weeks).await?;
     Ok((snapshot, dates))
 }
 
@@ -190,6 +179,7 @@ pub async fn show(
         Vec::new()
     };
     let template = AdoptionPage {
+        updating: snapshot.note(&page),
         advice,
         as_of: window.as_of,
         window: window.days,

@@ -66,6 +66,8 @@ pub struct Headline {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     page: Page,
+    /// Previous results shown while new ones are computed: why.
+    updating: Option<String>,
     as_of: NaiveDate,
     window: u32,
     profile: String,
@@ -303,6 +305,7 @@ pub async fn show(
     }
 
     let template = DashboardPage {
+        updating: snapshot.note(&page),
         as_of: window.as_of,
         window: window.days,
         profile: page.t(&format!("profile.{}", c.profile.id.as_str())),

@@ -543,6 +543,11 @@ async fn import_part(
         Source::Exports => import_facts(&state.db, input, None, options).await,
     };
     drop(temp);
+    if result.is_ok() {
+        // The results of the new data, computed while the pages show the
+        // previous ones.
+        state.cache.refresh(state.db.clone());
+    }
     Ok(result.map_err(failure))
 }
 

@@ -150,6 +150,8 @@ pub struct PageLink {
 #[template(path = "people.html")]
 struct PeoplePage {
     page: Page,
+    /// Previous results shown while new ones are computed: why.
+    updating: Option<String>,
     /// The viewer may add chosen people to a study.
     can_add: bool,
     as_of: NaiveDate,
@@ -240,6 +242,7 @@ pub async fn list(
     let all_tiers_href = without_tier.href("/people", column, f.desc, 1);
 
     let template = PeoplePage {
+        updating: snapshot.note(&page),
         as_of: window.as_of,
         window: window.days,
         context: page.tf(

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::html;
 use super::people::*;
-use crate::app::evaluate::Computed;
+use crate::app::evaluate::{self, Computed};
 use crate::app::person::{self as person_service, PersonRecord};
 use crate::domain::account::Permission;
 use crate::domain::calendar::{DAY_SECONDS, Window};
@@ -327,8 +327,7 @@ pub async fn show(
     let (families, families_summary) = family_use(&page, result);
 
     // This person's events, for the weekly series and the sessions.
-    let person_no = index as u32;
-    let events: Vec<Event> = c.data.events.iter().filter(|e| e.person == person_no).copied().collect();
+    let events: Vec<Event> = evaluate::person_events(&state.db, c, index).await?;
     let weeks = weekly(&events, window, &c.profile.kinds);
     let first_day = series_from(&state, tz, person.first_event).await?;
     let mut window_events = in_window(&events, window);

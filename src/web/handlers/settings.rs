@@ -464,6 +464,9 @@ pub async fn save(
         )
         .await?;
     }
+    if !changes.is_empty() {
+        state.cache.refresh(state.db.clone());
+    }
     Ok(see_other("/settings?saved=1"))
 }
 
