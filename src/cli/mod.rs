@@ -15,8 +15,8 @@ mod backup;
 pub mod demo;
 mod import;
 mod metrics;
-mod retention;
 mod oidc;
+mod retention;
 pub mod serve;
 mod settings;
 

@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use crate::app::accounts::{CreateError, create};
 use crate::app::import::{import_events, import_people};
 use crate::app::outbox::Worker;
+use crate::app::outreach::Outreach;
 use crate::app::settings;
 use crate::domain::account::Role;
 use crate::ingest::source::open;
@@ -128,19 +129,7 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
         // The default view's results, unless stored for the data and
         // settings as they are (then the first page reads them).
         cache.refresh(db.clone());
-        // Interviewers' own calendars, read every quarter hour.
-        let calendars =
-            crate::app::interviewer_calendar::run(db.clone(), crate::app::interviewer_calendar::REFRESH_EVERY);
-        tokio::spawn(calendars);
-        // Raw events past `retention.days`, deleted in short batches.
-        tokio::spawn(crate::app::retention::background(db.clone(), crate::app::retention::EVERY));
-        let worker = Worker {
-            db,
-            mailer: mailer.clone(),
-            name: format!("{}-{}", std::process::id(), &random_token()[..8]),
-            from: outreach.from.clone(),
-        };
-        tokio::spawn(worker.run(outreach, outbox_every, wake));
+        start_background_work(db, mailer.clone(), outreach.clone(), outbox_every, wake);
     }
     println!("Undercurrent is running at {url}/");
     if base.is_none() {
@@ -161,6 +150,25 @@ pub async fn serve(db: Db, options: ServeOptions) -> Result<ExitCode> {
     }
     server.await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What an instance with the worker runs beside the pages: interviewers'
+/// calendars, retention, the outbox.
+fn start_background_work(
+    db: Db,
+    mailer: Arc<Mailer>,
+    outreach: Outreach,
+    outbox_every: Duration,
+    wake: Arc<tokio::sync::Notify>,
+) {
+    // Interviewers' own calendars, read every quarter hour.
+    let calendars = crate::app::interviewer_calendar::run(db.clone(), crate::app::interviewer_calendar::REFRESH_EVERY);
+    tokio::spawn(calendars);
+    // Raw events past `retention.days`, deleted in short batches.
+    tokio::spawn(crate::app::retention::background(db.clone(), crate::app::retention::EVERY));
+    let from = outreach.from.clone();
+    let worker = Worker { db, mailer, name: format!("{}-{}", std::process::id(), &random_token()[..8]), from };
+    tokio::spawn(worker.run(outreach, outbox_every, wake));
 }
 
 /// Creates an account from the shell; the password comes from the

@@ -180,6 +180,11 @@ impl EvaluationCache {
                 s
             }
         };
+        if snapshot.daily_active.iter().all(|&n| n == 0) {
+            // Previous results with no one active in them (the first
+            // import after an empty start) say nothing: compute now.
+            return Ok(None);
+        }
         let started = *self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
         let since = current
             .data_changed_at

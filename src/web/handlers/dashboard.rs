@@ -298,11 +298,7 @@ pub async fn show(
 
     let indicators = if figures { indicator_rows(&page, c, &summary) } else { Vec::new() };
 
-    let (department_columns, mut departments, hidden_groups) = department_table(&page, c, private, floor);
-    let unfiltered = [page.t("dashboard.no_department"), page.t("dashboard.other_groups")];
-    for row in departments.iter_mut().filter(|r| !unfiltered.contains(&r.label)) {
-        row.href = links.href("department", &row.label);
-    }
+    let (department_columns, departments, hidden_groups) = linked_departments(&page, c, private, floor, &links);
 
     let template = DashboardPage {
         updating: snapshot.note(&page),
@@ -330,6 +326,22 @@ pub async fn show(
         page,
     };
     html(&template)
+}
+
+/// The department table, each named department linking to its people.
+fn linked_departments(
+    page: &Page,
+    c: &Computed,
+    private: bool,
+    floor: u32,
+    links: &PeopleLinks,
+) -> (Vec<String>, Vec<Row>, usize) {
+    let (columns, mut departments, hidden_groups) = department_table(page, c, private, floor);
+    let unfiltered = [page.t("dashboard.no_department"), page.t("dashboard.other_groups")];
+    for row in departments.iter_mut().filter(|r| !unfiltered.contains(&r.label)) {
+        row.href = links.href("department", &row.label);
+    }
+    (columns, departments, hidden_groups)
 }
 
 /// Why the overview has nothing to show, if so, and what its empty charts

@@ -317,11 +317,7 @@ pub async fn show(
     page.title = name.clone().unwrap_or_else(|| person.user_id.clone());
     let window = &c.evaluation.window;
     let tz = snapshot.settings.timezone;
-    let explicit: Vec<(&'static str, String)> = as_of
-        .map(|d| ("as_of", d.to_string()))
-        .into_iter()
-        .chain(window_days.map(|w| ("window", w.to_string())))
-        .collect();
+    let explicit = explicit_query(as_of, window_days);
 
     let (details, attributes) = details(&page, person, result, &record);
     let (families, families_summary) = family_use(&page, result);
@@ -368,6 +364,11 @@ pub async fn show(
         page,
     };
     html(&template)
+}
+
+/// The date and window the page was asked for, to carry back to the list.
+fn explicit_query(as_of: Option<NaiveDate>, window_days: Option<u32>) -> Vec<(&'static str, String)> {
+    as_of.map(|d| ("as_of", d.to_string())).into_iter().chain(window_days.map(|w| ("window", w.to_string()))).collect()
 }
 
 /// The first week end the activity series shows: weeks before the
