@@ -377,7 +377,11 @@ async fn account_for(db: &Db, provider: &Provider, claims: &Claims) -> Result<Re
     match existing {
         Some(account) if account.disabled => Ok(Err(Refusal::Disabled)),
         Some(account) => {
-            if let Some(mapped) = mapped.filter(|r| *r != account.role) {
+            // A break-glass account keeps its role: it is the way in when
+            // the provider (or its group mapping) goes wrong.
+            let (_, glass) = crate::app::oidc_admin::password_policy(db).await?;
+            let break_glass = glass.iter().any(|g| g.eq_ignore_ascii_case(&account.email));
+            if let Some(mapped) = mapped.filter(|r| *r != account.role && !break_glass) {
                 accounts::set_role(db, account.id, mapped).await?;
                 accounts::delete_sessions_of(db, account.id).await?;
                 let detail = audit::detail("audit.detail.oidc_role", &[("role", mapped.as_str().to_string())]);

@@ -21,6 +21,7 @@ const USERS: &str = r#"{
   "bob": {"email": "bob@corp.example", "groups": ["uc-hr", "everyone"]},
   "carol": {"email": "carol@corp.example", "groups": ["everyone"]},
   "res": {"email": "researcher@test.example", "groups": []},
+  "glass": {"email": "admin@test.example", "groups": ["uc-hr"]},
   "sneaky": {"email": "manager@test.example", "email_verified": false, "groups": ["uc-admins"]}
 }"#;
 
@@ -292,5 +293,26 @@ async fn passwords_can_be_turned_off_for_all_but_the_break_glass_administrator()
     let visitor = app.client();
     let r = visitor.http.get(format!("{}/login", app.base)).header("Accept-Language", "zh-CN").send().await.unwrap();
     assert!(r.text().await.unwrap().contains("只有应急管理员保留密码"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_break_glass_administrator_signing_in_through_the_provider_keeps_the_role() {
+    let Some((app, provider)) = setup(false, None).await else { return };
+    let p = undercurrent::storage::oidc::by_slug(&app.t.db, SLUG).await.unwrap().unwrap();
+    let trusted = ProviderSettings { trust_email: true, ..p.settings.clone() };
+    oidc_admin::save(&app.t.db, None, Some(p.id), trusted, SecretInput::Keep).await.unwrap().unwrap();
+    oidc_admin::set_password_policy(&app.t.db, None, false, "admin@test.example").await.unwrap().unwrap();
+    // The provider's groups map this e-mail to analyst; the break-glass
+    // administrator stays an administrator.
+    let mut c = app.client();
+    let (status, body, _) = provider.sign_in(&mut c, SLUG, "glass").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(account_role(&app, "admin@test.example").await, Some(Role::Admin));
+    // Anyone else matched by e-mail takes the mapped role.
+    oidc_admin::set_password_policy(&app.t.db, None, true, "").await.unwrap().unwrap();
+    let mut again = app.client();
+    provider.sign_in(&mut again, SLUG, "glass").await;
+    assert_eq!(account_role(&app, "admin@test.example").await, Some(Role::Analyst), "no longer break-glass");
     app.finish().await;
 }
