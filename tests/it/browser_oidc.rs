@@ -19,6 +19,10 @@ async fn the_sign_in_button_leads_through_the_provider_and_back() {
     b.goto(&format!("{base}/login?next=/account/password")).await;
     b.wait_for("#sign-in-providers a").await;
     assert_eq!(b.text("#sign-in-providers a").await, "Sign in with Corp SSO");
+    // The provider's button spans the form, above "or with your e-mail and password".
+    let widths = b.script("return [document.querySelector('#sign-in-providers a').offsetWidth, document.querySelector('section.narrow form button').offsetWidth]").await;
+    assert_eq!(widths[0], widths[1], "the provider's button is as wide as the form's: {widths:?}");
+    assert!(b.text("#sign-in-or").await.contains("e-mail and password"));
     b.screenshot("oidc-sign-in").await;
     b.click("#sign-in-providers a").await;
 
