@@ -26,6 +26,31 @@ document.addEventListener("DOMContentLoaded", () => {
         .catch(() => lang.submit());
     }, { capture: true });
   }
+  // Results being recomputed: the page looks again every few seconds and
+  // offers a reload once the new results are there (it does not reload
+  // under the reader).
+  const updating = document.getElementById("results-updating");
+  const ready = document.getElementById("results-ready");
+  if (updating && ready) {
+    let tries = 0;
+    const check = () => {
+      tries += 1;
+      if (tries > 600) {
+        return;
+      }
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.text() : ""))
+        .then((text) => {
+          if (text && !text.includes('id="results-updating"')) {
+            ready.hidden = false;
+          } else {
+            setTimeout(check, 3000);
+          }
+        })
+        .catch(() => setTimeout(check, 3000));
+    };
+    setTimeout(check, 3000);
+  }
   for (const button of document.querySelectorAll("[data-hide-with-js]")) {
     button.hidden = true;
   }

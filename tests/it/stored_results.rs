@@ -119,3 +119,37 @@ async fn stored_results_read_back_equal_to_the_computed_ones() {
     assert!(results::stored(&t.db, &newer, view).await.unwrap().is_none());
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_showing_previous_results_offers_a_reload_once_the_new_ones_are_stored() {
+    if !crate::common::browser::available() {
+        return;
+    }
+    let mut cache: Option<Arc<EvaluationCache>> = None;
+    let app = TestApp::serve(TestDb::new().await, |s| cache = Some(s.cache.clone()));
+    let cache = cache.unwrap();
+    app.add_accounts().await;
+    import_fixture(&app.t.db).await;
+    let b = crate::common::browser::Browser::start().await;
+    b.sign_in(&app.base, "admin@test.example", PASSWORD).await;
+    b.goto(&format!("{}/", app.base)).await;
+    b.wait_for("#login-rate").await;
+    assert_eq!(b.count("#results-updating").await, 0);
+
+    let held = cache.hold().await;
+    import_newcomer(&app.t.db).await;
+    b.goto(&format!("{}/", app.base)).await;
+    b.wait_for("#results-updating").await;
+    assert_eq!(b.count("#results-ready:not([hidden])").await, 0, "no reload offered while the results are computed");
+    drop(held);
+    cache.settled().await;
+    // The page looks again by itself and offers the reload.
+    b.wait_for("#results-ready:not([hidden])").await;
+    assert!(b.text("#results-ready").await.contains("New results are ready"));
+    b.screenshot("results-updating-ready").await;
+    b.click("#results-ready").await;
+    b.wait_for("#login-rate").await;
+    assert_eq!(b.count("#results-updating").await, 0, "the reloaded page shows the new results");
+    b.quit().await;
+    app.finish().await;
+}
