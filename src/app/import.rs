@@ -42,6 +42,9 @@ const BATCH: usize = 8_000;
 /// Events sorted in memory at a time before they are stored in time order
 /// (longer files are sorted in runs of this many, then merged).
 const SORT_RUN: usize = 250_000;
+/// From this many events on, an import builds the index by person once at
+/// the end rather than row by row (`events::defer_person_index`).
+const DEFER_INDEX_AT: u64 = 200_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -624,6 +627,7 @@ where
     // In time order: each batch then touches the newest end of the
     // indexes instead of pages all over them (a file in conversation order,
     // a Slack export, was five times slower to store).
+    let deferred = spool.len >= DEFER_INDEX_AT && event_store::defer_person_index(db).await.map_err(storage)?;
     let mut spooled = spool.sorted_batches(BATCH).map_err(storage)?;
     let (sender, batches) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<RawEvent>>>(2);
     let reader = tokio::task::spawn_blocking(move || {
@@ -663,6 +667,9 @@ where
     // The reader stops once its channel is dropped (or at the end).
     reader.await.map_err(|e| storage(e.into()))?;
     drop(spool);
+    if deferred {
+        event_store::restore_person_index(db).await.map_err(storage)?;
+    }
     result
 }
 

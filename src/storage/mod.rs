@@ -145,7 +145,10 @@ impl Db {
             Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await,
             Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
         }
-        .context("applying database migrations")
+        .context("applying database migrations")?;
+        // A large import drops this index while it runs: a process that
+        // stopped during one left it out.
+        events::restore_person_index(self).await
     }
 
     pub fn backend(&self) -> &'static str {

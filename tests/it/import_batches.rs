@@ -190,3 +190,28 @@ async fn an_import_whose_process_stopped_is_removed_by_the_next_one() {
     assert_eq!(scalar(&t.db, "SELECT COUNT(*) FROM events").await, 15);
     t.finish().await;
 }
+
+/// Whether SQLite has the index by person on events.
+async fn has_person_index(db: &Db) -> bool {
+    scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_person'").await == 1
+}
+
+#[tokio::test]
+async fn a_large_import_builds_the_index_by_person_once_at_the_end_and_a_start_restores_a_lost_one() {
+    let t = TestDb::new().await;
+    let Db::Sqlite(_) = &t.db else { return }; // PostgreSQL keeps its index throughout
+    assert!(has_person_index(&t.db).await);
+    // Enough events for the import to defer the index.
+    let summary =
+        import_event_records(&t.db, "large.csv", ImportDetails::default(), records(events("p", 50, 200_000, day())))
+            .await
+            .unwrap();
+    assert_eq!(summary.events_added, 200_000);
+    assert!(has_person_index(&t.db).await, "built again at the end");
+    // A process that stopped during such an import left it out: the next
+    // start builds it.
+    execute(&t.db, "DROP INDEX events_person").await;
+    t.db.migrate().await.unwrap();
+    assert!(has_person_index(&t.db).await);
+    t.finish().await;
+}
