@@ -184,10 +184,17 @@ pub async fn defer_person_index(db: &Db) -> Result<bool> {
 /// process stopped during a large import).
 pub async fn restore_person_index(db: &Db) -> Result<()> {
     if let Db::Sqlite(pool) = db {
-        sqlx::query("CREATE INDEX IF NOT EXISTS events_person ON events (person_id, ts)")
-            .execute(pool)
+        let mut conn = pool.acquire().await.context("a connection to build events_person")?;
+        // The sort spills to a temporary file rather than memory (the
+        // connections keep temporary data in memory otherwise), so memory
+        // stays flat whatever the number of events.
+        sqlx::query("PRAGMA temp_store = FILE").execute(&mut *conn).await?;
+        let built = sqlx::query("CREATE INDEX IF NOT EXISTS events_person ON events (person_id, ts)")
+            .execute(&mut *conn)
             .await
-            .context("building events_person")?;
+            .context("building events_person");
+        sqlx::query("PRAGMA temp_store = MEMORY").execute(&mut *conn).await?;
+        built?;
     }
     Ok(())
 }
