@@ -63,37 +63,48 @@ pub fn evaluate(data: &Dataset, window: &Window, profile: &Profile) -> Evaluatio
     let results = counters
         .into_iter()
         .enumerate()
-        .filter_map(|(i, counters)| {
-            let person = &data.people[i];
-            let first_day = person.first_event.map(|ts| local_day(window.tz, ts));
-            let onboarding = onboarding_date(person.start_date, first_day);
-            if !is_listed(onboarding, window.as_of) {
-                return None;
-            }
-            let aggregated = if counters.events == 0 { aggregate(&facts[i], window) } else { None };
-            let tier = match &aggregated {
-                Some(a) => match classify(&counters, onboarding, window.as_of, profile.grace_days, &profile.deep) {
-                    Tier::New => Tier::New,
-                    _ => classify_aggregated(a, &profile.aggregated),
-                },
-                None => classify(&counters, onboarding, window.as_of, profile.grace_days, &profile.deep),
-            };
-            let mut tier = tier;
-            let mut depth_gap = aggregated.as_ref().and_then(|a| depth_gap(a, &profile.aggregated));
-            if aggregated.is_none()
-                && matches!(tier, Tier::Deep | Tier::Shallow)
-                && let Some(gap) = presence_gap(&person.presence, window.start(), window.end())
-            {
-                // Interacts, but login depth is not measurable: the
-                // deep boundary cannot be established (as for aggregated
-                // sources that cannot reach it).
-                tier = Tier::Unmeasured;
-                depth_gap = Some(gap);
-            }
-            Some(PersonResult { person: i, tier, onboarding, counters, aggregated, depth_gap })
-        })
+        .filter_map(|(i, counters)| person_result(data, i, counters, &facts[i], window, profile))
         .collect();
     Evaluation { window: window.clone(), results }
+}
+
+/// One person's result from their counters and facts, `None` when they are
+/// not listed as of the window's date.
+pub(super) fn person_result(
+    data: &Dataset,
+    i: usize,
+    counters: Counters,
+    facts: &[&FactRow],
+    window: &Window,
+    profile: &Profile,
+) -> Option<PersonResult> {
+    let person = &data.people[i];
+    let first_day = person.first_event.map(|ts| local_day(window.tz, ts));
+    let onboarding = onboarding_date(person.start_date, first_day);
+    if !is_listed(onboarding, window.as_of) {
+        return None;
+    }
+    let aggregated = if counters.events == 0 { aggregate(facts, window) } else { None };
+    let tier = match &aggregated {
+        Some(a) => match classify(&counters, onboarding, window.as_of, profile.grace_days, &profile.deep) {
+            Tier::New => Tier::New,
+            _ => classify_aggregated(a, &profile.aggregated),
+        },
+        None => classify(&counters, onboarding, window.as_of, profile.grace_days, &profile.deep),
+    };
+    let mut tier = tier;
+    let mut depth_gap = aggregated.as_ref().and_then(|a| depth_gap(a, &profile.aggregated));
+    if aggregated.is_none()
+        && matches!(tier, Tier::Deep | Tier::Shallow)
+        && let Some(gap) = presence_gap(&person.presence, window.start(), window.end())
+    {
+        // Interacts, but login depth is not measurable: the
+        // deep boundary cannot be established (as for aggregated
+        // sources that cannot reach it).
+        tier = Tier::Unmeasured;
+        depth_gap = Some(gap);
+    }
+    Some(PersonResult { person: i, tier, onboarding, counters, aggregated, depth_gap })
 }
 
 /// The headline figures and tier counts of a group of listed people.

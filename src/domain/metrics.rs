@@ -70,7 +70,7 @@ impl Counters {
     }
 }
 
-const COUNTED_KINDS: usize = 32;
+pub(super) const COUNTED_KINDS: usize = 32;
 
 /// Computes every person's counters over the window. The result is indexed
 /// like `data.people`.
@@ -169,7 +169,7 @@ fn session_order(e: &Event) -> (i64, bool, u16, u32) {
     (e.ts, e.kind == Kind::LOGOUT, e.kind.0, e.channel)
 }
 
-fn person_counters(events: &mut [Event], window: &Window, kinds: &KindMap, c: &mut Counters) {
+pub(super) fn person_counters(events: &mut [Event], window: &Window, kinds: &KindMap, c: &mut Counters) {
     events.sort_unstable_by_key(session_order);
     let mut active = vec![false; window.days as usize];
     let mut interactive = vec![false; window.days as usize];

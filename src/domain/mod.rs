@@ -6,6 +6,7 @@ pub mod activity_series;
 pub mod adoption;
 pub mod aggregated;
 pub mod calendar;
+pub mod chunked;
 pub mod codebook;
 pub mod coverage;
 pub mod dataset;
