@@ -130,12 +130,8 @@ fn client_secret(provider: &Provider) -> Option<ClientSecret> {
     if provider.secret_sealed.is_empty() {
         return None;
     }
-    open_sealed(&provider.secret_sealed, &secret_context(&provider.settings.slug)).map(ClientSecret::new)
-}
-
-/// What a provider's sealed secret is bound to.
-pub fn secret_context(slug: &str) -> String {
-    format!("oidc-client-secret:{slug}")
+    open_sealed(&provider.secret_sealed, &crate::domain::oidc::secret_context(&provider.settings.slug))
+        .map(ClientSecret::new)
 }
 
 /// The address the provider sends the browser back to.

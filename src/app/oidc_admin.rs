@@ -5,9 +5,8 @@
 
 use anyhow::Result;
 
-use super::oidc::secret_context;
 use crate::app::secrets::seal;
-use crate::domain::oidc::{ProviderSettings, is_env_name};
+use crate::domain::oidc::{ProviderSettings, is_env_name, secret_context};
 use crate::storage::oidc::{self as store, Provider};
 use crate::storage::{Db, audit, settings as settings_store};
 

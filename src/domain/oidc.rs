@@ -136,6 +136,11 @@ pub fn is_env_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// What a provider's sealed secret is bound to.
+pub fn secret_context(slug: &str) -> String {
+    format!("oidc-client-secret:{slug}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
