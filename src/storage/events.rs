@@ -134,36 +134,6 @@ pub fn event(person: u32, ts: i64, kind_id: i64, channel_id: i64, channel_type: 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ev(ts: i64, id: Option<&str>) -> NewEvent {
-        NewEvent {
-            person_id: 1,
-            ts,
-            kind_id: 1,
-            channel_id: 0,
-            channel_type: 0,
-            duration_seconds: None,
-            event_id: id.map(str::to_string),
-        }
-    }
-
-    #[test]
-    fn duplicates_within_a_batch_follow_the_spec() {
-        // Same id: duplicate. No id and same identity as anything: duplicate.
-        // Two different ids with the same identity: both kept.
-        let mut batch =
-            vec![ev(1, Some("a")), ev(2, Some("a")), ev(1, None), ev(1, Some("b")), ev(3, None), ev(3, None)];
-        assert_eq!(dedup_within(&mut batch), 3);
-        assert_eq!(batch, vec![ev(1, Some("a")), ev(1, Some("b")), ev(3, None)]);
-        // An identified event after an unidentified one with its identity.
-        let mut batch = vec![ev(5, None), ev(5, Some("c"))];
-        assert_eq!(dedup_within(&mut batch), 1);
-    }
-}
-
 /// The index by person (one person's events for the person page) costs a
 /// large import more than half its time on SQLite: every batch touches
 /// pages all over it. A large import drops it first and builds it once at
@@ -197,4 +167,34 @@ pub async fn restore_person_index(db: &Db) -> Result<()> {
         built?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts: i64, id: Option<&str>) -> NewEvent {
+        NewEvent {
+            person_id: 1,
+            ts,
+            kind_id: 1,
+            channel_id: 0,
+            channel_type: 0,
+            duration_seconds: None,
+            event_id: id.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn duplicates_within_a_batch_follow_the_spec() {
+        // Same id: duplicate. No id and same identity as anything: duplicate.
+        // Two different ids with the same identity: both kept.
+        let mut batch =
+            vec![ev(1, Some("a")), ev(2, Some("a")), ev(1, None), ev(1, Some("b")), ev(3, None), ev(3, None)];
+        assert_eq!(dedup_within(&mut batch), 3);
+        assert_eq!(batch, vec![ev(1, Some("a")), ev(1, Some("b")), ev(3, None)]);
+        // An identified event after an unidentified one with its identity.
+        let mut batch = vec![ev(5, None), ev(5, Some("c"))];
+        assert_eq!(dedup_within(&mut batch), 1);
+    }
 }
