@@ -375,9 +375,12 @@ async fn account_for(db: &Db, provider: &Provider, claims: &Claims) -> Result<Re
         Some(account) => {
             // A break-glass account keeps its role: it is the way in when
             // the provider (or its group mapping) goes wrong.
-            let (_, glass) = crate::app::oidc_admin::password_policy(db).await?;
-            let break_glass = glass.iter().any(|g| g.eq_ignore_ascii_case(&account.email));
-            if let Some(mapped) = mapped.filter(|r| *r != account.role && !break_glass) {
+            let changed = mapped.filter(|r| *r != account.role);
+            let break_glass = changed.is_some() && {
+                let (_, glass) = crate::app::oidc_admin::password_policy(db).await?;
+                glass.iter().any(|g| g.eq_ignore_ascii_case(&account.email))
+            };
+            if let Some(mapped) = changed.filter(|_| !break_glass) {
                 accounts::set_role(db, account.id, mapped).await?;
                 accounts::delete_sessions_of(db, account.id).await?;
                 let detail = audit::detail("audit.detail.oidc_role", &[("role", mapped.as_str().to_string())]);

@@ -354,10 +354,10 @@ pub fn parse_filter(text: &str) -> Result<Filter, ScimError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn user() -> Value {
+    pub(crate) fn user() -> Value {
         json!({
             "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA],
             "userName": "ada@corp.example",

@@ -253,19 +253,8 @@ pub fn apply_patch(resource: &mut Value, body: &Value) -> Result<(), ScimError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::scim::tests::user;
     use crate::domain::scim::{PATCH_SCHEMA, user_from_json};
-
-    fn user() -> Value {
-        json!({
-            "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA],
-            "userName": "ada@corp.example",
-            "name": {"givenName": "Ada", "familyName": "Lovelace"},
-            "emails": [{"value": "other@corp.example"}, {"value": "ada@corp.example", "type": "work", "primary": true}],
-            "active": true,
-            ENTERPRISE_SCHEMA: {"department": "R&D", "employeeNumber": "E1"},
-            "members": [{"value": "a"}, {"value": "b"}],
-        })
-    }
 
     fn patch(resource: &mut Value, ops: Value) -> Result<(), ScimError> {
         apply_patch(resource, &json!({"schemas": [PATCH_SCHEMA], "Operations": ops}))
